@@ -1,0 +1,67 @@
+"""The error types of deconflict: each carries what an operator needs to act on it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class DeconflictError(Exception):
+    """Root of every error deconflict raises on purpose."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        feature_id: str | None = None,
+        field: str | None = None,
+        value: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.feature_id = feature_id
+        self.field = field
+        self.value = value
+
+    def __str__(self) -> str:
+        where = []
+        if self.feature_id is not None:
+            where.append(f"feature {self.feature_id!r}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class InvalidFeature(DeconflictError):
+    """A feature (zone or activity) or one of its fields cannot be accepted."""
+
+
+class InvalidCoordinate(DeconflictError, ValueError):
+    """A position typed by a person cannot be read."""
+
+    def __init__(self, text: str, problem: str) -> None:
+        super().__init__(f"cannot read position {text!r}: {problem}", field="position", value=text)
+        self.text = text
+        self.problem = problem
+
+
+class InvalidPlan(DeconflictError):
+    """A plan holds one or more invalid features; `problems` lists every one of them."""
+
+    def __init__(self, problems: Sequence[InvalidFeature]) -> None:
+        count = len(problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the plan")
+        self.problems = list(problems)
+
+
+class NotFound(DeconflictError):
+    """The thing asked for does not exist, or is not visible to the asker."""
+
+
+class Forbidden(DeconflictError):
+    """The asker is known but may not do this."""
+
+
+class StateConflict(DeconflictError):
+    """The request contradicts the stored state (a duplicate id, a closed notice)."""

@@ -1,0 +1,37 @@
+"""The WGS84 ellipsoid: its constants, the geodesic solver, Earth-centred coordinates."""
+
+from __future__ import annotations
+
+import math
+
+from pyproj import Geod
+
+SEMI_MAJOR_AXIS_M = 6378137.0
+FLATTENING = 1 / 298.257223563
+ECCENTRICITY_SQUARED = FLATTENING * (2 - FLATTENING)
+# Largest radii of curvature (meridian and prime vertical both peak at the poles):
+# they bound how fast a point moves along a lon/lat-straight edge.
+MAX_CURVATURE_RADIUS_M = SEMI_MAJOR_AXIS_M / math.sqrt(1 - ECCENTRICITY_SQUARED)
+
+WGS84 = Geod(ellps="WGS84")
+
+
+def ecef_m(lon_deg: float, lat_deg: float) -> tuple[float, float, float]:
+    """Earth-centred coordinates in metres of a point on the ellipsoid surface.
+
+    >>> [round(v) for v in ecef_m(0.0, 90.0)]
+    [0, 0, 6356752]
+    >>> [round(v) for v in ecef_m(180.0, 0.0)] == [round(v) for v in ecef_m(-180.0, 0.0)]
+    True
+    """
+    lon, lat = math.radians(lon_deg), math.radians(lat_deg)
+    n = prime_vertical_radius_m(lat)
+    return (
+        n * math.cos(lat) * math.cos(lon),
+        n * math.cos(lat) * math.sin(lon),
+        n * (1 - ECCENTRICITY_SQUARED) * math.sin(lat),
+    )
+
+
+def prime_vertical_radius_m(lat_rad: float) -> float:
+    return SEMI_MAJOR_AXIS_M / math.sqrt(1 - ECCENTRICITY_SQUARED * math.sin(lat_rad) ** 2)

@@ -1,0 +1,205 @@
+"""Reading GeoJSON geometries (RFC 7946) into shapes, with every problem named.
+
+A `Point` with `radius_m` is a circle (no radius: a bare point), a
+`LineString` with `half_width_m` a corridor, a `Polygon` or `MultiPolygon` an
+area. Positions are [lon, lat] (a third value, elevation, is ignored);
+longitudes lie in [-180, 180], so a shape that crosses the antimeridian
+arrives split in two, as RFC 7946 asks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from shapely.validation import explain_validity
+
+from deconflict.errors import InvalidFeature
+from deconflict.geo.shapes import Area, Circle, Corridor, LonLat, PolygonRings, Ring, Shape
+
+
+class ProblemList:
+    """Collects every problem of one feature, so a planner sees them all at once."""
+
+    def __init__(self, feature_id: str | None) -> None:
+        self.feature_id = feature_id
+        self.found: list[InvalidFeature] = []
+
+    def add(self, field: str, value: Any, message: str) -> None:
+        self.found.append(
+            InvalidFeature(message, feature_id=self.feature_id, field=field, value=value)
+        )
+
+
+def parse_shape(
+    geometry: Any, properties: Mapping[str, Any], feature_id: str | None = None
+) -> tuple[Shape | None, list[InvalidFeature]]:
+    """The shape of a feature, or None and the list of everything wrong with it.
+
+    `properties` supplies `radius_m` (Point) and `half_width_m` (LineString).
+
+    >>> parse_shape({"type": "Point", "coordinates": [180.0, 90.0]}, {"radius_m": 5})[0]
+    Circle(centre=(180.0, 90.0), radius_m=5.0)
+    """
+    problems = ProblemList(feature_id)
+    if not isinstance(geometry, Mapping):
+        problems.add("geometry", geometry, "must be a GeoJSON geometry object")
+        return None, problems.found
+    kind = geometry.get("type")
+    coordinates = geometry.get("coordinates")
+    readers = {
+        "Point": _read_circle,
+        "LineString": _read_corridor,
+        "Polygon": _read_polygon_area,
+        "MultiPolygon": _read_multipolygon_area,
+    }
+    if not isinstance(kind, str) or kind not in readers:
+        problems.add("geometry.type", kind, f"must be one of {', '.join(readers)}")
+        return None, problems.found
+    _refuse_foreign_extent(kind, properties, problems)
+    shape = readers[kind](coordinates, properties, problems)
+    return (shape if not problems.found else None), problems.found
+
+
+def _refuse_foreign_extent(kind: str, properties: Mapping[str, Any], problems: ProblemList) -> None:
+    # A radius on a polygon or a half-width on a point is a planner's slip that
+    # would silently shrink the protected space; say so instead of ignoring it.
+    if "radius_m" in properties and kind != "Point":
+        problems.add("radius_m", properties["radius_m"], f"applies to a Point, not a {kind}")
+    if "half_width_m" in properties and kind != "LineString":
+        problems.add(
+            "half_width_m", properties["half_width_m"], f"applies to a LineString, not a {kind}"
+        )
+
+
+def read_length_m(value: Any, field: str, problems: ProblemList) -> float:
+    """A non-negative, finite number of metres (absent or null reads as 0)."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        problems.add(field, value, "must be a number of metres")
+        return 0.0
+    if value < 0:
+        problems.add(field, value, "must not be negative")
+        return 0.0
+    return float(value)
+
+
+def _read_circle(coordinates: Any, properties: Mapping[str, Any], problems: ProblemList) -> Shape:
+    centre = _read_position(coordinates, "geometry.coordinates", problems)
+    radius = read_length_m(properties.get("radius_m"), "radius_m", problems)
+    return Circle(centre or (0.0, 0.0), radius)
+
+
+def _read_corridor(coordinates: Any, properties: Mapping[str, Any], problems: ProblemList) -> Shape:
+    path = _read_positions(coordinates, "geometry.coordinates", problems)
+    if path is not None and len(path) < 2:
+        problems.add("geometry.coordinates", coordinates, "a LineString needs at least 2 positions")
+    half_width = read_length_m(properties.get("half_width_m"), "half_width_m", problems)
+    return Corridor(path or ((0.0, 0.0), (0.0, 0.0)), half_width)
+
+
+def _read_polygon_area(
+    coordinates: Any, properties: Mapping[str, Any], problems: ProblemList
+) -> Shape:
+    polygon = _read_polygon(coordinates, "geometry.coordinates", problems)
+    return _valid_area((polygon,) if polygon else (), problems)
+
+
+def _read_multipolygon_area(
+    coordinates: Any, properties: Mapping[str, Any], problems: ProblemList
+) -> Shape:
+    if not isinstance(coordinates, list) or not coordinates:
+        problems.add("geometry.coordinates", coordinates, "a MultiPolygon needs a list of polygons")
+        return Area(())
+    polygons = [
+        _read_polygon(polygon, f"geometry.coordinates[{i}]", problems)
+        for i, polygon in enumerate(coordinates)
+    ]
+    return _valid_area(tuple(p for p in polygons if p), problems)
+
+
+def _valid_area(polygons: tuple[PolygonRings, ...], problems: ProblemList) -> Area:
+    area = Area(polygons)
+    if problems.found or not polygons:
+        return area
+    if not area.planar.is_valid:
+        problems.add("geometry", None, f"invalid polygon: {explain_validity(area.planar)}")
+    return area
+
+
+def _read_polygon(coordinates: Any, field: str, problems: ProblemList) -> PolygonRings | None:
+    if not isinstance(coordinates, list) or not coordinates:
+        problems.add(field, coordinates, "a Polygon needs a list of linear rings")
+        return None
+    rings = []
+    for i, ring_coordinates in enumerate(coordinates):
+        ring = _read_ring(ring_coordinates, f"{field}[{i}]", problems)
+        if ring is not None:
+            rings.append(ring)
+    return tuple(rings) if len(rings) == len(coordinates) else None
+
+
+def _read_ring(coordinates: Any, field: str, problems: ProblemList) -> Ring | None:
+    ring = _read_positions(coordinates, field, problems)
+    if ring is None:
+        return None
+    if len(ring) < 4:
+        problems.add(field, coordinates, "a linear ring needs at least 4 positions")
+        return None
+    if ring[0] != ring[-1]:
+        problems.add(field, coordinates, "a linear ring must end where it starts")
+        return None
+    return ring
+
+
+def _read_positions(
+    coordinates: Any, field: str, problems: ProblemList
+) -> tuple[LonLat, ...] | None:
+    if not isinstance(coordinates, list):
+        problems.add(field, coordinates, "must be a list of [lon, lat] positions")
+        return None
+    before = len(problems.found)
+    positions = [
+        _read_position(position, f"{field}[{i}]", problems)
+        for i, position in enumerate(coordinates)
+    ]
+    if len(problems.found) > before:
+        return None
+    return tuple(p for p in positions if p is not None)
+
+
+def _read_position(value: Any, field: str, problems: ProblemList) -> LonLat | None:
+    if (
+        not isinstance(value, list)
+        or len(value) not in (2, 3)
+        or not all(_is_number(v) for v in value)
+    ):
+        problems.add(field, value, "must be a position [lon, lat]")
+        return None
+    lon, lat = float(value[0]), float(value[1])
+    if not -180.0 <= lon <= 180.0:
+        problems.add(field, value, f"longitude {lon} is outside -180..180")
+        return None
+    if not -90.0 <= lat <= 90.0:
+        problems.add(field, value, f"latitude {lat} is outside -90..90")
+        return None
+    return (lon, lat)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def shape_to_geojson(shape: Shape) -> tuple[dict[str, Any], dict[str, float]]:
+    """A GeoJSON geometry for `shape`, and the properties that carry its reach."""
+    if isinstance(shape, Circle):
+        return {"type": "Point", "coordinates": list(shape.centre)}, {"radius_m": shape.radius_m}
+    if isinstance(shape, Corridor):
+        path = [list(p) for p in shape.path]
+        return {"type": "LineString", "coordinates": path}, {"half_width_m": shape.half_width_m}
+    polygons = [[[list(p) for p in ring] for ring in rings] for rings in shape.polygons]
+    if len(polygons) == 1:
+        return {"type": "Polygon", "coordinates": polygons[0]}, {}
+    return {"type": "MultiPolygon", "coordinates": polygons}, {}

@@ -1,0 +1,74 @@
+"""The conflict rule, and finding every conflict in a set of features.
+
+Two features conflict iff they belong to different parties, at least one is
+an activity, their time windows [start, end) meet, their altitude bands meet,
+and the geodesic distance between their shapes is at most the sum of their
+buffers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from deconflict.geo.distance import distance_within_m
+from deconflict.rules.feature import Feature, Kind, TimeWindow
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two features that meet in space, altitude and time; `ids` in sorted order."""
+
+    ids: tuple[str, str]
+    parties: tuple[str, str]
+    distance_m: float
+    window: TimeWindow
+
+
+def may_meet(a: Feature, b: Feature) -> bool:
+    """Everything but the geometry: parties, kinds, time windows and altitude bands."""
+    return (
+        a.party != b.party
+        and (a.kind is Kind.ACTIVITY or b.kind is Kind.ACTIVITY)
+        and a.window.overlap(b.window) is not None
+        and a.band.meets(b.band)
+    )
+
+
+def conflict_between(a: Feature, b: Feature) -> Conflict | None:
+    """The conflict between `a` and `b`, or None when they do not conflict."""
+    if not may_meet(a, b):
+        return None
+    distance = distance_within_m(a.shape, b.shape, a.buffer_m + b.buffer_m)
+    if distance is None:
+        return None
+    window = a.window.overlap(b.window)
+    assert window is not None
+    first, second = sorted((a, b), key=lambda f: f.id)
+    return Conflict((first.id, second.id), (first.party, second.party), distance, window)
+
+
+Candidates = Callable[[Feature], Iterable[Feature]]
+
+
+def find_conflicts(
+    features: Sequence[Feature], candidates: Candidates | None = None
+) -> list[Conflict]:
+    """Every conflict among `features`, sorted by ids.
+
+    `candidates(f)` must return at least every feature that could conflict
+    with f (an index query); without it every pair is checked.
+    """
+    checked: set[tuple[str, str]] = set()
+    found: list[Conflict] = []
+    for position, feature in enumerate(features):
+        others = candidates(feature) if candidates else features[position + 1 :]
+        for other in others:
+            pair = (feature.id, other.id) if feature.id < other.id else (other.id, feature.id)
+            if other.id == feature.id or pair in checked:
+                continue
+            checked.add(pair)
+            conflict = conflict_between(feature, other)
+            if conflict is not None:
+                found.append(conflict)
+    return sorted(found, key=lambda c: c.ids)

@@ -1,0 +1,36 @@
+"""The box a feature's volume may reach, in the five dimensions the index holds.
+
+Dimensions: ECEF x, y, z in metres (the shape grown by its reach and buffer),
+time in seconds since the epoch, altitude in metres. Two features can only
+conflict when their boxes meet, so an index over these boxes finds every
+candidate; the exact rule then decides.
+"""
+
+from __future__ import annotations
+
+from deconflict.geo.boxes import reach_box
+from deconflict.rules.feature import Feature
+
+# Stand-ins for "open-ended" and "unbounded" that an R*Tree's 32-bit floats hold.
+FAR_FUTURE_S = 1.0e12
+UNBOUNDED_M = 1.0e9
+
+VolumeBox = tuple[float, float, float, float, float, float, float, float, float, float]
+
+
+def volume_box(feature: Feature) -> VolumeBox:
+    """(x0, x1, y0, y1, z0, z1, t0, t1, alt0, alt1) around everything the feature may touch."""
+    box = reach_box(feature.shape, feature.buffer_m)
+    window, band = feature.window, feature.band
+    return (
+        box.low[0],
+        box.high[0],
+        box.low[1],
+        box.high[1],
+        box.low[2],
+        box.high[2],
+        window.start.timestamp(),
+        window.end.timestamp() if window.end is not None else FAR_FUTURE_S,
+        band.lower_m if band.lower_m is not None else -UNBOUNDED_M,
+        band.upper_m if band.upper_m is not None else UNBOUNDED_M,
+    )

@@ -1,0 +1,19 @@
+"""Schema migrations for the SQLite store, applied in version order, forward only."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: volumes and their 5-D index (x, y, z, time, altitude).
+    """
+    CREATE TABLE volume (
+        rowid INTEGER PRIMARY KEY,
+        feature_id TEXT NOT NULL UNIQUE,
+        party TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        document TEXT NOT NULL
+    );
+    CREATE VIRTUAL TABLE volume_index USING rtree(
+        rowid, x0, x1, y0, y1, z0, z1, t0, t1, alt0, alt1
+    );
+    """,
+)

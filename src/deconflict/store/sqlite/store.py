@@ -1,0 +1,117 @@
+"""SQLite as the embedded store: WAL, synchronous commits, an R*Tree over volumes.
+
+R*Tree coordinates are 32-bit floats rounded outwards (lower bounds down,
+upper bounds up), so a stored box only ever grows: the index stays a
+superset of the true candidates.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from deconflict.errors import StateConflict
+from deconflict.rules.feature import Feature
+from deconflict.rules.plan import feature_to_geojson, parse_feature
+from deconflict.rules.volume import volume_box
+from deconflict.store.sqlite.migrations import MIGRATIONS
+
+
+class SqliteStore:
+    """Zones and activities in one SQLite file (":memory:" for a throwaway store)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before we answer, even across power loss.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            for version, script in enumerate(
+                MIGRATIONS[self.schema_version :], self.schema_version + 1
+            ):
+                for statement in filter(str.strip, script.split(";")):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={version}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE), committed on success, rolled back on error."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def add_features(self, features: Iterable[Feature]) -> None:
+        """Store features and index their volumes, all or nothing."""
+        with self.transaction() as db:
+            for feature in features:
+                self._insert(db, feature)
+
+    def _insert(self, db: sqlite3.Connection, feature: Feature) -> None:
+        try:
+            cursor = db.execute(
+                "INSERT INTO volume (feature_id, party, kind, document) VALUES (?, ?, ?, ?)",
+                (
+                    feature.id,
+                    feature.party,
+                    feature.kind.value,
+                    json.dumps(feature_to_geojson(feature), separators=(",", ":")),
+                ),
+            )
+        except sqlite3.IntegrityError:
+            raise StateConflict(
+                "a feature with this id is already stored",
+                feature_id=feature.id,
+                field="id",
+                value=feature.id,
+            ) from None
+        db.execute(
+            "INSERT INTO volume_index VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (cursor.lastrowid, *volume_box(feature)),
+        )
+
+    def candidate_ids(self, feature: Feature) -> list[str]:
+        """Ids of stored features whose volume box meets `feature`'s (a superset of conflicts)."""
+        box = volume_box(feature)
+        rows = self._db.execute(
+            """
+            SELECT v.feature_id FROM volume_index AS i JOIN volume AS v ON v.rowid = i.rowid
+            WHERE i.x0 <= ? AND i.x1 >= ? AND i.y0 <= ? AND i.y1 >= ?
+              AND i.z0 <= ? AND i.z1 >= ? AND i.t0 <= ? AND i.t1 >= ?
+              AND i.alt0 <= ? AND i.alt1 >= ?
+            """,
+            (box[1], box[0], box[3], box[2], box[5], box[4], box[7], box[6], box[9], box[8]),
+        )
+        return [row[0] for row in rows]
+
+    def feature(self, feature_id: str) -> Feature | None:
+        """The stored feature with this id, or None."""
+        row = self._db.execute(
+            "SELECT document FROM volume WHERE feature_id = ?", (feature_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        feature, problems = parse_feature(json.loads(row[0]))
+        assert feature is not None, problems
+        return feature
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM volume").fetchone()[0])

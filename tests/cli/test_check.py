@@ -1,0 +1,135 @@
+"""`deconflict check`: the planner's pre-flight on a draft plan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import run_cli, write_plan
+
+
+def _feature(fid: str, party: str, kind: str = "activity", **extra: Any) -> dict[str, Any]:
+    properties = {"kind": kind, "party": party, "start": "2026-09-07T00:00:00Z",
+                  "end": "2026-09-07T06:00:00Z", **extra.pop("properties", {})}
+    geometry = extra.pop("geometry", {"type": "Point", "coordinates": [38.64, 33.5]})
+    return {"type": "Feature", "id": fid, "geometry": geometry, "properties": properties}
+
+
+def test_check_json_gives_exactly_the_expected_conflicts_of_the_shared_example(
+    shared_examples: Path,
+) -> None:
+    result = run_cli("check", str(shared_examples / "at-tanf.geojson"), "--json")
+    expected = json.loads((shared_examples / "at-tanf.expected.json").read_text())
+    assert result.returncode == 1, result.stderr
+    got = json.loads(result.stdout)["conflicts"]
+    assert [c["ids"] for c in got] == [c["ids"] for c in expected["conflicts"]]
+    for mine, theirs in zip(got, expected["conflicts"], strict=True):
+        assert abs(mine["distance_m"] - theirs["distance_m"]) <= 0.02
+        assert (mine["start"], mine["end"]) == (theirs["start"], theirs["end"])
+
+
+def test_plan_without_conflict_exits_zero_and_says_so(tmp_path: Path) -> None:
+    plan = write_plan(tmp_path / "plan.geojson", [_feature("a", "p1"), _feature("b", "p1")])
+    result = run_cli("check", str(plan))
+    assert result.returncode == 0
+    assert "No conflict among 2 features" in result.stdout
+
+
+def test_table_lists_conflicts_sorted_by_time_with_km(tmp_path: Path) -> None:
+    late = _feature("late", "p2", properties={"start": "2026-09-07T05:00:00Z"})
+    early = _feature("early", "p3", geometry={"type": "Point", "coordinates": [38.0, 33.5]},
+                     properties={"buffer_m": 70_000})
+    plan = write_plan(tmp_path / "plan.geojson", [_feature("zone", "p1", "zone"), late, early])
+    result = run_cli("check", str(plan))
+    assert result.returncode == 1
+    assert "3 conflicts" in result.stdout
+    assert result.stdout.index("early") < result.stdout.index("late")
+    assert " km" in result.stdout
+
+
+def test_open_ended_overlap_is_reported_with_null_end(tmp_path: Path) -> None:
+    zone = _feature("zone", "p1", "zone", properties={"end": None})
+    strike = _feature("strike", "p2", properties={"end": None, "start": "2026-09-08T00:00:00Z"})
+    result = run_cli("check", str(write_plan(tmp_path / "p.geojson", [zone, strike])), "--json")
+    conflict = json.loads(result.stdout)["conflicts"][0]
+    assert conflict == {"ids": ["strike", "zone"], "distance_m": 0.0,
+                        "start": "2026-09-08T00:00:00Z", "end": None}
+
+
+def test_every_problem_in_a_bad_plan_is_listed_with_id_and_field(tmp_path: Path) -> None:
+    features = [
+        _feature("no-party", ""),
+        _feature("backwards", "p1", properties={"end": "2026-09-06T00:00:00Z"}),
+        _feature("band", "p1", properties={"altitude": {"lower_m": 500, "upper_m": 100}}),
+        _feature("radius", "p1", properties={"radius_m": -5}),
+        _feature("buffer", "p1", properties={"buffer_m": -1}),
+        _feature("kind", "p1", "hazard"),
+        _feature("far", "p1", geometry={"type": "Point", "coordinates": [181.0, 0.0]}),
+        _feature("bowtie", "p1", geometry={"type": "Polygon", "coordinates": [
+            [[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}),
+        _feature("twice", "p1"),
+        _feature("twice", "p2"),
+        {"type": "Feature", "geometry": None, "properties": {}},
+    ]
+    result = run_cli("check", str(write_plan(tmp_path / "bad.geojson", features)))
+    assert result.returncode == 2
+    err = result.stderr
+    for expected in (
+        "feature 'no-party', field 'party'",
+        "feature 'backwards', field 'end': must be after start",
+        "feature 'band', field 'altitude': lower_m 500.0 is above upper_m 100.0",
+        "feature 'radius', field 'radius_m': must not be negative",
+        "feature 'buffer', field 'buffer_m': must not be negative",
+        "feature 'kind', field 'kind'",
+        "feature 'far', field 'geometry.coordinates': longitude 181.0 is outside -180..180",
+        "feature 'bowtie', field 'geometry': invalid polygon: Self-intersection",
+        "feature 'twice', field 'id': id is used by an earlier feature",
+        "feature '#10', field 'id'",
+    ):
+        assert expected in err, f"missing {expected!r} in:\n{err}"
+    assert result.stdout == ""
+
+
+def test_not_json_is_refused_with_line_and_column(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.geojson"
+    plan.write_text('{"type": "FeatureCollection",\n "features": [,]}')
+    result = run_cli("check", str(plan))
+    assert result.returncode == 2
+    assert "not JSON: line 2 column" in result.stderr
+
+
+def test_missing_file_is_bad_input(tmp_path: Path) -> None:
+    result = run_cli("check", str(tmp_path / "absent.geojson"))
+    assert result.returncode == 2
+    assert "cannot read the plan" in result.stderr
+
+
+def test_plan_read_from_standard_input() -> None:
+    example = run_cli("example", "at-tanf")
+    result = run_cli("check", "-", "--json", stdin=example.stdout)
+    assert result.returncode == 1
+    ids = [c["ids"] for c in json.loads(result.stdout)["conflicts"]]
+    assert ["at-tanf", "strike-north"] in ids
+    assert ["at-tanf", "strike-west"] in ids
+
+
+def test_bundled_example_drill_never_conflicts_with_its_own_garrison() -> None:
+    example = run_cli("example", "at-tanf")
+    result = run_cli("check", "-", "--json", stdin=example.stdout)
+    ids = [c["ids"] for c in json.loads(result.stdout)["conflicts"]]
+    assert not any("garrison-drill" in pair for pair in ids)
+
+
+def test_position_prints_decimal_dms_and_mgrs() -> None:
+    result = run_cli("position", "333000N0383824E", "--json")
+    assert result.returncode == 0
+    forms = json.loads(result.stdout)
+    assert (forms["lat"], forms["lon"]) == (33.5, 38.64)
+    assert forms["dms"].startswith("33°30'00.0\"N")
+
+
+def test_unreadable_position_exits_two() -> None:
+    result = run_cli("position", "33°75'N 38°E")
+    assert result.returncode == 2
+    assert "cannot read position" in result.stderr

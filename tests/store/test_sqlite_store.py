@@ -1,0 +1,68 @@
+"""The embedded SQLite store: durable, migrated, indexed."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from deconflict.errors import StateConflict
+from deconflict.geo.shapes import Circle
+from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
+from deconflict.store.sqlite import SqliteStore
+from deconflict.store.sqlite.migrations import MIGRATIONS
+
+
+def _strike(fid: str, lon: float, lat: float, hour: int = 0, party: str = "p1") -> Feature:
+    start = datetime(2026, 9, 7, hour, tzinfo=UTC)
+    return Feature(fid, Kind.ACTIVITY, party, Circle((lon, lat), 1000.0),
+                   TimeWindow(start, start.replace(hour=hour + 1)), AltitudeBand(0, 500), 200.0,
+                   name="strike", activity="strike", extra={"category": "kinetic"})
+
+
+def test_features_survive_reopening_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "line.db"
+    store = SqliteStore(path)
+    store.add_features([_strike("s1", 38.6, 33.5)])
+    store.close()
+    reopened = SqliteStore(path)
+    assert reopened.feature("s1") == _strike("s1", 38.6, 33.5)
+    assert reopened.feature("s1").extra == {"category": "kinetic"}  # type: ignore[union-attr]
+    assert reopened.count() == 1
+
+
+def test_store_runs_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
+    path = tmp_path / "line.db"
+    SqliteStore(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_duplicate_id_is_refused_and_nothing_of_the_batch_is_kept(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "line.db")
+    store.add_features([_strike("s1", 38.6, 33.5)])
+    with pytest.raises(StateConflict) as raised:
+        store.add_features([_strike("s2", 10.0, 10.0), _strike("s1", 38.6, 33.5)])
+    assert raised.value.feature_id == "s1"
+    assert store.feature("s2") is None
+    assert store.count() == 1
+
+
+def test_index_returns_near_overlapping_volumes_and_skips_far_or_later_ones() -> None:
+    store = SqliteStore(":memory:")
+    store.add_features([
+        _strike("near", 38.62, 33.5),
+        _strike("far", -70.0, -30.0),
+        _strike("later", 38.6, 33.5, hour=5),
+    ])
+    assert store.candidate_ids(_strike("q", 38.6, 33.5, party="p2")) == ["near"]
+
+
+def test_index_finds_a_neighbour_across_the_antimeridian_and_over_the_pole() -> None:
+    store = SqliteStore(":memory:")
+    store.add_features([_strike("east", 179.999, 0.0), _strike("pole", 0.0, 89.999)])
+    assert store.candidate_ids(_strike("west", -179.999, 0.0)) == ["east"]
+    assert store.candidate_ids(_strike("over", 180.0, 89.999)) == ["pole"]
