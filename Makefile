@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean bench bench-quick
 
 $(BIN)/deconflict: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,9 @@ format: $(BIN)/deconflict
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+bench: $(BIN)/deconflict
+	$(BIN)/python -m benchmarks.run
+
+bench-quick: $(BIN)/deconflict
+	$(BIN)/python -m benchmarks.run --quick

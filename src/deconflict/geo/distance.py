@@ -4,16 +4,22 @@ Circles and corridors are decided on their centre and centre line: the
 distance between two shapes is the distance between their cores less both
 reaches, never a polygon that approximates them. Distances between points
 come from the geodesic inverse problem (Karney's algorithm in PROJ, exact to
-nanometres). Edges are straight in lon/lat, so the distance to an edge is a
-one-dimensional minimum: the edge is sampled every kilometre, the Lipschitz
-bound of each stretch proves which stretches cannot hold the minimum, and
-the search zooms in on the rest. All work is vectorised over (point, edge)
-pairs.
+nanometres).
+
+Edges are straight in lon/lat, so the distance to an edge is a minimum over
+one parameter. Each edge is sampled every kilometre; a Lipschitz bound proves
+which stretches between samples cannot hold the minimum; in the others the
+minimum is where the geodesic to the edge meets it at a right angle, found
+by a bracketed root search on that angle (the azimuths come free with every
+geodesic). Distances between two sets of edges run the same search one level
+up. All work is vectorised over (point, edge) pairs.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -27,10 +33,10 @@ Indices = NDArray[np.intp]
 
 _SAMPLE_STEP_M = 1000.0
 _MAX_SAMPLES_PER_EDGE = 20_000
-_ZOOM_POINTS = 9
-# A stretch narrower than this (in metres along the edge) is done: the distance
-# near a minimum is flat, so its error is far below a millimetre.
-_ZOOM_DONE_M = 1e-3
+# A bracket narrower than this (metres along the edge) is done: the distance is
+# flat at its minimum, so the error left is far below a millimetre.
+_ROOT_DONE_M = 1e-3
+_ROOT_MAX_STEPS = 60
 
 
 def geodesic_distance_m(a: Shape, b: Shape) -> float:
@@ -43,7 +49,7 @@ def geodesic_distance_m(a: Shape, b: Shape) -> float:
     >>> round(geodesic_distance_m(Circle((179.9, 0.0), 5000.0), Circle((-179.9, 0.0), 5000.0)))
     12264
     """
-    return max(0.0, _core_distance_m(a, b, math.inf) - a.reach_m - b.reach_m)
+    return max(0.0, _core_distance_m(a, b, math.inf, a.reach_m + b.reach_m) - a.reach_m - b.reach_m)
 
 
 def distance_within_m(a: Shape, b: Shape, limit_m: float) -> float | None:
@@ -52,56 +58,104 @@ def distance_within_m(a: Shape, b: Shape, limit_m: float) -> float | None:
     Cheaper than `geodesic_distance_m` for shapes far apart: the search stops
     as soon as it proves the distance exceeds the limit.
     """
-    core_limit = limit_m + a.reach_m + b.reach_m
-    core = _core_distance_m(a, b, core_limit)
+    reaches = a.reach_m + b.reach_m
+    core_limit = limit_m + reaches
+    core = _core_distance_m(a, b, core_limit, reaches)
     if core > core_limit:
         return None
-    return max(0.0, core - a.reach_m - b.reach_m)
+    return max(0.0, core - reaches)
 
 
-def _core_distance_m(a: Shape, b: Shape, cutoff_m: float) -> float:
-    """Distance between the cores; a value above `cutoff_m` means only "beyond it"."""
+def _core_distance_m(a: Shape, b: Shape, cutoff_m: float, enough_m: float) -> float:
+    """Distance between the cores.
+
+    A value above `cutoff_m` means only "beyond it"; a value at or below
+    `enough_m` means only "within it" (the reaches make the rest moot).
+    """
     if isinstance(b, Circle):
         a, b = b, a
     if isinstance(a, Circle):
-        return _point_to_shape_m(a.centre, b, cutoff_m)
+        return _point_to_shape_m(a.centre, b, cutoff_m, enough_m)
     assert isinstance(b, (Corridor, Area))
     if a.planar.intersects(b.planar):
         return 0.0
-    return edges_to_edges_m(a.edges, b.edges, cutoff_m)
+    return edges_to_edges_m(a.edges, b.edges, cutoff_m, enough_m)
 
 
-def _point_to_shape_m(point: tuple[float, float], shape: Shape, cutoff_m: float) -> float:
+def _point_to_shape_m(
+    point: tuple[float, float], shape: Shape, cutoff_m: float, enough_m: float
+) -> float:
     lon, lat = np.array([point[0]]), np.array([point[1]])
     if isinstance(shape, Circle):
-        return float(
-            _inverse_m(lon, lat, np.array([shape.centre[0]]), np.array([shape.centre[1]]))[0]
-        )
+        centre = np.array([shape.centre[0]]), np.array([shape.centre[1]])
+        return float(_geodesics(lon, lat, *centre).distance_m[0])
     if isinstance(shape, Area) and shape.planar.covers(shapely.Point(point)):
         return 0.0
-    return float(points_to_edges_m(lon, lat, shape.edges, cutoff_m)[0])
+    return float(points_to_edges_m(lon, lat, shape.edges, cutoff_m, enough_m).distance_m[0])
 
 
-def _inverse_m(lon1: Floats, lat1: Floats, lon2: Floats, lat2: Floats) -> Floats:
-    distance: Floats = np.asarray(WGS84.inv(lon1, lat1, lon2, lat2)[2], dtype=np.float64)
-    return distance
+@dataclass(frozen=True)
+class Nearest:
+    """Per point: the least distance found, and the azimuth at the point towards it."""
+
+    distance_m: Floats
+    azimuth_deg: Floats
 
 
-def points_to_edges_m(lon: Floats, lat: Floats, edges: Edges, cutoff_m: float = math.inf) -> Floats:
+@dataclass(frozen=True)
+class _Geodesics:
+    distance_m: Floats
+    forward_deg: Floats  # azimuth at the first point, towards the second
+    back_deg: Floats  # azimuth at the second point, towards the first
+
+
+def _geodesics(lon1: Floats, lat1: Floats, lon2: Floats, lat2: Floats) -> _Geodesics:
+    forward, back, distance = WGS84.inv(lon1, lat1, lon2, lat2)
+    return _Geodesics(
+        np.asarray(distance, dtype=np.float64),
+        np.asarray(forward, dtype=np.float64),
+        np.asarray(back, dtype=np.float64),
+    )
+
+
+def _keep_nearest(nearest: Nearest, point: Indices, found: _Geodesics) -> None:
+    """Fold new distances into `nearest` (in place), keeping the azimuth of the winner."""
+    order = np.lexsort((found.distance_m, point))
+    point, distance = point[order], found.distance_m[order]
+    first = np.concatenate(([True], point[1:] != point[:-1]))
+    point, distance, azimuth = point[first], distance[first], found.forward_deg[order][first]
+    better = distance < nearest.distance_m[point]
+    nearest.distance_m[point[better]] = distance[better]
+    nearest.azimuth_deg[point[better]] = azimuth[better]
+
+
+def points_to_edges_m(
+    lon: Floats,
+    lat: Floats,
+    edges: Edges,
+    cutoff_m: float = math.inf,
+    enough_m: float = 0.0,
+) -> Nearest:
     """Least geodesic distance in metres from each point to any of `edges`.
 
-    A result above `cutoff_m` only says that point's distance exceeds it.
+    A distance above `cutoff_m` only says that point's distance exceeds it;
+    once any point is found within `enough_m` the search stops early.
     """
     n_points, n_edges = lon.size, len(edges)
     point = np.repeat(np.arange(n_points), n_edges)
     edge = np.tile(np.arange(n_edges), n_points)
-    to_a = _inverse_m(lon[point], lat[point], edges.a_lon[edge], edges.a_lat[edge])
-    to_b = _inverse_m(lon[point], lat[point], edges.b_lon[edge], edges.b_lat[edge])
-    best: Floats = np.minimum(to_a, to_b).reshape(n_points, n_edges).min(axis=1)
+    to_a = _geodesics(lon[point], lat[point], edges.a_lon[edge], edges.a_lat[edge])
+    to_b = _geodesics(lon[point], lat[point], edges.b_lon[edge], edges.b_lat[edge])
+    nearest = Nearest(np.full(n_points, np.inf), np.zeros(n_points))
+    _keep_nearest(nearest, point, to_a)
+    _keep_nearest(nearest, point, to_b)
+    if float(nearest.distance_m.min()) <= enough_m:
+        return nearest
     # No point of an edge is nearer than (d(P, A) + d(P, B) - its length) / 2.
-    bound = (to_a + to_b - edges.speed_m[edge]) / 2
-    hopeful = bound < np.minimum(best, cutoff_m)[point]
-    return _search_edges(lon, lat, edges, point[hopeful], edge[hopeful], best, cutoff_m)
+    bound = (to_a.distance_m + to_b.distance_m - edges.speed_m[edge]) / 2
+    hopeful = bound < np.minimum(nearest.distance_m, cutoff_m)[point]
+    _search_edges(lon, lat, edges, point[hopeful], edge[hopeful], nearest, cutoff_m, enough_m)
+    return nearest
 
 
 def _search_edges(
@@ -110,138 +164,145 @@ def _search_edges(
     edges: Edges,
     point: Indices,
     edge: Indices,
-    best: Floats,
+    nearest: Nearest,
     cutoff_m: float,
-) -> Floats:
-    """Sample each (point, edge) pair along the edge, then zoom in on its basins."""
+    enough_m: float,
+) -> None:
+    """Sample each (point, edge) pair along the edge, then find the minima between samples."""
     if point.size == 0:
-        return best
+        return
     samples = np.clip(np.ceil(edges.speed_m[edge] / _SAMPLE_STEP_M), 1, _MAX_SAMPLES_PER_EDGE)
     counts = samples.astype(np.intp) + 1
     pair = np.repeat(np.arange(point.size), counts)
     step = np.repeat(1.0 / samples, counts)
     t = (np.arange(pair.size) - np.repeat(np.cumsum(counts) - counts, counts)) * step
     sample_point, sample_edge = point[pair], edge[pair]
-    f = _distance_to_edge_points(lon, lat, sample_point, edges, sample_edge, t)
-    np.minimum.at(best, sample_point, f)
+    found = _to_edge_points(lon, lat, sample_point, edges, sample_edge, t)
+    _keep_nearest(nearest, sample_point, found)
+    if float(nearest.distance_m.min()) <= enough_m:
+        return
+    slope = _slope_to_point(found, edges, sample_edge, t)
     travel = edges.speed_m[sample_edge] * step
-    centre = _basins(f, pair, travel, np.minimum(best, cutoff_m)[sample_point])
-    low = np.maximum(t[centre] - step[centre], 0.0)
-    high = np.minimum(t[centre] + step[centre], 1.0)
-    rows = sample_point[centre], sample_edge[centre]
-    found = _zoom_on_edges(lon, lat, rows[0], edges, rows[1], low, high)
-    np.minimum.at(best, rows[0], found)
-    return best
+    limit = np.minimum(nearest.distance_m, cutoff_m)[sample_point]
+    left = _brackets(found.distance_m, slope, pair, travel, limit)
+    low, high = t[left], t[left + 1]
+    rows = sample_point[left], sample_edge[left]
+
+    def slope_at(s: Floats) -> Floats:
+        on_edge = _to_edge_points(lon, lat, rows[0], edges, rows[1], s)
+        _keep_nearest(nearest, rows[0], on_edge)
+        return _slope_to_point(on_edge, edges, rows[1], s)
+
+    _find_roots(slope_at, low, high, slope[left], slope[left + 1], edges.speed_m[rows[1]])
 
 
-def _basins(f: Floats, group: Indices, travel_m: Floats, limit_m: Floats) -> Indices:
-    """Samples that are a local least of `f` within their group and may still beat the limit.
+def _slope_to_point(found: _Geodesics, edges: Edges, edge: Indices, t: Floats) -> Floats:
+    """Sign-carrying rate at which the distance to the point grows as t grows along the edge."""
+    slope: Floats = -np.cos(np.radians(found.back_deg - edges.heading_deg(edge, t)))
+    return slope
 
-    `travel_m` is how far the curve moves from a sample to the next, so no
-    point of the stretch on either side of a sample is nearer than
-    f - travel_m (Lipschitz). Among stretches that may beat the limit, the
-    minimum lies beside a sample that is a local least: the curves are smooth
-    on the scale of one sampling step.
+
+def _brackets(
+    distance: Floats, slope: Floats, group: Indices, travel_m: Floats, limit_m: Floats
+) -> Indices:
+    """Left samples of the stretches that hold a minimum that may still beat the limit.
+
+    A minimum lies where the slope turns from falling to rising (the curves are
+    smooth on the scale of one sampling step). By the Lipschitz bound no point
+    of a stretch is nearer than (d_left + d_right - travel) / 2; stretches
+    whose bound is not below the limit are dropped.
     """
-    prev_same = np.concatenate(([False], group[1:] == group[:-1]))
-    next_same = np.concatenate((group[:-1] == group[1:], [False]))
-    f_prev = np.where(prev_same, np.roll(f, 1), np.inf)
-    f_next = np.where(next_same, np.roll(f, -1), np.inf)
-    local = (f <= f_prev) & (f <= f_next)
-    return np.flatnonzero(local & (f - travel_m < limit_m))
+    same = group[:-1] == group[1:]
+    turns = (slope[:-1] < 0) & (slope[1:] > 0)
+    bound = (distance[:-1] + distance[1:] - travel_m[:-1]) / 2
+    return np.flatnonzero(same & turns & (bound < limit_m[:-1]))
 
 
-def _zoom_on_edges(
-    lon: Floats,
-    lat: Floats,
-    point: Indices,
-    edges: Edges,
-    edge: Indices,
-    t0: Floats,
-    t1: Floats,
-) -> Floats:
-    """Least distance from each point to its edge within [t0, t1], by repeated narrowing."""
-    fractions = np.linspace(0.0, 1.0, _ZOOM_POINTS)
-    speed = edges.speed_m[edge]
-    best = np.full(point.size, np.inf)
-    while point.size:
-        ts = t0[:, None] + (t1 - t0)[:, None] * fractions[None, :]
-        f = _distance_to_edge_points(
-            lon,
-            lat,
-            np.repeat(point, _ZOOM_POINTS),
-            edges,
-            np.repeat(edge, _ZOOM_POINTS),
-            ts.ravel(),
-        ).reshape(ts.shape)
-        best = np.minimum(best, f.min(axis=1))
-        if float(((t1 - t0) * speed).max()) < _ZOOM_DONE_M:
-            break
-        t0, t1 = _narrow(ts, f)
-    return best
+def _find_roots(
+    slope_at: Callable[[Floats], Floats],
+    low: Floats,
+    high: Floats,
+    slope_low: Floats,
+    slope_high: Floats,
+    speed_m: Floats,
+) -> None:
+    """Narrow brackets [low, high] (slope < 0 at low, > 0 at high) onto the zero of the slope.
+
+    Regula falsi with the Illinois step: superlinear, and it never leaves the
+    bracket. `slope_at` records every distance it measures on the way.
+    """
+    for _ in range(_ROOT_MAX_STEPS):
+        if low.size == 0 or float(((high - low) * speed_m).max()) < _ROOT_DONE_M:
+            return
+        guess = high - slope_high * (high - low) / (slope_high - slope_low)
+        guess = np.clip(guess, low, high)
+        slope = slope_at(guess)
+        rises = slope > 0
+        # Illinois: halve the kept end's slope so a one-sided approach still converges.
+        slope_low = np.where(rises, slope_low / 2, slope)
+        slope_high = np.where(rises, slope, slope_high / 2)
+        low = np.where(rises, low, guess)
+        high = np.where(rises, guess, high)
 
 
-def _narrow(ts: Floats, f: Floats) -> tuple[Floats, Floats]:
-    """Each row's interval shrunk to the neighbours of its least sample."""
-    j = np.argmin(f, axis=1)
-    rows = np.arange(j.size)
-    last = ts.shape[1] - 1
-    return ts[rows, np.maximum(j - 1, 0)], ts[rows, np.minimum(j + 1, last)]
-
-
-def _distance_to_edge_points(
+def _to_edge_points(
     lon: Floats, lat: Floats, point: Indices, edges: Edges, edge: Indices, t: Floats
-) -> Floats:
+) -> _Geodesics:
     q_lon, q_lat = edges.at(edge, t)
-    return _inverse_m(lon[point], lat[point], q_lon, q_lat)
+    return _geodesics(lon[point], lat[point], q_lon, q_lat)
 
 
-def edges_to_edges_m(first: Edges, second: Edges, cutoff_m: float = math.inf) -> float:
+def edges_to_edges_m(
+    first: Edges, second: Edges, cutoff_m: float = math.inf, enough_m: float = 0.0
+) -> float:
     """Least geodesic distance in metres between two sets of edges that do not cross.
 
-    A result above `cutoff_m` only says the distance exceeds it.
+    A result above `cutoff_m` only says the distance exceeds it; one at or
+    below `enough_m` only that it is within it.
     """
     if float(first.speed_m.sum()) > float(second.speed_m.sum()):
         # Each sample of the outer set costs an inner search: walk the shorter set.
         first, second = second, first
     best, hopeful = _prune_edge_pairs(first, second, cutoff_m)
-    if hopeful.size == 0:
+    if hopeful.size == 0 or best <= enough_m:
         return best
     samples = np.clip(np.ceil(first.speed_m[hopeful] / _SAMPLE_STEP_M), 1, _MAX_SAMPLES_PER_EDGE)
     counts = samples.astype(np.intp) + 1
     edge = np.repeat(hopeful, counts)
     step = np.repeat(1.0 / samples, counts)
     s = (np.arange(edge.size) - np.repeat(np.cumsum(counts) - counts, counts)) * step
-    g = _along_first(first, edge, s, second, cutoff_m)
-    best = min(best, float(g.min()))
-    # Values beyond the cutoff are only known to exceed it: bound with the cutoff.
-    known = np.minimum(g, cutoff_m)
-    limit = np.full(g.size, min(best, cutoff_m))
-    centre = _basins(known, edge, first.speed_m[edge] * step, limit)
-    if centre.size == 0:
+    along = _along(first, edge, s, second, cutoff_m, enough_m)
+    best = min(best, float(along.distance_m.min()))
+    if best <= enough_m:
         return best
-    low = np.maximum(s[centre] - step[centre], 0.0)
-    high = np.minimum(s[centre] + step[centre], 1.0)
-    return min(best, _zoom_along_first(first, edge[centre], low, high, second))
+    # Values beyond the cutoff are only known to exceed it: bound with the cutoff.
+    known = np.minimum(along.distance_m, cutoff_m)
+    slope = _slope_from_point(along, first, edge, s)
+    limit = np.full(s.size, min(best, cutoff_m))
+    left = _brackets(known, slope, edge, first.speed_m[edge] * step, limit)
+    rows = edge[left]
+    found = [best]
+
+    def slope_at(x: Floats) -> Floats:
+        here = _along(first, rows, x, second, math.inf, 0.0)
+        found.append(float(here.distance_m.min()))
+        return _slope_from_point(here, first, rows, x)
+
+    _find_roots(slope_at, s[left], s[left + 1], slope[left], slope[left + 1], first.speed_m[rows])
+    return min(found)
 
 
-def _along_first(first: Edges, edge: Indices, s: Floats, second: Edges, cutoff_m: float) -> Floats:
+def _along(
+    first: Edges, edge: Indices, s: Floats, second: Edges, cutoff_m: float, enough_m: float
+) -> Nearest:
     lon, lat = first.at(edge, s)
-    return points_to_edges_m(lon, lat, second, cutoff_m)
+    return points_to_edges_m(lon, lat, second, cutoff_m, enough_m)
 
 
-def _zoom_along_first(first: Edges, edge: Indices, s0: Floats, s1: Floats, second: Edges) -> float:
-    fractions = np.linspace(0.0, 1.0, _ZOOM_POINTS)
-    speed = first.speed_m[edge]
-    best = math.inf
-    while True:
-        ss = s0[:, None] + (s1 - s0)[:, None] * fractions[None, :]
-        g = _along_first(first, np.repeat(edge, _ZOOM_POINTS), ss.ravel(), second, math.inf)
-        g = g.reshape(ss.shape)
-        best = min(best, float(g.min()))
-        if float(((s1 - s0) * speed).max()) < _ZOOM_DONE_M:
-            return best
-        s0, s1 = _narrow(ss, g)
+def _slope_from_point(nearest: Nearest, first: Edges, edge: Indices, s: Floats) -> Floats:
+    """Rate at which the distance to the other set grows as s grows along `first`."""
+    slope: Floats = -np.cos(np.radians(nearest.azimuth_deg - first.heading_deg(edge, s)))
+    return slope
 
 
 def _prune_edge_pairs(first: Edges, second: Edges, cutoff_m: float) -> tuple[float, Indices]:
@@ -251,9 +312,9 @@ def _prune_edge_pairs(first: Edges, second: Edges, cutoff_m: float) -> tuple[flo
     best = math.inf
     for lon1, lat1 in ((first.a_lon, first.a_lat), (first.b_lon, first.b_lat)):
         for lon2, lat2 in ((second.a_lon, second.a_lat), (second.b_lon, second.b_lat)):
-            d = _inverse_m(
+            d = _geodesics(
                 np.repeat(lon1, m), np.repeat(lat1, m), np.tile(lon2, n), np.tile(lat2, n)
-            ).reshape(n, m)
+            ).distance_m.reshape(n, m)
             total += d
             best = min(best, float(d.min()))
     # For X on edge i and Y on edge j: d(X, Y) >= (sum of the four end-to-end

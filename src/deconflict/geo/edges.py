@@ -8,7 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from deconflict.geo.ellipsoid import MAX_CURVATURE_RADIUS_M
+from deconflict.geo.ellipsoid import (
+    ECCENTRICITY_SQUARED,
+    MAX_CURVATURE_RADIUS_M,
+    SEMI_MAJOR_AXIS_M,
+)
 
 Floats = NDArray[np.float64]
 
@@ -59,6 +63,17 @@ class Edges:
         lon = self.a_lon[edge] + t * (self.b_lon[edge] - self.a_lon[edge])
         lat = self.a_lat[edge] + t * (self.b_lat[edge] - self.a_lat[edge])
         return lon, lat
+
+    def heading_deg(self, edge: NDArray[np.intp], t: Floats) -> Floats:
+        """Azimuth (degrees clockwise from north) in which the edge runs at parameter t."""
+        lat = np.radians(self.a_lat[edge] + t * (self.b_lat[edge] - self.a_lat[edge]))
+        w = np.sqrt(1 - ECCENTRICITY_SQUARED * np.sin(lat) ** 2)
+        meridian = SEMI_MAJOR_AXIS_M * (1 - ECCENTRICITY_SQUARED) / w**3
+        prime_vertical = SEMI_MAJOR_AXIS_M / w
+        east = prime_vertical * np.cos(lat) * np.radians(self.b_lon[edge] - self.a_lon[edge])
+        north = meridian * np.radians(self.b_lat[edge] - self.a_lat[edge])
+        heading: Floats = np.degrees(np.arctan2(east, north))
+        return heading
 
 
 def _speed_bound_m(a: Floats, b: Floats) -> Floats:
