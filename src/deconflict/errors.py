@@ -45,6 +45,10 @@ class InvalidCoordinate(DeconflictError, ValueError):
         self.text = text
         self.problem = problem
 
+    def __reduce__(self) -> tuple[type[InvalidCoordinate], tuple[str, str]]:
+        # Default pickling replays the message into __init__, which takes two arguments.
+        return (type(self), (self.text, self.problem))
+
 
 class InvalidPlan(DeconflictError):
     """A plan holds one or more invalid features; `problems` lists every one of them."""
