@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import IntEnum
 from importlib import resources
 from pathlib import Path
@@ -20,9 +20,11 @@ from rich.table import Table
 from deconflict.errors import DeconflictError, InvalidPlan
 from deconflict.geo.coords import InvalidCoordinate, format_dms, format_mgrs, parse_position
 from deconflict.line.check import check_plan
+from deconflict.line.parties import Party, Role, issue_token, register_party, revoke
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature
 from deconflict.rules.plan import format_time, parse_plan
+from deconflict.settings import Settings
 from deconflict.store.sqlite import SqliteStore
 
 app = typer.Typer(
@@ -182,6 +184,107 @@ def example(
     if not source.is_file():
         _fail(Exit.BAD_INPUT, [f"no bundled example named {name!r}; try 'at-tanf'"])
     sys.stdout.write(source.read_text(encoding="utf-8"))
+
+
+party_app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="Manage the parties on the line and their API tokens.",
+)
+app.add_typer(party_app, name="party")
+
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="The store (SQLite file); default $DECONFLICT_DB.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def _open_store(db: Path | None) -> SqliteStore:
+    return SqliteStore(Settings.from_env(db=db).db)
+
+
+def _print_token(party_id: str, role: Role, token: str, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps({"party": party_id, "role": role.value, "token": token}) + "\n")
+        return
+    _stdout.print(f"Token for {party_id} ({role.value}), shown once; keep it secret:")
+    _stdout.print(token, markup=False)
+
+
+@party_app.command("add")
+def party_add(
+    party_id: Annotated[str, typer.Argument(help="Short id, e.g. coalition.")],
+    name: Annotated[str, typer.Option("--name", help="Display name.")],
+    lang: Annotated[str, typer.Option("--lang", help="Preferred language: en, ru or ar.")] = "en",
+    contact: Annotated[str | None, typer.Option("--contact", help="Duty contact.")] = None,
+    escalation: Annotated[
+        str | None, typer.Option("--escalation-contact", help="Who gets overdue notices.")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Register a party and print its first (admin) API token, once.
+
+    Example: deconflict party add coalition --name "Coalition (CJTF-OIR)" --lang en
+    """
+    store = _open_store(db)
+    try:
+        token = register_party(
+            store, Party(party_id, name, lang, contact, escalation), datetime.now(UTC)
+        )
+    except DeconflictError as error:
+        _fail(Exit.BAD_INPUT, [_describe(error)])
+    finally:
+        store.close()
+    _print_token(party_id, Role.ADMIN, token, as_json)
+
+
+@party_app.command("token")
+def party_token(
+    party_id: Annotated[str, typer.Argument(help="The party.")],
+    role: Annotated[Role, typer.Option("--role", help="duty, planner or admin.")] = Role.DUTY,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Issue another API token for a party, printed once.
+
+    Example: deconflict party token coalition --role planner
+    """
+    store = _open_store(db)
+    try:
+        token = issue_token(store, party_id, role, datetime.now(UTC))
+    except DeconflictError as error:
+        _fail(Exit.BAD_INPUT, [_describe(error)])
+    finally:
+        store.close()
+    _print_token(party_id, role, token, as_json)
+
+
+@party_app.command("revoke")
+def party_revoke(
+    party_id: Annotated[str, typer.Argument(help="The party.")],
+    token_id: Annotated[
+        str | None,
+        typer.Option("--token-id", help="The 8-hex id after 'dcf_' in the token; omit for all."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke one token of a party, or all of them.
+
+    Example: deconflict party revoke coalition --token-id 1a2b3c4d
+    """
+    store = _open_store(db)
+    try:
+        count = revoke(store, party_id, token_id, datetime.now(UTC))
+    except DeconflictError as error:
+        _fail(Exit.BAD_INPUT, [_describe(error)])
+    finally:
+        store.close()
+    if as_json:
+        sys.stdout.write(json.dumps({"party": party_id, "revoked": count}) + "\n")
+    else:
+        _stdout.print(f"Revoked {count} token{'s' if count != 1 else ''} of {party_id}.")
 
 
 def main() -> None:

@@ -10,8 +10,13 @@ from tests.conftest import run_cli, write_plan
 
 
 def _feature(fid: str, party: str, kind: str = "activity", **extra: Any) -> dict[str, Any]:
-    properties = {"kind": kind, "party": party, "start": "2026-09-07T00:00:00Z",
-                  "end": "2026-09-07T06:00:00Z", **extra.pop("properties", {})}
+    properties = {
+        "kind": kind,
+        "party": party,
+        "start": "2026-09-07T00:00:00Z",
+        "end": "2026-09-07T06:00:00Z",
+        **extra.pop("properties", {}),
+    }
     geometry = extra.pop("geometry", {"type": "Point", "coordinates": [38.64, 33.5]})
     return {"type": "Feature", "id": fid, "geometry": geometry, "properties": properties}
 
@@ -38,8 +43,12 @@ def test_plan_without_conflict_exits_zero_and_says_so(tmp_path: Path) -> None:
 
 def test_table_lists_conflicts_sorted_by_time_with_km(tmp_path: Path) -> None:
     late = _feature("late", "p2", properties={"start": "2026-09-07T05:00:00Z"})
-    early = _feature("early", "p3", geometry={"type": "Point", "coordinates": [38.0, 33.5]},
-                     properties={"buffer_m": 70_000})
+    early = _feature(
+        "early",
+        "p3",
+        geometry={"type": "Point", "coordinates": [38.0, 33.5]},
+        properties={"buffer_m": 70_000},
+    )
     plan = write_plan(tmp_path / "plan.geojson", [_feature("zone", "p1", "zone"), late, early])
     result = run_cli("check", str(plan))
     assert result.returncode == 1
@@ -53,8 +62,12 @@ def test_open_ended_overlap_is_reported_with_null_end(tmp_path: Path) -> None:
     strike = _feature("strike", "p2", properties={"end": None, "start": "2026-09-08T00:00:00Z"})
     result = run_cli("check", str(write_plan(tmp_path / "p.geojson", [zone, strike])), "--json")
     conflict = json.loads(result.stdout)["conflicts"][0]
-    assert conflict == {"ids": ["strike", "zone"], "distance_m": 0.0,
-                        "start": "2026-09-08T00:00:00Z", "end": None}
+    assert conflict == {
+        "ids": ["strike", "zone"],
+        "distance_m": 0.0,
+        "start": "2026-09-08T00:00:00Z",
+        "end": None,
+    }
 
 
 def test_every_problem_in_a_bad_plan_is_listed_with_id_and_field(tmp_path: Path) -> None:
@@ -66,8 +79,11 @@ def test_every_problem_in_a_bad_plan_is_listed_with_id_and_field(tmp_path: Path)
         _feature("buffer", "p1", properties={"buffer_m": -1}),
         _feature("kind", "p1", "hazard"),
         _feature("far", "p1", geometry={"type": "Point", "coordinates": [181.0, 0.0]}),
-        _feature("bowtie", "p1", geometry={"type": "Polygon", "coordinates": [
-            [[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}),
+        _feature(
+            "bowtie",
+            "p1",
+            geometry={"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},
+        ),
         _feature("twice", "p1"),
         _feature("twice", "p2"),
         {"type": "Feature", "geometry": None, "properties": {}},

@@ -17,9 +17,18 @@ from deconflict.store.sqlite.migrations import MIGRATIONS
 
 def _strike(fid: str, lon: float, lat: float, hour: int = 0, party: str = "p1") -> Feature:
     start = datetime(2026, 9, 7, hour, tzinfo=UTC)
-    return Feature(fid, Kind.ACTIVITY, party, Circle((lon, lat), 1000.0),
-                   TimeWindow(start, start.replace(hour=hour + 1)), AltitudeBand(0, 500), 200.0,
-                   name="strike", activity="strike", extra={"category": "kinetic"})
+    return Feature(
+        fid,
+        Kind.ACTIVITY,
+        party,
+        Circle((lon, lat), 1000.0),
+        TimeWindow(start, start.replace(hour=hour + 1)),
+        AltitudeBand(0, 500),
+        200.0,
+        name="strike",
+        activity="strike",
+        extra={"category": "kinetic"},
+    )
 
 
 def test_features_survive_reopening_the_file(tmp_path: Path) -> None:
@@ -53,11 +62,13 @@ def test_duplicate_id_is_refused_and_nothing_of_the_batch_is_kept(tmp_path: Path
 
 def test_index_returns_near_overlapping_volumes_and_skips_far_or_later_ones() -> None:
     store = SqliteStore(":memory:")
-    store.add_features([
-        _strike("near", 38.62, 33.5),
-        _strike("far", -70.0, -30.0),
-        _strike("later", 38.6, 33.5, hour=5),
-    ])
+    store.add_features(
+        [
+            _strike("near", 38.62, 33.5),
+            _strike("far", -70.0, -30.0),
+            _strike("later", 38.6, 33.5, hour=5),
+        ]
+    )
     assert store.candidate_ids(_strike("q", 38.6, 33.5, party="p2")) == ["near"]
 
 
@@ -66,3 +77,18 @@ def test_index_finds_a_neighbour_across_the_antimeridian_and_over_the_pole() -> 
     store.add_features([_strike("east", 179.999, 0.0), _strike("pole", 0.0, 89.999)])
     assert store.candidate_ids(_strike("west", -179.999, 0.0)) == ["east"]
     assert store.candidate_ids(_strike("over", 180.0, 89.999)) == ["pole"]
+
+
+def test_a_store_from_the_first_schema_version_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0] + "; PRAGMA user_version=1;")
+    db.execute(
+        "INSERT INTO volume (feature_id, party, kind, document) VALUES ('x', 'p', 'zone', '{}')"
+    )
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+    assert store.schema_version == len(MIGRATIONS)
+    assert store.parties() == []
+    assert store.count() == 1

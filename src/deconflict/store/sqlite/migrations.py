@@ -16,4 +16,23 @@ MIGRATIONS: tuple[str, ...] = (
         rowid, x0, x1, y0, y1, z0, z1, t0, t1, alt0, alt1
     );
     """,
+    # 2: parties and their tokens (hashes only).
+    """
+    CREATE TABLE party (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        language TEXT NOT NULL,
+        contact TEXT,
+        escalation_contact TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE token (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        party_id TEXT NOT NULL REFERENCES party(id),
+        role TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    """,
 )

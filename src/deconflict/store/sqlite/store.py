@@ -11,9 +11,11 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from deconflict.errors import StateConflict
+from deconflict.line.parties import Credential, Party, Role
 from deconflict.rules.feature import Feature
 from deconflict.rules.plan import feature_to_geojson, parse_feature
 from deconflict.rules.volume import volume_box
@@ -115,3 +117,62 @@ class SqliteStore:
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM volume").fetchone()[0])
+
+    def add_party(self, party: Party, at: datetime) -> None:
+        """Register a party; refuses an id already taken."""
+        try:
+            with self.transaction() as db:
+                db.execute(
+                    "INSERT INTO party (id, name, language, contact, escalation_contact,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        party.id,
+                        party.name,
+                        party.language,
+                        party.contact,
+                        party.escalation_contact,
+                        at.isoformat(),
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise StateConflict(
+                "a party with this id exists already", field="id", value=party.id
+            ) from None
+
+    def party(self, party_id: str) -> Party | None:
+        row = self._db.execute(
+            "SELECT id, name, language, contact, escalation_contact FROM party WHERE id = ?",
+            (party_id,),
+        ).fetchone()
+        return Party(*row) if row else None
+
+    def parties(self) -> list[Party]:
+        rows = self._db.execute(
+            "SELECT id, name, language, contact, escalation_contact FROM party ORDER BY id"
+        )
+        return [Party(*row) for row in rows]
+
+    def add_token(
+        self, token_id: str, token_hash: str, party_id: str, role: Role, at: datetime
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO token (id, hash, party_id, role, created_at) VALUES (?, ?, ?, ?, ?)",
+                (token_id, token_hash, party_id, role.value, at.isoformat()),
+            )
+
+    def revoke_tokens(self, party_id: str, token_id: str | None, at: datetime) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE token SET revoked_at = ? WHERE party_id = ? AND revoked_at IS NULL"
+                " AND (? IS NULL OR id = ?)",
+                (at.isoformat(), party_id, token_id, token_id),
+            )
+            return cursor.rowcount
+
+    def credential(self, token_hash: str) -> Credential | None:
+        row = self._db.execute(
+            "SELECT party_id, role, id FROM token WHERE hash = ? AND revoked_at IS NULL",
+            (token_hash,),
+        ).fetchone()
+        return Credential(row[0], Role(row[1]), row[2]) if row else None

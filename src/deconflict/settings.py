@@ -1,0 +1,51 @@
+"""All configuration in one typed object: environment variables `DECONFLICT_*`, then flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How one deconflict process runs.
+
+    db: the store (a SQLite file path). host, port: where `serve` listens.
+    respond_within_s: default time a recipient has to answer a notice.
+    respond_before_start_s: a notice is due at the latest this long before its activity starts.
+    """
+
+    db: Path = Path("deconflict.db")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    respond_within_s: int = 30 * 60
+    respond_before_start_s: int = 15 * 60
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **flags: Any) -> Settings:
+        """Settings from `DECONFLICT_<FIELD>` variables, overridden by non-None flags."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = environ.get(f"DECONFLICT_{field.name.upper()}")
+            if raw is not None:
+                values[field.name] = _convert(field.name, raw)
+        values.update({k: v for k, v in flags.items() if v is not None})
+        return replace(cls(), **values)
+
+
+def _convert(name: str, raw: str) -> Any:
+    default = getattr(Settings(), name)
+    if isinstance(default, Path):
+        return Path(raw)
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(
+                f"DECONFLICT_{name.upper()} must be a whole number, not {raw!r}"
+            ) from None
+    return raw
