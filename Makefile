@@ -15,7 +15,7 @@ run: $(BIN)/deconflict
 	$(BIN)/deconflict example at-tanf | $(BIN)/deconflict check - ; test $$? -le 1
 
 lint: $(BIN)/deconflict
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
 test: lint
