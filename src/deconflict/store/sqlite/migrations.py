@@ -35,4 +35,18 @@ MIGRATIONS: tuple[str, ...] = (
         revoked_at TEXT
     );
     """,
+    # 3: every version of every declared feature; the volume row is the current one.
+    """
+    ALTER TABLE volume ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE volume ADD COLUMN cancelled_at TEXT;
+    CREATE TABLE feature_version (
+        feature_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        party TEXT NOT NULL,
+        change TEXT NOT NULL,
+        document TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (feature_id, version)
+    );
+    """,
 )
