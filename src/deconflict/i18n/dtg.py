@@ -1,0 +1,124 @@
+"""Military date-time groups (``071200ZSEP26``) and the times CLI options accept.
+
+A date-time group is DDHHMM, a military time-zone letter, a three-letter month
+and a two-digit year read as 20YY. Zone letters A-I are UTC+1 to +9, K-M are
+UTC+10 to +12, N-Y are UTC-1 to -12 and Z is UTC; J ("the reader's local
+time") has no fixed offset and is refused. Every time returned here is aware
+and in UTC; a DTG carries no seconds, so it is precise to the minute.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+from deconflict.errors import InvalidFeature
+
+__all__ = ["format_dtg", "parse_dtg", "parse_moment"]
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+_ZONE_OFFSET_H: dict[str, int] = {
+    **{letter: hours for hours, letter in enumerate("ABCDEFGHI", start=1)},
+    **{letter: hours for hours, letter in enumerate("KLM", start=10)},
+    **{letter: -hours for hours, letter in enumerate("NOPQRSTUVWXY", start=1)},
+    "Z": 0,
+}
+
+# The zone letter is optional here only so that its absence gets its own message.
+_DTG = re.compile(
+    r"(?P<day>\d{2})\s*(?P<hour>\d{2})(?P<minute>\d{2})\s*(?P<zone>[A-Za-z]?)"
+    r"\s*(?P<month>[A-Za-z]{3})\s*(?P<year>\d{2})"
+)
+
+_EXPECTED_DTG = (
+    "expected DDHHMM, a time-zone letter, a month and a two-digit year, e.g. 071200ZSEP26"
+)
+_EXPECTED_MOMENT = (
+    "expected ISO 8601 with a UTC offset (2026-09-07T12:00Z) or a date-time group (071200ZSEP26)"
+)
+
+
+def parse_dtg(text: str) -> datetime:
+    """Read a date-time group such as ``071200ZSEP26`` into an aware UTC datetime.
+
+    Case and spaces between the groups are free (``07 1200Z sep 26``); the year
+    is 2000 + YY. Any problem raises ``InvalidFeature`` on field "time".
+
+    >>> parse_dtg("071200ZSEP26").isoformat()
+    '2026-09-07T12:00:00+00:00'
+    >>> parse_dtg("07 1400B sep 26").isoformat()
+    '2026-09-07T12:00:00+00:00'
+    """
+    match = _DTG.fullmatch(text.strip())
+    if match is None:
+        raise _unreadable(text, _EXPECTED_DTG)
+    year = 2000 + int(match["year"])
+    month_name = match["month"].upper()
+    if month_name not in _MONTHS:
+        raise _unreadable(text, f"{match['month']!r} is not a month (JAN to DEC)")
+    month = _MONTHS.index(month_name) + 1
+    day, hour, minute = int(match["day"]), int(match["hour"]), int(match["minute"])
+    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+        raise _unreadable(text, f"day {day} does not exist in {month_name} {year}")
+    if hour > 23:
+        raise _unreadable(text, f"hour {hour} does not exist (00 to 23)")
+    if minute > 59:
+        raise _unreadable(text, f"minute {minute} does not exist (00 to 59)")
+    zone = timezone(timedelta(hours=_zone_offset_h(text, match["zone"].upper())))
+    return datetime(year, month, day, hour, minute, tzinfo=zone).astimezone(UTC)
+
+
+def format_dtg(moment: datetime) -> str:
+    """Write an aware datetime as a UTC date-time group, e.g. ``071200ZSEP26``.
+
+    Seconds and smaller are dropped (a DTG counts minutes). A naive datetime,
+    or one whose UTC year is outside 2000-2099 (a two-digit year could not be
+    read back), raises ``ValueError``.
+
+    >>> format_dtg(datetime(2026, 9, 7, 12, 0, 59, tzinfo=UTC))
+    '071200ZSEP26'
+    """
+    if moment.utcoffset() is None:
+        raise ValueError(f"a date-time group needs an aware datetime, got naive {moment!r}")
+    utc = moment.astimezone(UTC)
+    if not 2000 <= utc.year <= 2099:
+        raise ValueError(f"a date-time group holds years 2000 to 2099, got {utc.year}")
+    return f"{utc:%d%H%M}Z{_MONTHS[utc.month - 1]}{utc:%y}"
+
+
+def parse_moment(text: str) -> datetime:
+    """Read a time as typed on the command line into an aware UTC datetime.
+
+    Accepts ISO 8601 with an offset (``2026-09-07T15:00+03:00``, ``...Z``) or a
+    date-time group. An ISO time without an offset is refused, never assumed to
+    be UTC. Problems raise ``InvalidFeature`` on field "time".
+
+    >>> parse_moment("2026-09-07T15:00+03:00") == parse_moment("071200ZSEP26")
+    True
+    """
+    if _DTG.fullmatch(text.strip()):
+        return parse_dtg(text)
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise _unreadable(text, _EXPECTED_MOMENT) from None
+    if moment.utcoffset() is None:
+        raise _unreadable(text, "no UTC offset; add Z or +HH:MM (a time is never assumed)")
+    return moment.astimezone(UTC)
+
+
+def _zone_offset_h(text: str, letter: str) -> int:
+    """The UTC offset in hours of a military zone letter; J and no letter are refused."""
+    if not letter:
+        raise _unreadable(text, "the time-zone letter is missing; write Z for UTC")
+    if letter == "J":
+        raise _unreadable(
+            text, "zone J is the reader's local time and has no fixed offset; use Z for UTC"
+        )
+    return _ZONE_OFFSET_H[letter]
+
+
+def _unreadable(text: str, problem: str) -> InvalidFeature:
+    return InvalidFeature(f"cannot read time {text!r}: {problem}", field="time", value=text)
