@@ -8,10 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import run_cli
-
 from deconflict.line.parties import Role, authenticate, hash_token
 from deconflict.store.sqlite import SqliteStore
+from tests.conftest import run_cli
 
 
 def _add(db: Path, party: str = "coalition", *extra: str) -> dict[str, str]:

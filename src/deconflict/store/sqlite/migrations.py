@@ -49,4 +49,60 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (feature_id, version)
     );
     """,
+    # 4: the line: share levels, notices and their threads, events, idempotency keys.
+    """
+    ALTER TABLE volume ADD COLUMN share TEXT NOT NULL DEFAULT 'shape';
+    ALTER TABLE volume ADD COLUMN closed_at TEXT;
+    ALTER TABLE volume ADD COLUMN ends_at_s REAL;
+    CREATE INDEX volume_open_ends ON volume(ends_at_s)
+        WHERE cancelled_at IS NULL AND closed_at IS NULL AND kind = 'activity';
+    ALTER TABLE feature_version ADD COLUMN share TEXT NOT NULL DEFAULT 'shape';
+    CREATE TABLE notice (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        feature_id TEXT NOT NULL,
+        feature_version INTEGER NOT NULL,
+        sender TEXT NOT NULL REFERENCES party(id),
+        recipient TEXT NOT NULL REFERENCES party(id),
+        priority INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        respond_by TEXT,
+        respond_by_s REAL,
+        conflicts TEXT NOT NULL,
+        response TEXT,
+        overdue_at TEXT,
+        withheld INTEGER NOT NULL DEFAULT 0,
+        changed_at TEXT NOT NULL
+    );
+    CREATE INDEX notice_recipient ON notice(recipient, id);
+    CREATE INDEX notice_sender ON notice(sender, id);
+    CREATE INDEX notice_feature ON notice(feature_id);
+    CREATE INDEX notice_due ON notice(respond_by_s)
+        WHERE response IS NULL AND overdue_at IS NULL AND respond_by_s IS NOT NULL;
+    CREATE TABLE message (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        notice_id INTEGER NOT NULL REFERENCES notice(id),
+        code TEXT NOT NULL,
+        params TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        at TEXT NOT NULL,
+        text TEXT
+    );
+    CREATE INDEX message_notice ON message(notice_id, id);
+    CREATE TABLE event (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        party TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX event_party ON event(party, id);
+    CREATE TABLE idempotency (
+        party TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        result TEXT NOT NULL,
+        PRIMARY KEY (party, key)
+    );
+    """,
 )

@@ -15,17 +15,24 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from deconflict.errors import NotFound, StateConflict
+from deconflict.errors import StateConflict
+from deconflict.line.model import Declared, Event, Notice
 from deconflict.line.parties import Credential, Party, Role
-from deconflict.rules.conflicts import Conflict, conflict_between
 from deconflict.rules.feature import Feature
-from deconflict.rules.plan import feature_to_geojson, parse_feature
 from deconflict.rules.volume import volume_box
 from deconflict.store.sqlite.migrations import MIGRATIONS
+from deconflict.store.sqlite.rows import (
+    VOLUME_COLUMNS,
+    declared_of,
+    document,
+    feature_of,
+    notices_where,
+)
+from deconflict.store.sqlite.unit import SqliteTx, candidate_rows
 
 
 class SqliteStore:
-    """Zones and activities in one SQLite file (":memory:" for a throwaway store)."""
+    """The line in one SQLite file (":memory:" for a throwaway store, as `check` uses)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -82,12 +89,7 @@ class SqliteStore:
         try:
             cursor = db.execute(
                 "INSERT INTO volume (feature_id, party, kind, document) VALUES (?, ?, ?, ?)",
-                (
-                    feature.id,
-                    feature.party,
-                    feature.kind.value,
-                    _document(feature),
-                ),
+                (feature.id, feature.party, feature.kind.value, document(feature)),
             )
         except sqlite3.IntegrityError:
             raise StateConflict(
@@ -101,143 +103,75 @@ class SqliteStore:
             (cursor.lastrowid, *volume_box(feature)),
         )
 
-    def declare(self, feature: Feature, at: datetime) -> tuple[int, list[Conflict]]:
-        """Check `feature` against everything stored and store it, in one transaction.
-
-        A new id is version 1; a known id of the same party is amended (a new
-        version; earlier ones stay readable). Returns the version and the
-        conflicts. Two conflicting declarations can never both pass unseen:
-        the second to take the write lock sees the first.
-        """
+    @contextmanager
+    def atomic(self) -> Iterator[SqliteTx]:
+        """One atomic step of the line (see `transaction`)."""
         with self.transaction() as db:
-            current = db.execute(
-                "SELECT rowid, party, version, cancelled_at FROM volume WHERE feature_id = ?",
-                (feature.id,),
-            ).fetchone()
-            if current is not None and (current[1] != feature.party or current[3] is not None):
-                raise StateConflict(
-                    "this id belongs to another feature (or a cancelled one); choose a new id",
-                    feature_id=feature.id,
-                    field="id",
-                    value=feature.id,
-                )
-            conflicts = self._conflicts_of(db, feature)
-            version = 1 if current is None else current[2] + 1
-            self._write_current(db, feature, version, None if current is None else current[0])
-            self._record_version(
-                db, feature, version, "declared" if version == 1 else "amended", at
-            )
-        return version, conflicts
+            yield SqliteTx(db)
 
-    def cancel(self, feature_id: str, party: str, at: datetime) -> int:
-        """Cancel a party's feature: it leaves the index, its history stays. Returns the version."""
-        with self.transaction() as db:
-            current = db.execute(
-                "SELECT rowid, version, document FROM volume"
-                " WHERE feature_id = ? AND party = ? AND cancelled_at IS NULL",
-                (feature_id, party),
-            ).fetchone()
-            if current is None:
-                raise NotFound(
-                    "no such live feature of yours",
-                    feature_id=feature_id,
-                    field="id",
-                    value=feature_id,
-                )
-            version = int(current[1]) + 1
-            db.execute("DELETE FROM volume_index WHERE rowid = ?", (current[0],))
-            db.execute(
-                "UPDATE volume SET version = ?, cancelled_at = ? WHERE rowid = ?",
-                (version, at.isoformat(), current[0]),
-            )
-            db.execute(
-                "INSERT INTO feature_version VALUES (?, ?, ?, 'cancelled', ?, ?)",
-                (feature_id, version, party, current[2], at.isoformat()),
-            )
-        return version
-
-    def history(self, feature_id: str) -> list[tuple[int, str, Feature, datetime]]:
-        """Every version of a feature: (version, change, feature as then, when recorded)."""
-        rows = self._db.execute(
-            "SELECT version, change, document, recorded_at FROM feature_version"
-            " WHERE feature_id = ? ORDER BY version",
-            (feature_id,),
-        )
-        return [
-            (v, change, _feature_of(doc), datetime.fromisoformat(t)) for v, change, doc, t in rows
-        ]
-
-    def _conflicts_of(self, db: sqlite3.Connection, feature: Feature) -> list[Conflict]:
-        found = []
-        for other_id, document in self._candidate_rows(db, feature):
-            if other_id == feature.id:
-                continue
-            conflict = conflict_between(feature, _feature_of(document))
-            if conflict is not None:
-                found.append(conflict)
-        return sorted(found, key=lambda c: c.ids)
-
-    def _write_current(
-        self, db: sqlite3.Connection, feature: Feature, version: int, rowid: int | None
-    ) -> None:
-        if rowid is None:
-            self._insert(db, feature)
-            return
-        db.execute(
-            "UPDATE volume SET kind = ?, document = ?, version = ? WHERE rowid = ?",
-            (feature.kind.value, _document(feature), version, rowid),
-        )
-        db.execute(
-            "REPLACE INTO volume_index VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (rowid, *volume_box(feature)),
-        )
-
-    def _record_version(
-        self, db: sqlite3.Connection, feature: Feature, version: int, change: str, at: datetime
-    ) -> None:
-        db.execute(
-            "INSERT INTO feature_version VALUES (?, ?, ?, ?, ?, ?)",
-            (feature.id, version, feature.party, change, _document(feature), at.isoformat()),
-        )
-
-    def _candidate_rows(self, db: sqlite3.Connection, feature: Feature) -> list[tuple[str, str]]:
-        box = volume_box(feature)
-        return db.execute(
-            """
-            SELECT v.feature_id, v.document FROM volume_index AS i
-            JOIN volume AS v ON v.rowid = i.rowid
-            WHERE i.x0 <= ? AND i.x1 >= ? AND i.y0 <= ? AND i.y1 >= ?
-              AND i.z0 <= ? AND i.z1 >= ? AND i.t0 <= ? AND i.t1 >= ?
-              AND i.alt0 <= ? AND i.alt1 >= ?
-            """,
-            (box[1], box[0], box[3], box[2], box[5], box[4], box[7], box[6], box[9], box[8]),
-        ).fetchall()
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        # Reads share the one connection, so they wait for a transaction in
+        # progress rather than seeing its uncommitted rows.
+        with self._lock:
+            yield self._db
 
     def candidate_ids(self, feature: Feature) -> list[str]:
         """Ids of stored features whose volume box meets `feature`'s (a superset of conflicts)."""
-        box = volume_box(feature)
-        rows = self._db.execute(
-            """
-            SELECT v.feature_id FROM volume_index AS i JOIN volume AS v ON v.rowid = i.rowid
-            WHERE i.x0 <= ? AND i.x1 >= ? AND i.y0 <= ? AND i.y1 >= ?
-              AND i.z0 <= ? AND i.z1 >= ? AND i.t0 <= ? AND i.t1 >= ?
-              AND i.alt0 <= ? AND i.alt1 >= ?
-            """,
-            (box[1], box[0], box[3], box[2], box[5], box[4], box[7], box[6], box[9], box[8]),
-        )
-        return [row[0] for row in rows]
+        with self._reading() as db:
+            return [row[1] for row in candidate_rows(db, feature)]
 
     def feature(self, feature_id: str) -> Feature | None:
         """The stored feature with this id, or None."""
-        row = self._db.execute(
-            "SELECT document FROM volume WHERE feature_id = ?", (feature_id,)
-        ).fetchone()
-        if row is None:
-            return None
-        return _feature_of(row[0])
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT document FROM volume WHERE feature_id = ?", (feature_id,)
+            ).fetchone()
+        return feature_of(row[0]) if row else None
 
     def count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM volume").fetchone()[0])
+        with self._reading() as db:
+            return int(db.execute("SELECT count(*) FROM volume").fetchone()[0])
+
+    def declared_features(self) -> list[Declared]:
+        """Every feature's current version, cancelled ones included."""
+        with self._reading() as db:
+            rows = db.execute(f"SELECT {VOLUME_COLUMNS} FROM volume ORDER BY feature_id")
+            return [declared_of(row) for row in rows]
+
+    def history(self, feature_id: str) -> list[tuple[str, datetime, Declared]]:
+        """Every version of a feature, oldest first: (change, when, the feature as then)."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT change, recorded_at, document, version, share FROM feature_version"
+                " WHERE feature_id = ? ORDER BY version",
+                (feature_id,),
+            ).fetchall()
+        return [
+            (change, datetime.fromisoformat(at), declared_of((stored, version, share, None, None)))
+            for change, at, stored, version, share in rows
+        ]
+
+    def inbox(self, party: str) -> list[Notice]:
+        with self._reading() as db:
+            return notices_where(db, "recipient = ? ORDER BY id", (party,))
+
+    def outbox(self, party: str) -> list[Notice]:
+        with self._reading() as db:
+            return notices_where(db, "sender = ? ORDER BY id DESC", (party,))
+
+    def events_after(self, party: str, after_id: int, limit: int) -> list[Event]:
+        """The party's events with an id above `after_id`, oldest first."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT id, party, kind, payload, at FROM event WHERE party = ? AND id > ?"
+                " ORDER BY id LIMIT ?",
+                (party, after_id, limit),
+            ).fetchall()
+        return [
+            Event(int(i), p, kind, json.loads(payload), datetime.fromisoformat(at))
+            for i, p, kind, payload, at in rows
+        ]
 
     def add_party(self, party: Party, at: datetime) -> None:
         """Register a party; refuses an id already taken."""
@@ -261,17 +195,16 @@ class SqliteStore:
             ) from None
 
     def party(self, party_id: str) -> Party | None:
-        row = self._db.execute(
-            "SELECT id, name, language, contact, escalation_contact FROM party WHERE id = ?",
-            (party_id,),
-        ).fetchone()
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT id, name, language, contact, escalation_contact FROM party WHERE id = ?",
+                (party_id,),
+            ).fetchone()
         return Party(*row) if row else None
 
     def parties(self) -> list[Party]:
-        rows = self._db.execute(
-            "SELECT id, name, language, contact, escalation_contact FROM party ORDER BY id"
-        )
-        return [Party(*row) for row in rows]
+        with self._reading() as db:
+            return SqliteTx(db).parties()
 
     def add_token(
         self, token_id: str, token_hash: str, party_id: str, role: Role, at: datetime
@@ -292,18 +225,9 @@ class SqliteStore:
             return cursor.rowcount
 
     def credential(self, token_hash: str) -> Credential | None:
-        row = self._db.execute(
-            "SELECT party_id, role, id FROM token WHERE hash = ? AND revoked_at IS NULL",
-            (token_hash,),
-        ).fetchone()
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT party_id, role, id FROM token WHERE hash = ? AND revoked_at IS NULL",
+                (token_hash,),
+            ).fetchone()
         return Credential(row[0], Role(row[1]), row[2]) if row else None
-
-
-def _document(feature: Feature) -> str:
-    return json.dumps(feature_to_geojson(feature), separators=(",", ":"))
-
-
-def _feature_of(document: str) -> Feature:
-    feature, problems = parse_feature(json.loads(document))
-    assert feature is not None, problems  # only validated features are ever stored
-    return feature

@@ -1,0 +1,130 @@
+"""What travels on the line: notices, the messages in their threads, and events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from deconflict.i18n.messages import MessageCode
+from deconflict.rules.feature import Feature
+
+
+class Share(StrEnum):
+    """How much of a zone other parties see: its exact shape, or only a contact on conflict."""
+
+    SHAPE = "shape"
+    CONTACT = "contact"
+
+
+class NoticeState(StrEnum):
+    """Where a notice is on its way; it only ever moves forward. Never "approved"."""
+
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    RESPONDED = "responded"
+
+    def rank(self) -> int:
+        return list(NoticeState).index(self)
+
+
+class ResponseKind(StrEnum):
+    """What a recipient answers to a notice."""
+
+    ACKNOWLEDGED = "acknowledged"
+    OBJECTION = "objection"
+    CLARIFICATION = "clarification"
+
+    @property
+    def code(self) -> MessageCode:
+        return {
+            ResponseKind.ACKNOWLEDGED: MessageCode.ACKNOWLEDGEMENT,
+            ResponseKind.OBJECTION: MessageCode.OBJECTION,
+            ResponseKind.CLARIFICATION: MessageCode.CLARIFICATION_REQUEST,
+        }[self]
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A feature as stored on the line: its current version, share level and state."""
+
+    feature: Feature
+    version: int
+    share: Share
+    cancelled_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NoticePolicy:
+    """How long recipients have to answer: the line's defaults."""
+
+    respond_within: timedelta = timedelta(minutes=30)
+    respond_before_start: timedelta = timedelta(minutes=15)
+
+    def respond_by(self, sent_at: datetime, start: datetime) -> datetime:
+        """Sent + respond_within, but never later than respond_before_start before the start.
+
+        When the start is already that close, the notice is due at once (and so
+        escalates at once if unanswered): the sender gave insufficient notice.
+        """
+        due = min(sent_at + self.respond_within, start - self.respond_before_start)
+        return max(due, sent_at)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One structured line of a notice's thread; `text` is free text carried alongside."""
+
+    code: MessageCode
+    params: dict[str, str]
+    sender: str
+    at: datetime
+    text: str | None = None
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    """A conflict as one party may see it: a `contact` zone hides its id, shape and distance."""
+
+    party: str
+    start: datetime
+    end: datetime | None
+    feature_id: str | None = None
+    other_id: str | None = None
+    distance_m: float | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notice from one party to another about one version of a feature."""
+
+    id: int
+    feature_id: str
+    feature_version: int
+    sender: str
+    recipient: str
+    priority: bool
+    state: NoticeState
+    sent_at: datetime
+    respond_by: datetime | None
+    conflicts: tuple[ConflictView, ...] = ()
+    overdue_at: datetime | None = None
+    response: ResponseKind | None = None
+    messages: tuple[Message, ...] = field(default=())
+    withheld: bool = False  # about a `contact` zone: its id is not shown to the recipient
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something a party's console must learn, in order; `id` is what SSE resumes from."""
+
+    id: int
+    party: str
+    kind: str
+    payload: dict[str, Any]
+    at: datetime

@@ -1,0 +1,536 @@
+"""The use cases of the line: declare, amend, cancel, respond, read, escalate, close out.
+
+Each use case is one atomic step on the store: what it checks and what it
+writes (the feature, the notices, the thread messages, the events every
+console will receive) commit together, so a 2xx answer means all of it is
+durable, and a retried request with the same idempotency key changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from deconflict.errors import Forbidden, InvalidFeature, NotFound, StateConflict
+from deconflict.i18n.messages import MessageCode, ObjectionReason
+from deconflict.line.model import (
+    ConflictView,
+    Declared,
+    Message,
+    Notice,
+    NoticePolicy,
+    NoticeState,
+    ResponseKind,
+    Share,
+)
+from deconflict.line.parties import Party
+from deconflict.line.ports import LineStore, LineTx
+from deconflict.line.views import (
+    conflict_for,
+    conflict_view,
+    feature_view,
+    iso,
+    notice_view,
+    when,
+)
+from deconflict.rules.conflicts import Conflict
+from deconflict.rules.feature import Feature, Kind
+
+Clock = Callable[[], datetime]
+Result = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A client's key for one request, and a fingerprint of what it asked."""
+
+    key: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, key: str | None, *request: Any) -> Idempotency | None:
+        """None without a key; else the key with a hash of the request's content."""
+        if key is None:
+            return None
+        digest = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode())
+        return cls(key, digest.hexdigest())
+
+
+class Line:
+    """The deconfliction line over one store."""
+
+    def __init__(self, store: LineStore, policy: NoticePolicy, clock: Clock) -> None:
+        self.store = store
+        self.policy = policy
+        self.clock = clock
+
+    def _once(
+        self, tx: LineTx, party: str, idempotency: Idempotency | None, act: Callable[[], Result]
+    ) -> Result:
+        """Run `act` unless this key was seen: then answer what was answered the first time."""
+        if idempotency is None:
+            return act()
+        seen = tx.recall(party, idempotency.key)
+        if seen is not None:
+            if seen[0] != idempotency.fingerprint:
+                raise StateConflict(
+                    "this Idempotency-Key was used for a different request",
+                    field="Idempotency-Key",
+                    value=idempotency.key,
+                )
+            return seen[1]
+        result = act()
+        tx.remember(party, idempotency.key, idempotency.fingerprint, result)
+        return result
+
+    def declare(
+        self,
+        party: str,
+        feature: Feature,
+        share: Share,
+        *,
+        amend: bool = False,
+        respond_by: datetime | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Result:
+        """Check a zone or activity against everything stored, store it and notify: one step.
+
+        `amend` makes a new version of the party's existing feature.
+        `respond_by` overrides the line's default deadline for this feature's notices.
+        """
+        if feature.party != party:
+            raise Forbidden(
+                "a party declares only its own features",
+                feature_id=feature.id,
+                field="party",
+                value=feature.party,
+            )
+        if feature.kind is Kind.ACTIVITY and share is not Share.SHAPE:
+            raise InvalidFeature(
+                "only zones can withhold their shape",
+                feature_id=feature.id,
+                field="share",
+                value=share.value,
+            )
+        with self.store.atomic() as tx:
+            return self._once(
+                tx, party, idempotency, lambda: self._declare(tx, feature, share, amend, respond_by)
+            )
+
+    def _declare(
+        self, tx: LineTx, feature: Feature, share: Share, amend: bool, respond_by: datetime | None
+    ) -> Result:
+        now = self.clock()
+        current = tx.declared(feature.id)
+        version = _next_version(current, feature, amend)
+        conflicts = tx.conflicts_of(feature)
+        declared = Declared(feature, version, share)
+        tx.save_feature(declared, "amended" if amend else "declared", now)
+        parties = {p.id: p for p in tx.parties()}
+        if feature.kind is Kind.ACTIVITY:
+            notices = self._notify_activity(tx, declared, conflicts, parties, now, respond_by)
+        else:
+            notices = self._warn_of_zone(tx, declared, conflicts, parties, now, respond_by)
+        return {
+            "feature": feature_view(declared),
+            "conflicts": [
+                conflict_view(conflict_for(feature.party, c, other, parties))
+                for c, other in conflicts
+            ],
+            "notices": [
+                {
+                    "id": n.id,
+                    "recipient": n.recipient,
+                    "priority": n.priority,
+                    "respond_by": iso(n.respond_by),
+                }
+                for n in notices
+            ],
+        }
+
+    def _notify_activity(
+        self,
+        tx: LineTx,
+        declared: Declared,
+        conflicts: list[tuple[Conflict, Declared]],
+        parties: Mapping[str, Party],
+        now: datetime,
+        respond_by: datetime | None,
+    ) -> list[Notice]:
+        feature = declared.feature
+        due = respond_by or self.policy.respond_by(now, feature.window.start)
+        code = MessageCode.AMENDMENT if declared.version > 1 else MessageCode.NOTIFICATION
+        sent = []
+        for recipient in sorted(parties):
+            if recipient == feature.party:
+                continue
+            theirs = [(c, other) for c, other in conflicts if other.feature.party == recipient]
+            views = tuple(_own_conflict(recipient, c, other) for c, other in theirs)
+            messages = [self._message(code, declared, parties, now, respond_by=due)]
+            messages += [
+                self._warning(declared, view, theirs[i][1], now) for i, view in enumerate(views)
+            ]
+            sent.append(self._send(tx, declared, recipient, due, views, messages, parties, now))
+        return sent
+
+    def _warn_of_zone(
+        self,
+        tx: LineTx,
+        declared: Declared,
+        conflicts: list[tuple[Conflict, Declared]],
+        parties: Mapping[str, Party],
+        now: datetime,
+        respond_by: datetime | None,
+    ) -> list[Notice]:
+        """A new zone warns each party whose activity it meets, as that party may see it."""
+        sent = []
+        for recipient in sorted({other.feature.party for _, other in conflicts}):
+            theirs = [(c, o) for c, o in conflicts if o.feature.party == recipient]
+            views = tuple(conflict_for(recipient, c, declared, parties) for c, _ in theirs)
+            start = min(o.feature.window.start for _, o in theirs)
+            due = respond_by or self.policy.respond_by(now, start)
+            messages = [
+                self._warning(declared, view, other, now)
+                for view, (_, other) in zip(views, theirs, strict=True)
+            ]
+            sent.append(self._send(tx, declared, recipient, due, views, messages, parties, now))
+        return sent
+
+    def _send(
+        self,
+        tx: LineTx,
+        declared: Declared,
+        recipient: str,
+        due: datetime | None,
+        views: tuple[ConflictView, ...],
+        messages: list[Message],
+        parties: Mapping[str, Party],
+        now: datetime,
+    ) -> Notice:
+        draft = Notice(
+            0,
+            declared.feature.id,
+            declared.version,
+            declared.feature.party,
+            recipient,
+            bool(views),
+            NoticeState.SENT,
+            now,
+            due,
+            views,
+            withheld=declared.share is Share.CONTACT,
+        )
+        notice_id = tx.add_notice(draft)
+        stored = [replace(m, id=tx.add_message(notice_id, m)) for m in messages]
+        notice = replace(draft, id=notice_id, messages=tuple(stored))
+        tx.add_event(recipient, "notice", notice_view(notice, parties[recipient]), now)
+        return notice
+
+    def _message(
+        self,
+        code: MessageCode,
+        declared: Declared,
+        parties: Mapping[str, Party],
+        now: datetime,
+        respond_by: datetime | None = None,
+        notice: str = "",
+    ) -> Message:
+        feature = declared.feature
+        params = {
+            "sender": _name(parties, feature.party),
+            "activity": feature.activity or feature.kind.value,
+            "feature": feature.name or feature.id,
+            "start": when(feature.window.start),
+            "end": when(feature.window.end),
+            "respond_by": when(respond_by),
+            "notice": notice or f"{feature.id} v{declared.version}",
+        }
+        return Message(code, params, feature.party, now)
+
+    def _warning(
+        self, declared: Declared, view: ConflictView, target: Declared, now: datetime
+    ) -> Message:
+        feature = declared.feature
+        shown = view.other_id is not None or feature.party == target.feature.party
+        withheld = declared.share is Share.CONTACT and target.feature.party != feature.party
+        params = {
+            "activity": feature.activity or feature.kind.value,
+            "feature": "(shape withheld)" if withheld else (feature.name or feature.id),
+            "start": when(view.start),
+            "end": when(view.end),
+            "target": target.feature.name or target.feature.id,
+            "distance_km": "—"
+            if withheld or view.distance_m is None or not shown
+            else f"{view.distance_m / 1000:.3f}",
+        }
+        return Message(MessageCode.CONFLICT_WARNING, params, feature.party, now)
+
+    def cancel(self, party: str, feature_id: str, idempotency: Idempotency | None = None) -> Result:
+        """Cancel one of the party's features; parties notified of it get a cancellation."""
+        with self.store.atomic() as tx:
+            return self._once(tx, party, idempotency, lambda: self._cancel(tx, party, feature_id))
+
+    def _cancel(self, tx: LineTx, party: str, feature_id: str) -> Result:
+        now = self.clock()
+        current = tx.declared(feature_id)
+        if current is None or current.feature.party != party:
+            raise NotFound(
+                "no such feature of yours", feature_id=feature_id, field="id", value=feature_id
+            )
+        if current.cancelled_at is not None:
+            raise StateConflict(
+                "already cancelled", feature_id=feature_id, field="id", value=feature_id
+            )
+        cancelled = replace(current, version=current.version + 1, cancelled_at=now)
+        tx.save_feature(cancelled, "cancelled", now)
+        self._inform(tx, cancelled, MessageCode.CANCELLATION, now)
+        return {"feature": feature_view(cancelled)}
+
+    def _inform(self, tx: LineTx, declared: Declared, code: MessageCode, now: datetime) -> None:
+        """An information notice (no answer due) to every party told of this feature before."""
+        parties = {p.id: p for p in tx.parties()}
+        told = sorted({n.recipient for n in tx.notices_of_feature(declared.feature.id)})
+        for recipient in told:
+            message = self._message(code, declared, parties, now)
+            self._send(tx, declared, recipient, None, (), [message], parties, now)
+
+    def respond(
+        self,
+        party: str,
+        notice_id: int,
+        kind: ResponseKind,
+        reason: ObjectionReason | None = None,
+        text: str | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Result:
+        """The recipient answers: acknowledged, objection (with a reason), or clarification."""
+        if kind is ResponseKind.OBJECTION and reason is None:
+            raise InvalidFeature("an objection needs a reason code", field="reason", value=None)
+        with self.store.atomic() as tx:
+            return self._once(
+                tx,
+                party,
+                idempotency,
+                lambda: self._respond(tx, party, notice_id, kind, reason, text),
+            )
+
+    def _respond(
+        self,
+        tx: LineTx,
+        party: str,
+        notice_id: int,
+        kind: ResponseKind,
+        reason: ObjectionReason | None,
+        text: str | None,
+    ) -> Result:
+        now = self.clock()
+        notice = self._notice_of(tx, party, notice_id)
+        if notice.recipient != party:
+            raise Forbidden(
+                "only the recipient responds to a notice; reply instead",
+                field="notice",
+                value=notice_id,
+            )
+        if notice.respond_by is None:
+            raise StateConflict(
+                "this notice is for information; it takes no response",
+                field="notice",
+                value=notice_id,
+            )
+        parties = {p.id: p for p in tx.parties()}
+        params = {"sender": _name(parties, party), "notice": str(notice_id)}
+        if reason is not None:
+            params["reason"] = reason.value
+        message = Message(kind.code, params, party, now, text)
+        tx.add_message(notice_id, message)
+        tx.advance(notice_id, NoticeState.RESPONDED, now, kind)
+        return self._tell_both(tx, notice_id, "response", parties, now)
+
+    def reply(
+        self, party: str, notice_id: int, text: str, idempotency: Idempotency | None = None
+    ) -> Result:
+        """Either side adds free text to a notice's thread (an answer to a clarification)."""
+        if not text.strip():
+            raise InvalidFeature("a reply needs text", field="text", value=text)
+        with self.store.atomic() as tx:
+            return self._once(
+                tx, party, idempotency, lambda: self._reply(tx, party, notice_id, text)
+            )
+
+    def _reply(self, tx: LineTx, party: str, notice_id: int, text: str) -> Result:
+        now = self.clock()
+        self._notice_of(tx, party, notice_id)
+        parties = {p.id: p for p in tx.parties()}
+        params = {"sender": _name(parties, party), "notice": str(notice_id)}
+        tx.add_message(notice_id, Message(MessageCode.REPLY, params, party, now, text))
+        return self._tell_both(tx, notice_id, "message", parties, now)
+
+    def _tell_both(
+        self, tx: LineTx, notice_id: int, kind: str, parties: Mapping[str, Party], now: datetime
+    ) -> Result:
+        notice = tx.notice(notice_id)
+        assert notice is not None
+        for side in (notice.sender, notice.recipient):
+            tx.add_event(side, kind, notice_view(notice, parties[side]), now)
+        return {"notice": notice_view(notice, parties[notice.recipient])}
+
+    @staticmethod
+    def _notice_of(tx: LineTx, party: str, notice_id: int) -> Notice:
+        notice = tx.notice(notice_id)
+        if notice is None or party not in (notice.sender, notice.recipient):
+            raise NotFound("no such notice", field="notice", value=notice_id)
+        return notice
+
+    def read(self, party: str, notice_id: int) -> Result:
+        """A notice with its thread; the recipient's first read is reported to the sender."""
+        with self.store.atomic() as tx:
+            notice = self._notice_of(tx, party, notice_id)
+            parties = {p.id: p for p in tx.parties()}
+            if party == notice.recipient and notice.state.rank() < NoticeState.READ.rank():
+                now = self.clock()
+                tx.advance(notice_id, NoticeState.READ, now, None)
+                notice = tx.notice(notice_id) or notice
+                tx.add_event(
+                    notice.sender, "state", notice_view(notice, parties[notice.sender]), now
+                )
+            return {"notice": notice_view(notice, parties[party])}
+
+    def delivered(self, party: str, notice_ids: list[int]) -> None:
+        """Mark notices as delivered to their recipient (inbox fetched, or pushed live)."""
+        with self.store.atomic() as tx:
+            parties = {p.id: p for p in tx.parties()}
+            now = self.clock()
+            for notice_id in notice_ids:
+                notice = tx.notice(notice_id)
+                if notice is None or notice.recipient != party:
+                    continue
+                if notice.state is NoticeState.SENT:
+                    tx.advance(notice_id, NoticeState.DELIVERED, now, None)
+                    updated = tx.notice(notice_id) or notice
+                    tx.add_event(
+                        updated.sender, "state", notice_view(updated, parties[updated.sender]), now
+                    )
+
+    def inbox(self, party: str) -> list[Result]:
+        """Notices addressed to the party, overdue first, then by deadline; marks them delivered."""
+        reader = self._party(party)
+        notices = self.store.inbox(party)
+        self.delivered(party, [n.id for n in notices if n.state is NoticeState.SENT])
+        notices = self.store.inbox(party)
+        return [notice_view(n, reader) for n in _inbox_order(notices)]
+
+    def outbox(self, party: str) -> list[Result]:
+        """Notices the party sent, newest first, with their state and responses."""
+        reader = self._party(party)
+        return [notice_view(n, reader) for n in self.store.outbox(party)]
+
+    def _party(self, party: str) -> Party:
+        found = self.store.party(party)
+        if found is None:
+            raise NotFound("no such party", field="party", value=party)
+        return found
+
+    def tick(self) -> Result:
+        """Escalate notices past their deadline, close out ended activities. Safe to repeat."""
+        with self.store.atomic() as tx:
+            now = self.clock()
+            parties = {p.id: p for p in tx.parties()}
+            escalated = [self._escalate(tx, n, parties, now) for n in tx.due_notices(now)]
+            closed = []
+            for declared in tx.ended_activities(now):
+                done = replace(declared, version=declared.version + 1, closed_at=now)
+                tx.save_feature(done, "closed", now)
+                self._inform(tx, done, MessageCode.CLOSE_OUT, now)
+                closed.append(declared.feature.id)
+            return {"escalated": escalated, "closed": closed}
+
+    def _escalate(
+        self, tx: LineTx, notice: Notice, parties: Mapping[str, Party], now: datetime
+    ) -> int:
+        recipient = parties[notice.recipient]
+        params = {
+            "party": recipient.name,
+            "notice": str(notice.id),
+            "since": when(notice.respond_by),
+        }
+        tx.mark_overdue(notice.id, now)
+        tx.add_message(notice.id, Message(MessageCode.OVERDUE, params, notice.sender, now))
+        contact = recipient.escalation_contact or recipient.contact or "(no escalation contact)"
+        tx.add_message(
+            notice.id,
+            Message(
+                MessageCode.ESCALATION,
+                params,
+                notice.sender,
+                now,
+                f"re-sent to escalation contact: {contact}",
+            ),
+        )
+        updated = tx.notice(notice.id)
+        assert updated is not None
+        for side in (notice.sender, notice.recipient):
+            view = notice_view(updated, parties[side])
+            tx.add_event(side, "escalation", {**view, "escalation_contact": contact}, now)
+        return notice.id
+
+
+def _next_version(current: Declared | None, feature: Feature, amend: bool) -> int:
+    if not amend:
+        if current is not None:
+            raise StateConflict(
+                "a feature with this id exists; amend it instead",
+                feature_id=feature.id,
+                field="id",
+                value=feature.id,
+            )
+        return 1
+    if current is None or current.feature.party != feature.party:
+        raise NotFound(
+            "no such feature of yours", feature_id=feature.id, field="id", value=feature.id
+        )
+    if current.cancelled_at is not None:
+        raise StateConflict(
+            "a cancelled feature cannot be amended; declare a new one",
+            feature_id=feature.id,
+            field="id",
+            value=feature.id,
+        )
+    if current.feature.kind is not feature.kind:
+        raise InvalidFeature(
+            "an amendment cannot change a zone into an activity or back",
+            feature_id=feature.id,
+            field="kind",
+            value=feature.kind.value,
+        )
+    return current.version + 1
+
+
+def _own_conflict(recipient: str, conflict: Conflict, other: Declared) -> ConflictView:
+    """A conflict with the recipient's own feature: they see it whole."""
+    mine = [i for i in conflict.ids if i != other.feature.id]
+    return ConflictView(
+        recipient,
+        conflict.window.start,
+        conflict.window.end,
+        feature_id=other.feature.id,
+        other_id=mine[0] if mine else None,
+        distance_m=round(conflict.distance_m, 3),
+    )
+
+
+def _inbox_order(notices: list[Notice]) -> list[Notice]:
+    def key(notice: Notice) -> tuple[int, int, float]:
+        open_ = notice.state is not NoticeState.RESPONDED and notice.respond_by is not None
+        due = notice.respond_by.timestamp() if notice.respond_by else float("inf")
+        return (0 if notice.overdue_at and open_ else 1, 0 if open_ else 1, due)
+
+    return sorted(notices, key=key)
+
+
+def _name(parties: Mapping[str, Party], party: str) -> str:
+    found = parties.get(party)
+    return found.name if found else party

@@ -1,0 +1,220 @@
+"""One atomic step of the line on SQLite: everything it writes commits together."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
+from deconflict.line.parties import Party
+from deconflict.rules.conflicts import Conflict, conflict_between
+from deconflict.rules.feature import Feature, Kind
+from deconflict.rules.volume import volume_box
+from deconflict.store.sqlite.rows import (
+    VOLUME_COLUMNS,
+    conflicts_json,
+    declared_of,
+    document,
+    feature_of,
+    notices_where,
+)
+
+_BOX_QUERY = """
+    SELECT v.rowid, v.feature_id, v.document, v.version, v.share FROM volume_index AS i
+    JOIN volume AS v ON v.rowid = i.rowid
+    WHERE i.x0 <= ? AND i.x1 >= ? AND i.y0 <= ? AND i.y1 >= ?
+      AND i.z0 <= ? AND i.z1 >= ? AND i.t0 <= ? AND i.t1 >= ?
+      AND i.alt0 <= ? AND i.alt1 >= ?
+"""
+
+
+def candidate_rows(db: sqlite3.Connection, feature: Feature) -> list[tuple[Any, ...]]:
+    """Stored volumes whose box meets the feature's: a superset of its conflicts."""
+    box = volume_box(feature)
+    low_high = (box[1], box[0], box[3], box[2], box[5], box[4], box[7], box[6], box[9], box[8])
+    return db.execute(_BOX_QUERY, low_high).fetchall()
+
+
+class SqliteTx:
+    """The LineTx of one open SQLite transaction."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def declared(self, feature_id: str) -> Declared | None:
+        row = self.db.execute(
+            f"SELECT {VOLUME_COLUMNS} FROM volume WHERE feature_id = ?", (feature_id,)
+        ).fetchone()
+        return declared_of(row) if row else None
+
+    def conflicts_of(self, feature: Feature) -> list[tuple[Conflict, Declared]]:
+        found = []
+        for _, other_id, stored, version, share in candidate_rows(self.db, feature):
+            if other_id == feature.id:
+                continue
+            other = feature_of(stored)
+            conflict = conflict_between(feature, other)
+            if conflict is not None:
+                found.append((conflict, declared_of((stored, version, share, None, None))))
+        return sorted(found, key=lambda pair: pair[0].ids)
+
+    def save_feature(self, declared: Declared, change: str, at: datetime) -> None:
+        feature = declared.feature
+        stored = document(feature)
+        ends = feature.window.end.timestamp() if feature.window.end else None
+        row = self.db.execute(
+            "SELECT rowid FROM volume WHERE feature_id = ?", (feature.id,)
+        ).fetchone()
+        values = (
+            feature.party,
+            feature.kind.value,
+            stored,
+            declared.version,
+            declared.share.value,
+            _iso(declared.cancelled_at),
+            _iso(declared.closed_at),
+            ends,
+        )
+        if row is None:
+            rowid = self.db.execute(
+                "INSERT INTO volume (party, kind, document, version, share, cancelled_at,"
+                " closed_at, ends_at_s, feature_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, feature.id),
+            ).lastrowid
+        else:
+            rowid = row[0]
+            self.db.execute(
+                "UPDATE volume SET party = ?, kind = ?, document = ?, version = ?, share = ?,"
+                " cancelled_at = ?, closed_at = ?, ends_at_s = ? WHERE rowid = ?",
+                (*values, rowid),
+            )
+        self.db.execute("DELETE FROM volume_index WHERE rowid = ?", (rowid,))
+        if declared.cancelled_at is None:
+            # A closed activity stays in the index: its window has passed, so it
+            # meets nothing new, but a check of the past still sees it.
+            self.db.execute(
+                "INSERT INTO volume_index VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (rowid, *volume_box(feature)),
+            )
+        self.db.execute(
+            "INSERT INTO feature_version (feature_id, version, party, change, document,"
+            " recorded_at, share) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                feature.id,
+                declared.version,
+                feature.party,
+                change,
+                stored,
+                at.isoformat(),
+                declared.share.value,
+            ),
+        )
+
+    def parties(self) -> list[Party]:
+        rows = self.db.execute(
+            "SELECT id, name, language, contact, escalation_contact FROM party ORDER BY id"
+        )
+        return [Party(*row) for row in rows]
+
+    def add_notice(self, notice: Notice) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO notice (feature_id, feature_version, sender, recipient, priority, state,"
+            " sent_at, respond_by, respond_by_s, conflicts, changed_at, withheld)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                notice.feature_id,
+                notice.feature_version,
+                notice.sender,
+                notice.recipient,
+                int(notice.priority),
+                notice.state.value,
+                notice.sent_at.isoformat(),
+                _iso(notice.respond_by),
+                notice.respond_by.timestamp() if notice.respond_by else None,
+                conflicts_json(notice.conflicts),
+                notice.sent_at.isoformat(),
+                int(notice.withheld),
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def add_message(self, notice_id: int, message: Message) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO message (notice_id, code, params, sender, at, text)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                notice_id,
+                message.code.value,
+                json.dumps(message.params),
+                message.sender,
+                message.at.isoformat(),
+                message.text,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def notice(self, notice_id: int) -> Notice | None:
+        found = notices_where(self.db, "id = ?", (notice_id,))
+        return found[0] if found else None
+
+    def advance(
+        self, notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
+    ) -> None:
+        self.db.execute(
+            "UPDATE notice SET state = ?, changed_at = ?, response = coalesce(?, response)"
+            " WHERE id = ?",
+            (state.value, at.isoformat(), response.value if response else None, notice_id),
+        )
+
+    def mark_overdue(self, notice_id: int, at: datetime) -> None:
+        self.db.execute(
+            "UPDATE notice SET overdue_at = ? WHERE id = ?", (at.isoformat(), notice_id)
+        )
+
+    def due_notices(self, now: datetime) -> list[Notice]:
+        return notices_where(
+            self.db,
+            "response IS NULL AND overdue_at IS NULL AND respond_by_s IS NOT NULL"
+            " AND respond_by_s <= ? ORDER BY id",
+            (now.timestamp(),),
+        )
+
+    def ended_activities(self, now: datetime) -> list[Declared]:
+        rows = self.db.execute(
+            f"SELECT {VOLUME_COLUMNS} FROM volume WHERE kind = ? AND cancelled_at IS NULL"
+            " AND closed_at IS NULL AND ends_at_s <= ? ORDER BY ends_at_s",
+            (Kind.ACTIVITY.value, now.timestamp()),
+        )
+        return [declared_of(row) for row in rows]
+
+    def notices_of_feature(self, feature_id: str) -> list[Notice]:
+        return notices_where(self.db, "feature_id = ? ORDER BY id", (feature_id,))
+
+    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO event (party, kind, payload, at) VALUES (?, ?, ?, ?)",
+            (party, kind, json.dumps(payload, ensure_ascii=False), at.isoformat()),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def recall(self, party: str, key: str) -> tuple[str, dict[str, Any]] | None:
+        row = self.db.execute(
+            "SELECT fingerprint, result FROM idempotency WHERE party = ? AND key = ?",
+            (party, key),
+        ).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO idempotency (party, key, fingerprint, result) VALUES (?, ?, ?, ?)",
+            (party, key, fingerprint, json.dumps(result, ensure_ascii=False)),
+        )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -1,0 +1,210 @@
+"""The line's use cases, over a real SQLite store with a frozen clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from deconflict.errors import Forbidden, InvalidFeature, NotFound, StateConflict
+from deconflict.i18n.messages import ObjectionReason
+from deconflict.line.model import ResponseKind, Share
+from deconflict.line.service import Idempotency, Line
+from deconflict.store.sqlite import SqliteStore
+from tests.line.conftest import FrozenClock, strike, zone
+
+
+def _to(result: dict[str, Any], party: str) -> int:
+    """The id of the notice a declaration sent to `party`."""
+    return next(int(n["id"]) for n in result["notices"] if n["recipient"] == party)
+
+
+def test_strike_inside_a_zone_lists_the_conflict_and_warns_the_owner_first(line: Line) -> None:
+    line.declare("coalition", zone(), Share.SHAPE)
+    result = line.declare("russia", strike(), Share.SHAPE)
+    assert [(c["against"], c["distance_m"]) for c in result["conflicts"]] == [("at-tanf", 0.0)]
+    by_recipient = {n["recipient"]: n for n in result["notices"]}
+    assert set(by_recipient) == {"coalition", "aid"}
+    assert by_recipient["coalition"]["priority"] is True
+    assert by_recipient["aid"]["priority"] is False
+    inbox = line.inbox("coalition")
+    assert inbox[0]["priority"] and inbox[0]["conflicts"][0]["feature"] == "at-tanf"
+    assert "conflicts with your 'At Tanf'" in inbox[0]["thread"][1]["text"]
+
+
+def test_respond_by_is_thirty_minutes_but_never_later_than_15_before_start(
+    line: Line, clock: FrozenClock
+) -> None:
+    soon = strike(hours=(21, 22))  # starts 60 min after "now"
+    result = line.declare("russia", soon, Share.SHAPE)
+    assert result["notices"][0]["respond_by"] == "2026-09-06T20:30:00Z"
+    later = strike("strike-2", hours=(21, 23))
+    clock.advance(timedelta(minutes=30))
+    result = line.declare("russia", later, Share.SHAPE)
+    assert result["notices"][0]["respond_by"] == "2026-09-06T20:45:00Z"
+
+
+def test_contact_zone_tells_the_striker_only_party_contact_and_window(line: Line) -> None:
+    line.declare("aid", zone("clinic", party="aid", radius_m=2000.0), Share.CONTACT)
+    result = line.declare("russia", strike(lon=38.64), Share.SHAPE)
+    [conflict] = result["conflicts"]
+    assert conflict == {
+        "party": "aid",
+        "feature": "strike-1",
+        "start": "2026-09-06T22:00:00Z",
+        "end": "2026-09-07T02:00:00Z",
+        "contact": "aid security desk",
+        "shape_withheld": True,
+    }
+    assert "clinic" not in str(result)
+
+
+def test_new_contact_zone_warns_the_striker_without_revealing_it(line: Line) -> None:
+    line.declare("russia", strike(lon=38.64), Share.SHAPE)
+    line.declare("aid", zone("clinic", party="aid", radius_m=2000.0), Share.CONTACT)
+    warning = line.inbox("russia")[0]
+    assert warning["priority"] and warning["sender"] == "aid"
+    assert "clinic" not in str(warning) and "38.64" not in str(warning)
+    assert warning["conflicts"][0]["contact"] == "aid security desk"
+
+
+def test_objection_reaches_the_sender_in_its_own_language(line: Line) -> None:
+    line.declare("coalition", zone(), Share.SHAPE)
+    notice_id = _to(line.declare("russia", strike(), Share.SHAPE), "coalition")
+    line.respond(
+        "coalition",
+        notice_id,
+        ResponseKind.OBJECTION,
+        ObjectionReason.FORCES_PRESENT,
+        "Patrol in grid 37S DT 66 06",
+    )
+    [sent] = [n for n in line.outbox("russia") if n["id"] == notice_id]
+    assert sent["state"] == "responded" and sent["response"] == "objection"
+    objection = sent["thread"][-1]
+    assert "возражает" in objection["text"]
+    assert objection["free_text"].startswith("Свободный текст (без перевода)")
+
+
+def test_only_the_recipient_responds_and_strangers_see_nothing(line: Line) -> None:
+    line.declare("coalition", zone(), Share.SHAPE)
+    notice_id = _to(line.declare("russia", strike(), Share.SHAPE), "coalition")
+    with pytest.raises(Forbidden):
+        line.respond("russia", notice_id, ResponseKind.ACKNOWLEDGED)
+    with pytest.raises(NotFound):
+        line.respond("aid", notice_id, ResponseKind.ACKNOWLEDGED)
+    with pytest.raises(NotFound):
+        line.read("aid", notice_id)
+
+
+def test_objection_without_reason_is_refused(line: Line) -> None:
+    notice_id = _to(line.declare("russia", strike(), Share.SHAPE), "coalition")
+    with pytest.raises(InvalidFeature):
+        line.respond("coalition", notice_id, ResponseKind.OBJECTION)
+
+
+def test_notice_moves_sent_delivered_read_responded(line: Line) -> None:
+    notice_id = _to(line.declare("russia", strike(), Share.SHAPE), "coalition")
+
+    def state() -> str:
+        return next(n["state"] for n in line.outbox("russia") if n["id"] == notice_id)
+
+    assert state() == "sent"
+    line.inbox("coalition")
+    assert state() == "delivered"
+    line.read("coalition", notice_id)
+    assert state() == "read"
+    line.respond("coalition", notice_id, ResponseKind.ACKNOWLEDGED)
+    assert state() == "responded"
+
+
+def test_silence_escalates_once_to_both_sides_and_the_escalation_contact(
+    line: Line, store: SqliteStore, clock: FrozenClock
+) -> None:
+    notice_id = _to(line.declare("russia", strike(), Share.SHAPE), "coalition")
+    assert line.tick()["escalated"] == []
+    clock.advance(timedelta(minutes=31))
+    assert notice_id in line.tick()["escalated"]
+    assert notice_id not in line.tick()["escalated"]
+    escalations = [e for e in store.events_after("russia", 0, 100) if e.kind == "escalation"]
+    assert sorted(e.payload["recipient"] for e in escalations) == ["aid", "coalition"]
+    theirs = [e for e in store.events_after("coalition", 0, 100) if e.kind == "escalation"]
+    assert theirs[0].payload["escalation_contact"] == "coalition watch floor"
+    assert line.inbox("coalition")[0]["overdue"] is True
+
+
+def test_escalation_comes_from_stored_state_after_a_restart(
+    store: SqliteStore, clock: FrozenClock
+) -> None:
+    from deconflict.line.model import NoticePolicy
+
+    first = Line(store, NoticePolicy(), clock)
+    notice_id = _to(first.declare("russia", strike(), Share.SHAPE), "coalition")
+    path = store.path
+    store.close()
+    clock.advance(timedelta(hours=1))
+    restarted = Line(SqliteStore(path), NoticePolicy(), clock)
+    assert notice_id in restarted.tick()["escalated"]
+
+
+def test_amendment_is_a_new_version_and_notifies_again(line: Line, store: SqliteStore) -> None:
+    line.declare("coalition", zone(), Share.SHAPE)
+    line.declare("russia", strike(), Share.SHAPE)
+    moved = line.declare("russia", strike(lon=39.5), Share.SHAPE, amend=True)
+    assert moved["conflicts"] == [] and moved["feature"]["properties"]["version"] == 2
+    assert [change for change, _, _ in store.history("strike-1")] == ["declared", "amended"]
+    latest = line.inbox("coalition")[-1]
+    assert latest["version"] == 2 and "amends" in latest["thread"][0]["text"]
+
+
+def test_another_party_cannot_amend_or_cancel(line: Line) -> None:
+    line.declare("coalition", zone(), Share.SHAPE)
+    with pytest.raises(Forbidden):
+        line.declare("russia", zone(), Share.SHAPE, amend=True)
+    with pytest.raises(NotFound):
+        line.declare("russia", zone(party="russia"), Share.SHAPE, amend=True)
+    with pytest.raises(NotFound):
+        line.cancel("russia", "at-tanf")
+
+
+def test_declaring_an_existing_id_again_is_refused(line: Line) -> None:
+    line.declare("coalition", zone(), Share.SHAPE)
+    with pytest.raises(StateConflict):
+        line.declare("coalition", zone(), Share.SHAPE)
+
+
+def test_cancel_informs_the_parties_told_before_and_frees_the_space(line: Line) -> None:
+    line.declare("russia", strike(), Share.SHAPE)
+    line.cancel("russia", "strike-1")
+    assert "cancels" in line.inbox("coalition")[-1]["thread"][0]["text"]
+    assert line.declare("coalition", zone(), Share.SHAPE)["conflicts"] == []
+
+
+def test_close_out_after_the_activity_ends(line: Line, clock: FrozenClock) -> None:
+    line.declare("russia", strike(), Share.SHAPE)
+    clock.advance(timedelta(hours=7))
+    assert line.tick()["closed"] == ["strike-1"]
+    assert line.tick()["closed"] == []
+    assert "complete" in line.inbox("coalition")[-1]["thread"][0]["text"]
+
+
+def test_a_retried_request_with_the_same_key_creates_nothing_new(
+    line: Line, store: SqliteStore
+) -> None:
+    key = Idempotency.of("retry-1", "strike-1")
+    first = line.declare("russia", strike(), Share.SHAPE, idempotency=key)
+    again = line.declare("russia", strike(), Share.SHAPE, idempotency=key)
+    assert again == first
+    assert len(store.inbox("coalition")) == 1
+    with pytest.raises(StateConflict):
+        line.declare(
+            "russia",
+            strike("strike-2"),
+            Share.SHAPE,
+            idempotency=Idempotency.of("retry-1", "strike-2"),
+        )
+
+
+def test_activities_cannot_withhold_their_shape(line: Line) -> None:
+    with pytest.raises(InvalidFeature):
+        line.declare("russia", strike(), Share.CONTACT)
