@@ -16,6 +16,8 @@ class Settings:
     db: the store (a SQLite file path). host, port: where `serve` listens.
     respond_within_s: default time a recipient has to answer a notice.
     respond_before_start_s: a notice is due at the latest this long before its activity starts.
+    tick_s: how often the server escalates overdue notices and closes out ended activities.
+    max_body_bytes: the largest request body the API accepts (413 beyond).
     """
 
     db: Path = Path("deconflict.db")
@@ -23,6 +25,8 @@ class Settings:
     port: int = 8000
     respond_within_s: int = 30 * 60
     respond_before_start_s: int = 15 * 60
+    tick_s: int = 5
+    max_body_bytes: int = 1_048_576
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **flags: Any) -> Settings:

@@ -269,6 +269,16 @@ class Line:
         }
         return Message(MessageCode.CONFLICT_WARNING, params, feature.party, now)
 
+    def dry_run(self, party: str, feature: Feature) -> Result:
+        """The conflicts a declaration would have, as the party would see them; stores nothing."""
+        with self.store.atomic() as tx:
+            parties = {p.id: p for p in tx.parties()}
+            conflicts = [
+                conflict_view(conflict_for(party, c, other, parties))
+                for c, other in tx.conflicts_of(feature)
+            ]
+        return {"conflicts": conflicts}
+
     def cancel(self, party: str, feature_id: str, idempotency: Idempotency | None = None) -> Result:
         """Cancel one of the party's features; parties notified of it get a cancellation."""
         with self.store.atomic() as tx:

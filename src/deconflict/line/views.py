@@ -18,7 +18,7 @@ def when(moment: datetime | None) -> str:
     """A time as people on the line read it: DTG, then ISO ("until further notice" for None)."""
     if moment is None:
         return "UFN"
-    return f"{format_dtg(moment)} ({format_time(moment)})"
+    return f"{format_dtg(moment)} ({format_time(moment.replace(microsecond=0))})"
 
 
 def iso(moment: datetime | None) -> str | None:

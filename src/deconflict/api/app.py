@@ -1,0 +1,176 @@
+"""The HTTP application, built by `create_app(settings)`; nothing is built at import time.
+
+Serve with `uvicorn --factory deconflict.api.app:app_from_env` or `deconflict serve`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+
+from deconflict.api import problems
+from deconflict.api.push import Broadcast
+from deconflict.api.routes import router
+from deconflict.line.model import NoticePolicy
+from deconflict.line.service import Clock, Line
+from deconflict.settings import Settings
+from deconflict.store.sqlite import SqliteStore
+
+log = logging.getLogger("deconflict.api")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def utc_now() -> datetime:
+    """The wall clock, aware UTC."""
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) -> FastAPI:
+    """The deconflict API over the store `settings.db`, escalating every `settings.tick_s`."""
+    store = SqliteStore(settings.db)
+    policy = NoticePolicy(
+        timedelta(seconds=settings.respond_within_s),
+        timedelta(seconds=settings.respond_before_start_s),
+    )
+    line = Line(store, policy, clock)
+    broadcast = Broadcast()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        broadcast.bind(asyncio.get_running_loop())
+        ticker = asyncio.create_task(_tick_forever(line, broadcast, settings.tick_s))
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            store.close()
+
+    app = FastAPI(
+        title="deconflict",
+        version="1",
+        summary="A deconfliction line: declare, notify, respond; every clash found.",
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.line = line
+    app.state.broadcast = broadcast
+    app.state.poll_s = poll_s
+    app.state.settings = settings
+    problems.install(app)
+    app.include_router(router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestLog)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app configured from DECONFLICT_* variables (for `uvicorn --factory`)."""
+    return create_app(Settings.from_env())
+
+
+async def _tick_forever(line: Line, broadcast: Broadcast, every_s: float) -> None:
+    """Escalate and close out on a schedule; deadlines live in the store, so none is lost."""
+    while True:
+        try:
+            done = await run_in_threadpool(line.tick)
+            if done["escalated"] or done["closed"]:
+                log.info("tick escalated=%s closed=%s", done["escalated"], done["closed"])
+                broadcast.notify()
+        except Exception:
+            log.exception("tick failed; retrying in %ss", every_s)
+        await asyncio.sleep(every_s)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuses a request body over `limit` bytes with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        response = problems.problem(request, 413, f"the body is over {self.limit} bytes")
+        await response(scope, receive, send)
+
+
+class RequestLog:
+    """A request id for every request (X-Request-ID), and one log line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def tagged(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged)
+        finally:
+            log.info(
+                "request request_id=%s party=%s method=%s path=%s status=%s ms=%.1f",
+                request_id,
+                scope["state"].get("party"),
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+            )

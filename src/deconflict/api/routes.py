@@ -1,0 +1,346 @@
+"""HTTP routes under /v1: parse, call the line, render. Nothing else lives here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from deconflict.api.auth import requires
+from deconflict.api.push import start_after, stream
+from deconflict.errors import Forbidden, InvalidFeature, InvalidPlan, NotFound
+from deconflict.i18n.dtg import parse_moment
+from deconflict.i18n.messages import ObjectionReason
+from deconflict.line.model import ResponseKind, Share
+from deconflict.line.parties import Credential, Role
+from deconflict.line.service import Idempotency, Line
+from deconflict.line.views import feature_view, iso, may_see
+from deconflict.rules.feature import Feature, Kind
+from deconflict.rules.plan import parse_feature
+
+router = APIRouter(prefix="/v1")
+
+Duty = Annotated[Credential, Depends(requires(Role.DUTY))]
+Planner = Annotated[Credential, Depends(requires(Role.PLANNER))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Retrying with the same key changes nothing."),
+]
+
+
+class FeatureBody(BaseModel):
+    """One GeoJSON Feature in the `deconflict check` format.
+
+    Extra properties: `share` (zones: `shape` or `contact`) and `respond_by`
+    (ISO 8601 or DTG) to override the line's deadline for this feature's notices.
+    """
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["Feature"]
+    id: str = Field(min_length=1, max_length=200)
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class ResponseBody(BaseModel):
+    """A recipient's answer to a notice."""
+
+    response: ResponseKind
+    reason: ObjectionReason | None = Field(default=None, description="Required for an objection.")
+    text: str | None = Field(default=None, max_length=4000, description="Free text, carried as is.")
+
+
+class ReplyBody(BaseModel):
+    """Free text added to a notice's thread by either side."""
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
+def _line(request: Request) -> Line:
+    line: Line = request.app.state.line
+    return line
+
+
+def _committed(request: Request) -> None:
+    request.app.state.broadcast.notify()
+
+
+def _read_body(
+    body: FeatureBody, kind: Kind, party: str, url_id: str | None = None
+) -> tuple[Feature, Share, datetime | None]:
+    document = body.model_dump()
+    properties = dict(document["properties"])
+    if url_id is not None and document["id"] != url_id:
+        raise InvalidFeature(
+            "the body's id must match the URL",
+            feature_id=document["id"],
+            field="id",
+            value=document["id"],
+        )
+    claimed = properties.get("party", party)
+    if claimed != party:
+        raise Forbidden(
+            "a party declares only its own features",
+            feature_id=document["id"],
+            field="properties.party",
+            value=claimed,
+        )
+    properties["party"] = party
+    properties.setdefault("kind", kind.value)
+    if properties["kind"] != kind.value:
+        raise InvalidFeature(
+            f"this endpoint takes {kind.value}s",
+            feature_id=document["id"],
+            field="properties.kind",
+            value=properties["kind"],
+        )
+    share = _share(document["id"], properties.pop("share", Share.SHAPE.value))
+    respond_by = _respond_by(document["id"], properties.pop("respond_by", None))
+    feature, problems = parse_feature({**document, "properties": properties})
+    if feature is None:
+        raise InvalidPlan(problems)
+    return feature, share, respond_by
+
+
+def _share(feature_id: str, value: Any) -> Share:
+    try:
+        return Share(value)
+    except ValueError:
+        raise InvalidFeature(
+            "share must be 'shape' or 'contact'",
+            feature_id=feature_id,
+            field="properties.share",
+            value=value,
+        ) from None
+
+
+def _respond_by(feature_id: str, value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidFeature(
+            "respond_by must be ISO 8601 or a DTG",
+            feature_id=feature_id,
+            field="properties.respond_by",
+            value=value,
+        )
+    try:
+        return parse_moment(value)
+    except InvalidFeature as error:
+        raise InvalidFeature(
+            error.message, feature_id=feature_id, field="properties.respond_by", value=value
+        ) from None
+
+
+def _declare(
+    request: Request,
+    response: Response,
+    body: FeatureBody,
+    kind: Kind,
+    credential: Credential,
+    key: str | None,
+    url_id: str | None = None,
+) -> dict[str, Any]:
+    feature, share, respond_by = _read_body(body, kind, credential.party_id, url_id)
+    amend = url_id is not None
+    idempotency = Idempotency.of(key, "amend" if amend else "declare", body.model_dump())
+    result = _line(request).declare(
+        credential.party_id,
+        feature,
+        share,
+        amend=amend,
+        respond_by=respond_by,
+        idempotency=idempotency,
+    )
+    _committed(request)
+    if not amend:
+        response.status_code = 201
+        response.headers["Location"] = f"/v1/features/{feature.id}"
+    return result
+
+
+@router.post("/zones", status_code=201, summary="Declare a zone you protect")
+def declare_zone(
+    request: Request,
+    response: Response,
+    body: FeatureBody,
+    credential: Planner,
+    key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return _declare(request, response, body, Kind.ZONE, credential, key)
+
+
+@router.put("/zones/{feature_id}", summary="Amend a zone (a new version)")
+def amend_zone(
+    request: Request,
+    response: Response,
+    feature_id: str,
+    body: FeatureBody,
+    credential: Planner,
+    key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return _declare(request, response, body, Kind.ZONE, credential, key, feature_id)
+
+
+@router.post("/activities", status_code=201, summary="Notify an activity you plan")
+def declare_activity(
+    request: Request,
+    response: Response,
+    body: FeatureBody,
+    credential: Planner,
+    key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return _declare(request, response, body, Kind.ACTIVITY, credential, key)
+
+
+@router.put("/activities/{feature_id}", summary="Amend an activity (a new version)")
+def amend_activity(
+    request: Request,
+    response: Response,
+    feature_id: str,
+    body: FeatureBody,
+    credential: Planner,
+    key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return _declare(request, response, body, Kind.ACTIVITY, credential, key, feature_id)
+
+
+@router.post("/features/{feature_id}/cancel", summary="Cancel one of your zones or activities")
+def cancel_feature(
+    request: Request, feature_id: str, credential: Planner, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    idempotency = Idempotency.of(key, "cancel", feature_id)
+    result = _line(request).cancel(credential.party_id, feature_id, idempotency)
+    _committed(request)
+    return result
+
+
+@router.post("/check", summary="Dry run: the conflicts a feature would have; stores nothing")
+def dry_run(request: Request, body: FeatureBody, credential: Duty) -> dict[str, Any]:
+    kind = Kind.ZONE if body.properties.get("kind") == Kind.ZONE.value else Kind.ACTIVITY
+    feature, _, _ = _read_body(body, kind, credential.party_id)
+    return _line(request).dry_run(credential.party_id, feature)
+
+
+@router.get("/features", summary="Features you may see: yours, activities, shared zones")
+def list_features(
+    request: Request, credential: Duty, include_cancelled: bool = False
+) -> dict[str, Any]:
+    visible = [
+        feature_view(d)
+        for d in _line(request).store.declared_features()
+        if may_see(credential.party_id, d) and (include_cancelled or d.cancelled_at is None)
+    ]
+    return {"type": "FeatureCollection", "features": visible}
+
+
+@router.get("/features/{feature_id}", summary="One feature with its version history")
+def get_feature(request: Request, feature_id: str, credential: Duty) -> dict[str, Any]:
+    history = _line(request).store.history(feature_id)
+    if not history or not may_see(credential.party_id, history[-1][2]):
+        raise NotFound("no such feature", feature_id=feature_id, field="id", value=feature_id)
+    return {
+        "feature": feature_view(history[-1][2]),
+        "history": [
+            {"version": d.version, "change": change, "at": iso(at), "feature": feature_view(d)}
+            for change, at, d in history
+        ],
+    }
+
+
+@router.get("/inbox", summary="Notices addressed to you, overdue first")
+def inbox(request: Request, credential: Duty) -> dict[str, Any]:
+    result = {"notices": _line(request).inbox(credential.party_id)}
+    _committed(request)
+    return result
+
+
+@router.get("/outbox", summary="Notices you sent, with their state and responses")
+def outbox(request: Request, credential: Duty) -> dict[str, Any]:
+    return {"notices": _line(request).outbox(credential.party_id)}
+
+
+@router.get("/notices/{notice_id}", summary="One notice and its thread (marks it read)")
+def read_notice(request: Request, notice_id: int, credential: Duty) -> dict[str, Any]:
+    result = _line(request).read(credential.party_id, notice_id)
+    _committed(request)
+    return result
+
+
+@router.post(
+    "/notices/{notice_id}/responses", status_code=201, summary="Answer a notice addressed to you"
+)
+def respond(
+    request: Request,
+    notice_id: int,
+    body: ResponseBody,
+    credential: Duty,
+    key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    idempotency = Idempotency.of(key, "respond", notice_id, body.model_dump())
+    result = _line(request).respond(
+        credential.party_id, notice_id, body.response, body.reason, body.text, idempotency
+    )
+    _committed(request)
+    return result
+
+
+@router.post(
+    "/notices/{notice_id}/replies", status_code=201, summary="Add free text to a notice's thread"
+)
+def reply(
+    request: Request, notice_id: int, body: ReplyBody, credential: Duty, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    idempotency = Idempotency.of(key, "reply", notice_id, body.text)
+    result = _line(request).reply(credential.party_id, notice_id, body.text, idempotency)
+    _committed(request)
+    return result
+
+
+@router.get("/parties", summary="The parties on the line and their duty contacts")
+def parties(request: Request, credential: Duty) -> dict[str, Any]:
+    return {
+        "parties": [
+            {"id": p.id, "name": p.name, "language": p.language, "contact": p.contact}
+            for p in _line(request).store.parties()
+        ]
+    }
+
+
+@router.get("/me", summary="Who your token speaks for")
+def me(request: Request, credential: Duty) -> dict[str, Any]:
+    party = _line(request).store.party(credential.party_id)
+    assert party is not None
+    return {
+        "party": party.id,
+        "name": party.name,
+        "language": party.language,
+        "role": credential.role.value,
+    }
+
+
+@router.get(
+    "/events",
+    summary="Live events (server-sent events); resume with Last-Event-ID",
+    response_class=StreamingResponse,
+)
+def events(
+    request: Request, credential: Duty, after: Annotated[int | None, Query(ge=0)] = None
+) -> StreamingResponse:
+    app = request.app
+    body = stream(
+        request,
+        app.state.line,
+        credential.party_id,
+        start_after(request, after),
+        app.state.broadcast,
+        app.state.poll_s,
+    )
+    return StreamingResponse(
+        body,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,107 @@
+"""A real server on loopback over a real SQLite file, with three parties and their tokens."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from deconflict.api.app import create_app
+from deconflict.line.parties import Party, Role, issue_token, register_party
+from deconflict.settings import Settings
+from deconflict.store.sqlite import SqliteStore
+
+NOW = datetime(2026, 9, 6, 20, 0, tzinfo=UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    db: Path
+    tokens: dict[str, str]
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def client(self, party: str | None = None, token: str | None = None) -> httpx.Client:
+        """An HTTP client speaking as `party` (planner token) or with an explicit token."""
+        headers = {}
+        if party is not None or token is not None:
+            headers["Authorization"] = f"Bearer {token or self.tokens[party or '']}"
+        return httpx.Client(base_url=self.url, headers=headers, timeout=10)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def seed_parties(db: Path) -> dict[str, str]:
+    """coalition (en), russia (ru), aid (ar); planner and duty tokens for each."""
+    store = SqliteStore(db)
+    tokens = {}
+    for party in (
+        Party("coalition", "Coalition", "en", "TOC duty officer", "coalition watch floor"),
+        Party("russia", "Russian forces", "ru", "Hmeimim duty officer", "Hmeimim command"),
+        Party("aid", "Aid agency", "ar", "aid security desk"),
+    ):
+        register_party(store, party, NOW)
+        tokens[party.id] = issue_token(store, party.id, Role.PLANNER, NOW)
+        tokens[f"{party.id}-duty"] = issue_token(store, party.id, Role.DUTY, NOW)
+    store.close()
+    return tokens
+
+
+def start_server(db: Path, tokens: dict[str, str], **settings: Any) -> LiveServer:
+    port = free_port()
+    app = create_app(Settings(db=db, **settings), poll_s=0.2)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start within 10 s")
+        time.sleep(0.02)
+    return LiveServer(f"http://127.0.0.1:{port}", db, tokens, server, thread)
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    db = tmp_path / "line.db"
+    server = start_server(db, seed_parties(db))
+    yield server
+    server.stop()
+
+
+def zone_body(fid: str = "at-tanf", radius_m: float = 55_000, **properties: Any) -> dict[str, Any]:
+    return {
+        "type": "Feature", "id": fid,
+        "geometry": {"type": "Point", "coordinates": [38.64, 33.5]},
+        "properties": {"kind": "zone", "start": "2026-01-01T00:00:00Z", "radius_m": radius_m,
+                       "name": "At Tanf", **properties},
+    }
+
+
+def strike_body(fid: str = "strike-1", lon: float = 38.7, **properties: Any) -> dict[str, Any]:
+    return {
+        "type": "Feature", "id": fid,
+        "geometry": {"type": "Point", "coordinates": [lon, 33.5]},
+        "properties": {"kind": "activity", "activity": "strike", "radius_m": 1500,
+                       "start": "2030-09-06T22:00:00Z", "end": "2030-09-07T02:00:00Z",
+                       **properties},
+    }
