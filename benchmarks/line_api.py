@@ -1,0 +1,200 @@
+"""The line through its HTTP API: durable notices per second, and notice-to-console latency.
+
+The server runs in its own process (uvicorn over a SQLite file); the load
+generator and the listening console run here, on loopback only, and stop by
+themselves after a fixed number of requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from deconflict.line.parties import Party, Role, issue_token, register_party
+from deconflict.store.sqlite import SqliteStore
+
+PARTIES = ("p1", "p2", "p3")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _seed(db: Path) -> dict[str, str]:
+    store = SqliteStore(db)
+    now = datetime.now(UTC)
+    tokens = {}
+    for party in PARTIES:
+        register_party(store, Party(party, party.upper(), "en", f"{party} duty"), now)
+        tokens[party] = issue_token(store, party, Role.PLANNER, now)
+    store.close()
+    return tokens
+
+
+@contextmanager
+def server(db: Path) -> Iterator[str]:
+    """A uvicorn process serving the line over `db`; yields its URL."""
+    port = _free_port()
+    env = {**os.environ, "DECONFLICT_DB": str(db), "DECONFLICT_TICK_S": "3600"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "deconflict.api.app:app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the benchmark server did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _activity(i: int, lon: float) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": f"a{i}",
+        "geometry": {"type": "Point", "coordinates": [lon, (i % 120) - 60.0]},
+        "properties": {
+            "kind": "activity",
+            "activity": "flight",
+            "radius_m": 500,
+            "start": "2030-01-01T00:00:00Z",
+            "end": "2030-01-01T01:00:00Z",
+        },
+    }
+
+
+async def _load(url: str, token: str, count: int, concurrency: int) -> float:
+    headers = {"Authorization": f"Bearer {token}"}
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            i = queue.get_nowait()
+            response = await client.post("/v1/activities", json=_activity(i, (i % 300) - 150.0))
+            assert response.status_code == 201, response.text
+
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        return time.perf_counter() - started
+
+
+def notices_per_second(count: int, concurrency: int = 16) -> dict[str, float]:
+    """POST `count` activities; each notifies the two other parties (2 notices per request)."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "line.db"
+        tokens = _seed(db)
+        with server(db) as url:
+            elapsed = asyncio.run(_load(url, tokens["p1"], count, concurrency))
+        notices = count * (len(PARTIES) - 1)
+        return {
+            "requests_per_s": count / elapsed,
+            "notices_per_s": notices / elapsed,
+            "raw_commits_per_s": raw_commit_rate(Path(folder) / "raw.db"),
+        }
+
+
+def raw_commit_rate(path: Path, commits: int = 500) -> float:
+    """One-row SQLite commits per second, WAL and synchronous=FULL: the disk's durable floor."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE t (x INTEGER)")
+    started = time.perf_counter()
+    for i in range(commits):
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO t VALUES (?)", (i,))
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    db.close()
+    return commits / elapsed
+
+
+def push_latency_ms(samples: int) -> dict[str, float]:
+    """From POST sent to the recipient's console receiving the notice over SSE, one at a time."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "line.db"
+        tokens = _seed(db)
+        with server(db) as url:
+            return _measure_push(url, tokens, samples)
+
+
+def _measure_push(url: str, tokens: dict[str, str], samples: int) -> dict[str, float]:
+    arrived: dict[str, float] = {}
+    ready = threading.Event()
+
+    def console() -> None:
+        headers = {"Authorization": f"Bearer {tokens['p2']}"}
+        with httpx.stream("GET", f"{url}/v1/events", headers=headers, timeout=30) as response:
+            ready.set()
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    feature = json.loads(line[6:]).get("feature")
+                    arrived[feature] = time.perf_counter()
+                    if len(arrived) >= samples:
+                        return
+
+    listener = threading.Thread(target=console, daemon=True)
+    listener.start()
+    ready.wait(10)
+    time.sleep(0.3)
+    sent: dict[str, float] = {}
+    with httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {tokens['p1']}"}, timeout=30
+    ) as client:
+        for i in range(samples):
+            sent[f"a{i}"] = time.perf_counter()
+            client.post("/v1/activities", json=_activity(i, 10.0 + i * 0.01))
+            deadline = time.monotonic() + 5
+            while f"a{i}" not in arrived and time.monotonic() < deadline:
+                time.sleep(0.0005)
+    listener.join(10)
+    latencies = sorted((arrived[k] - sent[k]) * 1000 for k in sent if k in arrived)
+    return {
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "received": float(len(latencies)),
+        "sent": float(samples),
+    }
