@@ -144,9 +144,22 @@ def points_to_edges_m(
     n_points, n_edges = lon.size, len(edges)
     point = np.repeat(np.arange(n_points), n_edges)
     edge = np.tile(np.arange(n_edges), n_points)
+    return _nearest_over_pairs(lon, lat, edges, point, edge, cutoff_m, enough_m)
+
+
+def _nearest_over_pairs(
+    lon: Floats,
+    lat: Floats,
+    edges: Edges,
+    point: Indices,
+    edge: Indices,
+    cutoff_m: float,
+    enough_m: float,
+) -> Nearest:
+    """Per point, the least distance to the edges it is paired with in (point, edge)."""
     to_a = _geodesics(lon[point], lat[point], edges.a_lon[edge], edges.a_lat[edge])
     to_b = _geodesics(lon[point], lat[point], edges.b_lon[edge], edges.b_lat[edge])
-    nearest = Nearest(np.full(n_points, np.inf), np.zeros(n_points))
+    nearest = Nearest(np.full(lon.size, np.inf), np.zeros(lon.size))
     _keep_nearest(nearest, point, to_a)
     _keep_nearest(nearest, point, to_b)
     if float(nearest.distance_m.min()) <= enough_m:
@@ -257,67 +270,91 @@ def edges_to_edges_m(
 ) -> float:
     """Least geodesic distance in metres between two sets of edges that do not cross.
 
-    A result above `cutoff_m` only says the distance exceeds it; one at or
-    below `enough_m` only that it is within it.
+    The minimum lies at a vertex of one set against the other (found exactly
+    by the point search), or inside two edges at once, where one edge's
+    curvature meets the other's: that is searched edge pair by edge pair, so
+    the distance walked along is to one smooth edge, never to a whole set
+    (whose distance has a kink at every vertex). A result above `cutoff_m`
+    only says the distance exceeds it; one at or below `enough_m` only that
+    it is within it.
     """
-    if float(first.speed_m.sum()) > float(second.speed_m.sum()):
-        # Each sample of the outer set costs an inner search: walk the shorter set.
-        first, second = second, first
-    best, hopeful = _prune_edge_pairs(first, second, cutoff_m)
-    if hopeful.size == 0 or best <= enough_m:
-        return best
-    samples = np.clip(np.ceil(first.speed_m[hopeful] / _SAMPLE_STEP_M), 1, _MAX_SAMPLES_PER_EDGE)
-    counts = samples.astype(np.intp) + 1
-    edge = np.repeat(hopeful, counts)
-    step = np.repeat(1.0 / samples, counts)
-    s = (np.arange(edge.size) - np.repeat(np.cumsum(counts) - counts, counts)) * step
-    along = _along(first, edge, s, second, cutoff_m, enough_m)
-    best = min(best, float(along.distance_m.min()))
+    best = min(
+        _vertices_to_edges_m(first, second, cutoff_m, enough_m),
+        _vertices_to_edges_m(second, first, cutoff_m, enough_m),
+    )
     if best <= enough_m:
         return best
-    # Values beyond the cutoff are only known to exceed it: bound with the cutoff.
-    known = np.minimum(along.distance_m, cutoff_m)
-    slope = _slope_from_point(along, first, edge, s)
-    limit = np.full(s.size, min(best, cutoff_m))
-    left = _brackets(known, slope, edge, first.speed_m[edge] * step, limit)
-    rows = edge[left]
+    i, j = _hopeful_edge_pairs(first, second, min(best, cutoff_m))
+    if i.size == 0:
+        return best
+    return min(best, _inside_edge_pairs_m(first, i, second, j, min(best, cutoff_m)))
+
+
+def _vertices_to_edges_m(first: Edges, second: Edges, cutoff_m: float, enough_m: float) -> float:
+    lon = np.concatenate((first.a_lon, first.b_lon))
+    lat = np.concatenate((first.a_lat, first.b_lat))
+    return float(points_to_edges_m(lon, lat, second, cutoff_m, enough_m).distance_m.min())
+
+
+def _inside_edge_pairs_m(
+    first: Edges, i: Indices, second: Edges, j: Indices, limit_m: float
+) -> float:
+    """Least distance between edge first[i[k]] and second[j[k]] over every pair k.
+
+    Walks first's edge of each pair: sampled every kilometre, minima bracketed
+    where the slope turns, then narrowed by the root search.
+    """
+    samples = np.clip(np.ceil(first.speed_m[i] / _SAMPLE_STEP_M), 1, _MAX_SAMPLES_PER_EDGE)
+    counts = samples.astype(np.intp) + 1
+    pair = np.repeat(np.arange(i.size), counts)
+    step = np.repeat(1.0 / samples, counts)
+    s = (np.arange(pair.size) - np.repeat(np.cumsum(counts) - counts, counts)) * step
+    along = _to_paired_edge(first, i[pair], s, second, j[pair], limit_m)
+    best = float(along.distance_m.min())
+    # Values beyond the limit are only known to exceed it: bound with the limit.
+    known = np.minimum(along.distance_m, limit_m)
+    slope = _slope_from_point(along, first, i[pair], s)
+    limits = np.full(s.size, min(best, limit_m))
+    left = _brackets(known, slope, pair, first.speed_m[i[pair]] * step, limits)
+    rows_first, rows_second = i[pair[left]], j[pair[left]]
     found = [best]
 
     def slope_at(x: Floats) -> Floats:
-        here = _along(first, rows, x, second, math.inf, 0.0)
+        here = _to_paired_edge(first, rows_first, x, second, rows_second, math.inf)
         found.append(float(here.distance_m.min()))
-        return _slope_from_point(here, first, rows, x)
+        return _slope_from_point(here, first, rows_first, x)
 
-    _find_roots(slope_at, s[left], s[left + 1], slope[left], slope[left + 1], first.speed_m[rows])
+    speed = first.speed_m[rows_first]
+    _find_roots(slope_at, s[left], s[left + 1], slope[left], slope[left + 1], speed)
     return min(found)
 
 
-def _along(
-    first: Edges, edge: Indices, s: Floats, second: Edges, cutoff_m: float, enough_m: float
+def _to_paired_edge(
+    first: Edges, edge: Indices, s: Floats, second: Edges, other: Indices, cutoff_m: float
 ) -> Nearest:
+    """From the point at s along first[edge[k]] to the one edge second[other[k]], per k."""
     lon, lat = first.at(edge, s)
-    return points_to_edges_m(lon, lat, second, cutoff_m, enough_m)
+    point = np.arange(lon.size)
+    return _nearest_over_pairs(lon, lat, second, point, other, cutoff_m, 0.0)
 
 
 def _slope_from_point(nearest: Nearest, first: Edges, edge: Indices, s: Floats) -> Floats:
-    """Rate at which the distance to the other set grows as s grows along `first`."""
+    """Rate at which the distance to the other edge grows as s grows along `first`."""
     slope: Floats = -np.cos(np.radians(nearest.azimuth_deg - first.heading_deg(edge, s)))
     return slope
 
 
-def _prune_edge_pairs(first: Edges, second: Edges, cutoff_m: float) -> tuple[float, Indices]:
-    """Best end-to-end distance, and the edges of `first` that may still beat it."""
+def _hopeful_edge_pairs(first: Edges, second: Edges, limit_m: float) -> tuple[Indices, Indices]:
+    """The (i, j) edge pairs whose points may come nearer than `limit_m` to each other."""
     n, m = len(first), len(second)
     total = np.zeros((n, m))
-    best = math.inf
     for lon1, lat1 in ((first.a_lon, first.a_lat), (first.b_lon, first.b_lat)):
         for lon2, lat2 in ((second.a_lon, second.a_lat), (second.b_lon, second.b_lat)):
-            d = _geodesics(
+            total += _geodesics(
                 np.repeat(lon1, m), np.repeat(lat1, m), np.tile(lon2, n), np.tile(lat2, n)
             ).distance_m.reshape(n, m)
-            total += d
-            best = min(best, float(d.min()))
     # For X on edge i and Y on edge j: d(X, Y) >= (sum of the four end-to-end
     # distances - 2 len_i - 2 len_j) / 4, by the triangle inequality.
     bound = (total - 2 * first.speed_m[:, None] - 2 * second.speed_m[None, :]) / 4
-    return best, np.flatnonzero((bound < min(best, cutoff_m)).any(axis=1))
+    i, j = np.nonzero(bound < limit_m)
+    return i.astype(np.intp), j.astype(np.intp)
