@@ -1,0 +1,89 @@
+"""Canonical bytes of a JSON value: RFC 8785, the JSON Canonicalization Scheme (JCS).
+
+Every entry of the record and every payload a party signs is hashed or
+signed in this form, so that anyone can recompute the same bytes from the
+parsed value in any language. Numbers follow ECMAScript's shortest form
+(1.0 -> 1, 1e21 -> 1e+21, 1e-7 -> 1e-7), object keys are sorted by their
+UTF-16 code units, and the output is UTF-8 without whitespace.
+
+JSON numbers are doubles. Python's json module reads a number written
+without a fraction as an int, however large, so an integer beyond 2**53 is
+taken as the double JSON means by it, provided nothing is lost: either the
+double is exactly that integer (10**21 -> 1e+21), or it prints back as the
+same digits (47263949197924900, which JCS itself writes for the double
+4.72639491979249e16). Without this, canonical bytes read back by Python
+could not be canonicalised again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias
+
+import rfc8785
+
+from deconflict.record.errors import NoCanonicalForm
+
+JsonValue: TypeAlias = (
+    bool | int | float | str | Sequence["JsonValue"] | Mapping[str, "JsonValue"] | None
+)
+"""A parsed JSON value. At run time arrays must be lists or tuples and objects dicts."""
+
+_SAFE_INTEGER = 2**53 - 1
+
+
+def canonical_bytes(value: JsonValue) -> bytes:
+    """The RFC 8785 canonical UTF-8 bytes of `value`.
+
+    Raises NoCanonicalForm for NaN or infinity, an integer that no double
+    carries without loss (2**53 + 1: send such numbers as strings), a
+    non-string key, a lone surrogate, or a type JSON does not have.
+
+    >>> canonical_bytes({"b": 1.0, "a": [1e21, 0.000001, 1e-7, -0.0, "\u20ac"]})
+    b'{"a":[1e+21,0.000001,1e-7,0,"\\xe2\\x82\\xac"],"b":1}'
+    >>> canonical_bytes([10**21, 47263949197924900])
+    b'[1e+21,47263949197924900]'
+    """
+    try:
+        return _jcs(value)
+    except rfc8785.IntegerDomainError:
+        # Rare: only values holding an integer beyond 2**53 pay for this second pass.
+        return _jcs(_as_doubles(value))
+
+
+def _jcs(value: JsonValue) -> bytes:
+    """rfc8785's bytes, with its refusals as NoCanonicalForm (big integers excepted)."""
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.IntegerDomainError:
+        raise
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError) as error:
+        raise NoCanonicalForm(f"no canonical JSON form: {error}") from None
+
+
+def _as_doubles(value: JsonValue) -> JsonValue:
+    """`value` with each integer beyond +-(2**53 - 1) as the double JSON reads it as."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _SAFE_INTEGER:
+        return _double_of(value)
+    if isinstance(value, dict):
+        return {key: _as_doubles(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_doubles(item) for item in value]
+    return value
+
+
+def _double_of(integer: int) -> float:
+    """The double an integer means in JSON; NoCanonicalForm if it would lose the integer."""
+    try:
+        double = float(integer)
+    except OverflowError:
+        raise NoCanonicalForm(
+            "no canonical JSON form: an integer beyond the range of a double"
+        ) from None
+    if int(double) != integer and _jcs(double) != str(integer).encode():
+        raise NoCanonicalForm(
+            f"no canonical JSON form: {integer} is not exactly a JSON number (a double); "
+            "send it as a string",
+            value=integer,
+        )
+    return double
