@@ -18,6 +18,9 @@ class Settings:
     respond_before_start_s: a notice is due at the latest this long before its activity starts.
     tick_s: how often the server escalates overdue notices and closes out ended activities.
     max_body_bytes: the largest request body the API accepts (413 beyond).
+    log_key: the PEM file of the key that signs the record's checkpoints
+        (default: beside the store, `<db>.log-key.pem`, made on first start).
+    log_origin: the record's name, first line of every checkpoint and the key's name.
     """
 
     db: Path = Path("deconflict.db")
@@ -27,6 +30,13 @@ class Settings:
     respond_before_start_s: int = 15 * 60
     tick_s: int = 5
     max_body_bytes: int = 1_048_576
+    log_key: Path | None = None
+    log_origin: str = "deconflict.line/log"
+
+    @property
+    def log_key_path(self) -> Path:
+        """Where the record's signing key lives."""
+        return self.log_key or self.db.with_name(self.db.name + ".log-key.pem")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **flags: Any) -> Settings:
@@ -43,7 +53,7 @@ class Settings:
 
 def _convert(name: str, raw: str) -> Any:
     default = getattr(Settings(), name)
-    if isinstance(default, Path):
+    if isinstance(default, Path) or name == "log_key":
         return Path(raw)
     if isinstance(default, int):
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -18,12 +19,15 @@ from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from deconflict.api import problems
+from deconflict.api.log_routes import log_router
 from deconflict.api.push import Broadcast
 from deconflict.api.routes import router
 from deconflict.line.model import NoticePolicy
 from deconflict.line.service import Clock, Line
+from deconflict.record.note import generate_signer, load_signer
 from deconflict.settings import Settings
 from deconflict.store.sqlite import SqliteStore
+from deconflict.store.sqlite.unit import LogKey
 
 log = logging.getLogger("deconflict.api")
 
@@ -41,7 +45,7 @@ def utc_now() -> datetime:
 
 def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) -> FastAPI:
     """The deconflict API over the store `settings.db`, escalating every `settings.tick_s`."""
-    store = SqliteStore(settings.db)
+    store = SqliteStore(settings.db, open_log_key(settings))
     policy = NoticePolicy(
         timedelta(seconds=settings.respond_within_s),
         timedelta(seconds=settings.respond_before_start_s),
@@ -72,6 +76,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.state.settings = settings
     problems.install(app)
     app.include_router(router)
+    app.include_router(log_router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestLog)
 
@@ -80,6 +85,19 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         return {"status": "ok"}
 
     return app
+
+
+def open_log_key(settings: Settings) -> LogKey:
+    """The record's signing key from its PEM file, made (mode 0600) when there is none yet."""
+    path = settings.log_key_path
+    if path.exists():
+        return LogKey(load_signer(settings.log_origin, path.read_bytes()), settings.log_origin)
+    signer, _, pem = generate_signer(settings.log_origin)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(pem)
+    log.info("made the record's signing key path=%s key=%s", path, signer.verifier.to_text())
+    return LogKey(signer, settings.log_origin)
 
 
 def app_from_env() -> FastAPI:

@@ -24,6 +24,7 @@ from deconflict.errors import (
     NotFound,
     StateConflict,
 )
+from deconflict.record.errors import InvalidSignature, RecordError
 
 log = logging.getLogger("deconflict.api")
 
@@ -34,6 +35,8 @@ STATUS: dict[type[DeconflictError], int] = {
     NotFound: 404,
     Forbidden: 403,
     StateConflict: 409,
+    InvalidSignature: 403,
+    RecordError: 422,
 }
 TITLES = {
     400: "Bad request",

@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from deconflict.line.entries import Signed
 from deconflict.line.model import Declared, Event, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
 from deconflict.rules.conflicts import Conflict
@@ -23,13 +24,17 @@ class LineTx(Protocol):
 
     def conflicts_of(self, feature: Feature) -> list[tuple[Conflict, Declared]]: ...
 
-    def save_feature(self, declared: Declared, change: str, at: datetime) -> None: ...
+    def save_feature(
+        self, declared: Declared, change: str, at: datetime, signed: Signed | None = None
+    ) -> None: ...
 
     def parties(self) -> list[Party]: ...
 
     def add_notice(self, notice: Notice) -> int: ...
 
-    def add_message(self, notice_id: int, message: Message) -> int: ...
+    def add_message(
+        self, notice_id: int, message: Message, signed: Signed | None = None
+    ) -> int: ...
 
     def notice(self, notice_id: int) -> Notice | None: ...
 
@@ -50,6 +55,14 @@ class LineTx(Protocol):
     def recall(self, party: str, key: str) -> tuple[str, dict[str, Any]] | None: ...
 
     def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None: ...
+
+    @property
+    def first_leaf(self) -> int | None:
+        """The record leaf of the first change this step wrote (its receipt's subject)."""
+
+    def receipt(self, leaf_index: int) -> dict[str, Any]: ...
+
+    def party_key(self, party_id: str) -> str | None: ...
 
 
 class LineStore(Protocol):

@@ -17,6 +17,7 @@ from typing import Any
 
 from deconflict.errors import Forbidden, InvalidFeature, NotFound, StateConflict
 from deconflict.i18n.messages import MessageCode, ObjectionReason
+from deconflict.line.entries import Signed
 from deconflict.line.model import (
     ConflictView,
     Declared,
@@ -37,6 +38,8 @@ from deconflict.line.views import (
     notice_view,
     when,
 )
+from deconflict.record.canonical import canonical_bytes
+from deconflict.record.signature import verify_party_signature
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature, Kind
 
@@ -69,22 +72,35 @@ class Line:
         self.clock = clock
 
     def _once(
-        self, tx: LineTx, party: str, idempotency: Idempotency | None, act: Callable[[], Result]
+        self,
+        tx: LineTx,
+        party: str,
+        idempotency: Idempotency | None,
+        signed: Signed | None,
+        act: Callable[[], Result],
     ) -> Result:
-        """Run `act` unless this key was seen: then answer what was answered the first time."""
-        if idempotency is None:
-            return act()
-        seen = tx.recall(party, idempotency.key)
-        if seen is not None:
-            if seen[0] != idempotency.fingerprint:
-                raise StateConflict(
-                    "this Idempotency-Key was used for a different request",
-                    field="Idempotency-Key",
-                    value=idempotency.key,
-                )
-            return seen[1]
+        """Run `act` once per idempotency key, with the party's signature checked first.
+
+        A key seen before answers what was answered the first time. Every
+        answer carries the receipt of the first record entry the step wrote.
+        """
+        if idempotency is not None:
+            seen = tx.recall(party, idempotency.key)
+            if seen is not None:
+                if seen[0] != idempotency.fingerprint:
+                    raise StateConflict(
+                        "this Idempotency-Key was used for a different request",
+                        field="Idempotency-Key",
+                        value=idempotency.key,
+                    )
+                return seen[1]
+        if signed is not None:
+            _check_signature(tx, party, signed)
         result = act()
-        tx.remember(party, idempotency.key, idempotency.fingerprint, result)
+        if tx.first_leaf is not None:
+            result["receipt"] = tx.receipt(tx.first_leaf)
+        if idempotency is not None:
+            tx.remember(party, idempotency.key, idempotency.fingerprint, result)
         return result
 
     def declare(
@@ -96,6 +112,7 @@ class Line:
         amend: bool = False,
         respond_by: datetime | None = None,
         idempotency: Idempotency | None = None,
+        signed: Signed | None = None,
     ) -> Result:
         """Check a zone or activity against everything stored, store it and notify: one step.
 
@@ -118,18 +135,28 @@ class Line:
             )
         with self.store.atomic() as tx:
             return self._once(
-                tx, party, idempotency, lambda: self._declare(tx, feature, share, amend, respond_by)
+                tx,
+                party,
+                idempotency,
+                signed,
+                lambda: self._declare(tx, feature, share, amend, respond_by, signed),
             )
 
     def _declare(
-        self, tx: LineTx, feature: Feature, share: Share, amend: bool, respond_by: datetime | None
+        self,
+        tx: LineTx,
+        feature: Feature,
+        share: Share,
+        amend: bool,
+        respond_by: datetime | None,
+        signed: Signed | None,
     ) -> Result:
         now = self.clock()
         current = tx.declared(feature.id)
         version = _next_version(current, feature, amend)
         conflicts = tx.conflicts_of(feature)
         declared = Declared(feature, version, share)
-        tx.save_feature(declared, "amended" if amend else "declared", now)
+        tx.save_feature(declared, "amended" if amend else "declared", now, signed)
         parties = {p.id: p for p in tx.parties()}
         if feature.kind is Kind.ACTIVITY:
             notices = self._notify_activity(tx, declared, conflicts, parties, now, respond_by)
@@ -279,12 +306,20 @@ class Line:
             ]
         return {"conflicts": conflicts}
 
-    def cancel(self, party: str, feature_id: str, idempotency: Idempotency | None = None) -> Result:
+    def cancel(
+        self,
+        party: str,
+        feature_id: str,
+        idempotency: Idempotency | None = None,
+        signed: Signed | None = None,
+    ) -> Result:
         """Cancel one of the party's features; parties notified of it get a cancellation."""
         with self.store.atomic() as tx:
-            return self._once(tx, party, idempotency, lambda: self._cancel(tx, party, feature_id))
+            return self._once(
+                tx, party, idempotency, signed, lambda: self._cancel(tx, party, feature_id, signed)
+            )
 
-    def _cancel(self, tx: LineTx, party: str, feature_id: str) -> Result:
+    def _cancel(self, tx: LineTx, party: str, feature_id: str, signed: Signed | None) -> Result:
         now = self.clock()
         current = tx.declared(feature_id)
         if current is None or current.feature.party != party:
@@ -296,7 +331,7 @@ class Line:
                 "already cancelled", feature_id=feature_id, field="id", value=feature_id
             )
         cancelled = replace(current, version=current.version + 1, cancelled_at=now)
-        tx.save_feature(cancelled, "cancelled", now)
+        tx.save_feature(cancelled, "cancelled", now, signed)
         self._inform(tx, cancelled, MessageCode.CANCELLATION, now)
         return {"feature": feature_view(cancelled)}
 
@@ -316,6 +351,7 @@ class Line:
         reason: ObjectionReason | None = None,
         text: str | None = None,
         idempotency: Idempotency | None = None,
+        signed: Signed | None = None,
     ) -> Result:
         """The recipient answers: acknowledged, objection (with a reason), or clarification."""
         if kind is ResponseKind.OBJECTION and reason is None:
@@ -325,7 +361,8 @@ class Line:
                 tx,
                 party,
                 idempotency,
-                lambda: self._respond(tx, party, notice_id, kind, reason, text),
+                signed,
+                lambda: self._respond(tx, party, notice_id, kind, reason, text, signed),
             )
 
     def _respond(
@@ -336,6 +373,7 @@ class Line:
         kind: ResponseKind,
         reason: ObjectionReason | None,
         text: str | None,
+        signed: Signed | None,
     ) -> Result:
         now = self.clock()
         notice = self._notice_of(tx, party, notice_id)
@@ -356,27 +394,38 @@ class Line:
         if reason is not None:
             params["reason"] = reason.value
         message = Message(kind.code, params, party, now, text)
-        tx.add_message(notice_id, message)
+        tx.add_message(notice_id, message, signed)
         tx.advance(notice_id, NoticeState.RESPONDED, now, kind)
         return self._tell_both(tx, notice_id, "response", parties, now)
 
     def reply(
-        self, party: str, notice_id: int, text: str, idempotency: Idempotency | None = None
+        self,
+        party: str,
+        notice_id: int,
+        text: str,
+        idempotency: Idempotency | None = None,
+        signed: Signed | None = None,
     ) -> Result:
         """Either side adds free text to a notice's thread (an answer to a clarification)."""
         if not text.strip():
             raise InvalidFeature("a reply needs text", field="text", value=text)
         with self.store.atomic() as tx:
             return self._once(
-                tx, party, idempotency, lambda: self._reply(tx, party, notice_id, text)
+                tx,
+                party,
+                idempotency,
+                signed,
+                lambda: self._reply(tx, party, notice_id, text, signed),
             )
 
-    def _reply(self, tx: LineTx, party: str, notice_id: int, text: str) -> Result:
+    def _reply(
+        self, tx: LineTx, party: str, notice_id: int, text: str, signed: Signed | None
+    ) -> Result:
         now = self.clock()
         self._notice_of(tx, party, notice_id)
         parties = {p.id: p for p in tx.parties()}
         params = {"sender": _name(parties, party), "notice": str(notice_id)}
-        tx.add_message(notice_id, Message(MessageCode.REPLY, params, party, now, text))
+        tx.add_message(notice_id, Message(MessageCode.REPLY, params, party, now, text), signed)
         return self._tell_both(tx, notice_id, "message", parties, now)
 
     def _tell_both(
@@ -544,3 +593,15 @@ def _inbox_order(notices: list[Notice]) -> list[Notice]:
 def _name(parties: Mapping[str, Party], party: str) -> str:
     found = parties.get(party)
     return found.name if found else party
+
+
+def _check_signature(tx: LineTx, party: str, signed: Signed) -> None:
+    """The party's own signature must verify against the key it registered."""
+    key = tx.party_key(party)
+    if key is None:
+        raise Forbidden(
+            "the request is signed but the party has registered no public key",
+            field="signature",
+            value=party,
+        )
+    verify_party_signature(key, canonical_bytes(signed.payload), signed.signature)

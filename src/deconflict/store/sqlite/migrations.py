@@ -105,4 +105,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (party, key)
     );
     """,
+    # 5: the record: a Merkle tree log (RFC 9162) of every message and state change.
+    """
+    CREATE TABLE log_leaf (
+        idx INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        entry BLOB NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE log_node (
+        level INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (level, idx)
+    ) WITHOUT ROWID;
+    ALTER TABLE feature_version ADD COLUMN salt BLOB;
+    ALTER TABLE party ADD COLUMN public_key TEXT;
+    """,
 )

@@ -16,10 +16,13 @@ from datetime import datetime
 from pathlib import Path
 
 from deconflict.errors import StateConflict
+from deconflict.line.entries import party_entry, party_key_entry
 from deconflict.line.model import Declared, Event, Notice
 from deconflict.line.parties import Credential, Party, Role
+from deconflict.record.errors import RecordError
 from deconflict.rules.feature import Feature
 from deconflict.rules.volume import volume_box
+from deconflict.store.sqlite import log
 from deconflict.store.sqlite.migrations import MIGRATIONS
 from deconflict.store.sqlite.rows import (
     VOLUME_COLUMNS,
@@ -28,14 +31,15 @@ from deconflict.store.sqlite.rows import (
     feature_of,
     notices_where,
 )
-from deconflict.store.sqlite.unit import SqliteTx, candidate_rows
+from deconflict.store.sqlite.unit import LogKey, SqliteTx, candidate_rows
 
 
 class SqliteStore:
     """The line in one SQLite file (":memory:" for a throwaway store, as `check` uses)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, log_key: LogKey | None = None) -> None:
         self.path = str(path)
+        self.log_key = log_key
         self._db = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=30.0
         )
@@ -107,7 +111,7 @@ class SqliteStore:
     def atomic(self) -> Iterator[SqliteTx]:
         """One atomic step of the line (see `transaction`)."""
         with self.transaction() as db:
-            yield SqliteTx(db)
+            yield SqliteTx(db, self.log_key)
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -189,10 +193,17 @@ class SqliteStore:
                         at.isoformat(),
                     ),
                 )
+                SqliteTx(db).record(party_entry(party, at))
         except sqlite3.IntegrityError:
             raise StateConflict(
                 "a party with this id exists already", field="id", value=party.id
             ) from None
+
+    def set_party_key(self, party_id: str, public_key_b64: str, at: datetime) -> None:
+        """Register the public key a party's signatures are checked with from now on."""
+        with self.transaction() as db:
+            db.execute("UPDATE party SET public_key = ? WHERE id = ?", (public_key_b64, party_id))
+            SqliteTx(db).record(party_key_entry(party_id, public_key_b64, at))
 
     def party(self, party_id: str) -> Party | None:
         with self._reading() as db:
@@ -231,3 +242,28 @@ class SqliteStore:
                 (token_hash,),
             ).fetchone()
         return Credential(row[0], Role(row[1]), row[2]) if row else None
+
+    def log_size(self) -> int:
+        """How many entries the record holds."""
+        with self._reading() as db:
+            return log.size(db)
+
+    def log_leaves(self, start: int, end: int) -> list[tuple[int, bytes]]:
+        """Record leaves [start, end) as (index, canonical entry bytes)."""
+        with self._reading() as db:
+            return log.leaves(db, start, end)
+
+    def log_inclusion(self, index: int, tree_size: int) -> list[bytes]:
+        with self._reading() as db:
+            return log.inclusion(db, index, tree_size)
+
+    def log_consistency(self, first: int, second: int) -> list[bytes]:
+        with self._reading() as db:
+            return log.consistency(db, first, second)
+
+    def log_checkpoint(self) -> str:
+        """The record's current head as a signed note (needs the log key)."""
+        if self.log_key is None:
+            raise RecordError("this store has no key to sign checkpoints with", field="log_key")
+        with self._reading() as db:
+            return log.checkpoint(db, self.log_key.signer, self.log_key.origin)

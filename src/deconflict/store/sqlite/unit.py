@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from deconflict.line.entries import (
+    Entry,
+    Signed,
+    feature_entry,
+    message_entry,
+    notice_entry,
+    overdue_entry,
+    state_entry,
+)
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
+from deconflict.record.note import NoteSigner
 from deconflict.rules.conflicts import Conflict, conflict_between
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.volume import volume_box
+from deconflict.store.sqlite import log
 from deconflict.store.sqlite.rows import (
     VOLUME_COLUMNS,
     conflicts_json,
@@ -37,11 +50,34 @@ def candidate_rows(db: sqlite3.Connection, feature: Feature) -> list[tuple[Any, 
     return db.execute(_BOX_QUERY, low_high).fetchall()
 
 
-class SqliteTx:
-    """The LineTx of one open SQLite transaction."""
+@dataclass(frozen=True)
+class LogKey:
+    """The key that signs the record's checkpoints, and the log's origin line (its name)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    signer: NoteSigner
+    origin: str
+
+
+class SqliteTx:
+    """The LineTx of one open SQLite transaction; every change it writes is also recorded."""
+
+    def __init__(self, db: sqlite3.Connection, log_key: LogKey | None = None) -> None:
         self.db = db
+        self.log_key = log_key
+        self.first_leaf: int | None = None
+
+    def record(self, entry: Entry) -> int:
+        """Append an entry to the record in this transaction; returns its leaf index."""
+        index = log.append(self.db, entry)
+        if self.first_leaf is None:
+            self.first_leaf = index
+        return index
+
+    def receipt(self, leaf_index: int) -> dict[str, Any]:
+        """Proof of the leaf against a signed checkpoint (just the index without a log key)."""
+        if self.log_key is None:
+            return {"leaf_index": leaf_index}
+        return log.receipt(self.db, leaf_index, self.log_key.signer, self.log_key.origin)
 
     def declared(self, feature_id: str) -> Declared | None:
         row = self.db.execute(
@@ -60,7 +96,9 @@ class SqliteTx:
                 found.append((conflict, declared_of((stored, version, share, None, None))))
         return sorted(found, key=lambda pair: pair[0].ids)
 
-    def save_feature(self, declared: Declared, change: str, at: datetime) -> None:
+    def save_feature(
+        self, declared: Declared, change: str, at: datetime, signed: Signed | None = None
+    ) -> None:
         feature = declared.feature
         stored = document(feature)
         ends = feature.window.end.timestamp() if feature.window.end else None
@@ -98,9 +136,10 @@ class SqliteTx:
                 "INSERT INTO volume_index VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rowid, *volume_box(feature)),
             )
+        salt = os.urandom(16)
         self.db.execute(
             "INSERT INTO feature_version (feature_id, version, party, change, document,"
-            " recorded_at, share) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " recorded_at, share, salt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 feature.id,
                 declared.version,
@@ -109,8 +148,14 @@ class SqliteTx:
                 stored,
                 at.isoformat(),
                 declared.share.value,
+                salt,
             ),
         )
+        self.record(feature_entry(declared, change, at, salt, signed))
+
+    def party_key(self, party_id: str) -> str | None:
+        row = self.db.execute("SELECT public_key FROM party WHERE id = ?", (party_id,)).fetchone()
+        return row[0] if row else None
 
     def parties(self) -> list[Party]:
         rows = self.db.execute(
@@ -139,9 +184,10 @@ class SqliteTx:
             ),
         )
         assert cursor.lastrowid is not None
+        self.record(notice_entry(replace(notice, id=cursor.lastrowid)))
         return cursor.lastrowid
 
-    def add_message(self, notice_id: int, message: Message) -> int:
+    def add_message(self, notice_id: int, message: Message, signed: Signed | None = None) -> int:
         cursor = self.db.execute(
             "INSERT INTO message (notice_id, code, params, sender, at, text)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -155,6 +201,7 @@ class SqliteTx:
             ),
         )
         assert cursor.lastrowid is not None
+        self.record(message_entry(notice_id, replace(message, id=cursor.lastrowid), signed))
         return cursor.lastrowid
 
     def notice(self, notice_id: int) -> Notice | None:
@@ -169,11 +216,13 @@ class SqliteTx:
             " WHERE id = ?",
             (state.value, at.isoformat(), response.value if response else None, notice_id),
         )
+        self.record(state_entry(notice_id, state, at, response))
 
     def mark_overdue(self, notice_id: int, at: datetime) -> None:
         self.db.execute(
             "UPDATE notice SET overdue_at = ? WHERE id = ?", (at.isoformat(), notice_id)
         )
+        self.record(overdue_entry(notice_id, at))
 
     def due_notices(self, now: datetime) -> list[Notice]:
         return notices_where(

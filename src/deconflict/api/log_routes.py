@@ -1,0 +1,100 @@
+"""The record over HTTP: checkpoints, entries and proofs, readable by every party."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from deconflict.api.routes import Duty
+from deconflict.record.base64text import encode_base64
+from deconflict.record.errors import RecordError
+from deconflict.store.sqlite import SqliteStore
+
+log_router = APIRouter(prefix="/v1/log", tags=["record"])
+
+MAX_ENTRIES = 1000
+
+
+def _store(request: Request) -> SqliteStore:
+    store: SqliteStore = request.app.state.store
+    return store
+
+
+@log_router.get(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    summary="The record's head: a C2SP checkpoint in a signed note",
+)
+def checkpoint(request: Request, credential: Duty) -> PlainTextResponse:
+    return PlainTextResponse(_store(request).log_checkpoint())
+
+
+@log_router.get(
+    "/key",
+    response_class=PlainTextResponse,
+    summary="The verifier key of the record (compare it out of band, then pin it)",
+)
+def key(request: Request, credential: Duty) -> PlainTextResponse:
+    log_key = _store(request).log_key
+    assert log_key is not None
+    return PlainTextResponse(log_key.signer.verifier.to_text() + "\n")
+
+
+@log_router.get("/entries", summary="Entries [start, end): leaf bytes in base64 and the entry")
+def entries(
+    request: Request,
+    credential: Duty,
+    start: Annotated[int, Query(ge=0)] = 0,
+    end: Annotated[int | None, Query(ge=0)] = None,
+) -> dict[str, Any]:
+    size = _store(request).log_size()
+    stop = min(size if end is None else end, start + MAX_ENTRIES, size)
+    if end is not None and end < start:
+        raise RecordError("end must not be below start", field="end", value=end)
+    leaves = _store(request).log_leaves(start, stop)
+    return {
+        "tree_size": size,
+        "start": start,
+        "end": stop,
+        "entries": [
+            {"index": index, "leaf": encode_base64(data), "entry": json.loads(data)}
+            for index, data in leaves
+        ],
+    }
+
+
+@log_router.get("/proof/inclusion", summary="RFC 9162 inclusion proof of leaf `index` at `size`")
+def inclusion(
+    request: Request,
+    credential: Duty,
+    index: Annotated[int, Query(ge=0)],
+    size: Annotated[int, Query(ge=1)],
+) -> dict[str, Any]:
+    _within(request, size)
+    proof = _store(request).log_inclusion(index, size)
+    return {"index": index, "size": size, "proof": [encode_base64(h) for h in proof]}
+
+
+@log_router.get(
+    "/proof/consistency", summary="RFC 9162 consistency proof between sizes `first` and `second`"
+)
+def consistency(
+    request: Request,
+    credential: Duty,
+    first: Annotated[int, Query(ge=1)],
+    second: Annotated[int, Query(ge=1)],
+) -> dict[str, Any]:
+    _within(request, second)
+    if first > second:
+        raise RecordError("first must not be above second", field="first", value=first)
+    proof = _store(request).log_consistency(first, second)
+    return {"first": first, "second": second, "proof": [encode_base64(h) for h in proof]}
+
+
+def _within(request: Request, size: int) -> None:
+    held = _store(request).log_size()
+    if size > held:
+        raise RecordError(f"the record holds {held} entries, not {size}", field="size", value=size)
