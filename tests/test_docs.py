@@ -54,3 +54,26 @@ def test_every_error_type_is_in_the_reference() -> None:
     ]
     assert len(types) >= 7
     assert [t.__name__ for t in types if f"`{t.__name__}`" not in REFERENCE] == []
+
+
+RECORD = (Path(__file__).resolve().parents[1] / "docs" / "record.md").read_text()
+
+
+def test_every_record_entry_kind_is_documented() -> None:
+    from deconflict.line.entries import ENTRY_KINDS
+
+    assert [kind for kind in ENTRY_KINDS if f"| `{kind}` |" not in RECORD] == []
+
+
+def test_every_record_error_type_is_documented() -> None:
+    from deconflict.record import bundle
+    from deconflict.record import errors as record_errors
+
+    types = [
+        obj
+        for module in (record_errors, bundle)
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, errors.DeconflictError) and obj.__module__ == module.__name__
+    ]
+    assert len(types) >= 6
+    assert [t.__name__ for t in types if f"`{t.__name__}`" not in RECORD] == []

@@ -90,18 +90,30 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
 
 def zone_body(fid: str = "at-tanf", radius_m: float = 55_000, **properties: Any) -> dict[str, Any]:
     return {
-        "type": "Feature", "id": fid,
+        "type": "Feature",
+        "id": fid,
         "geometry": {"type": "Point", "coordinates": [38.64, 33.5]},
-        "properties": {"kind": "zone", "start": "2026-01-01T00:00:00Z", "radius_m": radius_m,
-                       "name": "At Tanf", **properties},
+        "properties": {
+            "kind": "zone",
+            "start": "2026-01-01T00:00:00Z",
+            "radius_m": radius_m,
+            "name": "At Tanf",
+            **properties,
+        },
     }
 
 
 def strike_body(fid: str = "strike-1", lon: float = 38.7, **properties: Any) -> dict[str, Any]:
     return {
-        "type": "Feature", "id": fid,
+        "type": "Feature",
+        "id": fid,
         "geometry": {"type": "Point", "coordinates": [lon, 33.5]},
-        "properties": {"kind": "activity", "activity": "strike", "radius_m": 1500,
-                       "start": "2030-09-06T22:00:00Z", "end": "2030-09-07T02:00:00Z",
-                       **properties},
+        "properties": {
+            "kind": "activity",
+            "activity": "strike",
+            "radius_m": 1500,
+            "start": "2030-09-06T22:00:00Z",
+            "end": "2030-09-07T02:00:00Z",
+            **properties,
+        },
     }

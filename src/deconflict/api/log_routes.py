@@ -47,8 +47,8 @@ def key(request: Request, credential: Duty) -> PlainTextResponse:
 def entries(
     request: Request,
     credential: Duty,
-    start: Annotated[int, Query(ge=0)] = 0,
-    end: Annotated[int | None, Query(ge=0)] = None,
+    start: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    end: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> dict[str, Any]:
     size = _store(request).log_size()
     stop = min(size if end is None else end, start + MAX_ENTRIES, size)
@@ -60,8 +60,13 @@ def entries(
         "start": start,
         "end": stop,
         "entries": [
-            {"index": index, "leaf": encode_base64(data), "entry": json.loads(data)}
-            for index, data in leaves
+            {
+                "index": index,
+                "leaf": encode_base64(data),
+                "leaf_hash": encode_base64(digest),
+                "entry": json.loads(data),
+            }
+            for index, data, digest in leaves
         ],
     }
 
@@ -70,8 +75,8 @@ def entries(
 def inclusion(
     request: Request,
     credential: Duty,
-    index: Annotated[int, Query(ge=0)],
-    size: Annotated[int, Query(ge=1)],
+    index: Annotated[int, Query(ge=0, le=2**63 - 1)],
+    size: Annotated[int, Query(ge=1, le=2**63 - 1)],
 ) -> dict[str, Any]:
     _within(request, size)
     proof = _store(request).log_inclusion(index, size)
@@ -84,8 +89,8 @@ def inclusion(
 def consistency(
     request: Request,
     credential: Duty,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int, Query(ge=1)],
+    first: Annotated[int, Query(ge=1, le=2**63 - 1)],
+    second: Annotated[int, Query(ge=1, le=2**63 - 1)],
 ) -> dict[str, Any]:
     _within(request, second)
     if first > second:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,10 +14,12 @@ from deconflict.api.push import start_after, stream
 from deconflict.errors import Forbidden, InvalidFeature, InvalidPlan, NotFound
 from deconflict.i18n.dtg import parse_moment
 from deconflict.i18n.messages import ObjectionReason
+from deconflict.line.entries import Signed
 from deconflict.line.model import ResponseKind, Share
 from deconflict.line.parties import Credential, Role
 from deconflict.line.service import Idempotency, Line
 from deconflict.line.views import feature_view, iso, may_see
+from deconflict.record.base64text import decode_base64
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.plan import parse_feature
 
@@ -25,6 +27,16 @@ router = APIRouter(prefix="/v1")
 
 Duty = Annotated[Credential, Depends(requires(Role.DUTY))]
 Planner = Annotated[Credential, Depends(requires(Role.PLANNER))]
+Signature = Annotated[
+    str | None,
+    Header(
+        alias="Deconflict-Signature",
+        description="Your party's Ed25519 signature (base64) of the RFC 8785 canonical bytes "
+        "of the signed payload: the JSON body, plus `notice` for responses and replies, or "
+        '`{"cancel": id}` for a cancellation. Kept in the record.',
+    ),
+]
+NoticeId = Annotated[int, Path(description="The notice's number.")]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="Retrying with the same key changes nothing."),
@@ -57,6 +69,16 @@ class ReplyBody(BaseModel):
     """Free text added to a notice's thread by either side."""
 
     text: str = Field(min_length=1, max_length=4000)
+
+
+class KeyBody(BaseModel):
+    """A party's public signing key: base64 of the raw 32-byte Ed25519 key."""
+
+    public_key: str = Field(min_length=40, max_length=60)
+
+
+def _signed(payload: dict[str, Any], signature: str | None) -> Signed | None:
+    return None if signature is None else Signed(payload, signature)
 
 
 def _line(request: Request) -> Line:
@@ -92,7 +114,7 @@ def _read_body(
     properties.setdefault("kind", kind.value)
     if properties["kind"] != kind.value:
         raise InvalidFeature(
-            f"this endpoint takes {kind.value}s",
+            f"this endpoint takes {'activities' if kind is Kind.ACTIVITY else 'zones'}",
             feature_id=document["id"],
             field="properties.kind",
             value=properties["kind"],
@@ -142,6 +164,7 @@ def _declare(
     kind: Kind,
     credential: Credential,
     key: str | None,
+    signature: str | None,
     url_id: str | None = None,
 ) -> dict[str, Any]:
     feature, share, respond_by = _read_body(body, kind, credential.party_id, url_id)
@@ -154,6 +177,7 @@ def _declare(
         amend=amend,
         respond_by=respond_by,
         idempotency=idempotency,
+        signed=_signed(body.model_dump(mode="json", exclude_unset=True), signature),
     )
     _committed(request)
     if not amend:
@@ -169,8 +193,9 @@ def declare_zone(
     body: FeatureBody,
     credential: Planner,
     key: IdempotencyKey = None,
+    signature: Signature = None,
 ) -> dict[str, Any]:
-    return _declare(request, response, body, Kind.ZONE, credential, key)
+    return _declare(request, response, body, Kind.ZONE, credential, key, signature)
 
 
 @router.put("/zones/{feature_id}", summary="Amend a zone (a new version)")
@@ -181,8 +206,9 @@ def amend_zone(
     body: FeatureBody,
     credential: Planner,
     key: IdempotencyKey = None,
+    signature: Signature = None,
 ) -> dict[str, Any]:
-    return _declare(request, response, body, Kind.ZONE, credential, key, feature_id)
+    return _declare(request, response, body, Kind.ZONE, credential, key, signature, feature_id)
 
 
 @router.post("/activities", status_code=201, summary="Notify an activity you plan")
@@ -192,8 +218,9 @@ def declare_activity(
     body: FeatureBody,
     credential: Planner,
     key: IdempotencyKey = None,
+    signature: Signature = None,
 ) -> dict[str, Any]:
-    return _declare(request, response, body, Kind.ACTIVITY, credential, key)
+    return _declare(request, response, body, Kind.ACTIVITY, credential, key, signature)
 
 
 @router.put("/activities/{feature_id}", summary="Amend an activity (a new version)")
@@ -204,16 +231,22 @@ def amend_activity(
     body: FeatureBody,
     credential: Planner,
     key: IdempotencyKey = None,
+    signature: Signature = None,
 ) -> dict[str, Any]:
-    return _declare(request, response, body, Kind.ACTIVITY, credential, key, feature_id)
+    return _declare(request, response, body, Kind.ACTIVITY, credential, key, signature, feature_id)
 
 
 @router.post("/features/{feature_id}/cancel", summary="Cancel one of your zones or activities")
 def cancel_feature(
-    request: Request, feature_id: str, credential: Planner, key: IdempotencyKey = None
+    request: Request,
+    feature_id: str,
+    credential: Planner,
+    key: IdempotencyKey = None,
+    signature: Signature = None,
 ) -> dict[str, Any]:
     idempotency = Idempotency.of(key, "cancel", feature_id)
-    result = _line(request).cancel(credential.party_id, feature_id, idempotency)
+    signed = _signed({"cancel": feature_id}, signature)
+    result = _line(request).cancel(credential.party_id, feature_id, idempotency, signed)
     _committed(request)
     return result
 
@@ -264,7 +297,7 @@ def outbox(request: Request, credential: Duty) -> dict[str, Any]:
 
 
 @router.get("/notices/{notice_id}", summary="One notice and its thread (marks it read)")
-def read_notice(request: Request, notice_id: int, credential: Duty) -> dict[str, Any]:
+def read_notice(request: Request, notice_id: NoticeId, credential: Duty) -> dict[str, Any]:
     result = _line(request).read(credential.party_id, notice_id)
     _committed(request)
     return result
@@ -275,14 +308,22 @@ def read_notice(request: Request, notice_id: int, credential: Duty) -> dict[str,
 )
 def respond(
     request: Request,
-    notice_id: int,
+    notice_id: NoticeId,
     body: ResponseBody,
     credential: Duty,
     key: IdempotencyKey = None,
+    signature: Signature = None,
 ) -> dict[str, Any]:
     idempotency = Idempotency.of(key, "respond", notice_id, body.model_dump())
+    payload = {"notice": notice_id, **body.model_dump(mode="json", exclude_unset=True)}
     result = _line(request).respond(
-        credential.party_id, notice_id, body.response, body.reason, body.text, idempotency
+        credential.party_id,
+        notice_id,
+        body.response,
+        body.reason,
+        body.text,
+        idempotency,
+        _signed(payload, signature),
     )
     _committed(request)
     return result
@@ -292,10 +333,16 @@ def respond(
     "/notices/{notice_id}/replies", status_code=201, summary="Add free text to a notice's thread"
 )
 def reply(
-    request: Request, notice_id: int, body: ReplyBody, credential: Duty, key: IdempotencyKey = None
+    request: Request,
+    notice_id: NoticeId,
+    body: ReplyBody,
+    credential: Duty,
+    key: IdempotencyKey = None,
+    signature: Signature = None,
 ) -> dict[str, Any]:
     idempotency = Idempotency.of(key, "reply", notice_id, body.text)
-    result = _line(request).reply(credential.party_id, notice_id, body.text, idempotency)
+    signed = _signed({"notice": notice_id, "text": body.text}, signature)
+    result = _line(request).reply(credential.party_id, notice_id, body.text, idempotency, signed)
     _committed(request)
     return result
 
@@ -308,6 +355,19 @@ def parties(request: Request, credential: Duty) -> dict[str, Any]:
             for p in _line(request).store.parties()
         ]
     }
+
+
+@router.put("/me/key", summary="Register your party's public signing key (Ed25519)")
+def register_key(request: Request, body: KeyBody, credential: Planner) -> dict[str, Any]:
+    raw = decode_base64(body.public_key)
+    if raw is None or len(raw) != 32:
+        raise InvalidFeature(
+            "public_key must be base64 of a raw 32-byte Ed25519 key",
+            field="public_key",
+            value=body.public_key,
+        )
+    _line(request).store.set_party_key(credential.party_id, body.public_key, _line(request).clock())
+    return {"party": credential.party_id, "public_key": body.public_key}
 
 
 @router.get("/me", summary="Who your token speaks for")

@@ -97,6 +97,20 @@ class ConflictView:
     other_id: str | None = None
     distance_m: float | None = None
     contact: str | None = None
+    private: bool = False  # shows the owner's own `contact` zone: redact for anyone else
+
+    def for_others(self) -> ConflictView:
+        """The view for anyone but the owner of a `contact` zone: party, contact, window only."""
+        if not self.private:
+            return self
+        return ConflictView(
+            self.party,
+            self.start,
+            self.end,
+            feature_id=self.other_id,
+            contact=self.contact,
+            private=True,
+        )
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from deconflict.line.model import (
 from deconflict.line.parties import Party
 from deconflict.line.ports import LineStore, LineTx
 from deconflict.line.views import (
+    PRIVATE,
     conflict_for,
     conflict_view,
     feature_view,
@@ -196,7 +197,7 @@ class Line:
             if recipient == feature.party:
                 continue
             theirs = [(c, other) for c, other in conflicts if other.feature.party == recipient]
-            views = tuple(_own_conflict(recipient, c, other) for c, other in theirs)
+            views = tuple(_own_conflict(recipient, c, other, parties) for c, other in theirs)
             messages = [self._message(code, declared, parties, now, respond_by=due)]
             messages += [
                 self._warning(declared, view, theirs[i][1], now) for i, view in enumerate(views)
@@ -267,14 +268,15 @@ class Line:
         notice: str = "",
     ) -> Message:
         feature = declared.feature
+        withheld = declared.share is Share.CONTACT
         params = {
             "sender": _name(parties, feature.party),
             "activity": feature.activity or feature.kind.value,
-            "feature": feature.name or feature.id,
+            "feature": "(withheld zone)" if withheld else (feature.name or feature.id),
             "start": when(feature.window.start),
             "end": when(feature.window.end),
             "respond_by": when(respond_by),
-            "notice": notice or f"{feature.id} v{declared.version}",
+            "notice": "(withheld)" if withheld else (notice or f"{feature.id} v{declared.version}"),
         }
         return Message(code, params, feature.party, now)
 
@@ -294,6 +296,8 @@ class Line:
             if withheld or view.distance_m is None or not shown
             else f"{view.distance_m / 1000:.3f}",
         }
+        if target.share is Share.CONTACT and target.feature.party != feature.party:
+            params[PRIVATE] = "1"
         return Message(MessageCode.CONFLICT_WARNING, params, feature.party, now)
 
     def dry_run(self, party: str, feature: Feature) -> Result:
@@ -396,7 +400,7 @@ class Line:
         message = Message(kind.code, params, party, now, text)
         tx.add_message(notice_id, message, signed)
         tx.advance(notice_id, NoticeState.RESPONDED, now, kind)
-        return self._tell_both(tx, notice_id, "response", parties, now)
+        return self._tell_both(tx, notice_id, "response", parties, now, party)
 
     def reply(
         self,
@@ -426,16 +430,23 @@ class Line:
         parties = {p.id: p for p in tx.parties()}
         params = {"sender": _name(parties, party), "notice": str(notice_id)}
         tx.add_message(notice_id, Message(MessageCode.REPLY, params, party, now, text), signed)
-        return self._tell_both(tx, notice_id, "message", parties, now)
+        return self._tell_both(tx, notice_id, "message", parties, now, party)
 
     def _tell_both(
-        self, tx: LineTx, notice_id: int, kind: str, parties: Mapping[str, Party], now: datetime
+        self,
+        tx: LineTx,
+        notice_id: int,
+        kind: str,
+        parties: Mapping[str, Party],
+        now: datetime,
+        actor: str,
     ) -> Result:
+        """An event to both sides of a notice; the answer as the acting party sees it."""
         notice = tx.notice(notice_id)
         assert notice is not None
         for side in (notice.sender, notice.recipient):
             tx.add_event(side, kind, notice_view(notice, parties[side]), now)
-        return {"notice": notice_view(notice, parties[notice.recipient])}
+        return {"notice": notice_view(notice, parties[actor])}
 
     @staticmethod
     def _notice_of(tx: LineTx, party: str, notice_id: int) -> Notice:
@@ -568,9 +579,13 @@ def _next_version(current: Declared | None, feature: Feature, amend: bool) -> in
     return current.version + 1
 
 
-def _own_conflict(recipient: str, conflict: Conflict, other: Declared) -> ConflictView:
-    """A conflict with the recipient's own feature: they see it whole."""
+def _own_conflict(
+    recipient: str, conflict: Conflict, other: Declared, parties: Mapping[str, Party]
+) -> ConflictView:
+    """A conflict with the recipient's own feature: they see it whole (a `contact` zone private)."""
     mine = [i for i in conflict.ids if i != other.feature.id]
+    private = other.share is Share.CONTACT
+    owner = parties.get(recipient)
     return ConflictView(
         recipient,
         conflict.window.start,
@@ -578,6 +593,8 @@ def _own_conflict(recipient: str, conflict: Conflict, other: Declared) -> Confli
         feature_id=other.feature.id,
         other_id=mine[0] if mine else None,
         distance_m=round(conflict.distance_m, 3),
+        contact=owner.contact if private and owner else None,
+        private=private,
     )
 
 

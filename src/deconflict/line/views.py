@@ -73,15 +73,28 @@ def conflict_view(view: ConflictView) -> dict[str, Any]:
     return body
 
 
-def message_view(message: Message, language: str) -> dict[str, Any]:
+PRIVATE = "private"
+"""Marks a conflict warning that names the recipient's own `contact` zone."""
+
+
+def shown_params(message: Message, owner_reads: bool) -> dict[str, str]:
+    """A message's parameters as the reader may see them (a private target hidden from others)."""
+    params = {k: v for k, v in message.params.items() if k != PRIVATE}
+    if message.params.get(PRIVATE) and not owner_reads:
+        params.update(target="(withheld)", distance_km="—")
+    return params
+
+
+def message_view(message: Message, language: str, owner_reads: bool = True) -> dict[str, Any]:
     """One message of a thread, rendered in `language`, its free text marked as such."""
+    params = shown_params(message, owner_reads)
     return {
         "id": message.id,
         "code": message.code.value,
         "sender": message.sender,
         "at": iso(message.at),
-        "params": message.params,
-        "text": render(message.code, message.params, language),
+        "params": params,
+        "text": render(message.code, params, language),
         "free_text": render_free_text(message.text, language) if message.text else None,
     }
 
@@ -89,6 +102,7 @@ def message_view(message: Message, language: str) -> dict[str, Any]:
 def notice_view(notice: Notice, reader: Party) -> dict[str, Any]:
     """A notice as its sender or recipient sees it, in the reader's language."""
     hidden = notice.withheld and reader.id != notice.sender
+    owner = reader.id == notice.recipient
     return {
         "id": notice.id,
         "feature": None if hidden else notice.feature_id,
@@ -102,8 +116,8 @@ def notice_view(notice: Notice, reader: Party) -> dict[str, Any]:
         "overdue": notice.overdue_at is not None,
         "overdue_at": iso(notice.overdue_at),
         "response": notice.response.value if notice.response else None,
-        "conflicts": [conflict_view(c) for c in notice.conflicts],
-        "thread": [message_view(m, reader.language) for m in notice.messages],
+        "conflicts": [conflict_view(c if owner else c.for_others()) for c in notice.conflicts],
+        "thread": [message_view(m, reader.language, owner) for m in notice.messages],
     }
 
 

@@ -97,9 +97,21 @@ def receipt(db: sqlite3.Connection, index: int, signer: NoteSigner, origin: str)
     }
 
 
-def leaves(db: sqlite3.Connection, start: int, end: int) -> list[tuple[int, bytes]]:
-    """Leaves [start, end) as (index, canonical entry bytes)."""
+def leaves(db: sqlite3.Connection, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
+    """Leaves [start, end) as (index, canonical entry bytes, the leaf hash stored when appended).
+
+    The stored hash lets a verifier name an entry whose bytes changed since.
+    """
     rows = db.execute(
-        "SELECT idx, entry FROM log_leaf WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end)
+        "SELECT l.idx, l.entry, n.hash FROM log_leaf AS l"
+        " JOIN log_node AS n ON n.level = 0 AND n.idx = l.idx"
+        " WHERE l.idx >= ? AND l.idx < ? ORDER BY l.idx",
+        (start, end),
     )
-    return [(int(i), bytes(entry)) for i, entry in rows]
+    return [(int(i), _as_bytes(entry), bytes(digest)) for i, entry, digest in rows]
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    # Entries are written as BLOBs; a hand edit may leave TEXT. Serve it as it
+    # is, so the verifier can name the entry rather than the export failing.
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)

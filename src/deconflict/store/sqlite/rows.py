@@ -59,6 +59,7 @@ def conflicts_json(views: tuple[ConflictView, ...]) -> str:
                 "other_id": v.other_id,
                 "distance_m": v.distance_m,
                 "contact": v.contact,
+                "private": v.private,
             }
             for v in views
         ]
@@ -76,6 +77,7 @@ def _conflict_of(item: dict[str, Any]) -> ConflictView:
         item["other_id"],
         item["distance_m"],
         item["contact"],
+        bool(item.get("private", False)),
     )
 
 

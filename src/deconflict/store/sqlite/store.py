@@ -248,8 +248,8 @@ class SqliteStore:
         with self._reading() as db:
             return log.size(db)
 
-    def log_leaves(self, start: int, end: int) -> list[tuple[int, bytes]]:
-        """Record leaves [start, end) as (index, canonical entry bytes)."""
+    def log_leaves(self, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
+        """Record leaves [start, end) as (index, canonical entry bytes, stored leaf hash)."""
         with self._reading() as db:
             return log.leaves(db, start, end)
 

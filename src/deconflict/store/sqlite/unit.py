@@ -88,9 +88,9 @@ class SqliteTx:
     def conflicts_of(self, feature: Feature) -> list[tuple[Conflict, Declared]]:
         found = []
         for _, other_id, stored, version, share in candidate_rows(self.db, feature):
-            if other_id == feature.id:
-                continue
             other = feature_of(stored)
+            if other_id == feature.id and other.party == feature.party:
+                continue  # its own earlier version
             conflict = conflict_between(feature, other)
             if conflict is not None:
                 found.append((conflict, declared_of((stored, version, share, None, None))))
@@ -205,6 +205,8 @@ class SqliteTx:
         return cursor.lastrowid
 
     def notice(self, notice_id: int) -> Notice | None:
+        if not 0 < notice_id < 2**63:
+            return None  # beyond SQLite's integers: no such notice
         found = notices_where(self.db, "id = ?", (notice_id,))
         return found[0] if found else None
 

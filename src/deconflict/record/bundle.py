@@ -1,0 +1,241 @@
+"""An exported record, checked offline: no server, no trust in the server or the other side.
+
+A bundle is a folder:
+
+- `entries.jsonl`: one line per entry, in order:
+  `{"index": i, "leaf": base64 of the canonical entry bytes, "leaf_hash": base64}`;
+- `checkpoint.note`: the log's signed checkpoint covering those entries;
+- `log-key.txt`: the verifier key the server presented (check it out of band:
+  `verify --server-key` pins the one you trust).
+
+`verify_bundle` recomputes every leaf hash and the root, checks the
+checkpoint's signature, every party signature inside the entries, and that an
+older saved checkpoint is a prefix of this record; it names the first entry
+that fails and why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deconflict.record.base64text import decode_base64, encode_base64
+from deconflict.record.canonical import canonical_bytes
+from deconflict.record.errors import RecordError
+from deconflict.record.merkle import leaf_hash, root
+from deconflict.record.note import Checkpoint, NoteVerifier, open_checkpoint
+from deconflict.record.signature import verify_party_signature
+
+ENTRIES = "entries.jsonl"
+CHECKPOINT = "checkpoint.note"
+LOG_KEY = "log-key.txt"
+
+
+class BundleInvalid(RecordError):
+    """The bundle does not prove what it claims; `entry` is the first entry at fault, if any."""
+
+    def __init__(self, message: str, entry: int | None = None) -> None:
+        super().__init__(message, field="entry" if entry is not None else "bundle", value=entry)
+        self.entry = entry
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What a bundle proved: the record up to `size` entries with this root, signed."""
+
+    size: int
+    root_hash: bytes
+    origin: str
+    signatures_checked: int
+    older_size: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def write_bundle(
+    folder: Path, leaves: Iterable[tuple[int, bytes, bytes]], checkpoint_note: str, log_key: str
+) -> int:
+    """Write a bundle of (index, entry bytes, leaf hash as the log stored it); returns the count.
+
+    The stored hash, not one computed now, goes in: then an entry changed in
+    the store after it was recorded is named by `verify_bundle`.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with (folder / ENTRIES).open("w", encoding="utf-8") as out:
+        for index, data, digest in leaves:
+            line = {"index": index, "leaf": encode_base64(data), "leaf_hash": encode_base64(digest)}
+            out.write(json.dumps(line, separators=(",", ":")) + "\n")
+            count += 1
+    (folder / CHECKPOINT).write_text(checkpoint_note, encoding="utf-8")
+    (folder / LOG_KEY).write_text(log_key.strip() + "\n", encoding="utf-8")
+    return count
+
+
+def verify_bundle(
+    folder: Path, server_key: str | None = None, older_checkpoint: str | None = None
+) -> Verified:
+    """Check a bundle end to end; raises BundleInvalid naming the first failure.
+
+    `server_key` is the verifier key you trust (else the bundle's own, with a
+    warning: a forger would ship their own key). `older_checkpoint` is a
+    signed note you saved before: the record must extend it unchanged.
+    """
+    warnings: list[str] = []
+    if server_key is None:
+        server_key = _read(folder / LOG_KEY).strip()
+        warnings.append("no --server-key given: trusting the key shipped in the bundle")
+    verifier = _verifier(server_key)
+    checkpoint = _open(_read(folder / CHECKPOINT), verifier, "the bundle's checkpoint")
+    leaves, claimed = _read_entries(folder / ENTRIES)
+    _check_size(checkpoint, len(leaves), warnings)
+    leaves, claimed = leaves[: checkpoint.size], claimed[: checkpoint.size]
+    _check_leaves(leaves, claimed, checkpoint)
+    entries = [_entry(i, data) for i, data in enumerate(leaves)]
+    signatures = _check_party_signatures(entries)
+    older_size = None
+    if older_checkpoint is not None:
+        older = _open(older_checkpoint, verifier, "the saved checkpoint")
+        _check_prefix(older, checkpoint, claimed)
+        older_size = older.size
+    return Verified(
+        checkpoint.size, checkpoint.root_hash, checkpoint.origin, signatures, older_size, warnings
+    )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise BundleInvalid(f"cannot read {path}: {error.strerror}") from None
+
+
+def _verifier(key: str) -> NoteVerifier:
+    try:
+        return NoteVerifier.from_text(key)
+    except RecordError as error:
+        raise BundleInvalid(f"the server key is not a verifier key: {error.message}") from None
+
+
+def _open(note: str, verifier: NoteVerifier, what: str) -> Checkpoint:
+    try:
+        return open_checkpoint(note, [verifier], origin=verifier.name)
+    except RecordError as error:
+        raise BundleInvalid(
+            f"{what} is not signed by the server key you trust ({verifier.name}): {error.message}"
+        ) from None
+
+
+def _read_entries(path: Path) -> tuple[list[bytes], list[bytes]]:
+    lines = [_line(text, number) for number, text in enumerate(_read(path).splitlines(), 1)]
+    indexes = [line.get("index") for line in lines]
+    leaves: list[bytes] = []
+    claimed: list[bytes] = []
+    for position, line in enumerate(lines):
+        if indexes[position] != position:
+            later = position in indexes[position + 1 :]
+            raise BundleInvalid(
+                f"entry {position} is {'out of order' if later else 'missing'}: "
+                f"line {position + 1} holds entry {indexes[position]}",
+                position,
+            )
+        data = decode_base64(str(line.get("leaf", "")))
+        digest = decode_base64(str(line.get("leaf_hash", "")))
+        if data is None or digest is None or len(digest) != 32:
+            raise BundleInvalid(
+                f"entry {position}: leaf or leaf_hash is not valid base64", position
+            )
+        leaves.append(data)
+        claimed.append(digest)
+    return leaves, claimed
+
+
+def _line(text: str, number: int) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise BundleInvalid(f"line {number} of {ENTRIES} is not JSON") from None
+    if not isinstance(value, dict):
+        raise BundleInvalid(f"line {number} of {ENTRIES} is not an object")
+    return value
+
+
+def _check_size(checkpoint: Checkpoint, held: int, warnings: list[str]) -> None:
+    if held < checkpoint.size:
+        raise BundleInvalid(
+            f"entry {held} is missing: the checkpoint covers {checkpoint.size} entries, "
+            f"the bundle holds {held}",
+            held,
+        )
+    if held > checkpoint.size:
+        warnings.append(
+            f"entries from {checkpoint.size} on are past the checkpoint and were not verified"
+        )
+
+
+def _check_leaves(
+    leaves: Sequence[bytes], claimed: Sequence[bytes], checkpoint: Checkpoint
+) -> None:
+    for index, (data, digest) in enumerate(zip(leaves, claimed, strict=True)):
+        if leaf_hash(data) != digest:
+            raise BundleInvalid(
+                f"entry {index} was changed: its bytes no longer hash to its leaf hash", index
+            )
+    if root(claimed) != checkpoint.root_hash:
+        raise BundleInvalid(
+            "the entries do not add up to the signed root: entries were changed, dropped, "
+            "added or reordered together with their hashes"
+        )
+
+
+def _entry(index: int, data: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BundleInvalid(f"entry {index} is not JSON", index) from None
+    if not isinstance(value, dict) or canonical_bytes(value) != data:
+        raise BundleInvalid(f"entry {index} is not in canonical form (RFC 8785)", index)
+    return value
+
+
+def _check_party_signatures(entries: Sequence[dict[str, Any]]) -> int:
+    """Every signed entry verifies with the key its party registered before it."""
+    keys: dict[str, str] = {}
+    checked = 0
+    for index, entry in enumerate(entries):
+        if entry.get("kind") == "party_key":
+            keys[str(entry["party"])] = str(entry["public_key"])
+        signed = entry.get("signed")
+        if not isinstance(signed, dict):
+            continue
+        party = str(entry.get("party") or entry.get("sender"))
+        if party not in keys:
+            raise BundleInvalid(f"entry {index} is signed by {party}, who registered no key", index)
+        try:
+            verify_party_signature(
+                keys[party], canonical_bytes(signed["payload"]), str(signed["signature"])
+            )
+        except RecordError as error:
+            raise BundleInvalid(
+                f"entry {index}: the signature of {party} does not verify: {error.message}",
+                index,
+            ) from None
+        checked += 1
+    return checked
+
+
+def _check_prefix(older: Checkpoint, newer: Checkpoint, claimed: Sequence[bytes]) -> None:
+    if older.origin != newer.origin:
+        raise BundleInvalid(f"the saved checkpoint is of {older.origin}, not {newer.origin}")
+    if older.size > newer.size:
+        raise BundleInvalid(
+            f"the saved checkpoint covers {older.size} entries, more than the bundle's "
+            f"{newer.size}: the record was cut back"
+        )
+    if root(claimed[: older.size]) != older.root_hash:
+        raise BundleInvalid(
+            f"the first {older.size} entries no longer match the saved checkpoint: "
+            "the record was rewritten"
+        )
