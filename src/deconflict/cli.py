@@ -6,20 +6,29 @@ Exit codes: 0 ok, 1 conflicts found, 2 bad input, 3 operational failure.
 from __future__ import annotations
 
 import json
+import socket
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from deconflict.errors import DeconflictError, InvalidPlan
+from deconflict.client import ApiError, Client, Json, ServerUnreachable
+from deconflict.errors import DeconflictError, InvalidFeature, InvalidPlan
 from deconflict.geo.coords import InvalidCoordinate, format_dms, format_mgrs, parse_position
+from deconflict.i18n.dtg import format_dtg, parse_moment
+from deconflict.i18n.messages import ObjectionReason
 from deconflict.line.check import check_plan
+from deconflict.line.model import ResponseKind
 from deconflict.line.parties import Party, Role, issue_token, register_party, revoke
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature
@@ -55,18 +64,23 @@ def _describe(error: DeconflictError) -> str:
     return f"{error}{value}"
 
 
-def _read_plan(path: Path) -> list[Feature]:
+def _read_json(path: Path) -> Any:
+    """The JSON document in a file (`-` reads standard input); exit 2 when it cannot be read."""
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except OSError as error:
         _fail(Exit.BAD_INPUT, [f"{path}: cannot read the plan: {error.strerror}"])
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         _fail(
             Exit.BAD_INPUT,
             [f"{path}: not JSON: line {error.lineno} column {error.colno}: {error.msg}"],
         )
+
+
+def _read_plan(path: Path) -> list[Feature]:
+    document = _read_json(path)
     try:
         return parse_plan(document)
     except InvalidPlan as error:
@@ -95,9 +109,15 @@ def _conflict_table(conflicts: list[Conflict], features: dict[str, Feature]) -> 
             _when(conflict.window.start, conflict.window.end),
             _label(a),
             _label(b),
-            "0 (overlap)" if conflict.distance_m == 0 else f"{conflict.distance_m / 1000:.3f} km",
+            _distance(conflict.distance_m),
         )
     return table
+
+
+def _distance(distance_m: float | None) -> str:
+    if distance_m is None:
+        return "(withheld)"
+    return "0 (overlap)" if distance_m == 0 else f"{distance_m / 1000:.3f} km"
 
 
 def _when(start: datetime, end: datetime | None) -> str:
@@ -285,6 +305,503 @@ def party_revoke(
         sys.stdout.write(json.dumps({"party": party_id, "revoked": count}) + "\n")
     else:
         _stdout.print(f"Revoked {count} token{'s' if count != 1 else ''} of {party_id}.")
+
+
+# Talking to a running server: `serve`, `inbox`, `notify`, `respond`, `demo`.
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+DEMO_DB = "deconflict-demo.db"
+
+ServerOption = Annotated[
+    str,
+    typer.Option("--server", envvar="DECONFLICT_SERVER", help="The line's server URL."),
+]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="DECONFLICT_TOKEN",
+        show_default=False,
+        help="Your API token; better in $DECONFLICT_TOKEN (a flag shows in the process list).",
+    ),
+]
+HostOption = Annotated[
+    str | None,
+    typer.Option("--host", help="Listen on this address; default $DECONFLICT_HOST or 127.0.0.1."),
+]
+PortOption = Annotated[
+    int | None,
+    typer.Option("--port", help="Listen on this port; default $DECONFLICT_PORT or 8000."),
+]
+
+
+@contextmanager
+def _on_the_line(server: str, token: str | None) -> Iterator[Client]:
+    """A client of the server. Its errors become exit codes here, and only here."""
+    if not server.startswith(("http://", "https://")):
+        _fail(Exit.BAD_INPUT, [f"--server must be an http:// or https:// URL, not {server!r}"])
+    if not token:
+        _fail(Exit.BAD_INPUT, ["no token: give --token or set DECONFLICT_TOKEN"])
+    try:
+        with Client(server, token) as client:
+            yield client
+    except ApiError as error:
+        code = Exit.BAD_INPUT if error.status < 500 else Exit.FAILURE
+        title = error.problem.get("title") or "Error"
+        _fail(code, [f"{server} answered {error.status} {title}:", *_problem_items(error)])
+    except ServerUnreachable as error:
+        _fail(Exit.FAILURE, [str(error)])
+
+
+def _problem_items(error: ApiError, feature_id: str | None = None) -> list[str]:
+    """Each problem the server named, with its feature id, field and value (never a token)."""
+    items = [
+        DeconflictError(
+            str(item.get("detail")),
+            feature_id=item.get("feature_id") or feature_id,
+            field=item.get("field"),
+            value=item.get("value"),
+        )
+        for item in error.errors
+    ] or [
+        DeconflictError(
+            error.message,
+            feature_id=error.feature_id or feature_id,
+            field=error.field,
+            value=error.value,
+        )
+    ]
+    lines = [f"  {_describe(item)}" for item in items]
+    request_id = error.problem.get("request_id")
+    if error.status >= 500 and request_id:
+        lines.append(f"  request id: {request_id} (quote it to the server's operator)")
+    return lines
+
+
+def _print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def _uvicorn_exit() -> Iterator[None]:
+    """uvicorn exits the process when it cannot serve; that is an operational failure."""
+    try:
+        yield
+    except SystemExit as stop:
+        if stop.code not in (0, None):
+            _fail(Exit.FAILURE, ["the server stopped with an error (see above)"])
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Fail early (exit 3) when host:port is taken, before any work is done."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        _fail(Exit.FAILURE, [f"cannot listen on {host}:{port}: {error.strerror or error}"])
+
+
+@app.command()
+def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None) -> None:
+    """Serve the line's HTTP API (documented at /docs) over the store, until Ctrl-C.
+
+    Example: deconflict serve --db line.db --port 8000
+    """
+    # The web stack loads only for the commands that serve, so `check` starts fast.
+    import uvicorn
+
+    from deconflict.api.app import create_app
+
+    settings = Settings.from_env(db=db, host=host, port=port)
+    _check_listen(settings.host, settings.port)
+    url = f"http://{settings.host}:{settings.port}"
+    _stdout.print(
+        f"Serving the line in {settings.db} at {url} (API docs: {url}/docs); Ctrl-C stops it.",
+        markup=False,
+    )
+    with _uvicorn_exit():
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+@app.command()
+def inbox(
+    server: ServerOption = DEFAULT_SERVER, token: TokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Your party's notices, overdue first, each with its deadline counting down.
+
+    Example: deconflict inbox --server http://127.0.0.1:8000 --json
+    """
+    with _on_the_line(server, token) as line:
+        answer = line.inbox()
+    if as_json:
+        _print_json(answer)
+        return
+    notices = answer.get("notices") or []
+    if not notices:
+        _stdout.print("No notices.")
+        return
+    _stdout.print(_inbox_table(notices, datetime.now(UTC)))
+
+
+def _inbox_table(notices: list[Json], now: datetime) -> Table:
+    count = len(notices)
+    table = Table(title=f"{count} notice{'s' if count != 1 else ''}")
+    table.add_column("Notice", justify="right", no_wrap=True)
+    table.add_column("From", no_wrap=True)
+    table.add_column("Priority", no_wrap=True)
+    table.add_column("State")
+    table.add_column("Respond by", no_wrap=True)
+    table.add_column("Message", overflow="fold")
+    for notice in notices:
+        thread = notice.get("thread") or []
+        state = notice["state"] + (f"\n({notice['response']})" if notice.get("response") else "")
+        table.add_row(
+            str(notice["id"]),
+            escape(str(notice["sender"])),
+            "[bold]PRIORITY[/]" if notice.get("priority") else "",
+            escape(state),
+            _deadline(notice, now),
+            escape(str(thread[0].get("text", ""))) if thread else "",
+        )
+    return table
+
+
+def _deadline(notice: Json, now: datetime) -> str:
+    """The respond-by DTG and what is left of it: "in 12 min", "OVERDUE 5 min"."""
+    if notice.get("respond_by") is None:
+        return "information"
+    due = parse_moment(notice["respond_by"])
+    dtg = format_dtg(due)
+    if notice.get("state") == "responded":
+        return dtg
+    left_s = (due - now).total_seconds()
+    if notice.get("overdue") or left_s < 0:
+        return f"{dtg}\n[bold red]OVERDUE {_duration(max(0.0, -left_s))}[/]"
+    return f"{dtg}\nin {_duration(left_s)}"
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "<1 min"
+    if minutes < 120:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+@app.command()
+def notify(
+    plan: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="FILE",
+            help="A GeoJSON Feature or FeatureCollection (- reads standard input).",
+            show_default=False,
+        ),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Instead of a file: a circle's centre (decimal, DMS or MGRS)."),
+    ] = None,
+    radius_m: Annotated[
+        float | None, typer.Option("--radius-m", help="With --at: the circle's radius, metres.")
+    ] = None,
+    activity: Annotated[
+        str | None,
+        typer.Option("--activity", help="With --at: strike, drill, flight, convoy, patrol, ..."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start", help="With --at: ISO 8601 with an offset, or a DTG (062200ZSEP26)."
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--end", help="With --at: ISO 8601 or DTG; omit for open-ended."),
+    ] = None,
+    feature_id: Annotated[
+        str | None, typer.Option("--id", help="With --at: the activity's id (default: a new one).")
+    ] = None,
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Send zones and activities to the line; print their conflicts and the notices sent.
+
+    Each Feature goes as a zone or an activity by its `kind`; nothing is sent
+    unless every feature is valid. Exit status: 0 no conflict, 1 conflicts
+    found, 2 invalid input (each problem named with its feature id and field).
+
+    Example: deconflict notify --at "37S DT 93507 20025" --radius-m 1000 --start 062200ZSEP26
+    """
+    circle = {
+        "--radius-m": radius_m,
+        "--activity": activity,
+        "--start": start,
+        "--end": end,
+        "--id": feature_id,
+    }
+    if (plan is None) == (at is None):
+        _fail(
+            Exit.BAD_INPUT,
+            [
+                "give FILE (a GeoJSON Feature or FeatureCollection) or --at, not both"
+                if at
+                else "give FILE (a GeoJSON Feature or FeatureCollection) or --at POSITION"
+            ],
+        )
+    if plan is not None:
+        given = [name for name, value in circle.items() if value is not None]
+        if given:
+            _fail(Exit.BAD_INPUT, [f"{', '.join(given)} go with --at, not with a FILE"])
+        features = _features_in(plan)
+    else:
+        features = [_circle(str(at), radius_m, activity, start, end, feature_id)]
+    with _on_the_line(server, token) as line:
+        _dry_run_all(line, features)
+        answers = [_declare(line, feature) for feature in features]
+    if as_json:
+        _print_json({"declared": answers})
+    else:
+        for answer in answers:
+            _print_declared(answer)
+    conflicts = any(answer.get("conflicts") for answer in answers)
+    raise typer.Exit(int(Exit.CONFLICTS if conflicts else Exit.OK))
+
+
+def _circle(
+    at: str,
+    radius_m: float | None,
+    activity: str | None,
+    start: str | None,
+    end: str | None,
+    feature_id: str | None,
+) -> Json:
+    """The activity the --at options describe, as a GeoJSON Feature."""
+    try:
+        where = parse_position(at)
+    except InvalidCoordinate as error:
+        _fail(Exit.BAD_INPUT, [f"--at: {error.message}"])
+    if radius_m is None:
+        _fail(Exit.BAD_INPUT, ["--at needs --radius-m: the circle's radius in metres"])
+    if start is None:
+        _fail(Exit.BAD_INPUT, ["--at needs --start: ISO 8601 with an offset, or a DTG"])
+    properties: Json = {
+        "kind": "activity",
+        "radius_m": radius_m,
+        "start": _moment("--start", start),
+        "end": _moment("--end", end) if end is not None else None,
+    }
+    if activity is not None:
+        properties["activity"] = activity
+    return {
+        "type": "Feature",
+        "id": feature_id or f"{activity or 'activity'}-{uuid.uuid4().hex[:8]}",
+        "geometry": {"type": "Point", "coordinates": [where.lon_deg, where.lat_deg]},
+        "properties": properties,
+    }
+
+
+def _moment(option: str, text: str) -> str:
+    try:
+        return format_time(parse_moment(text))
+    except InvalidFeature as error:
+        _fail(Exit.BAD_INPUT, [f"{option}: {error.message}"])
+
+
+def _features_in(path: Path) -> list[Json]:
+    """The Features of a file: one Feature, or those of a FeatureCollection."""
+    document = _read_json(path)
+    kind = document.get("type") if isinstance(document, dict) else None
+    if kind == "Feature":
+        return [document]
+    if kind == "FeatureCollection" and isinstance(document.get("features"), list):
+        features = document["features"]
+        odd = [f"#{i}" for i, feature in enumerate(features) if not isinstance(feature, dict)]
+        if odd:
+            _fail(Exit.BAD_INPUT, [f"{path}: {', '.join(odd)}: must be a GeoJSON Feature object"])
+        return list(features)
+    _fail(
+        Exit.BAD_INPUT,
+        [
+            f"{path}: field 'type': expected a GeoJSON Feature or FeatureCollection "
+            f"(value: {json.dumps(kind)})"
+        ],
+    )
+
+
+def _dry_run_all(line: Client, features: list[Json]) -> None:
+    """Have the server check every feature first, so an invalid one means nothing is sent."""
+    problems: list[str] = []
+    for position, feature in enumerate(features):
+        label = feature.get("id") if isinstance(feature, dict) else None
+        try:
+            line.check(feature)
+        except ApiError as error:
+            if error.status >= 500:
+                raise
+            problems.extend(_problem_items(error, str(label or f"#{position}")))
+    if problems:
+        count = len(problems)
+        _fail(
+            Exit.BAD_INPUT,
+            [f"nothing sent: {count} problem{'s' if count != 1 else ''}:", *problems],
+        )
+
+
+def _declare(line: Client, feature: Json) -> Json:
+    properties = feature.get("properties")
+    if isinstance(properties, dict) and properties.get("kind") == "zone":
+        return line.declare_zone(feature, share=str(properties.get("share", "shape")))
+    return line.notify(feature)
+
+
+def _print_declared(answer: Json) -> None:
+    feature = answer["feature"]
+    properties = feature["properties"]
+    conflicts = answer.get("conflicts") or []
+    kind = properties.get("activity") or properties["kind"]
+    label = f"{feature['id']} ({kind}, version {properties['version']})"
+    found = len(conflicts)
+    outcome = (
+        f"[bold red]{found} conflict{'s' if found != 1 else ''}[/]" if found else "no conflict"
+    )
+    _stdout.print(f"{escape(label)}: {outcome}.")
+    if conflicts:
+        _stdout.print(_line_conflict_table(conflicts))
+    for notice in answer.get("notices") or []:
+        due = notice.get("respond_by")
+        _stdout.print(
+            f"  notice #{notice['id']} to {escape(str(notice['recipient']))}"
+            + (" [bold](PRIORITY)[/]" if notice.get("priority") else "")
+            + (f", respond by {format_dtg(parse_moment(due))}" if due else "")
+        )
+
+
+def _line_conflict_table(conflicts: list[Json]) -> Table:
+    """Conflicts as the server reports them to this party (a withheld zone shows only a contact)."""
+    table = Table()
+    table.add_column("When (UTC)", no_wrap=True)
+    table.add_column("Feature")
+    table.add_column("Against")
+    table.add_column("Distance", justify="right", no_wrap=True)
+    for conflict in conflicts:
+        end = conflict.get("end")
+        if "against" in conflict:
+            against = f"{conflict['against']} ({conflict['party']})"
+        else:
+            against = (
+                f"a zone of {conflict['party']}, shape withheld; contact: {conflict.get('contact')}"
+            )
+        table.add_row(
+            _when(parse_moment(conflict["start"]), parse_moment(end) if end else None),
+            escape(str(conflict.get("feature"))),
+            escape(against),
+            _distance(conflict.get("distance_m")),
+        )
+    return table
+
+
+class Answer(StrEnum):
+    """What a duty officer answers to a notice, as typed."""
+
+    ACKNOWLEDGE = "acknowledge"
+    OBJECT = "object"
+    CLARIFY = "clarify"
+
+
+_RESPONSES = {
+    Answer.ACKNOWLEDGE: ResponseKind.ACKNOWLEDGED,
+    Answer.OBJECT: ResponseKind.OBJECTION,
+    Answer.CLARIFY: ResponseKind.CLARIFICATION,
+}
+
+
+@app.command()
+def respond(
+    notice_id: Annotated[int, typer.Argument(help="The notice's number (see `deconflict inbox`).")],
+    answer: Annotated[Answer, typer.Argument(help="acknowledge, object or clarify.")],
+    reason: Annotated[
+        ObjectionReason | None,
+        typer.Option("--reason", help="Why you object (required with object)."),
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option("--text", help="Free text, carried untranslated alongside.")
+    ] = None,
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a notice addressed to you: acknowledge it, object to it, or ask to clarify it.
+
+    Example: deconflict respond 4 object --reason forces_present --text "Our advisers are there"
+    """
+    with _on_the_line(server, token) as line:
+        result = line.respond(
+            notice_id, _RESPONSES[answer].value, reason.value if reason else None, text
+        )
+    if as_json:
+        _print_json(result)
+        return
+    notice = result["notice"]
+    _stdout.print(
+        f"Notice #{notice['id']}: {notice['response']} sent; the notice is now {notice['state']}."
+    )
+    for message in (notice.get("thread") or [])[-1:]:
+        _stdout.print(f"  {escape(str(message.get('text')))}")
+        if message.get("free_text"):
+            _stdout.print(f"  {escape(str(message['free_text']))}")
+
+
+@app.command()
+def demo(
+    keep: Annotated[
+        Path | None,
+        typer.Option(
+            "--keep",
+            file_okay=False,
+            help=f"Keep the demo line in DIR as {DEMO_DB} (an earlier one there is replaced).",
+        ),
+    ] = None,
+    serve_after: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Afterwards, serve the line (normal deadlines) on --host/--port until Ctrl-C, "
+            "printing each party's token.",
+        ),
+    ] = False,
+    host: HostOption = None,
+    port: PortOption = None,
+) -> None:
+    """Run the At Tanf story end to end through the real API, told as it happens.
+
+    Example: deconflict demo --keep . --serve
+    """
+    from deconflict.demo import run_demo  # loads the web stack; see `serve`
+
+    settings = Settings.from_env(host=host, port=port)
+    if serve_after:
+        _check_listen(settings.host, settings.port)
+    db = None
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        db = keep / DEMO_DB
+        for stale in keep.glob(f"{DEMO_DB}*"):  # the store, its WAL files, its log key
+            stale.unlink()
+    with _uvicorn_exit():
+        run_demo(serve_after, db, host=settings.host, port=settings.port, console=_stdout)
+    if db is not None:
+        _stdout.print(f"The demo line is kept in {db}.", markup=False)
+        _stdout.print(f"Serve it: deconflict serve --db {db}", markup=False, soft_wrap=True)
+        _stdout.print(
+            f"A token: deconflict party token coalition --db {db}", markup=False, soft_wrap=True
+        )
 
 
 def main() -> None:

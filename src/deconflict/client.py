@@ -1,0 +1,407 @@
+"""A typed Python client for the deconflict HTTP API (/v1), over httpx.
+
+Every method returns the API's JSON answer as is. Every write carries an
+`Idempotency-Key`, and a request whose answer is lost on the way (the
+connection fails) is sent once more with the same key, so a retry never
+creates a second notice. A refusal (RFC 9457 problem+json) raises
+`ApiError` carrying the problem's feature id, field and value; a server that
+cannot be reached raises `ServerUnreachable` naming its URL.
+
+    with Client("http://127.0.0.1:8000", token) as line:
+        answer = line.notify(feature)
+        for event in line.events(timeout_s=10):
+            ...
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from deconflict.errors import DeconflictError
+
+__all__ = ["ApiError", "Client", "ServerUnreachable", "StreamEvent"]
+
+Json = dict[str, Any]
+
+# Longest silent wait on a bounded event stream before it reconnects (with
+# Last-Event-ID), so `events(timeout_s=...)` overruns its bound by at most this.
+_STREAM_SLICE_S = 1.0
+_DEFAULT_RETRY_S = 2.0
+
+
+class ApiError(DeconflictError):
+    """The server refused a request: `status` is the HTTP status, `problem` its problem+json body.
+
+    `feature_id`, `field` and `value` come from the problem; `errors` lists every
+    problem of an invalid plan (empty when the server gave one problem only).
+    """
+
+    def __init__(self, status: int, problem: Mapping[str, Any]) -> None:
+        detail = problem.get("detail") or problem.get("title") or f"HTTP {status}"
+        super().__init__(
+            str(detail),
+            feature_id=_text_or_none(problem.get("feature_id")),
+            field=_text_or_none(problem.get("field")),
+            value=problem.get("value"),
+        )
+        self.status = status
+        self.problem = dict(problem)
+
+    @property
+    def errors(self) -> list[Json]:
+        """Every problem the server listed (feature_id, field, value, detail); may be empty."""
+        found = self.problem.get("errors")
+        return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+
+
+class ServerUnreachable(DeconflictError):
+    """No answer from the server at `url` (refused, timed out, not a deconflict server)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(
+            f"cannot reach the deconflict server at {url}: {reason}", field="server", value=url
+        )
+        self.url = url
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One server-sent event: its id (what a stream resumes after), kind and JSON data."""
+
+    id: int
+    kind: str
+    data: Json
+
+
+class Client:
+    """The deconflict API at `server` (e.g. http://127.0.0.1:8000), speaking with `token`.
+
+    `timeout_s` bounds connecting and each request's wait for an answer.
+    Use it as a context manager, or call `close()`.
+    """
+
+    def __init__(self, server: str, token: str, timeout_s: float = 10) -> None:
+        self.server = server.rstrip("/")
+        self._timeout_s = timeout_s
+        self._http = httpx.Client(
+            base_url=self.server,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=timeout_s,
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._http.close()
+
+    # Who is on the line.
+
+    def me(self) -> Json:
+        """The party, display name, language and role the token speaks for."""
+        return self._send("GET", "/v1/me")
+
+    def parties(self) -> Json:
+        """`{"parties": [...]}`: every party on the line with its duty contact."""
+        return self._send("GET", "/v1/parties")
+
+    # Declaring: every write is idempotent under its key (a fresh uuid4 unless given).
+
+    def declare_zone(
+        self, feature: Mapping[str, Any], share: str = "shape", idempotency_key: str | None = None
+    ) -> Json:
+        """Declare a zone (a GeoJSON Feature); `share` "contact" withholds its shape from others.
+
+        Returns the stored feature, its conflicts and the notices sent.
+        """
+        body = _with_properties(feature, share=share)
+        return self._send("POST", "/v1/zones", body=body, key=idempotency_key)
+
+    def notify(self, feature: Mapping[str, Any], idempotency_key: str | None = None) -> Json:
+        """Notify an activity (a GeoJSON Feature): stored, checked, and a notice to every party."""
+        return self._send("POST", "/v1/activities", body=dict(feature), key=idempotency_key)
+
+    def amend(self, feature: Mapping[str, Any], idempotency_key: str | None = None) -> Json:
+        """Amend one of your features (a new version), as a zone or activity by its `kind`.
+
+        A feature without `properties.kind` is amended as what the line has stored.
+        """
+        feature_id = str(feature.get("id", ""))
+        kind = _properties(feature).get("kind")
+        if kind is None:
+            kind = self.feature(feature_id)["feature"]["properties"]["kind"]
+        collection = "zones" if kind == "zone" else "activities"
+        path = f"/v1/{collection}/{_segment(feature_id)}"
+        return self._send("PUT", path, body=dict(feature), key=idempotency_key)
+
+    def cancel(self, feature_id: str, idempotency_key: str | None = None) -> Json:
+        """Cancel one of your features; parties told of it get a cancellation."""
+        path = f"/v1/features/{_segment(feature_id)}/cancel"
+        return self._send("POST", path, key=idempotency_key)
+
+    def check(self, feature: Mapping[str, Any]) -> Json:
+        """Dry run: `{"conflicts": [...]}` the feature would have; stores nothing."""
+        return self._send("POST", "/v1/check", body=dict(feature))
+
+    # Reading the line.
+
+    def features(self, include_cancelled: bool = False) -> Json:
+        """A FeatureCollection of what you may see: yours, all activities, shared zones."""
+        params = {"include_cancelled": "true"} if include_cancelled else None
+        return self._send("GET", "/v1/features", params=params)
+
+    def feature(self, feature_id: str) -> Json:
+        """`{"feature", "history"}`: one feature and its versions."""
+        return self._send("GET", f"/v1/features/{_segment(feature_id)}")
+
+    def inbox(self) -> Json:
+        """`{"notices": [...]}` addressed to you, overdue first; marks them delivered."""
+        return self._send("GET", "/v1/inbox")
+
+    def outbox(self) -> Json:
+        """`{"notices": [...]}` you sent, newest first, with their state and responses."""
+        return self._send("GET", "/v1/outbox")
+
+    def notice(self, notice_id: int) -> Json:
+        """`{"notice": ...}` with its thread rendered in your language; marks it read."""
+        return self._send("GET", f"/v1/notices/{int(notice_id)}")
+
+    # Answering.
+
+    def respond(
+        self,
+        notice_id: int,
+        response: str,
+        reason: str | None = None,
+        text: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Json:
+        """Answer a notice addressed to you: "acknowledged", "objection" or "clarification".
+
+        An objection needs a `reason` (forces_present, civilians_present,
+        protected_site, insufficient_notice, airspace_conflict, other); `text` is
+        free text carried as is, alongside.
+        """
+        body: Json = {"response": response}
+        if reason is not None:
+            body["reason"] = reason
+        if text is not None:
+            body["text"] = text
+        path = f"/v1/notices/{int(notice_id)}/responses"
+        return self._send("POST", path, body=body, key=idempotency_key)
+
+    def reply(self, notice_id: int, text: str, idempotency_key: str | None = None) -> Json:
+        """Add free text to a notice's thread (either side)."""
+        path = f"/v1/notices/{int(notice_id)}/replies"
+        return self._send("POST", path, body={"text": text}, key=idempotency_key)
+
+    # Live events.
+
+    def events(
+        self, after: int | None = None, timeout_s: float | None = None
+    ) -> Iterator[StreamEvent]:
+        """Your events after event `after` (None: from the first), then live ones as they come.
+
+        A dropped stream is resumed with `Last-Event-ID` (after the server's
+        `retry` delay), so no event is missed or repeated; a server that cannot
+        be reached raises ServerUnreachable. The iterator ends after about
+        `timeout_s` seconds (None: never; stop by leaving the loop).
+        """
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        parser = _EventParser(after)
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return
+            read_s = None if remaining is None else min(remaining, _STREAM_SLICE_S)
+            try:
+                yield from self._stream(parser, read_s, deadline)
+            except httpx.ReadTimeout:
+                continue  # a quiet slice of a bounded wait ended: resume at once
+            except httpx.TransportError:
+                pass  # the stream dropped: resume after the server's retry delay
+            pause_s = parser.retry_s
+            if deadline is not None:
+                pause_s = min(pause_s, max(0.0, deadline - time.monotonic()))
+            time.sleep(pause_s)
+
+    def _stream(
+        self, parser: _EventParser, read_s: float | None, deadline: float | None
+    ) -> Iterator[StreamEvent]:
+        """One connection of the event stream; raises httpx's errors when it drops."""
+        headers = {"Accept": "text/event-stream"}
+        if parser.last_id is not None:
+            headers["Last-Event-ID"] = str(parser.last_id)
+        timeout = httpx.Timeout(self._timeout_s, read=read_s)
+        try:
+            request = self._http.build_request(
+                "GET", "/v1/events", headers=headers, timeout=timeout
+            )
+            response = self._http.send(request, stream=True)
+        except httpx.ReadTimeout:
+            raise  # connected, but quiet for a whole slice: the caller resumes
+        except httpx.TransportError as error:
+            raise ServerUnreachable(self.server, _reason(error)) from None
+        try:
+            if not response.is_success:
+                response.read()
+                _answer(self.server, response)
+            parser.restart()
+            for line in response.iter_lines():
+                event = parser.feed(line)
+                if event is not None:
+                    yield event
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+        finally:
+            response.close()
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        key: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Json:
+        headers = {}
+        if method in ("POST", "PUT"):
+            headers["Idempotency-Key"] = key or str(uuid.uuid4())
+        request = self._http.build_request(method, path, json=body, headers=headers, params=params)
+        try:
+            response = self._http.send(request)
+        except httpx.TransportError:
+            # The server may have committed before the answer was lost: the same
+            # Idempotency-Key makes this second attempt return the first answer.
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as error:
+                raise ServerUnreachable(self.server, _reason(error)) from None
+        return _answer(self.server, response)
+
+
+class _EventParser:
+    """Server-sent events, line by line (the WHATWG rules): dispatch on a blank line.
+
+    `last_id` is the id of the last *dispatched* event: a stream cut inside an
+    event resumes before it, so the event comes again, whole.
+    """
+
+    def __init__(self, after: int | None) -> None:
+        self.last_id = after
+        self.retry_s = _DEFAULT_RETRY_S
+        self.restart()
+
+    def restart(self) -> None:
+        """Forget a partly received event (the connection that carried it is gone)."""
+        self._id: int | None = None
+        self._kind = ""
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> StreamEvent | None:
+        """Take one line; return an event when the line completes one."""
+        if not line:
+            return self._dispatch()
+        if line.startswith(":"):
+            return None
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._kind = value
+        elif name == "id" and value.isdigit():
+            self._id = int(value)
+        elif name == "retry" and value.isdigit():
+            self.retry_s = int(value) / 1000
+        return None
+
+    def _dispatch(self) -> StreamEvent | None:
+        event_id, kind, data = self._id, self._kind or "message", "\n".join(self._data)
+        self.restart()
+        if event_id is None or not data:
+            return None
+        self.last_id = event_id
+        payload = json.loads(data)
+        return StreamEvent(
+            event_id, kind, payload if isinstance(payload, dict) else {"value": payload}
+        )
+
+
+def _answer(server: str, response: httpx.Response) -> Json:
+    """The JSON body of a 2xx answer; raise ApiError for anything else."""
+    if not response.is_success:
+        raise ApiError(response.status_code, _problem(response))
+    if not response.content:
+        return {}
+    try:
+        body = response.json()
+    except ValueError:
+        raise ServerUnreachable(
+            server, "the answer is not JSON; is this a deconflict server?"
+        ) from None
+    return body if isinstance(body, dict) else {"value": body}
+
+
+def _problem(response: httpx.Response) -> Json:
+    """The problem+json body, or one made from the status when the answer has none."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "detail" in body:
+        return body
+    reason = response.reason_phrase or "error"
+    return {
+        "type": "about:blank",
+        "title": reason,
+        "status": response.status_code,
+        "detail": f"HTTP {response.status_code} {reason}",
+    }
+
+
+def _reason(error: httpx.TransportError) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _properties(feature: Mapping[str, Any]) -> Mapping[str, Any]:
+    properties = feature.get("properties")
+    return properties if isinstance(properties, Mapping) else {}
+
+
+def _with_properties(feature: Mapping[str, Any], **extra: Any) -> Json:
+    """A copy of the feature with `extra` set in its properties (left alone if not an object)."""
+    properties = feature.get("properties")
+    if not isinstance(properties, Mapping):
+        return dict(feature)
+    return {**feature, "properties": {**properties, **extra}}
+
+
+def _segment(text: str) -> str:
+    """A feature id as one URL path segment."""
+    return quote(text, safe="")
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,412 @@
+"""The At Tanf story, told end to end through the real HTTP API: `deconflict demo`.
+
+A server on loopback over a fresh SQLite store, three parties with their
+tokens, and the Python client doing what each side's duty officer does: the
+coalition declares its zone, the Russian side notifies strikes, a conflict is
+flagged, objected to, amended away and acknowledged; a drill is notified and
+acknowledged in two languages; one notice goes unanswered and is escalated.
+The story server gives recipients two seconds to answer, so the escalation
+happens while you watch.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from deconflict.api.app import create_app
+from deconflict.client import Client, Json
+from deconflict.errors import DeconflictError, StateConflict
+from deconflict.geo.coords import Position, parse_position
+from deconflict.i18n.dtg import format_dtg, parse_moment
+from deconflict.line.parties import Party, register_party
+from deconflict.rules.plan import format_time
+from deconflict.settings import Settings
+from deconflict.store.sqlite import SqliteStore
+
+__all__ = ["DemoResult", "run_demo"]
+
+PARTIES = (
+    Party(
+        "coalition", "Coalition (CJTF-OIR)", "en", "CJTF-OIR duty officer", "CJTF-OIR watch floor"
+    ),
+    Party(
+        "russia", "Russian forces in Syria", "ru", "Hmeimim duty officer", "Hmeimim command post"
+    ),
+    Party("aid", "Humanitarian aid agency", "ar", "aid security desk", "aid country director"),
+)
+GARRISON = "33°30'00\"N 038°38'24\"E"  # typed as an operator would, read by parse_position
+ZONE_RADIUS_M = 55_000
+STRIKES = {"strike-1": "37SDT 26077 56900", "strike-2": "37SDT 93507 20025"}  # MGRS
+STRIKE_2_MOVED_TO = "37SET 30499 54443"  # about 25 km outside the zone
+STRIKE_RADIUS_M = 1_000
+DRILL_AT = "33.52N 38.60E"
+DRILL_RADIUS_M = 5_000
+DRILL_NAME = "deploy rapidly, assault a target, rapid exfiltration"
+OBJECTION_TEXT = "Coalition advisers and partner forces are in the zone that night."
+ESCALATION_WAIT_S = 10.0
+# Short deadlines so an unanswered notice escalates within seconds.
+STORY_RESPOND_WITHIN_S = 2
+STORY_TICK_S = 1
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the story did: where the line ran, with which tokens, and the facts it showed.
+
+    url: where the story's server ran (with keep_running: where the line was then served).
+    db: where the line is kept (None: it was a temporary store, now removed).
+    tokens: an admin token for each party.
+    strike_conflicts / amended_conflicts: strike-2's conflicts as notified, then as amended.
+    objection: the coalition's objection as the Russian side reads it (a thread message).
+    acknowledgement: the Russian acknowledgement of the drill as rendered for each side,
+        by language ("ru" for the Russian side, "en" for the coalition).
+    escalation: the event that escalated the notice nobody answered.
+    elapsed_s: the story's wall time, serving afterwards excluded.
+    """
+
+    url: str
+    db: Path | None
+    tokens: dict[str, str]
+    strike_conflicts: list[Json]
+    amended_conflicts: list[Json]
+    objection: Json
+    acknowledgement: dict[str, str]
+    escalation: Json
+    elapsed_s: float
+
+
+def run_demo(
+    keep_running: bool = False,
+    db: Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    console: Console | None = None,
+) -> DemoResult:
+    """Run the At Tanf story through a real server on loopback, narrated on `console`.
+
+    db: where to keep the line (it must not exist yet); None: a temporary store,
+    removed at the end. keep_running: afterwards, print each party's token and
+    serve the line on host:port with the normal deadlines until Ctrl-C.
+    Raises DeconflictError if the server fails or the escalation does not come.
+    """
+    console = console or Console(highlight=False)
+    started = time.monotonic()
+    with _store_path(db) as path:
+        tokens = _seed(path)
+        settings = Settings(db=path, respond_within_s=STORY_RESPOND_WITHIN_S, tick_s=STORY_TICK_S)
+        with _background_server(settings) as url, ExitStack() as clients:
+            console.print(f"[bold]The At Tanf deconfliction line[/], through the API at {url}")
+            line = {p: clients.enter_context(Client(url, tokens[p])) for p in tokens}
+            story = _Story(line, console, _story_year(datetime.now(UTC).date()))
+            story.tell()
+        elapsed_s = time.monotonic() - started
+        console.print(f"The story took {elapsed_s:.1f} s; every message is on the line's record.")
+        result = DemoResult(
+            url,
+            db,
+            tokens,
+            story.strike_conflicts,
+            story.amended_conflicts,
+            story.objection,
+            story.acknowledgement,
+            story.escalation,
+            elapsed_s,
+        )
+        if keep_running:
+            result = replace(
+                result, url=_serve_until_interrupted(path, host, port, tokens, console)
+            )
+    return result
+
+
+class _Story:
+    """The beats of the story, in order; each prints one step with its DTG."""
+
+    def __init__(self, line: Mapping[str, Client], console: Console, year: int) -> None:
+        self.line = line
+        self.console = console
+        self.night = (datetime(year, 9, 6, 22, tzinfo=UTC), datetime(year, 9, 7, 3, tzinfo=UTC))
+        self.day = (datetime(year, 9, 7, 6, tzinfo=UTC), datetime(year, 9, 7, 12, tzinfo=UTC))
+        self.strike_conflicts: list[Json] = []
+        self.amended_conflicts: list[Json] = []
+        self.objection: Json = {}
+        self.acknowledgement: dict[str, str] = {}
+        self.escalation: Json = {}
+
+    def tell(self) -> None:
+        self.declare_zone()
+        self.notify_strikes()
+        self.object_to_the_conflict()
+        self.amend_the_strike()
+        drill_notices = self.notify_drill()
+        self.acknowledge_drill(drill_notices["russia"])
+        self.escalate_unanswered(drill_notices["aid"])
+
+    def say(self, text: str, *details: str) -> None:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, style="bold")
+        grid.add_column()
+        grid.add_row(format_dtg(datetime.now(UTC)), text)
+        for detail in details:
+            grid.add_row("", detail)
+        self.console.print(grid)
+
+    def declare_zone(self) -> None:
+        centre = parse_position(GARRISON)
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        zone = _circle(
+            "at-tanf",
+            centre,
+            ZONE_RADIUS_M,
+            (today, None),
+            kind="zone",
+            name="At Tanf garrison",
+            category="garrison",
+        )
+        self.line["coalition"].declare_zone(zone)
+        self.say(
+            f"{_name('coalition')} declares the At Tanf deconfliction zone: "
+            f"{ZONE_RADIUS_M // 1000} km around {escape(GARRISON)}, open-ended.",
+            f"(typed in DMS, read as {centre.lat_deg:.4f}°N {centre.lon_deg:.4f}°E)",
+        )
+
+    def notify_strikes(self) -> None:
+        outcomes = []
+        for feature_id, grid in STRIKES.items():
+            strike = _circle(
+                feature_id, parse_position(grid), STRIKE_RADIUS_M, self.night, activity="strike"
+            )
+            conflicts = self.line["russia"].notify(strike)["conflicts"]
+            outcomes.append(f"{feature_id} at {grid}: {_conflicts(conflicts)}")
+            if feature_id == "strike-2":
+                self.strike_conflicts = conflicts
+        self.say(
+            f"{_name('russia')} notify {len(STRIKES)} precision strikes against militants "
+            f"in the At Tanf area, {_span(self.night)} (targets typed in MGRS).",
+            "; ".join(outcomes) + ".",
+        )
+
+    def object_to_the_conflict(self) -> None:
+        coalition = self.line["coalition"]
+        notices = {n["feature"]: n for n in coalition.inbox()["notices"]}
+        clear, flagged = notices["strike-1"]["id"], notices["strike-2"]["id"]
+        coalition.respond(clear, "acknowledged")
+        coalition.respond(flagged, "objection", reason="forces_present", text=OBJECTION_TEXT)
+        self.objection = self.line["russia"].notice(flagged)["notice"]["thread"][-1]
+        self.say(
+            f"{_name('coalition')} acknowledges notice #{clear} (strike-1) and "
+            f"[bold]objects[/] to priority notice #{flagged} (strike-2): forces_present.",
+            f"The Russian side reads: «{escape(_rendered(self.objection))}»",
+        )
+
+    def amend_the_strike(self) -> None:
+        moved = _circle(
+            "strike-2",
+            parse_position(STRIKE_2_MOVED_TO),
+            STRIKE_RADIUS_M,
+            self.night,
+            activity="strike",
+        )
+        answer = self.line["russia"].amend(moved)
+        self.amended_conflicts = answer["conflicts"]
+        version = answer["feature"]["properties"]["version"]
+        coalition = self.line["coalition"]
+        notice = next(
+            n
+            for n in coalition.inbox()["notices"]
+            if n["feature"] == "strike-2" and n["version"] == version
+        )
+        coalition.respond(notice["id"], "acknowledged")
+        self.say(
+            f"{_name('russia')} amend strike-2 (version {version}): target moved to "
+            f"{STRIKE_2_MOVED_TO}, outside the zone: {_conflicts(self.amended_conflicts)}.",
+            f"{_name('coalition')} acknowledges the amendment (notice #{notice['id']}).",
+        )
+
+    def notify_drill(self) -> dict[str, int]:
+        drill = _circle(
+            "drill-1",
+            parse_position(DRILL_AT),
+            DRILL_RADIUS_M,
+            self.day,
+            activity="drill",
+            name=f"Garrison drill: {DRILL_NAME}",
+        )
+        answer = self.line["coalition"].notify(drill)
+        notices = {n["recipient"]: int(n["id"]) for n in answer["notices"]}
+        self.say(
+            f"{_name('coalition')} notifies a drill near the garrison, {_span(self.day)}: "
+            f"{DRILL_NAME}.",
+            f"Notice #{notices['russia']} to {_name('russia')}, "
+            f"#{notices['aid']} to the {_name('aid').lower()}; {_conflicts(answer['conflicts'])}.",
+        )
+        return notices
+
+    def acknowledge_drill(self, notice_id: int) -> None:
+        self.line["russia"].respond(notice_id, "acknowledged")
+        self.acknowledgement = {
+            "ru": _rendered(self.line["russia"].notice(notice_id)["notice"]["thread"][-1]),
+            "en": _rendered(self.line["coalition"].notice(notice_id)["notice"]["thread"][-1]),
+        }
+        self.say(
+            f"{_name('russia')} acknowledge the drill (notice #{notice_id}).",
+            f"As the Russian side reads it: «{escape(self.acknowledgement['ru'])}»",
+            f"As the coalition reads it:    «{escape(self.acknowledgement['en'])}»",
+        )
+
+    def escalate_unanswered(self, notice_id: int) -> None:
+        """Wait (bounded) on the coalition's live events for the escalation of `notice_id`."""
+        for event in self.line["coalition"].events(timeout_s=ESCALATION_WAIT_S):
+            if event.kind == "escalation" and event.data.get("id") == notice_id:
+                self.escalation = event.data
+                break
+        else:
+            raise DeconflictError(
+                f"notice {notice_id} was not escalated within {ESCALATION_WAIT_S:.0f} s",
+                field="notice",
+                value=notice_id,
+            )
+        due = format_dtg(parse_moment(self.escalation["respond_by"]))
+        message = self.escalation["thread"][-1]
+        self.say(
+            f"The {_name('aid').lower()} has not answered notice #{notice_id} by {due}: "
+            f"[bold]escalated[/] (the coalition's console sees it live).",
+            f"«{escape(_rendered(message))}»",
+        )
+
+
+def _circle(
+    feature_id: str,
+    centre: Position,
+    radius_m: float,
+    window: tuple[datetime, datetime | None],
+    kind: str = "activity",
+    **properties: Any,
+) -> Json:
+    """A circle as a GeoJSON Feature in the line's format."""
+    start, end = window
+    return {
+        "type": "Feature",
+        "id": feature_id,
+        "geometry": {"type": "Point", "coordinates": [centre.lon_deg, centre.lat_deg]},
+        "properties": {
+            "kind": kind,
+            "radius_m": radius_m,
+            "start": format_time(start),
+            "end": format_time(end) if end else None,
+            **properties,
+        },
+    }
+
+
+def _name(party_id: str) -> str:
+    return next(p.name for p in PARTIES if p.id == party_id)
+
+
+def _span(window: tuple[datetime, datetime]) -> str:
+    return f"{format_dtg(window[0])} to {format_dtg(window[1])}"
+
+
+def _conflicts(conflicts: list[Json]) -> str:
+    if not conflicts:
+        return "no conflict"
+    found = [f"{c.get('party')}'s {c.get('against', '(withheld)')}{_apart(c)}" for c in conflicts]
+    return f"[bold red]CONFLICT[/] with {escape('; '.join(found))}"
+
+
+def _apart(conflict: Json) -> str:
+    distance_m = conflict.get("distance_m")
+    if distance_m is None:
+        return ""
+    return " (inside it)" if distance_m == 0 else f" ({distance_m / 1000:.1f} km apart)"
+
+
+def _rendered(message: Json) -> str:
+    """A thread message as its reader sees it: the rendered text, then any free text."""
+    return " ".join(part for part in (message.get("text"), message.get("free_text")) if part)
+
+
+def _story_year(today: date) -> int:
+    """The year of the next night of 6-7 September after today (deadlines then make sense)."""
+    return today.year if (today.month, today.day) < (9, 6) else today.year + 1
+
+
+@contextmanager
+def _store_path(db: Path | None) -> Iterator[Path]:
+    """The demo's store: `db` (refused if it exists) or a file in a temporary directory."""
+    if db is not None:
+        if db.exists():
+            raise StateConflict(
+                "the demo needs a fresh store; this file exists", field="db", value=str(db)
+            )
+        yield db
+        return
+    with tempfile.TemporaryDirectory(prefix="deconflict-demo-") as directory:
+        yield Path(directory) / "demo.db"
+
+
+def _seed(db: Path) -> dict[str, str]:
+    """Register the story's parties; returns an admin token for each."""
+    store = SqliteStore(db)
+    try:
+        now = datetime.now(UTC)
+        return {party.id: register_party(store, party, now) for party in PARTIES}
+    finally:
+        store.close()
+
+
+@contextmanager
+def _background_server(settings: Settings) -> Iterator[str]:
+    """The API over `settings.db` on a free loopback port, in a thread; yields its URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = int(listener.getsockname()[1])
+    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    try:
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise DeconflictError("the demo server did not start within 10 s")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        listener.close()
+
+
+def _serve_until_interrupted(
+    db: Path, host: str, port: int, tokens: Mapping[str, str], console: Console
+) -> str:
+    """Serve the line in `db` with the normal settings until Ctrl-C; returns its URL."""
+    settings = Settings.from_env(db=db, host=host, port=port)
+    url = f"http://{settings.host}:{settings.port}"
+    console.print(
+        f"Serving the demo line at {url} (API docs: {url}/docs); Ctrl-C stops it.", soft_wrap=True
+    )
+    console.print("Tokens (admin; keep them secret):")
+    for party, token in tokens.items():
+        console.print(f"  {party:<10} {token}", markup=False, soft_wrap=True)
+    console.print(
+        f"Try: deconflict inbox --server {url} --token <the coalition token>", markup=False
+    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    return url
