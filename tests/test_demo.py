@@ -194,3 +194,12 @@ def _get_when_up(url: str, headers: dict[str, str]) -> dict[str, list[dict[str, 
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_the_story_ends_with_the_record_exported_and_verified(
+    story: tuple[DemoResult, str],
+) -> None:
+    result, narrative = story
+    assert result.verified is not None and result.verified.size > 20
+    assert result.verified.warnings == []
+    assert "exports the record and verifies it offline" in narrative

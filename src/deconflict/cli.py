@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 conflicts found, 2 bad input, 3 operational failure.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 import uuid
@@ -30,6 +31,10 @@ from deconflict.i18n.messages import ObjectionReason
 from deconflict.line.check import check_plan
 from deconflict.line.model import ResponseKind
 from deconflict.line.parties import Party, Role, issue_token, register_party, revoke
+from deconflict.record.bundle import BundleInvalid, verify_bundle
+from deconflict.record.errors import RecordError
+from deconflict.record.keys import load_private_key_file, private_key_pem
+from deconflict.record.signature import generate_party_key
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature
 from deconflict.rules.plan import format_time, parse_plan
@@ -335,16 +340,44 @@ PortOption = Annotated[
 ]
 
 
+KeyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        envvar="DECONFLICT_KEY_FILE",
+        help="Sign what you send with your party's Ed25519 key (PEM; see `deconflict keygen`).",
+    ),
+]
+LogKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log-key",
+        envvar="DECONFLICT_LOG_KEY_TRUSTED",
+        help="The record's verifier key you trust (else the one the server shows is pinned).",
+    ),
+]
+
+
 @contextmanager
-def _on_the_line(server: str, token: str | None) -> Iterator[Client]:
+def _on_the_line(
+    server: str, token: str | None, key_file: Path | None = None, log_key: str | None = None
+) -> Iterator[Client]:
     """A client of the server. Its errors become exit codes here, and only here."""
     if not server.startswith(("http://", "https://")):
         _fail(Exit.BAD_INPUT, [f"--server must be an http:// or https:// URL, not {server!r}"])
     if not token:
         _fail(Exit.BAD_INPUT, ["no token: give --token or set DECONFLICT_TOKEN"])
+    signing_key = None
+    if key_file is not None:
+        try:
+            signing_key = load_private_key_file(key_file)
+        except RecordError as error:
+            _fail(Exit.BAD_INPUT, [_describe(error)])
     try:
-        with Client(server, token) as client:
+        with Client(server, token, signing_key=signing_key, log_key=log_key) as client:
             yield client
+    except RecordError as error:
+        _fail(Exit.FAILURE, [f"the server's record does not check out: {_describe(error)}"])
     except ApiError as error:
         code = Exit.BAD_INPUT if error.status < 500 else Exit.FAILURE
         title = error.problem.get("title") or "Error"
@@ -529,6 +562,7 @@ def notify(
     ] = None,
     server: ServerOption = DEFAULT_SERVER,
     token: TokenOption = None,
+    key_file: KeyFileOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Send zones and activities to the line; print their conflicts and the notices sent.
@@ -562,7 +596,7 @@ def notify(
         features = _features_in(plan)
     else:
         features = [_circle(str(at), radius_m, activity, start, end, feature_id)]
-    with _on_the_line(server, token) as line:
+    with _on_the_line(server, token, key_file) as line:
         _dry_run_all(line, features)
         answers = [_declare(line, feature) for feature in features]
     if as_json:
@@ -570,6 +604,7 @@ def notify(
     else:
         for answer in answers:
             _print_declared(answer)
+            _print_receipt(answer)
     conflicts = any(answer.get("conflicts") for answer in answers)
     raise typer.Exit(int(Exit.CONFLICTS if conflicts else Exit.OK))
 
@@ -661,6 +696,15 @@ def _declare(line: Client, feature: Json) -> Json:
     return line.notify(feature)
 
 
+def _print_receipt(answer: Json) -> None:
+    receipt = answer.get("receipt")
+    if isinstance(receipt, dict) and "checkpoint" in receipt:
+        _stdout.print(
+            f"  recorded as entry {receipt['leaf_index']} of {receipt['tree_size']}; "
+            "receipt verified against the signed checkpoint"
+        )
+
+
 def _print_declared(answer: Json) -> None:
     feature = answer["feature"]
     properties = feature["properties"]
@@ -735,19 +779,21 @@ def respond(
     ] = None,
     server: ServerOption = DEFAULT_SERVER,
     token: TokenOption = None,
+    key_file: KeyFileOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Answer a notice addressed to you: acknowledge it, object to it, or ask to clarify it.
 
     Example: deconflict respond 4 object --reason forces_present --text "Our advisers are there"
     """
-    with _on_the_line(server, token) as line:
+    with _on_the_line(server, token, key_file) as line:
         result = line.respond(
             notice_id, _RESPONSES[answer].value, reason.value if reason else None, text
         )
     if as_json:
         _print_json(result)
         return
+    _print_receipt(result)
     notice = result["notice"]
     _stdout.print(
         f"Notice #{notice['id']}: {notice['response']} sent; the notice is now {notice['state']}."
@@ -802,6 +848,133 @@ def demo(
         _stdout.print(
             f"A token: deconflict party token coalition --db {db}", markup=False, soft_wrap=True
         )
+
+
+@app.command()
+def keygen(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the private key (PEM).")],
+    register: Annotated[
+        bool,
+        typer.Option("--register", help="Also register its public key with the line."),
+    ] = False,
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+) -> None:
+    """Make your party's signing key: a private key file (mode 0600) and its public key.
+
+    Example: deconflict keygen --out russia.pem --register
+    """
+    if out.exists():
+        _fail(Exit.BAD_INPUT, [f"{out} exists; refusing to overwrite a key"])
+    private_key, public_b64 = generate_party_key()
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(private_key_pem(private_key))
+    _stdout.print(f"Private key written to {out} (keep it secret). Public key:", markup=False)
+    _stdout.print(public_b64, markup=False)
+    if register:
+        with _on_the_line(server, token) as line:
+            line.register_key(public_b64)
+        _stdout.print("Registered with the line: your signed writes are checked against it.")
+
+
+log_app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="The record: export it, save its checkpoint.",
+)
+app.add_typer(log_app, name="log")
+
+
+@log_app.command("export")
+def log_export(
+    out: Annotated[Path, typer.Option("--out", help="The bundle folder to write.")],
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+    log_key: LogKeyOption = None,
+) -> None:
+    """Download the whole record as a bundle that `deconflict verify` checks offline.
+
+    Example: deconflict log export --out record-2026-09-07
+    """
+    with _on_the_line(server, token, log_key=log_key) as line:
+        count = line.export(out)
+    _stdout.print(
+        f"Exported {count} entries to {out}. Check them: deconflict verify {out}", markup=False
+    )
+
+
+@log_app.command("checkpoint")
+def log_checkpoint(
+    out: Annotated[Path | None, typer.Option("--out", help="Save the signed note here.")] = None,
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+) -> None:
+    """Fetch the record's signed checkpoint (save it: a later bundle must extend it).
+
+    Example: deconflict log checkpoint --out saved.note
+    """
+    with _on_the_line(server, token) as line:
+        note = line.checkpoint()
+    if out is None:
+        sys.stdout.write(note)
+    else:
+        out.write_text(note, encoding="utf-8")
+        _stdout.print(f"Checkpoint saved to {out}.", markup=False)
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="A bundle from `deconflict log export`.")],
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", help="An older signed checkpoint the record must extend."),
+    ] = None,
+    server_key: Annotated[
+        str | None,
+        typer.Option("--server-key", help="The record's verifier key you trust (name+hash+key)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a record bundle offline: every leaf, the root, every signature, the history.
+
+    Exit status: 0 it verifies, 1 it does not (the first entry at fault is named),
+    2 the bundle or checkpoint cannot be read.
+
+    Example: deconflict verify record-2026-09-07 --checkpoint saved.note --server-key "$KEY"
+    """
+    older = None
+    if checkpoint is not None:
+        try:
+            older = checkpoint.read_text(encoding="utf-8")
+        except OSError as error:
+            _fail(Exit.BAD_INPUT, [f"{checkpoint}: cannot read the checkpoint: {error.strerror}"])
+    if not bundle.is_dir():
+        _fail(Exit.BAD_INPUT, [f"{bundle}: not a bundle folder"])
+    try:
+        verified = verify_bundle(bundle, server_key, older)
+    except BundleInvalid as error:
+        _fail(Exit.CONFLICTS, [f"{bundle}: DOES NOT VERIFY: {error.message}"])
+    summary = {
+        "entries": verified.size,
+        "root": verified.root_hash.hex(),
+        "origin": verified.origin,
+        "party_signatures": verified.signatures_checked,
+        "extends_checkpoint_of_size": verified.older_size,
+        "warnings": verified.warnings,
+    }
+    if as_json:
+        _print_json(summary)
+        return
+    _stdout.print(
+        f"{bundle}: verified {verified.size} entries of {verified.origin}, root "
+        f"{verified.root_hash.hex()[:16]}..., {verified.signatures_checked} party signatures",
+        markup=False,
+    )
+    if verified.older_size is not None:
+        _stdout.print(f"It extends the saved checkpoint of {verified.older_size} entries.")
+    for warning in verified.warnings:
+        _stdout.print(f"warning: {warning}", markup=False)
 
 
 def main() -> None:

@@ -20,13 +20,21 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from deconflict.errors import DeconflictError
+from deconflict.record.base64text import decode_base64
+from deconflict.record.bundle import write_bundle
+from deconflict.record.canonical import canonical_bytes
+from deconflict.record.note import NoteVerifier, open_checkpoint
+from deconflict.record.receipt import verify_receipt
+from deconflict.record.signature import party_signature
 
 __all__ = ["ApiError", "Client", "ServerUnreachable", "StreamEvent"]
 
@@ -90,9 +98,24 @@ class Client:
     Use it as a context manager, or call `close()`.
     """
 
-    def __init__(self, server: str, token: str, timeout_s: float = 10) -> None:
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        timeout_s: float = 10,
+        *,
+        signing_key: Ed25519PrivateKey | None = None,
+        log_key: str | None = None,
+    ) -> None:
+        """`signing_key`: sign every write as your party (register its public key first).
+        `log_key`: the record's verifier key you trust; without it the key the server
+        presents on first use is pinned for this client's life.
+        """
         self.server = server.rstrip("/")
         self._timeout_s = timeout_s
+        self._signing_key = signing_key
+        self._log_key = NoteVerifier.from_text(log_key) if log_key else None
+        self.receipts: list[Json] = []
         self._http = httpx.Client(
             base_url=self.server,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -134,11 +157,11 @@ class Client:
         Returns the stored feature, its conflicts and the notices sent.
         """
         body = _with_properties(feature, share=share)
-        return self._send("POST", "/v1/zones", body=body, key=idempotency_key)
+        return self._write("POST", "/v1/zones", body, body, idempotency_key)
 
     def notify(self, feature: Mapping[str, Any], idempotency_key: str | None = None) -> Json:
         """Notify an activity (a GeoJSON Feature): stored, checked, and a notice to every party."""
-        return self._send("POST", "/v1/activities", body=dict(feature), key=idempotency_key)
+        return self._write("POST", "/v1/activities", dict(feature), dict(feature), idempotency_key)
 
     def amend(self, feature: Mapping[str, Any], idempotency_key: str | None = None) -> Json:
         """Amend one of your features (a new version), as a zone or activity by its `kind`.
@@ -151,12 +174,12 @@ class Client:
             kind = self.feature(feature_id)["feature"]["properties"]["kind"]
         collection = "zones" if kind == "zone" else "activities"
         path = f"/v1/{collection}/{_segment(feature_id)}"
-        return self._send("PUT", path, body=dict(feature), key=idempotency_key)
+        return self._write("PUT", path, dict(feature), dict(feature), idempotency_key)
 
     def cancel(self, feature_id: str, idempotency_key: str | None = None) -> Json:
         """Cancel one of your features; parties told of it get a cancellation."""
         path = f"/v1/features/{_segment(feature_id)}/cancel"
-        return self._send("POST", path, key=idempotency_key)
+        return self._write("POST", path, None, {"cancel": feature_id}, idempotency_key)
 
     def check(self, feature: Mapping[str, Any]) -> Json:
         """Dry run: `{"conflicts": [...]}` the feature would have; stores nothing."""
@@ -207,12 +230,80 @@ class Client:
         if text is not None:
             body["text"] = text
         path = f"/v1/notices/{int(notice_id)}/responses"
-        return self._send("POST", path, body=body, key=idempotency_key)
+        signed = {"notice": int(notice_id), **body}
+        return self._write("POST", path, body, signed, idempotency_key)
 
     def reply(self, notice_id: int, text: str, idempotency_key: str | None = None) -> Json:
         """Add free text to a notice's thread (either side)."""
         path = f"/v1/notices/{int(notice_id)}/replies"
-        return self._send("POST", path, body={"text": text}, key=idempotency_key)
+        signed = {"notice": int(notice_id), "text": text}
+        return self._write("POST", path, {"text": text}, signed, idempotency_key)
+
+    # Your signing key.
+
+    def register_key(self, public_key_b64: str) -> Json:
+        """Register your party's public Ed25519 key (base64, raw 32 bytes) for signed writes."""
+        return self._send("PUT", "/v1/me/key", body={"public_key": public_key_b64})
+
+    # The record.
+
+    def log_key(self) -> str:
+        """The verifier key the server presents for its record (compare it out of band)."""
+        return self._text("/v1/log/key").strip()
+
+    def checkpoint(self) -> str:
+        """The record's current head: a signed note."""
+        return self._text("/v1/log/checkpoint")
+
+    def log_entries(self, start: int = 0, end: int | None = None) -> Json:
+        """`{"tree_size", "entries": [{"index", "leaf", "leaf_hash", "entry"}]}`, up to 1,000."""
+        params = {"start": str(start)} | ({"end": str(end)} if end is not None else {})
+        return self._send("GET", "/v1/log/entries", params=params)
+
+    def export(self, folder: Path) -> int:
+        """Write the whole record as an offline bundle (see `record.bundle`); returns its size.
+
+        The checkpoint is taken first and exactly its entries are fetched, so
+        the bundle is consistent even while the line keeps writing.
+        """
+        note = self.checkpoint()
+        verifier = self._pinned_log_key()
+        size = open_checkpoint(note, [verifier], origin=verifier.name).size
+        leaves: list[tuple[int, bytes, bytes]] = []
+        while len(leaves) < size:
+            page = self.log_entries(len(leaves), size)["entries"]
+            if not page:
+                raise ServerUnreachable(self.server, "the record ended before its checkpoint")
+            leaves += [(e["index"], _b64(e["leaf"]), _b64(e["leaf_hash"])) for e in page]
+        return write_bundle(folder, leaves, note, verifier.to_text())
+
+    def _pinned_log_key(self) -> NoteVerifier:
+        if self._log_key is None:
+            self._log_key = NoteVerifier.from_text(self.log_key())
+        return self._log_key
+
+    def _write(self, method: str, path: str, body: Any, signed: Json, key: str | None) -> Json:
+        """A write, signed when the client has a key; its receipt checked and kept."""
+        headers = {}
+        if self._signing_key is not None:
+            headers["Deconflict-Signature"] = party_signature(
+                self._signing_key, canonical_bytes(signed)
+            )
+        answer = self._send(method, path, body=body, key=key, headers=headers)
+        receipt = answer.get("receipt")
+        if isinstance(receipt, dict) and "checkpoint" in receipt:
+            verify_receipt(receipt, self._pinned_log_key())
+            self.receipts.append(receipt)
+        return answer
+
+    def _text(self, path: str) -> str:
+        try:
+            response = self._http.get(path)
+        except httpx.TransportError as error:
+            raise ServerUnreachable(self.server, _reason(error)) from None
+        if not response.is_success:
+            raise ApiError(response.status_code, _problem(response))
+        return response.text
 
     # Live events.
 
@@ -283,8 +374,9 @@ class Client:
         body: Any = None,
         key: str | None = None,
         params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Json:
-        headers = {}
+        headers = dict(headers or {})
         if method in ("POST", "PUT"):
             headers["Idempotency-Key"] = key or str(uuid.uuid4())
         request = self._http.build_request(method, path, json=body, headers=headers, params=params)
@@ -401,6 +493,13 @@ def _with_properties(feature: Mapping[str, Any], **extra: Any) -> Json:
 def _segment(text: str) -> str:
     """A feature id as one URL path segment."""
     return quote(text, safe="")
+
+
+def _b64(text: str) -> bytes:
+    data = decode_base64(text)
+    if data is None:
+        raise ValueError("the server sent invalid base64 in the record")
+    return data
 
 
 def _text_or_none(value: Any) -> str | None:

@@ -33,6 +33,7 @@ from deconflict.errors import DeconflictError, StateConflict
 from deconflict.geo.coords import Position, parse_position
 from deconflict.i18n.dtg import format_dtg, parse_moment
 from deconflict.line.parties import Party, register_party
+from deconflict.record.bundle import Verified, verify_bundle
 from deconflict.rules.plan import format_time
 from deconflict.settings import Settings
 from deconflict.store.sqlite import SqliteStore
@@ -75,6 +76,7 @@ class DemoResult:
     acknowledgement: the Russian acknowledgement of the drill as rendered for each side,
         by language ("ru" for the Russian side, "en" for the coalition).
     escalation: the event that escalated the notice nobody answered.
+    verified: what the offline verification of the exported record proved.
     elapsed_s: the story's wall time, serving afterwards excluded.
     """
 
@@ -86,6 +88,7 @@ class DemoResult:
     objection: Json
     acknowledgement: dict[str, str]
     escalation: Json
+    verified: Verified | None
     elapsed_s: float
 
 
@@ -125,6 +128,7 @@ def run_demo(
             story.objection,
             story.acknowledgement,
             story.escalation,
+            story.verified,
             elapsed_s,
         )
         if keep_running:
@@ -147,6 +151,7 @@ class _Story:
         self.objection: Json = {}
         self.acknowledgement: dict[str, str] = {}
         self.escalation: Json = {}
+        self.verified: Verified | None = None
 
     def tell(self) -> None:
         self.declare_zone()
@@ -156,6 +161,7 @@ class _Story:
         drill_notices = self.notify_drill()
         self.acknowledge_drill(drill_notices["russia"])
         self.escalate_unanswered(drill_notices["aid"])
+        self.verify_the_record()
 
     def say(self, text: str, *details: str) -> None:
         grid = Table.grid(padding=(0, 2))
@@ -267,6 +273,21 @@ class _Story:
             f"{_name('russia')} acknowledge the drill (notice #{notice_id}).",
             f"As the Russian side reads it: «{escape(self.acknowledgement['ru'])}»",
             f"As the coalition reads it:    «{escape(self.acknowledgement['en'])}»",
+        )
+
+    def verify_the_record(self) -> None:
+        """The Russian side exports the record and checks it offline against the pinned key."""
+        russia = self.line["russia"]
+        with tempfile.TemporaryDirectory() as folder:
+            bundle = Path(folder) / "record"
+            russia.export(bundle)
+            self.verified = verify_bundle(bundle, server_key=russia.log_key())
+        receipts = len(self.line["russia"].receipts) + len(self.line["coalition"].receipts)
+        self.say(
+            f"The Russian side exports the record and verifies it offline: "
+            f"[bold]{self.verified.size} entries[/], root "
+            f"{self.verified.root_hash.hex()[:16]}…, signed by the line's key; "
+            f"{receipts} receipts were checked on the way.",
         )
 
     def escalate_unanswered(self, notice_id: int) -> None:
