@@ -934,6 +934,10 @@ def verify(
         str | None,
         typer.Option("--server-key", help="The record's verifier key you trust (name+hash+key)."),
     ] = None,
+    canonical: Annotated[
+        bool,
+        typer.Option("--canonical", help="Also re-canonicalise every entry (RFC 8785); slower."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Check a record bundle offline: every leaf, the root, every signature, the history.
@@ -952,7 +956,7 @@ def verify(
     if not bundle.is_dir():
         _fail(Exit.BAD_INPUT, [f"{bundle}: not a bundle folder"])
     try:
-        verified = verify_bundle(bundle, server_key, older)
+        verified = verify_bundle(bundle, server_key, older, every_entry_canonical=canonical)
     except BundleInvalid as error:
         _fail(Exit.CONFLICTS, [f"{bundle}: DOES NOT VERIFY: {error.message}"])
     summary = {
