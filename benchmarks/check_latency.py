@@ -22,8 +22,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+
+from benchmarks.line_api import server_process
 from deconflict.geo.shapes import Area, Circle, Corridor, Shape
+from deconflict.line.parties import Party, Role, issue_token, register_party
 from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
+from deconflict.rules.plan import feature_to_geojson
 from deconflict.store.sqlite import SqliteStore
 
 _EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
@@ -84,10 +89,17 @@ def volumes(count: int, span_days: float, seed: int = 11, prefix: str = "v") -> 
         )
 
 
-def check_latency(stored: int, checks: int = 500, seed: int = 5) -> dict[str, float]:
-    """p50/p99 of checking one new activity (a circle of 1-50 km) against `stored` volumes."""
+def check_latency(
+    stored: int, checks: int = 500, seed: int = 5, server_rss: bool = False
+) -> dict[str, float]:
+    """p50/p99 of checking one new activity (a circle of 1-50 km) against `stored` volumes.
+
+    With `server_rss`, also the resident size of an API server over that store
+    after it has answered a hundred dry-run checks.
+    """
     with tempfile.TemporaryDirectory() as folder:
-        store = SqliteStore(Path(folder) / "line.db")
+        db = Path(folder) / "line.db"
+        store = SqliteStore(db)
         batch: list[Feature] = []
         span_days = 30.0 * stored / 1000
         for feature in volumes(stored, span_days):
@@ -104,10 +116,31 @@ def check_latency(stored: int, checks: int = 500, seed: int = 5) -> dict[str, fl
                 found += len(tx.conflicts_of(probe))
             times.append((time.perf_counter() - started) * 1000)
         store.close()
+        rss_mb = _server_rss_mb(db, probes[:100]) if server_rss else 0.0
     times.sort()
     return {
         "stored": stored,
         "p50_ms": statistics.median(times),
         "p99_ms": times[int(len(times) * 0.99) - 1],
         "conflicts_per_check": found / checks,
+        "server_rss_mb": rss_mb,
     }
+
+
+def _server_rss_mb(db: Path, probes: list[Feature]) -> float:
+    """VmRSS of a server process over `db` once it has answered a dry run for each probe."""
+    store = SqliteStore(db)
+    register_party(store, Party("p9", "Bench", "en"), _EPOCH)
+    token = issue_token(store, "p9", Role.DUTY, _EPOCH)
+    store.close()
+    with server_process(db) as (url, pid):
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
+            for probe in probes:
+                body = feature_to_geojson(probe)
+                del body["properties"]["party"]  # the token's party checks it
+                client.post("/v1/check", json=body).raise_for_status()
+        status = Path(f"/proc/{pid}/status").read_text()
+    kilobytes = next(
+        int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
+    )
+    return kilobytes / 1024

@@ -52,6 +52,13 @@ def _seed(db: Path) -> dict[str, str]:
 @contextmanager
 def server(db: Path) -> Iterator[str]:
     """A uvicorn process serving the line over `db`; yields its URL."""
+    with server_process(db) as (url, _):
+        yield url
+
+
+@contextmanager
+def server_process(db: Path) -> Iterator[tuple[str, int]]:
+    """A uvicorn process serving the line over `db`; yields its URL and process id."""
     port = _free_port()
     env = {**os.environ, "DECONFLICT_DB": str(db), "DECONFLICT_TICK_S": "3600"}
     process = subprocess.Popen(
@@ -82,7 +89,7 @@ def server(db: Path) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the benchmark server did not start")
             time.sleep(0.1)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(10)

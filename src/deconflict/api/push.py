@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections import defaultdict
 from collections.abc import AsyncIterator
+from typing import Any, NamedTuple
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from deconflict.line.model import Event
 from deconflict.line.service import Line
+
+log = logging.getLogger("deconflict.api")
 
 KEEPALIVE_S = 15.0
 _BATCH = 500
@@ -62,6 +67,13 @@ class Broadcast:
             self._waiters.discard(waiter)
 
 
+class Framed(NamedTuple):
+    """An event's id and its SSE frame, rendered once for every console."""
+
+    id: int
+    text: str
+
+
 def frame(event: Event) -> str:
     """One SSE frame: id, event kind, JSON data."""
     data = json.dumps(event.payload, ensure_ascii=False, separators=(",", ":"))
@@ -76,40 +88,109 @@ def start_after(request: Request, after: int | None) -> int:
     return after or 0
 
 
-async def stream(
-    request: Request, line: Line, party: str, after: int, broadcast: Broadcast, poll_s: float
-) -> AsyncIterator[str]:
-    """Every event of `party` after `after`, then live ones as they come, until disconnect."""
-    yield "retry: 2000\n\n"
-    idle = 0.0
-    while not await request.is_disconnected():
-        seen = broadcast.generation
-        events = await run_in_threadpool(line.store.events_after, party, after, _BATCH)
-        for event in events:
-            yield frame(event)
-            after = event.id
-        if await _mark_delivered(line, party, events):
-            broadcast.notify()
-        if len(events) == _BATCH:
-            continue
-        if events:
-            idle = 0.0
-        await broadcast.wait(seen, poll_s)
-        idle += poll_s
-        if idle >= KEEPALIVE_S:
-            idle = 0.0
-            yield ": keep-alive\n\n"
+class Hub:
+    """One reader of new events for the whole process, fanning them out to every open stream.
+
+    A thousand consoles cost one query per commit, not a thousand; and a
+    notice pushed to its recipient's consoles is marked delivered once.
+    """
+
+    def __init__(self, line: Line, broadcast: Broadcast, poll_s: float) -> None:
+        self.line = line
+        self.broadcast = broadcast
+        self.poll_s = poll_s
+        self._queues: dict[str, set[asyncio.Queue[Framed]]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def subscribe(self, party: str) -> asyncio.Queue[Framed]:
+        """A queue that receives every event of `party` committed from now on."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        await self._ready.wait()
+        queue: asyncio.Queue[Framed] = asyncio.Queue()
+        self._queues[party].add(queue)
+        return queue
+
+    def unsubscribe(self, party: str, queue: asyncio.Queue[Framed]) -> None:
+        self._queues[party].discard(queue)
+
+    async def _run(self) -> None:
+        last = await run_in_threadpool(self.line.store.last_event_id)
+        self._ready.set()
+        while True:
+            seen = self.broadcast.generation
+            try:
+                events = await run_in_threadpool(self.line.store.events_since, last, _BATCH)
+            except Exception:
+                log.exception("reading new events failed; retrying")
+                await asyncio.sleep(self.poll_s)
+                continue
+            for event in events:
+                queues = self._queues.get(event.party)
+                if queues:
+                    framed = Framed(event.id, frame(event))  # rendered once for every console
+                    for queue in queues:
+                        queue.put_nowait(framed)
+            if events:
+                last = events[-1].id
+                watched = [e for e in events if self._queues.get(e.party)]
+                await mark_delivered(self.line, self.broadcast, watched)
+            if len(events) < _BATCH:
+                await self.broadcast.wait(seen, self.poll_s)
 
 
-async def _mark_delivered(line: Line, party: str, events: list[Event]) -> bool:
-    """Notices pushed to their recipient are delivered; True when any changed state."""
-    notice_ids = [
-        int(e.payload["id"])
-        for e in events
-        if e.kind == "notice"
-        and e.payload.get("recipient") == party
-        and e.payload.get("state") == "sent"
-    ]
-    if notice_ids:
+async def mark_delivered(line: Line, broadcast: Broadcast, events: list[Event]) -> None:
+    """Notices among `events` (as pushed to their recipient's consoles) become delivered."""
+    pushed: dict[str, list[int]] = defaultdict(list)
+    for event in events:
+        if (
+            event.kind == "notice"
+            and event.payload.get("recipient") == event.party
+            and event.payload.get("state") == "sent"
+        ):
+            pushed[event.party].append(int(event.payload["id"]))
+    for party, notice_ids in pushed.items():
         await run_in_threadpool(line.delivered, party, notice_ids)
-    return bool(notice_ids)
+    if pushed:
+        broadcast.notify()
+
+
+def hub_of(app: Any) -> Hub:
+    """The app's hub, made on first use (inside the running event loop)."""
+    hub: Hub | None = getattr(app.state, "hub", None)
+    if hub is None:
+        hub = Hub(app.state.line, app.state.broadcast, app.state.poll_s)
+        app.state.hub = hub
+    return hub
+
+
+async def stream(request: Request, hub: Hub, party: str, after: int) -> AsyncIterator[str]:
+    """Every event of `party` after `after`, then live ones as they come, until disconnect.
+
+    The stream subscribes first, then catches up from the store; an event
+    that arrives both ways is sent once (events carry increasing ids).
+    """
+    yield "retry: 2000\n\n"
+    queue = await hub.subscribe(party)
+    try:
+        while True:
+            missed = await run_in_threadpool(hub.line.store.events_after, party, after, _BATCH)
+            for event in missed:
+                yield frame(event)
+                after = event.id
+            await mark_delivered(hub.line, hub.broadcast, missed)
+            if len(missed) < _BATCH:
+                break
+        # The response ends this generator when the client goes away.
+        while True:
+            try:
+                framed = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if framed.id > after:
+                yield framed.text
+                after = framed.id
+    finally:
+        hub.unsubscribe(party, queue)

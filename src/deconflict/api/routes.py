@@ -10,9 +10,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.api.auth import requires
-from deconflict.api.push import start_after, stream
+from deconflict.api.push import hub_of, start_after, stream
 from deconflict.errors import Forbidden, InvalidFeature, InvalidPlan, NotFound
-from deconflict.i18n.dtg import parse_moment
+from deconflict.geo.coords import format_dms, format_mgrs, parse_position
+from deconflict.i18n.dtg import format_dtg, parse_moment
 from deconflict.i18n.messages import ObjectionReason
 from deconflict.line.entries import Signed
 from deconflict.line.model import ResponseKind, Share
@@ -21,7 +22,7 @@ from deconflict.line.service import Idempotency, Line
 from deconflict.line.views import feature_view, iso, may_see
 from deconflict.record.base64text import decode_base64
 from deconflict.rules.feature import Feature, Kind
-from deconflict.rules.plan import parse_feature
+from deconflict.rules.plan import format_time, parse_feature
 
 router = APIRouter(prefix="/v1")
 
@@ -382,6 +383,30 @@ def me(request: Request, credential: Duty) -> dict[str, Any]:
     }
 
 
+TypedText = Annotated[str, Query(min_length=1, max_length=200, description="As a person typed it.")]
+
+
+@router.get("/position", summary="Read a typed position: decimal degrees, DMS or MGRS")
+def read_position(text: TypedText, credential: Duty) -> dict[str, Any]:
+    """What the line understands by a typed position, in every form (422 if unreadable)."""
+    position = parse_position(text)
+    return {
+        "text": text,
+        "lon_deg": position.lon_deg,
+        "lat_deg": position.lat_deg,
+        "dms": format_dms(position),
+        "mgrs": format_mgrs(position),
+    }
+
+
+@router.get("/time", summary="Read a typed time: ISO 8601 with an offset, or a DTG")
+def read_time(text: TypedText, credential: Duty) -> dict[str, Any]:
+    """The time in UTC as ISO 8601 and as a DTG (None outside 2000-2099); 422 if unreadable."""
+    moment = parse_moment(text)
+    dtg = format_dtg(moment) if 2000 <= moment.year <= 2099 else None
+    return {"text": text, "iso": format_time(moment), "dtg": dtg}
+
+
 @router.get(
     "/events",
     summary="Live events (server-sent events); resume with Last-Event-ID",
@@ -390,15 +415,7 @@ def me(request: Request, credential: Duty) -> dict[str, Any]:
 def events(
     request: Request, credential: Duty, after: Annotated[int | None, Query(ge=0)] = None
 ) -> StreamingResponse:
-    app = request.app
-    body = stream(
-        request,
-        app.state.line,
-        credential.party_id,
-        start_after(request, after),
-        app.state.broadcast,
-        app.state.poll_s,
-    )
+    body = stream(request, hub_of(request.app), credential.party_id, start_after(request, after))
     return StreamingResponse(
         body,
         media_type="text/event-stream",

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from deconflict.errors import StateConflict
 from deconflict.line.entries import party_entry, party_key_entry
@@ -164,6 +165,20 @@ class SqliteStore:
         with self._reading() as db:
             return notices_where(db, "sender = ? ORDER BY id DESC", (party,))
 
+    def last_event_id(self) -> int:
+        """The id of the newest event (0 when there is none)."""
+        with self._reading() as db:
+            return int(db.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()[0])
+
+    def events_since(self, after_id: int, limit: int) -> list[Event]:
+        """Every party's events with an id above `after_id`, oldest first."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT id, party, kind, payload, at FROM event WHERE id > ? ORDER BY id LIMIT ?",
+                (after_id, limit),
+            ).fetchall()
+        return [_event_of(row) for row in rows]
+
     def events_after(self, party: str, after_id: int, limit: int) -> list[Event]:
         """The party's events with an id above `after_id`, oldest first."""
         with self._reading() as db:
@@ -172,10 +187,7 @@ class SqliteStore:
                 " ORDER BY id LIMIT ?",
                 (party, after_id, limit),
             ).fetchall()
-        return [
-            Event(int(i), p, kind, json.loads(payload), datetime.fromisoformat(at))
-            for i, p, kind, payload, at in rows
-        ]
+        return [_event_of(row) for row in rows]
 
     def add_party(self, party: Party, at: datetime) -> None:
         """Register a party; refuses an id already taken."""
@@ -267,3 +279,8 @@ class SqliteStore:
             raise RecordError("this store has no key to sign checkpoints with", field="log_key")
         with self._reading() as db:
             return log.checkpoint(db, self.log_key.signer, self.log_key.origin)
+
+
+def _event_of(row: tuple[Any, ...]) -> Event:
+    event_id, party, kind, payload, at = row
+    return Event(int(event_id), party, kind, json.loads(payload), datetime.fromisoformat(at))
