@@ -126,16 +126,19 @@ class Hub:
                 log.exception("reading new events failed; retrying")
                 await asyncio.sleep(self.poll_s)
                 continue
+            if events:
+                last = events[-1].id
+                # Delivered is on record before the console has the notice, so a sender
+                # never sees "sent" for a notice already on the recipient's screen.
+                await mark_delivered(
+                    self.line, self.broadcast, [e for e in events if self._queues.get(e.party)]
+                )
             for event in events:
                 queues = self._queues.get(event.party)
                 if queues:
                     framed = Framed(event.id, frame(event))  # rendered once for every console
                     for queue in queues:
                         queue.put_nowait(framed)
-            if events:
-                last = events[-1].id
-                watched = [e for e in events if self._queues.get(e.party)]
-                await mark_delivered(self.line, self.broadcast, watched)
             if len(events) < _BATCH:
                 await self.broadcast.wait(seen, self.poll_s)
 
@@ -176,10 +179,10 @@ async def stream(request: Request, hub: Hub, party: str, after: int) -> AsyncIte
     try:
         while True:
             missed = await run_in_threadpool(hub.line.store.events_after, party, after, _BATCH)
+            await mark_delivered(hub.line, hub.broadcast, missed)
             for event in missed:
                 yield frame(event)
                 after = event.id
-            await mark_delivered(hub.line, hub.broadcast, missed)
             if len(missed) < _BATCH:
                 break
         # The response ends this generator when the client goes away.

@@ -6,15 +6,18 @@ conflict check and the writes that follow it commit together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from deconflict.line.entries import Signed
 from deconflict.line.model import Declared, Event, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature
+
+T = TypeVar("T")
 
 
 class LineTx(Protocol):
@@ -69,6 +72,9 @@ class LineStore(Protocol):
     """The store the line runs on."""
 
     def atomic(self) -> AbstractContextManager[LineTx]: ...
+
+    def run_atomic(self, step: Callable[[LineTx], T]) -> T:
+        """Run `step` in one transaction; its result once committed (a store may batch steps)."""
 
     def party(self, party_id: str) -> Party | None: ...
 

@@ -134,7 +134,8 @@ class Line:
                 field="share",
                 value=share.value,
             )
-        with self.store.atomic() as tx:
+
+        def step(tx: LineTx) -> Result:
             return self._once(
                 tx,
                 party,
@@ -142,6 +143,8 @@ class Line:
                 signed,
                 lambda: self._declare(tx, feature, share, amend, respond_by, signed),
             )
+
+        return self.store.run_atomic(step)
 
     def _declare(
         self,
@@ -302,13 +305,16 @@ class Line:
 
     def dry_run(self, party: str, feature: Feature) -> Result:
         """The conflicts a declaration would have, as the party would see them; stores nothing."""
-        with self.store.atomic() as tx:
+
+        def step(tx: LineTx) -> Result:
             parties = {p.id: p for p in tx.parties()}
             conflicts = [
                 conflict_view(conflict_for(party, c, other, parties))
                 for c, other in tx.conflicts_of(feature)
             ]
-        return {"conflicts": conflicts}
+            return {"conflicts": conflicts}
+
+        return self.store.run_atomic(step)
 
     def cancel(
         self,
@@ -318,10 +324,13 @@ class Line:
         signed: Signed | None = None,
     ) -> Result:
         """Cancel one of the party's features; parties notified of it get a cancellation."""
-        with self.store.atomic() as tx:
+
+        def step(tx: LineTx) -> Result:
             return self._once(
                 tx, party, idempotency, signed, lambda: self._cancel(tx, party, feature_id, signed)
             )
+
+        return self.store.run_atomic(step)
 
     def _cancel(self, tx: LineTx, party: str, feature_id: str, signed: Signed | None) -> Result:
         now = self.clock()
@@ -360,7 +369,8 @@ class Line:
         """The recipient answers: acknowledged, objection (with a reason), or clarification."""
         if kind is ResponseKind.OBJECTION and reason is None:
             raise InvalidFeature("an objection needs a reason code", field="reason", value=None)
-        with self.store.atomic() as tx:
+
+        def step(tx: LineTx) -> Result:
             return self._once(
                 tx,
                 party,
@@ -368,6 +378,8 @@ class Line:
                 signed,
                 lambda: self._respond(tx, party, notice_id, kind, reason, text, signed),
             )
+
+        return self.store.run_atomic(step)
 
     def _respond(
         self,
@@ -413,7 +425,8 @@ class Line:
         """Either side adds free text to a notice's thread (an answer to a clarification)."""
         if not text.strip():
             raise InvalidFeature("a reply needs text", field="text", value=text)
-        with self.store.atomic() as tx:
+
+        def step(tx: LineTx) -> Result:
             return self._once(
                 tx,
                 party,
@@ -421,6 +434,8 @@ class Line:
                 signed,
                 lambda: self._reply(tx, party, notice_id, text, signed),
             )
+
+        return self.store.run_atomic(step)
 
     def _reply(
         self, tx: LineTx, party: str, notice_id: int, text: str, signed: Signed | None
@@ -457,7 +472,8 @@ class Line:
 
     def read(self, party: str, notice_id: int) -> Result:
         """A notice with its thread; the recipient's first read is reported to the sender."""
-        with self.store.atomic() as tx:
+
+        def step(tx: LineTx) -> Result:
             notice = self._notice_of(tx, party, notice_id)
             parties = {p.id: p for p in tx.parties()}
             if party == notice.recipient and notice.state.rank() < NoticeState.READ.rank():
@@ -469,9 +485,12 @@ class Line:
                 )
             return {"notice": notice_view(notice, parties[party])}
 
+        return self.store.run_atomic(step)
+
     def delivered(self, party: str, notice_ids: list[int]) -> None:
         """Mark notices as delivered to their recipient (inbox fetched, or pushed live)."""
-        with self.store.atomic() as tx:
+
+        def step(tx: LineTx) -> None:
             parties = {p.id: p for p in tx.parties()}
             now = self.clock()
             for notice_id in notice_ids:
@@ -484,6 +503,8 @@ class Line:
                     tx.add_event(
                         updated.sender, "state", notice_view(updated, parties[updated.sender]), now
                     )
+
+        self.store.run_atomic(step)
 
     def inbox(self, party: str) -> list[Result]:
         """Notices addressed to the party, overdue first, then by deadline; marks them delivered."""
@@ -506,7 +527,8 @@ class Line:
 
     def tick(self) -> Result:
         """Escalate notices past their deadline, close out ended activities. Safe to repeat."""
-        with self.store.atomic() as tx:
+
+        def step(tx: LineTx) -> Result:
             now = self.clock()
             parties = {p.id: p for p in tx.parties()}
             escalated = [self._escalate(tx, n, parties, now) for n in tx.due_notices(now)]
@@ -517,6 +539,8 @@ class Line:
                 self._inform(tx, done, MessageCode.CLOSE_OUT, now)
                 closed.append(declared.feature.id)
             return {"escalated": escalated, "closed": closed}
+
+        return self.store.run_atomic(step)
 
     def _escalate(
         self, tx: LineTx, notice: Notice, parties: Mapping[str, Party], now: datetime

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from deconflict.errors import StateConflict
 from deconflict.line.entries import party_entry, party_key_entry
@@ -33,6 +33,9 @@ from deconflict.store.sqlite.rows import (
     notices_where,
 )
 from deconflict.store.sqlite.unit import LogKey, SqliteTx, candidate_rows
+from deconflict.store.sqlite.writer import GroupCommit
+
+T = TypeVar("T")
 
 
 class SqliteStore:
@@ -44,15 +47,22 @@ class SqliteStore:
         self._db = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=30.0
         )
-        # One connection serves every thread: one transaction at a time on it.
+        # One write connection: one transaction at a time on it.
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk before we answer, even across power loss.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
+        self._readers = threading.local()
+        self._reader_connections: list[sqlite3.Connection] = []
+        self._writer: GroupCommit | None = None
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        for reader in self._reader_connections:
+            reader.close()
         self._db.close()
 
     @property
@@ -110,16 +120,41 @@ class SqliteStore:
 
     @contextmanager
     def atomic(self) -> Iterator[SqliteTx]:
-        """One atomic step of the line (see `transaction`)."""
+        """One atomic step of the line in the caller's thread (see `transaction`)."""
         with self.transaction() as db:
             yield SqliteTx(db, self.log_key)
 
+    def run_atomic(self, step: Callable[[SqliteTx], T]) -> T:
+        """Run one atomic step of the line through group commit; its result once durable.
+
+        Steps queued together share one transaction and one fsync, each in its
+        own savepoint (measured: see docs/BENCHMARKS.md, notices through the API).
+        """
+        if self._writer is None:
+            with self._lock:
+                if self._writer is None:
+                    self._writer = GroupCommit(self._db, self._lock)
+        result: T = self._writer.run(lambda db: step(SqliteTx(db, self.log_key)))
+        return result
+
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
-        # Reads share the one connection, so they wait for a transaction in
-        # progress rather than seeing its uncommitted rows.
-        with self._lock:
-            yield self._db
+        """A connection for reads: each thread its own (WAL readers never wait for the writer),
+        seeing only committed data; an in-memory store shares its one connection instead."""
+        if self.path == ":memory:":
+            with self._lock:
+                yield self._db
+            return
+        reader: sqlite3.Connection | None = getattr(self._readers, "db", None)
+        if reader is None:
+            reader = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+            reader.execute("PRAGMA query_only=ON")
+            self._readers.db = reader
+            with self._lock:
+                self._reader_connections.append(reader)
+        yield reader
 
     def candidate_ids(self, feature: Feature) -> list[str]:
         """Ids of stored features whose volume box meets `feature`'s (a superset of conflicts)."""

@@ -1,0 +1,91 @@
+"""Group commit: one writer thread runs queued atomic steps, several to a transaction.
+
+Each step runs inside its own SAVEPOINT, so a step that fails is rolled back
+alone; the batch then commits once (one fsync for all of them), and only
+after COMMIT is each caller answered: a 2xx still means durable. Steps that
+arrive while a batch is being written wait for the next one, so under load
+batches grow by themselves and the disk's commits are shared.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import AbstractContextManager
+from typing import Any
+
+Step = Callable[[sqlite3.Connection], Any]
+
+_MAX_BATCH = 64
+
+
+class GroupCommit:
+    """Runs steps on `db` in batched transactions, on one thread of its own."""
+
+    def __init__(self, db: sqlite3.Connection, lock: AbstractContextManager[Any]) -> None:
+        self._db = db
+        self._lock = lock
+        self._queue: queue.SimpleQueue[tuple[Step, Future[Any]] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="deconflict-writer", daemon=True)
+        self._thread.start()
+
+    def run(self, step: Step) -> Any:
+        """Run `step` in a transaction; return its result once committed (or raise its error)."""
+        done: Future[Any] = Future()
+        self._queue.put((step, done))
+        return done.result()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(10)
+
+    def _serve(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < _MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                batch.append(more)
+            self._write(batch)
+
+    def _write(self, batch: list[tuple[Step, Future[Any]]]) -> None:
+        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                for step, done in batch:
+                    outcomes.append((done, *self._step(step)))
+                self._db.execute("COMMIT")
+            except BaseException as error:  # the batch could not commit: nothing is kept
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                for _, done in batch:
+                    done.set_exception(error)
+                return
+        for done, result, failure in outcomes:
+            if failure is None:
+                done.set_result(result)
+            else:
+                done.set_exception(failure)
+
+    def _step(self, step: Step) -> tuple[Any, BaseException | None]:
+        self._db.execute("SAVEPOINT step")
+        try:
+            result = step(self._db)
+        except Exception as error:
+            self._db.execute("ROLLBACK TO step")
+            self._db.execute("RELEASE step")
+            return None, error
+        self._db.execute("RELEASE step")
+        return result, None
