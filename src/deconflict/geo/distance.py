@@ -33,6 +33,7 @@ Indices = NDArray[np.intp]
 
 _SAMPLE_STEP_M = 1000.0
 _MAX_SAMPLES_PER_EDGE = 20_000
+_MAX_SAMPLES_PER_BATCH = 500_000
 # A bracket narrower than this (metres along the edge) is done: the distance is
 # flat at its minimum, so the error left is far below a millimetre.
 _ROOT_DONE_M = 1e-3
@@ -181,10 +182,43 @@ def _search_edges(
     cutoff_m: float,
     enough_m: float,
 ) -> None:
-    """Sample each (point, edge) pair along the edge, then find the minima between samples."""
+    """Sample each (point, edge) pair along the edge, then find the minima between samples.
+
+    Pairs are taken in batches of at most _MAX_SAMPLES_PER_BATCH samples, so
+    memory stays bounded however long the edges are.
+    """
     if point.size == 0:
         return
     samples = np.clip(np.ceil(edges.speed_m[edge] / _SAMPLE_STEP_M), 1, _MAX_SAMPLES_PER_EDGE)
+    batch = np.cumsum(samples + 1) // _MAX_SAMPLES_PER_BATCH
+    for number in np.unique(batch):
+        chosen = batch == number
+        _search_batch(
+            lon,
+            lat,
+            edges,
+            point[chosen],
+            edge[chosen],
+            samples[chosen],
+            nearest,
+            cutoff_m,
+            enough_m,
+        )
+        if float(nearest.distance_m.min()) <= enough_m:
+            return
+
+
+def _search_batch(
+    lon: Floats,
+    lat: Floats,
+    edges: Edges,
+    point: Indices,
+    edge: Indices,
+    samples: Floats,
+    nearest: Nearest,
+    cutoff_m: float,
+    enough_m: float,
+) -> None:
     counts = samples.astype(np.intp) + 1
     pair = np.repeat(np.arange(point.size), counts)
     step = np.repeat(1.0 / samples, counts)

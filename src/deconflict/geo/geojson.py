@@ -9,6 +9,7 @@ arrives split in two, as RFC 7946 asks.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -96,6 +97,17 @@ def _read_corridor(coordinates: Any, properties: Mapping[str, Any], problems: Pr
     path = _read_positions(coordinates, "geometry.coordinates", problems)
     if path is not None and len(path) < 2:
         problems.add("geometry.coordinates", coordinates, "a LineString needs at least 2 positions")
+    for i, (a, b) in enumerate(itertools.pairwise(path or ())):
+        if abs(b[0] - a[0]) > 180.0:
+            # RFC 7946 reads such an edge the long way round the globe: almost always
+            # a route meant to cross the antimeridian, which must be split there.
+            problems.add(
+                f"geometry.coordinates[{i + 1}]",
+                list(b),
+                f"the edge from longitude {a[0]} to {b[0]} goes the long way round "
+                f"({abs(b[0] - a[0]):.1f} degrees); to cross the antimeridian, split the "
+                "route at 180 into a second feature",
+            )
     half_width = read_length_m(properties.get("half_width_m"), "half_width_m", problems)
     return Corridor(path or ((0.0, 0.0), (0.0, 0.0)), half_width)
 

@@ -39,6 +39,8 @@ def conflict_between(a: Feature, b: Feature) -> Conflict | None:
     """The conflict between `a` and `b`, or None when they do not conflict."""
     if not may_meet(a, b):
         return None
+    if b.id < a.id:
+        a, b = b, a  # the same pair gives the same distance to the last digit, either way
     distance = distance_within_m(a.shape, b.shape, a.buffer_m + b.buffer_m)
     if distance is None:
         return None

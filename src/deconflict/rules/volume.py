@@ -8,6 +8,8 @@ candidate; the exact rule then decides.
 
 from __future__ import annotations
 
+import math
+
 from deconflict.geo.boxes import reach_box
 from deconflict.rules.feature import Feature
 
@@ -31,6 +33,8 @@ def volume_box(feature: Feature) -> VolumeBox:
         box.high[2],
         window.start.timestamp(),
         window.end.timestamp() if window.end is not None else FAR_FUTURE_S,
-        band.lower_m if band.lower_m is not None else -UNBOUNDED_M,
-        band.upper_m if band.upper_m is not None else UNBOUNDED_M,
+        # Whole metres outwards: a 32-bit float holds them exactly, where a tiny
+        # height (1e-50) would be stored as 0 and fall outside its own box.
+        math.floor(band.lower_m) - 1.0 if band.lower_m is not None else -UNBOUNDED_M,
+        math.ceil(band.upper_m) + 1.0 if band.upper_m is not None else UNBOUNDED_M,
     )

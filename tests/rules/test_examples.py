@@ -1,0 +1,67 @@
+"""The shared example plans: every conflict found, exactly as their `.expected.json` lists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deconflict.rules.conflicts import Conflict, find_conflicts
+from deconflict.rules.feature import Feature
+from deconflict.rules.plan import parse_plan, parse_time
+from deconflict.store.sqlite import SqliteStore
+
+EXAMPLES = Path(__file__).parents[2].parent / "shared" / "examples"
+PLANS = sorted(EXAMPLES.glob("*.geojson"))
+
+
+def _read(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _expected(plan: Path) -> list[dict[str, Any]]:
+    conflicts: list[dict[str, Any]] = _read(plan.with_suffix(".expected.json"))["conflicts"]
+    return conflicts
+
+
+def _assert_as_expected(found: list[Conflict], expected: list[dict[str, Any]]) -> None:
+    assert [c.ids for c in found] == [tuple(e["ids"]) for e in expected]
+    for conflict, listed in zip(found, expected, strict=True):
+        tolerance = max(0.01, 1e-6 * listed["distance_m"])
+        assert conflict.distance_m == pytest.approx(listed["distance_m"], abs=tolerance), listed
+        assert conflict.window.start == parse_time(listed["start"]), listed
+        end = None if listed["end"] is None else parse_time(listed["end"])
+        assert conflict.window.end == end, listed
+
+
+def test_the_shared_examples_are_there_each_with_its_expected_conflicts() -> None:
+    assert {p.name for p in PLANS} >= {"at-tanf.geojson", "random-300.geojson"}
+    for plan in PLANS:
+        assert plan.with_suffix(".expected.json").is_file(), plan
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.stem)
+def test_example_plan_has_exactly_its_expected_conflicts(plan: Path) -> None:
+    _assert_as_expected(find_conflicts(parse_plan(_read(plan))), _expected(plan))
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.stem)
+def test_example_plan_through_the_index_has_exactly_its_expected_conflicts(plan: Path) -> None:
+    features: list[Feature] = parse_plan(_read(plan))
+    by_id = {f.id: f for f in features}
+    store = SqliteStore(":memory:")
+    try:
+        store.add_features(features)
+        found = find_conflicts(features, lambda f: [by_id[i] for i in store.candidate_ids(f)])
+    finally:
+        store.close()
+    _assert_as_expected(found, _expected(plan))
+
+
+def test_at_tanf_strike_inside_the_zone_is_at_zero_and_the_drill_is_not_a_conflict() -> None:
+    found = {c.ids: c for c in find_conflicts(parse_plan(_read(EXAMPLES / "at-tanf.geojson")))}
+    assert found[("at-tanf-zone", "strike-1")].distance_m == 0.0
+    # The coalition's own drill inside its own zone is never a conflict.
+    assert not any("drill-1" in ids for ids in found)
