@@ -1,4 +1,4 @@
-"""Who is asking: the bearer token, its party and its role."""
+"""Who is asking: the bearer token (or the console session behind a cookie), its party and role."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 
+from deconflict.console.sessions import CSRF_HEADER, SAFE_METHODS, session_of
 from deconflict.line.parties import Credential, PartyStore, Role, authenticate
 
 _RANK = {Role.DUTY: 0, Role.PLANNER: 1, Role.ADMIN: 2}
@@ -16,12 +17,9 @@ def requires(role: Role) -> Callable[[Request], Credential]:
     """A dependency that admits a live token of at least `role`, and names its party."""
 
     def credential(request: Request) -> Credential:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise HTTPException(401, "send Authorization: Bearer <token>", headers=_CHALLENGE)
+        token = _presented_token(request)
         store: PartyStore = request.app.state.store
-        found = authenticate(store, token.strip())
+        found = authenticate(store, token)
         if found is None:
             raise HTTPException(401, "unknown or revoked token", headers=_CHALLENGE)
         if _RANK[found.role] < _RANK[role]:
@@ -32,3 +30,23 @@ def requires(role: Role) -> Callable[[Request], Credential]:
         return found
 
     return credential
+
+
+def _presented_token(request: Request) -> str:
+    """The bearer token; without an Authorization header, the token of the console session.
+
+    A write through a session cookie must carry the session's CSRF token, so a
+    page on another site cannot make the browser write with the cookie.
+    """
+    header = request.headers.get("authorization")
+    session = session_of(request) if header is None else None
+    if session is not None:
+        if request.method not in SAFE_METHODS and not session.csrf_matches(
+            request.headers.get(CSRF_HEADER)
+        ):
+            raise HTTPException(403, f"a write from the console needs its {CSRF_HEADER} header")
+        return session.token
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(401, "send Authorization: Bearer <token>", headers=_CHALLENGE)
+    return token.strip()

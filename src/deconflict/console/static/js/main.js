@@ -1,0 +1,205 @@
+// The console's start: sign-in or the console, then the map, the time, the inbox and the live link.
+
+import { ApiError, api, describe, get, post } from "./api.js";
+import { addBasemap } from "./basemap.js";
+import { $, $$, h } from "./dom.js";
+import { applyLanguage, chooseLanguage, initialLanguage, language, t } from "./i18n.js";
+import { initInbox, loadNotices } from "./inbox.js";
+import { connect, disconnect, initSound } from "./live.js";
+import { createMap, fitAll, focusFeature, renderLegend, showFeatures } from "./map.js";
+import { fillActivities, initNotify } from "./notify.js";
+import { emit, on, state } from "./state.js";
+import { dtg, localTime, parseTime } from "./time.js";
+import { initTimeline, jumpTo } from "./timeline.js";
+
+const FEATURE_POLL_MS = 60_000;
+
+async function boot() {
+  for (const select of $$("select.language")) {
+    select.addEventListener("change", () => { chooseLanguage(select.value); });
+  }
+  on("language", () => { for (const select of $$("select.language")) select.value = language(); });
+  let session;
+  try {
+    const answer = await api("GET", "/console/session");
+    session = answer.data;
+    const serverDate = Date.parse(answer.date || "");
+    if (Number.isFinite(serverDate)) state.clockOffsetMs = serverDate - Date.now();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      showSignIn();
+      return;
+    }
+    throw error;
+  }
+  await start(session);
+}
+
+function showSignIn() {
+  applyLanguage(initialLanguage(null));
+  const failed = new URLSearchParams(location.search).get("sign-in") === "failed";
+  $("#sign-in-error").hidden = !failed;
+  if (failed) history.replaceState(null, "", "/");
+  $("#sign-in").hidden = false;
+  $("#console").hidden = true;
+  $("#token").focus();
+}
+
+async function start(session) {
+  state.session = session;
+  for (const party of session.parties) state.parties.set(party.id, party);
+  $("#sign-in").hidden = true;
+  $("#console").hidden = false;
+  document.body.dataset.party = session.party;
+  applyLanguage(initialLanguage(session.language));
+  $("#who").textContent = `${session.name} · ${t(`role.${session.role}`)}`;
+  startClock();
+  initTabs();
+  initToasts();
+  const showSound = initSound();
+  const map = createMap($("#map"));
+  initTimeline();
+  initInbox();
+  initNotify();
+  on("language", () => {
+    $("#who").textContent = `${session.name} · ${t(`role.${session.role}`)}`;
+    showSound();
+    fillActivities();
+    renderLegend();
+  });
+  on("signed-out", signedOut);
+  on("refresh-features", scheduleFeatures);
+  on("focus-notice", (notice) => {
+    const others = notice.conflicts.flatMap((c) => [c.feature, c.against]).filter((id) => id && id !== notice.feature);
+    focusFeature(notice.feature, others);
+    const window = notice.conflicts[0] ?? state.features.find((f) => f.id === notice.feature)?.properties;
+    if (window?.start) jumpTo(parseTime(window.start));
+  });
+  on("cancel-feature", cancelFeature);
+  $("#sign-out").addEventListener("click", signOut);
+  addBasemap(map, session.tile_url).catch((error) => emit("toast", describe(error), "error"));
+  await Promise.all([loadFeatures(), loadNotices()]);
+  fitAll();
+  connect();
+  setInterval(loadFeatures, FEATURE_POLL_MS);
+  document.body.dataset.ready = "true";
+}
+
+let featureTimer = null;
+function scheduleFeatures() {
+  clearTimeout(featureTimer);
+  featureTimer = setTimeout(loadFeatures, 150);
+}
+
+/** Everything the party may see, and the conflicts of its own live features (dry runs). */
+async function loadFeatures() {
+  try {
+    const collection = await get("/v1/features");
+    state.features = collection.features;
+    const pairs = await ownConflicts(collection.features);
+    showFeatures(state.features, pairs);
+    emit("features");
+  } catch (error) {
+    emit("toast", describe(error), "error");
+  }
+}
+
+const MAX_CHECKED = 200;
+
+async function ownConflicts(features) {
+  const now = Date.now();
+  const mine = features
+    .filter((f) => f.properties.party === state.session.party && !f.properties.closed_at)
+    .filter((f) => !f.properties.end || parseTime(f.properties.end) > now)
+    .slice(0, MAX_CHECKED);
+  const answers = await Promise.all(mine.map((f) => post("/v1/check", checkable(f)).catch(() => ({ conflicts: [] }))));
+  return answers.flatMap((answer, i) => answer.conflicts.map((c) => [mine[i].id, c.against ?? null]));
+}
+
+// A stored feature as a check body: the plan's properties without the line's bookkeeping.
+function checkable(feature) {
+  const { version, share, cancelled_at, closed_at, ...properties } = feature.properties;
+  return { ...feature, properties };
+}
+
+async function cancelFeature(id) {
+  try {
+    const answer = await post(`/v1/features/${encodeURIComponent(id)}/cancel`);
+    emit("toast", `${t("done.cancel", { id })} ${answer.receipt ? t("receipt", { n: answer.receipt.leaf_index }) : ""}`, "ok");
+    await Promise.all([loadFeatures(), loadNotices()]);
+  } catch (error) {
+    emit("toast", describe(error), "error");
+  }
+}
+
+function startClock() {
+  const clock = $("#clock");
+  const tick = () => {
+    const now = new Date(Date.now() + state.clockOffsetMs);
+    clock.textContent = `${dtg(now)} · ${now.toISOString().slice(11, 19)}Z · ${t("local")} ${localTime(now, false)}`;
+  };
+  tick();
+  setInterval(tick, 1000);
+}
+
+function initTabs() {
+  const tabs = $$('[role="tab"]');
+  const select = (tab) => {
+    for (const other of tabs) {
+      const chosen = other === tab;
+      other.setAttribute("aria-selected", String(chosen));
+      other.tabIndex = chosen ? 0 : -1;
+      $(`#${other.getAttribute("aria-controls")}`).hidden = !chosen;
+    }
+  };
+  for (const [i, tab] of tabs.entries()) {
+    tab.addEventListener("click", () => select(tab));
+    tab.addEventListener("keydown", (e) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+      if (!step) return;
+      const direction = document.dir === "rtl" ? -step : step;
+      const next = tabs[(i + direction + tabs.length) % tabs.length];
+      select(next);
+      next.focus();
+    });
+  }
+  select(tabs[0]);
+}
+
+function initToasts() {
+  on("toast", (text, kind = "info", notice = null) => {
+    const toast = h("div", { class: `toast ${kind}` }, h("span", { text }));
+    if (notice) {
+      toast.append(h("button", {
+        type: "button", class: "ghost", text: t("toast.open"),
+        onclick: () => {
+          const tab = notice.recipient === state.session.party ? "#tab-inbox" : "#tab-sent";
+          $(tab).click();
+          $(`${tab === "#tab-inbox" ? "#inbox" : "#sent"} [data-notice="${notice.id}"] article`)?.focus();
+          toast.remove();
+        },
+      }));
+    }
+    toast.append(h("button", { type: "button", class: "ghost close", "aria-label": t("toast.close"), text: "×", onclick: () => toast.remove() }));
+    $("#toasts").append(toast);
+    setTimeout(() => toast.remove(), kind === "error" ? 15_000 : 8_000);
+  });
+}
+
+async function signOut() {
+  disconnect();
+  try {
+    await post("/console/sign-out");
+  } finally {
+    location.assign("/");
+  }
+}
+
+function signedOut() {
+  disconnect();
+  location.assign("/");
+}
+
+boot().catch((error) => {
+  document.body.append(h("p", { class: "fatal", role: "alert", text: `${t("fatal")}: ${describe(error)}` }));
+});

@@ -1,0 +1,274 @@
+// The map: every feature the party may see, in party colours (activities hatched),
+// conflicts in red with the overlap filled, and features outside the chosen time dimmed.
+
+/* global L */
+
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+import { bufferLayer, featureBounds, shapeLayers } from "./shapes.js";
+import { CONFLICT_COLOUR, canPlan, emit, partyColour, partyIndex, partyName, state } from "./state.js";
+import { parseTime, span } from "./time.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+
+let map;
+let renderer;
+let featureLayer;
+let overlapLayer;
+let draftLayer;
+let legend;
+const drawn = new Map(); // feature id -> {feature, layers, key}
+let selectedTime = new Date();
+let nextKey = 0;
+
+export function createMap(element) {
+  map = L.map(element, { minZoom: 2, maxZoom: 18, zoomSnap: 0.5, worldCopyJump: true });
+  renderer = L.svg({ padding: 0.5 });
+  map.setView([33.5, 38.6], 5);
+  L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
+  featureLayer = L.layerGroup().addTo(map);
+  overlapLayer = L.layerGroup().addTo(map);
+  draftLayer = L.layerGroup().addTo(map);
+  legend = L.control({ position: "bottomleft" });
+  legend.onAdd = () => h("div", { class: "legend", id: "legend" });
+  legend.addTo(map);
+  const cursor = document.getElementById("cursor");
+  map.on("mousemove", (e) => { cursor.textContent = `${e.latlng.lat.toFixed(5)}, ${e.latlng.lng.toFixed(5)}`; });
+  map.on("mouseout", () => { cursor.textContent = ""; });
+  return map;
+}
+
+export const theMap = () => map;
+export const svgRenderer = () => renderer;
+
+/** Draw `features`; `conflicts` are [mine, theirs-or-null] id pairs found by the server. */
+export function showFeatures(features, conflicts) {
+  featureLayer.clearLayers();
+  overlapLayer.clearLayers();
+  drawn.clear();
+  clearDefs("clipPath");
+  const red = new Set(conflicts.flatMap(([a, b]) => (b ? [a, b] : [a])));
+  const ordered = features.slice().sort((a, b) => kindRank(a) - kindRank(b));
+  for (const feature of ordered) {
+    const layers = drawFeature(feature, red.has(feature.id), featureLayer);
+    drawn.set(feature.id, { feature, layers, key: layers.key });
+  }
+  for (const [mine, theirs] of conflicts) {
+    if (theirs && drawn.has(mine) && drawn.has(theirs)) {
+      overlap(drawn.get(mine).feature, drawn.get(theirs).key, overlapLayer);
+    }
+  }
+  applyTime(selectedTime);
+  renderLegend();
+}
+
+// Zones under activities, so an activity inside a zone stays clickable.
+const kindRank = (feature) => (feature.properties.kind === "zone" ? 0 : 1);
+
+function drawFeature(feature, conflicting, layer, extraClass = "") {
+  const p = feature.properties;
+  const style = styleOf(feature, conflicting, extraClass);
+  const key = `k${nextKey++}`;
+  const layers = shapeLayers(feature, style);
+  const buffer = bufferLayer(feature, style);
+  if (buffer) layers.push(buffer);
+  if (conflicting && p.kind === "activity") layers.push(conflictRing(feature));
+  const group = L.featureGroup(layers);
+  group.bindTooltip(() => h("span", { text: label(feature) }), { sticky: true, direction: "top" });
+  group.bindPopup(() => popup(feature), { maxWidth: 320 });
+  group.addTo(layer);
+  layers.group = group;
+  const outline = layers[0].getElement();
+  if (outline) {
+    outline.id = `shape-${key}`;
+    outline.dataset.feature = feature.id;
+    outline.dataset.party = p.party;
+    outline.dataset.kind = p.kind;
+    if (conflicting) outline.dataset.conflict = "true";
+    outline.setAttribute("tabindex", "0");
+    outline.setAttribute("role", "button");
+    outline.setAttribute("aria-label", label(feature));
+    outline.addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" && e.key !== " ") return;
+      e.preventDefault();
+      group.openPopup(featureBounds(feature).getCenter());
+    });
+  }
+  layers.key = key;
+  return layers;
+}
+
+function styleOf(feature, conflicting, extraClass) {
+  const p = feature.properties;
+  const colour = partyColour(p.party);
+  const base = { renderer, weight: 2, opacity: 0.95, className: `shape ${p.kind} ${extraClass}`.trim() };
+  const style = p.kind === "zone"
+    ? { ...base, color: colour, fillColor: colour, fillOpacity: 0.12, dashArray: p.share === "contact" ? "1 5" : null }
+    : { ...base, color: colour, dashArray: "6 4", fillColor: `url(#${hatch(p.party)})`, fillOpacity: 1 };
+  if (conflicting) Object.assign(style, { color: CONFLICT_COLOUR, weight: 3 });
+  return style;
+}
+
+// A ring of fixed size on the screen, so a conflicting activity stands out however far out one zooms.
+function conflictRing(feature) {
+  return L.circleMarker(featureBounds(feature).getCenter(), {
+    renderer, radius: 12, color: CONFLICT_COLOUR, weight: 2, fill: false, dashArray: "3 3", interactive: false, className: "conflict-ring",
+  });
+}
+
+/** The SVG pattern that hatches a party's activities. */
+function hatch(party) {
+  const id = `hatch-${partyIndex(party)}`;
+  if (document.getElementById(id)) return id;
+  const colour = partyColour(party);
+  const pattern = svg("pattern", { id, patternUnits: "userSpaceOnUse", width: 9, height: 9, patternTransform: "rotate(45)" });
+  pattern.append(
+    svg("rect", { width: 9, height: 9, fill: colour, "fill-opacity": 0.08 }),
+    svg("rect", { width: 3, height: 9, fill: colour, "fill-opacity": 0.6 }),
+  );
+  document.querySelector("#patterns defs").append(pattern);
+  return id;
+}
+
+// The overlap: `feature` filled red, clipped to the outline of the feature it meets.
+function overlap(feature, otherKey, layer) {
+  const clipId = `clip-${otherKey}`;
+  if (!document.getElementById(clipId)) {
+    const clip = svg("clipPath", { id: clipId });
+    clip.append(svg("use", { href: `#shape-${otherKey}` }));
+    document.querySelector("#patterns defs").append(clip);
+  }
+  const style = { renderer, stroke: false, fillColor: CONFLICT_COLOUR, fillOpacity: 0.5, interactive: false, className: "overlap" };
+  const [shape] = shapeLayers(feature, style);
+  shape.addTo(layer);
+  shape.getElement().setAttribute("clip-path", `url(#${clipId})`);
+  shape.getElement().dataset.overlap = feature.id;
+}
+
+function svg(tag, attributes) {
+  const element = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attributes)) element.setAttribute(k, String(v));
+  return element;
+}
+
+function clearDefs(tag) {
+  for (const node of document.querySelectorAll(`#patterns defs ${tag}`)) node.remove();
+}
+
+export function isActive(feature, at) {
+  const p = feature.properties;
+  if (p.cancelled_at || p.closed_at) return false;
+  const start = parseTime(p.start);
+  const end = parseTime(p.end);
+  return start <= at && (!end || at < end);
+}
+
+/** Dim what is not active at `at`. */
+export function applyTime(at) {
+  selectedTime = at;
+  for (const { feature, layers } of drawn.values()) {
+    const active = isActive(feature, at);
+    for (const layer of layers) layer.getElement()?.classList.toggle("inactive", !active);
+  }
+  for (const layer of overlapLayer.getLayers()) {
+    const entry = drawn.get(layer.getElement()?.dataset.overlap);
+    layer.getElement()?.classList.toggle("inactive", !!entry && !isActive(entry.feature, at));
+  }
+}
+
+/** Zoom to a feature (with the features it meets, if given) and open its card. */
+export function focusFeature(id, alsoShow = []) {
+  const entry = drawn.get(id);
+  if (!entry) return false;
+  let bounds = featureBounds(entry.feature);
+  for (const other of alsoShow) {
+    if (drawn.has(other)) bounds = bounds.extend(featureBounds(drawn.get(other).feature));
+  }
+  map.fitBounds(bounds.pad(0.3), { maxZoom: 11 });
+  if (!alsoShow.length) entry.layers.group.openPopup(featureBounds(entry.feature).getCenter());
+  return true;
+}
+
+export function fitAll() {
+  const own = state.features.filter((f) => f.properties.party === state.session.party);
+  const chosen = own.length ? own : state.features;
+  if (!chosen.length) return;
+  let bounds = featureBounds(chosen[0]);
+  for (const feature of chosen.slice(1)) bounds = bounds.extend(featureBounds(feature));
+  map.fitBounds(bounds.pad(0.3), { maxZoom: 10 });
+}
+
+/** The activity being prepared, with the conflicts the server found for it. */
+export function showDraft(feature, conflicts = []) {
+  draftLayer.clearLayers();
+  if (!feature) return;
+  const layers = drawFeature(feature, conflicts.length > 0, draftLayer, "draft");
+  for (const conflict of conflicts) {
+    const other = drawn.get(conflict.against);
+    if (other) overlap(feature, other.key, draftLayer);
+  }
+  const bounds = featureBounds(feature);
+  if (!map.getBounds().contains(bounds)) map.fitBounds(bounds.pad(1.5), { maxZoom: 11 });
+  return layers;
+}
+
+function label(feature) {
+  const p = feature.properties;
+  const what = p.kind === "zone" ? t("kind.zone") : t(`activity.${p.activity || "other"}`);
+  return `${p.name || feature.id} · ${partyName(p.party)} · ${what}`;
+}
+
+function popup(feature) {
+  const p = feature.properties;
+  const mine = p.party === state.session.party;
+  const start = parseTime(p.start);
+  const rows = [
+    [t("popup.party"), partyName(p.party)],
+    [t("popup.what"), p.kind === "zone" ? `${t("kind.zone")}${p.category ? ` (${p.category})` : ""}` : t(`activity.${p.activity || "other"}`)],
+    [t("popup.when"), span(start, parseTime(p.end))],
+    p.altitude ? [t("popup.altitude"), `${p.altitude.lower_m ?? "—"} – ${p.altitude.upper_m ?? "—"} m`] : null,
+    p.radius_m ? [t("notify.radius"), `${Math.round(p.radius_m)} m`] : null,
+    p.half_width_m ? [t("notify.half_width"), `${Math.round(p.half_width_m)} m`] : null,
+    p.buffer_m ? [t("notify.buffer"), `${Math.round(p.buffer_m)} m`] : null,
+    [t("popup.version"), String(p.version)],
+  ].filter(Boolean);
+  const card = h("div", { class: "card", dataset: { feature: feature.id } },
+    h("strong", { text: p.name || feature.id }),
+    p.name ? h("div", { class: "muted", text: feature.id }) : null,
+    h("dl", {}, rows.map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])),
+    mine && p.share === "contact" ? h("p", { class: "note", text: t("popup.contact") }) : null,
+  );
+  const actions = h("div", { class: "actions" },
+    h("button", { type: "button", class: "ghost", text: t("popup.show_time"), onclick: () => emit("time-to", start) }));
+  if (mine && canPlan() && !p.cancelled_at && !p.closed_at) actions.append(cancelButton(feature));
+  card.append(actions);
+  return card;
+}
+
+// Two steps, so a stray click never cancels: the first arms the button, the second sends.
+function cancelButton(feature) {
+  const button = h("button", { type: "button", class: "danger", text: t("popup.cancel") });
+  button.addEventListener("click", () => {
+    if (button.dataset.armed) emit("cancel-feature", feature.id);
+    else {
+      button.dataset.armed = "true";
+      button.textContent = t("popup.cancel_confirm");
+    }
+  });
+  return button;
+}
+
+export function renderLegend() {
+  const box = document.getElementById("legend");
+  if (!box) return;
+  box.replaceChildren(
+    ...Array.from(state.parties.values()).map((party) => {
+      const swatch = h("span", { class: "swatch" });
+      swatch.style.setProperty("--c", partyColour(party.id));
+      return h("div", {}, swatch, h("span", { text: party.name }));
+    }),
+    h("div", {}, h("span", { class: "swatch zone" }), h("span", { text: t("legend.zone") })),
+    h("div", {}, h("span", { class: "swatch activity" }), h("span", { text: t("legend.activity") })),
+    h("div", {}, h("span", { class: "swatch conflict" }), h("span", { text: t("legend.conflict") })),
+  );
+}
