@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean bench bench-quick
+.PHONY: run test lint format clean bench bench-quick console-screenshot
 
 $(BIN)/deconflict: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,7 @@ bench: $(BIN)/deconflict
 bench-quick: $(BIN)/deconflict
 	$(BIN)/python -m pip install --quiet --editable '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run --quick
+
+# Retake docs/console.png (the README's picture) from the browser test of the At Tanf story.
+console-screenshot: $(BIN)/deconflict
+	DECONFLICT_CONSOLE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/e2e/test_console_flow.py -k objected

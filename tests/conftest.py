@@ -1,17 +1,56 @@
-"""Shared fixtures: where the shared examples live, and a way to run the real CLI."""
+"""Shared fixtures: where the shared examples live, a way to run the real CLI, and both backends."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.backends import BACKENDS, Databases
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def databases() -> Iterator[Databases]:
+    """Throwaway PostgreSQL databases, dropped when the session ends."""
+    made = Databases()
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which store a test runs on: each test that asks runs on both."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def new_db(backend: str, request: pytest.FixtureRequest) -> Callable[[Path], str]:
+    """Makes a new, empty store on the backend: a SQLite file in the folder given, or a
+    PostgreSQL database of its own (for fixtures that outlive one test)."""
+    if backend == "sqlite":
+        return lambda folder: str(folder / "line.db")
+    databases: Databases = request.getfixturevalue("databases")
+    return lambda folder: databases.new()
+
+
+@pytest.fixture
+def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty store of this test's own: a SQLite file or a PostgreSQL database."""
+    if backend == "sqlite":
+        yield str(tmp_path / "line.db")
+        return
+    databases: Databases = request.getfixturevalue("databases")
+    url = databases.new()
+    yield url
+    databases.release(url)
 
 
 @pytest.fixture

@@ -10,8 +10,19 @@ import deconflict
 SOURCE = Path(deconflict.__file__).parent
 DOMAIN = ("geo", "rules", "line", "record")
 FORBIDDEN = (
-    "fastapi", "starlette", "uvicorn", "httpx", "sqlite3", "psycopg", "sqlalchemy", "typer",
-    "rich", "deconflict.api", "deconflict.store", "deconflict.cli", "deconflict.console",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "httpx",
+    "sqlite3",
+    "psycopg",
+    "sqlalchemy",
+    "typer",
+    "rich",
+    "deconflict.api",
+    "deconflict.store",
+    "deconflict.cli",
+    "deconflict.console",
     "deconflict.client",
 )
 
@@ -44,10 +55,25 @@ def test_the_architecture_check_sees_a_forbidden_import(tmp_path: Path) -> None:
 
 def test_public_api_is_exactly_what_is_documented() -> None:
     assert sorted(deconflict.__all__) == [
-        "AltitudeBand", "Area", "Circle", "Conflict", "Corridor", "DeconflictError", "Feature",
-        "Forbidden", "InvalidCoordinate", "InvalidFeature", "InvalidPlan", "Kind", "NotFound",
-        "StateConflict", "TimeWindow", "distance_within_m", "find_conflicts",
-        "geodesic_distance_m", "parse_plan",
+        "AltitudeBand",
+        "Area",
+        "Circle",
+        "Conflict",
+        "Corridor",
+        "DeconflictError",
+        "Feature",
+        "Forbidden",
+        "InvalidCoordinate",
+        "InvalidFeature",
+        "InvalidPlan",
+        "Kind",
+        "NotFound",
+        "StateConflict",
+        "TimeWindow",
+        "distance_within_m",
+        "find_conflicts",
+        "geodesic_distance_m",
+        "parse_plan",
     ]
     for name in deconflict.__all__:
         assert getattr(deconflict, name) is not None

@@ -39,6 +39,7 @@ from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature
 from deconflict.rules.plan import format_time, parse_plan
 from deconflict.settings import Settings
+from deconflict.store import Store, StoreUnavailable, open_store, shown, upgrade
 from deconflict.store.sqlite import SqliteStore
 
 app = typer.Typer(
@@ -219,13 +220,22 @@ party_app = typer.Typer(
 app.add_typer(party_app, name="party")
 
 DbOption = Annotated[
-    Path | None, typer.Option("--db", help="The store (SQLite file); default $DECONFLICT_DB.")
+    str | None,
+    typer.Option(
+        "--db",
+        help="The store: a SQLite file or a postgresql:// URL; default $DECONFLICT_DB.",
+        show_default=False,
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
-def _open_store(db: Path | None) -> SqliteStore:
-    return SqliteStore(Settings.from_env(db=db).db)
+def _open_store(db: str | None) -> Store:
+    """The store named by --db or $DECONFLICT_DB; exit 3 when it cannot be opened."""
+    try:
+        return open_store(Settings.from_env(db=db).db)
+    except StoreUnavailable as error:
+        _fail(Exit.FAILURE, [_describe(error)])
 
 
 def _print_token(party_id: str, role: Role, token: str, as_json: bool) -> None:
@@ -310,6 +320,41 @@ def party_revoke(
         sys.stdout.write(json.dumps({"party": party_id, "revoked": count}) + "\n")
     else:
         _stdout.print(f"Revoked {count} token{'s' if count != 1 else ''} of {party_id}.")
+
+
+db_app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="Look after the store: its schema.",
+)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Bring the store's schema up to this version of deconflict: forward only, safe to repeat.
+
+    Servers upgrade on start too; run this first when several nodes share a database.
+
+    Example: deconflict db upgrade --db postgresql://deconflict@db.internal/deconflict
+    """
+    target = Settings.from_env(db=db).db
+    try:
+        before, after = upgrade(target)
+    except StoreUnavailable as error:
+        _fail(Exit.FAILURE, [_describe(error)])
+    if as_json:
+        sys.stdout.write(json.dumps({"db": shown(target), "before": before, "after": after}) + "\n")
+    elif before == after:
+        _stdout.print(
+            f"{shown(target)}: schema version {after}, already current.",
+            markup=False,
+            soft_wrap=True,
+        )
+    else:
+        _stdout.print(
+            f"{shown(target)}: schema version {before} -> {after}.", markup=False, soft_wrap=True
+        )
 
 
 # Talking to a running server: `serve`, `inbox`, `notify`, `respond`, `demo`.
@@ -448,12 +493,17 @@ def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None)
     settings = Settings.from_env(db=db, host=host, port=port)
     _check_listen(settings.host, settings.port)
     url = f"http://{settings.host}:{settings.port}"
+    try:
+        served = create_app(settings)
+    except StoreUnavailable as error:
+        _fail(Exit.FAILURE, [_describe(error)])
     _stdout.print(
-        f"Serving the line in {settings.db} at {url} (API docs: {url}/docs); Ctrl-C stops it.",
+        f"Serving the line in {shown(settings.db)} at {url} (API docs: {url}/docs);"
+        " Ctrl-C stops it.",
         markup=False,
     )
     with _uvicorn_exit():
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+        uvicorn.run(served, host=settings.host, port=settings.port)
 
 
 @app.command()

@@ -7,23 +7,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from deconflict.store import is_postgres_url
 
 
 @dataclass(frozen=True)
 class Settings:
     """How one deconflict process runs.
 
-    db: the store (a SQLite file path). host, port: where `serve` listens.
+    db: the store: a SQLite file path, or a `postgresql://` URL for a database shared by
+        several nodes. host, port: where `serve` listens.
     respond_within_s: default time a recipient has to answer a notice.
     respond_before_start_s: a notice is due at the latest this long before its activity starts.
     tick_s: how often the server escalates overdue notices and closes out ended activities.
     max_body_bytes: the largest request body the API accepts (413 beyond).
     log_key: the PEM file of the key that signs the record's checkpoints
-        (default: beside the store, `<db>.log-key.pem`, made on first start).
+        (default: beside the store, `<db>.log-key.pem`, made on first start; for a
+        PostgreSQL URL `<database name>.log-key.pem` in the working directory).
+        Several nodes on one database must all be given the same key.
     log_origin: the record's name, first line of every checkpoint and the key's name.
+    tile_url: an online map tile layer for the console (`{z}/{x}/{y}` template, `{s}` allowed);
+        empty: the console shows only its offline world map.
     """
 
-    db: Path = Path("deconflict.db")
+    db: str | Path = "deconflict.db"
     host: str = "127.0.0.1"
     port: int = 8000
     respond_within_s: int = 30 * 60
@@ -32,11 +40,18 @@ class Settings:
     max_body_bytes: int = 1_048_576
     log_key: Path | None = None
     log_origin: str = "deconflict.line/log"
+    tile_url: str = ""
 
     @property
     def log_key_path(self) -> Path:
         """Where the record's signing key lives."""
-        return self.log_key or self.db.with_name(self.db.name + ".log-key.pem")
+        if self.log_key is not None:
+            return self.log_key
+        if is_postgres_url(self.db):
+            name = urlsplit(str(self.db)).path.strip("/") or "deconflict"
+            return Path(f"{name}.log-key.pem")
+        db = Path(self.db)
+        return db.with_name(db.name + ".log-key.pem")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **flags: Any) -> Settings:

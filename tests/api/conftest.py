@@ -1,4 +1,7 @@
-"""A real server on loopback over a real SQLite file, with three parties and their tokens."""
+"""A real server on loopback over a real store, with three parties and their tokens.
+
+`live` runs each test twice: over a SQLite file and over a PostgreSQL database of its own.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ import uvicorn
 from deconflict.api.app import create_app
 from deconflict.line.parties import Party, Role, issue_token, register_party
 from deconflict.settings import Settings
-from deconflict.store.sqlite import SqliteStore
+from deconflict.store import is_postgres_url, open_store
+from tests.backends import log_key_of
 
 NOW = datetime(2026, 9, 6, 20, 0, tzinfo=UTC)
 
@@ -32,7 +36,7 @@ def free_port() -> int:
 @dataclass
 class LiveServer:
     url: str
-    db: Path
+    db: str
     tokens: dict[str, str]
     server: uvicorn.Server
     thread: threading.Thread
@@ -44,14 +48,19 @@ class LiveServer:
             headers["Authorization"] = f"Bearer {token or self.tokens[party or '']}"
         return httpx.Client(base_url=self.url, headers=headers, timeout=10)
 
+    @property
+    def log_key(self) -> Path:
+        """The PEM file of the key that signs the record's checkpoints."""
+        return log_key_of(self.db)
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(10)
 
 
-def seed_parties(db: Path) -> dict[str, str]:
+def seed_parties(db: str | Path) -> dict[str, str]:
     """coalition (en), russia (ru), aid (ar); planner and duty tokens for each."""
-    store = SqliteStore(db)
+    store = open_store(db)
     tokens = {}
     for party in (
         Party("coalition", "Coalition", "en", "TOC duty officer", "coalition watch floor"),
@@ -65,9 +74,12 @@ def seed_parties(db: Path) -> dict[str, str]:
     return tokens
 
 
-def start_server(db: Path, tokens: dict[str, str], **settings: Any) -> LiveServer:
+def start_server(db: str | Path, tokens: dict[str, str], **settings: Any) -> LiveServer:
+    """A server over `db` (a SQLite path or a PostgreSQL URL) in a thread, until `stop`."""
     port = free_port()
-    app = create_app(Settings(db=db, **settings), poll_s=0.2)
+    if is_postgres_url(db):
+        settings.setdefault("log_key", log_key_of(db))  # not in the working directory
+    app = create_app(Settings(db=str(db), **settings), poll_s=0.2)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -77,12 +89,11 @@ def start_server(db: Path, tokens: dict[str, str], **settings: Any) -> LiveServe
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start within 10 s")
         time.sleep(0.02)
-    return LiveServer(f"http://127.0.0.1:{port}", db, tokens, server, thread)
+    return LiveServer(f"http://127.0.0.1:{port}", str(db), tokens, server, thread)
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveServer]:
-    db = tmp_path / "line.db"
+def live(db: str) -> Iterator[LiveServer]:
     server = start_server(db, seed_parties(db))
     yield server
     server.stop()

@@ -86,7 +86,9 @@ def consoles_on(live: LiveServer) -> Iterator[Consoles]:
 
 
 @contextmanager
-def serving(db: Path, tokens: dict[str, str] | None = None, **settings: Any) -> Iterator[Consoles]:
+def serving(
+    db: str | Path, tokens: dict[str, str] | None = None, **settings: Any
+) -> Iterator[Consoles]:
     """Consoles on a server of its own over `db` (parties seeded unless `tokens` are given)
     with `settings`; the server is stopped afterwards."""
     server = start_server(db, seed_parties(db) if tokens is None else tokens, **settings)

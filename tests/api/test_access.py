@@ -8,15 +8,16 @@ party, duty contact and time window on a conflict: never its id, name or shape.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from deconflict.line.parties import Role, issue_token, revoke
-from deconflict.store.sqlite import SqliteStore
+from deconflict.store import open_store
 from tests.api.conftest import LiveServer, seed_parties, strike_body, zone_body
 from tests.api.consoles import Consoles, consoles_on, serving
 from tests.api.event_stream import read_stream
@@ -101,11 +102,13 @@ ENDPOINT_IDS = [f"{method} {path}" for method, path, _ in ENDPOINTS]
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consoles]:
+def shared(
+    new_db: Callable[[Path], str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Consoles]:
     """One server for the refusals: every id in ENDPOINTS exists; a revoked russia token."""
-    db = tmp_path_factory.mktemp("access") / "line.db"
+    db = new_db(tmp_path_factory.mktemp("access"))
     tokens = seed_parties(db)
-    store = SqliteStore(db)
+    store = open_store(db)
     now = datetime.now(UTC)
     tokens["revoked"] = issue_token(store, "russia", Role.PLANNER, now)
     revoke(store, "russia", token_id(tokens["revoked"]), now)
@@ -152,7 +155,7 @@ def test_a_revoked_token_opens_no_endpoint(
 
 
 def test_a_token_works_until_it_is_revoked(live: LiveServer, consoles: Consoles) -> None:
-    store = SqliteStore(live.db)
+    store = open_store(live.db)
     token = issue_token(store, "russia", Role.DUTY, datetime.now(UTC))
     duty = consoles.with_token(token)
     assert duty.get("/v1/me").json() == {

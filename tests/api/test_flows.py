@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -238,8 +237,8 @@ def test_what_was_answered_201_is_there_after_a_restart(
 # -- silence escalates, driven by the server's own tick -----------------------------------------
 
 
-def test_an_unanswered_notice_escalates_and_the_sender_hears_of_it(tmp_path: Path) -> None:
-    with serving(tmp_path / "line.db", respond_within_s=1, tick_s=1) as line:
+def test_an_unanswered_notice_escalates_and_the_sender_hears_of_it(db: str) -> None:
+    with serving(db, respond_within_s=1, tick_s=1) as line:
         line["coalition"].post("/v1/zones", json=zone_body())
         line["russia"].post("/v1/activities", json=strike_body())
 

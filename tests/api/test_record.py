@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,9 @@ from deconflict.record.canonical import canonical_bytes
 from deconflict.record.merkle import leaf_hash, verify_consistency, verify_inclusion
 from deconflict.record.note import NoteVerifier, generate_signer, open_checkpoint
 from deconflict.record.signature import generate_party_key, party_signature
+from deconflict.store import is_postgres_url
 from tests.api.conftest import LiveServer, strike_body, zone_body
+from tests.backends import run_sql
 
 
 def _b64(text: str) -> bytes:
@@ -220,16 +221,14 @@ def test_an_entry_changed_in_the_store_after_recording_is_named(
     live: LiveServer, tmp_path: Path
 ) -> None:
     _story(live)
-    db = sqlite3.connect(live.db)
-    db.execute(
-        "UPDATE log_leaf SET entry = replace(entry, 'forces_present', 'civilians_present')"
-        " WHERE kind = 'message'"
+    text = "convert_from(entry, 'UTF8')" if is_postgres_url(live.db) else "entry"
+    replaced = f"replace({text}, 'forces_present', 'civilians_present')"
+    if is_postgres_url(live.db):
+        replaced = f"convert_to({replaced}, 'UTF8')"
+    run_sql(live.db, f"UPDATE log_leaf SET entry = {replaced} WHERE kind = 'message'")
+    [(changed,)] = run_sql(
+        live.db, f"SELECT min(idx) FROM log_leaf WHERE {text} LIKE '%civilians_present%'"
     )
-    db.commit()
-    changed = db.execute(
-        "SELECT min(idx) FROM log_leaf WHERE entry LIKE '%civilians_present%'"
-    ).fetchone()[0]
-    db.close()
     bundle = _export(live, tmp_path / "bundle")
     with pytest.raises(BundleInvalid, match=f"entry {changed} was changed"):
         verify_bundle(bundle, server_key=_key(live).to_text())
@@ -257,7 +256,7 @@ def test_a_saved_checkpoint_must_be_a_prefix_of_the_record(
 def test_log_key_file_is_private_and_reused_across_restarts(live: LiveServer) -> None:
     from tests.api.conftest import start_server
 
-    key_file = live.db.with_name(live.db.name + ".log-key.pem")
+    key_file = live.log_key
     assert key_file.stat().st_mode & 0o077 == 0
     before = _key(live).to_text()
     live.stop()

@@ -429,7 +429,14 @@ def test_a_route_edge_going_the_long_way_round_is_refused_with_the_fix() -> None
     assert "split the route at 180" in problems[0].message
 
 
-def test_two_edges_of_half_the_globe_are_measured_in_bounded_memory() -> None:
-    first = Corridor(((0.0, 10.0), (179.9, 10.0)))
-    second = Corridor(((0.0, 10.001), (179.9, 10.002)))
-    assert 100 < geodesic_distance_m(first, second) < 120
+def test_long_edges_are_searched_in_bounded_batches_with_the_same_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import deconflict.geo.distance as distance
+
+    first = Corridor(((0.0, 10.0), (2.0, 10.0)))
+    second = Corridor(((0.0, 10.001), (2.0, 10.002)))
+    whole = geodesic_distance_m(first, second)
+    monkeypatch.setattr(distance, "_MAX_SAMPLES_PER_BATCH", 500)
+    assert geodesic_distance_m(first, second) == pytest.approx(whole, abs=1e-6)
+    assert 100 < whole < 120

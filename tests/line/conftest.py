@@ -1,10 +1,11 @@
-"""A line over a real SQLite file, three parties, and a clock the test moves."""
+"""A line over a real store (a SQLite file, then a PostgreSQL database), three parties, and a
+clock the test moves."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from deconflict.line.model import NoticePolicy
 from deconflict.line.parties import Party, register_party
 from deconflict.line.service import Line
 from deconflict.rules.feature import Feature, Kind, TimeWindow
-from deconflict.store.sqlite import SqliteStore
+from deconflict.store import Store, open_store
 
 START = datetime(2026, 9, 6, 20, 0, tzinfo=UTC)
 
@@ -36,8 +37,8 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    store = SqliteStore(tmp_path / "line.db")
+def store(db: str) -> Iterator[Store]:
+    store = open_store(db)
     register_party(
         store,
         Party("coalition", "Coalition", "en", "TOC duty officer", "coalition watch floor"),
@@ -45,11 +46,12 @@ def store(tmp_path: Path) -> SqliteStore:
     )
     register_party(store, Party("russia", "Russian forces", "ru", "Hmeimim duty officer"), START)
     register_party(store, Party("aid", "Aid agency", "ar", "aid security desk"), START)
-    return store
+    yield store
+    store.close()
 
 
 @pytest.fixture
-def line(store: SqliteStore, clock: FrozenClock) -> Line:
+def line(store: Store, clock: FrozenClock) -> Line:
     return Line(store, NoticePolicy(), clock)
 
 

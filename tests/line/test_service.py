@@ -11,7 +11,7 @@ from deconflict.errors import Forbidden, InvalidFeature, NotFound, StateConflict
 from deconflict.i18n.messages import ObjectionReason
 from deconflict.line.model import ResponseKind, Share
 from deconflict.line.service import Idempotency, Line
-from deconflict.store.sqlite import SqliteStore
+from deconflict.store import Store, open_store
 from tests.line.conftest import FrozenClock, strike, zone
 
 
@@ -119,7 +119,7 @@ def test_notice_moves_sent_delivered_read_responded(line: Line) -> None:
 
 
 def test_silence_escalates_once_to_both_sides_and_the_escalation_contact(
-    line: Line, store: SqliteStore, clock: FrozenClock
+    line: Line, store: Store, clock: FrozenClock
 ) -> None:
     notice_id = _to(line.declare("russia", strike(), Share.SHAPE), "coalition")
     assert line.tick()["escalated"] == []
@@ -134,20 +134,22 @@ def test_silence_escalates_once_to_both_sides_and_the_escalation_contact(
 
 
 def test_escalation_comes_from_stored_state_after_a_restart(
-    store: SqliteStore, clock: FrozenClock
+    store: Store, db: str, clock: FrozenClock
 ) -> None:
     from deconflict.line.model import NoticePolicy
 
     first = Line(store, NoticePolicy(), clock)
     notice_id = _to(first.declare("russia", strike(), Share.SHAPE), "coalition")
-    path = store.path
     store.close()
     clock.advance(timedelta(hours=1))
-    restarted = Line(SqliteStore(path), NoticePolicy(), clock)
-    assert notice_id in restarted.tick()["escalated"]
+    reopened = open_store(db)
+    try:
+        assert notice_id in Line(reopened, NoticePolicy(), clock).tick()["escalated"]
+    finally:
+        reopened.close()
 
 
-def test_amendment_is_a_new_version_and_notifies_again(line: Line, store: SqliteStore) -> None:
+def test_amendment_is_a_new_version_and_notifies_again(line: Line, store: Store) -> None:
     line.declare("coalition", zone(), Share.SHAPE)
     line.declare("russia", strike(), Share.SHAPE)
     moved = line.declare("russia", strike(lon=39.5), Share.SHAPE, amend=True)
@@ -188,9 +190,7 @@ def test_close_out_after_the_activity_ends(line: Line, clock: FrozenClock) -> No
     assert "complete" in line.inbox("coalition")[-1]["thread"][0]["text"]
 
 
-def test_a_retried_request_with_the_same_key_creates_nothing_new(
-    line: Line, store: SqliteStore
-) -> None:
+def test_a_retried_request_with_the_same_key_creates_nothing_new(line: Line, store: Store) -> None:
     key = Idempotency.of("retry-1", "strike-1")
     first = line.declare("russia", strike(), Share.SHAPE, idempotency=key)
     again = line.declare("russia", strike(), Share.SHAPE, idempotency=key)

@@ -22,12 +22,12 @@ from deconflict.api import problems
 from deconflict.api.log_routes import log_router
 from deconflict.api.push import Broadcast
 from deconflict.api.routes import router
+from deconflict.console.routes import install_console
 from deconflict.line.model import NoticePolicy
 from deconflict.line.service import Clock, Line
 from deconflict.record.note import generate_signer, load_signer
 from deconflict.settings import Settings
-from deconflict.store.sqlite import SqliteStore
-from deconflict.store.sqlite.unit import LogKey
+from deconflict.store import LogKey, listening, open_store
 
 log = logging.getLogger("deconflict.api")
 
@@ -45,7 +45,7 @@ def utc_now() -> datetime:
 
 def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) -> FastAPI:
     """The deconflict API over the store `settings.db`, escalating every `settings.tick_s`."""
-    store = SqliteStore(settings.db, open_log_key(settings))
+    store = open_store(settings.db, open_log_key(settings))
     policy = NoticePolicy(
         timedelta(seconds=settings.respond_within_s),
         timedelta(seconds=settings.respond_before_start_s),
@@ -58,7 +58,9 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         broadcast.bind(asyncio.get_running_loop())
         ticker = asyncio.create_task(_tick_forever(line, broadcast, settings.tick_s))
         try:
-            yield
+            # Other nodes' commits wake this node's streams too (PostgreSQL only).
+            with listening(store, broadcast.notify):
+                yield
         finally:
             ticker.cancel()
             store.close()
@@ -77,6 +79,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     problems.install(app)
     app.include_router(router)
     app.include_router(log_router)
+    install_console(app, settings)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestLog)
 

@@ -11,15 +11,15 @@ from fastapi.responses import PlainTextResponse
 from deconflict.api.routes import Duty
 from deconflict.record.base64text import encode_base64
 from deconflict.record.errors import RecordError
-from deconflict.store.sqlite import SqliteStore
+from deconflict.store import Store
 
 log_router = APIRouter(prefix="/v1/log", tags=["record"])
 
 MAX_ENTRIES = 1000
 
 
-def _store(request: Request) -> SqliteStore:
-    store: SqliteStore = request.app.state.store
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
     return store
 
 

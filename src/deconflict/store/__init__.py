@@ -1,0 +1,134 @@
+"""Storage behind one interface: SQLite for a file path, PostgreSQL for a `postgresql://` URL.
+
+Both backends give the same answers and the same record; PostgreSQL serves
+several API nodes at once. The PostgreSQL driver loads only when a URL asks
+for it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit, urlunsplit
+
+from deconflict.errors import DeconflictError
+from deconflict.line.parties import PartyStore
+from deconflict.line.ports import LineStore
+from deconflict.store.sqlite.store import SqliteStore
+from deconflict.store.sqlite.unit import LogKey
+
+__all__ = [
+    "LogKey",
+    "Store",
+    "StoreUnavailable",
+    "is_postgres_url",
+    "listening",
+    "open_store",
+    "shown",
+    "upgrade",
+]
+
+_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+class StoreUnavailable(DeconflictError):
+    """The store cannot be opened: the database is unreachable, or its schema is too new."""
+
+
+class Store(LineStore, PartyStore, Protocol):
+    """What the API and the CLI use of a store, whichever the backend."""
+
+    log_key: LogKey | None
+
+    def close(self) -> None: ...
+
+    def log_size(self) -> int: ...
+
+    def log_leaves(self, start: int, end: int) -> list[tuple[int, bytes, bytes]]: ...
+
+    def log_inclusion(self, index: int, tree_size: int) -> list[bytes]: ...
+
+    def log_consistency(self, first: int, second: int) -> list[bytes]: ...
+
+    def log_checkpoint(self) -> str: ...
+
+
+@runtime_checkable
+class _HearsOtherNodes(Protocol):
+    def listening(self, on_commit: Callable[[], None]) -> AbstractContextManager[None]: ...
+
+
+def is_postgres_url(db: str | Path) -> bool:
+    """True for a `postgresql://` (or `postgres://`) URL, False for a SQLite file path."""
+    return str(db).startswith(_URL_SCHEMES)
+
+
+def shown(db: str | Path) -> str:
+    """The store's name fit to print or log: a URL loses its password."""
+    parts = urlsplit(str(db))
+    if not is_postgres_url(db) or parts.password is None:
+        return str(db)
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def open_store(db: str | Path, log_key: LogKey | None = None) -> Store:
+    """The store at `db`: PostgreSQL for a URL, else the SQLite file (made if absent).
+
+    Either is upgraded to the current schema as it opens. Raises StoreUnavailable
+    when it cannot be opened.
+    """
+    if is_postgres_url(db):
+        from deconflict.store.postgres import PostgresStore
+
+        return PostgresStore(str(db), log_key)
+    return _sqlite(db, log_key)
+
+
+def upgrade(db: str | Path) -> tuple[int, int]:
+    """Bring the store's schema to the current version; returns (version before, after)."""
+    if is_postgres_url(db):
+        from deconflict.store.postgres import upgrade as upgrade_postgres
+
+        return upgrade_postgres(str(db))
+    before = _sqlite_version(db) if Path(db).exists() else 0
+    store = _sqlite(db, None)
+    try:
+        return before, store.schema_version
+    finally:
+        store.close()
+
+
+def listening(store: Store, on_commit: Callable[[], None]) -> AbstractContextManager[None]:
+    """Call `on_commit` when any node commits events (PostgreSQL NOTIFY), while the block runs.
+
+    SQLite has no such channel: one process serves it, and its streams also poll.
+    """
+    if isinstance(store, _HearsOtherNodes):
+        return store.listening(on_commit)
+    return nullcontext()
+
+
+def _sqlite(path: str | Path, log_key: LogKey | None) -> SqliteStore:
+    try:
+        return SqliteStore(path, log_key)
+    except sqlite3.Error as error:
+        raise _unavailable(path, error) from None
+
+
+def _sqlite_version(path: str | Path) -> int:
+    try:
+        db = sqlite3.connect(path)
+        try:
+            return int(db.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error as error:
+        raise _unavailable(path, error) from None
+
+
+def _unavailable(path: str | Path, error: sqlite3.Error) -> StoreUnavailable:
+    return StoreUnavailable(f"cannot open {path}: {error}", field="db", value=str(path))

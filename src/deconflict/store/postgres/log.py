@@ -1,0 +1,216 @@
+"""The record on PostgreSQL: the same leaves and perfect-subtree nodes as on SQLite, fewer trips.
+
+A write transaction appends in memory (`Appender`) and writes its leaves and
+nodes in one statement before it commits. A proof first lists the ranges it
+will ask for (they depend only on the index and the sizes, never on hashes),
+reads every node those ranges join in one query, then computes the proof.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+import psycopg
+
+from deconflict.record.base64text import encode_base64
+from deconflict.record.canonical import canonical_bytes
+from deconflict.record.merkle import (
+    Node,
+    SubtreeHash,
+    consistency_proof,
+    inclusion_proof,
+    join_subtrees,
+    leaf_hash,
+    node_hash,
+    nodes_completed_by_append,
+    perfect_subtrees,
+)
+from deconflict.record.note import Checkpoint, NoteSigner, sign_checkpoint
+
+Range = tuple[int, int]
+
+
+def size(db: psycopg.Connection) -> int:
+    """How many leaves the log holds."""
+    row = db.execute("SELECT coalesce(max(idx) + 1, 0) FROM log_leaf").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+class Appender:
+    """The log's right edge within one write transaction: appends computed in memory.
+
+    The first append reads the log's size and its frontier (the perfect subtrees
+    of the whole log, at most log2(n) + 1 nodes) in two queries; every node an
+    append completes then joins a left sibling that is on that frontier or was
+    made in this transaction, and so does every hash of a receipt for a leaf of
+    this transaction. `flush` writes the new leaves and nodes in one statement.
+    Only one transaction appends at a time: it holds the line's lock.
+    """
+
+    def __init__(self, db: psycopg.Connection) -> None:
+        self.db = db
+        self.size: int | None = None
+        self._nodes: dict[Node, bytes] = {}
+        self._data: dict[int, bytes] = {}
+        self._unwritten: list[tuple[int, str, bytes, str]] = []
+
+    def append(self, entry: dict[str, Any]) -> int:
+        """Add `entry` (as its canonical bytes) as the log's next leaf; returns its index."""
+        if self.size is None:
+            self.size = size(self.db)
+            self._nodes = _nodes(self.db, perfect_subtrees(0, self.size))
+        index = self.size
+        data = canonical_bytes(entry)
+        digest = leaf_hash(data)
+        self._nodes[(0, index)] = digest
+        for level, position in nodes_completed_by_append(index)[1:]:
+            # Each node completed is the parent of the one before: its right child.
+            digest = node_hash(self._nodes[(level - 1, 2 * position)], digest)
+            self._nodes[(level, position)] = digest
+        self._data[index] = data
+        self._unwritten.append((index, entry["kind"], data, entry["at"]))
+        self.size += 1
+        return index
+
+    def receipt(self, index: int, signer: NoteSigner, origin: str) -> dict[str, Any]:
+        """Proof that leaf `index` (appended here) is in the log as it now stands, signed."""
+        assert self.size is not None and index in self._data
+
+        def subtree(start: int, end: int) -> bytes:
+            return join_subtrees([self._nodes[node] for node in perfect_subtrees(start, end)])
+
+        return {
+            "leaf_index": index,
+            "tree_size": self.size,
+            "leaf": encode_base64(self._data[index]),
+            "inclusion_proof": [
+                encode_base64(h) for h in inclusion_proof(index, self.size, subtree)
+            ],
+            "checkpoint": sign_checkpoint(
+                Checkpoint(origin, self.size, subtree(0, self.size)), signer
+            ),
+        }
+
+    def flush(self) -> None:
+        """Write the leaves appended so far, and the nodes they completed, in one statement."""
+        if not self._unwritten:
+            return
+        first = self._unwritten[0][0]
+        made = [
+            (level, position, digest)
+            for (level, position), digest in self._nodes.items()
+            if (position + 1) << level > first  # completed since: it covers an unwritten leaf
+        ]
+        indexes, kinds, entries, moments = zip(*self._unwritten, strict=True)
+        levels, positions, digests = zip(*made, strict=True)
+        self.db.execute(
+            "WITH leaf AS (INSERT INTO log_leaf (idx, kind, entry, at)"
+            " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bytea[], %s::text[]))"
+            " INSERT INTO log_node (level, idx, hash)"
+            " SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])",
+            (
+                list(indexes),
+                list(kinds),
+                list(entries),
+                list(moments),
+                list(levels),
+                list(positions),
+                list(digests),
+            ),
+        )
+        self._unwritten.clear()
+
+
+def _nodes(db: psycopg.Connection, wanted: Collection[Node]) -> dict[Node, bytes]:
+    if not wanted:
+        return {}
+    levels, positions = zip(*set(wanted), strict=True)
+    rows = db.execute(
+        "SELECT level, idx, hash FROM log_node WHERE (level, idx) IN"
+        " (SELECT * FROM unnest(%s::integer[], %s::bigint[]))",
+        (list(levels), list(positions)),
+    )
+    found = {(int(level), int(position)): bytes(digest) for level, position, digest in rows}
+    missing = set(wanted) - found.keys()
+    assert not missing, f"the log lacks nodes {sorted(missing)}"
+    return found
+
+
+def _subtree_hashes(db: psycopg.Connection, ranges: list[Range]) -> dict[Range, bytes]:
+    """MTH of each range of leaves, from the stored perfect subtrees (one query for all)."""
+    stored = _nodes(db, [node for start, end in ranges for node in perfect_subtrees(start, end)])
+    return {
+        (start, end): join_subtrees([stored[node] for node in perfect_subtrees(start, end)])
+        for start, end in ranges
+    }
+
+
+def _asked(proof: Callable[[SubtreeHash], list[bytes]]) -> list[Range]:
+    """The ranges a proof asks for: its shape depends on the sizes alone, not on any hash."""
+    ranges: list[Range] = []
+
+    def note(start: int, end: int) -> bytes:
+        ranges.append((start, end))
+        return b""
+
+    proof(note)
+    return ranges
+
+
+def _prove(
+    db: psycopg.Connection, proof: Callable[[SubtreeHash], list[bytes]], *extra: Range
+) -> tuple[list[bytes], dict[Range, bytes]]:
+    """The proof, and the hashes of the `extra` ranges read with it."""
+    hashes = _subtree_hashes(db, [*_asked(proof), *extra])
+    return proof(lambda start, end: hashes[(start, end)]), hashes
+
+
+def root(db: psycopg.Connection, tree_size: int) -> bytes:
+    """The root hash of the tree of the first `tree_size` leaves."""
+    return _subtree_hashes(db, [(0, tree_size)])[(0, tree_size)]
+
+
+def inclusion(db: psycopg.Connection, index: int, tree_size: int) -> list[bytes]:
+    """RFC 9162 inclusion proof of leaf `index` in the tree of size `tree_size`."""
+    return _prove(db, lambda hashes: inclusion_proof(index, tree_size, hashes))[0]
+
+
+def consistency(db: psycopg.Connection, first: int, second: int) -> list[bytes]:
+    """RFC 9162 consistency proof between the trees of sizes `first` and `second`."""
+    return _prove(db, lambda hashes: consistency_proof(first, second, hashes))[0]
+
+
+def checkpoint(db: psycopg.Connection, signer: NoteSigner, origin: str) -> str:
+    """The signed note of the log's current head."""
+    tree_size = size(db)
+    return sign_checkpoint(Checkpoint(origin, tree_size, root(db, tree_size)), signer)
+
+
+def leaves(db: psycopg.Connection, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
+    """Leaves [start, end) as (index, canonical entry bytes, the leaf hash stored when appended).
+
+    The stored hash lets a verifier name an entry whose bytes changed since.
+    """
+    rows = db.execute(
+        "SELECT l.idx, l.entry, n.hash FROM log_leaf AS l"
+        " JOIN log_node AS n ON n.level = 0 AND n.idx = l.idx"
+        " WHERE l.idx >= %s AND l.idx < %s ORDER BY l.idx",
+        (start, end),
+    )
+    return [(int(i), bytes(entry), bytes(digest)) for i, entry, digest in rows]
+
+
+def claim_signer(db: psycopg.Connection, origin: str, verifier: str) -> str:
+    """Record the verifier key of the record's checkpoints if none is yet; return the one recorded.
+
+    Every node must sign with the same key: a node whose key differs is refused at start.
+    """
+    db.execute(
+        "INSERT INTO log_signer (origin, verifier) VALUES (%s, %s) ON CONFLICT (one) DO NOTHING",
+        (origin, verifier),
+    )
+    row = db.execute("SELECT verifier FROM log_signer").fetchone()
+    assert row is not None
+    return str(row[0])

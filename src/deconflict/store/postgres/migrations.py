@@ -1,0 +1,184 @@
+"""Schema migrations for the PostgreSQL store: versioned, forward only, one transaction each run.
+
+Stored forms match the SQLite store's column for column (ISO 8601 text for
+moments, JSON text, seconds as float for the two deadlines the line queries),
+so one row mapping serves both and both give the same answers. What differs
+is the index: a `cube` of the feature's 5-D volume box under GiST, where
+SQLite has an R*Tree.
+
+`schema_version` keeps one row per applied version. Every migration run holds
+the line's advisory lock, so nodes starting together upgrade the schema once.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from deconflict.store import StoreUnavailable
+
+LINE_LOCK = 0x6465636F6E666C69
+"""The advisory lock of the line ("deconfli" in ASCII): every write transaction holds it."""
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: features, every version of them, and their 5-D volume boxes under GiST.
+    """
+    CREATE EXTENSION IF NOT EXISTS cube;
+    CREATE TABLE volume (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        feature_id TEXT NOT NULL UNIQUE,
+        party TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        document TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        share TEXT NOT NULL DEFAULT 'shape',
+        cancelled_at TEXT,
+        closed_at TEXT,
+        ends_at_s DOUBLE PRECISION,
+        box CUBE
+    );
+    CREATE INDEX volume_box ON volume USING gist (box);
+    CREATE INDEX volume_open_ends ON volume (ends_at_s)
+        WHERE cancelled_at IS NULL AND closed_at IS NULL AND kind = 'activity';
+    CREATE TABLE feature_version (
+        feature_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        party TEXT NOT NULL,
+        change TEXT NOT NULL,
+        document TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        share TEXT NOT NULL DEFAULT 'shape',
+        salt BYTEA,
+        PRIMARY KEY (feature_id, version)
+    );
+    """,
+    # 2: parties and their tokens (hashes only).
+    """
+    CREATE TABLE party (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        language TEXT NOT NULL,
+        contact TEXT,
+        escalation_contact TEXT,
+        created_at TEXT NOT NULL,
+        public_key TEXT
+    );
+    CREATE TABLE token (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        party_id TEXT NOT NULL REFERENCES party(id),
+        role TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    """,
+    # 3: the line: notices and their threads, events for the consoles, idempotency keys.
+    """
+    CREATE TABLE notice (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        feature_id TEXT NOT NULL,
+        feature_version INTEGER NOT NULL,
+        sender TEXT NOT NULL REFERENCES party(id),
+        recipient TEXT NOT NULL REFERENCES party(id),
+        priority INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        respond_by TEXT,
+        respond_by_s DOUBLE PRECISION,
+        conflicts TEXT NOT NULL,
+        response TEXT,
+        overdue_at TEXT,
+        withheld INTEGER NOT NULL DEFAULT 0,
+        changed_at TEXT NOT NULL
+    );
+    CREATE INDEX notice_recipient ON notice (recipient, id);
+    CREATE INDEX notice_sender ON notice (sender, id);
+    CREATE INDEX notice_feature ON notice (feature_id);
+    CREATE INDEX notice_due ON notice (respond_by_s)
+        WHERE response IS NULL AND overdue_at IS NULL AND respond_by_s IS NOT NULL;
+    CREATE TABLE message (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        notice_id BIGINT NOT NULL REFERENCES notice(id),
+        code TEXT NOT NULL,
+        params TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        at TEXT NOT NULL,
+        text TEXT
+    );
+    CREATE INDEX message_notice ON message (notice_id, id);
+    CREATE TABLE event (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        party TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX event_party ON event (party, id);
+    CREATE TABLE idempotency (
+        party TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        result TEXT NOT NULL,
+        PRIMARY KEY (party, key)
+    );
+    """,
+    # 4: the record: a Merkle tree log (RFC 9162), and the one key its checkpoints are signed with.
+    """
+    CREATE TABLE log_leaf (
+        idx BIGINT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        entry BYTEA NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE log_node (
+        level INTEGER NOT NULL,
+        idx BIGINT NOT NULL,
+        hash BYTEA NOT NULL,
+        PRIMARY KEY (level, idx)
+    );
+    CREATE TABLE log_signer (
+        one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+        origin TEXT NOT NULL,
+        verifier TEXT NOT NULL
+    );
+    """,
+)
+
+
+def lock_line(db: psycopg.Connection) -> None:
+    """Take the line's advisory lock until the open transaction ends (waits for the holder)."""
+    db.execute("SELECT pg_advisory_xact_lock(%s)", (LINE_LOCK,))
+
+
+def schema_version(db: psycopg.Connection) -> int:
+    """The highest applied migration; 0 for an empty database."""
+    found = db.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+    if not (found and found[0]):
+        return 0
+    row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(db: psycopg.Connection, target: int = len(MIGRATIONS)) -> tuple[int, int]:
+    """Apply the migrations after the database's version up to `target`, all in one transaction.
+
+    Returns (version before, version after). Refuses a database whose schema is
+    newer than this code knows: an older node must not write into it.
+    """
+    with db.transaction():
+        lock_line(db)
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        before = schema_version(db)
+        if before > len(MIGRATIONS):
+            raise StoreUnavailable(
+                f"the database's schema is version {before}, newer than this deconflict knows "
+                f"({len(MIGRATIONS)}); upgrade deconflict on this node",
+                field="schema_version",
+                value=before,
+            )
+        for version in range(before + 1, target + 1):
+            db.execute(MIGRATIONS[version - 1].encode())
+            db.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+        return before, max(before, target)

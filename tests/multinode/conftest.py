@@ -1,0 +1,188 @@
+"""Two real server processes on one PostgreSQL database: a cluster of API nodes, as deployed.
+
+Each node is `uvicorn --factory deconflict.api.app:app_from_env` configured only
+through DECONFLICT_* variables, both signing the record with one log key.
+Deadlines are 1 s and both nodes tick every second, so escalation races for real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from deconflict.record.note import generate_signer
+from tests.api.conftest import free_port, seed_parties
+from tests.backends import Databases
+
+ORIGIN = "deconflict.test/multinode"
+
+
+@dataclass
+class Node:
+    """One API node: a uvicorn process of its own."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no goodbye to the database."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class Cluster:
+    """Nodes on one database, and the parties' tokens (planner as `party`, duty as `party-duty`)."""
+
+    db: str
+    nodes: list[Node]
+    tokens: dict[str, str]
+
+    def client(self, node: int, party: str) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[party]}"}
+        return httpx.Client(base_url=self.nodes[node].url, headers=headers, timeout=10)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def start_node(db: str, log_key: Path, **settings: Any) -> Node:
+    port = free_port()
+    environ = {
+        **os.environ,
+        "DECONFLICT_DB": db,
+        "DECONFLICT_LOG_KEY": str(log_key),
+        "DECONFLICT_LOG_ORIGIN": ORIGIN,
+        **{f"DECONFLICT_{name.upper()}": str(value) for name, value in settings.items()},
+    }
+    command = [sys.executable, "-m", "uvicorn", "--factory", "deconflict.api.app:app_from_env"]
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=environ,
+    )
+    return Node(f"http://127.0.0.1:{port}", process)
+
+
+def wait_until_serving(node: Node, within_s: float = 30.0) -> None:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if node.process.poll() is not None:
+            raise RuntimeError(f"the node at {node.url} exited with {node.process.returncode}")
+        try:
+            if httpx.get(f"{node.url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the node at {node.url} did not serve within {within_s} s")
+
+
+def start_cluster(db: str, folder: Path, count: int = 2, **settings: Any) -> Cluster:
+    """`count` nodes on the database `db`, started together, sharing one log key."""
+    tokens = seed_parties(db)
+    log_key = folder / "log-key.pem"
+    log_key.write_bytes(generate_signer(ORIGIN)[2])
+    log_key.chmod(0o600)
+    nodes = [start_node(db, log_key, **settings) for _ in range(count)]
+    try:
+        for node in nodes:
+            wait_until_serving(node)
+    except RuntimeError:
+        for node in nodes:
+            node.stop()
+        raise
+    return Cluster(db, nodes, tokens)
+
+
+@pytest.fixture(scope="module")
+def cluster(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Three nodes on one database (the third is killed last); notices due after 1 s; every
+    node ticks every second."""
+    made = start_cluster(
+        databases.new(), tmp_path_factory.mktemp("cluster"), 3, respond_within_s=1, tick_s=1
+    )
+    yield made
+    made.stop()
+
+
+@dataclass
+class ConsoleStream:
+    """A console's live event stream on one node, read in a thread as the events come."""
+
+    url: str
+    token: str
+    last_event_id: int | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    connected: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if self.last_event_id is not None:
+            headers["Last-Event-ID"] = str(self.last_event_id)
+        self._client = httpx.Client(
+            base_url=self.url, headers=headers, timeout=httpx.Timeout(5, read=30)
+        )
+        self._closing = False
+        self._socket: socket.socket | None = None
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        assert self.connected.wait(10), f"no event stream from {self.url}"
+
+    def _read(self) -> None:
+        event: dict[str, Any] = {}
+        try:
+            with self._client.stream("GET", "/v1/events") as response:
+                assert response.status_code == 200
+                self._socket = response.extensions["network_stream"].get_extra_info("socket")
+                self.connected.set()
+                for line in response.iter_lines():
+                    if line.startswith("id: "):
+                        event["id"] = int(line[4:])
+                    elif line.startswith("event: "):
+                        event["kind"] = line[7:]
+                    elif line.startswith("data: "):
+                        event["data"] = json.loads(line[6:])
+                    elif not line and "id" in event:
+                        self.events.append({**event, "at": time.monotonic()})
+                        event = {}
+        except (httpx.HTTPError, RuntimeError):
+            if not self._closing:
+                raise
+
+    def wait_for(self, count: int, within_s: float = 10.0) -> list[dict[str, Any]]:
+        """The first `count` events, once they have come."""
+        deadline = time.monotonic() + within_s
+        while len(self.events) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(self.events) >= count, f"{len(self.events)} of {count} events came"
+        return self.events[:count]
+
+    def close(self) -> None:
+        """Hang up: shutting the socket down wakes the reader blocked on it."""
+        self._closing = True
+        if self._socket is not None:
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._thread.join(5)
+        self._client.close()
