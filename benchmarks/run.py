@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.backends import backends_section
 from benchmarks.baselines import postgis_comparison, shapely_scan
 from benchmarks.check_latency import check_latency
 from benchmarks.fanout import fanout_latency_ms
@@ -238,6 +239,7 @@ def main() -> None:
         ),
         baselines_section((10_000,), 100) if quick else baselines_section((10_000, 100_000), 200),
         api_section(200, 50, 200, 5) if quick else api_section(1000, 300, 1000, 10),
+        backends_section(200, 2_000, 100) if quick else backends_section(1000, 10_000, 500),
         record_section(50_000, (100_000,), 20_000)
         if quick
         else record_section(1_000_000, (1_000_000, 10_000_000), 200_000),
