@@ -421,7 +421,9 @@ def _serve_until_interrupted(
     settings = Settings.from_env(db=db, host=host, port=port)
     url = f"http://{settings.host}:{settings.port}"
     console.print(
-        f"Serving the demo line at {url} (API docs: {url}/docs); Ctrl-C stops it.", soft_wrap=True
+        f"Serving the demo line at {url}: the console at {url}/ (sign in with a token below), "
+        f"API docs at {url}/docs; Ctrl-C stops it.",
+        soft_wrap=True,
     )
     console.print("Tokens (admin; keep them secret):")
     for party, token in tokens.items():
