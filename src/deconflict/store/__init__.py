@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 from deconflict.errors import DeconflictError
 from deconflict.line.parties import PartyStore
 from deconflict.line.ports import LineStore
+from deconflict.store.record_reads import LogKey
 from deconflict.store.sqlite.store import SqliteStore
-from deconflict.store.sqlite.unit import LogKey
 
 __all__ = [
     "LogKey",

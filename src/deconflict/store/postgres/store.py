@@ -29,8 +29,8 @@ from deconflict.store.postgres.listen import CommitListener
 from deconflict.store.postgres.migrations import lock_line, migrate, schema_version
 from deconflict.store.postgres.rows import event_of, notices_where
 from deconflict.store.postgres.unit import PostgresTx, candidate_rows, cube_corners
+from deconflict.store.record_reads import LogKey, RecordReads
 from deconflict.store.sqlite.rows import VOLUME_COLUMNS, declared_of, document, feature_of
-from deconflict.store.sqlite.unit import LogKey
 
 T = TypeVar("T")
 
@@ -39,12 +39,14 @@ POOL_SIZE = 10
 CONNECT_TIMEOUT_S = 10
 
 
-class PostgresStore:
+class PostgresStore(RecordReads):
     """The line in one PostgreSQL database (a `postgresql://` URL), shared by any number of nodes.
 
     Opening it upgrades the schema (under the line's lock, so once) and, given
     a log key, checks that it is the key the record is signed with.
     """
+
+    _log = log
 
     def __init__(self, url: str, log_key: LogKey | None = None, pool_size: int = POOL_SIZE) -> None:
         self.url = url
@@ -281,31 +283,6 @@ class PostgresStore:
                 (token_hash,),
             ).fetchone()
         return Credential(row[0], Role(row[1]), row[2]) if row else None
-
-    def log_size(self) -> int:
-        """How many entries the record holds."""
-        with self._reading() as db:
-            return log.size(db)
-
-    def log_leaves(self, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
-        """Record leaves [start, end) as (index, canonical entry bytes, stored leaf hash)."""
-        with self._reading() as db:
-            return log.leaves(db, start, end)
-
-    def log_inclusion(self, index: int, tree_size: int) -> list[bytes]:
-        with self._reading() as db:
-            return log.inclusion(db, index, tree_size)
-
-    def log_consistency(self, first: int, second: int) -> list[bytes]:
-        with self._reading() as db:
-            return log.consistency(db, first, second)
-
-    def log_checkpoint(self) -> str:
-        """The record's current head as a signed note (needs the log key)."""
-        if self.log_key is None:
-            raise RecordError("this store has no key to sign checkpoints with", field="log_key")
-        with self._reading() as db:
-            return log.checkpoint(db, self.log_key.signer, self.log_key.origin)
 
 
 def _insert(db: psycopg.Connection, feature: Feature) -> None:

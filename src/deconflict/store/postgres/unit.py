@@ -31,6 +31,7 @@ from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.volume import volume_box
 from deconflict.store.postgres import log
 from deconflict.store.postgres.rows import notices_where
+from deconflict.store.record_reads import LogKey
 from deconflict.store.sqlite.rows import (
     VOLUME_COLUMNS,
     conflicts_json,
@@ -38,7 +39,6 @@ from deconflict.store.sqlite.rows import (
     document,
     feature_of,
 )
-from deconflict.store.sqlite.unit import LogKey
 
 CHANNEL = "deconflict_events"
 """The NOTIFY channel: a committed transaction that added events wakes every node's streams."""

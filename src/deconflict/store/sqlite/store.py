@@ -20,9 +20,9 @@ from deconflict.errors import StateConflict
 from deconflict.line.entries import party_entry, party_key_entry
 from deconflict.line.model import Declared, Event, Notice
 from deconflict.line.parties import Credential, Party, Role
-from deconflict.record.errors import RecordError
 from deconflict.rules.feature import Feature
 from deconflict.rules.volume import volume_box
+from deconflict.store.record_reads import LogKey, RecordReads
 from deconflict.store.sqlite import log
 from deconflict.store.sqlite.migrations import MIGRATIONS
 from deconflict.store.sqlite.rows import (
@@ -32,14 +32,16 @@ from deconflict.store.sqlite.rows import (
     feature_of,
     notices_where,
 )
-from deconflict.store.sqlite.unit import LogKey, SqliteTx, candidate_rows
+from deconflict.store.sqlite.unit import SqliteTx, candidate_rows
 from deconflict.store.sqlite.writer import GroupCommit
 
 T = TypeVar("T")
 
 
-class SqliteStore:
+class SqliteStore(RecordReads):
     """The line in one SQLite file (":memory:" for a throwaway store, as `check` uses)."""
+
+    _log = log
 
     def __init__(self, path: str | Path, log_key: LogKey | None = None) -> None:
         self.path = str(path)
@@ -289,31 +291,6 @@ class SqliteStore:
                 (token_hash,),
             ).fetchone()
         return Credential(row[0], Role(row[1]), row[2]) if row else None
-
-    def log_size(self) -> int:
-        """How many entries the record holds."""
-        with self._reading() as db:
-            return log.size(db)
-
-    def log_leaves(self, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
-        """Record leaves [start, end) as (index, canonical entry bytes, stored leaf hash)."""
-        with self._reading() as db:
-            return log.leaves(db, start, end)
-
-    def log_inclusion(self, index: int, tree_size: int) -> list[bytes]:
-        with self._reading() as db:
-            return log.inclusion(db, index, tree_size)
-
-    def log_consistency(self, first: int, second: int) -> list[bytes]:
-        with self._reading() as db:
-            return log.consistency(db, first, second)
-
-    def log_checkpoint(self) -> str:
-        """The record's current head as a signed note (needs the log key)."""
-        if self.log_key is None:
-            raise RecordError("this store has no key to sign checkpoints with", field="log_key")
-        with self._reading() as db:
-            return log.checkpoint(db, self.log_key.signer, self.log_key.origin)
 
 
 def _event_of(row: tuple[Any, ...]) -> Event:

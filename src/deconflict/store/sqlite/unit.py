@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +20,10 @@ from deconflict.line.entries import (
 )
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
-from deconflict.record.note import NoteSigner
 from deconflict.rules.conflicts import Conflict, conflict_between
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.volume import volume_box
+from deconflict.store.record_reads import LogKey
 from deconflict.store.sqlite import log
 from deconflict.store.sqlite.rows import (
     VOLUME_COLUMNS,
@@ -48,14 +48,6 @@ def candidate_rows(db: sqlite3.Connection, feature: Feature) -> list[tuple[Any, 
     box = volume_box(feature)
     low_high = (box[1], box[0], box[3], box[2], box[5], box[4], box[7], box[6], box[9], box[8])
     return db.execute(_BOX_QUERY, low_high).fetchall()
-
-
-@dataclass(frozen=True)
-class LogKey:
-    """The key that signs the record's checkpoints, and the log's origin line (its name)."""
-
-    signer: NoteSigner
-    origin: str
 
 
 class SqliteTx:
