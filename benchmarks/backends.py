@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,10 +33,11 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psycopg
 
-from benchmarks.check_latency import volumes
+from benchmarks.check_latency import fill, volumes
 from benchmarks.line_api import PARTIES, _activity, _free_port, _post_request, _read_response
 from deconflict.line.parties import Party, Role, issue_token, register_party
 from deconflict.record.note import generate_signer
+from deconflict.rules.feature import Feature
 from deconflict.store import Store, open_store
 
 ADMIN_URL = os.environ.get(
@@ -170,22 +171,15 @@ def check_latency_ms(backend: str, stored: int, checks: int) -> dict[str, float]
 
 
 def _fill(store: Store, stored: int) -> None:
-    add_features: Callable[[list[object]], None] = getattr(store, "add_features")  # noqa: B009
-    batch: list[object] = []
-    for feature in volumes(stored, 30.0 * stored / 1000):
-        batch.append(feature)
-        if len(batch) == 10_000:
-            add_features(batch)
-            batch = []
-    add_features(batch)
+    fill(store, volumes(stored, 30.0 * stored / 1000))
 
 
-def _timed(store: Store, probes: list[object]) -> list[float]:
+def _timed(store: Store, probes: list[Feature]) -> list[float]:
     times = []
     for probe in probes:
         started = time.perf_counter()
         with store.atomic() as tx:
-            tx.conflicts_of(probe)  # type: ignore[arg-type]
+            tx.conflicts_of(probe)
         times.append((time.perf_counter() - started) * 1000)
     return times
 

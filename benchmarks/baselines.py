@@ -40,7 +40,7 @@ from psycopg.conninfo import make_conninfo
 from shapely.affinity import translate
 from shapely.geometry.base import BaseGeometry
 
-from benchmarks.check_latency import volumes
+from benchmarks.check_latency import fill, volumes
 from deconflict.geo.distance import geodesic_distance_m
 from deconflict.geo.ellipsoid import ECCENTRICITY_SQUARED, SEMI_MAJOR_AXIS_M
 from deconflict.geo.shapes import Circle, Shape
@@ -173,8 +173,7 @@ def _sqlite_store(features: Sequence[Feature]) -> Iterator[SqliteStore]:
     with tempfile.TemporaryDirectory() as folder:
         store = SqliteStore(Path(folder) / "line.db")
         try:
-            for start in range(0, len(features), 10_000):
-                store.add_features(features[start : start + 10_000])
+            fill(store, features)
             yield store
         finally:
             store.close()

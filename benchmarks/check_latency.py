@@ -18,9 +18,10 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -89,6 +90,17 @@ def volumes(count: int, span_days: float, seed: int = 11, prefix: str = "v") -> 
         )
 
 
+def fill(store: Any, features: Iterable[Feature], batch: int = 10_000) -> None:
+    """Add `features` to a store (either backend) in transactions of `batch` features."""
+    pending: list[Feature] = []
+    for feature in features:
+        pending.append(feature)
+        if len(pending) == batch:
+            store.add_features(pending)
+            pending = []
+    store.add_features(pending)
+
+
 def check_latency(
     stored: int, checks: int = 500, seed: int = 5, server_rss: bool = False
 ) -> dict[str, float]:
@@ -100,14 +112,8 @@ def check_latency(
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "line.db"
         store = SqliteStore(db)
-        batch: list[Feature] = []
         span_days = 30.0 * stored / 1000
-        for feature in volumes(stored, span_days):
-            batch.append(feature)
-            if len(batch) == 10_000:
-                store.add_features(batch)
-                batch = []
-        store.add_features(batch)
+        fill(store, volumes(stored, span_days))
         probes = list(volumes(checks, span_days, seed=seed, prefix="probe"))
         times, found = [], 0
         for probe in probes:
