@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from deconflict.geo.ellipsoid import ecef_m, prime_vertical_radius_m
-from deconflict.geo.shapes import Area, Circle, Corridor, LonLat, Shape
+from deconflict.geo.shapes import Area, Circle, Corridor, LonLat, Shape, resolve
 
 # Float rounding in the trigonometry; far below anything a box needs to hold.
 _BOX_MARGIN_M = 0.01
@@ -46,6 +46,7 @@ def reach_box(shape: Shape, extra_m: float = 0.0) -> Box3:
     >>> round(box.high[2] - box.low[2])
     2000
     """
+    shape = resolve(shape)
     if isinstance(shape, Circle):
         core = Box3(ecef_m(*shape.centre), ecef_m(*shape.centre))
     elif isinstance(shape, Corridor):

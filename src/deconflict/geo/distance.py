@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from deconflict.geo.edges import Edges, Floats
 from deconflict.geo.ellipsoid import WGS84
-from deconflict.geo.shapes import Area, Circle, Corridor, Shape
+from deconflict.geo.shapes import Area, BasicShape, Circle, Corridor, Shape, resolve
 
 Indices = NDArray[np.intp]
 
@@ -50,6 +50,7 @@ def geodesic_distance_m(a: Shape, b: Shape) -> float:
     >>> round(geodesic_distance_m(Circle((179.9, 0.0), 5000.0), Circle((-179.9, 0.0), 5000.0)))
     12264
     """
+    a, b = resolve(a), resolve(b)
     return max(0.0, _core_distance_m(a, b, math.inf, a.reach_m + b.reach_m) - a.reach_m - b.reach_m)
 
 
@@ -59,6 +60,7 @@ def distance_within_m(a: Shape, b: Shape, limit_m: float) -> float | None:
     Cheaper than `geodesic_distance_m` for shapes far apart: the search stops
     as soon as it proves the distance exceeds the limit.
     """
+    a, b = resolve(a), resolve(b)
     reaches = a.reach_m + b.reach_m
     core_limit = limit_m + reaches
     core = _core_distance_m(a, b, core_limit, reaches)
@@ -67,7 +69,7 @@ def distance_within_m(a: Shape, b: Shape, limit_m: float) -> float | None:
     return max(0.0, core - reaches)
 
 
-def _core_distance_m(a: Shape, b: Shape, cutoff_m: float, enough_m: float) -> float:
+def _core_distance_m(a: BasicShape, b: BasicShape, cutoff_m: float, enough_m: float) -> float:
     """Distance between the cores.
 
     A value above `cutoff_m` means only "beyond it"; a value at or below
@@ -84,7 +86,7 @@ def _core_distance_m(a: Shape, b: Shape, cutoff_m: float, enough_m: float) -> fl
 
 
 def _point_to_shape_m(
-    point: tuple[float, float], shape: Shape, cutoff_m: float, enough_m: float
+    point: tuple[float, float], shape: BasicShape, cutoff_m: float, enough_m: float
 ) -> float:
     if isinstance(shape, Circle):
         # Scalar call: 1.6 µs against 10 µs through one-element arrays (measured).

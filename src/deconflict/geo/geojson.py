@@ -1,8 +1,10 @@
 """Reading GeoJSON geometries (RFC 7946) into shapes, with every problem named.
 
-A `Point` with `radius_m` is a circle (no radius: a bare point), a
-`LineString` with `half_width_m` a corridor, a `Polygon` or `MultiPolygon` an
-area. Positions are [lon, lat] (a third value, elevation, is ignored);
+A `Point` with `radius_m` is a circle (no radius: a bare point) and with a
+`sector` object a sector; a `LineString` with `half_width_m` is a corridor,
+with an `orbit` object (two positions) a racetrack and with a `track` object
+a track; a `Polygon` or `MultiPolygon` is an area (`docs/reference.md` lists
+every property). Positions are [lon, lat] (a third value, elevation, is ignored);
 longitudes lie in [-180, 180], so a shape that crosses the antimeridian
 arrives split in two, as RFC 7946 asks.
 """
@@ -17,7 +19,20 @@ from typing import Any
 from shapely.validation import explain_validity
 
 from deconflict.errors import InvalidFeature
-from deconflict.geo.shapes import Area, Circle, Corridor, LonLat, PolygonRings, Ring, Shape
+from deconflict.geo.construct import ShapeError
+from deconflict.geo.shapes import (
+    Area,
+    Circle,
+    Corridor,
+    LonLat,
+    Orbit,
+    PolygonRings,
+    Ring,
+    Sector,
+    Shape,
+    Side,
+    Track,
+)
 
 
 class ProblemList:
@@ -59,8 +74,22 @@ def parse_shape(
         problems.add("geometry.type", kind, f"must be one of {', '.join(readers)}")
         return None, problems.found
     _refuse_foreign_extent(kind, properties, problems)
+    if problems.found:
+        return None, problems.found
     shape = readers[kind](coordinates, properties, problems)
+    if not problems.found and isinstance(shape, (Sector, Orbit, Track)):
+        try:
+            shape.resolved  # noqa: B018 - built now, so a shape that cannot be is refused now
+        except ShapeError as error:
+            problems.add(_AIRSPACE_FIELD[type(shape)], _extent_value(shape), str(error))
     return (shape if not problems.found else None), problems.found
+
+
+_AIRSPACE_FIELD = {Sector: "sector", Orbit: "orbit", Track: "track"}
+# Beyond these an airspace shape is better drawn as an area: arcs and parallels
+# this large no longer read as what a planner means by a sector or a track.
+_MAX_SECTOR_M = 2_000_000.0
+_MAX_WIDTH_M = 1_000_000.0
 
 
 def _refuse_foreign_extent(kind: str, properties: Mapping[str, Any], problems: ProblemList) -> None:
@@ -68,10 +97,24 @@ def _refuse_foreign_extent(kind: str, properties: Mapping[str, Any], problems: P
     # would silently shrink the protected space; say so instead of ignoring it.
     if "radius_m" in properties and kind != "Point":
         problems.add("radius_m", properties["radius_m"], f"applies to a Point, not a {kind}")
-    if "half_width_m" in properties and kind != "LineString":
-        problems.add(
-            "half_width_m", properties["half_width_m"], f"applies to a LineString, not a {kind}"
-        )
+    for field, applies_to in _EXTENT_OF.items():
+        if field in properties and properties[field] is not None and kind != applies_to:
+            problems.add(field, properties[field], f"applies to a {applies_to}, not a {kind}")
+    for rivals in (("radius_m", "sector"), ("half_width_m", "orbit", "track")):
+        given = [f for f in rivals if properties.get(f) is not None]
+        if len(given) > 1:
+            problems.add(
+                given[1], properties[given[1]], f"give one of {', '.join(given)}, not both"
+            )
+
+
+_EXTENT_OF = {
+    "radius_m": "Point",
+    "sector": "Point",
+    "half_width_m": "LineString",
+    "orbit": "LineString",
+    "track": "LineString",
+}
 
 
 def read_length_m(value: Any, field: str, problems: ProblemList) -> float:
@@ -89,8 +132,85 @@ def read_length_m(value: Any, field: str, problems: ProblemList) -> float:
 
 def _read_circle(coordinates: Any, properties: Mapping[str, Any], problems: ProblemList) -> Shape:
     centre = _read_position(coordinates, "geometry.coordinates", problems)
+    if properties.get("sector") is not None:
+        return _read_sector(centre or (0.0, 0.0), properties["sector"], problems)
     radius = read_length_m(properties.get("radius_m"), "radius_m", problems)
     return Circle(centre or (0.0, 0.0), radius)
+
+
+def _read_sector(centre: LonLat, value: Any, problems: ProblemList) -> Shape:
+    fields = _object(value, "sector", ("outer_m", "inner_m", "from_deg", "to_deg"), problems)
+    outer = read_length_m(fields.get("outer_m"), "sector.outer_m", problems)
+    inner = read_length_m(fields.get("inner_m"), "sector.inner_m", problems)
+    if fields and fields.get("outer_m") is None:
+        problems.add("sector.outer_m", None, "a sector needs its outer radius in metres")
+    elif outer > _MAX_SECTOR_M:
+        problems.add("sector.outer_m", outer, "over 2,000 km; describe it as a polygon")
+    elif fields and inner >= outer:
+        problems.add("sector.inner_m", inner, f"must be less than outer_m ({outer:g})")
+    bearings = [
+        _read_bearing(fields.get(name), f"sector.{name}", default, problems)
+        for name, default in (("from_deg", 0.0), ("to_deg", 360.0))
+    ]
+    return Sector(centre, outer, inner, bearings[0], bearings[1])
+
+
+def _read_bearing(value: Any, field: str, default: float, problems: ProblemList) -> float:
+    if value is None:
+        return default
+    if not _is_number(value) or not 0.0 <= value <= 360.0:
+        problems.add(field, value, "must be a bearing in degrees from true north, 0 to 360")
+        return default
+    return float(value)
+
+
+def _object(
+    value: Any, field: str, known: tuple[str, ...], problems: ProblemList
+) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        problems.add(field, value, f"must be an object with {', '.join(known)}")
+        return {}
+    for name in value:
+        if name not in known:
+            problems.add(f"{field}.{name}", value[name], f"unknown; expected {', '.join(known)}")
+    return value
+
+
+def _read_orbit(path: tuple[LonLat, ...], value: Any, problems: ProblemList) -> Shape:
+    fields = _object(value, "orbit", ("width_m", "side"), problems)
+    width = read_length_m(fields.get("width_m"), "orbit.width_m", problems)
+    if fields and width == 0.0 and not any(p.field == "orbit.width_m" for p in problems.found):
+        problems.add("orbit.width_m", fields.get("width_m"), "an orbit needs a width in metres")
+    elif width > _MAX_WIDTH_M:
+        problems.add("orbit.width_m", width, "over 1,000 km; describe it as a polygon")
+    side = Side.CENTRE
+    if fields.get("side") is not None:
+        try:
+            side = Side(fields["side"])
+        except ValueError:
+            problems.add("orbit.side", fields["side"], "must be 'centre', 'left' or 'right'")
+    if len(path) != 2:
+        problems.add(
+            "geometry.coordinates", [list(p) for p in path], "an orbit is exactly 2 positions"
+        )
+    elif path[0] == path[1]:
+        problems.add(
+            "geometry.coordinates", [list(p) for p in path], "an orbit needs 2 different positions"
+        )
+    ends = path if len(path) == 2 else ((0.0, 0.0), (0.0, 0.0))
+    return Orbit(ends[0], ends[1], width, side)
+
+
+def _read_track(path: tuple[LonLat, ...], value: Any, problems: ProblemList) -> Shape:
+    fields = _object(value, "track", ("left_m", "right_m"), problems)
+    left = read_length_m(fields.get("left_m"), "track.left_m", problems)
+    right = read_length_m(fields.get("right_m"), "track.right_m", problems)
+    for name, width in (("left_m", left), ("right_m", right)):
+        if width > _MAX_WIDTH_M:
+            problems.add(f"track.{name}", width, "over 1,000 km; describe it as a polygon")
+    if fields and left == 0.0 and right == 0.0 and not problems.found:
+        problems.add("track", dict(fields), "a track needs a width on at least one side")
+    return Track(path, left, right)
 
 
 def _read_corridor(coordinates: Any, properties: Mapping[str, Any], problems: ProblemList) -> Shape:
@@ -108,6 +228,10 @@ def _read_corridor(coordinates: Any, properties: Mapping[str, Any], problems: Pr
                 f"({abs(b[0] - a[0]):.1f} degrees); to cross the antimeridian, split the "
                 "route at 180 into a second feature",
             )
+    if properties.get("orbit") is not None:
+        return _read_orbit(path or (), properties["orbit"], problems)
+    if properties.get("track") is not None:
+        return _read_track(path or ((0.0, 0.0), (0.0, 0.0)), properties["track"], problems)
     half_width = read_length_m(properties.get("half_width_m"), "half_width_m", problems)
     return Corridor(path or ((0.0, 0.0), (0.0, 0.0)), half_width)
 
@@ -204,8 +328,27 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def shape_to_geojson(shape: Shape) -> tuple[dict[str, Any], dict[str, float]]:
-    """A GeoJSON geometry for `shape`, and the properties that carry its reach."""
+def _extent_value(shape: Sector | Orbit | Track) -> dict[str, Any]:
+    extent: dict[str, Any] = shape_to_geojson(shape)[1][_AIRSPACE_FIELD[type(shape)]]
+    return extent
+
+
+def shape_to_geojson(shape: Shape) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A GeoJSON geometry for `shape`, and the properties that carry its extent."""
+    if isinstance(shape, Sector):
+        sector = {
+            "outer_m": shape.outer_m,
+            "inner_m": shape.inner_m,
+            "from_deg": shape.from_deg,
+            "to_deg": shape.to_deg,
+        }
+        return {"type": "Point", "coordinates": list(shape.origin)}, {"sector": sector}
+    if isinstance(shape, Orbit):
+        line = {"type": "LineString", "coordinates": [list(shape.first), list(shape.second)]}
+        return line, {"orbit": {"width_m": shape.width_m, "side": shape.side.value}}
+    if isinstance(shape, Track):
+        line = {"type": "LineString", "coordinates": [list(p) for p in shape.path]}
+        return line, {"track": {"left_m": shape.left_m, "right_m": shape.right_m}}
     if isinstance(shape, Circle):
         return {"type": "Point", "coordinates": list(shape.centre)}, {"radius_m": shape.radius_m}
     if isinstance(shape, Corridor):

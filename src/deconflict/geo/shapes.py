@@ -13,6 +13,7 @@ antimeridian arrives split in two.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property
 
 import shapely
@@ -61,13 +62,18 @@ class Corridor:
 
 @dataclass(frozen=True)
 class Area:
-    """One or more polygons (holes allowed) with straight lon/lat edges."""
+    """One or more polygons (holes allowed) with straight lon/lat edges.
+
+    `margin_m` grows the area on every side; it is 0 for an area as typed and
+    holds the construction tolerance of an area built from a sector or track.
+    """
 
     polygons: tuple[PolygonRings, ...]
+    margin_m: float = 0.0
 
     @property
     def reach_m(self) -> float:
-        return 0.0
+        return self.margin_m
 
     @cached_property
     def planar(self) -> BaseGeometry:
@@ -88,4 +94,111 @@ class Area:
         return Edges.of_paths(self.rings)
 
 
-Shape = Circle | Corridor | Area
+class Side(StrEnum):
+    """Where an orbit lies against the line between its two points (seen from the first)."""
+
+    CENTRE = "centre"
+    LEFT = "left"
+    RIGHT = "right"
+
+
+@dataclass(frozen=True)
+class Sector:
+    """Between two geodesic circles around `origin`, clockwise from one bearing to another.
+
+    Bearings are degrees from true north; `from_deg == to_deg` (or a span of
+    360) is the whole ring, and `inner_m == 0` reaches the origin. This is the
+    ACO RADARC, and a pie slice or an annulus as special cases.
+    """
+
+    origin: LonLat
+    outer_m: float
+    inner_m: float = 0.0
+    from_deg: float = 0.0
+    to_deg: float = 360.0
+
+    @property
+    def span_deg(self) -> float:
+        """Degrees swept clockwise from `from_deg` to `to_deg` (360 for the whole ring)."""
+        span = (self.to_deg - self.from_deg) % 360.0
+        return 360.0 if span == 0.0 else span
+
+    def covers_bearing(self, bearing_deg: float) -> bool:
+        """True when `bearing_deg` lies within the swept bearings (edges included)."""
+        return (bearing_deg - self.from_deg) % 360.0 <= self.span_deg
+
+    @cached_property
+    def resolved(self) -> BasicShape:
+        from deconflict.geo.construct import sector_shape
+
+        return sector_shape(self)
+
+    @property
+    def reach_m(self) -> float:
+        return self.resolved.reach_m
+
+
+@dataclass(frozen=True)
+class Orbit:
+    """A racetrack: every point within `width_m / 2` of the geodesic between two points.
+
+    With `side` LEFT or RIGHT the racetrack lies wholly on that side of the
+    line from `first` to `second`, the line being its edge (ACO ORBIT
+    alignment L / R); CENTRE puts the line down its middle.
+    """
+
+    first: LonLat
+    second: LonLat
+    width_m: float
+    side: Side = Side.CENTRE
+
+    @cached_property
+    def resolved(self) -> BasicShape:
+        from deconflict.geo.construct import orbit_shape
+
+        return orbit_shape(self)
+
+    @property
+    def reach_m(self) -> float:
+        return self.resolved.reach_m
+
+
+@dataclass(frozen=True)
+class Track:
+    """A route with its own width on each side: `left_m` and `right_m` of the centre line.
+
+    Sides are seen facing along the path. Each leg is the band between its
+    two geodesic parallels, ends cut square at the first and last position;
+    at a turn the outer side is filled by an arc around the turning point,
+    so the track never opens a gap.
+    """
+
+    path: tuple[LonLat, ...]
+    left_m: float
+    right_m: float
+
+    @cached_property
+    def resolved(self) -> BasicShape:
+        from deconflict.geo.construct import track_shape
+
+        return track_shape(self)
+
+    @property
+    def reach_m(self) -> float:
+        return self.resolved.reach_m
+
+
+BasicShape = Circle | Corridor | Area
+Shape = Circle | Corridor | Area | Sector | Orbit | Track
+
+
+def resolve(shape: Shape) -> BasicShape:
+    """The shape as the distance engine measures it: a circle, corridor or area.
+
+    Sectors, orbits and tracks are built geodesically into one of those, their
+    construction tolerance (centimetres) added as reach so the result holds
+    the true shape (`docs/engine.md`).
+    """
+    if isinstance(shape, (Sector, Orbit, Track)):
+        return shape.resolved
+    return shape

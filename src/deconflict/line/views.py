@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from deconflict.geo.construct import outline
+from deconflict.geo.geojson import shape_to_geojson
+from deconflict.geo.shapes import Orbit, Sector, Track
 from deconflict.i18n.dtg import format_dtg
 from deconflict.i18n.messages import render, render_free_text
 from deconflict.line.model import ConflictView, Declared, Message, Notice, Share
@@ -124,6 +127,10 @@ def notice_view(notice: Notice, reader: Party) -> dict[str, Any]:
 def feature_view(declared: Declared) -> dict[str, Any]:
     """A declared feature as a GeoJSON Feature, with its version, share level and state."""
     document = feature_to_geojson(declared.feature)
+    shape = declared.feature.shape
+    if isinstance(shape, (Sector, Orbit, Track)):
+        # For maps: the shape as polygons (read-only; the plan format ignores it).
+        document["properties"]["outline"] = shape_to_geojson(outline(shape))[0]
     document["properties"].update(
         version=declared.version,
         share=declared.share.value,

@@ -1,9 +1,10 @@
 """The conflict rule, and finding every conflict in a set of features.
 
 Two features conflict iff they belong to different parties, at least one is
-an activity, their time windows [start, end) meet, their altitude bands meet,
-and the geodesic distance between their shapes is at most the sum of their
-buffers.
+an activity, some occurrence of one meets some occurrence of the other in
+time ([start, end) windows), their altitude bands meet (conservatively when
+their datums differ), and the geodesic distance between their shapes is at
+most the sum of their buffers.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from deconflict.geo.distance import distance_within_m
+from deconflict.rules.altitude import AltitudeMeet, bands_meet
 from deconflict.rules.feature import Feature, Kind, TimeWindow
+from deconflict.rules.schedule import Overlaps, overlaps
 
 
 @dataclass(frozen=True)
@@ -22,16 +25,20 @@ class Conflict:
     ids: tuple[str, str]
     parties: tuple[str, str]
     distance_m: float
-    window: TimeWindow
+    window: TimeWindow  # the first time they meet
+    # When the altitude datums differed: which, and how much the bands were widened.
+    altitude: AltitudeMeet | None = None
+    # When either repeats: the occurrences that meet (first ones listed) and how many.
+    occurrences: Overlaps | None = None
 
 
 def may_meet(a: Feature, b: Feature) -> bool:
-    """Everything but the geometry: parties, kinds, time windows and altitude bands."""
+    """Everything but the geometry and the exact occurrences: parties, kinds, spans, bands."""
     return (
         a.party != b.party
         and (a.kind is Kind.ACTIVITY or b.kind is Kind.ACTIVITY)
-        and a.window.overlap(b.window) is not None
-        and a.band.meets(b.band)
+        and a.span.overlap(b.span) is not None
+        and bands_meet(a.band, b.band) is not None
     )
 
 
@@ -41,13 +48,21 @@ def conflict_between(a: Feature, b: Feature) -> Conflict | None:
         return None
     if b.id < a.id:
         a, b = b, a  # the same pair gives the same distance to the last digit, either way
+    times = overlaps((a.window, a.repeat), (b.window, b.repeat))
+    if times is None:
+        return None
     distance = distance_within_m(a.shape, b.shape, a.buffer_m + b.buffer_m)
     if distance is None:
         return None
-    window = a.window.overlap(b.window)
-    assert window is not None
-    first, second = sorted((a, b), key=lambda f: f.id)
-    return Conflict((first.id, second.id), (first.party, second.party), distance, window)
+    altitude = bands_meet(a.band, b.band)
+    return Conflict(
+        (a.id, b.id),
+        (a.party, b.party),
+        distance,
+        times.first,
+        altitude if altitude is not None and altitude.mixed else None,
+        times if a.repeat is not None or b.repeat is not None else None,
+    )
 
 
 Candidates = Callable[[Feature], Iterable[Feature]]

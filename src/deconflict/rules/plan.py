@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from deconflict.errors import InvalidFeature, InvalidPlan
 from deconflict.geo.geojson import ProblemList, parse_shape, read_length_m, shape_to_geojson
+from deconflict.rules.altitude import Datum, parse_level
 from deconflict.rules.feature import UNBOUNDED, AltitudeBand, Feature, Kind, TimeWindow
+from deconflict.rules.schedule import WEEKDAYS, Every, Recurrence
 
 _KNOWN_PROPERTIES = {
     "kind",
@@ -27,7 +29,15 @@ _KNOWN_PROPERTIES = {
     "activity",
     "radius_m",
     "half_width_m",
+    "sector",
+    "orbit",
+    "track",
+    "repeat",
 }
+
+
+# Written by the line for maps; never read back as the feature's own.
+_DERIVED = {"outline"}
 
 
 def parse_plan(document: Any) -> list[Feature]:
@@ -99,6 +109,7 @@ def parse_feature(item: Any, position: int = 0) -> tuple[Feature | None, list[In
     kind = _read_kind(properties.get("kind"), problems)
     party = _read_text(properties, "party", problems, required=True)
     window = _read_window(properties, problems)
+    repeat = _read_repeat(properties.get("repeat"), window, problems)
     band = _read_band(properties.get("altitude"), problems)
     buffer_m = read_length_m(properties.get("buffer_m"), "buffer_m", problems)
     name = _read_text(properties, "name", problems)
@@ -107,9 +118,9 @@ def parse_feature(item: Any, position: int = 0) -> tuple[Feature | None, list[In
     problems.found.extend(shape_problems)
     if problems.found or shape is None or kind is None or party is None or window is None:
         return None, problems.found
-    extra = {k: v for k, v in properties.items() if k not in _KNOWN_PROPERTIES}
+    extra = {k: v for k, v in properties.items() if k not in _KNOWN_PROPERTIES | _DERIVED}
     return Feature(
-        str(feature_id), kind, party, shape, window, band, buffer_m, name, activity, extra
+        str(feature_id), kind, party, shape, window, band, buffer_m, name, activity, extra, repeat
     ), []
 
 
@@ -126,7 +137,9 @@ def feature_to_geojson(feature: Feature) -> dict[str, Any]:
         **reach,
     }
     if feature.band != UNBOUNDED:
-        properties["altitude"] = {"lower_m": feature.band.lower_m, "upper_m": feature.band.upper_m}
+        properties["altitude"] = band_to_json(feature.band)
+    if feature.repeat is not None:
+        properties["repeat"] = repeat_to_json(feature.repeat)
     if feature.name is not None:
         properties["name"] = feature.name
     if feature.activity is not None:
@@ -199,17 +212,203 @@ def _read_window(properties: Mapping[str, Any], problems: ProblemList) -> TimeWi
     return TimeWindow(start, end)
 
 
+def band_to_json(band: AltitudeBand) -> dict[str, Any]:
+    """The band in the plan format: metres, the datum, and what else it carries."""
+    document: dict[str, Any] = {
+        "lower_m": band.lower_m,
+        "upper_m": band.upper_m,
+        "datum": band.datum.value,
+    }
+    if band.upper_datum is not None and band.upper_datum is not band.datum:
+        document["upper_datum"] = band.upper_datum.value
+    if band.ground_m is not None:
+        document["ground_m"] = list(band.ground_m)
+    return document
+
+
+def repeat_to_json(repeat: Recurrence) -> dict[str, Any]:
+    """The recurrence in the plan format (`until` is a time or "UFN")."""
+    document: dict[str, Any] = {"every": repeat.every.value, "interval": repeat.interval}
+    if repeat.weekdays:
+        document["on"] = [WEEKDAYS[d] for d in sorted(repeat.weekdays)]
+    document["until"] = format_time(repeat.until) if repeat.until is not None else "UFN"
+    return document
+
+
+_BAND_FIELDS = ("lower_m", "upper_m", "lower", "upper", "datum", "upper_datum", "ground_m")
+
+
 def _read_band(value: Any, problems: ProblemList) -> AltitudeBand:
     if value is None:
         return UNBOUNDED
     if not isinstance(value, Mapping):
-        problems.add("altitude", value, "must be an object {lower_m, upper_m}")
+        problems.add("altitude", value, "must be an object {lower_m, upper_m, datum}")
         return UNBOUNDED
-    lower = _read_height(value.get("lower_m"), "altitude.lower_m", problems)
-    upper = _read_height(value.get("upper_m"), "altitude.upper_m", problems)
-    if lower is not None and upper is not None and lower > upper:
-        problems.add("altitude", dict(value), f"lower_m {lower} is above upper_m {upper}")
-    return AltitudeBand(lower, upper)
+    before = len(problems.found)
+    for name in value:
+        if name not in _BAND_FIELDS:
+            problems.add(
+                f"altitude.{name}", value[name], f"unknown; expected {', '.join(_BAND_FIELDS)}"
+            )
+    datum = _read_datum(value.get("datum"), "altitude.datum", Datum.MSL, problems)
+    upper_datum = _read_datum(value.get("upper_datum"), "altitude.upper_datum", datum, problems)
+    lower, datum = _read_bound(value, "lower", datum, problems)
+    upper, upper_datum = _read_bound(value, "upper", upper_datum, problems)
+    ground = _read_ground(value.get("ground_m"), problems)
+    band = AltitudeBand(
+        lower, upper, datum, upper_datum if upper_datum is not datum else None, ground
+    )
+    if len(problems.found) > before:
+        return UNBOUNDED
+    if lower is not None and upper is not None and band.datums == {datum} and lower > upper:
+        problems.add("altitude", dict(value), f"lower {lower:g} m is above upper {upper:g} m")
+    elif lower is not None and upper is not None:
+        low, high = band.ellipsoid_range()
+        if low > high:
+            problems.add("altitude", dict(value), "the lower bound is above the upper bound")
+    return band
+
+
+def _read_datum(value: Any, field: str, default: Datum, problems: ProblemList) -> Datum:
+    if value is None:
+        return default
+    try:
+        return Datum(value.lower() if isinstance(value, str) else value)
+    except ValueError:
+        problems.add(field, value, "must be 'wgs84', 'msl', 'agl' or 'fl'")
+        return default
+
+
+def _read_bound(
+    value: Mapping[str, Any], side: str, datum: Datum, problems: ProblemList
+) -> tuple[float | None, Datum]:
+    """One bound, as metres (`lower_m`) in the band's datum or as text (`lower`: FL100, SFC)."""
+    metres, text = value.get(f"{side}_m"), value.get(side)
+    if metres is not None and text is not None:
+        problems.add(f"altitude.{side}", text, f"give {side}_m or {side}, not both")
+        return None, datum
+    if text is None:
+        return _read_height(metres, f"altitude.{side}_m", problems), datum
+    if not isinstance(text, str):
+        problems.add(f"altitude.{side}", text, "must be text such as FL350, SFC or '1500 ft AGL'")
+        return None, datum
+    try:
+        return parse_level(text, datum)
+    except ValueError as error:
+        problems.add(f"altitude.{side}", text, str(error))
+        return None, datum
+
+
+def _read_ground(value: Any, problems: ProblemList) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = [value, value]
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        or not all(math.isfinite(v) for v in value)
+        or value[0] > value[1]
+    ):
+        problems.add(
+            "altitude.ground_m",
+            value,
+            "must be the ground's [lowest, highest] metres above sea level beneath the feature",
+        )
+        return None
+    return float(value[0]), float(value[1])
+
+
+_EVERY = {
+    "day": Every.DAY,
+    "daily": Every.DAY,
+    "week": Every.WEEK,
+    "weekly": Every.WEEK,
+    "hours": Every.HOURS,
+    "hourly": Every.HOURS,
+}
+_REPEAT_FIELDS = ("every", "interval", "on", "until")
+# A schedule walked occurrence by occurrence must end within reach.
+_LONGEST_SCHEDULE = timedelta(days=3660)
+
+
+def _read_repeat(value: Any, window: TimeWindow | None, problems: ProblemList) -> Recurrence | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        problems.add("repeat", value, "must be an object {every, interval, on, until}")
+        return None
+    before = len(problems.found)
+    for name in value:
+        if name not in _REPEAT_FIELDS:
+            problems.add(
+                f"repeat.{name}", value[name], f"unknown; expected {', '.join(_REPEAT_FIELDS)}"
+            )
+    every_text = value.get("every")
+    every = _EVERY.get(every_text) if isinstance(every_text, str) else None
+    if every is None:
+        problems.add("repeat.every", value.get("every"), "must be 'day', 'week' or 'hours'")
+    interval = value.get("interval", 1)
+    if isinstance(interval, bool) or not isinstance(interval, int) or not 1 <= interval <= 366:
+        problems.add("repeat.interval", interval, "must be a whole number from 1 to 366")
+        interval = 1
+    weekdays = _read_weekdays(value.get("on"), every, problems)
+    until = _read_until(value.get("until"), problems)
+    if len(problems.found) > before or every is None or window is None:
+        return None
+    repeat = Recurrence(every, interval, weekdays, until)
+    if window.end is None:
+        problems.add("end", None, "a repeating feature needs the end of its first occurrence")
+        return None
+    if weekdays and window.start.weekday() not in weekdays:
+        problems.add(
+            "start",
+            format_time(window.start),
+            f"falls on a {WEEKDAYS[window.start.weekday()]}, which is not in repeat.on",
+        )
+    duration, gap = window.end - window.start, repeat.shortest_gap(window.start)
+    if duration > gap:
+        problems.add(
+            "end",
+            format_time(window.end),
+            f"the occurrence lasts {duration}, longer than the {gap} until the next one starts",
+        )
+    if until is not None and until - window.start > _LONGEST_SCHEDULE:
+        problems.add("repeat.until", value.get("until"), "is more than 10 years away; use UFN")
+    if until is not None and until <= window.start:
+        problems.add("repeat.until", value.get("until"), "must be after start")
+    return repeat if len(problems.found) == before else None
+
+
+def _read_weekdays(value: Any, every: Every | None, problems: ProblemList) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    if every is not Every.WEEK:
+        problems.add("repeat.on", value, "weekdays apply to every: 'week'")
+        return ()
+    names = value if isinstance(value, list) else [value]
+    days = []
+    for name in names:
+        day = name.lower()[:3] if isinstance(name, str) else None
+        if day not in WEEKDAYS:
+            problems.add("repeat.on", name, f"must be weekdays among {', '.join(WEEKDAYS)}")
+            return ()
+        days.append(WEEKDAYS.index(day))
+    return tuple(sorted(set(days)))
+
+
+def _read_until(value: Any, problems: ProblemList) -> datetime | None:
+    if isinstance(value, str) and value.strip().upper() == "UFN":
+        return None
+    if value is None:
+        problems.add("repeat.until", None, "say when it stops: a date-time, or UFN")
+        return None
+    try:
+        return parse_time(value)
+    except ValueError as error:
+        problems.add("repeat.until", value, f"{error}, or UFN")
+        return None
 
 
 def _read_height(value: Any, field: str, problems: ProblemList) -> float | None:

@@ -1,7 +1,9 @@
 """The box a feature's volume may reach, in the five dimensions the index holds.
 
 Dimensions: ECEF x, y, z in metres (the shape grown by its reach and buffer),
-time in seconds since the epoch, altitude in metres. Two features can only
+time in seconds since the epoch (first occurrence to last), altitude in metres
+(the band as typed, and every height above the ellipsoid it may mean, whatever
+its datum). Two features can only
 conflict when their boxes meet, so an index over these boxes finds every
 candidate; the exact rule then decides.
 """
@@ -23,7 +25,15 @@ VolumeBox = tuple[float, float, float, float, float, float, float, float, float,
 def volume_box(feature: Feature) -> VolumeBox:
     """(x0, x1, y0, y1, z0, z1, t0, t1, alt0, alt1) around everything the feature may touch."""
     box = reach_box(feature.shape, feature.buffer_m)
-    window, band = feature.window, feature.band
+    window = feature.span
+    # The band as typed (compared so against a band in the same datum) and every
+    # height above the ellipsoid it may mean (against a band in another datum).
+    band = feature.band
+    lower_m, upper_m = band.ellipsoid_range()
+    if band.lower_m is not None:
+        lower_m = min(lower_m, band.lower_m)
+    if band.upper_m is not None:
+        upper_m = max(upper_m, band.upper_m)
     return (
         box.low[0],
         box.high[0],
@@ -35,6 +45,6 @@ def volume_box(feature: Feature) -> VolumeBox:
         window.end.timestamp() if window.end is not None else FAR_FUTURE_S,
         # Whole metres outwards: a 32-bit float holds them exactly, where a tiny
         # height (1e-50) would be stored as 0 and fall outside its own box.
-        math.floor(band.lower_m) - 1.0 if band.lower_m is not None else -UNBOUNDED_M,
-        math.ceil(band.upper_m) + 1.0 if band.upper_m is not None else UNBOUNDED_M,
+        math.floor(lower_m) - 1.0 if math.isfinite(lower_m) else -UNBOUNDED_M,
+        math.ceil(upper_m) + 1.0 if math.isfinite(upper_m) else UNBOUNDED_M,
     )

@@ -129,7 +129,7 @@ class PostgresTx:
                 declared.share.value,
                 _iso(declared.cancelled_at),
                 _iso(declared.closed_at),
-                feature.window.end.timestamp() if feature.window.end else None,
+                feature.span.end.timestamp() if feature.span.end else None,
                 low,
                 high,
             ),

@@ -93,7 +93,7 @@ class SqliteTx:
     ) -> None:
         feature = declared.feature
         stored = document(feature)
-        ends = feature.window.end.timestamp() if feature.window.end else None
+        ends = feature.span.end.timestamp() if feature.span.end else None
         row = self.db.execute(
             "SELECT rowid FROM volume WHERE feature_id = ?", (feature.id,)
         ).fetchone()
