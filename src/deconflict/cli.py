@@ -21,6 +21,14 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from deconflict.client import ApiError, Client, Json, ServerUnreachable
@@ -36,8 +44,8 @@ from deconflict.record.errors import RecordError
 from deconflict.record.keys import load_private_key_file, private_key_pem
 from deconflict.record.signature import generate_party_key
 from deconflict.rules.conflicts import Conflict
-from deconflict.rules.feature import Feature
-from deconflict.rules.plan import format_time, parse_plan
+from deconflict.rules.feature import Feature, Kind
+from deconflict.rules.plan import feature_to_geojson, format_time, parse_plan
 from deconflict.settings import Settings
 from deconflict.store import Store, StoreUnavailable, open_store, shown, upgrade
 from deconflict.store.sqlite import SqliteStore
@@ -1029,6 +1037,245 @@ def verify(
         _stdout.print(f"It extends the saved checkpoint of {verified.older_size} entries.")
     for warning in verified.warnings:
         _stdout.print(f"warning: {warning}", markup=False)
+
+
+class FileFormat(StrEnum):
+    GEOJSON = "geojson"
+    KML = "kml"
+    CSV = "csv"
+    COT = "cot"
+    ACO = "aco"
+
+
+class ExportFormat(StrEnum):
+    GEOJSON = "geojson"
+    KML = "kml"
+    CSV = "csv"
+    COT = "cot"
+    ACO = "aco"
+    NOTAM = "notam"
+
+
+# A --partial import goes in batches this size, each stored as it arrives.
+_IMPORT_BATCH = 250
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="GeoJSON, KML, site CSV, CoT XML or a USMTF ACO (- reads standard input).",
+        ),
+    ],
+    file_format: Annotated[
+        FileFormat | None,
+        typer.Option("--format", help="The file's format (default: from its name or content)."),
+    ] = None,
+    kind: Annotated[
+        str, typer.Option("--kind", help="zone or activity, for items the file does not say.")
+    ] = "zone",
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="For items without a time: ISO 8601 or DTG (default now)."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="For items without an end (default open-ended).")
+    ] = None,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial", help="Store every good item and skip the rest (default: all or nothing)."
+        ),
+    ] = False,
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+    key_file: KeyFileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Declare every zone and activity in a file, as your party, in one step.
+
+    All or nothing: one bad item (named with its line or row and every problem)
+    means nothing is stored, unless --partial. Ends with a summary: imported,
+    skipped with reasons, conflicts found, notices sent. Exit status: 0 no
+    conflict, 1 conflicts found, 2 invalid input, 3 failure.
+
+    Example: deconflict import hospitals.csv --start 010600ZDEC26
+    """
+    from deconflict.formats import Defaults
+    from deconflict.formats.registry import READERS, format_of
+
+    text = _read_text(path)
+    try:
+        chosen = file_format.value if file_format else format_of(path, text)
+    except ValueError as error:
+        _fail(Exit.BAD_INPUT, [str(error)])
+    try:
+        default_kind = Kind(kind)
+    except ValueError:
+        _fail(Exit.BAD_INPUT, [f"--kind must be zone or activity, not {kind!r}"])
+    begins = parse_moment(_moment("--start", start)) if start else datetime.now(UTC)
+    ends = parse_moment(_moment("--end", end)) if end else None
+    with _on_the_line(server, token, key_file) as line:
+        party = str(line.me()["party"])
+        defaults = Defaults(party, begins, default_kind, ends)
+        try:
+            reading = READERS[chosen](text, defaults)
+        except InvalidPlan as error:
+            _fail(Exit.BAD_INPUT, [f"{path}: {_describe(p)}" for p in error.problems])
+        skipped = [_skipped_line(path, r) for r in reading.rejected]
+        if skipped and not partial:
+            count = len(skipped)
+            _fail(
+                Exit.BAD_INPUT,
+                [
+                    f"nothing imported: {count} item{'s' if count != 1 else ''} refused "
+                    "(--partial imports the rest):",
+                    *skipped,
+                ],
+            )
+        documents = [feature_to_geojson(f) for f in reading.features]
+        answer = _send_import(line, documents, partial)
+    where = {f.id: n for f, n in zip(reading.features, reading.lines, strict=True)}
+    for refused in answer["refused"]:
+        line_no = where.get(str(refused.get("id")), refused["index"] + 1)
+        skipped.append(f"  line {line_no} ({refused.get('id')}): {'; '.join(refused['errors'])}")
+    _print_import_summary(answer, skipped, chosen, as_json)
+    conflicts = sum(int(item["conflicts"]) for item in answer["imported"])
+    raise typer.Exit(int(Exit.CONFLICTS if conflicts else Exit.OK))
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as error:
+        _fail(Exit.BAD_INPUT, [f"{path}: cannot read: {error.strerror}"])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        _fail(Exit.BAD_INPUT, [f"{path}: not UTF-8 text (byte {error.start})"])
+
+
+def _skipped_line(path: Path, rejected: Any) -> str:
+    label = f" ({rejected.item})" if rejected.item else ""
+    problems = "; ".join(_describe(p) for p in rejected.problems)
+    return f"  {path.name} line {rejected.line}{label}: {problems}"
+
+
+def _send_import(line: Client, documents: list[Json], partial: bool) -> Json:
+    """Everything in one request (all or nothing), or batches when --partial, with progress."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with progress:
+        if not partial:
+            task = progress.add_task(
+                f"storing {len(documents)} features, all or nothing", total=len(documents)
+            )
+            answer = line.import_features(documents)
+            progress.update(task, completed=len(documents))
+            return answer
+        task = progress.add_task("storing features", total=len(documents))
+        merged: Json = {"imported": [], "refused": []}
+        for first in range(0, len(documents), _IMPORT_BATCH):
+            batch = documents[first : first + _IMPORT_BATCH]
+            answer = line.import_features(batch, partial=True)
+            merged["imported"] += answer["imported"]
+            merged["refused"] += [{**r, "index": r["index"] + first} for r in answer["refused"]]
+            progress.update(task, advance=len(batch))
+        return merged
+
+
+def _print_import_summary(answer: Json, skipped: list[str], chosen: str, as_json: bool) -> None:
+    imported = answer["imported"]
+    conflicts = sum(int(item["conflicts"]) for item in imported)
+    notices = sum(int(item["notices"]) for item in imported)
+    if as_json:
+        _print_json({**answer, "skipped": skipped, "format": chosen})
+        return
+    table = Table(title=f"Import ({chosen})", show_header=False)
+    table.add_row("imported", str(len(imported)))
+    table.add_row("skipped", str(len(skipped)))
+    table.add_row("conflicts found", f"[bold red]{conflicts}[/]" if conflicts else "0")
+    table.add_row("notices sent", str(notices))
+    _stdout.print(table)
+    for reason in skipped:
+        _stdout.print(f"skipped: {reason.strip()}", markup=False)
+    for item in imported:
+        if item["conflicts"]:
+            _stdout.print(
+                f"  {item['id']}: {item['conflicts']} conflict(s), {item['notices']} notice(s)",
+                markup=False,
+            )
+
+
+@app.command()
+def export(
+    file_format: Annotated[
+        ExportFormat, typer.Option("--format", help="What to write.")
+    ] = ExportFormat.GEOJSON,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write here instead of standard output.")
+    ] = None,
+    ended: Annotated[
+        bool, typer.Option("--ended", help="Include features whose last occurrence has ended.")
+    ] = False,
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+) -> None:
+    """Write what you may see on the line (yours, activities, shared zones) in a format.
+
+    KML for Google Earth, site CSV, CoT XML for TAK, a USMTF ACO, NOTAM-style
+    text (activities), or GeoJSON (what `deconflict check` reads).
+
+    Example: deconflict export --format kml --out line.kml
+    """
+    from deconflict.formats.registry import WRITERS, plan_features
+
+    with _on_the_line(server, token) as line:
+        collection = line.features(ended=ended)
+        names = {p["id"]: p["name"] for p in line.parties()["parties"]}
+    features = plan_features(collection)
+    try:
+        text = WRITERS[file_format.value](features, names)
+    except DeconflictError as error:
+        _fail(Exit.BAD_INPUT, [f"cannot write {file_format.value}: {_describe(error)}"])
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        _stdout.print(f"{len(features)} features written to {out} ({file_format.value})")
+
+
+@app.command()
+def notam(
+    feature_id: Annotated[str, typer.Argument(metavar="ID", help="The activity's id.")],
+    fir: Annotated[str, typer.Option("--fir", help="The FIR's ICAO code for Q) and A).")] = "XXXX",
+    number: Annotated[
+        str | None, typer.Option("--number", help="The NOTAM's series and number (A0001/26).")
+    ] = None,
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+) -> None:
+    """Print an activity as NOTAM-style text (Q-line and items A-G), for briefing pilots.
+
+    Example: deconflict notam strike-3 --fir OSTT --number A0042/26
+    """
+    from deconflict.formats.notam import notam_text
+    from deconflict.formats.registry import plan_features
+
+    with _on_the_line(server, token) as line:
+        found = line.feature(feature_id)["feature"]
+        names = {p["id"]: p["name"] for p in line.parties()["parties"]}
+    feature = plan_features({"features": [found]})[0]
+    sys.stdout.write(notam_text(feature, names, number=number, fir=fir) + "\n")
 
 
 def main() -> None:

@@ -187,10 +187,30 @@ class Client:
 
     # Reading the line.
 
-    def features(self, include_cancelled: bool = False) -> Json:
-        """A FeatureCollection of what you may see: yours, all activities, shared zones."""
-        params = {"include_cancelled": "true"} if include_cancelled else None
-        return self._send("GET", "/v1/features", params=params)
+    def import_features(
+        self,
+        features: list[Mapping[str, Any]],
+        partial: bool = False,
+        idempotency_key: str | None = None,
+    ) -> Json:
+        """Declare many features in one step (all or none unless `partial`).
+
+        Returns `imported` (id, conflicts, notices each) and `refused` (index, id, errors).
+        """
+        body = {"features": [dict(f) for f in features], "partial": partial}
+        return self._write("POST", "/v1/imports", body, body, idempotency_key)
+
+    def features(self, include_cancelled: bool = False, ended: bool = False) -> Json:
+        """A FeatureCollection of what you may see: yours, all activities, shared zones.
+
+        Features whose last occurrence has ended are left out unless `ended`.
+        """
+        params = {}
+        if include_cancelled:
+            params["include_cancelled"] = "true"
+        if ended:
+            params["ended"] = "include"
+        return self._send("GET", "/v1/features", params=params or None)
 
     def feature(self, feature_id: str) -> Json:
         """`{"feature", "history"}`: one feature and its versions."""

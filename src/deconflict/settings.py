@@ -22,6 +22,7 @@ class Settings:
     respond_before_start_s: a notice is due at the latest this long before its activity starts.
     tick_s: how often the server escalates overdue notices and closes out ended activities.
     max_body_bytes: the largest request body the API accepts (413 beyond).
+    max_import_bytes: the largest body of a bulk import (`POST /v1/imports`).
     log_key: the PEM file of the key that signs the record's checkpoints
         (default: beside the store, `<db>.log-key.pem`, made on first start; for a
         PostgreSQL URL `<database name>.log-key.pem` in the working directory).
@@ -38,6 +39,7 @@ class Settings:
     respond_before_start_s: int = 15 * 60
     tick_s: int = 5
     max_body_bytes: int = 1_048_576
+    max_import_bytes: int = 64 * 1_048_576
     log_key: Path | None = None
     log_origin: str = "deconflict.line/log"
     tile_url: str = ""

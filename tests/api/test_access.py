@@ -87,6 +87,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("PUT", "/v1/activities/strike-1", strike_body()),
     ("POST", "/v1/features/strike-1/cancel", None),
     ("POST", "/v1/check", strike_body("dry")),
+    ("POST", "/v1/imports", {"features": [zone_body("imported")]}),
     ("GET", "/v1/features", None),
     ("GET", "/v1/features/at-tanf", None),
     ("GET", "/v1/inbox", None),

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from deconflict.api import problems
+from deconflict.api.feeds import feeds_router
 from deconflict.api.log_routes import log_router
 from deconflict.api.push import Broadcast
 from deconflict.api.routes import router
@@ -79,8 +80,13 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     problems.install(app)
     app.include_router(router)
     app.include_router(log_router)
+    app.include_router(feeds_router)
     install_console(app, settings)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        larger={"/v1/imports": settings.max_import_bytes},
+    )
     app.add_middleware(RequestLog)
 
     @app.get("/healthz", include_in_schema=False)
@@ -129,17 +135,19 @@ class BodyLimit:
     one whose Content-Length says so.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.larger = larger or {}  # paths (bulk imports) that may carry more
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"], self.limit)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         body = bytearray()
         while True:
@@ -147,16 +155,16 @@ class BodyLimit:
             if message["type"] != "http.request":
                 return  # the client went away
             body += message.get("body", b"")
-            if len(body) > self.limit:
-                await self._refuse(scope, receive, send)
+            if len(body) > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
             if not message.get("more_body", False):
                 break
         await self.app(scope, _replay(bytes(body), receive), send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         request = Request(scope)
-        response = problems.problem(request, 413, f"the body is over {self.limit} bytes")
+        response = problems.problem(request, 413, f"the body is over {limit} bytes")
         await response(scope, receive, send)
 
 

@@ -237,6 +237,66 @@ def amend_activity(
     return _declare(request, response, body, Kind.ACTIVITY, credential, key, signature, feature_id)
 
 
+class ImportBody(BaseModel):
+    """Many zones and activities at once, each a Feature as `POST /v1/zones` or `/activities` takes.
+
+    `partial: false` (the default) stores all or nothing; `true` stores every
+    good one and lists the others with their reasons.
+    """
+
+    features: list[FeatureBody] = Field(min_length=1, max_length=200_000)
+    partial: bool = False
+
+
+@router.post("/imports", summary="Declare many zones and activities in one step")
+def import_features(
+    request: Request,
+    body: ImportBody,
+    credential: Planner,
+    key: IdempotencyKey = None,
+    signature: Signature = None,
+) -> dict[str, Any]:
+    items: list[tuple[Feature, Share]] = []
+    positions: list[int] = []  # each item's place in the body
+    refused: list[dict[str, Any]] = []
+    problems: list[InvalidFeature] = []
+    for position, item in enumerate(body.features):
+        kind = Kind.ZONE if item.properties.get("kind") == Kind.ZONE.value else Kind.ACTIVITY
+        try:
+            feature, share, _ = _read_body(item, kind, credential.party_id)
+        except (InvalidPlan, InvalidFeature) as error:  # Forbidden refuses the whole import
+            found = error.problems if isinstance(error, InvalidPlan) else [error]
+            problems.extend(found)
+            refused.append({"index": position, "id": item.id, "errors": [str(p) for p in found]})
+            continue
+        items.append((feature, share))
+        positions.append(position)
+    if problems and not body.partial:
+        raise InvalidPlan(problems)
+    seen: set[str] = set()
+    for position, (feature, _) in zip(positions, items, strict=True):
+        if feature.id in seen:
+            raise InvalidFeature(
+                f"id is used by an earlier feature of this import (feature #{position})",
+                feature_id=feature.id,
+                field="id",
+                value=feature.id,
+            )
+        seen.add(feature.id)
+    idempotency = Idempotency.of(key, "import", body.model_dump())
+    result = _line(request).declare_many(
+        credential.party_id,
+        items,
+        partial=body.partial,
+        idempotency=idempotency,
+        signed=_signed(body.model_dump(mode="json", exclude_unset=True), signature),
+    )
+    _committed(request)
+    later = [{**r, "index": positions[r["index"]]} for r in result["refused"]]
+    result["refused"] = sorted(refused + later, key=lambda r: int(r["index"]))
+    return result
+
+
 @router.post("/features/{feature_id}/cancel", summary="Cancel one of your zones or activities")
 def cancel_feature(
     request: Request,
@@ -261,12 +321,21 @@ def dry_run(request: Request, body: FeatureBody, credential: Duty) -> dict[str, 
 
 @router.get("/features", summary="Features you may see: yours, activities, shared zones")
 def list_features(
-    request: Request, credential: Duty, include_cancelled: bool = False
+    request: Request,
+    credential: Duty,
+    include_cancelled: bool = False,
+    ended: Annotated[
+        Literal["hide", "include"],
+        Query(description="`include` lists features whose last occurrence has ended, too."),
+    ] = "hide",
 ) -> dict[str, Any]:
+    line = _line(request)
     visible = [
         feature_view(d)
-        for d in _line(request).store.declared_features()
-        if may_see(credential.party_id, d) and (include_cancelled or d.cancelled_at is None)
+        for d in line.store.declared_features()
+        if may_see(credential.party_id, d)
+        and (include_cancelled or d.cancelled_at is None)
+        and (ended == "include" or line.is_current(d))
     ]
     return {"type": "FeatureCollection", "features": visible}
 
@@ -286,8 +355,15 @@ def get_feature(request: Request, feature_id: str, credential: Duty) -> dict[str
 
 
 @router.get("/inbox", summary="Notices addressed to you, overdue first")
-def inbox(request: Request, credential: Duty) -> dict[str, Any]:
-    result = {"notices": _line(request).inbox(credential.party_id)}
+def inbox(
+    request: Request,
+    credential: Duty,
+    ended: Annotated[
+        Literal["hide", "include"],
+        Query(description="`include` keeps notices about features that have ended."),
+    ] = "hide",
+) -> dict[str, Any]:
+    result = {"notices": _line(request).inbox(credential.party_id, ended == "include")}
     _committed(request)
     return result
 

@@ -45,6 +45,8 @@ class MessageCode(StrEnum):
     ESCALATION = "escalation"
     CLOSE_OUT = "close_out"
     FREE_TEXT = "free_text"
+    OCCURRENCES = "occurrences"
+    MIXED_DATUMS = "mixed_datums"
 
 
 class ObjectionReason(StrEnum):
@@ -61,6 +63,8 @@ class ObjectionReason(StrEnum):
 PARAMS: dict[MessageCode, tuple[str, ...]] = {
     MessageCode.NOTIFICATION: ("sender", "activity", "feature", "start", "end", "respond_by"),
     MessageCode.CONFLICT_WARNING: ("activity", "feature", "start", "end", "target", "distance_km"),
+    MessageCode.OCCURRENCES: ("target", "count", "occurrences"),
+    MessageCode.MIXED_DATUMS: ("target", "datums", "widened_m"),
     MessageCode.ACKNOWLEDGEMENT: ("sender", "notice"),
     MessageCode.OBJECTION: ("sender", "notice", "reason"),
     MessageCode.CLARIFICATION_REQUEST: ("sender", "notice"),
@@ -99,6 +103,11 @@ _EN: dict[MessageCode, str] = {
         "Warning: {activity} '{feature}' from {start} to {end} conflicts with "
         "your '{target}' at {distance_km} km."
     ),
+    MessageCode.OCCURRENCES: "Occurrences that meet '{target}' ({count}): {occurrences}.",
+    MessageCode.MIXED_DATUMS: (
+        "Altitudes against '{target}' are in different datums ({datums}): the bands were "
+        "compared conservatively, widened by up to {widened_m} m."
+    ),
     MessageCode.ACKNOWLEDGEMENT: "{sender} acknowledges notice {notice}.",
     MessageCode.OBJECTION: "{sender} objects to notice {notice}: {reason}.",
     MessageCode.CLARIFICATION_REQUEST: "{sender} asks for clarification of notice {notice}.",
@@ -124,6 +133,11 @@ _RU: dict[MessageCode, str] = {
     MessageCode.CONFLICT_WARNING: (
         "Внимание: {activity} «{feature}» с {start} до {end} — конфликт с вашим "
         "объектом «{target}» на расстоянии {distance_km} км."
+    ),
+    MessageCode.OCCURRENCES: "Повторения, пересекающиеся с «{target}» ({count}): {occurrences}.",
+    MessageCode.MIXED_DATUMS: (
+        "Высоты относительно «{target}» заданы от разных уровней ({datums}): слои сравнивались "
+        "с запасом, расширенным до {widened_m} м."
     ),
     MessageCode.ACKNOWLEDGEMENT: "{sender} подтверждает получение уведомления {notice}.",
     MessageCode.OBJECTION: "{sender} возражает против уведомления {notice}: {reason}.",
@@ -154,6 +168,11 @@ _AR: dict[MessageCode, str] = {
     MessageCode.CONFLICT_WARNING: (
         "تحذير: تعارض مع «{target}» التابع لكم على مسافة {distance_km} كم: "
         "{activity} «{feature}» من {start} إلى {end}."
+    ),
+    MessageCode.OCCURRENCES: "التكرارات المتعارضة مع «{target}» ({count}): {occurrences}.",
+    MessageCode.MIXED_DATUMS: (
+        "الارتفاعات مقارنةً بـ«{target}» مقيسة من مراجع مختلفة ({datums}): قورنت الطبقات "
+        "بتحفّظ بعد توسيعها حتى {widened_m} م."
     ),
     MessageCode.ACKNOWLEDGEMENT: "تأكيد استلام الإشعار {notice} من قِبل {sender}.",
     MessageCode.OBJECTION: "اعتراض من {sender} على الإشعار {notice}: {reason}.",
@@ -241,6 +260,12 @@ _FREE_TEXT_MARK = {
 
 _RIGHT_TO_LEFT = frozenset({"ar"})
 
+_UNTIL_FURTHER_NOTICE = {
+    "en": "every one until further notice",
+    "ru": "все, до особого распоряжения",
+    "ar": "جميعها حتى إشعار آخر",
+}
+
 
 def render(code: MessageCode, params: Mapping[str, str], language: str) -> str:
     """Render a message in ``language`` (unknown languages get English).
@@ -308,6 +333,8 @@ def _localised(name: str, value: str, language: str) -> str:
         return render_free_text(value, language)
     if name == "activity":
         return _isolated(activity_name(value, language), language)
+    if name == "count" and value == "UFN":
+        return _UNTIL_FURTHER_NOTICE[language]
     return _isolated(value, language)
 
 

@@ -8,7 +8,9 @@ from enum import StrEnum
 from typing import Any
 
 from deconflict.i18n.messages import MessageCode
+from deconflict.rules.altitude import AltitudeMeet
 from deconflict.rules.feature import Feature
+from deconflict.rules.schedule import Overlaps
 
 
 class Share(StrEnum):
@@ -98,6 +100,8 @@ class ConflictView:
     distance_m: float | None = None
     contact: str | None = None
     private: bool = False  # shows the owner's own `contact` zone: redact for anyone else
+    occurrences: Overlaps | None = None  # when either side repeats: the occurrences that meet
+    altitude: AltitudeMeet | None = None  # when the altitude datums differed
 
     def for_others(self) -> ConflictView:
         """The view for anyone but the owner of a `contact` zone: party, contact, window only."""
@@ -110,6 +114,8 @@ class ConflictView:
             feature_id=self.other_id,
             contact=self.contact,
             private=True,
+            occurrences=self.occurrences,
+            altitude=self.altitude,
         )
 
 

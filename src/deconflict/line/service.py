@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from deconflict.errors import Forbidden, InvalidFeature, NotFound, StateConflict
+from deconflict.i18n.dtg import format_dtg
 from deconflict.i18n.messages import MessageCode, ObjectionReason
 from deconflict.line.entries import Signed
 from deconflict.line.model import (
@@ -120,6 +121,21 @@ class Line:
         `amend` makes a new version of the party's existing feature.
         `respond_by` overrides the line's default deadline for this feature's notices.
         """
+        self._may_declare(party, feature, share)
+
+        def step(tx: LineTx) -> Result:
+            return self._once(
+                tx,
+                party,
+                idempotency,
+                signed,
+                lambda: self._declare(tx, feature, share, amend, respond_by, signed),
+            )
+
+        return self.store.run_atomic(step)
+
+    @staticmethod
+    def _may_declare(party: str, feature: Feature, share: Share) -> None:
         if feature.party != party:
             raise Forbidden(
                 "a party declares only its own features",
@@ -134,17 +150,6 @@ class Line:
                 field="share",
                 value=share.value,
             )
-
-        def step(tx: LineTx) -> Result:
-            return self._once(
-                tx,
-                party,
-                idempotency,
-                signed,
-                lambda: self._declare(tx, feature, share, amend, respond_by, signed),
-            )
-
-        return self.store.run_atomic(step)
 
     def _declare(
         self,
@@ -202,9 +207,8 @@ class Line:
             theirs = [(c, other) for c, other in conflicts if other.feature.party == recipient]
             views = tuple(_own_conflict(recipient, c, other, parties) for c, other in theirs)
             messages = [self._message(code, declared, parties, now, respond_by=due)]
-            messages += [
-                self._warning(declared, view, theirs[i][1], now) for i, view in enumerate(views)
-            ]
+            for view, (_, other) in zip(views, theirs, strict=True):
+                messages += self._warnings(declared, view, other, now)
             sent.append(self._send(tx, declared, recipient, due, views, messages, parties, now))
         return sent
 
@@ -225,8 +229,9 @@ class Line:
             start = min(o.feature.window.start for _, o in theirs)
             due = respond_by or self.policy.respond_by(now, start)
             messages = [
-                self._warning(declared, view, other, now)
+                message
                 for view, (_, other) in zip(views, theirs, strict=True)
+                for message in self._warnings(declared, view, other, now)
             ]
             sent.append(self._send(tx, declared, recipient, due, views, messages, parties, now))
         return sent
@@ -283,6 +288,35 @@ class Line:
         }
         return Message(code, params, feature.party, now)
 
+    def _warnings(
+        self, declared: Declared, view: ConflictView, target: Declared, now: datetime
+    ) -> list[Message]:
+        """The conflict warning, then which occurrences meet and whether datums were mixed."""
+        warning = self._warning(declared, view, target, now)
+        found = [warning]
+        shared = {k: v for k, v in warning.params.items() if k in ("target", PRIVATE)}
+        if view.occurrences is not None:
+            windows = ", ".join(
+                f"{format_dtg(w.start)}–{format_dtg(w.end) if w.end else 'UFN'}"
+                for w in view.occurrences.windows
+            )
+            total = view.occurrences.total
+            more = total is None or total > len(view.occurrences.windows)
+            params = {
+                **shared,
+                "count": "UFN" if total is None else str(total),
+                "occurrences": windows + (", …" if more else ""),
+            }
+            found.append(Message(MessageCode.OCCURRENCES, params, declared.feature.party, now))
+        if view.altitude is not None:
+            params = {
+                **shared,
+                "datums": ", ".join(d.upper() for d in view.altitude.datums),
+                "widened_m": f"{view.altitude.widened_m:,.0f}",
+            }
+            found.append(Message(MessageCode.MIXED_DATUMS, params, declared.feature.party, now))
+        return found
+
     def _warning(
         self, declared: Declared, view: ConflictView, target: Declared, now: datetime
     ) -> Message:
@@ -302,6 +336,59 @@ class Line:
         if target.share is Share.CONTACT and target.feature.party != feature.party:
             params[PRIVATE] = "1"
         return Message(MessageCode.CONFLICT_WARNING, params, feature.party, now)
+
+    def declare_many(
+        self,
+        party: str,
+        items: list[tuple[Feature, Share]],
+        *,
+        partial: bool = False,
+        idempotency: Idempotency | None = None,
+        signed: Signed | None = None,
+    ) -> Result:
+        """Declare many new features in one step: all or none, or with `partial` every good one.
+
+        Each is checked against everything stored and everything declared before
+        it in the batch, and notified as a single declaration would be. Without
+        `partial` the first refusal undoes the whole batch; with it, refused
+        features are listed with their reasons and the rest are stored.
+        """
+        for feature, share in items:
+            self._may_declare(party, feature, share)
+
+        def step(tx: LineTx) -> Result:
+            return self._once(
+                tx, party, idempotency, signed, lambda: self._declare_many(tx, items, partial)
+            )
+
+        return self.store.run_atomic(step)
+
+    def _declare_many(
+        self, tx: LineTx, items: list[tuple[Feature, Share]], partial: bool
+    ) -> Result:
+        imported, refused = [], []
+        for position, (feature, share) in enumerate(items):
+            taken = tx.declared(feature.id) is not None
+            if taken:
+                problem = StateConflict(
+                    "a feature with this id exists; amend it instead",
+                    feature_id=feature.id,
+                    field="id",
+                    value=feature.id,
+                )
+                if not partial:
+                    raise problem
+                refused.append({"index": position, "id": feature.id, "error": problem.message})
+                continue
+            result = self._declare(tx, feature, share, False, None, None)
+            imported.append(
+                {
+                    "id": feature.id,
+                    "conflicts": len(result["conflicts"]),
+                    "notices": len(result["notices"]),
+                }
+            )
+        return {"imported": imported, "refused": refused}
 
     def dry_run(self, party: str, feature: Feature) -> Result:
         """The conflicts a declaration would have, as the party would see them; stores nothing."""
@@ -506,13 +593,34 @@ class Line:
 
         self.store.run_atomic(step)
 
-    def inbox(self, party: str) -> list[Result]:
-        """Notices addressed to the party, overdue first, then by deadline; marks them delivered."""
+    def inbox(self, party: str, include_ended: bool = False) -> list[Result]:
+        """Notices addressed to the party, overdue first, then by deadline; marks them delivered.
+
+        Notices about features whose last occurrence has ended drop off unless
+        `include_ended`; they stay in the record and in the sender's outbox.
+        """
         reader = self._party(party)
-        notices = self.store.inbox(party)
+        notices = self._current(self.store.inbox(party), include_ended)
         self.delivered(party, [n.id for n in notices if n.state is NoticeState.SENT])
-        notices = self.store.inbox(party)
+        notices = self._current(self.store.inbox(party), include_ended)
         return [notice_view(n, reader) for n in _inbox_order(notices)]
+
+    def _current(self, notices: list[Notice], include_ended: bool) -> list[Notice]:
+        if include_ended:
+            return notices
+        now = self.clock()
+        ended: dict[str, bool] = {}
+        for notice in notices:
+            if notice.feature_id not in ended:
+                history = self.store.history(notice.feature_id)
+                ends = history[-1][2].feature.span.end if history else None
+                ended[notice.feature_id] = ends is not None and ends <= now
+        return [n for n in notices if not ended[n.feature_id]]
+
+    def is_current(self, declared: Declared) -> bool:
+        """False once its last occurrence has ended: it drops off lists, never off the record."""
+        ends = declared.feature.span.end
+        return ends is None or ends > self.clock()
 
     def outbox(self, party: str) -> list[Result]:
         """Notices the party sent, newest first, with their state and responses."""
@@ -619,6 +727,8 @@ def _own_conflict(
         distance_m=round(conflict.distance_m, 3),
         contact=owner.contact if private and owner else None,
         private=private,
+        occurrences=conflict.occurrences,
+        altitude=conflict.altitude,
     )
 
 

@@ -15,6 +15,7 @@ from deconflict.line.model import ConflictView, Declared, Message, Notice, Share
 from deconflict.line.parties import Party
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.plan import feature_to_geojson, format_time
+from deconflict.rules.schedule import Overlaps
 
 
 def when(moment: datetime | None) -> str:
@@ -48,6 +49,8 @@ def conflict_for(
             conflict.window.end,
             feature_id=mine[0] if mine else None,
             contact=party.contact if party else None,
+            occurrences=conflict.occurrences,
+            altitude=conflict.altitude,
         )
     return ConflictView(
         owner,
@@ -56,6 +59,8 @@ def conflict_for(
         feature_id=mine[0] if mine else None,
         other_id=other.feature.id,
         distance_m=round(conflict.distance_m, 3),
+        occurrences=conflict.occurrences,
+        altitude=conflict.altitude,
     )
 
 
@@ -73,7 +78,22 @@ def conflict_view(view: ConflictView) -> dict[str, Any]:
     else:
         body["contact"] = view.contact
         body["shape_withheld"] = True
+    if view.occurrences is not None:
+        body["occurrences"] = occurrences_json(view.occurrences)
+    if view.altitude is not None:
+        body["altitude"] = {
+            "datums": list(view.altitude.datums),
+            "widened_m": view.altitude.widened_m,
+        }
     return body
+
+
+def occurrences_json(found: Overlaps) -> dict[str, Any]:
+    """Where two features meet: the first occurrences, and how many (None: until further notice)."""
+    return {
+        "windows": [{"start": iso(w.start), "end": iso(w.end)} for w in found.windows],
+        "total": found.total,
+    }
 
 
 PRIVATE = "private"

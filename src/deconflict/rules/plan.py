@@ -261,7 +261,7 @@ def _read_band(value: Any, problems: ProblemList) -> AltitudeBand:
     if len(problems.found) > before:
         return UNBOUNDED
     if lower is not None and upper is not None and band.datums == {datum} and lower > upper:
-        problems.add("altitude", dict(value), f"lower {lower:g} m is above upper {upper:g} m")
+        problems.add("altitude", dict(value), f"lower_m {lower} is above upper_m {upper}")
     elif lower is not None and upper is not None:
         low, high = band.ellipsoid_range()
         if low > high:

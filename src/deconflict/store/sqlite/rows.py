@@ -18,8 +18,10 @@ from deconflict.line.model import (
     ResponseKind,
     Share,
 )
+from deconflict.rules.altitude import AltitudeMeet
 from deconflict.rules.feature import Feature
 from deconflict.rules.plan import feature_to_geojson, parse_feature
+from deconflict.rules.schedule import Overlaps, TimeWindow
 
 NOTICE_COLUMNS = (
     "id, feature_id, feature_version, sender, recipient, priority, state, sent_at, respond_by,"
@@ -66,10 +68,44 @@ def conflicts_json(views: tuple[ConflictView, ...]) -> str:
                 "distance_m": v.distance_m,
                 "contact": v.contact,
                 "private": v.private,
+                **_conflict_extras(v),
             }
             for v in views
         ]
     )
+
+
+def _conflict_extras(view: ConflictView) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    if view.occurrences is not None:
+        windows = [
+            [w.start.isoformat(), w.end.isoformat() if w.end else None]
+            for w in view.occurrences.windows
+        ]
+        extras["occurrences"] = {"windows": windows, "total": view.occurrences.total}
+    if view.altitude is not None:
+        extras["altitude"] = {
+            "datums": list(view.altitude.datums),
+            "widened_m": view.altitude.widened_m,
+        }
+    return extras
+
+
+def _occurrences_of(item: dict[str, Any] | None) -> Overlaps | None:
+    if item is None:
+        return None
+    windows = []
+    for start, end in item["windows"]:
+        begins = moment(start)
+        assert begins is not None
+        windows.append(TimeWindow(begins, moment(end)))
+    return Overlaps(tuple(windows), item["total"])
+
+
+def _altitude_of(item: dict[str, Any] | None) -> AltitudeMeet | None:
+    if item is None:
+        return None
+    return AltitudeMeet(True, tuple(item["datums"]), float(item["widened_m"]))
 
 
 def _conflict_of(item: dict[str, Any]) -> ConflictView:
@@ -84,6 +120,8 @@ def _conflict_of(item: dict[str, Any]) -> ConflictView:
         item["distance_m"],
         item["contact"],
         bool(item.get("private", False)),
+        _occurrences_of(item.get("occurrences")),
+        _altitude_of(item.get("altitude")),
     )
 
 
