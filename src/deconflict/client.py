@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -189,7 +189,7 @@ class Client:
 
     def import_features(
         self,
-        features: list[Mapping[str, Any]],
+        features: Sequence[Mapping[str, Any]],
         partial: bool = False,
         idempotency_key: str | None = None,
     ) -> Json:

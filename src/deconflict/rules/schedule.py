@@ -68,10 +68,13 @@ class Recurrence:
         unit = {Every.DAY: _DAY, Every.WEEK: _WEEK, Every.HOURS: timedelta(hours=1)}[self.every]
         return unit * self.interval
 
-    def starts(self, first: datetime) -> Iterator[datetime]:
-        """Every occurrence's start, in order, from the first (which must match the pattern)."""
+    def starts(self, first: datetime, from_cycle: int = 0) -> Iterator[datetime]:
+        """Every occurrence's start, in order, from the first (which must match the pattern).
+
+        `from_cycle` skips that many whole periods at once.
+        """
         offsets = self._offsets(first)
-        cycle = 0
+        cycle = from_cycle
         while True:
             for offset in offsets:
                 start = first + cycle * self.period + offset
@@ -107,8 +110,7 @@ def occurrences(
     if after is not None:
         # Jump whole periods ahead instead of walking years of occurrences.
         skip = max(0, math.floor((after - window.end) / repeat.period) - 1)
-        first = window.start + skip * repeat.period
-        starts = (s for s in repeat.starts(window.start) if s >= first) if skip else starts
+        starts = repeat.starts(window.start, from_cycle=skip)
     for start in starts:
         if after is None or start + duration > after:
             yield TimeWindow(start, start + duration)
@@ -149,10 +151,14 @@ def overlaps(
     horizon = _horizon(a, b)
     found: list[TimeWindow] = []
     total = 0
-    a_occ, b_occ = occurrences(a_window, a_repeat), occurrences(b_window, b_repeat)
+    # Nothing ending before the other has begun can meet it: skip there at once.
+    begins = max(a_window.start, b_window.start)
+    a_occ = occurrences(a_window, a_repeat, after=begins)
+    b_occ = occurrences(b_window, b_repeat, after=begins)
     x, y = next(a_occ, None), next(b_occ, None)
     while x is not None and y is not None:
-        past_cycle = horizon is not None and min(x.start, y.start) >= horizon
+        # The later start: an open-ended one-off keeps its early start for ever.
+        past_cycle = horizon is not None and max(x.start, y.start) >= horizon
         if past_cycle and (not found or len(found) >= listed):
             break  # past one whole cycle nothing new can appear: go on only to list more
         shared = x.overlap(y)
