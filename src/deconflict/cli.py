@@ -39,6 +39,7 @@ from deconflict.i18n.messages import ObjectionReason
 from deconflict.line.check import check_plan
 from deconflict.line.model import ResponseKind
 from deconflict.line.parties import Party, Role, issue_token, register_party, revoke
+from deconflict.line.views import occurrences_json
 from deconflict.record.bundle import BundleInvalid, verify_bundle
 from deconflict.record.errors import RecordError
 from deconflict.record.keys import load_private_key_file, private_key_pem
@@ -103,12 +104,20 @@ def _read_plan(path: Path) -> list[Feature]:
 
 def conflict_to_json(conflict: Conflict) -> dict[str, Any]:
     """A conflict as the `--json` output and the API write it."""
-    return {
+    found: dict[str, Any] = {
         "ids": list(conflict.ids),
         "distance_m": round(conflict.distance_m, 3),
         "start": format_time(conflict.window.start),
         "end": format_time(conflict.window.end) if conflict.window.end else None,
     }
+    if conflict.occurrences is not None:
+        found["occurrences"] = occurrences_json(conflict.occurrences)
+    if conflict.altitude is not None:
+        found["altitude"] = {
+            "datums": list(conflict.altitude.datums),
+            "widened_m": conflict.altitude.widened_m,
+        }
+    return found
 
 
 def _conflict_table(conflicts: list[Conflict], features: dict[str, Feature]) -> Table:
@@ -117,15 +126,35 @@ def _conflict_table(conflicts: list[Conflict], features: dict[str, Feature]) -> 
     table.add_column("Feature")
     table.add_column("Against")
     table.add_column("Distance", justify="right", no_wrap=True)
+    notes = any(c.occurrences or c.altitude for c in conflicts)
+    if notes:
+        table.add_column("Notes")
     for conflict in sorted(conflicts, key=lambda c: (c.window.start, c.ids)):
         a, b = (features[i] for i in conflict.ids)
-        table.add_row(
+        row = [
             _when(conflict.window.start, conflict.window.end),
             _label(a),
             _label(b),
             _distance(conflict.distance_m),
-        )
+        ]
+        if notes:
+            row.append(_notes(conflict))
+        table.add_row(*row)
     return table
+
+
+def _notes(conflict: Conflict) -> str:
+    """Which occurrences meet, and whether the bands were widened across datums."""
+    notes = []
+    if conflict.occurrences is not None:
+        total = conflict.occurrences.total
+        notes.append(
+            "meets every occurrence UFN" if total is None else f"{total} occurrence(s) meet"
+        )
+    if conflict.altitude is not None:
+        datums = "/".join(d.upper() for d in conflict.altitude.datums)
+        notes.append(f"datums {datums}: bands widened {conflict.altitude.widened_m:,.0f} m")
+    return "; ".join(notes)
 
 
 def _distance(distance_m: float | None) -> str:
