@@ -12,6 +12,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from importlib import resources
@@ -1154,6 +1155,17 @@ def import_file(
         except InvalidPlan as error:
             _fail(Exit.BAD_INPUT, [f"{path}: {_describe(p)}" for p in error.problems])
         skipped = [_skipped_line(path, r) for r in reading.rejected]
+        skipped += [
+            f"  {path.name} line {n} ({f.id}): belongs to {f.party!r}; you import as {party!r}"
+            for f, n in zip(reading.features, reading.lines, strict=True)
+            if f.party != party
+        ]
+        keep = [i for i, f in enumerate(reading.features) if f.party == party]
+        reading = replace(
+            reading,
+            features=tuple(reading.features[i] for i in keep),
+            lines=tuple(reading.lines[i] for i in keep),
+        )
         if skipped and not partial:
             count = len(skipped)
             _fail(

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from deconflict.api import problems
+from deconflict.api.exports import exports_router
 from deconflict.api.feeds import feeds_router
 from deconflict.api.log_routes import log_router
 from deconflict.api.push import Broadcast
@@ -81,6 +82,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.include_router(router)
     app.include_router(log_router)
     app.include_router(feeds_router)
+    app.include_router(exports_router)
     install_console(app, settings)
     app.add_middleware(
         BodyLimit,

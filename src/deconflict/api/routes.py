@@ -325,9 +325,9 @@ def list_features(
     credential: Duty,
     include_cancelled: bool = False,
     ended: Annotated[
-        Literal["hide", "include"],
+        Literal["exclude", "include"],
         Query(description="`include` lists features whose last occurrence has ended, too."),
-    ] = "hide",
+    ] = "exclude",
 ) -> dict[str, Any]:
     line = _line(request)
     visible = [
@@ -359,9 +359,9 @@ def inbox(
     request: Request,
     credential: Duty,
     ended: Annotated[
-        Literal["hide", "include"],
+        Literal["exclude", "include"],
         Query(description="`include` keeps notices about features that have ended."),
-    ] = "hide",
+    ] = "exclude",
 ) -> dict[str, Any]:
     result = {"notices": _line(request).inbox(credential.party_id, ended == "include")}
     _committed(request)

@@ -1,0 +1,91 @@
+"""Exports: what a party may see on the line, in the formats its other tools read.
+
+`GET /v1/export/{format}` writes the features `GET /v1/features` lists (yours,
+activities, shared zones; never another party's `contact` zone) as KML, site
+CSV, CoT XML, a USMTF ACO, NOTAM-style text or GeoJSON. `GET
+/v1/features/{id}/notam` renders one activity for the people who brief pilots.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from deconflict.api.routes import Duty
+from deconflict.errors import InvalidFeature, NotFound
+from deconflict.formats.notam import notam_text
+from deconflict.formats.registry import MEDIA_TYPES, WRITERS
+from deconflict.line.model import Share
+from deconflict.line.service import Line
+from deconflict.line.views import may_see
+
+exports_router = APIRouter(prefix="/v1", tags=["exports"])
+
+ExportFormat = Literal["geojson", "kml", "csv", "cot", "aco", "notam"]
+_SUFFIX = {"geojson": "geojson", "kml": "kml", "csv": "csv", "cot": "xml", "aco": "txt"}
+
+
+@exports_router.get(
+    "/export/{file_format}",
+    response_class=Response,
+    summary="What you may see, as KML, site CSV, CoT, a USMTF ACO, NOTAM text or GeoJSON",
+)
+def export(
+    request: Request,
+    credential: Duty,
+    file_format: Annotated[ExportFormat, Path(description="The format to write.")],
+    mine: Annotated[bool, Query(description="Only your own party's features.")] = False,
+    ended: Annotated[
+        Literal["exclude", "include"],
+        Query(description="`include` keeps features whose last occurrence has ended."),
+    ] = "exclude",
+) -> Response:
+    line: Line = request.app.state.line
+    features = [
+        declared.feature
+        for declared in line.store.declared_features()
+        if may_see(credential.party_id, declared)
+        and declared.cancelled_at is None
+        and (ended == "include" or line.is_current(declared))
+        and (not mine or declared.feature.party == credential.party_id)
+    ]
+    names = {party.id: party.name for party in line.store.parties()}
+    text = WRITERS[file_format](features, names)
+    filename = f"deconflict-{credential.party_id}.{_SUFFIX.get(file_format, 'txt')}"
+    return Response(
+        text,
+        media_type=MEDIA_TYPES[file_format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@exports_router.get(
+    "/features/{feature_id}/notam",
+    response_class=Response,
+    summary="One activity as NOTAM-style text (ICAO-like Q-line and items A-G)",
+)
+def notam(
+    request: Request,
+    credential: Duty,
+    feature_id: str,
+    fir: Annotated[str, Query(description="The FIR's four-letter ICAO code.")] = "XXXX",
+    number: Annotated[
+        str | None, Query(description="Series, number and year, e.g. A0042/26.")
+    ] = None,
+) -> Response:
+    line: Line = request.app.state.line
+    history = line.store.history(feature_id)
+    if not history or not may_see(credential.party_id, history[-1][2]):
+        raise NotFound("no such feature", feature_id=feature_id, field="id", value=feature_id)
+    declared = history[-1][2]
+    if declared.share is Share.CONTACT:
+        raise InvalidFeature(
+            "this zone is shared only as a contact; a NOTAM would show its shape to everyone",
+            feature_id=feature_id,
+            field="share",
+            value=declared.share.value,
+        )
+    names = {party.id: party.name for party in line.store.parties()}
+    text = notam_text(declared.feature, names, number=number, fir=fir)
+    return Response(text + "\n", media_type="text/plain; charset=utf-8")

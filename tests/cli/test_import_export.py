@@ -1,0 +1,139 @@
+"""`deconflict import`, `export` and `notam`, run as a user would against a real server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import LiveServer, seed_parties, start_server, strike_body, zone_body
+from tests.conftest import run_cli
+
+SITES = """name,lat,lon,mgrs,radius,category,contact
+Qasr field hospital,33.5077,38.7123,,500,hospital,+963 11 000 0001
+Camp Rukban,33.3,38.7,,2000,camp,camp desk
+School 14,,,37S DT 96540 07950,300,school,
+"""
+BAD_SITES = SITES + "Broken row,95.2,38.7,,500,clinic,\nNegative,33.4,38.7,,-5,clinic,\n"
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    db = tmp_path / "line.db"
+    server = start_server(db, seed_parties(db))
+    yield server
+    server.stop()
+
+
+def _as(live: LiveServer, party: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, "--server", live.url, "--token", live.tokens[party])
+
+
+def _ids(live: LiveServer, party: str) -> list[str]:
+    with live.client(party) as http:
+        return sorted(f["id"] for f in http.get("/v1/features").json()["features"])
+
+
+def test_importing_agency_sites_stores_them_and_prints_a_summary(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "sites.csv"
+    path.write_text(SITES, encoding="utf-8")
+    result = _as(live, "aid", "import", str(path))
+    assert result.returncode == 0, result.stderr
+    summary = " ".join(result.stdout.replace("│", " ").split())
+    assert "imported 3" in summary and "skipped 0" in summary and "notices sent 0" in summary
+    assert len(_ids(live, "aid")) == 3
+
+
+def test_one_bad_row_imports_nothing_and_names_the_rows(live: LiveServer, tmp_path: Path) -> None:
+    path = tmp_path / "sites.csv"
+    path.write_text(BAD_SITES, encoding="utf-8")
+    result = _as(live, "aid", "import", str(path))
+    assert result.returncode == 2
+    assert "nothing imported: 2 items refused" in result.stderr
+    assert "sites.csv line 5 (Broken row)" in result.stderr and "95.2" in result.stderr
+    assert "sites.csv line 6 (Negative)" in result.stderr
+    assert _ids(live, "aid") == []
+
+
+def test_a_partial_import_stores_the_good_rows_and_lists_the_skipped(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "sites.csv"
+    path.write_text(BAD_SITES, encoding="utf-8")
+    result = _as(live, "aid", "import", str(path), "--partial", "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert len(answer["imported"]) == 3 and len(answer["skipped"]) == 2
+    assert any("line 5" in reason for reason in answer["skipped"])
+    assert len(_ids(live, "aid")) == 3
+
+
+def test_an_import_that_meets_an_activity_exits_1_and_says_so(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    with live.client("russia") as http:
+        http.post("/v1/activities", json=strike_body(lon=38.7123)).raise_for_status()
+    path = tmp_path / "sites.csv"
+    path.write_text(SITES, encoding="utf-8")
+    result = _as(live, "aid", "import", str(path), "--start", "2030-09-01T00:00:00Z")
+    assert result.returncode == 1, result.stderr
+    assert "conflict" in result.stdout
+
+
+def test_a_geojson_of_another_partys_features_is_refused_by_line(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "plan.geojson"
+    foreign = zone_body("theirs", party="coalition")
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [foreign]}))
+    result = _as(live, "aid", "import", str(path))
+    assert result.returncode == 2
+    assert "line 1 (theirs): belongs to 'coalition'" in result.stderr
+
+
+def test_an_unknown_file_asks_for_its_format(live: LiveServer, tmp_path: Path) -> None:
+    path = tmp_path / "sites.dat"
+    path.write_text("whatever\n")
+    result = _as(live, "aid", "import", str(path))
+    assert result.returncode == 2
+    assert "give --format" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "marker"), [("kml", "<kml"), ("cot", "<events"), ("aco", "MSGID/ACO")]
+)
+def test_export_writes_what_the_party_sees(
+    live: LiveServer, tmp_path: Path, name: str, marker: str
+) -> None:
+    with live.client("coalition") as http:
+        http.post("/v1/zones", json=zone_body()).raise_for_status()
+    out = tmp_path / f"line.{name}"
+    result = _as(live, "russia", "export", "--format", name, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert marker in text and ("At Tanf" in text or "AT TANF" in text)
+    back = _as(live, "russia", "import", str(out), "--format", name)
+    # Russia may not declare the coalition's zone as its own: KML and CoT carry the
+    # owner, so the line is refused; an ACO does not, so the server finds the id taken.
+    assert back.returncode == 2
+    refusal = "id exists" if name == "aco" else "belongs to 'coalition'"
+    assert refusal in " ".join(back.stderr.split())
+
+
+def test_notam_prints_an_activity_for_briefing(live: LiveServer) -> None:
+    with live.client("russia") as http:
+        http.post("/v1/activities", json=strike_body()).raise_for_status()
+    result = _as(live, "coalition", "notam", "strike-1", "--fir", "OSTT")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("(A0001/") and "Q) OSTT/" in result.stdout
+
+
+def test_notam_of_an_unknown_feature_exits_2(live: LiveServer) -> None:
+    result = _as(live, "coalition", "notam", "no-such")
+    assert result.returncode == 2
+    assert "no such feature" in result.stderr
