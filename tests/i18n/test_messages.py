@@ -64,7 +64,8 @@ def test_codes_and_reasons_travel_as_their_lowercase_names() -> None:
     assert MessageCode("close_out") is MessageCode.CLOSE_OUT
     assert MessageCode.FREE_TEXT.value == "free_text"
     assert ObjectionReason("civilians_present") is ObjectionReason.CIVILIANS_PRESENT
-    assert len(MessageCode) == 12
+    assert MessageCode("mixed_datums") is MessageCode.MIXED_DATUMS
+    assert len(MessageCode) == 14
     assert len(ObjectionReason) == 6
 
 

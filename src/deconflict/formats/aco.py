@@ -142,7 +142,7 @@ from deconflict.geo.shapes import (
     Side,
     Track,
 )
-from deconflict.i18n.dtg import parse_dtg
+from deconflict.i18n.dtg import MONTHS, parse_dtg
 from deconflict.rules.altitude import FEET_M, UNBOUNDED, AltitudeBand, Datum, parse_level
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.schedule import WEEKDAYS, Every, Recurrence, TimeWindow
@@ -214,7 +214,6 @@ _UNITS_M = {
 }
 _SIDES = {"C": Side.CENTRE, "L": Side.LEFT, "R": Side.RIGHT}
 _SIDE_LETTERS = {side: letter for letter, side in _SIDES.items()}
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _OPEN_STOPS = frozenset({"UFN", "INDEF", "UNK", "TBD"})
 _FREQUENCIES: dict[str, tuple[Every, int, tuple[int, ...]]] = {
     "DAILY": (Every.DAY, 1, ()),
@@ -1563,4 +1562,4 @@ def _dtg_text(moment: datetime, feature: Feature, up: bool) -> str:
             field="end" if up else "start",
             value=moment.isoformat(),
         )
-    return f"{minute:%d%H%M}Z{_MONTHS[minute.month - 1]}{minute:%Y}"
+    return f"{minute:%d%H%M}Z{MONTHS[minute.month - 1]}{minute:%Y}"

@@ -23,20 +23,28 @@ import html
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from lxml import etree
 
-from deconflict.errors import InvalidFeature, InvalidPlan
-from deconflict.formats import Defaults, Reading, Rejected
+from deconflict.errors import InvalidFeature
+from deconflict.formats import (
+    Defaults,
+    Reading,
+    Rejected,
+    checked_window,
+    claim_id,
+    read_moment,
+    slug,
+    unreadable,
+)
 from deconflict.geo.construct import ShapeError, outline
 from deconflict.geo.geojson import ProblemList, parse_shape
 from deconflict.geo.shapes import Area, Circle, Corridor, Orbit, Sector, Shape, Track
-from deconflict.i18n.dtg import format_dtg, parse_moment
+from deconflict.i18n.dtg import format_dtg
 from deconflict.rules.altitude import UNBOUNDED, AltitudeBand, Datum, format_level
 from deconflict.rules.feature import Feature, Kind, TimeWindow
 from deconflict.rules.plan import feature_to_geojson, format_time, parse_feature
@@ -45,12 +53,7 @@ from deconflict.rules.schedule import WEEKDAYS, Every, Recurrence
 __all__ = [
     "KML_NS",
     "STORED_DATA",
-    "checked_window",
-    "claim_id",
     "read_kml",
-    "read_moment",
-    "slug",
-    "unreadable",
     "write_kml",
 ]
 
@@ -70,7 +73,6 @@ _SAME_DEG = 1e-7
 _NCNAME = re.compile(r"[^\W\d][\w.-]*")
 # Characters XML 1.0 cannot hold (most controls, lone surrogates, U+FFFE and U+FFFF).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A DTD can only come in the prolog: after the declaration, comments, PIs and spaces.
 _DOCTYPE = re.compile(r"\ufeff?(?:<\?.*?\?>|<!--.*?-->|\s)*+(?=<!DOCTYPE)", re.DOTALL)
 _GEOMETRIES = ("Point", "LineString", "LinearRing", "Polygon", "MultiGeometry")
@@ -811,67 +813,3 @@ def _moment(
     except ValueError as error:
         problems.add(field, text, str(error))
         return None
-
-
-# --- shared with the other readers --------------------------------------------------------
-
-
-def read_moment(text: str) -> datetime:
-    """A time as files give it: ISO 8601 with an offset, a DTG, or a date (its 00:00 UTC).
-
-    Raises ValueError saying what is accepted; a time without an offset is never guessed.
-
-    >>> read_moment("2026-09-07").isoformat(), read_moment("071200ZSEP26").isoformat()
-    ('2026-09-07T00:00:00+00:00', '2026-09-07T12:00:00+00:00')
-    """
-    text = text.strip()
-    if _DATE.fullmatch(text):
-        try:
-            return datetime.fromisoformat(text).replace(tzinfo=UTC)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a date that exists") from None
-    try:
-        return parse_moment(text)
-    except InvalidFeature as error:
-        raise ValueError(error.message) from None
-
-
-def checked_window(
-    start: datetime, end: datetime | None, field: str, problems: ProblemList
-) -> TimeWindow | None:
-    """The window [start, end), or None with a problem on `field` when it ends before it starts."""
-    if end is not None and end <= start:
-        problems.add(
-            field,
-            format_time(end),
-            f"the window ends at {format_time(end)}, not after it starts ({format_time(start)})",
-        )
-        return None
-    return TimeWindow(start, end)
-
-
-def unreadable(line: int, problem: str) -> InvalidPlan:
-    """The error for a file that cannot be read at all, naming the line."""
-    return InvalidPlan([InvalidFeature(f"line {line}: {problem}", field="line", value=line)])
-
-
-def slug(text: str) -> str:
-    """A name as an id: lower case, accents and vowel marks dropped, words joined by '-'.
-
-    >>> slug("Hôpital Al-Shifa (Main)"), slug("مستشفى الشفاء")
-    ('hopital-al-shifa-main', 'مستشفى-الشفاء')
-    """
-    letters = "".join(
-        c for c in unicodedata.normalize("NFKD", text) if unicodedata.category(c) != "Mn"
-    )
-    return re.sub(r"[\W_]+", "-", letters.casefold()).strip("-")
-
-
-def claim_id(base: str, taken: set[str]) -> str:
-    """`base`, or `base-2`, `base-3`... whichever is not yet in `taken`; adds it to `taken`."""
-    candidate, number = base, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{base}-{number}"
-    taken.add(candidate)
-    return candidate

@@ -28,8 +28,16 @@ from datetime import datetime
 from typing import Any
 
 from deconflict.errors import InvalidCoordinate, InvalidFeature
-from deconflict.formats import Defaults, Reading, Rejected
-from deconflict.formats.kml import checked_window, claim_id, read_moment, slug, unreadable
+from deconflict.formats import (
+    Defaults,
+    Reading,
+    Rejected,
+    checked_window,
+    claim_id,
+    read_moment,
+    slug,
+    unreadable,
+)
 from deconflict.geo.coords import Position, format_mgrs, parse_position
 from deconflict.geo.ellipsoid import WGS84
 from deconflict.geo.geojson import ProblemList

@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from deconflict.errors import InvalidFeature
 
-__all__ = ["format_dtg", "parse_dtg", "parse_moment"]
+__all__ = ["MONTHS", "format_dtg", "parse_dtg", "parse_moment"]
 
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+# Month names as DTGs write them.
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 _ZONE_OFFSET_H: dict[str, int] = {
     **{letter: hours for hours, letter in enumerate("ABCDEFGHI", start=1)},
@@ -56,9 +57,9 @@ def parse_dtg(text: str) -> datetime:
         raise _unreadable(text, _EXPECTED_DTG)
     year = 2000 + int(match["year"])
     month_name = match["month"].upper()
-    if month_name not in _MONTHS:
+    if month_name not in MONTHS:
         raise _unreadable(text, f"{match['month']!r} is not a month (JAN to DEC)")
-    month = _MONTHS.index(month_name) + 1
+    month = MONTHS.index(month_name) + 1
     day, hour, minute = int(match["day"]), int(match["hour"]), int(match["minute"])
     if not 1 <= day <= calendar.monthrange(year, month)[1]:
         raise _unreadable(text, f"day {day} does not exist in {month_name} {year}")
@@ -85,7 +86,7 @@ def format_dtg(moment: datetime) -> str:
     utc = moment.astimezone(UTC)
     if not 2000 <= utc.year <= 2099:
         raise ValueError(f"a date-time group holds years 2000 to 2099, got {utc.year}")
-    return f"{utc:%d%H%M}Z{_MONTHS[utc.month - 1]}{utc:%y}"
+    return f"{utc:%d%H%M}Z{MONTHS[utc.month - 1]}{utc:%y}"
 
 
 def parse_moment(text: str) -> datetime:
