@@ -43,7 +43,7 @@ from shapely.geometry.base import BaseGeometry
 from benchmarks.check_latency import fill, volumes
 from deconflict.geo.distance import geodesic_distance_m
 from deconflict.geo.ellipsoid import ECCENTRICITY_SQUARED, SEMI_MAJOR_AXIS_M
-from deconflict.geo.shapes import Circle, Shape
+from deconflict.geo.shapes import Circle, Shape, resolve
 from deconflict.rules.conflicts import conflict_between, may_meet
 from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
 from deconflict.rules.plan import feature_to_geojson
@@ -202,9 +202,10 @@ def _percentiles(name: str, times: Sequence[float]) -> dict[str, float]:
 
 def _core(shape: Shape) -> BaseGeometry:
     """The shape's core as a planar lon/lat geometry: point, line or (multi)polygon."""
-    if isinstance(shape, Circle):
-        return shapely.Point(shape.centre)
-    return shape.planar
+    built = resolve(shape)
+    if isinstance(built, Circle):
+        return shapely.Point(built.centre)
+    return built.planar
 
 
 # --- PostGIS ---------------------------------------------------------------------------

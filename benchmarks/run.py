@@ -20,6 +20,7 @@ from pathlib import Path
 from benchmarks.backends import backends_section, check_latency_ms
 from benchmarks.baselines import postgis_comparison, shapely_scan
 from benchmarks.check_latency import check_latency
+from benchmarks.conventions import FULL, QUICK, conventions_section
 from benchmarks.fanout import fanout_latency_ms
 from benchmarks.line_api import notices_per_second, push_latency_ms
 from benchmarks.plans import random_plan
@@ -242,6 +243,7 @@ def main() -> None:
     quick = parser.parse_args().quick
     sections = [
         plan_check_section(2000, 1 if quick else 3),
+        conventions_section(QUICK if quick else FULL),
         check_latency_section(
             (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000),
             300 if quick else 1_000,

@@ -83,6 +83,23 @@ class Recurrence:
                 yield start
             cycle += 1
 
+    def count_starts(self, first: datetime, after: datetime, before: datetime | None) -> int | None:
+        """How many occurrences start strictly after `after` and before `before` (and `until`).
+
+        None when there is no end to count to (`before` None and until further notice).
+        """
+        end = min((t for t in (before, self.until) if t is not None), default=None)
+        if end is None:
+            return None
+        period_us = _microseconds(self.period)
+        count = 0
+        for offset in self._offsets(first):
+            anchor = first + offset
+            lowest = max(0, (_microseconds(after - anchor) // period_us) + 1)
+            highest = -(-_microseconds(end - anchor) // period_us) - 1  # last k: start < end
+            count += max(0, highest - lowest + 1)
+        return count
+
     def _offsets(self, first: datetime) -> list[timedelta]:
         """Starts within one period, as offsets from the first occurrence."""
         if self.every is not Every.WEEK or not self.weekdays:
@@ -94,6 +111,10 @@ class Recurrence:
         """The least time between two consecutive starts: no occurrence may last longer."""
         offsets = [*self._offsets(first), self.period]
         return min(b - a for a, b in itertools.pairwise(offsets))
+
+
+def _microseconds(span: timedelta) -> int:
+    return (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
 
 
 def occurrences(
@@ -148,6 +169,10 @@ def overlaps(
 ) -> Overlaps | None:
     """Every window where an occurrence of `a` overlaps one of `b`, or None when none does."""
     (a_window, a_repeat), (b_window, b_repeat) = a, b
+    if (a_repeat is None) != (b_repeat is None):
+        one_off, (window, repeat) = (a_window, b) if a_repeat is None else (b_window, a)
+        assert repeat is not None
+        return _against_one_off(one_off, window, repeat, listed)
     horizon = _horizon(a, b)
     found: list[TimeWindow] = []
     total = 0
@@ -178,19 +203,33 @@ def overlaps(
     return Overlaps(tuple(found), None if endless else total)
 
 
+def _against_one_off(
+    one_off: TimeWindow, window: TimeWindow, repeat: Recurrence, listed: int
+) -> Overlaps | None:
+    """A schedule against a single window: its occurrences there, counted without a walk."""
+    found: list[TimeWindow] = []
+    for occurrence in occurrences(window, repeat, after=one_off.start):
+        if len(found) >= listed or (one_off.end is not None and occurrence.start >= one_off.end):
+            break
+        shared = occurrence.overlap(one_off)
+        if shared is not None:
+            found.append(shared)
+    if not found:
+        return None
+    assert window.end is not None
+    total = repeat.count_starts(
+        window.start, one_off.start - (window.end - window.start), one_off.end
+    )
+    return Overlaps(tuple(found), total)
+
+
 def _horizon(
     a: tuple[TimeWindow, Recurrence | None], b: tuple[TimeWindow, Recurrence | None]
 ) -> datetime | None:
     """When two schedules that both go on until further notice have shown every pattern."""
     (a_window, a_repeat), (b_window, b_repeat) = a, b
     if a_repeat is None or b_repeat is None or a_repeat.until or b_repeat.until:
-        # A one-off or a schedule with an end: the walk ends by itself. A one-off
-        # that is open-ended against a UFN schedule meets it at once or never.
-        if a_repeat is None and a_window.end is None and b_repeat and not b_repeat.until:
-            return max(a_window.start, b_window.start) + b_repeat.period * 2
-        if b_repeat is None and b_window.end is None and a_repeat and not a_repeat.until:
-            return max(a_window.start, b_window.start) + a_repeat.period * 2
-        return None
+        return None  # one-offs, or a schedule with an end: the walk ends by itself
     cycle_s = math.lcm(int(a_repeat.period.total_seconds()), int(b_repeat.period.total_seconds()))
     longest = max(a_window.end - a_window.start, b_window.end - b_window.start)  # type: ignore[operator]
     return max(a_window.start, b_window.start) + timedelta(seconds=cycle_s) + longest
