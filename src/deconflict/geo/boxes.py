@@ -32,6 +32,17 @@ class Box3:
             tuple(v + by_m for v in self.high),  # type: ignore[arg-type]
         )
 
+    def gap_m(self, other: Box3) -> float:
+        """Straight-line distance between the two boxes (0 when they meet)."""
+        return math.sqrt(
+            sum(
+                max(0.0, lo - hi, other_lo - self_hi) ** 2
+                for lo, hi, other_lo, self_hi in zip(
+                    self.low, other.high, other.low, self.high, strict=True
+                )
+            )
+        )
+
     def union(self, other: Box3) -> Box3:
         return Box3(
             tuple(map(min, self.low, other.low)),  # type: ignore[arg-type]

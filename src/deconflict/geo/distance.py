@@ -25,6 +25,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from deconflict.geo.boxes import reach_box
 from deconflict.geo.edges import Edges, Floats
 from deconflict.geo.ellipsoid import WGS84
 from deconflict.geo.shapes import Area, BasicShape, Circle, Corridor, Shape, resolve
@@ -61,6 +62,11 @@ def distance_within_m(a: Shape, b: Shape, limit_m: float) -> float | None:
     as soon as it proves the distance exceeds the limit.
     """
     a, b = resolve(a), resolve(b)
+    # A chord is never longer than the geodesic: boxes farther apart than the limit
+    # prove the shapes are, before any edge is searched.
+    both_circles = isinstance(a, Circle) and isinstance(b, Circle)
+    if not both_circles and reach_box(a).gap_m(reach_box(b)) > limit_m:
+        return None
     reaches = a.reach_m + b.reach_m
     core_limit = limit_m + reaches
     core = _core_distance_m(a, b, core_limit, reaches)
