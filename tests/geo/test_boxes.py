@@ -110,3 +110,20 @@ def test_box_of_a_polar_cap_holds_the_pole_and_its_rim(extra_m: float) -> None:
     assert _holds(box, (0.0, 90.0))
     assert all(_holds(box, (lon, 80.0)) for lon in range(-180, 181, 30))
     assert shapely.Point(0.0, 85.0).within(cap.planar)
+
+
+def test_the_gap_between_boxes_is_the_straight_line_between_their_nearest_corners() -> None:
+    a = Box3((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+    assert a.gap_m(Box3((4.0, 5.0, 1.0), (6.0, 7.0, 2.0))) == 5.0
+    assert a.gap_m(Box3((0.5, 0.5, 0.5), (3.0, 3.0, 3.0))) == 0.0
+    assert Box3((4.0, 5.0, 1.0), (6.0, 7.0, 2.0)).gap_m(a) == 5.0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_gap_between_two_shapes_boxes_never_exceeds_their_distance(data: st.DataObject) -> None:
+    anchor = data.draw(anchors())
+    first = data.draw(shapes(anchor, max_km=300.0))
+    second = data.draw(shapes(moved(anchor, data.draw(st.floats(0, 360)), 5_000.0), 300.0))
+    gap = reach_box(first).gap_m(reach_box(second))
+    assert gap <= oracle_bounds(first, second).distance_m + 0.01
