@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
 
+from deconflict.api.auth import requires
 from deconflict.console.sessions import (
     COOKIE,
     CSRF_HEADER,
@@ -25,7 +27,10 @@ from deconflict.console.sessions import (
     install_sessions,
     session_of,
 )
-from deconflict.line.parties import LANGUAGES, PartyStore, authenticate
+from deconflict.errors import InvalidPlan
+from deconflict.geo.construct import outline
+from deconflict.geo.geojson import parse_shape, shape_to_geojson
+from deconflict.line.parties import LANGUAGES, Credential, PartyStore, Role, authenticate
 from deconflict.settings import Settings
 
 log = logging.getLogger("deconflict.console")
@@ -148,6 +153,32 @@ def current_session(request: Request) -> dict[str, Any]:
         "tile_url": request.app.state.console_tile_url,
         "parties": [{"id": p.id, "name": p.name, "language": p.language} for p in store.parties()],
     }
+
+
+Duty = Annotated[Credential, Depends(requires(Role.DUTY))]
+
+
+class DraftBody(BaseModel):
+    """A feature being drafted in the notify form: only its geometry and measures are read."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str | None = Field(default=None, max_length=200)
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+@router.post("/console/outline")
+def draft_outline(body: DraftBody, credential: Duty) -> dict[str, Any]:
+    """The outline of a drafted shape as a GeoJSON Polygon or MultiPolygon, for the map only.
+
+    Sectors, orbits and tracks are built geodesically on the server, so the
+    draft is drawn exactly as the line will draw the declared feature. Stores
+    nothing; a shape that cannot be read is refused as the dry run refuses it.
+    """
+    shape, problems = parse_shape(body.geometry, body.properties, body.id)
+    if shape is None:
+        raise InvalidPlan(problems)
+    return {"outline": shape_to_geojson(outline(shape))[0]}
 
 
 def _sessions(request: Request) -> Sessions:

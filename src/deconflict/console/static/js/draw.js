@@ -1,6 +1,7 @@
 // Drawing a shape on the map with the mouse: a circle (centre, then a point on its edge),
-// a corridor or a polygon (click each point; double-click, Enter or the first point to finish).
-// Escape cancels. The result goes into the typed fields, which stay the one source of truth.
+// a corridor or a polygon (click each point; double-click, Enter or the first point to finish),
+// an orbit (its two ends). Escape cancels. The result goes into the typed fields, which stay
+// the one source of truth.
 
 /* global L */
 
@@ -9,7 +10,8 @@ import { svgRenderer, theMap } from "./map.js";
 
 let session = null;
 
-/** Start drawing `kind`; `done(result)` gets {centre, radius_m} or {points}; null if cancelled. */
+/** Start drawing `kind` (circle, corridor, polygon, orbit); `done(result)` gets {centre, radius_m}
+ * or {points}; null if cancelled. */
 export function startDrawing(kind, done, hint) {
   stopDrawing();
   const map = theMap();
@@ -56,6 +58,10 @@ export function startDrawing(kind, done, hint) {
       return;
     }
     points.push(e.latlng);
+    if (kind === "orbit" && points.length === 2) {
+      complete();
+      return;
+    }
     hint(t(`draw.${kind}.more`, { n: points.length }));
     redraw(null);
   };

@@ -1,8 +1,10 @@
 // The inbox (notices addressed to us) and the sent list (notices we sent): countdowns to
-// respond-by, overdue first in red, the response buttons and each notice's thread.
+// respond-by, overdue first in red, the response buttons and each notice's thread. A notice
+// about a feature that has ended leaves the inbox (the sender's list keeps it, as the server does).
 
 import { describe, get, post } from "./api.js";
 import { $, $$, append, h } from "./dom.js";
+import { ended } from "./expiry.js";
 import { t } from "./i18n.js";
 import { emit, on, partyName, serverNow, state } from "./state.js";
 import { countdown, dtg, moment, parseTime, span } from "./time.js";
@@ -30,7 +32,7 @@ export async function loadNotices() {
  */
 export function merge(notice) {
   const box = notice.recipient === state.session.party ? state.inbox : notice.sender === state.session.party ? state.sent : null;
-  if (!box) return false;
+  if (!box || (box === state.inbox && ended(notice.feature))) return false;
   const known = box.get(notice.id);
   if (known && compare(notice, known) <= 0) return false;
   box.set(notice.id, notice);
@@ -44,6 +46,13 @@ function compare(a, b) {
     Number(a.overdue) - Number(b.overdue) ||
     Number(!!a.response) - Number(!!b.response)
   );
+}
+
+/** Let go of inbox notices about features that have ended; redraw if any went. */
+export function dropEndedNotices() {
+  const gone = Array.from(state.inbox.values()).filter((n) => ended(n.feature));
+  for (const notice of gone) state.inbox.delete(notice.id);
+  if (gone.length) emit("notices");
 }
 
 export const awaiting = (n) => !!n.respond_by && !n.response;
@@ -162,8 +171,15 @@ function conflicts(notice) {
   return h("ul", { class: "conflicts" }, notice.conflicts.map((c) => h("li", { text: conflictText(c) })));
 }
 
-/** One conflict as the reader may know it (a withheld zone shows only its owner's contact). */
+/**
+ * One conflict as the reader may know it (a withheld zone shows only its owner's contact), then,
+ * when the line says so, which occurrences meet and whether differing altitude datums widened it.
+ */
 export function conflictText(c) {
+  return [meeting(c), occurrencesText(c.occurrences), datumsText(c.altitude)].filter(Boolean).join(" · ");
+}
+
+function meeting(c) {
   const window = span(parseTime(c.start), parseTime(c.end));
   if (c.shape_withheld) return t("conflict.withheld", { party: partyName(c.party), contact: c.contact || "—", window });
   const where = c.distance_m === 0 ? t("conflict.inside") : t("conflict.apart", { km: (c.distance_m / 1000).toFixed(1) });
@@ -172,6 +188,22 @@ export function conflictText(c) {
   const other = theirs === c.against ? c.feature : c.against;
   if (c.party === state.session.party) return t("conflict.yours", { a: other, b: theirs, where, window });
   return t("conflict.with", { a: other, b: theirs, party: partyName(c.party), where, window });
+}
+
+function occurrencesText(occurrences) {
+  if (!occurrences?.windows?.length) return null;
+  const listed = occurrences.windows.slice(0, 3).map((w) => span(parseTime(w.start), parseTime(w.end)));
+  const total = occurrences.total ?? null;
+  const list = listed.join(", ") + (total === null || total > listed.length ? ", …" : "");
+  return total === null ? t("conflict.occurrences_ufn", { list }) : t("conflict.occurrences", { count: total, list });
+}
+
+function datumsText(altitude) {
+  if (!altitude?.datums?.length) return null;
+  return t("conflict.datums", {
+    datums: altitude.datums.map((d) => d.toUpperCase()).join(", "),
+    m: Math.round(altitude.widened_m ?? 0).toLocaleString("en-US"),
+  });
 }
 
 const ownerOf = (id) => state.features.find((f) => f.id === id)?.properties.party;

@@ -3,12 +3,14 @@
 import { ApiError, api, describe, get, post } from "./api.js";
 import { addBasemap } from "./basemap.js";
 import { $, $$, h } from "./dom.js";
+import { current, forget, watchEnds } from "./expiry.js";
 import { applyLanguage, chooseLanguage, initialLanguage, language, t } from "./i18n.js";
-import { initInbox, loadNotices } from "./inbox.js";
+import { dropEndedNotices, initInbox, loadNotices } from "./inbox.js";
 import { connect, disconnect, initSound } from "./live.js";
 import { createMap, fitAll, focusFeature, renderLegend, showFeatures } from "./map.js";
 import { fillActivities, initNotify } from "./notify.js";
-import { emit, on, state } from "./state.js";
+import { nearestOccurrence } from "./schedule.js";
+import { emit, on, serverNow, state } from "./state.js";
 import { dtg, localTime, parseTime } from "./time.js";
 import { initTimeline, jumpTo } from "./timeline.js";
 
@@ -72,8 +74,8 @@ async function start(session) {
   on("focus-notice", (notice) => {
     const others = notice.conflicts.flatMap((c) => [c.feature, c.against]).filter((id) => id && id !== notice.feature);
     focusFeature(notice.feature, others);
-    const window = notice.conflicts[0] ?? state.features.find((f) => f.id === notice.feature)?.properties;
-    if (window?.start) jumpTo(parseTime(window.start));
+    const when = meetingTime(notice);
+    if (when) jumpTo(when);
   });
   on("cancel-feature", cancelFeature);
   $("#sign-out").addEventListener("click", signOut);
@@ -85,32 +87,62 @@ async function start(session) {
   document.body.dataset.ready = "true";
 }
 
+// Where a notice's conflict is next (or last) on: its next overlapping occurrence, else its window,
+// else the feature's nearest occurrence.
+function meetingTime(notice) {
+  const now = serverNow().getTime();
+  const conflict = notice.conflicts[0];
+  const windows = conflict?.occurrences?.windows ?? [];
+  const next = windows.find((w) => !w.end || parseTime(w.end) > now) ?? windows[windows.length - 1];
+  if (next?.start) return parseTime(next.start);
+  if (conflict?.start) return parseTime(conflict.start);
+  const feature = state.features.find((f) => f.id === notice.feature);
+  return feature ? new Date(nearestOccurrence(feature.properties, now).start) : null;
+}
+
 let featureTimer = null;
 function scheduleFeatures() {
   clearTimeout(featureTimer);
   featureTimer = setTimeout(loadFeatures, 150);
 }
 
-/** Everything the party may see, and the conflicts of its own live features (dry runs). */
+let conflictPairs = []; // [mine, theirs-or-null] of the features shown
+
+/** Everything the party may see that has not ended, and the conflicts of its own (dry runs). */
 async function loadFeatures() {
   try {
     const collection = await get("/v1/features");
-    state.features = collection.features;
-    const pairs = await ownConflicts(collection.features);
-    showFeatures(state.features, pairs);
+    const features = current(collection.features);
+    const pairs = await ownConflicts(features);
+    state.features = features;
+    conflictPairs = pairs;
+    forget(collection.features, Array.from(state.inbox.values(), (n) => n.feature));
+    showFeatures(state.features, conflictPairs);
     emit("features");
+    watchEnds(dropEnded);
   } catch (error) {
     emit("toast", describe(error), "error");
   }
 }
 
+/** Drop what has ended since the last look: from the map, the timeline and the inbox. */
+function dropEnded() {
+  const features = current(state.features);
+  if (features.length !== state.features.length) {
+    const shown = new Set(features.map((f) => f.id));
+    state.features = features;
+    conflictPairs = conflictPairs.filter(([mine, theirs]) => shown.has(mine) && (!theirs || shown.has(theirs)));
+    showFeatures(state.features, conflictPairs);
+    emit("features");
+  }
+  dropEndedNotices();
+}
+
 const MAX_CHECKED = 200;
 
 async function ownConflicts(features) {
-  const now = Date.now();
   const mine = features
     .filter((f) => f.properties.party === state.session.party && !f.properties.closed_at)
-    .filter((f) => !f.properties.end || parseTime(f.properties.end) > now)
     .slice(0, MAX_CHECKED);
   const answers = await Promise.all(mine.map((f) => post("/v1/check", checkable(f)).catch(() => ({ conflicts: [] }))));
   return answers.flatMap((answer, i) => answer.conflicts.map((c) => [mine[i].id, c.against ?? null]));
@@ -118,7 +150,7 @@ async function ownConflicts(features) {
 
 // A stored feature as a check body: the plan's properties without the line's bookkeeping.
 function checkable(feature) {
-  const { version, share, cancelled_at, closed_at, ...properties } = feature.properties;
+  const { version, share, cancelled_at, closed_at, outline, ...properties } = feature.properties;
   return { ...feature, properties };
 }
 

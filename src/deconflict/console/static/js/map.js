@@ -1,12 +1,15 @@
 // The map: every feature the party may see, in party colours (activities hatched),
-// conflicts in red with the overlap filled, and features outside the chosen time dimmed.
+// conflicts in red with the overlap filled, and features outside the chosen time dimmed
+// (a repeating one between its occurrences too).
 
 /* global L */
 
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
-import { bufferLayer, featureBounds, shapeLayers } from "./shapes.js";
-import { CONFLICT_COLOUR, canPlan, emit, partyColour, partyIndex, partyName, state } from "./state.js";
+import { bandText } from "./levels.js";
+import { nearestOccurrence, occurrenceAt, scheduleText } from "./schedule.js";
+import { bufferLayer, featureBounds, shapeLayers, shapeName } from "./shapes.js";
+import { CONFLICT_COLOUR, canPlan, emit, partyColour, partyIndex, partyName, serverNow, state } from "./state.js";
 import { parseTime, span } from "./time.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -84,6 +87,7 @@ function drawFeature(feature, conflicting, layer, extraClass = "") {
     outline.dataset.feature = feature.id;
     outline.dataset.party = p.party;
     outline.dataset.kind = p.kind;
+    outline.dataset.shape = shapeName(feature);
     if (conflicting) outline.dataset.conflict = "true";
     outline.setAttribute("tabindex", "0");
     outline.setAttribute("role", "button");
@@ -155,12 +159,11 @@ function clearDefs(tag) {
   for (const node of document.querySelectorAll(`#patterns defs ${tag}`)) node.remove();
 }
 
+/** True when one of the feature's occurrences holds the moment `at`. */
 export function isActive(feature, at) {
   const p = feature.properties;
   if (p.cancelled_at || p.closed_at) return false;
-  const start = parseTime(p.start);
-  const end = parseTime(p.end);
-  return start <= at && (!end || at < end);
+  return occurrenceAt(p, at.getTime()) !== null;
 }
 
 /** Dim what is not active at `at`. */
@@ -215,21 +218,21 @@ export function showDraft(feature, conflicts = []) {
 function label(feature) {
   const p = feature.properties;
   const what = p.kind === "zone" ? t("kind.zone") : t(`activity.${p.activity || "other"}`);
-  return `${p.name || feature.id} · ${partyName(p.party)} · ${what}`;
+  return [p.name || feature.id, partyName(p.party), what, bandText(p.altitude)].filter(Boolean).join(" · ");
 }
 
 function popup(feature) {
   const p = feature.properties;
   const mine = p.party === state.session.party;
-  const start = parseTime(p.start);
+  const repeats = scheduleText(p);
   const rows = [
     [t("popup.party"), partyName(p.party)],
     [t("popup.what"), p.kind === "zone" ? `${t("kind.zone")}${p.category ? ` (${p.category})` : ""}` : t(`activity.${p.activity || "other"}`)],
-    [t("popup.when"), span(start, parseTime(p.end))],
-    p.altitude ? [t("popup.altitude"), `${p.altitude.lower_m ?? "—"} – ${p.altitude.upper_m ?? "—"} m`] : null,
-    p.radius_m ? [t("notify.radius"), `${Math.round(p.radius_m)} m`] : null,
-    p.half_width_m ? [t("notify.half_width"), `${Math.round(p.half_width_m)} m`] : null,
-    p.buffer_m ? [t("notify.buffer"), `${Math.round(p.buffer_m)} m`] : null,
+    [t(repeats ? "popup.first" : "popup.when"), span(parseTime(p.start), parseTime(p.end))],
+    repeats ? [t("popup.repeat"), repeats] : null,
+    p.altitude ? [t("popup.altitude"), bandText(p.altitude)] : null,
+    ...extentRows(p),
+    p.buffer_m ? [t("notify.buffer"), `${metres(p.buffer_m)} m`] : null,
     [t("popup.version"), String(p.version)],
   ].filter(Boolean);
   const card = h("div", { class: "card", dataset: { feature: feature.id } },
@@ -239,10 +242,32 @@ function popup(feature) {
     mine && p.share === "contact" ? h("p", { class: "note", text: t("popup.contact") }) : null,
   );
   const actions = h("div", { class: "actions" },
-    h("button", { type: "button", class: "ghost", text: t("popup.show_time"), onclick: () => emit("time-to", start) }));
+    h("button", {
+      type: "button", class: "ghost", text: t("popup.show_time"),
+      onclick: () => emit("time-to", new Date(nearestOccurrence(p, serverNow().getTime()).start)),
+    }));
   if (mine && canPlan() && !p.cancelled_at && !p.closed_at) actions.append(cancelButton(feature));
   card.append(actions);
   return card;
+}
+
+const metres = (value) => Math.round(value).toLocaleString("en-US");
+const bearing = (value) => `${String(Math.round(value)).padStart(3, "0")}°`;
+
+// How far the shape reaches: radius, half width, or the sector's, orbit's or track's measures.
+function extentRows(p) {
+  if (p.sector) {
+    const { outer_m: outer, inner_m: inner, from_deg: from, to_deg: to } = p.sector;
+    return [
+      [t("popup.radii"), `${metres(inner || 0)}–${metres(outer)} m`],
+      [t("popup.bearings"), `${bearing(from ?? 0)}–${bearing(to ?? 360)} ${t("popup.clockwise")}`],
+    ];
+  }
+  if (p.orbit) return [[t("popup.width"), `${metres(p.orbit.width_m)} m · ${t(`side.${p.orbit.side || "centre"}`)}`]];
+  if (p.track) return [[t("popup.width"), `${t("side.left")} ${metres(p.track.left_m || 0)} m · ${t("side.right")} ${metres(p.track.right_m || 0)} m`]];
+  if (p.radius_m) return [[t("notify.radius"), `${metres(p.radius_m)} m`]];
+  if (p.half_width_m) return [[t("notify.half_width"), `${metres(p.half_width_m)} m`]];
+  return [];
 }
 
 // Two steps, so a stray click never cancels: the first arms the button, the second sends.

@@ -1,16 +1,20 @@
-// Notify an activity: draw it or type it (positions in decimal, DMS or MGRS, times as DTG or
-// ISO, both read by the server), see the conflicts of a dry run, then send.
+// Notify an activity: draw it or type it (notify-form.js reads it), see the conflicts of a
+// dry run, then send. Sectors, orbits and tracks are drawn from the outline the server makes.
 
-import { describe, get, post, query } from "./api.js";
+import { describe, post } from "./api.js";
 import { $, $$, h } from "./dom.js";
 import { startDrawing, stopDrawing, typed } from "./draw.js";
 import { t } from "./i18n.js";
 import { conflictText, loadNotices } from "./inbox.js";
 import { showDraft } from "./map.js";
+import { InputProblem, clearProblems, placeProblems, readForm, shapeKind } from "./notify-form.js";
 import { canPlan, emit, partyName, state } from "./state.js";
-import { dtg, moment } from "./time.js";
+import { moment } from "./time.js";
 
 export const ACTIVITIES = ["strike", "drill", "flight", "convoy", "patrol", "raid", "demining", "other"];
+const AIRSPACE = new Set(["sector", "orbit", "track"]);
+// How each shape is drawn with the mouse: a sector as its origin and outer radius, a track as its path.
+const DRAWN_AS = { circle: "circle", sector: "circle", corridor: "corridor", track: "corridor", polygon: "polygon", orbit: "orbit" };
 
 let checked = null; // the form as it was when last checked: Send needs the same form
 
@@ -18,6 +22,8 @@ export function initNotify() {
   const form = $("#notify");
   fillActivities();
   for (const radio of $$('input[name="shape"]', form)) radio.addEventListener("change", showShapeFields);
+  $("#n-repeat").addEventListener("change", showRepeatFields);
+  $("#n-ufn").addEventListener("change", showRepeatFields);
   form.addEventListener("input", changed);
   $("#draw").addEventListener("click", draw);
   $("#n-check").addEventListener("click", () => check());
@@ -28,6 +34,7 @@ export function initNotify() {
     for (const control of $$("input, select, textarea, button", form)) control.disabled = true;
   }
   showShapeFields();
+  showRepeatFields();
 }
 
 export function fillActivities() {
@@ -37,11 +44,16 @@ export function fillActivities() {
   select.value = chosen;
 }
 
-const shapeKind = () => $('#notify input[name="shape"]:checked').value;
-
 function showShapeFields() {
   const kind = shapeKind();
   for (const field of $$("#notify [data-for]")) field.hidden = !field.dataset.for.split(" ").includes(kind);
+  changed();
+}
+
+function showRepeatFields() {
+  const every = $("#n-repeat").value;
+  for (const field of $$("#notify [data-repeat]")) field.hidden = !field.dataset.repeat.split(" ").includes(every);
+  $("#n-until").disabled = $("#n-ufn").checked || !canPlan();
   changed();
 }
 
@@ -59,11 +71,11 @@ function fingerprint() {
 function draw() {
   const kind = shapeKind();
   const hint = (text) => { $("#draw-hint").textContent = text; };
-  startDrawing(kind, (result) => {
+  startDrawing(DRAWN_AS[kind], (result) => {
     if (!result) return;
-    if (kind === "circle") {
+    if (result.centre) {
       $("#n-centre").value = typed(result.centre);
-      $("#n-radius").value = String(result.radius_m);
+      $(kind === "sector" ? "#n-outer" : "#n-radius").value = String(result.radius_m);
     } else {
       $("#n-points").value = result.points.map(typed).join("\n");
     }
@@ -75,127 +87,13 @@ function draw() {
 function clear() {
   stopDrawing();
   $("#notify").reset();
+  clearProblems();
   showShapeFields();
+  showRepeatFields();
   showDraft(null);
   $("#n-result").replaceChildren();
   checked = null;
   $("#n-send").disabled = true;
-}
-
-class InputProblem extends Error {}
-
-/** The form as a GeoJSON Feature, every position and time read by the server; and what was read. */
-async function build() {
-  for (const field of $$("#notify [aria-invalid]")) field.removeAttribute("aria-invalid");
-  for (const note of $$("#notify .field-error")) note.remove();
-  const kind = shapeKind();
-  const understood = [];
-  const problems = [];
-  const attempt = async (input, work) => {
-    try {
-      return await work();
-    } catch (error) {
-      problems.push(fieldError(input, error instanceof InputProblem ? error.message : describe(error)));
-      return null;
-    }
-  };
-  let geometry = null;
-  const properties = { kind: "activity", activity: $("#n-activity").value };
-  if (kind === "circle") {
-    const centre = await attempt($("#n-centre"), () => position($("#n-centre").value));
-    const radius = await attempt($("#n-radius"), async () => metres($("#n-radius"), true));
-    if (centre) {
-      geometry = { type: "Point", coordinates: [centre.lon_deg, centre.lat_deg] };
-      understood.push(`${t("notify.centre_read")}: ${centre.dms} · ${centre.mgrs}`);
-    }
-    properties.radius_m = radius;
-  } else {
-    const input = $("#n-points");
-    const points = await attempt(input, () => positions(input.value, kind === "polygon" ? 3 : 2));
-    if (points) {
-      const coordinates = points.map((p) => [p.lon_deg, p.lat_deg]);
-      geometry = kind === "polygon"
-        ? { type: "Polygon", coordinates: [[...coordinates, coordinates[0]]] }
-        : { type: "LineString", coordinates };
-      understood.push(...points.map((p, i) => `${i + 1}: ${p.dms} · ${p.mgrs}`));
-    }
-    if (kind === "corridor") properties.half_width_m = await attempt($("#n-half-width"), async () => metres($("#n-half-width"), true));
-  }
-  const buffer = await attempt($("#n-buffer"), async () => metres($("#n-buffer"), false));
-  if (buffer) properties.buffer_m = buffer;
-  const start = await attempt($("#n-start"), () => when($("#n-start"), true));
-  const end = await attempt($("#n-end"), () => when($("#n-end"), false));
-  const respondBy = await attempt($("#n-respond-by"), () => when($("#n-respond-by"), false));
-  if (start) { properties.start = start.iso; understood.push(`${t("notify.start_read")}: ${start.dtg} (${start.iso})`); }
-  properties.end = end ? end.iso : null;
-  if (end) understood.push(`${t("notify.end_read")}: ${end.dtg} (${end.iso})`);
-  if (respondBy) properties.respond_by = respondBy.iso;
-  const lower = $("#n-lower").value.trim();
-  const upper = $("#n-upper").value.trim();
-  if (lower || upper) properties.altitude = { lower_m: lower ? Number(lower) : null, upper_m: upper ? Number(upper) : null };
-  const name = $("#n-name").value.trim();
-  if (name) properties.name = name;
-  if (problems.length) {
-    problems[0].focus();
-    throw new InputProblem(t("notify.fix"));
-  }
-  const id = $("#n-id").value.trim() || madeId(properties);
-  return { feature: { type: "Feature", id, geometry, properties }, understood };
-}
-
-function fieldError(input, message) {
-  input.setAttribute("aria-invalid", "true");
-  const note = h("p", { class: "field-error", id: `${input.id}-error`, text: message });
-  input.setAttribute("aria-describedby", note.id);
-  input.after(note);
-  return input;
-}
-
-async function position(text) {
-  if (!text.trim()) throw new InputProblem(t("notify.need_position"));
-  return get(query("/v1/position", { text: text.trim() }));
-}
-
-async function positions(text, needed) {
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
-  if (lines.length < needed) throw new InputProblem(t("notify.need_points", { n: needed }));
-  const read = [];
-  for (const [i, line] of lines.entries()) {
-    try {
-      read.push(await position(line));
-    } catch (error) {
-      throw new InputProblem(`${t("notify.line", { n: i + 1 })}: ${describe(error)}`);
-    }
-  }
-  return read;
-}
-
-function metres(input, required) {
-  const text = input.value.trim();
-  if (!text) {
-    if (required) throw new InputProblem(t("notify.need_metres"));
-    return null;
-  }
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0) throw new InputProblem(t("notify.need_metres"));
-  return value;
-}
-
-async function when(input, required) {
-  const text = input.value.trim();
-  if (!text) {
-    if (required) throw new InputProblem(t("notify.need_time"));
-    return null;
-  }
-  return get(query("/v1/time", { text }));
-}
-
-function madeId(properties) {
-  const bytes = new Uint8Array(2);
-  crypto.getRandomValues(bytes);
-  const suffix = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  const at = properties.start ? dtg(new Date(properties.start)).toLowerCase() : "now";
-  return `${properties.activity}-${at}-${suffix}`;
 }
 
 /** Dry run: what the activity would conflict with, shown on the map and listed; stores nothing. */
@@ -203,8 +101,9 @@ async function check() {
   const result = $("#n-result");
   result.replaceChildren(h("p", { class: "muted", text: t("notify.checking") }));
   try {
-    const { feature, understood } = await build();
+    const { feature, understood } = await readForm();
     const answer = await post("/v1/check", feature);
+    await withOutline(feature);
     showDraft(feature, answer.conflicts);
     result.replaceChildren(
       h("ul", { class: "understood" }, understood.map((line) => h("li", { text: line }))),
@@ -213,8 +112,24 @@ async function check() {
     checked = fingerprint();
     $("#n-send").disabled = !canPlan();
   } catch (error) {
-    result.replaceChildren(h("p", { class: "error", role: "alert", text: error instanceof InputProblem ? error.message : describe(error) }));
+    result.replaceChildren(...failure(error));
   }
+}
+
+// A sector, orbit or track on the map: the server draws its outline (geodesy stays on the server).
+async function withOutline(feature) {
+  if (!AIRSPACE.has(shapeKind())) return;
+  const { outline } = await post("/console/outline", feature);
+  feature.properties.outline = outline;
+}
+
+// What went wrong, for the result box: the form's own problem, or the server's beside its fields.
+function failure(error) {
+  const alert = (text) => h("p", { class: "error", role: "alert", text });
+  if (error instanceof InputProblem) return [alert(error.message)];
+  const unplaced = placeProblems(error);
+  if (unplaced === null) return [alert(describe(error))];
+  return [alert(t("notify.fix")), ...unplaced.map((item) => alert(`${item.field ?? ""}: ${item.detail}`))];
 }
 
 function conflictSummary(conflicts) {
@@ -231,7 +146,7 @@ async function send() {
   }
   const result = $("#n-result");
   try {
-    const { feature } = await build();
+    const { feature } = await readForm();
     const answer = await post("/v1/activities", feature);
     const entry = answer.receipt ? answer.receipt.leaf_index : null;
     if (entry !== null) {
@@ -254,7 +169,7 @@ async function send() {
     emit("refresh-features");
     await loadNotices();
   } catch (error) {
-    result.append(h("p", { class: "error", role: "alert", text: error instanceof InputProblem ? error.message : describe(error) }));
+    result.append(...failure(error));
   }
 }
 

@@ -1,5 +1,6 @@
 // GeoJSON shapes of the line as Leaflet layers: circles as true circles (radius in metres),
-// corridors as the band half_width_m either side of their centre line.
+// corridors as the band half_width_m either side of their centre line, and sectors, orbits and
+// tracks as the outline the server draws for them (the `outline` property).
 // The drawing is for the eye; the server decides conflicts with geodesic distances.
 
 /* global L */
@@ -13,6 +14,7 @@ export const latLng = ([lon, lat]) => [lat, lon];
 export function shapeLayers(feature, style) {
   const geometry = feature.geometry;
   const p = feature.properties;
+  if (p.outline) return airspaceLayers(feature, style);
   switch (geometry.type) {
     case "Point":
       if (p.radius_m > 0) return [L.circle(latLng(geometry.coordinates), { ...style, radius: p.radius_m })];
@@ -26,19 +28,42 @@ export function shapeLayers(feature, style) {
       }
       return [L.polyline(geometry.coordinates.map(latLng), { ...style, fill: false, weight: 4 })];
     case "Polygon":
-      return [L.polygon(geometry.coordinates.map((ring) => ring.map(latLng)), style)];
     case "MultiPolygon":
-      return [L.polygon(geometry.coordinates.map((polygon) => polygon.map((ring) => ring.map(latLng))), style)];
+      return [L.polygon(polygonLatLngs(geometry), style)];
     default:
       return [];
   }
+}
+
+/** The kind of shape a feature has, as the notify form names it. */
+export function shapeName(feature) {
+  const p = feature.properties;
+  for (const airspace of ["sector", "orbit", "track"]) if (p[airspace]) return airspace;
+  const type = feature.geometry.type;
+  if (type === "Point") return "circle";
+  if (type === "LineString") return "corridor";
+  return "polygon";
+}
+
+const polygonLatLngs = (geometry) => geometry.type === "MultiPolygon"
+  ? geometry.coordinates.map((polygon) => polygon.map((ring) => ring.map(latLng)))
+  : geometry.coordinates.map((ring) => ring.map(latLng));
+
+// A sector, orbit or track: the server's outline, then a thin guide at its origin or along its path.
+function airspaceLayers(feature, style) {
+  const geometry = feature.geometry;
+  const guide = { ...style, weight: 1, fill: false, dashArray: "2 4", interactive: false };
+  const path = geometry.type === "Point"
+    ? L.circleMarker(latLng(geometry.coordinates), { ...guide, radius: 3, dashArray: null })
+    : L.polyline(geometry.coordinates.map(latLng), guide);
+  return [L.polygon(polygonLatLngs(feature.properties.outline), style), path];
 }
 
 /** The outline of the safety buffer around a circle or corridor (null when there is none). */
 export function bufferLayer(feature, style) {
   const p = feature.properties;
   const buffer = p.buffer_m || 0;
-  if (buffer <= 0) return null;
+  if (buffer <= 0 || p.outline) return null;
   const dashed = { ...style, fill: false, weight: 1, dashArray: "4 6", interactive: false };
   const geometry = feature.geometry;
   if (geometry.type === "Point") return L.circle(latLng(geometry.coordinates), { ...dashed, radius: (p.radius_m || 0) + buffer });

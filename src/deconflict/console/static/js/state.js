@@ -3,7 +3,7 @@
 export const state = {
   session: null, // {party, name, language, role, csrf, csrf_header, tile_url, parties}
   parties: new Map(), // id -> {id, name, language}
-  features: [], // GeoJSON Features the party may see
+  features: [], // GeoJSON Features the party may see whose last occurrence has not ended
   inbox: new Map(), // notice id -> notice addressed to us
   sent: new Map(), // notice id -> notice we sent
   receipts: new Map(), // notice id or feature id -> record entry number of our last write

@@ -13,6 +13,16 @@ export function dtg(date) {
   );
 }
 
+/** A day in UTC as the line writes dates, e.g. 31 DEC 26. */
+export function utcDate(date) {
+  return `${pad(date.getUTCDate())} ${MONTHS[date.getUTCMonth()]} ${pad(date.getUTCFullYear() % 100)}`;
+}
+
+/** The time of day in UTC, e.g. 06:00 (no zone letter). */
+export function clockTime(date) {
+  return `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}`;
+}
+
 /** ISO 8601 in UTC to the minute, e.g. 2027-09-06T22:00Z. */
 export function isoMinute(date) {
   return date.toISOString().slice(0, 16) + "Z";

@@ -1,14 +1,17 @@
 // The time slider and the timeline strip: scrub through the coming days and see what is
-// active when. In live mode the chosen time is "now" and follows the clock.
+// active when (a repeating feature as one bar per occurrence). In live mode the chosen time is
+// "now" and follows the clock.
 
 import { describe, get, query } from "./api.js";
 import { $, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { applyTime, focusFeature, isActive } from "./map.js";
+import { occurrencesBetween } from "./schedule.js";
 import { emit, on, partyColour, serverNow, state } from "./state.js";
-import { DAY_MS, HOUR_MS, MINUTE_MS, dtg, moment, parseTime } from "./time.js";
+import { DAY_MS, HOUR_MS, MINUTE_MS, dtg, moment, span } from "./time.js";
 
 const LEAD_MS = 6 * HOUR_MS; // the window opens this long before now, or before a chosen time
+const MOST_BARS = 400; // per feature and window: every hour for a week fits
 const time = { live: true, selected: new Date(), windowStart: null, spanDays: 3 };
 
 export function initTimeline() {
@@ -92,7 +95,7 @@ function renderStrip(start, end) {
     header.append(tick);
   }
   lanes.append(header);
-  for (const feature of visible(start, end)) lanes.append(bar(feature, start, end, at));
+  for (const [feature, occurrences] of visible(start, end)) lanes.append(lane(feature, occurrences, start, end, at));
   for (const [name, moment] of [["now", serverNow().getTime()], ["chosen", time.selected.getTime()]]) {
     if (moment < start || moment > end) continue;
     const marker = h("div", { class: `marker ${name}` });
@@ -102,37 +105,48 @@ function renderStrip(start, end) {
   $("#strip").replaceChildren(lanes);
 }
 
+// [feature, its occurrences in the window] for each feature on at some time in [start, end).
 function visible(start, end) {
   return state.features
-    .filter((f) => {
-      const s = parseTime(f.properties.start);
-      const e = parseTime(f.properties.end);
-      return s < end && (!e || e > start);
-    })
-    .sort((a, b) => rank(a) - rank(b) || parseTime(a.properties.start) - parseTime(b.properties.start));
+    .map((f) => [f, occurrencesBetween(f.properties, start, end, MOST_BARS)])
+    .filter(([, occurrences]) => occurrences.length > 0)
+    .sort(([a, oa], [b, ob]) => rank(a) - rank(b) || oa[0].start - ob[0].start);
 }
 
 const rank = (feature) => (feature.properties.kind === "activity" ? 0 : 1);
 
-function bar(feature, start, end, at) {
+// One lane per feature; only its first bar is a Tab stop, so a busy schedule costs one key press.
+function lane(feature, occurrences, start, end, at) {
+  const row = h("div", { class: "lane" });
+  for (const [i, occurrence] of occurrences.entries()) {
+    const button = bar(feature, occurrence, start, end, at);
+    if (i > 0) button.tabIndex = -1;
+    row.append(button);
+  }
+  return row;
+}
+
+function bar(feature, occurrence, start, end, at) {
   const p = feature.properties;
-  const from = Math.max(start, parseTime(p.start).getTime());
-  const to = Math.min(end, p.end ? parseTime(p.end).getTime() : end);
+  const from = Math.max(start, occurrence.start);
+  const to = Math.min(end, occurrence.end ?? end);
   const name = p.name || feature.id;
+  const when = span(new Date(occurrence.start), occurrence.end === null ? null : new Date(occurrence.end));
+  const on = occurrence.start <= time.selected && (occurrence.end === null || time.selected < occurrence.end);
   const button = h("button", {
     type: "button",
-    class: `span-bar ${p.kind}${isActive(feature, time.selected) ? " active" : ""}`,
+    class: `span-bar ${p.kind}${on && isActive(feature, time.selected) ? " active" : ""}`,
     text: name,
-    title: `${name} · ${dtg(parseTime(p.start))} – ${p.end ? dtg(parseTime(p.end)) : t("ufn")}`,
-    "aria-label": `${name}, ${dtg(parseTime(p.start))} – ${p.end ? dtg(parseTime(p.end)) : t("ufn")}`,
-    dataset: { feature: feature.id },
+    title: `${name} · ${when}`,
+    "aria-label": `${name}, ${when}`,
+    dataset: { feature: feature.id, start: new Date(occurrence.start).toISOString() },
     onclick: () => {
       focusFeature(feature.id);
-      if (!isActive(feature, time.selected)) jumpTo(parseTime(p.start));
+      if (!on) jumpTo(new Date(occurrence.start));
     },
   });
   button.style.setProperty("--c", partyColour(p.party));
   button.style.insetInlineStart = at(from);
   button.style.width = `${Math.max(0.6, (100 * (to - from)) / (end - start))}%`;
-  return h("div", { class: "lane" }, button);
+  return button;
 }
