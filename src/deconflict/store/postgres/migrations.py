@@ -141,6 +141,21 @@ MIGRATIONS: tuple[str, ...] = (
         verifier TEXT NOT NULL
     );
     """,
+    # 5: altitude datums. A box's altitude (its fifth dimension) now holds every height
+    # above the ellipsoid its band may mean; every band stored before was above mean sea
+    # level, so its box widens by the geoid's extremes (107 m down, 86 m up).
+    """
+    UPDATE volume SET box = cube(
+        ARRAY[cube_ll_coord(box, 1), cube_ll_coord(box, 2), cube_ll_coord(box, 3),
+              cube_ll_coord(box, 4),
+              CASE WHEN cube_ll_coord(box, 5) > -1.0e9 THEN cube_ll_coord(box, 5) - 107.0
+                   ELSE cube_ll_coord(box, 5) END],
+        ARRAY[cube_ur_coord(box, 1), cube_ur_coord(box, 2), cube_ur_coord(box, 3),
+              cube_ur_coord(box, 4),
+              CASE WHEN cube_ur_coord(box, 5) < 1.0e9 THEN cube_ur_coord(box, 5) + 86.0
+                   ELSE cube_ur_coord(box, 5) END]
+    ) WHERE box IS NOT NULL;
+    """,
 )
 
 

@@ -122,4 +122,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feature_version ADD COLUMN salt BLOB;
     ALTER TABLE party ADD COLUMN public_key TEXT;
     """,
+    # 6: altitude datums. A box's altitude now holds every height above the ellipsoid
+    # its band may mean, for comparing bands in different datums; every band stored
+    # before was above mean sea level, so its box widens by the geoid's extremes
+    # (107 m down, 86 m up; rules/altitude.py). Unbounded sides stay unbounded.
+    """
+    UPDATE volume_index SET alt0 = alt0 - 107.0 WHERE alt0 > -1.0e9;
+    UPDATE volume_index SET alt1 = alt1 + 86.0 WHERE alt1 < 1.0e9;
+    """,
 )
