@@ -144,4 +144,6 @@ def test_ended_notices_leave_the_inbox_on_their_own(line: Line, clock: FrozenClo
     clock.advance(timedelta(days=1))
     assert line.inbox("coalition") == []
     assert len(line.inbox("coalition", include_ended=True)) == 1
+    assert line.outbox("russia") == []
+    assert len(line.outbox("russia", include_ended=True)) == 2
     assert clock.now > START

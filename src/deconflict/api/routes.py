@@ -369,8 +369,15 @@ def inbox(
 
 
 @router.get("/outbox", summary="Notices you sent, with their state and responses")
-def outbox(request: Request, credential: Duty) -> dict[str, Any]:
-    return {"notices": _line(request).outbox(credential.party_id)}
+def outbox(
+    request: Request,
+    credential: Duty,
+    ended: Annotated[
+        Literal["exclude", "include"],
+        Query(description="`include` keeps notices about features that have ended."),
+    ] = "exclude",
+) -> dict[str, Any]:
+    return {"notices": _line(request).outbox(credential.party_id, ended == "include")}
 
 
 @router.get("/notices/{notice_id}", summary="One notice and its thread (marks it read)")

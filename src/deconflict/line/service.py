@@ -622,10 +622,14 @@ class Line:
         ends = declared.feature.span.end
         return ends is None or ends > self.clock()
 
-    def outbox(self, party: str) -> list[Result]:
-        """Notices the party sent, newest first, with their state and responses."""
+    def outbox(self, party: str, include_ended: bool = False) -> list[Result]:
+        """Notices the party sent, newest first, with their state and responses.
+
+        Notices about features whose last occurrence has ended drop off unless `include_ended`.
+        """
         reader = self._party(party)
-        return [notice_view(n, reader) for n in self.store.outbox(party)]
+        notices = self._current(self.store.outbox(party), include_ended)
+        return [notice_view(n, reader) for n in notices]
 
     def _party(self, party: str) -> Party:
         found = self.store.party(party)
