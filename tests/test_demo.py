@@ -46,6 +46,24 @@ def test_strike_inside_the_zone_is_flagged_against_at_tanf(story: tuple[DemoResu
     )
 
 
+def test_the_aid_agency_imports_its_site_list_in_one_step(story: tuple[DemoResult, str]) -> None:
+    result, narrative = story
+    assert result.sites == ["rukban-camp-clinic", "water-point-7", "warehouse-on-the-tanf-road"]
+    assert "imports its site list" in narrative and "3 zones stored" in narrative
+
+
+def test_nightly_artillery_names_the_nights_it_meets_the_clinic(
+    story: tuple[DemoResult, str],
+) -> None:
+    result, narrative = story
+    by_target = {c["against"]: c for c in result.artillery_conflicts}
+    assert set(by_target) == {"at-tanf", "rukban-camp-clinic"}
+    clinic = by_target["rukban-camp-clinic"]
+    assert clinic["occurrences"]["total"] == 5
+    assert [w["start"][11:16] for w in clinic["occurrences"]["windows"]] == ["20:00"] * 5
+    assert "rukban-camp-clinic on 5 nights" in narrative
+
+
 def test_amended_strike_has_no_conflict(story: tuple[DemoResult, str]) -> None:
     assert story[0].amended_conflicts == []
 

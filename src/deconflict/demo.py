@@ -30,11 +30,13 @@ from rich.table import Table
 from deconflict.api.app import create_app
 from deconflict.client import Client, Json
 from deconflict.errors import DeconflictError, StateConflict
+from deconflict.formats import Defaults
+from deconflict.formats.sites_csv import read_sites_csv
 from deconflict.geo.coords import Position, parse_position
 from deconflict.i18n.dtg import format_dtg, parse_moment
 from deconflict.line.parties import Party, register_party
 from deconflict.record.bundle import Verified, verify_bundle
-from deconflict.rules.plan import format_time
+from deconflict.rules.plan import feature_to_geojson, format_time
 from deconflict.settings import Settings
 from deconflict.store.sqlite import SqliteStore
 
@@ -58,6 +60,15 @@ DRILL_AT = "33.52N 38.60E"
 DRILL_RADIUS_M = 5_000
 DRILL_NAME = "deploy rapidly, assault a target, rapid exfiltration"
 OBJECTION_TEXT = "Coalition advisers and partner forces are in the zone that night."
+# The aid agency's field sites, as its site list keeps them (lat/lon, MGRS or DMS).
+AID_SITES = """name,lat,lon,mgrs,radius_m,category,contact
+Rukban camp clinic,33.3167,38.6917,,300,clinic,aid security desk
+Water point 7,,,37S EU 07250 53630,100,water,aid security desk
+Warehouse on the Tanf road,33°31'12"N,38°33'00"E,,150,warehouse,aid security desk
+"""
+# Russian artillery fires from a sector south-east of the camp, nightly for five nights.
+ARTILLERY_FROM = "33.20N 38.80E"
+ARTILLERY_SECTOR = {"outer_m": 25_000, "inner_m": 2_000, "from_deg": 290, "to_deg": 350}
 ESCALATION_WAIT_S = 10.0
 # Short deadlines so an unanswered notice escalates within seconds.
 STORY_RESPOND_WITHIN_S = 2
@@ -76,6 +87,8 @@ class DemoResult:
     acknowledgement: the Russian acknowledgement of the drill as rendered for each side,
         by language ("ru" for the Russian side, "en" for the coalition).
     escalation: the event that escalated the notice nobody answered.
+    sites: the ids of the aid agency's sites, imported from its site list in one step.
+    artillery_conflicts: the nightly artillery sector's conflicts, with the nights that meet.
     verified: what the offline verification of the exported record proved.
     elapsed_s: the story's wall time, serving afterwards excluded.
     """
@@ -90,6 +103,8 @@ class DemoResult:
     escalation: Json
     verified: Verified | None
     elapsed_s: float
+    sites: list[str]
+    artillery_conflicts: list[Json]
 
 
 def run_demo(
@@ -130,6 +145,8 @@ def run_demo(
             story.escalation,
             story.verified,
             elapsed_s,
+            story.sites,
+            story.artillery_conflicts,
         )
         if keep_running:
             result = replace(
@@ -151,6 +168,8 @@ class _Story:
         self.objection: Json = {}
         self.acknowledgement: dict[str, str] = {}
         self.escalation: Json = {}
+        self.sites: list[str] = []
+        self.artillery_conflicts: list[Json] = []
         self.verified: Verified | None = None
 
     def tell(self) -> None:
@@ -161,6 +180,8 @@ class _Story:
         drill_notices = self.notify_drill()
         self.acknowledge_drill(drill_notices["russia"])
         self.escalate_unanswered(drill_notices["aid"])
+        self.import_aid_sites()
+        self.notify_nightly_artillery()
         self.verify_the_record()
 
     def say(self, text: str, *details: str) -> None:
@@ -273,6 +294,47 @@ class _Story:
             f"{_name('russia')} acknowledge the drill (notice #{notice_id}).",
             f"As the Russian side reads it: «{escape(self.acknowledgement['ru'])}»",
             f"As the coalition reads it:    «{escape(self.acknowledgement['en'])}»",
+        )
+
+    def import_aid_sites(self) -> None:
+        """The aid agency brings its site list in as it keeps it: one step, all or nothing."""
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        reading = read_sites_csv(AID_SITES, Defaults("aid", today))
+        answer = self.line["aid"].import_features([feature_to_geojson(f) for f in reading.features])
+        self.sites = [item["id"] for item in answer["imported"]]
+        self.say(
+            f"The {_name('aid').lower()} imports its site list (CSV: lat/lon, MGRS and DMS "
+            f"rows) in one step: {len(self.sites)} zones stored.",
+            ", ".join(self.sites) + ".",
+        )
+
+    def notify_nightly_artillery(self) -> None:
+        """A repeating sector with levels as pilots write them: the notice names the nights."""
+        first = (self.day[0].replace(day=8, hour=20), self.day[0].replace(day=8, hour=23))
+        artillery = _circle(
+            "artillery-1",
+            parse_position(ARTILLERY_FROM),
+            0,
+            first,
+            activity="artillery",
+            name="Night fire, sector south-east of Rukban",
+            altitude={"lower": "SFC", "upper": "FL100"},
+            repeat={"every": "day", "until": format_time(first[0].replace(day=13))},
+        )
+        del artillery["properties"]["radius_m"]
+        artillery["properties"]["sector"] = ARTILLERY_SECTOR
+        answer = self.line["russia"].notify(artillery)
+        self.artillery_conflicts = answer["conflicts"]
+        nights = [
+            f"{c['against']} on {c['occurrences']['total']} nights"
+            for c in self.artillery_conflicts
+            if c.get("occurrences")
+        ]
+        self.say(
+            f"{_name('russia')} notify nightly artillery fire from a sector (290°–350°, "
+            f"2–25 km, SFC–FL100), {_span(first)} and the same hours for five nights: "
+            f"{_conflicts(self.artillery_conflicts)}.",
+            "The notices name each night that meets: " + "; ".join(nights) + ".",
         )
 
     def verify_the_record(self) -> None:
