@@ -45,8 +45,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -55,7 +56,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from pyproj import Geod
 
-from deconflict.geo.shapes import Area, Circle, Corridor, Shape
+from deconflict.geo.shapes import Area, Circle, Corridor, Orbit, Sector, Shape, Side, Track
 
 Floats = NDArray[np.float64]
 
@@ -440,3 +441,498 @@ def _unwrapped(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Longitudes moved by 360 degrees to lie within 180 of the first point's."""
     first = points[0][0]
     return [(first + (lon - first + 180.0) % 360.0 - 180.0, lat) for lon, lat in points]
+
+
+# Sectors, orbits and tracks, decided from their definitions ------------------------------------
+#
+# Nothing here comes from `deconflict.geo.construct`: a sector is every point whose geodesic
+# distance from the origin lies in [inner, outer] and whose azimuth from it lies in the
+# clockwise sweep; an orbit every point within half its width of the geodesic between its two
+# ends (both moved half a width to the side for LEFT and RIGHT); a track every point whose
+# signed cross-track distance to one of its legs lies in [-right, left] with its foot on that
+# leg, or within the wedge that fills the outside of a turn. Containment is decided on those
+# definitions; distances are least distances to boundary curves placed with `Geod.fwd`, found
+# by the branch and bound above, run on curves instead of straight pieces.
+#
+# Speed bounds: on a surface of positive curvature (the ellipsoid) a geodesic circle of radius
+# r is at most r long per radian of azimuth, and a geodesic parallel at any distance is at most
+# as long as the geodesic it runs beside (Jacobi fields grow no faster than on the plane).
+
+Positions = tuple[Floats, Floats]
+_SPEED_SLACK = 1 + 1e-6
+# Resolution of the curve search: absolute, and relative to the distance (finer against a point).
+CURVE_ABS_RESOLUTION_M = 0.001
+_POINT_REL_RESOLUTION = 1e-6
+_PAIR_REL_RESOLUTION = 1e-5
+_INITIAL_PIECES = 8
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A curve `at(t)` for t in [0, 1], and a bound on how far it moves per unit of t (metres).
+
+    `exact_m(p)`, when given, is the exact least distance from p to the curve, or None
+    where it is not known in closed form.
+    """
+
+    at: Callable[[Floats], Positions]
+    speed_m: float
+    exact_m: Callable[[tuple[float, float]], float | None] | None = None
+
+
+@dataclass(frozen=True)
+class Region:
+    """A two-dimensional piece of a shape: which points it holds, and curves round its boundary.
+
+    The curves may also run through the inside (a wedge's radials, a band's shared cap):
+    a curve inside the shape is never nearer to an outside point than the boundary is.
+    """
+
+    contains: Callable[[Floats, Floats], NDArray[np.bool_]]
+    boundary: tuple[Curve, ...]
+
+
+@dataclass(frozen=True)
+class OracleShape:
+    """A shape as regions, plus one-dimensional cores (points, paths) grown by `reach_m`."""
+
+    regions: tuple[Region, ...] = ()
+    cores: tuple[Curve, ...] = ()
+    reach_m: float = 0.0
+
+    @property
+    def curves(self) -> tuple[Curve, ...]:
+        return (*self.cores, *(c for region in self.regions for c in region.boundary))
+
+
+def _full(value: float, like: Floats) -> Floats:
+    return np.full(np.shape(like), value, dtype=np.float64)
+
+
+def _fwd(lon: Floats, lat: Floats, azimuth: Floats, distance: Floats) -> tuple[Floats, ...]:
+    out = GEOD.fwd(lon, lat, azimuth, distance)
+    return tuple(np.asarray(v, dtype=np.float64) for v in out)
+
+
+def _inv(lon1: Floats, lat1: Floats, lon2: Floats, lat2: Floats) -> tuple[Floats, ...]:
+    out = GEOD.inv(lon1, lat1, lon2, lat2)
+    return tuple(np.asarray(v, dtype=np.float64) for v in out)
+
+
+def point_curve(point: tuple[float, float]) -> Curve:
+    """A single position as a curve that does not move."""
+
+    def at(t: Floats) -> Positions:
+        return _full(point[0], t), _full(point[1], t)
+
+    return Curve(at, 0.0, lambda p: geodesic_m(p, point))
+
+
+def lonlat_edge(p: tuple[float, float], q: tuple[float, float]) -> Curve:
+    """An edge straight in lon/lat (the RFC 7946 reading), with its literal longitudes."""
+    speed = float(_arc_bound_m(np.array([[p[0], p[1], q[0], q[1]]]))[0])
+
+    def at(t: Floats) -> Positions:
+        return p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])
+
+    return Curve(at, speed)
+
+
+def geodesic_arc(
+    centre: tuple[float, float], radius_m: float, from_deg: float, span_deg: float
+) -> Curve:
+    """The geodesic circle of `radius_m` round `centre`, clockwise `span_deg` from `from_deg`."""
+
+    def at(t: Floats) -> Positions:
+        lon, lat, _ = _fwd(
+            _full(centre[0], t), _full(centre[1], t), from_deg + t * span_deg, _full(radius_m, t)
+        )
+        return lon, lat
+
+    def exact_m(p: tuple[float, float]) -> float | None:
+        # By the triangle inequality no point of the circle is nearer than |d - r|, and the
+        # point of the circle on the geodesic from the centre through p is that near.
+        azimuth, _, d = GEOD.inv(centre[0], centre[1], p[0], p[1])
+        if d == 0.0 or not _in_sweep(azimuth, from_deg, span_deg):
+            return None
+        return abs(float(d) - radius_m)
+
+    return Curve(at, radius_m * math.radians(span_deg) * _SPEED_SLACK, exact_m)
+
+
+def geodesic_from(
+    start: tuple[float, float], azimuth_deg: float, from_m: float, to_m: float
+) -> Curve:
+    """The stretch of the geodesic leaving `start` at `azimuth_deg` from `from_m` to `to_m`."""
+
+    def at(t: Floats) -> Positions:
+        distance = from_m + t * (to_m - from_m)
+        lon, lat, _ = _fwd(_full(start[0], t), _full(start[1], t), _full(azimuth_deg, t), distance)
+        return lon, lat
+
+    return Curve(at, abs(to_m - from_m) * _SPEED_SLACK)
+
+
+def _in_sweep(azimuth: float | Floats, from_deg: float, span_deg: float) -> Any:
+    return (np.asarray(azimuth) - from_deg) % 360.0 <= span_deg
+
+
+def _span_deg(from_deg: float, to_deg: float) -> float:
+    span = (to_deg - from_deg) % 360.0
+    return 360.0 if span == 0.0 else span
+
+
+def sector_region(
+    origin: tuple[float, float], outer_m: float, inner_m: float, from_deg: float, to_deg: float
+) -> Region:
+    """Distance from the origin in [inner, outer], azimuth within the clockwise sweep."""
+    span = _span_deg(from_deg, to_deg)
+
+    def contains(lon: Floats, lat: Floats) -> NDArray[np.bool_]:
+        azimuth, _, d = _inv(_full(origin[0], lon), _full(origin[1], lat), lon, lat)
+        swept = _in_sweep(azimuth, from_deg, span) | (d == 0.0)
+        result: NDArray[np.bool_] = (inner_m <= d) & (d <= outer_m) & swept
+        return result
+
+    boundary = [geodesic_arc(origin, outer_m, from_deg, span)]
+    if inner_m > 0.0:
+        boundary.append(geodesic_arc(origin, inner_m, from_deg, span))
+    if span < 360.0:
+        boundary.append(geodesic_from(origin, from_deg, inner_m, outer_m))
+        boundary.append(geodesic_from(origin, to_deg, inner_m, outer_m))
+    return Region(contains, tuple(boundary))
+
+
+def orbit_ends(orbit: Orbit) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The ends of the orbit's centre line: its two points, moved half a width to its side."""
+    if orbit.side is Side.CENTRE:
+        return orbit.first, orbit.second
+    half = orbit.width_m / 2.0
+    turn = -90.0 if orbit.side is Side.LEFT else 90.0
+    # The heading on arrival at the second point is the one from it towards the first, reversed.
+    leaving, _, _ = GEOD.inv(*orbit.first, *orbit.second)
+    towards_first, _, _ = GEOD.inv(*orbit.second, *orbit.first)
+    return (
+        moved(orbit.first, leaving + turn, half),
+        moved(orbit.second, towards_first + 180.0 + turn, half),
+    )
+
+
+def _between(a: tuple[float, float], b: tuple[float, float]) -> Curve:
+    azimuth, _, length = GEOD.inv(a[0], a[1], b[0], b[1])
+    return geodesic_from(a, float(azimuth), 0.0, float(length))
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One leg of a track: the geodesic from `a` towards `b`, `length_m` long."""
+
+    a: tuple[float, float]
+    azimuth_deg: float
+    length_m: float
+
+    def along(self, s: Floats) -> tuple[Floats, Floats, Floats]:
+        """Positions and headings `s` metres along the geodesic (negative: behind `a`)."""
+        lon, lat, back = _fwd(
+            _full(self.a[0], s), _full(self.a[1], s), _full(self.azimuth_deg, s), s
+        )
+        return lon, lat, back + 180.0
+
+    def across(self, s: Floats, c: Floats) -> Positions:
+        """The point `c` metres across the leg (positive: left) from the point `s` along it."""
+        lon, lat, heading = self.along(s)
+        azimuth = np.where(c >= 0.0, heading - 90.0, heading + 90.0)
+        out_lon, out_lat, _ = _fwd(lon, lat, azimuth, np.abs(c))
+        return out_lon, out_lat
+
+    def foot(self, lon: Floats, lat: Floats, reach_m: float) -> tuple[Floats, Floats]:
+        """Per point: where along the leg's geodesic (extended by `reach_m` and half its
+        length each way) it is nearest, and its signed distance across (positive: left)."""
+        low, high = -self.length_m / 2 - reach_m, self.length_m * 1.5 + reach_m
+        grid = np.linspace(low, high, 129)
+        s = np.repeat(grid[None, :], lon.size, axis=0)
+        _, _, d = _inv(
+            np.repeat(lon[:, None], grid.size, 1).ravel(),
+            np.repeat(lat[:, None], grid.size, 1).ravel(),
+            *self.along(s.ravel())[:2],
+        )
+        best = np.argmin(d.reshape(lon.size, grid.size), axis=1)
+        left = grid[np.maximum(best - 1, 0)]
+        right = grid[np.minimum(best + 1, grid.size - 1)]
+        along = _golden_minimum(lambda x: self._distance(x, lon, lat), left, right)
+        f_lon, f_lat, heading = self.along(along)
+        azimuth, _, c = _inv(f_lon, f_lat, lon, lat)
+        turn = (azimuth - heading + 540.0) % 360.0 - 180.0
+        return along, np.where(turn < 0.0, c, -c)
+
+    def _distance(self, s: Floats, lon: Floats, lat: Floats) -> Floats:
+        f_lon, f_lat, _ = self.along(s)
+        return _inv(f_lon, f_lat, lon, lat)[2]
+
+
+def _golden_minimum(
+    f: Callable[[Floats], Floats], low: Floats, high: Floats, steps: int = 80
+) -> Floats:
+    """Where f is least in [low, high], per element (f unimodal there)."""
+    ratio = (math.sqrt(5) - 1) / 2
+    a, b = low.astype(np.float64), high.astype(np.float64)
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    fc, fd = f(c), f(d)
+    for _ in range(steps):
+        left = fc < fd
+        b = np.where(left, d, b)
+        a = np.where(left, a, c)
+        c_new, d_new = b - ratio * (b - a), a + ratio * (b - a)
+        c, d = np.where(left, c_new, d), np.where(left, c, d_new)
+        fc, fd = np.where(left, f(c), fd), np.where(left, fc, f(d))
+    result: Floats = (a + b) / 2
+    return result
+
+
+def leg_region(leg: Leg, left_m: float, right_m: float) -> Region:
+    """The band from `right_m` right to `left_m` left of the leg, its foot on the leg."""
+
+    def contains(lon: Floats, lat: Floats) -> NDArray[np.bool_]:
+        along, across = leg.foot(lon, lat, 2 * max(left_m, right_m))
+        result: NDArray[np.bool_] = (
+            (along >= 0.0) & (along <= leg.length_m) & (across <= left_m) & (across >= -right_m)
+        )
+        return result
+
+    def side(c: float) -> Curve:
+        def at(t: Floats) -> Positions:
+            return leg.across(t * leg.length_m, _full(c, t))
+
+        return Curve(at, leg.length_m * _SPEED_SLACK)
+
+    def cap(s: float) -> Curve:
+        def at(t: Floats) -> Positions:
+            return leg.across(_full(s, t), left_m - t * (left_m + right_m))
+
+        return Curve(at, (left_m + right_m) * _SPEED_SLACK)
+
+    return Region(contains, (side(left_m), side(-right_m), cap(0.0), cap(leg.length_m)))
+
+
+def track_regions(track: Track) -> tuple[Region, ...]:
+    """A band per leg, and a wedge on the outside of each turn."""
+    points = [p for i, p in enumerate(track.path) if i == 0 or p != track.path[i - 1]]
+    legs = []
+    for a, b in itertools.pairwise(points):
+        azimuth, _, length = GEOD.inv(a[0], a[1], b[0], b[1])
+        legs.append(Leg(a, float(azimuth), float(length)))
+    regions = [leg_region(leg, track.left_m, track.right_m) for leg in legs]
+    for a, b, c in zip(points, points[1:], points[2:], strict=False):
+        towards_a, _, _ = GEOD.inv(b[0], b[1], a[0], a[1])
+        heading_in = towards_a + 180.0
+        heading_out, _, _ = GEOD.inv(b[0], b[1], c[0], c[1])
+        turn = (heading_out - heading_in + 180.0) % 360.0 - 180.0
+        if turn > 0.0 and track.left_m > 0.0:  # a right turn: the left side is outside
+            regions.append(
+                sector_region(b, track.left_m, 0.0, heading_in - 90.0, heading_out - 90.0)
+            )
+        elif turn < 0.0 and track.right_m > 0.0:
+            regions.append(
+                sector_region(b, track.right_m, 0.0, heading_out + 90.0, heading_in + 90.0)
+            )
+    return tuple(regions)
+
+
+def oracle_shape(shape: Shape) -> OracleShape:
+    """Any shape as regions and cores, from its definition."""
+    if isinstance(shape, Sector):
+        region = sector_region(
+            shape.origin, shape.outer_m, shape.inner_m, shape.from_deg, shape.to_deg
+        )
+        return OracleShape(regions=(region,))
+    if isinstance(shape, Orbit):
+        return OracleShape(cores=(_between(*orbit_ends(shape)),), reach_m=shape.width_m / 2)
+    if isinstance(shape, Track):
+        return OracleShape(regions=track_regions(shape))
+    if isinstance(shape, Circle):
+        return OracleShape(cores=(point_curve(shape.centre),), reach_m=shape.radius_m)
+    if isinstance(shape, Corridor):
+        edges = tuple(lonlat_edge(p, q) for p, q in itertools.pairwise(shape.path))
+        return OracleShape(cores=edges, reach_m=shape.half_width_m)
+    planar = _planar(shape)
+
+    def contains(lon: Floats, lat: Floats) -> NDArray[np.bool_]:
+        result: NDArray[np.bool_] = shapely.covers(planar, shapely.points(lon, lat))
+        return result
+
+    edges = tuple(lonlat_edge(p, q) for p, q in core_edges(shape))
+    return OracleShape(regions=(Region(contains, edges),), reach_m=shape.reach_m)
+
+
+def oracle_contains(shape: Shape, lon: Floats, lat: Floats) -> NDArray[np.bool_]:
+    """Which points lie in a shape made of regions (a sector, a track or an area)."""
+    regions = oracle_shape(shape).regions
+    inside = np.zeros(np.shape(lon), dtype=bool)
+    for region in regions:
+        inside |= region.contains(lon, lat)
+    return inside
+
+
+def curve_samples(curves: Sequence[Curve], per_curve: int) -> Positions:
+    """Every curve at `per_curve` evenly spaced parameters, ends included."""
+    t = np.linspace(0.0, 1.0, per_curve)
+    lons, lats = zip(*(curve.at(t) for curve in curves), strict=True)
+    return np.concatenate(lons), np.concatenate(lats)
+
+
+def airspace_bounds(a: Shape, b: Shape) -> OracleDistance:
+    """The oracle distance between any two shapes, airspace shapes included, with its resolution."""
+    first, second = oracle_shape(a), oracle_shape(b)
+    reach = first.reach_m + second.reach_m
+    if _cores_meet(first, second):
+        return OracleDistance(0.0, 0.0)
+    if isinstance(b, Circle):
+        upper, lower = _to_point(first.curves, b.centre)
+    elif isinstance(a, Circle):
+        upper, lower = _to_point(second.curves, a.centre)
+    else:
+        upper, lower = _curves_branch_and_bound(first.curves, second.curves, _PAIR_REL_RESOLUTION)
+    distance = max(0.0, upper - reach)
+    return OracleDistance(distance, distance - max(0.0, lower - reach))
+
+
+def _cores_meet(first: OracleShape, second: OracleShape) -> bool:
+    """True when a region of one holds a point of the other's curves.
+
+    With the boundaries crossing (found by the distance search, at 0) that is every way
+    two shapes can meet.
+    """
+    for one, other in ((first, second), (second, first)):
+        if not one.regions:
+            continue
+        lon, lat = curve_samples(other.curves, 3)
+        for region in one.regions:
+            if region.contains(lon, lat).any():
+                return True
+    return False
+
+
+def _to_point(curves: Sequence[Curve], point: tuple[float, float]) -> tuple[float, float]:
+    """(attained, proven lower bound) of the least distance from `point` to the curves."""
+    exact = [c.exact_m(point) if c.exact_m is not None else None for c in curves]
+    known = [d for d in exact if d is not None]
+    rest = [c for c, d in zip(curves, exact, strict=True) if d is None]
+    upper = lower = min(known, default=math.inf)
+    if rest:
+        found, bound = _curves_branch_and_bound(
+            rest, (point_curve(point),), _POINT_REL_RESOLUTION, polish=True
+        )
+        upper, lower = min(upper, found), min(lower, bound)
+    return upper, lower
+
+
+# Piece rows: curve, t0, t1, lon0, lat0, lon1, lat1, arc length bound.
+def _curve_pieces(curves: Sequence[Curve]) -> Floats:
+    rows = []
+    for k, curve in enumerate(curves):
+        n = 1 if curve.speed_m == 0.0 else _INITIAL_PIECES
+        t = np.linspace(0.0, 1.0, n + 1)
+        lon, lat = curve.at(t)
+        rows.append(
+            np.column_stack(
+                [
+                    np.full(n, k),
+                    t[:-1],
+                    t[1:],
+                    lon[:-1],
+                    lat[:-1],
+                    lon[1:],
+                    lat[1:],
+                    np.full(n, curve.speed_m / n),
+                ]
+            )
+        )
+    return np.concatenate(rows)
+
+
+def _curves_at(curves: Sequence[Curve], k: Floats, t: Floats) -> Positions:
+    lon, lat = np.empty_like(t), np.empty_like(t)
+    for index in np.unique(k):
+        rows = k == index
+        lon[rows], lat[rows] = curves[int(index)].at(t[rows])
+    return lon, lat
+
+
+def _curve_halves(curves: Sequence[Curve], pieces: Floats) -> list[Floats]:
+    middle = (pieces[:, 1] + pieces[:, 2]) / 2
+    lon, lat = _curves_at(curves, pieces[:, 0], middle)
+    first, second = pieces.copy(), pieces.copy()
+    first[:, 2], first[:, 5], first[:, 6] = middle, lon, lat
+    second[:, 1], second[:, 3], second[:, 4] = middle, lon, lat
+    first[:, 7] = second[:, 7] = pieces[:, 7] / 2
+    return [first, second]
+
+
+def _curves_branch_and_bound(
+    first: Sequence[Curve], second: Sequence[Curve], relative: float, polish: bool = False
+) -> tuple[float, float]:
+    """(attained distance, proven lower bound) between two sets of curves.
+
+    With `polish`, the best stretch of the first set (against a point) is narrowed by a
+    golden-section search at the end, so the attained distance is exact to micrometres.
+    """
+    a, b = _curve_pieces(first), _curve_pieces(second)
+    i, j = np.meshgrid(np.arange(len(a)), np.arange(len(b)), indexing="ij")
+    pa, pb = a[i.ravel()], b[j.ravel()]
+    upper, dropped_lower = math.inf, math.inf
+    best_piece = pa[0]
+    while True:
+        ends = np.stack(
+            [
+                _inverse_m(pa[:, ea], pa[:, ea + 1], pb[:, eb], pb[:, eb + 1])
+                for ea in (3, 5)
+                for eb in (3, 5)
+            ]
+        )
+        nearest = ends.min(axis=0)
+        if float(nearest.min()) < upper:
+            upper = float(nearest.min())
+            best_piece = pa[int(np.argmin(nearest))]
+        bound = nearest - (pa[:, 7] + pb[:, 7]) / 2
+        lower = min(dropped_lower, float(bound.min()), upper)
+        resolution = max(CURVE_ABS_RESOLUTION_M, relative * upper)
+        keep = bound < upper - resolution
+        if not keep.any() or keep.sum() > _MAX_PAIRS:
+            break
+        dropped_lower = min(dropped_lower, float(bound[~keep].min(initial=math.inf)))
+        pa, pb = _split_curve_pairs(first, pa[keep], second, pb[keep])
+    if polish:
+        upper = min(upper, _polished(first[int(best_piece[0])], best_piece, pb[0]))
+    return upper, lower
+
+
+def _polished(curve: Curve, piece: Floats, point: Floats) -> float:
+    width = piece[2] - piece[1]
+    low = np.array([max(0.0, piece[1] - width)])
+    high = np.array([min(1.0, piece[2] + width)])
+
+    def distance(t: Floats) -> Floats:
+        lon, lat = curve.at(t)
+        return _inverse_m(lon, lat, _full(point[3], t), _full(point[4], t))
+
+    t = _golden_minimum(distance, low, high)
+    return float(distance(t)[0])
+
+
+def _split_curve_pairs(
+    first: Sequence[Curve], pa: Floats, second: Sequence[Curve], pb: Floats
+) -> tuple[Floats, Floats]:
+    """Halve the longer piece of each pair (both when they are of similar length)."""
+    split_a = (pa[:, 7] > 0) & (2 * pa[:, 7] >= pb[:, 7])
+    split_b = (pb[:, 7] > 0) & (2 * pb[:, 7] >= pa[:, 7])
+    out_a, out_b = [], []
+    for halves_a, halves_b in (
+        (_curve_halves(first, pa[split_a & split_b]), _curve_halves(second, pb[split_a & split_b])),
+        (_curve_halves(first, pa[split_a & ~split_b]), [pb[split_a & ~split_b]]),
+        ([pa[~split_a & split_b]], _curve_halves(second, pb[~split_a & split_b])),
+    ):
+        for half_a in halves_a:
+            for half_b in halves_b:
+                out_a.append(half_a)
+                out_b.append(half_b)
+    return np.concatenate(out_a), np.concatenate(out_b)

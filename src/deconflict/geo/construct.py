@@ -9,7 +9,15 @@ densely enough that the chords between them stay within centimetres of the
 true boundary; that gap is then *measured* at the middle of every chord
 (where it is largest) and added to the result as reach, so the built shape
 always holds the true one and a conflict is never missed for want of a
-vertex. Typical margins: 5-10 cm.
+vertex. Near the poles a chord straight in lon/lat bends away from the
+geodesic it stands for (by a metre over a kilometre at 89 degrees), so a
+shape whose measured gap is too wide is built again with denser vertices,
+up to 16 times as dense (and so are the largest arcs, whose vertices are
+capped). Margins: 5 to 13 cm, from 10 m to 2,000 km, at the equator or a
+degree from the pole.
+
+A sector narrower than 5 cm across its outer arc is built as a 10 cm band
+along its first radial (a lon/lat polygon that thin would collapse).
 
 Shapes that reach a pole are refused (a lon/lat polygon cannot go round
 one); sectors and tracks that cross the antimeridian are split there, as
@@ -44,15 +52,21 @@ from deconflict.geo.shapes import (
 
 Floats = NDArray[np.float64]
 
-# The wanted gap between an arc and its chords; a cap on vertices per arc bounds
-# the work for very large arcs, whose measured margin then grows (30 cm at 1,000 km).
+# The wanted gap between an arc and its chords; a cap on vertices per arc (before
+# densifying, below) bounds the work for very large arcs.
 _ARC_SAG_M = 0.05
 _MIN_ARC_STEPS = 8
 _MAX_ARC_STEPS = 4096
 _MAX_OUTLINE_STEPS = 720
-# Geodesics and parallels are sampled at least this often, up to a cap per leg.
+# Geodesics and parallels are sampled at least this often, up to a cap per leg (before
+# densifying).
 _PATH_STEP_M = 1000.0
 _MAX_PATH_STEPS = 2000
+# A shape whose measured gap exceeds this is built again, twice as dense, up to 16 times
+# (caps included). The worst case, a 2,000 km annulus reaching 89 degrees, takes 131,000
+# vertices and 1.2 s to build (measured).
+_GAP_TARGET_M = 0.1
+_DENSITIES = (1, 2, 4, 8, 16)
 # Floating-point slack on top of the measured gap.
 _MARGIN_SLACK_M = 0.001
 _MARGIN_FACTOR = 1.25
@@ -91,7 +105,9 @@ def outline(shape: Shape, sag_m: float = 1.0) -> Area:
         pieces.append(shapely.Polygon(_closed(ring)))
     if not pieces:
         return Area(())
-    return _split_area(shapely.make_valid(shapely.union_all(pieces)), 0.0)
+    united = shapely.make_valid(shapely.union_all(pieces))
+    _refuse_polar(np.asarray(shapely.get_coordinates(united)))
+    return _split_area(united, 0.0)
 
 
 def sector_shape(sector: Sector) -> BasicShape:
@@ -99,32 +115,56 @@ def sector_shape(sector: Sector) -> BasicShape:
     if sector.inner_m == 0.0 and sector.span_deg == 360.0:
         return Circle(sector.origin, sector.outer_m)
     _refuse_polar_reach(sector)
-    outer, outer_gap = _arc(sector, sector.outer_m)
+    if sector.outer_m * math.radians(sector.span_deg) <= _ARC_SAG_M:
+        return _needle(sector)
+    for density in _DENSITIES:
+        rings, gap = _sector_rings(sector, density)
+        if gap <= _GAP_TARGET_M:
+            break
+    polygon = shapely.Polygon(_closed(rings[0]), [_closed(r) for r in rings[1:]])
+    area = _split_area(shapely.make_valid(polygon), _margin(gap))
+    return _with_extent(area, "has no area between its radii and bearings")
+
+
+def _sector_rings(sector: Sector, density: int) -> tuple[list[Floats], float]:
+    """The sector's rings (an annulus has two), vertices `density` times as dense; the gap."""
+    outer, outer_gap = _arc(sector, sector.outer_m, density=density)
     rings: list[Floats]
+    inner_gap = 0.0
     if sector.span_deg == 360.0:
-        inner, inner_gap = _arc(sector, sector.inner_m)
+        inner, inner_gap = _arc(sector, sector.inner_m, density=density)
         rings = [outer, inner[::-1]]
     else:
         origin, outer_m, inner_m = sector.origin, sector.outer_m, sector.inner_m
         if inner_m > 0.0:
-            inner, inner_gap = _arc(sector, inner_m)
+            inner, inner_gap = _arc(sector, inner_m, density=density)
             inner = inner[::-1]
         else:
-            inner, inner_gap = np.array([[origin[0], origin[1]]]), 0.0
+            inner = np.array([[origin[0], origin[1]]])
         rings = [
             np.concatenate(
                 [
                     outer,
-                    _radial(origin, sector.to_deg, outer_m, inner_m),
+                    _radial(origin, sector.to_deg, outer_m, inner_m, density),
                     inner,
-                    _radial(origin, sector.from_deg, inner_m, outer_m),
+                    _radial(origin, sector.from_deg, inner_m, outer_m, density),
                 ]
             )
         ]
     rings = [_unwrapped(ring, sector.origin[0]) for ring in rings]
-    gap = max(outer_gap, inner_gap, *(_chord_gap_m(ring) for ring in rings))
-    polygon = shapely.Polygon(_closed(rings[0]), [_closed(r) for r in rings[1:]])
-    return _split_area(shapely.make_valid(polygon), _margin(gap))
+    return rings, max(outer_gap, inner_gap, *(_chord_gap_m(ring) for ring in rings))
+
+
+def _needle(sector: Sector) -> Area:
+    """A sweep under _ARC_SAG_M across at the outer arc: a band that wide each side of its first
+    radial holds it (a point d from the origin is within d times the sweep of that radial)."""
+    start = _moved(sector.origin, sector.from_deg, sector.inner_m)
+    end = _moved(sector.origin, sector.from_deg, sector.outer_m)
+    for density in _DENSITIES:
+        band, gap = _leg_band(start, end, _ARC_SAG_M, _ARC_SAG_M, sector.origin[0], density)
+        if gap <= _GAP_TARGET_M:
+            break
+    return _with_extent(_split_area(band, _margin(gap)), "has no area along its radial")
 
 
 def orbit_shape(orbit: Orbit) -> Corridor:
@@ -136,51 +176,65 @@ def orbit_shape(orbit: Orbit) -> Corridor:
         forward, back, _ = WGS84.inv(first[0], first[1], second[0], second[1])
         first = _moved(first, forward + turn, half)
         second = _moved(second, back + 180.0 + turn, half)
-    path = _geodesic_samples(first, second)
+    for density in _DENSITIES:
+        path = _geodesic_samples(first, second, density)
+        gap = _chord_gap_m(path, closed=False)
+        if gap <= _GAP_TARGET_M:
+            break
     if np.any(np.abs(np.diff(path[:, 0])) > 180.0):
         raise ShapeError(
             "crosses the antimeridian; describe it as two orbits or as a track split at 180"
         )
     if np.any(np.abs(path[:, 1]) + np.degrees(half / 6_356_752.0) >= _POLAR_LIMIT_DEG):
         raise ShapeError("reaches the pole; describe it as a polygon that stops short of it")
-    gap = _chord_gap_m(path, closed=False)
     return Corridor(tuple((float(lon), float(lat)) for lon, lat in path), half + _margin(gap))
 
 
 def track_shape(track: Track) -> Area:
     """The track as an area: a band per leg between its parallels, arcs on the outside of turns."""
-    origin_lon = track.path[0][0]
-    pieces: list[shapely.Polygon] = []
-    gap = 0.0
     legs = [(a, b) for a, b in itertools.pairwise(track.path) if a != b]
     if not legs:
         raise ShapeError("needs two different positions")
+    for density in _DENSITIES:
+        pieces, gap = _track_pieces(track, legs, density)
+        if gap <= _GAP_TARGET_M:
+            break
+    united = shapely.make_valid(shapely.union_all(pieces))
+    _refuse_polar(np.asarray(shapely.get_coordinates(united)))
+    area = _split_area(united, _margin(gap))
+    return _with_extent(area, "has no area: its legs are too short; give positions further apart")
+
+
+def _track_pieces(
+    track: Track, legs: list[tuple[LonLat, LonLat]], density: int
+) -> tuple[list[shapely.Polygon], float]:
+    """The band of every leg and the wedge of every turn, and the largest gap among them."""
+    origin_lon = track.path[0][0]
+    pieces: list[shapely.Polygon] = []
+    gap = 0.0
     for a, b in legs:
-        band, band_gap = _leg_band(a, b, track.left_m, track.right_m, origin_lon)
+        band, band_gap = _leg_band(a, b, track.left_m, track.right_m, origin_lon, density)
         pieces.append(band)
         gap = max(gap, band_gap)
     for (a, b), (_, c) in itertools.pairwise(legs):
-        wedge = _turn_wedge(a, b, c, track.left_m, track.right_m, origin_lon)
+        wedge = _turn_wedge(a, b, c, track.left_m, track.right_m, origin_lon, density)
         if wedge is not None:
             pieces.append(wedge[0])
             gap = max(gap, wedge[1])
-    united = shapely.make_valid(shapely.union_all(pieces))
-    _refuse_polar(np.asarray(shapely.get_coordinates(united)))
-    return _split_area(united, _margin(gap))
+    return pieces, gap
 
 
 def _leg_band(
-    a: LonLat, b: LonLat, left_m: float, right_m: float, origin_lon: float
+    a: LonLat, b: LonLat, left_m: float, right_m: float, origin_lon: float, density: int = 1
 ) -> tuple[shapely.Polygon, float]:
-    centre = _geodesic_samples(a, b)
+    centre = _geodesic_samples(a, b, density)
     forward = _forward_azimuths(centre)
     left = _offset(centre, forward - 90.0, left_m)
     right = _offset(centre, forward + 90.0, right_m)
     # Square ends: the geodesic across the line at each end, from one side to the other.
-    end_cap = _cap(centre[-1], forward[-1], left_m, right_m)
-    start_cap = _cap(centre[0], forward[0], left_m, right_m)[::-1]
+    end_cap = _cap(centre[-1], forward[-1], left_m, right_m, density)
+    start_cap = _cap(centre[0], forward[0], left_m, right_m, density)[::-1]
     ring = _unwrapped(np.concatenate([left, end_cap, right[::-1], start_cap]), origin_lon)
-    _refuse_polar(ring)
     gap = max(
         _parallel_gap_m(centre, -90.0, left_m, left),
         _parallel_gap_m(centre, 90.0, right_m, right),
@@ -190,7 +244,13 @@ def _leg_band(
 
 
 def _turn_wedge(
-    a: LonLat, b: LonLat, c: LonLat, left_m: float, right_m: float, origin_lon: float
+    a: LonLat,
+    b: LonLat,
+    c: LonLat,
+    left_m: float,
+    right_m: float,
+    origin_lon: float,
+    density: int = 1,
 ) -> tuple[shapely.Polygon, float] | None:
     """The arc that closes the outside of the turn at `b`, or None on a straight line."""
     _, back_in, _ = WGS84.inv(a[0], a[1], b[0], b[1])
@@ -206,14 +266,14 @@ def _turn_wedge(
     if radius == 0.0:
         return None
     wedge = Sector(b, radius, 0.0, start % 360.0, end % 360.0)
-    arc, arc_gap = _arc(wedge, radius)
+    arc, arc_gap = _arc(wedge, radius, density=density)
     ring = _unwrapped(
         np.concatenate(
             [
                 arc,
-                _radial(b, end, radius, 0.0),
+                _radial(b, end, radius, 0.0, density),
                 np.array([[b[0], b[1]]]),
-                _radial(b, start, 0.0, radius),
+                _radial(b, start, 0.0, radius, density),
             ]
         ),
         origin_lon,
@@ -221,12 +281,14 @@ def _turn_wedge(
     return shapely.Polygon(_closed(ring)), max(arc_gap, _chord_gap_m(ring))
 
 
-def _arc(sector: Sector, radius_m: float, sag_m: float = _ARC_SAG_M) -> tuple[Floats, float]:
+def _arc(
+    sector: Sector, radius_m: float, sag_m: float = _ARC_SAG_M, density: int = 1
+) -> tuple[Floats, float]:
     """Vertices on the geodesic circle of `radius_m` over the sector's bearings, and the gap."""
     span = sector.span_deg
     step = 2.0 * math.degrees(math.acos(max(-1.0, 1.0 - sag_m / radius_m)))
     most = _MAX_ARC_STEPS if sag_m <= _ARC_SAG_M else _MAX_OUTLINE_STEPS
-    steps = min(most, max(_MIN_ARC_STEPS, math.ceil(span / step)))
+    steps = min(most, max(_MIN_ARC_STEPS, math.ceil(span / step))) * density
     bearings = sector.from_deg + np.linspace(0.0, span, steps + 1)
     if span == 360.0:
         bearings = bearings[:-1]
@@ -236,9 +298,11 @@ def _arc(sector: Sector, radius_m: float, sag_m: float = _ARC_SAG_M) -> tuple[Fl
     return points, gap
 
 
-def _radial(origin: LonLat, bearing_deg: float, from_m: float, to_m: float) -> Floats:
+def _radial(
+    origin: LonLat, bearing_deg: float, from_m: float, to_m: float, density: int = 1
+) -> Floats:
     """Samples along the geodesic from `origin` at `bearing_deg`, strictly between two distances."""
-    steps = min(_MAX_PATH_STEPS, max(1, math.ceil(abs(to_m - from_m) / _PATH_STEP_M)))
+    steps = _path_steps(abs(to_m - from_m), density)
     distances = np.linspace(from_m, to_m, steps + 1)[1:-1]
     return _along(origin, np.full(len(distances), bearing_deg), distances)
 
@@ -260,9 +324,14 @@ def _fan(origin: LonLat, bearings: Floats, radius_m: float) -> Floats:
     return np.column_stack([lon, lat])
 
 
-def _geodesic_samples(a: LonLat, b: LonLat) -> Floats:
+def _path_steps(length_m: float, density: int) -> int:
+    """How many pieces to sample a geodesic `length_m` long in: one a kilometre, times `density`."""
+    return min(_MAX_PATH_STEPS, max(1, math.ceil(length_m / _PATH_STEP_M))) * density
+
+
+def _geodesic_samples(a: LonLat, b: LonLat, density: int = 1) -> Floats:
     length = WGS84.inv(a[0], a[1], b[0], b[1])[2]
-    inner = min(_MAX_PATH_STEPS, max(1, math.ceil(length / _PATH_STEP_M))) - 1
+    inner = _path_steps(length, density) - 1
     between = WGS84.npts(a[0], a[1], b[0], b[1], inner) if inner else []
     return np.array([a, *between, b], dtype=np.float64)
 
@@ -280,11 +349,12 @@ def _offset(points: Floats, azimuths: Floats, distance_m: float) -> Floats:
     return np.column_stack([lon, lat])
 
 
-def _cap(point: Floats, heading_deg: float, left_m: float, right_m: float) -> Floats:
+def _cap(
+    point: Floats, heading_deg: float, left_m: float, right_m: float, density: int = 1
+) -> Floats:
     """Samples across the line at `point`, from `left_m` on its left to `right_m` on its right,
     both ends excluded (they are the sides' own samples)."""
-    width = left_m + right_m
-    steps = min(_MAX_PATH_STEPS, max(1, math.ceil(width / _PATH_STEP_M)))
+    steps = _path_steps(left_m + right_m, density)
     distances = np.linspace(-left_m, right_m, steps + 1)[1:-1]
     origin = (float(point[0]), float(point[1]))
     return _along(origin, np.full(len(distances), heading_deg + 90.0), distances)
@@ -326,6 +396,13 @@ def _gap_to_chords_m(points: Floats, middles: Floats) -> float:
     chord_lat = (a[:, 1] + b[:, 1]) / 2.0
     _, _, gap = WGS84.inv(chord_lon, chord_lat, middles[:, 0], middles[:, 1])
     return float(np.max(gap))
+
+
+def _with_extent(area: Area, why_empty: str) -> Area:
+    """The area, unless building it left nothing (ShapeError saying why)."""
+    if not area.polygons:
+        raise ShapeError(why_empty)
+    return area
 
 
 def _margin(gap_m: float) -> float:

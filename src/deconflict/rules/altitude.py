@@ -15,10 +15,13 @@ Assumptions (`docs/engine.md`), each a worldwide bound:
 - the ground lies between 431 m below sea level (the Dead Sea shore) and
   8,849 m above it (Everest), unless the band states the ground beneath it
   (`ground_m`, lowest and highest, above sea level);
-- a flight level lies, against mean sea level, within 13 % of its pressure
-  altitude (air 30 °C off the standard atmosphere) plus the offset of the
-  1013.25 hPa surface for a sea-level pressure between 940 and 1060 hPa
-  (620 m below to 400 m above sea level).
+- a flight level's pressure surface lies above mean sea level by its pressure
+  altitude less that of sea level, which is 629 m below to 383 m above the
+  1013.25 hPa surface for a sea-level pressure between 940 and 1060 hPa, and
+  that height is stretched or shrunk by up to 13.9 % when the air is up to
+  30 °C off the standard atmosphere (the thickness of a layer goes with its
+  temperature, and the standard atmosphere is nowhere colder than 216.65 K
+  below 71 km: 30 / 216.65 = 13.85 %).
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ from enum import StrEnum
 FEET_M = 0.3048
 GEOID_M = (-107.0, 86.0)
 GROUND_M = (-431.0, 8849.0)
-STANDARD_SURFACE_M = (-620.0, 400.0)
-TEMPERATURE_FRACTION = 0.13
+# Where the 1013.25 hPa surface lies against sea level in standard-temperature air,
+# for sea-level pressures of 940 and 1060 hPa (628.4 m below, 382.1 m above).
+STANDARD_SURFACE_M = (-629.0, 383.0)
+TEMPERATURE_FRACTION = 0.139
 
 
 class Datum(StrEnum):
@@ -102,9 +107,14 @@ class AltitudeBand:
             ground = self.ground_m or GROUND_M
             low, high = value_m + ground[0], value_m + ground[1]
         else:
-            scale = (1 - TEMPERATURE_FRACTION, 1 + TEMPERATURE_FRACTION)
-            spread = sorted((value_m * scale[0], value_m * scale[1]))
-            low, high = spread[0] + STANDARD_SURFACE_M[0], spread[1] + STANDARD_SURFACE_M[1]
+            # The height above sea level in standard air, then stretched or shrunk
+            # by the temperature: above sea level (or below it) by more or less.
+            low = value_m + STANDARD_SURFACE_M[0]
+            high = value_m + STANDARD_SURFACE_M[1]
+            low, high = (
+                low - TEMPERATURE_FRACTION * abs(low),
+                high + TEMPERATURE_FRACTION * abs(high),
+            )
         return low + GEOID_M[0], high + GEOID_M[1]
 
 
@@ -127,7 +137,7 @@ def bands_meet(a: AltitudeBand, b: AltitudeBand) -> AltitudeMeet | None:
     AltitudeMeet(mixed=False, datums=(), widened_m=0.0)
     >>> bands_meet(AltitudeBand(0, 3000), AltitudeBand(3100, 5000)) is None
     True
-    >>> bands_meet(AltitudeBand(0, 3000), AltitudeBand(3100, 5000, Datum.WGS84)).widened_m
+    >>> bands_meet(AltitudeBand(None, 3000), AltitudeBand(3050, 5000, Datum.WGS84)).widened_m
     86.0
     """
     datums = a.datums | b.datums
@@ -147,9 +157,12 @@ def _at_most(lower: float | None, upper: float | None) -> bool:
     return lower is None or upper is None or lower <= upper
 
 
+_NUMBER = r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # thousands may be grouped: 3,000
 _LEVEL = re.compile(
     r"^\s*(?:(?P<fl>FL\s*(?P<flnum>\d{1,3}))|(?P<surface>SFC|GND)|(?P<unl>UNL)"
-    r"|(?P<num>-?\d+(?:\.\d+)?)\s*(?P<unit>m|ft|FT|M)?\s*(?P<datum>MSL|AMSL|AGL|WGS84|HAE)?)\s*$",
+    rf"|(?P<num>{_NUMBER})\s*(?P<unit>m|ft)?\s*(?P<datum>MSL|AMSL|AGL|WGS84|HAE)?"
+    # The metres `format_level` adds after feet: "3,000 FT MSL (914 m)".
+    rf"(?:\s*\(\s*(?P<gloss>{_NUMBER})\s*m\s*\))?)\s*$",
     re.IGNORECASE,
 )
 
@@ -158,7 +171,7 @@ def parse_level(text: str, default: Datum) -> tuple[float | None, Datum]:
     """A level as typed: `FL350`, `SFC`/`GND`, `UNL`, `3000 ft`, `900 m AGL`, `1500 WGS84`.
 
     Returns metres and datum (None metres for UNL); raises ValueError naming
-    what is understood.
+    what is understood. Reads `format_level`'s own text back (`3,000 FT MSL (914 m)`).
 
     >>> parse_level("FL350", Datum.MSL)
     (10668.0, <Datum.FL: 'fl'>)
@@ -177,8 +190,14 @@ def parse_level(text: str, default: Datum) -> tuple[float | None, Datum]:
         return 0.0, Datum.AGL
     if found["unl"]:
         return None, default
-    value = float(found["num"])
+    value = float(found["num"].replace(",", ""))
     metres = round(value * FEET_M, 3) if (found["unit"] or "m").lower() == "ft" else value
+    gloss = found["gloss"]
+    if gloss is not None and abs(float(gloss.replace(",", "")) - metres) > 0.5 + 1e-9:
+        raise ValueError(
+            f"says {found['num']} {found['unit'] or 'm'}, which is {metres:,.0f} m, "
+            f"not the {gloss} m in brackets"
+        )
     datum_text = (found["datum"] or "").upper()
     datum = {"MSL": Datum.MSL, "AMSL": Datum.MSL, "AGL": Datum.AGL}.get(
         datum_text, Datum.WGS84 if datum_text in ("WGS84", "HAE") else default

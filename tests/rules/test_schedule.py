@@ -1,0 +1,412 @@
+"""Repeating features: the schedule engine against occurrences enumerated one by one.
+
+The brute force here knows only the rule as documented: a daily or N-hourly schedule starts
+every period from its first start; a weekly one starts on each of its weekdays at the first
+start's time of day, in every Nth week counted from the first start; occurrences that start
+before `until` belong to it; UFN goes on for ever. It lists every occurrence up to a horizon
+and compares every pair, where the engine walks and counts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from deconflict.geo.shapes import Circle
+from deconflict.rules.altitude import AltitudeBand
+from deconflict.rules.conflicts import Conflict, find_conflicts
+from deconflict.rules.feature import Feature, Kind
+from deconflict.rules.schedule import (
+    Every,
+    Overlaps,
+    Recurrence,
+    TimeWindow,
+    occurrences,
+    overlaps,
+    span,
+)
+from deconflict.rules.volume import FAR_FUTURE_S, volume_box
+from tests.oracle import geodesic_m
+
+MONDAY = datetime(2026, 9, 7, 6, 0, tzinfo=UTC)
+Schedule = tuple[TimeWindow, Recurrence | None]
+
+
+def _at(days: float = 0.0, hours: float = 0.0, minutes: float = 0.0) -> datetime:
+    return MONDAY + timedelta(days=days, hours=hours, minutes=minutes)
+
+
+# The brute force -------------------------------------------------------------------------------
+
+
+def period_of(repeat: Recurrence) -> timedelta:
+    unit = {Every.DAY: timedelta(days=1), Every.WEEK: timedelta(days=7)}
+    return unit.get(repeat.every, timedelta(hours=1)) * repeat.interval
+
+
+def brute_starts(first: datetime, repeat: Recurrence) -> Iterator[datetime]:
+    """Every start, found by stepping day by day (weekly) or period by period (the others)."""
+    if repeat.every is Every.WEEK:
+        days = set(repeat.weekdays) or {first.weekday()}
+        candidates: Iterator[datetime] = (
+            first + timedelta(days=k)
+            for k in itertools.count()
+            if (k // 7) % repeat.interval == 0 and (first + timedelta(days=k)).weekday() in days
+        )
+    else:
+        candidates = (first + k * period_of(repeat) for k in itertools.count())
+    for start in candidates:
+        if repeat.until is not None and start >= repeat.until:
+            return
+        yield start
+
+
+def brute_occurrences(schedule: Schedule, before: datetime) -> list[TimeWindow]:
+    """Every occurrence that starts before `before`."""
+    window, repeat = schedule
+    if repeat is None:
+        return [window] if window.start < before else []
+    assert window.end is not None
+    duration = window.end - window.start
+    starts = itertools.takewhile(lambda s: s < before, brute_starts(window.start, repeat))
+    return [TimeWindow(s, s + duration) for s in starts]
+
+
+def endless(schedule: Schedule) -> bool:
+    """Goes on for ever: an open-ended one-off, or a schedule until further notice."""
+    window, repeat = schedule
+    return window.end is None if repeat is None else repeat.until is None
+
+
+def _seconds(moments: Sequence[datetime | None]) -> np.ndarray:
+    return np.array([math.inf if m is None else m.timestamp() for m in moments])
+
+
+def brute_windows(a: Schedule, b: Schedule, before: datetime) -> list[TimeWindow]:
+    """Every overlap of an occurrence of `a` with one of `b` that starts before `before`.
+
+    Each occurrence of `a` is tried against every occurrence of `b` that starts before it
+    ends and no longer before it starts than `b`'s occurrences last (found by bisection).
+    """
+    xs, ys = brute_occurrences(a, before), brute_occurrences(b, before)
+    if not xs or not ys:
+        return []
+    y_start = _seconds([y.start for y in ys])
+    y_longest = float(np.max(_seconds([y.end for y in ys]) - y_start))
+    found = []
+    for x in xs:
+        x_end = math.inf if x.end is None else x.end.timestamp()
+        low = np.searchsorted(y_start, x.start.timestamp() - y_longest, side="left")
+        high = np.searchsorted(y_start, x_end, side="left")
+        for y in ys[low:high]:
+            start, end = max(x.start, y.start), _earlier(x.end, y.end)
+            if end is None or start < end:
+                found.append(TimeWindow(start, end))
+    return sorted(found, key=lambda w: w.start)
+
+
+def _earlier(p: datetime | None, q: datetime | None) -> datetime | None:
+    return q if p is None else p if q is None else min(p, q)
+
+
+def last_start(schedule: Schedule) -> datetime:
+    """The last occurrence's start (the schedule has an end)."""
+    window, repeat = schedule
+    if repeat is None:
+        return window.start
+    return list(brute_starts(window.start, repeat))[-1]
+
+
+def brute_overlaps(a: Schedule, b: Schedule, listed: int) -> tuple[list[TimeWindow], int | None]:
+    """(the first `listed` overlaps, how many in all or None for infinitely many)."""
+    finite = [s for s in (a, b) if not endless(s)]
+    if finite:
+        # Everything that can meet starts before the finite schedule's last occurrence ends.
+        before = min(last_start(s) + timedelta(days=30) for s in finite)
+        found = brute_windows(a, b, before)
+        return found[:listed], len(found)
+    # Both go on for ever: after both have started, the pair repeats every common period,
+    # so one such period decides whether they ever meet, and meeting once is meeting for ever.
+    periods = [int(period_of(r).total_seconds()) for _, r in (a, b) if r is not None]
+    if not periods:  # two open-ended one-offs: one overlap
+        found = brute_windows(a, b, max(a[0].start, b[0].start) + timedelta(seconds=1))
+        return found, len(found)
+    cycle = timedelta(seconds=math.lcm(*periods))
+    before = max(a[0].start, b[0].start) + cycle + timedelta(days=30)
+    found = brute_windows(a, b, before)
+    while 0 < len(found) < listed:
+        before += cycle
+        found = brute_windows(a, b, before)
+    return found[:listed], None
+
+
+# Schedules -------------------------------------------------------------------------------------
+
+
+def shortest_gap(first: datetime, repeat: Recurrence) -> timedelta:
+    """The least time between two starts, from the first three weeks of them."""
+    starts = list(itertools.islice(brute_starts(first, repeat), 64))
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    return min(gaps, default=period_of(repeat))
+
+
+@st.composite
+def schedules(draw: st.DrawFn, horizon_days: int = 40) -> Schedule:
+    """One-offs (some open-ended), daily, weekly on weekdays, every N hours; finite or UFN.
+
+    Starts on whole hours often (so occurrences touch), durations up to the gap.
+    """
+    minutes = draw(st.integers(0, 14 * 24).map(lambda h: h * 60) | st.integers(0, 14 * 24 * 60))
+    start = _at(minutes=minutes)
+    kind = draw(st.sampled_from(["one-off", "open one-off", "daily", "weekly", "hours"]))
+    if kind == "open one-off":
+        return TimeWindow(start), None
+    if kind == "one-off":
+        return TimeWindow(start, start + timedelta(minutes=draw(st.integers(1, 5 * 24 * 60)))), None
+    if kind == "daily":
+        repeat = Recurrence(Every.DAY, draw(st.integers(1, 3)))
+    elif kind == "hours":
+        repeat = Recurrence(Every.HOURS, draw(st.integers(1, 30)))
+    else:
+        others = draw(st.lists(st.integers(0, 6), max_size=4))
+        days = tuple(sorted({start.weekday(), *others}))
+        repeat = Recurrence(Every.WEEK, draw(st.integers(1, 2)), days)
+    gap_minutes = int(shortest_gap(start, repeat).total_seconds() // 60)
+    duration = timedelta(
+        minutes=draw(st.sampled_from([gap_minutes, 60]) | st.integers(1, gap_minutes))
+    )
+    duration = min(duration, timedelta(minutes=gap_minutes))
+    until = draw(
+        st.none() | st.integers(1, horizon_days * 24).map(lambda h: start + timedelta(hours=h))
+    )
+    repeat = Recurrence(repeat.every, repeat.interval, repeat.weekdays, until)
+    return TimeWindow(start, start + duration), repeat
+
+
+PROPERTY = settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
+
+
+# Worked cases ----------------------------------------------------------------------------------
+
+DAILY_0600_TO_0800 = (TimeWindow(_at(hours=0), _at(hours=2)), Recurrence(Every.DAY))
+WEEKDAY_MORNINGS = (
+    TimeWindow(_at(hours=1), _at(hours=3)),
+    Recurrence(Every.WEEK, 1, (0, 1, 2, 3, 4), _at(days=14)),
+)
+
+
+def test_daily_against_weekday_mornings_meets_on_each_of_ten_weekdays() -> None:
+    found = overlaps(DAILY_0600_TO_0800, WEEKDAY_MORNINGS)
+    assert found is not None
+    assert found.total == 10
+    assert found.first == TimeWindow(_at(hours=1), _at(hours=2))
+    assert [w.start.weekday() for w in found.windows] == [0, 1, 2, 3, 4] * 2
+
+
+def test_two_schedules_until_further_notice_meet_for_ever() -> None:
+    every_five_hours = (TimeWindow(_at(hours=1), _at(hours=2)), Recurrence(Every.HOURS, 5))
+    found = overlaps(DAILY_0600_TO_0800, every_five_hours)
+    assert found is not None and found.total is None
+    assert found.first == TimeWindow(_at(hours=1), _at(hours=2))
+    assert len(found.windows) == 20
+
+
+def test_schedules_that_only_touch_never_meet() -> None:
+    # 06:00-08:00 daily against 08:00-10:00 every other day: end meets start, nothing shared.
+    other = (TimeWindow(_at(hours=2), _at(hours=4)), Recurrence(Every.DAY, 2))
+    assert overlaps(DAILY_0600_TO_0800, other) is None
+
+
+# Regression: an open-ended one-off against a schedule until further notice was walked for
+# ever (the walk's progress was measured by the one-off's start, which never moves).
+def test_open_ended_one_off_against_a_schedule_until_further_notice_meets_for_ever() -> None:
+    found = overlaps((TimeWindow(_at(days=3, hours=1)), None), DAILY_0600_TO_0800, listed=3)
+    assert found == Overlaps(
+        (
+            TimeWindow(_at(days=3, hours=1), _at(days=3, hours=2)),
+            TimeWindow(_at(days=4), _at(days=4, hours=2)),
+            TimeWindow(_at(days=5), _at(days=5, hours=2)),
+        ),
+        None,
+    )
+
+
+def test_weekly_every_second_week_counts_weeks_from_the_first_occurrence() -> None:
+    # First on a Wednesday, on Mondays and Wednesdays every other week: the Monday five days
+    # later is in the same two-week cycle, the next Wednesday is two weeks on.
+    first = _at(days=2)
+    repeat = Recurrence(Every.WEEK, 2, (0, 2), _at(days=30))
+    starts = [w.start for w in occurrences(TimeWindow(first, first + timedelta(hours=1)), repeat)]
+    assert starts == [_at(days=d) for d in (2, 7, 16, 21)]  # day 30 is `until`: not before it
+
+
+# Properties ------------------------------------------------------------------------------------
+
+
+@given(schedules(), schedules(), st.sampled_from([1, 5, 20]))
+@settings(PROPERTY, max_examples=150)
+@example(
+    (TimeWindow(_at(days=3, hours=1)), None), DAILY_0600_TO_0800, 20
+)  # the open-ended regression
+@example(DAILY_0600_TO_0800, WEEKDAY_MORNINGS, 20)
+def test_overlaps_match_every_pair_of_occurrences(a: Schedule, b: Schedule, listed: int) -> None:
+    expected, total = brute_overlaps(a, b, listed)
+    found = overlaps(a, b, listed)
+    if not expected:
+        assert found is None
+        return
+    assert found is not None
+    assert list(found.windows) == expected
+    assert found.first == expected[0]
+    assert found.total == total
+    assert overlaps(b, a, listed) == found
+
+
+@given(schedules())
+@settings(PROPERTY, max_examples=100)
+def test_span_runs_from_the_first_start_to_the_last_end(schedule: Schedule) -> None:
+    window, repeat = schedule
+    whole = span(window, repeat)
+    assert whole.start == window.start
+    if endless(schedule):
+        assert whole.end is None
+    else:
+        last = brute_occurrences(schedule, last_start(schedule) + timedelta(seconds=1))[-1]
+        assert whole.end == last.end
+
+
+@given(schedules(horizon_days=400), st.integers(-2 * 24, 400 * 24))
+@settings(PROPERTY, max_examples=100)
+def test_occurrences_after_a_moment_are_exactly_those_ending_after_it(
+    schedule: Schedule, hours_after: int
+) -> None:
+    after = schedule[0].start + timedelta(hours=hours_after, minutes=7)
+    before = after + timedelta(days=30)
+    expected = [o for o in brute_occurrences(schedule, before) if o.end is None or o.end > after]
+    found = list(
+        itertools.takewhile(
+            lambda o: o.start < before, occurrences(schedule[0], schedule[1], after=after)
+        )
+    )
+    assert found == expected
+
+
+def test_occurrences_ten_years_on_are_reached_without_walking_the_years() -> None:
+    hourly = (TimeWindow(MONDAY, MONDAY + timedelta(minutes=30)), Recurrence(Every.HOURS))
+    after = MONDAY + timedelta(days=3650, minutes=10)
+    first = next(occurrences(*hourly, after=after))
+    assert first == TimeWindow(after - timedelta(minutes=10), after + timedelta(minutes=20))
+
+
+@given(schedules(horizon_days=400))
+@settings(PROPERTY, max_examples=100)
+def test_index_box_holds_every_occurrence(schedule: Schedule) -> None:
+    window, repeat = schedule
+    feature = Feature("f", Kind.ZONE, "p", Circle((0.0, 0.0)), window, repeat=repeat)
+    box = volume_box(feature)
+    t0, t1 = box[6], box[7]
+    horizon = window.start + timedelta(days=420)
+    for occurrence in brute_occurrences(schedule, horizon):
+        assert t0 <= occurrence.start.timestamp()
+        end = FAR_FUTURE_S if occurrence.end is None else occurrence.end.timestamp()
+        assert end <= t1
+    if endless(schedule):
+        assert t1 == FAR_FUTURE_S
+
+
+# Conflicts among repeating features ------------------------------------------------------------
+
+PLACES = [(38.64, 33.50), (38.70, 33.52), (39.50, 33.90)]
+BANDS = [AltitudeBand(0.0, 1_000.0), AltitudeBand(1_000.0, 3_000.0), AltitudeBand(3_000.5, None)]
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> list[Feature]:
+    """Up to eight zones and activities of three parties at three places, most repeating."""
+    features = []
+    for i in range(draw(st.integers(2, 8))):
+        window, repeat = draw(schedules())
+        features.append(
+            Feature(
+                f"f{i}",
+                draw(st.sampled_from(Kind)),
+                draw(st.sampled_from(["p1", "p2", "p3"])),
+                Circle(draw(st.sampled_from(PLACES)), draw(st.sampled_from([0.0, 3_000.0]))),
+                window,
+                draw(st.sampled_from(BANDS)),
+                draw(st.sampled_from([0.0, 5_000.0])),
+                repeat=repeat,
+            )
+        )
+    return features
+
+
+def brute_conflicts(features: Sequence[Feature]) -> dict[tuple[str, str], TimeWindow]:
+    """Every conflicting pair and when it first meets, from the rule written out again."""
+    found: dict[tuple[str, str], TimeWindow] = {}
+    for a, b in itertools.combinations(features, 2):
+        if a.party == b.party or Kind.ACTIVITY not in (a.kind, b.kind):
+            continue
+        lowers = [h for h in (a.band.lower_m, b.band.lower_m) if h is not None]
+        uppers = [h for h in (a.band.upper_m, b.band.upper_m) if h is not None]
+        if max(lowers, default=-math.inf) > min(uppers, default=math.inf):
+            continue
+        assert isinstance(a.shape, Circle) and isinstance(b.shape, Circle)
+        apart = geodesic_m(a.shape.centre, b.shape.centre) - a.shape.radius_m - b.shape.radius_m
+        if apart > a.buffer_m + b.buffer_m:
+            continue
+        windows, _ = brute_overlaps((a.window, a.repeat), (b.window, b.repeat), 1)
+        if windows:
+            found[(a.id, b.id) if a.id < b.id else (b.id, a.id)] = windows[0]
+    return found
+
+
+def _by_index(features: Sequence[Feature]) -> list[Conflict]:
+    """find_conflicts with candidates from the volume boxes: those whose boxes meet."""
+    boxes = {f.id: volume_box(f) for f in features}
+
+    def candidates(feature: Feature) -> list[Feature]:
+        mine = boxes[feature.id]
+        return [
+            other
+            for other in features
+            if all(
+                mine[2 * k] <= boxes[other.id][2 * k + 1]
+                and boxes[other.id][2 * k] <= mine[2 * k + 1]
+                for k in range(5)
+            )
+        ]
+
+    return find_conflicts(features, candidates)
+
+
+@given(plans())
+@settings(PROPERTY, max_examples=80)
+def test_conflicts_among_repeating_features_are_exactly_the_brute_force_ones(
+    features: list[Feature],
+) -> None:
+    expected = brute_conflicts(features)
+    found = find_conflicts(features)
+    assert {c.ids: c.window for c in found} == expected
+    assert _by_index(features) == found
+    for conflict in found:
+        repeating = any(f.repeat is not None for f in features if f.id in conflict.ids)
+        assert (conflict.occurrences is not None) == repeating
+
+
+def test_repeating_conflict_lists_its_occurrences() -> None:
+    window, repeat = DAILY_0600_TO_0800
+    zone = Feature("zone", Kind.ZONE, "p1", Circle(PLACES[0], 3_000.0), window, repeat=repeat)
+    window, repeat = WEEKDAY_MORNINGS
+    strike = Feature("strike", Kind.ACTIVITY, "p2", Circle(PLACES[0]), window, repeat=repeat)
+    (conflict,) = find_conflicts([zone, strike])
+    assert conflict.window == TimeWindow(_at(hours=1), _at(hours=2))
+    assert conflict.occurrences is not None and conflict.occurrences.total == 10
