@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from deconflict.geo.boxes import reach_box
 from deconflict.geo.edges import Edges, Floats
-from deconflict.geo.ellipsoid import WGS84
+from deconflict.geo.ellipsoid import WGS84, ecef_array_m
 from deconflict.geo.shapes import Area, BasicShape, Circle, Corridor, Shape, resolve
 
 Indices = NDArray[np.intp]
@@ -39,6 +39,13 @@ _MAX_SAMPLES_PER_BATCH = 500_000
 # flat at its minimum, so the error left is far below a millimetre.
 _ROOT_DONE_M = 1e-3
 _ROOT_MAX_STEPS = 60
+# Point-edge or edge-edge pairs are first screened by straight chords (cheap) when
+# there are at least this many; the screen works on blocks of this many pairs.
+_CHORD_FILTER_FROM = 5_000
+_CHORD_BLOCK = 1_000_000
+# Rounding in a chord taken as a matrix product: a few units in the last place of a
+# squared Earth diameter (1.6e14 m^2) is under 0.3 m when the chord is near 0.
+_CHORD_SLACK_M = 0.5
 
 
 def geodesic_distance_m(a: Shape, b: Shape) -> float:
@@ -151,9 +158,42 @@ def points_to_edges_m(
     once any point is found within `enough_m` the search stops early.
     """
     n_points, n_edges = lon.size, len(edges)
-    point = np.repeat(np.arange(n_points), n_edges)
-    edge = np.tile(np.arange(n_edges), n_points)
+    if n_points * n_edges >= _CHORD_FILTER_FROM:
+        point, edge = _near_pairs(lon, lat, edges, cutoff_m)
+    else:
+        point = np.repeat(np.arange(n_points), n_edges)
+        edge = np.tile(np.arange(n_edges), n_points)
     return _nearest_over_pairs(lon, lat, edges, point, edge, cutoff_m, enough_m)
+
+
+def _near_pairs(lon: Floats, lat: Floats, edges: Edges, cutoff_m: float) -> tuple[Indices, Indices]:
+    """The (point, edge) pairs that may hold a point's least distance, by straight chords.
+
+    A chord is never longer than the geodesic, and every point of an edge lies
+    within half its length of one of its ends: so no point of an edge is nearer
+    than the shorter chord to its ends less half its length. A point's distance
+    to its chord-nearest vertex is attained, so it bounds the answer from above;
+    only pairs whose lower bound is within it (and within `cutoff_m`) are kept.
+    """
+    xyz = ecef_array_m(lon, lat)
+    points: list[Indices] = []
+    kept: list[Indices] = []
+    step = max(1, _CHORD_BLOCK // max(1, len(edges)))
+    for first in range(0, lon.size, step):
+        block = slice(first, min(lon.size, first + step))
+        to_a, to_b = _chords(xyz[block], edges.a_xyz), _chords(xyz[block], edges.b_xyz)
+        nearer = np.minimum(to_a, to_b)
+        edge = np.argmin(nearer, axis=1)
+        rows = np.arange(edge.size)
+        use_a = to_a[rows, edge] <= to_b[rows, edge]
+        end_lon = np.where(use_a, edges.a_lon[edge], edges.b_lon[edge])
+        end_lat = np.where(use_a, edges.a_lat[edge], edges.b_lat[edge])
+        attained = _geodesics(lon[block], lat[block], end_lon, end_lat).distance_m
+        limit = np.minimum(attained, cutoff_m) + _CHORD_SLACK_M
+        point, pair_edge = np.nonzero(nearer - edges.speed_m[None, :] / 2 <= limit[:, None])
+        points.append(point + first)
+        kept.append(pair_edge)
+    return np.concatenate(points).astype(np.intp), np.concatenate(kept).astype(np.intp)
 
 
 def _nearest_over_pairs(
@@ -388,15 +428,45 @@ def _slope_from_point(nearest: Nearest, first: Edges, edge: Indices, s: Floats) 
 
 def _hopeful_edge_pairs(first: Edges, second: Edges, limit_m: float) -> tuple[Indices, Indices]:
     """The (i, j) edge pairs whose points may come nearer than `limit_m` to each other."""
-    n, m = len(first), len(second)
-    total = np.zeros((n, m))
+    i, j = _chord_hopeful_pairs(first, second, limit_m)
+    total = np.zeros(i.size)
     for lon1, lat1 in ((first.a_lon, first.a_lat), (first.b_lon, first.b_lat)):
         for lon2, lat2 in ((second.a_lon, second.a_lat), (second.b_lon, second.b_lat)):
-            total += _geodesics(
-                np.repeat(lon1, m), np.repeat(lat1, m), np.tile(lon2, n), np.tile(lat2, n)
-            ).distance_m.reshape(n, m)
+            total += _geodesics(lon1[i], lat1[i], lon2[j], lat2[j]).distance_m
     # For X on edge i and Y on edge j: d(X, Y) >= (sum of the four end-to-end
     # distances - 2 len_i - 2 len_j) / 4, by the triangle inequality.
-    bound = (total - 2 * first.speed_m[:, None] - 2 * second.speed_m[None, :]) / 4
-    i, j = np.nonzero(bound < limit_m)
-    return i.astype(np.intp), j.astype(np.intp)
+    bound = (total - 2 * first.speed_m[i] - 2 * second.speed_m[j]) / 4
+    hopeful = bound < limit_m
+    return i[hopeful], j[hopeful]
+
+
+def _chords(p: Floats, q: Floats) -> Floats:
+    """Straight-line distances between every row of `p` and every row of `q` (metres).
+
+    |p - q|^2 = |p|^2 + |q|^2 - 2 p.q as one matrix product, about a common centre
+    so the squares stay small; the rounding left is within `_CHORD_SLACK_M`.
+    """
+    centre = q.mean(axis=0)
+    p, q = p - centre, q - centre
+    squared = (p * p).sum(axis=1)[:, None] + (q * q).sum(axis=1)[None, :] - 2.0 * (p @ q.T)
+    chords: Floats = np.sqrt(np.maximum(squared, 0.0))
+    return chords
+
+
+def _chord_hopeful_pairs(first: Edges, second: Edges, limit_m: float) -> tuple[Indices, Indices]:
+    """Edge pairs not ruled out by chords: every point of an edge is within half its length
+    of one of its ends, and a chord is never longer than the geodesic."""
+    found_i: list[Indices] = []
+    found_j: list[Indices] = []
+    step = max(1, _CHORD_BLOCK // max(1, len(second)))
+    for start in range(0, len(first), step):
+        rows = slice(start, min(len(first), start + step))
+        nearest = np.full((len(first.a_lon[rows]), len(second)), np.inf)
+        for ends in (first.a_xyz[rows], first.b_xyz[rows]):
+            for others in (second.a_xyz, second.b_xyz):
+                nearest = np.minimum(nearest, _chords(ends, others))
+        reach = (first.speed_m[rows, None] + second.speed_m[None, :]) / 2
+        i, j = np.nonzero(nearest - reach <= limit_m + _CHORD_SLACK_M)
+        found_i.append(i + start)
+        found_j.append(j)
+    return np.concatenate(found_i).astype(np.intp), np.concatenate(found_j).astype(np.intp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -12,6 +13,7 @@ from deconflict.geo.ellipsoid import (
     ECCENTRICITY_SQUARED,
     MAX_CURVATURE_RADIUS_M,
     SEMI_MAJOR_AXIS_M,
+    ecef_array_m,
 )
 
 Floats = NDArray[np.float64]
@@ -47,6 +49,16 @@ class Edges:
 
     def __len__(self) -> int:
         return len(self.a_lon)
+
+    @cached_property
+    def a_xyz(self) -> Floats:
+        """Each edge's first end in Earth-centred metres, for chord bounds."""
+        return ecef_array_m(self.a_lon, self.a_lat)
+
+    @cached_property
+    def b_xyz(self) -> Floats:
+        """Each edge's second end in Earth-centred metres."""
+        return ecef_array_m(self.b_lon, self.b_lat)
 
     def take(self, index: NDArray[np.intp]) -> Edges:
         """The edges at `index`, in that order."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+from numpy.typing import NDArray
 from pyproj import Geod
 
 SEMI_MAJOR_AXIS_M = 6378137.0
@@ -35,3 +37,16 @@ def ecef_m(lon_deg: float, lat_deg: float) -> tuple[float, float, float]:
 
 def prime_vertical_radius_m(lat_rad: float) -> float:
     return SEMI_MAJOR_AXIS_M / math.sqrt(1 - ECCENTRICITY_SQUARED * math.sin(lat_rad) ** 2)
+
+
+def ecef_array_m(lon_deg: NDArray[np.float64], lat_deg: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Earth-centred coordinates in metres of many surface points, one row (x, y, z) each."""
+    lon, lat = np.radians(lon_deg), np.radians(lat_deg)
+    n = SEMI_MAJOR_AXIS_M / np.sqrt(1 - ECCENTRICITY_SQUARED * np.sin(lat) ** 2)
+    return np.column_stack(
+        (
+            n * np.cos(lat) * np.cos(lon),
+            n * np.cos(lat) * np.sin(lon),
+            n * (1 - ECCENTRICITY_SQUARED) * np.sin(lat),
+        )
+    )
