@@ -134,7 +134,7 @@ MISTAKES = [
         ),
         "end",
         "2026-09-08T08:00:00Z",
-        "longer than the 1 day, 0:00:00 until the next one starts",
+        "the occurrence lasts 26 h, longer than the 1 d until the next one starts",
         id="duration longer than the gap",
     ),
     pytest.param(

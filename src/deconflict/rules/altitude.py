@@ -65,6 +65,10 @@ class AltitudeBand:
     upper_datum: Datum | None = None
     ground_m: tuple[float, float] | None = None
 
+    def __post_init__(self) -> None:
+        if self.upper_datum is self.datum:  # one way to say "both in one datum"
+            object.__setattr__(self, "upper_datum", None)
+
     @property
     def top_datum(self) -> Datum:
         return self.upper_datum or self.datum

@@ -372,13 +372,24 @@ def _read_repeat(value: Any, window: TimeWindow | None, problems: ProblemList) -
         problems.add(
             "end",
             format_time(window.end),
-            f"the occurrence lasts {duration}, longer than the {gap} until the next one starts",
+            f"the occurrence lasts {_hours(duration)}, longer than the {_hours(gap)} "
+            "until the next one starts",
         )
     if until is not None and until - window.start > _LONGEST_SCHEDULE:
         problems.add("repeat.until", value.get("until"), "is more than 10 years away; use UFN")
     if until is not None and until <= window.start:
         problems.add("repeat.until", value.get("until"), "must be after start")
     return repeat if len(problems.found) == before else None
+
+
+def _hours(span: timedelta) -> str:
+    """A duration as people say it: `26 h`, `90 min`, `7 d`."""
+    minutes = round(span.total_seconds() / 60)
+    if minutes % (24 * 60) == 0:
+        return f"{minutes // (24 * 60)} d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{minutes} min"
 
 
 def _read_weekdays(value: Any, every: Every | None, problems: ProblemList) -> tuple[int, ...]:
