@@ -49,7 +49,7 @@ def test_strike_inside_the_zone_is_flagged_against_at_tanf(story: tuple[DemoResu
 def test_the_aid_agency_imports_its_site_list_in_one_step(story: tuple[DemoResult, str]) -> None:
     result, narrative = story
     assert result.sites == ["rukban-camp-clinic", "water-point-7", "warehouse-on-the-tanf-road"]
-    assert "imports its site list" in narrative and "3 zones stored" in narrative
+    assert "imports its site list" in narrative and "3 zones stored, no conflicts" in narrative
 
 
 def test_nightly_artillery_names_the_nights_it_meets_the_clinic(

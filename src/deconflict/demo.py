@@ -64,7 +64,7 @@ OBJECTION_TEXT = "Coalition advisers and partner forces are in the zone that nig
 AID_SITES = """name,lat,lon,mgrs,radius_m,category,contact
 Rukban camp clinic,33.3167,38.6917,,300,clinic,aid security desk
 Water point 7,,,37S EU 07250 53630,100,water,aid security desk
-Warehouse on the Tanf road,33°31'12"N,38°33'00"E,,150,warehouse,aid security desk
+Warehouse on the Tanf road,33°35'00"N,38°20'00"E,,150,warehouse,aid security desk
 """
 # Russian artillery fires from a sector south-east of the camp, nightly for five nights.
 ARTILLERY_FROM = "33.20N 38.80E"
@@ -169,6 +169,7 @@ class _Story:
         self.acknowledgement: dict[str, str] = {}
         self.escalation: Json = {}
         self.sites: list[str] = []
+        self.site_conflicts = 0
         self.artillery_conflicts: list[Json] = []
         self.verified: Verified | None = None
 
@@ -302,9 +303,11 @@ class _Story:
         reading = read_sites_csv(AID_SITES, Defaults("aid", today))
         answer = self.line["aid"].import_features([feature_to_geojson(f) for f in reading.features])
         self.sites = [item["id"] for item in answer["imported"]]
+        self.site_conflicts = sum(int(item["conflicts"]) for item in answer["imported"])
         self.say(
             f"The {_name('aid').lower()} imports its site list (CSV: lat/lon, MGRS and DMS "
-            f"rows) in one step: {len(self.sites)} zones stored.",
+            f"rows) in one step: {len(self.sites)} zones stored, "
+            f"{self.site_conflicts or 'no'} conflict{'s' if self.site_conflicts != 1 else ''}.",
             ", ".join(self.sites) + ".",
         )
 
@@ -325,6 +328,9 @@ class _Story:
         artillery["properties"]["sector"] = ARTILLERY_SECTOR
         answer = self.line["russia"].notify(artillery)
         self.artillery_conflicts = answer["conflicts"]
+        notices = {n["recipient"]: int(n["id"]) for n in answer["notices"]}
+        self.line["coalition"].respond(notices["coalition"], "acknowledged")
+        self.line["aid"].respond(notices["aid"], "objection", reason="civilians_present")
         nights = [
             f"{c['against']} on {c['occurrences']['total']} nights"
             for c in self.artillery_conflicts
@@ -335,6 +341,8 @@ class _Story:
             f"2–25 km, SFC–FL100), {_span(first)} and the same hours for five nights: "
             f"{_conflicts(self.artillery_conflicts)}.",
             "The notices name each night that meets: " + "; ".join(nights) + ".",
+            f"{_name('coalition')} acknowledges (notice #{notices['coalition']}); the "
+            f"{_name('aid').lower()} objects: civilians_present (notice #{notices['aid']}).",
         )
 
     def verify_the_record(self) -> None:
