@@ -253,7 +253,13 @@ def _throwaway_postgis(admin_url: str) -> Iterator[psycopg.Connection[Any]]:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         try:
             with psycopg.connect(make_conninfo(admin_url, dbname=name), autocommit=True) as db:
-                db.execute("CREATE EXTENSION postgis")
+                try:
+                    db.execute("CREATE EXTENSION postgis")
+                except psycopg.errors.FeatureNotSupported:
+                    raise SystemExit(
+                        "the PostGIS comparison needs PostGIS on the PostgreSQL server: "
+                        "apt-get install postgresql-15-postgis-3"
+                    ) from None
                 yield db
         finally:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
