@@ -144,7 +144,8 @@ def bands_meet(a: AltitudeBand, b: AltitudeBand) -> AltitudeMeet | None:
     >>> bands_meet(AltitudeBand(None, 3000), AltitudeBand(3050, 5000, Datum.WGS84)).widened_m
     86.0
     """
-    datums = a.datums | b.datums
+    one_datum = a.datum is b.datum and a.top_datum is b.top_datum is a.datum
+    datums = frozenset((a.datum,)) if one_datum else a.datums | b.datums
     if len(datums) <= 1:
         if _at_most(a.lower_m, b.upper_m) and _at_most(b.lower_m, a.upper_m):
             return AltitudeMeet(False)

@@ -34,17 +34,23 @@ class Conflict:
 
 def may_meet(a: Feature, b: Feature) -> bool:
     """Everything but the geometry and the exact occurrences: parties, kinds, spans, bands."""
+    return _may_meet(a, b) and bands_meet(a.band, b.band) is not None
+
+
+def _may_meet(a: Feature, b: Feature) -> bool:
     return (
         a.party != b.party
         and (a.kind is Kind.ACTIVITY or b.kind is Kind.ACTIVITY)
         and a.span.overlap(b.span) is not None
-        and bands_meet(a.band, b.band) is not None
     )
 
 
 def conflict_between(a: Feature, b: Feature) -> Conflict | None:
     """The conflict between `a` and `b`, or None when they do not conflict."""
-    if not may_meet(a, b):
+    if not _may_meet(a, b):
+        return None
+    altitude = bands_meet(a.band, b.band)
+    if altitude is None:
         return None
     if b.id < a.id:
         a, b = b, a  # the same pair gives the same distance to the last digit, either way
@@ -54,13 +60,12 @@ def conflict_between(a: Feature, b: Feature) -> Conflict | None:
     distance = distance_within_m(a.shape, b.shape, a.buffer_m + b.buffer_m)
     if distance is None:
         return None
-    altitude = bands_meet(a.band, b.band)
     return Conflict(
         (a.id, b.id),
         (a.party, b.party),
         distance,
         times.first,
-        altitude if altitude is not None and altitude.mixed else None,
+        altitude if altitude.mixed else None,
         times if a.repeat is not None or b.repeat is not None else None,
     )
 

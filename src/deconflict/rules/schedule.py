@@ -169,6 +169,9 @@ def overlaps(
 ) -> Overlaps | None:
     """Every window where an occurrence of `a` overlaps one of `b`, or None when none does."""
     (a_window, a_repeat), (b_window, b_repeat) = a, b
+    if a_repeat is None and b_repeat is None:
+        shared = a_window.overlap(b_window)
+        return Overlaps((shared,), 1) if shared is not None else None
     if (a_repeat is None) != (b_repeat is None):
         one_off, (window, repeat) = (a_window, b) if a_repeat is None else (b_window, a)
         assert repeat is not None
