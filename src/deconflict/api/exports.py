@@ -44,11 +44,8 @@ def export(
     line: Line = request.app.state.line
     features = [
         declared.feature
-        for declared in line.store.declared_features()
-        if may_see(credential.party_id, declared)
-        and declared.cancelled_at is None
-        and (ended == "include" or line.is_current(declared))
-        and (not mine or declared.feature.party == credential.party_id)
+        for declared in line.visible(credential.party_id, include_ended=ended == "include")
+        if not mine or declared.feature.party == credential.party_id
     ]
     names = {party.id: party.name for party in line.store.parties()}
     text = WRITERS[file_format](features, names)

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Query, Request, Response
 from deconflict.api.routes import Duty
 from deconflict.formats.cot import write_cot
 from deconflict.line.service import Line
-from deconflict.line.views import may_see
 
 feeds_router = APIRouter(prefix="/v1", tags=["feeds"])
 
@@ -35,12 +34,7 @@ def cot_feed(request: Request, credential: Duty, ended: Ended = "exclude") -> Re
     """Your features and those you may see (as `GET /v1/features`), as a CoT `<events>` document."""
     line: Line = request.app.state.line
     now = line.clock()
-    features = [
-        declared.feature
-        for declared in line.store.declared_features()
-        if may_see(credential.party_id, declared)
-        and declared.cancelled_at is None
-        and (ended == "include" or line.is_current(declared))
-    ]
+    visible = line.visible(credential.party_id, include_ended=ended == "include")
+    features = [declared.feature for declared in visible]
     names = {party.id: party.name for party in line.store.parties()}
     return Response(write_cot(features, names, now), media_type="application/xml")

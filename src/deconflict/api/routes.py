@@ -128,6 +128,11 @@ def _read_body(
     return feature, share, respond_by
 
 
+def _kind_of(body: FeatureBody) -> Kind:
+    """A zone if the body says so; anything else is read as an activity (and checked so)."""
+    return Kind.ZONE if body.properties.get("kind") == Kind.ZONE.value else Kind.ACTIVITY
+
+
 def _share(feature_id: str, value: Any) -> Share:
     try:
         return Share(value)
@@ -261,9 +266,8 @@ def import_features(
     refused: list[dict[str, Any]] = []
     problems: list[InvalidFeature] = []
     for position, item in enumerate(body.features):
-        kind = Kind.ZONE if item.properties.get("kind") == Kind.ZONE.value else Kind.ACTIVITY
         try:
-            feature, share, _ = _read_body(item, kind, credential.party_id)
+            feature, share, _ = _read_body(item, _kind_of(item), credential.party_id)
         except (InvalidPlan, InvalidFeature) as error:  # Forbidden refuses the whole import
             found = error.problems if isinstance(error, InvalidPlan) else [error]
             problems.extend(found)
@@ -314,8 +318,7 @@ def cancel_feature(
 
 @router.post("/check", summary="Dry run: the conflicts a feature would have; stores nothing")
 def dry_run(request: Request, body: FeatureBody, credential: Duty) -> dict[str, Any]:
-    kind = Kind.ZONE if body.properties.get("kind") == Kind.ZONE.value else Kind.ACTIVITY
-    feature, _, _ = _read_body(body, kind, credential.party_id)
+    feature, _, _ = _read_body(body, _kind_of(body), credential.party_id)
     return _line(request).dry_run(credential.party_id, feature)
 
 
@@ -329,13 +332,11 @@ def list_features(
         Query(description="`include` lists features whose last occurrence has ended, too."),
     ] = "exclude",
 ) -> dict[str, Any]:
-    line = _line(request)
     visible = [
         feature_view(d)
-        for d in line.store.declared_features()
-        if may_see(credential.party_id, d)
-        and (include_cancelled or d.cancelled_at is None)
-        and (ended == "include" or line.is_current(d))
+        for d in _line(request).visible(
+            credential.party_id, include_cancelled, include_ended=ended == "include"
+        )
     ]
     return {"type": "FeatureCollection", "features": visible}
 

@@ -37,6 +37,7 @@ from deconflict.line.views import (
     conflict_view,
     feature_view,
     iso,
+    may_see,
     notice_view,
     when,
 )
@@ -608,19 +609,32 @@ class Line:
     def _current(self, notices: list[Notice], include_ended: bool) -> list[Notice]:
         if include_ended:
             return notices
-        now = self.clock()
-        ended: dict[str, bool] = {}
+        current: dict[str, bool] = {}
         for notice in notices:
-            if notice.feature_id not in ended:
+            if notice.feature_id not in current:
                 history = self.store.history(notice.feature_id)
-                ends = history[-1][2].feature.span.end if history else None
-                ended[notice.feature_id] = ends is not None and ends <= now
-        return [n for n in notices if not ended[n.feature_id]]
+                current[notice.feature_id] = not history or self.is_current(history[-1][2])
+        return [n for n in notices if current[n.feature_id]]
 
     def is_current(self, declared: Declared) -> bool:
         """False once its last occurrence has ended: it drops off lists, never off the record."""
         ends = declared.feature.span.end
         return ends is None or ends > self.clock()
+
+    def visible(
+        self, party: str, include_cancelled: bool = False, include_ended: bool = False
+    ) -> list[Declared]:
+        """The features `party` may see (its own, activities, shared zones), as lists show them.
+
+        Cancelled ones and those whose last occurrence has ended are left out unless asked for.
+        """
+        return [
+            declared
+            for declared in self.store.declared_features()
+            if may_see(party, declared)
+            and (include_cancelled or declared.cancelled_at is None)
+            and (include_ended or self.is_current(declared))
+        ]
 
     def outbox(self, party: str, include_ended: bool = False) -> list[Result]:
         """Notices the party sent, newest first, with their state and responses.
