@@ -1278,21 +1278,13 @@ def export(
 
     Example: deconflict export --format kml --out line.kml
     """
-    from deconflict.formats.registry import WRITERS, plan_features
-
     with _on_the_line(server, token) as line:
-        collection = line.features(ended=ended)
-        names = {p["id"]: p["name"] for p in line.parties()["parties"]}
-    features = plan_features(collection)
-    try:
-        text = WRITERS[file_format.value](features, names)
-    except DeconflictError as error:
-        _fail(Exit.BAD_INPUT, [f"cannot write {file_format.value}: {_describe(error)}"])
+        text = line.exported(file_format.value, ended=ended)
     if out is None:
         sys.stdout.write(text)
     else:
         out.write_text(text, encoding="utf-8")
-        _stdout.print(f"{len(features)} features written to {out} ({file_format.value})")
+        _stdout.print(f"written to {out} ({file_format.value}, {len(text.encode()):,} bytes)")
 
 
 @app.command()
@@ -1309,14 +1301,8 @@ def notam(
 
     Example: deconflict notam strike-3 --fir OSTT --number A0042/26
     """
-    from deconflict.formats.notam import notam_text
-    from deconflict.formats.registry import plan_features
-
     with _on_the_line(server, token) as line:
-        found = line.feature(feature_id)["feature"]
-        names = {p["id"]: p["name"] for p in line.parties()["parties"]}
-    feature = plan_features({"features": [found]})[0]
-    sys.stdout.write(notam_text(feature, names, number=number, fir=fir) + "\n")
+        sys.stdout.write(line.notam(feature_id, fir=fir, number=number))
 
 
 def main() -> None:

@@ -265,6 +265,17 @@ class Client:
         """Register your party's public Ed25519 key (base64, raw 32 bytes) for signed writes."""
         return self._send("PUT", "/v1/me/key", body={"public_key": public_key_b64})
 
+    def exported(self, file_format: str, ended: bool = False) -> str:
+        """What you may see, written by the line as `geojson`, `kml`, `csv`, `cot`, `aco` or
+        `notam`; features whose last occurrence has ended only with `ended`."""
+        params = {"ended": "include"} if ended else None
+        return self._text(f"/v1/export/{_segment(file_format)}", params)
+
+    def notam(self, feature_id: str, fir: str = "XXXX", number: str | None = None) -> str:
+        """One feature as NOTAM-style text (a zone shared only as a contact is refused)."""
+        params = {"fir": fir} | ({"number": number} if number else {})
+        return self._text(f"/v1/features/{_segment(feature_id)}/notam", params)
+
     # The record.
 
     def log_key(self) -> str:
@@ -316,9 +327,9 @@ class Client:
             self.receipts.append(receipt)
         return answer
 
-    def _text(self, path: str) -> str:
+    def _text(self, path: str, params: Mapping[str, str] | None = None) -> str:
         try:
-            response = self._http.get(path)
+            response = self._http.get(path, params=params)
         except httpx.TransportError as error:
             raise ServerUnreachable(self.server, _reason(error)) from None
         if not response.is_success:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from deconflict.formats import Defaults
-from deconflict.formats.registry import READERS, plan_features
+from deconflict.formats.registry import READERS, VIEW_PROPERTIES
 from deconflict.rules.feature import Feature
+from deconflict.rules.plan import parse_feature
 from tests.api.conftest import LiveServer, strike_body, zone_body
 
 SECTOR_ZONE = {
@@ -37,7 +38,13 @@ def stocked(live: LiveServer) -> LiveServer:
 def _as_features(live: LiveServer, party: str) -> dict[str, Feature]:
     with live.client(party) as http:
         listed = http.get("/v1/features").json()
-    return {f.id: f for f in plan_features(listed)}
+    features = {}
+    for item in listed["features"]:
+        properties = {k: v for k, v in item["properties"].items() if k not in VIEW_PROPERTIES}
+        feature, problems = parse_feature({**item, "properties": properties})
+        assert feature is not None, problems
+        features[feature.id] = feature
+    return features
 
 
 @pytest.mark.parametrize("name", ["geojson", "kml", "cot", "aco"])

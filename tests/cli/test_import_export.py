@@ -137,3 +137,22 @@ def test_notam_of_an_unknown_feature_exits_2(live: LiveServer) -> None:
     result = _as(live, "coalition", "notam", "no-such")
     assert result.returncode == 2
     assert "no such feature" in result.stderr
+
+
+def test_notam_never_publishes_a_zone_shared_only_as_a_contact(live: LiveServer) -> None:
+    with live.client("aid") as http:
+        http.post("/v1/zones", json=zone_body("clinic", share="contact")).raise_for_status()
+    result = _as(live, "aid", "notam", "clinic")
+    assert result.returncode == 2
+    assert "shared only as a contact" in " ".join(result.stderr.split())
+
+
+def test_a_csv_export_names_the_feature_a_site_row_cannot_hold(live: LiveServer) -> None:
+    with live.client("russia") as http:
+        strike = strike_body()
+        strike["geometry"] = {"type": "LineString", "coordinates": [[38.7, 33.5], [38.8, 33.6]]}
+        del strike["properties"]["radius_m"]
+        http.post("/v1/activities", json=strike).raise_for_status()
+    result = _as(live, "russia", "export", "--format", "csv")
+    assert result.returncode == 2
+    assert "feature 'strike-1'" in result.stderr

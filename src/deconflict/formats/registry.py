@@ -66,18 +66,6 @@ def read_geojson(text: str, defaults: Defaults) -> Reading:
     return Reading(tuple(features), tuple(lines), tuple(rejected))
 
 
-def plan_features(collection: Mapping[str, Any]) -> list[Feature]:
-    """The features of a collection the line served (its view properties dropped)."""
-    features = []
-    for position, item in enumerate(collection["features"]):
-        properties = {k: v for k, v in item["properties"].items() if k not in VIEW_PROPERTIES}
-        feature, problems = parse_feature({**item, "properties": properties}, position)
-        if feature is None:
-            raise InvalidPlan(problems)
-        features.append(feature)
-    return features
-
-
 def _with_defaults(item: Any, defaults: Defaults) -> Any:
     if not isinstance(item, Mapping) or not isinstance(item.get("properties"), Mapping):
         return item
