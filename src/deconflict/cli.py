@@ -40,7 +40,7 @@ from deconflict.i18n.messages import ObjectionReason
 from deconflict.line.check import check_plan
 from deconflict.line.model import ResponseKind
 from deconflict.line.parties import Party, Role, issue_token, register_party, revoke
-from deconflict.line.views import occurrences_json
+from deconflict.line.views import altitude_json, occurrences_json
 from deconflict.record.bundle import BundleInvalid, verify_bundle
 from deconflict.record.errors import RecordError
 from deconflict.record.keys import load_private_key_file, private_key_pem
@@ -114,10 +114,7 @@ def conflict_to_json(conflict: Conflict) -> dict[str, Any]:
     if conflict.occurrences is not None:
         found["occurrences"] = occurrences_json(conflict.occurrences)
     if conflict.altitude is not None:
-        found["altitude"] = {
-            "datums": list(conflict.altitude.datums),
-            "widened_m": conflict.altitude.widened_m,
-        }
+        found["altitude"] = altitude_json(conflict.altitude)
     return found
 
 

@@ -13,6 +13,7 @@ from deconflict.i18n.dtg import format_dtg
 from deconflict.i18n.messages import render, render_free_text
 from deconflict.line.model import ConflictView, Declared, Message, Notice, Share
 from deconflict.line.parties import Party
+from deconflict.rules.altitude import AltitudeMeet
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.plan import feature_to_geojson, format_time
 from deconflict.rules.schedule import Overlaps
@@ -81,11 +82,13 @@ def conflict_view(view: ConflictView) -> dict[str, Any]:
     if view.occurrences is not None:
         body["occurrences"] = occurrences_json(view.occurrences)
     if view.altitude is not None:
-        body["altitude"] = {
-            "datums": list(view.altitude.datums),
-            "widened_m": view.altitude.widened_m,
-        }
+        body["altitude"] = altitude_json(view.altitude)
     return body
+
+
+def altitude_json(meet: AltitudeMeet) -> dict[str, Any]:
+    """How mixed datums were compared: which datums, and how far the bands were widened."""
+    return {"datums": list(meet.datums), "widened_m": meet.widened_m}
 
 
 def occurrences_json(found: Overlaps) -> dict[str, Any]:

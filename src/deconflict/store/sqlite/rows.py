@@ -18,6 +18,7 @@ from deconflict.line.model import (
     ResponseKind,
     Share,
 )
+from deconflict.line.views import altitude_json
 from deconflict.rules.altitude import AltitudeMeet
 from deconflict.rules.feature import Feature
 from deconflict.rules.plan import feature_to_geojson, parse_feature
@@ -84,10 +85,7 @@ def _conflict_extras(view: ConflictView) -> dict[str, Any]:
         ]
         extras["occurrences"] = {"windows": windows, "total": view.occurrences.total}
     if view.altitude is not None:
-        extras["altitude"] = {
-            "datums": list(view.altitude.datums),
-            "widened_m": view.altitude.widened_m,
-        }
+        extras["altitude"] = altitude_json(view.altitude)
     return extras
 
 
