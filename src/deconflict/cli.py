@@ -82,10 +82,7 @@ def _describe(error: DeconflictError) -> str:
 
 def _read_json(path: Path) -> Any:
     """The JSON document in a file (`-` reads standard input); exit 2 when it cannot be read."""
-    try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    except OSError as error:
-        _fail(Exit.BAD_INPUT, [f"{path}: cannot read the plan: {error.strerror}"])
+    text = _read_text(path, "the plan")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -1184,11 +1181,13 @@ def import_file(
     raise typer.Exit(int(Exit.CONFLICTS if conflicts else Exit.OK))
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, what: str = "the file") -> str:
+    """A file's UTF-8 text (`-` reads standard input; a byte-order mark is dropped); exit 2
+    when it cannot be read."""
     try:
         raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as error:
-        _fail(Exit.BAD_INPUT, [f"{path}: cannot read: {error.strerror}"])
+        _fail(Exit.BAD_INPUT, [f"{path}: cannot read {what}: {error.strerror}"])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
