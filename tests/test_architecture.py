@@ -61,6 +61,7 @@ def test_public_api_is_exactly_what_is_documented() -> None:
         "Conflict",
         "Corridor",
         "DeconflictError",
+        "EngineFailure",
         "Feature",
         "Forbidden",
         "InvalidCoordinate",

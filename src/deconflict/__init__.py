@@ -7,6 +7,7 @@ plan, find its conflicts, compute geodesic distances between shapes.
 
 from deconflict.errors import (
     DeconflictError,
+    EngineFailure,
     Forbidden,
     InvalidCoordinate,
     InvalidFeature,
@@ -27,6 +28,7 @@ __all__ = [
     "Conflict",
     "Corridor",
     "DeconflictError",
+    "EngineFailure",
     "Feature",
     "Forbidden",
     "InvalidCoordinate",

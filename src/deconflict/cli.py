@@ -1302,10 +1302,18 @@ def notam(
 
 
 def main() -> None:
-    """Entry point: anything that escapes a command is an operational failure (exit 3)."""
+    """Entry point: anything that escapes a command is an operational failure (exit 3).
+
+    Outside the command, so it exits itself: one line on stderr, never a traceback.
+    """
     try:
         app()
     except DeconflictError as error:
-        _fail(Exit.FAILURE, [_describe(error)])
+        _exit(Exit.FAILURE, [_describe(error)])
     except Exception as error:
-        _fail(Exit.FAILURE, [f"operational failure: {type(error).__name__}: {error}"])
+        _exit(Exit.FAILURE, [f"operational failure: {type(error).__name__}: {error}"])
+
+
+def _exit(code: Exit, lines: list[str]) -> NoReturn:
+    sys.stderr.write("".join(f"{line}\n" for line in lines))
+    sys.exit(int(code))

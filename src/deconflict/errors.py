@@ -69,3 +69,32 @@ class Forbidden(DeconflictError):
 
 class StateConflict(DeconflictError):
     """The request contradicts the stored state (a duplicate id, a closed notice)."""
+
+
+class EngineFailure(DeconflictError):
+    """The conflict engine could not decide a pair of features: nothing was decided or stored.
+
+    The message (shown to whoever asked) names only `feature_id`; `other_id` and
+    the cause are for the operator's log and for a local plan check, where both
+    features are the asker's own.
+    """
+
+    def __init__(self, feature_id: str, other_id: str, cause: BaseException) -> None:
+        super().__init__(
+            f"the conflict engine could not decide this feature against another "
+            f"({type(cause).__name__}); nothing was stored or notified; "
+            "tell the line's operator",
+            feature_id=feature_id,
+            field="geometry",
+        )
+        self.other_id = other_id
+        self.cause = cause
+
+    def __str__(self) -> str:
+        return (
+            f"features {self.feature_id!r} and {self.other_id!r}: the conflict engine failed "
+            f"({type(self.cause).__name__}: {self.cause}); nothing was decided"
+        )
+
+    def __reduce__(self) -> tuple[type[EngineFailure], tuple[str, str, BaseException]]:
+        return (type(self), (str(self.feature_id), self.other_id, self.cause))

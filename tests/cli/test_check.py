@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +151,73 @@ def test_unreadable_position_exits_two() -> None:
     result = run_cli("position", "33°75'N 38°E")
     assert result.returncode == 2
     assert "cannot read position" in result.stderr
+
+
+def _ring_and_strike(strike_at: list[float]) -> list[dict[str, Any]]:
+    ring = _feature(
+        "ring",
+        "a",
+        "zone",
+        geometry={"type": "Point", "coordinates": [20, 35]},
+        properties={
+            "start": "2027-01-01T00:00:00Z",
+            "end": None,
+            "sector": {"outer_m": 100_000, "inner_m": 50_000, "from_deg": 0, "to_deg": 0},
+        },
+    )
+    strike = _feature(
+        "c",
+        "b",
+        geometry={"type": "Point", "coordinates": strike_at},
+        properties={
+            "start": "2027-01-01T00:00:00Z",
+            "end": "2027-01-01T01:00:00Z",
+            "radius_m": 1000,
+        },
+    )
+    return [ring, strike]
+
+
+def test_strike_100m_outside_a_ring_sector_is_clear_in_the_table_and_in_json(
+    tmp_path: Path,
+) -> None:
+    plan = write_plan(tmp_path / "plan.geojson", _ring_and_strike([20.789312, 35.641792]))
+    table = run_cli("check", str(plan))
+    assert (table.returncode, table.stderr) == (0, "")
+    assert "No conflict among 2 features" in table.stdout
+    as_json = run_cli("check", str(plan), "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == {"conflicts": []}
+
+
+def test_strike_100m_inside_a_ring_sector_is_a_conflict_at_zero(tmp_path: Path) -> None:
+    plan = write_plan(tmp_path / "plan.geojson", _ring_and_strike([20.77987, 35.634205]))
+    result = run_cli("check", str(plan), "--json")
+    assert result.returncode == 1, result.stderr
+    (conflict,) = json.loads(result.stdout)["conflicts"]
+    assert (conflict["ids"], conflict["distance_m"]) == (["c", "ring"], 0.0)
+
+
+def test_engine_fault_exits_3_with_one_line_naming_both_features(tmp_path: Path) -> None:
+    plan = write_plan(tmp_path / "plan.geojson", _ring_and_strike([20.789312, 35.641792]))
+    injected = (
+        "import deconflict.rules.conflicts as rules\n"
+        "def fail(*_): raise FloatingPointError('injected fault')\n"
+        "rules.distance_within_m = fail\n"
+        "from deconflict.cli import main\n"
+        "main()\n"
+    )
+    for extra in ([], ["--json"]):
+        result = subprocess.run(
+            [sys.executable, "-c", injected, "check", str(plan), *extra],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 3, result.stderr
+        assert result.stdout == ""
+        assert result.stderr.splitlines() == [
+            "features 'ring' and 'c': the conflict engine failed "
+            "(FloatingPointError: injected fault); nothing was decided"
+        ]

@@ -49,4 +49,3 @@ def test_a_band_stored_before_datums_still_meets_a_band_in_another_datum(db: str
     finally:
         before.close()
     assert found == ["at-tanf"]
-

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deconflict.errors import (
     DeconflictError,
+    EngineFailure,
     Forbidden,
     InvalidCoordinate,
     InvalidFeature,
@@ -37,6 +38,7 @@ STATUS: dict[type[DeconflictError], int] = {
     StateConflict: 409,
     InvalidSignature: 403,
     RecordError: 422,
+    EngineFailure: 500,
 }
 TITLES = {
     400: "Bad request",
@@ -116,9 +118,17 @@ async def _on_deconflict_error(request: Request, error: Exception) -> JSONRespon
             value=first.value,
             errors=[_item(p) for p in error.problems],
         )
+    status = _status_of(error)
+    if status >= 500:
+        log.error(
+            "request failed request_id=%s error=%s",
+            getattr(request.state, "request_id", None),
+            error,
+            exc_info=error,
+        )
     return problem(
         request,
-        _status_of(error),
+        status,
         error.message,
         feature_id=error.feature_id,
         field=error.field,

@@ -137,6 +137,8 @@ def _geodesics(lon1: Floats, lat1: Floats, lon2: Floats, lat2: Floats) -> _Geode
 
 def _keep_nearest(nearest: Nearest, point: Indices, found: _Geodesics) -> None:
     """Fold new distances into `nearest` (in place), keeping the azimuth of the winner."""
+    if point.size == 0:
+        return  # every pair was proven beyond the cut-off: nothing to fold in
     order = np.lexsort((found.distance_m, point))
     point, distance = point[order], found.distance_m[order]
     first = np.concatenate(([True], point[1:] != point[:-1]))

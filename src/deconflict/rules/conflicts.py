@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from deconflict.errors import DeconflictError, EngineFailure
 from deconflict.geo.distance import distance_within_m
 from deconflict.rules.altitude import AltitudeMeet, bands_meet
 from deconflict.rules.feature import Feature, Kind, TimeWindow
@@ -46,7 +47,21 @@ def _may_meet(a: Feature, b: Feature) -> bool:
 
 
 def conflict_between(a: Feature, b: Feature) -> Conflict | None:
-    """The conflict between `a` and `b`, or None when they do not conflict."""
+    """The conflict between `a` and `b`, or None when they do not conflict.
+
+    Fails closed: anything that goes wrong inside the engine is raised as
+    `EngineFailure` naming `a` (the feature being checked) and `b`, never
+    taken for "no conflict" or for "conflict".
+    """
+    try:
+        return _decided(a, b)
+    except DeconflictError:
+        raise
+    except Exception as error:  # the engine's edge: every fault becomes one typed failure
+        raise EngineFailure(a.id, b.id, error) from error
+
+
+def _decided(a: Feature, b: Feature) -> Conflict | None:
     if not _may_meet(a, b):
         return None
     altitude = bands_meet(a.band, b.band)
