@@ -7,12 +7,15 @@ come from the geodesic inverse problem (Karney's algorithm in PROJ, exact to
 nanometres).
 
 Edges are straight in lon/lat, so the distance to an edge is a minimum over
-one parameter. Each edge is sampled every kilometre; a Lipschitz bound proves
-which stretches between samples cannot hold the minimum; in the others the
-minimum is where the geodesic to the edge meets it at a right angle, found
-by a bracketed root search on that angle (the azimuths come free with every
-geodesic). Distances between two sets of edges run the same search one level
-up. All work is vectorised over (point, edge) pairs.
+one parameter. First, trees of boxes in Earth-centred metres over both sets
+(`geo/hierarchy.py`) leave only the few (point, edge) or (edge, edge) pairs
+that may hold the minimum; edges come cut into pieces of at most a kilometre
+(`geo/edges.py`). Each piece is sampled every kilometre; a Lipschitz bound
+proves which stretches between samples cannot hold the minimum; in the others
+the minimum is where the geodesic to the edge meets it at a right angle,
+found by a bracketed root search on that angle (the azimuths come free with
+every geodesic). Distances between two sets of edges run the same search one
+level up. All work is vectorised over pairs.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from numpy.typing import NDArray
 
 from deconflict.geo.boxes import reach_box
 from deconflict.geo.edges import Edges, Floats
-from deconflict.geo.ellipsoid import WGS84, ecef_array_m
+from deconflict.geo.ellipsoid import WGS84, ecef_array_m, geodesic_floor_m
+from deconflict.geo.hierarchy import BoxTree, near_pairs, segment_gaps_m
 from deconflict.geo.shapes import Area, BasicShape, Circle, Corridor, Shape, resolve
 
 Indices = NDArray[np.intp]
@@ -39,13 +43,8 @@ _MAX_SAMPLES_PER_BATCH = 500_000
 # flat at its minimum, so the error left is far below a millimetre.
 _ROOT_DONE_M = 1e-3
 _ROOT_MAX_STEPS = 60
-# Point-edge or edge-edge pairs are first screened by straight chords (cheap) when
-# there are at least this many; the screen works on blocks of this many pairs.
-_CHORD_FILTER_FROM = 5_000
-_CHORD_BLOCK = 1_000_000
-# Rounding in a chord taken as a matrix product: a few units in the last place of a
-# squared Earth diameter (1.6e14 m^2) is under 0.3 m when the chord is near 0.
-_CHORD_SLACK_M = 0.5
+# Rounding in a straight gap between chords in Earth-centred metres (about 6.4e6).
+_CHORD_SLACK_M = 1e-3
 
 
 def geodesic_distance_m(a: Shape, b: Shape) -> float:
@@ -108,7 +107,7 @@ def _point_to_shape_m(
     lon, lat = np.array([point[0]]), np.array([point[1]])
     if isinstance(shape, Area) and shape.planar.covers(shapely.Point(point)):
         return 0.0
-    return float(points_to_edges_m(lon, lat, shape.edges, cutoff_m, enough_m).distance_m[0])
+    return points_to_edges_m(lon, lat, shape.edges, cutoff_m, enough_m)
 
 
 @dataclass(frozen=True)
@@ -154,49 +153,28 @@ def points_to_edges_m(
     edges: Edges,
     cutoff_m: float = math.inf,
     enough_m: float = 0.0,
-) -> Nearest:
-    """Least geodesic distance in metres from each point to any of `edges`.
+) -> float:
+    """Least geodesic distance in metres from any of the points to any of `edges`.
 
-    A distance above `cutoff_m` only says that point's distance exceeds it;
-    once any point is found within `enough_m` the search stops early.
-    """
-    n_points, n_edges = lon.size, len(edges)
-    if n_points * n_edges >= _CHORD_FILTER_FROM:
-        point, edge = _near_pairs(lon, lat, edges, cutoff_m)
-    else:
-        point = np.repeat(np.arange(n_points), n_edges)
-        edge = np.tile(np.arange(n_edges), n_points)
-    return _nearest_over_pairs(lon, lat, edges, point, edge, cutoff_m, enough_m)
-
-
-def _near_pairs(lon: Floats, lat: Floats, edges: Edges, cutoff_m: float) -> tuple[Indices, Indices]:
-    """The (point, edge) pairs that may hold a point's least distance, by straight chords.
-
-    A chord is never longer than the geodesic, and every point of an edge lies
-    within half its length of one of its ends: so no point of an edge is nearer
-    than the shorter chord to its ends less half its length. A point's distance
-    to its chord-nearest vertex is attained, so it bounds the answer from above;
-    only pairs whose lower bound is within it (and within `cutoff_m`) are kept.
+    A distance above `cutoff_m` only says it exceeds it; one at or below
+    `enough_m` only that it is within it (the search stops there).
     """
     xyz = ecef_array_m(lon, lat)
-    points: list[Indices] = []
-    kept: list[Indices] = []
-    step = max(1, _CHORD_BLOCK // max(1, len(edges)))
-    for first in range(0, lon.size, step):
-        block = slice(first, min(lon.size, first + step))
-        to_a, to_b = _chords(xyz[block], edges.a_xyz), _chords(xyz[block], edges.b_xyz)
-        nearer = np.minimum(to_a, to_b)
-        edge = np.argmin(nearer, axis=1)
-        rows = np.arange(edge.size)
-        use_a = to_a[rows, edge] <= to_b[rows, edge]
-        end_lon = np.where(use_a, edges.a_lon[edge], edges.b_lon[edge])
-        end_lat = np.where(use_a, edges.a_lat[edge], edges.b_lat[edge])
-        attained = _geodesics(lon[block], lat[block], end_lon, end_lat).distance_m
-        limit = np.minimum(attained, cutoff_m) + _CHORD_SLACK_M
-        point, pair_edge = np.nonzero(nearer - edges.speed_m[None, :] / 2 <= limit[:, None])
-        points.append(point + first)
-        kept.append(pair_edge)
-    return np.concatenate(points).astype(np.intp), np.concatenate(kept).astype(np.intp)
+    points = BoxTree.of_boxes(xyz, xyz)
+
+    def attained(point: Indices, edge: Indices) -> Floats:
+        return _geodesics(lon[point], lat[point], edges.a_lon[edge], edges.a_lat[edge]).distance_m
+
+    near = near_pairs(points, edges.tree, attained, cutoff_m, enough_m)
+    point, edge = near.first, near.second
+    chord = segment_gaps_m(xyz[point], xyz[point], edges.a_xyz[edge], edges.b_xyz[edge])
+    bound = geodesic_floor_m(chord - edges.sag_m[edge] - _CHORD_SLACK_M)
+    hopeful = bound <= min(near.attained_m, cutoff_m)
+    if not hopeful.any():
+        return near.attained_m
+    point, edge = point[hopeful], edge[hopeful]
+    found = _nearest_over_pairs(lon, lat, edges, point, edge, cutoff_m, enough_m)
+    return min(near.attained_m, float(found.distance_m.min()))
 
 
 def _nearest_over_pairs(
@@ -355,30 +333,78 @@ def edges_to_edges_m(
 ) -> float:
     """Least geodesic distance in metres between two sets of edges that do not cross.
 
-    The minimum lies at a vertex of one set against the other (found exactly
-    by the point search), or inside two edges at once, where one edge's
-    curvature meets the other's: that is searched edge pair by edge pair, so
+    The box trees of both sets leave the few edge pairs that may hold the
+    minimum. Per pair, it lies at a vertex of one edge against the other
+    (found exactly by the point search), or inside both edges at once, where
+    one edge's curvature meets the other's: that is searched pair by pair, so
     the distance walked along is to one smooth edge, never to a whole set
     (whose distance has a kink at every vertex). A result above `cutoff_m`
     only says the distance exceeds it; one at or below `enough_m` only that
     it is within it.
     """
+
+    def attained(i: Indices, j: Indices) -> Floats:
+        return _geodesics(
+            first.a_lon[i], first.a_lat[i], second.a_lon[j], second.a_lat[j]
+        ).distance_m
+
+    near = near_pairs(first.tree, second.tree, attained, cutoff_m, enough_m)
+    i, j = _chord_hopeful(first, near.first, second, near.second, min(near.attained_m, cutoff_m))
+    if i.size == 0:
+        return near.attained_m
     best = min(
-        _vertices_to_edges_m(first, second, cutoff_m, enough_m),
-        _vertices_to_edges_m(second, first, cutoff_m, enough_m),
+        near.attained_m,
+        _ends_to_paired_edges_m(first, i, second, j, cutoff_m, enough_m),
+        _ends_to_paired_edges_m(second, j, first, i, cutoff_m, enough_m),
     )
     if best <= enough_m:
         return best
-    i, j = _hopeful_edge_pairs(first, second, min(best, cutoff_m))
-    if i.size == 0:
+    limit = min(best, cutoff_m)
+    i, j = _chord_hopeful(first, i, second, j, limit)  # again, against the ends' distances
+    hopeful = _pair_bound_m(first, i, second, j) < limit
+    if not hopeful.any():
         return best
-    return min(best, _inside_edge_pairs_m(first, i, second, j, min(best, cutoff_m)))
+    return min(best, _inside_edge_pairs_m(first, i[hopeful], second, j[hopeful], limit))
 
 
-def _vertices_to_edges_m(first: Edges, second: Edges, cutoff_m: float, enough_m: float) -> float:
-    lon = np.concatenate((first.a_lon, first.b_lon))
-    lat = np.concatenate((first.a_lat, first.b_lat))
-    return float(points_to_edges_m(lon, lat, second, cutoff_m, enough_m).distance_m.min())
+def _chord_hopeful(
+    first: Edges, i: Indices, second: Edges, j: Indices, limit_m: float
+) -> tuple[Indices, Indices]:
+    """The pairs whose chords, less how far each edge strays from its chord, are within limit.
+
+    Far tighter than boxes where two edges run side by side (a box grows with
+    an edge's length in every direction; a chord only with its bow).
+    """
+    chord = segment_gaps_m(first.a_xyz[i], first.b_xyz[i], second.a_xyz[j], second.b_xyz[j])
+    bound = geodesic_floor_m(chord - first.sag_m[i] - second.sag_m[j] - _CHORD_SLACK_M)
+    hopeful = bound <= limit_m
+    return i[hopeful], j[hopeful]
+
+
+def _ends_to_paired_edges_m(
+    first: Edges, i: Indices, second: Edges, j: Indices, cutoff_m: float, enough_m: float
+) -> float:
+    """Least distance from both ends of edge first[i[k]] to edge second[j[k]], over every k."""
+    lon = np.concatenate((first.a_lon[i], first.b_lon[i]))
+    lat = np.concatenate((first.a_lat[i], first.b_lat[i]))
+    point = np.arange(lon.size)
+    edge = np.concatenate((j, j))
+    found = _nearest_over_pairs(lon, lat, second, point, edge, cutoff_m, enough_m)
+    return float(found.distance_m.min())
+
+
+def _pair_bound_m(first: Edges, i: Indices, second: Edges, j: Indices) -> Floats:
+    """Per pair k, a lower bound of the distance between edge first[i[k]] and second[j[k]].
+
+    For X on one edge and Y on the other: d(X, Y) >= (sum of the four end-to-end
+    distances - 2 len_i - 2 len_j) / 4, by the triangle inequality.
+    """
+    total = np.zeros(i.size)
+    for lon1, lat1 in ((first.a_lon, first.a_lat), (first.b_lon, first.b_lat)):
+        for lon2, lat2 in ((second.a_lon, second.a_lat), (second.b_lon, second.b_lat)):
+            total += _geodesics(lon1[i], lat1[i], lon2[j], lat2[j]).distance_m
+    bound: Floats = (total - 2 * first.speed_m[i] - 2 * second.speed_m[j]) / 4
+    return bound
 
 
 def _inside_edge_pairs_m(
@@ -427,49 +453,3 @@ def _slope_from_point(nearest: Nearest, first: Edges, edge: Indices, s: Floats) 
     """Rate at which the distance to the other edge grows as s grows along `first`."""
     slope: Floats = -np.cos(np.radians(nearest.azimuth_deg - first.heading_deg(edge, s)))
     return slope
-
-
-def _hopeful_edge_pairs(first: Edges, second: Edges, limit_m: float) -> tuple[Indices, Indices]:
-    """The (i, j) edge pairs whose points may come nearer than `limit_m` to each other."""
-    i, j = _chord_hopeful_pairs(first, second, limit_m)
-    total = np.zeros(i.size)
-    for lon1, lat1 in ((first.a_lon, first.a_lat), (first.b_lon, first.b_lat)):
-        for lon2, lat2 in ((second.a_lon, second.a_lat), (second.b_lon, second.b_lat)):
-            total += _geodesics(lon1[i], lat1[i], lon2[j], lat2[j]).distance_m
-    # For X on edge i and Y on edge j: d(X, Y) >= (sum of the four end-to-end
-    # distances - 2 len_i - 2 len_j) / 4, by the triangle inequality.
-    bound = (total - 2 * first.speed_m[i] - 2 * second.speed_m[j]) / 4
-    hopeful = bound < limit_m
-    return i[hopeful], j[hopeful]
-
-
-def _chords(p: Floats, q: Floats) -> Floats:
-    """Straight-line distances between every row of `p` and every row of `q` (metres).
-
-    |p - q|^2 = |p|^2 + |q|^2 - 2 p.q as one matrix product, about a common centre
-    so the squares stay small; the rounding left is within `_CHORD_SLACK_M`.
-    """
-    centre = q.mean(axis=0)
-    p, q = p - centre, q - centre
-    squared = (p * p).sum(axis=1)[:, None] + (q * q).sum(axis=1)[None, :] - 2.0 * (p @ q.T)
-    chords: Floats = np.sqrt(np.maximum(squared, 0.0))
-    return chords
-
-
-def _chord_hopeful_pairs(first: Edges, second: Edges, limit_m: float) -> tuple[Indices, Indices]:
-    """Edge pairs not ruled out by chords: every point of an edge is within half its length
-    of one of its ends, and a chord is never longer than the geodesic."""
-    found_i: list[Indices] = []
-    found_j: list[Indices] = []
-    step = max(1, _CHORD_BLOCK // max(1, len(second)))
-    for start in range(0, len(first), step):
-        rows = slice(start, min(len(first), start + step))
-        nearest = np.full((len(first.a_lon[rows]), len(second)), np.inf)
-        for ends in (first.a_xyz[rows], first.b_xyz[rows]):
-            for others in (second.a_xyz, second.b_xyz):
-                nearest = np.minimum(nearest, _chords(ends, others))
-        reach = (first.speed_m[rows, None] + second.speed_m[None, :]) / 2
-        i, j = np.nonzero(nearest - reach <= limit_m + _CHORD_SLACK_M)
-        found_i.append(i + start)
-        found_j.append(j)
-    return np.concatenate(found_i).astype(np.intp), np.concatenate(found_j).astype(np.intp)

@@ -1,4 +1,11 @@
-"""Edges that are straight in lon/lat, held as arrays for vectorised geodesic work."""
+"""Edges that are straight in lon/lat, held as arrays for vectorised geodesic work.
+
+Long edges are cut into pieces (the same line, straight in lon/lat between
+points interpolated in lon/lat): at most a kilometre long and within a metre
+of their own chord, so the boxes that hold them stay tight and the exact
+search walks each piece in one step. An edge 180 degrees of longitude long is
+about 20,000 pieces.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +22,18 @@ from deconflict.geo.ellipsoid import (
     SEMI_MAJOR_AXIS_M,
     ecef_array_m,
 )
+from deconflict.geo.hierarchy import BoxTree
 
 Floats = NDArray[np.float64]
+
+# The longest piece (by the bound on its length) and the most it may stray from its chord.
+_PIECE_M = 1000.0
+_PIECE_SAG_M = 1.0
+# Bounds the second derivatives of the Earth-centred position in (lat, lon), metres per
+# radian squared: at most the largest radius of curvature (checked numerically to 1e-7).
+_SECOND_DERIVATIVE_M = MAX_CURVATURE_RADIUS_M * 1.001
+# Rounding in Earth-centred metres, added to every box.
+_BOX_SLACK_M = 1e-3
 
 
 @dataclass(frozen=True)
@@ -26,7 +43,8 @@ class Edges:
     `speed_m` bounds, per edge, how many metres a point moves along the edge
     per unit of its parameter t in [0, 1]: it is a Lipschitz constant for any
     distance measured to a point of the edge, which lets a search discard
-    stretches of an edge that provably cannot hold the minimum.
+    stretches of an edge that provably cannot hold the minimum. `sag_m`
+    bounds how far the edge strays from the straight chord between its ends.
     """
 
     a_lon: Floats
@@ -34,10 +52,11 @@ class Edges:
     b_lon: Floats
     b_lat: Floats
     speed_m: Floats
+    sag_m: Floats
 
     @classmethod
     def of_paths(cls, paths: Iterable[tuple[tuple[float, float], ...]]) -> Edges:
-        """The edges between consecutive positions of each path."""
+        """The edges between consecutive positions of each path, long ones cut into pieces."""
         starts: list[tuple[float, float]] = []
         ends: list[tuple[float, float]] = []
         for path in paths:
@@ -45,7 +64,8 @@ class Edges:
             ends.extend(path[1:])
         a = np.array(starts, dtype=np.float64).reshape(-1, 2)
         b = np.array(ends, dtype=np.float64).reshape(-1, 2)
-        return cls(a[:, 0], a[:, 1], b[:, 0], b[:, 1], _speed_bound_m(a, b))
+        a, b = _pieces(a, b)
+        return cls(a[:, 0], a[:, 1], b[:, 0], b[:, 1], _speed_bound_m(a, b), _sag_bound_m(a, b))
 
     def __len__(self) -> int:
         return len(self.a_lon)
@@ -60,15 +80,14 @@ class Edges:
         """Each edge's second end in Earth-centred metres."""
         return ecef_array_m(self.b_lon, self.b_lat)
 
-    def take(self, index: NDArray[np.intp]) -> Edges:
-        """The edges at `index`, in that order."""
-        return Edges(
-            self.a_lon[index],
-            self.a_lat[index],
-            self.b_lon[index],
-            self.b_lat[index],
-            self.speed_m[index],
-        )
+    @cached_property
+    def tree(self) -> BoxTree:
+        """Boxes over the edges and runs of them, for `hierarchy.near_pairs`."""
+        grow = (self.sag_m + _BOX_SLACK_M)[:, None]
+        low = np.minimum(self.a_xyz, self.b_xyz) - grow
+        high = np.maximum(self.a_xyz, self.b_xyz) + grow
+        joined = (self.b_lon[:-1] == self.a_lon[1:]) & (self.b_lat[:-1] == self.a_lat[1:])
+        return BoxTree.of_boxes(low, high, self.speed_m, np.append(joined, False))
 
     def at(self, edge: NDArray[np.intp], t: Floats) -> tuple[Floats, Floats]:
         """Positions (lon, lat) at parameter `t` along the edges numbered `edge`."""
@@ -88,14 +107,51 @@ class Edges:
         return heading
 
 
+def _pieces(a: Floats, b: Floats) -> tuple[Floats, Floats]:
+    """Edges (a[k] to b[k]) cut evenly in lon/lat into pieces short and straight enough."""
+    count = np.maximum(
+        np.ceil(_speed_bound_m(a, b) / _PIECE_M),
+        np.ceil(np.sqrt(_sag_bound_m(a, b) / _PIECE_SAG_M)),
+    )
+    count = np.maximum(count, 1).astype(np.intp)
+    if int(count.max(initial=1)) == 1:
+        return a, b
+    edge = np.repeat(np.arange(len(a)), count)
+    first = np.repeat(np.cumsum(count) - count, count)
+    step = np.arange(edge.size) - first
+    t0 = (step / count[edge])[:, None]
+    t1 = ((step + 1) / count[edge])[:, None]
+    span = b[edge] - a[edge]
+    ends = a[edge] + t1 * span
+    last = step + 1 == count[edge]
+    ends[last] = b[edge[last]]  # the edge's own end, not one rounded by interpolation
+    return a[edge] + t0 * span, ends
+
+
+def _sag_bound_m(a: Floats, b: Floats) -> Floats:
+    # A curve strays from its chord by at most an eighth of its largest second
+    # derivative; in (lat, lon) that is at most K (dlat^2 + 2 |dlat dlon| + cos dlon^2).
+    d_lon = np.abs(np.radians(b[:, 0] - a[:, 0]))
+    d_lat = np.abs(np.radians(b[:, 1] - a[:, 1]))
+    cos_max = np.cos(np.radians(_nearest_equator_deg(a, b)))
+    second = _SECOND_DERIVATIVE_M * (d_lat**2 + 2 * d_lat * d_lon + cos_max * d_lon**2)
+    sag: Floats = second / 8
+    return sag
+
+
+def _nearest_equator_deg(a: Floats, b: Floats) -> Floats:
+    """The latitude of each edge nearest the equator (absolute, degrees)."""
+    crosses_equator = np.sign(a[:, 1]) != np.sign(b[:, 1])
+    nearest: Floats = np.where(crosses_equator, 0.0, np.minimum(np.abs(a[:, 1]), np.abs(b[:, 1])))
+    return nearest
+
+
 def _speed_bound_m(a: Floats, b: Floats) -> Floats:
     # ds^2 = M^2 dlat^2 + N^2 cos^2(lat) dlon^2 with M, N <= MAX_CURVATURE_RADIUS_M,
     # and cos(lat) is largest at the latitude of the edge nearest the equator.
     d_lon = np.radians(b[:, 0] - a[:, 0])
     d_lat = np.radians(b[:, 1] - a[:, 1])
-    crosses_equator = np.sign(a[:, 1]) != np.sign(b[:, 1])
-    nearest_lat = np.where(crosses_equator, 0.0, np.minimum(np.abs(a[:, 1]), np.abs(b[:, 1])))
-    cos_max = np.cos(np.radians(nearest_lat))
+    cos_max = np.cos(np.radians(_nearest_equator_deg(a, b)))
     speed = MAX_CURVATURE_RADIUS_M * np.hypot(d_lat, cos_max * d_lon)
     # A hair of slack so rounding never makes the bound too tight.
     result: Floats = speed * (1 + 1e-9) + 1e-6

@@ -50,3 +50,24 @@ def ecef_array_m(lon_deg: NDArray[np.float64], lat_deg: NDArray[np.float64]) -> 
             n * (1 - ECCENTRICITY_SQUARED) * np.sin(lat),
         )
     )
+
+
+_POLAR_RADIUS_M = SEMI_MAJOR_AXIS_M * (1 - FLATTENING)
+
+
+def geodesic_floor_m(chord_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A lower bound of the geodesic distance between surface points `chord_m` apart in 3-D.
+
+    A chord is never longer than the geodesic. Far apart, a better bound: the
+    surface lies outside the sphere of the polar radius b, and projecting onto
+    it never lengthens a curve, so the geodesic is at least b times the angle
+    between the points seen from the centre, which the chord bounds from below.
+
+    >>> [round(float(v)) for v in geodesic_floor_m(np.array([1000.0, 12_000_000.0]))]
+    [1000, 15570527]
+    """
+    chord_m = np.maximum(chord_m, 0.0)
+    spread = np.sqrt(np.maximum(chord_m**2 - (SEMI_MAJOR_AXIS_M - _POLAR_RADIUS_M) ** 2, 0.0))
+    angle = 2.0 * np.arcsin(np.minimum(spread / (2.0 * SEMI_MAJOR_AXIS_M), 1.0))
+    floor: NDArray[np.float64] = np.maximum(chord_m, _POLAR_RADIUS_M * angle)
+    return floor

@@ -1,0 +1,203 @@
+"""Boxes over runs of edges, level by level: the few edge pairs that may hold a least distance.
+
+A chord is never longer than the geodesic between its ends, so the straight
+gap between two Earth-centred boxes is a lower bound of the geodesic distance
+between anything they hold (and, far apart, `geodesic_floor_m` of it). Edges
+come in runs (a ring, a path) whose neighbours lie side by side, so boxing
+consecutive edges two by two, then those boxes two by two, gives a tree whose
+boxes stay tight. Two trees are walked together from their roots: a pair of
+boxes farther apart than a distance already attained (or than the cut-off)
+cannot hold the least distance and is dropped with everything below it; the
+rest are opened one level down. What is left at the bottom is a short list of
+(edge, edge) or (point, edge) pairs for the exact geodesic search.
+
+Thousands of kilometres apart a chord falls short of the geodesic by
+kilometres, too much to drop anything; there every pair is also bounded by
+the geodesic between a point of each less how far each run reaches along
+itself from that point.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from deconflict.geo.ellipsoid import geodesic_floor_m
+
+Floats = NDArray[np.float64]
+Indices = NDArray[np.intp]
+Bools = NDArray[np.bool_]
+
+# Distances attained between actual points, taken each level from the pairs of boxes
+# nearest each other: they tighten the bound that drops the other pairs.
+_PROBES_PER_LEVEL = 4
+# Rounding in boxes of Earth-centred metres (about 6.4e6): far below a millimetre.
+_GAP_SLACK_M = 1e-6
+# Beyond this distance attained, pairs are bounded by geodesics too (a chord then falls
+# short of the geodesic by a kilometre or more).
+_FAR_M = 1_000_000.0
+
+
+@dataclass(frozen=True)
+class BoxTree:
+    """Axis-aligned boxes in Earth-centred metres over runs of consecutive items.
+
+    Level 0 boxes one item each; node i of level k boxes nodes 2i and 2i + 1 of
+    level k - 1, so it holds items [i * 2**k, (i + 1) * 2**k). The last level
+    is one box around everything.
+    """
+
+    low: tuple[Floats, ...]
+    high: tuple[Floats, ...]
+    # Per node: how far (metres, along the run) its items reach from its first item's start.
+    reach_m: tuple[Floats, ...]
+
+    @classmethod
+    def of_boxes(
+        cls, low: Floats, high: Floats, length_m: Floats | None = None, joined: Bools | None = None
+    ) -> BoxTree:
+        """The tree over items boxed by rows of `low` and `high` (n x 3, metres).
+
+        For edges, `length_m` bounds each one's length and `joined[k]` says edge
+        k + 1 starts where edge k ends; a run is reached along only while its
+        edges are joined. Without them the items are unconnected points.
+        """
+        lows, highs = [low], [high]
+        reach = [np.zeros(len(low)) if length_m is None else length_m]
+        level = 0
+        while len(lows[-1]) > 1:
+            below_low, below_high, below_reach = lows[-1], highs[-1], reach[-1]
+            if len(below_low) % 2:  # an odd node out is paired with an empty twin
+                below_low = np.vstack([below_low, below_low[-1:]])
+                below_high = np.vstack([below_high, below_high[-1:]])
+                below_reach = np.append(below_reach, 0.0)
+            lows.append(np.minimum(below_low[0::2], below_low[1::2]))
+            highs.append(np.maximum(below_high[0::2], below_high[1::2]))
+            reach.append(_joined_reach(below_reach, level, len(low), joined))
+            level += 1
+        return cls(tuple(lows), tuple(highs), tuple(reach))
+
+    @property
+    def top(self) -> int:
+        """The level of the root."""
+        return len(self.low) - 1
+
+    def children(self, level: int, node: Indices) -> tuple[Indices, Indices]:
+        """(parent position, child) for every child of `node` (level >= 1) that exists."""
+        child = np.concatenate((2 * node, 2 * node + 1))
+        parent = np.concatenate((np.arange(node.size), np.arange(node.size)))
+        exists = child < len(self.low[level - 1])
+        return parent[exists], child[exists]
+
+
+def _joined_reach(below: Floats, level: int, items: int, joined: Bools | None) -> Floats:
+    """Reach of each node one level up: both halves' when the first's last item joins the
+    second's first, else unbounded (`below` holds an even count of level-`level` nodes)."""
+    if joined is None:
+        return np.full(len(below) // 2, np.inf)
+    seam = (np.arange(1, len(below), 2) << level) - 1  # the left half's last item
+    linked = np.where(seam + 1 < items, joined[np.minimum(seam, items - 1)], True)
+    reach: Floats = np.where(linked, below[0::2] + below[1::2], np.inf)
+    return reach
+
+
+@dataclass(frozen=True)
+class NearPairs:
+    """Leaf pairs that may hold the least distance, and the least distance attained so far."""
+
+    first: Indices
+    second: Indices
+    attained_m: float
+
+
+# attained(i, j): geodesic distances between an actual point of leaf i[k] of the first
+# tree and one of leaf j[k] of the second.
+Attained = Callable[[Indices, Indices], Floats]
+
+
+def near_pairs(
+    first: BoxTree, second: BoxTree, attained: Attained, cutoff_m: float, enough_m: float
+) -> NearPairs:
+    """The leaf pairs of two trees whose boxes are within the least distance attained.
+
+    Pairs farther apart than `cutoff_m` are dropped too; once a distance at or
+    below `enough_m` is attained the walk stops with no pairs (that is enough).
+    """
+    i, j = np.zeros(1, dtype=np.intp), np.zeros(1, dtype=np.intp)
+    level_i, level_j = first.top, second.top
+    best = math.inf
+    while True:
+        gap = _gaps(first, level_i, i, second, level_j, j)
+        best = min(best, _probe(attained, gap, i << level_i, j << level_j))
+        if best > _FAR_M:
+            along = attained(i << level_i, j << level_j)
+            best = min(best, float(along.min()))
+            reach = first.reach_m[level_i][i] + second.reach_m[level_j][j]
+            gap = np.maximum(gap, along - reach)
+        if best <= enough_m:
+            return NearPairs(i[:0], j[:0], best)
+        keep = gap <= min(best, cutoff_m) + _GAP_SLACK_M
+        i, j = i[keep], j[keep]
+        if i.size == 0 or (level_i == 0 and level_j == 0):
+            return NearPairs(i, j, best)
+        # Open the higher node of each pair (both when level): boxes shrink evenly.
+        open_i, open_j = level_i >= level_j and level_i > 0, level_j >= level_i and level_j > 0
+        if open_i:
+            parent, i = first.children(level_i, i)
+            j, level_i = j[parent], level_i - 1
+        if open_j:
+            parent, j = second.children(level_j, j)
+            i, level_j = i[parent], level_j - 1
+
+
+def _gaps(
+    first: BoxTree, level_i: int, i: Indices, second: BoxTree, level_j: int, j: Indices
+) -> Floats:
+    """Geodesic lower bounds from the straight gaps between box first[level_i][i[k]] and
+    second[level_j][j[k]]."""
+    apart = np.maximum(
+        np.maximum(second.low[level_j][j] - first.high[level_i][i], 0.0),
+        first.low[level_i][i] - second.high[level_j][j],
+    )
+    return geodesic_floor_m(np.sqrt((apart * apart).sum(axis=1)))
+
+
+def _probe(attained: Attained, gap: Floats, leaf_i: Indices, leaf_j: Indices) -> float:
+    """The least distance attained between a few of the pairs whose boxes are nearest."""
+    if gap.size > _PROBES_PER_LEVEL:
+        nearest = np.argpartition(gap, _PROBES_PER_LEVEL - 1)[:_PROBES_PER_LEVEL]
+        leaf_i, leaf_j = leaf_i[nearest], leaf_j[nearest]
+    return float(attained(leaf_i, leaf_j).min())
+
+
+def segment_gaps_m(p0: Floats, p1: Floats, q0: Floats, q1: Floats) -> Floats:
+    """Least straight-line distance between segment p0[k]-p1[k] and q0[k]-q1[k], per row k.
+
+    Rows of Earth-centred metres; a segment may be a point (p0 == p1). The
+    closest points are found by clamping in the order that is exact for
+    parallel segments too (Eberly, "Distance between two line segments").
+    """
+    p0, p1, q1 = p0 - q0, p1 - q0, q1 - q0  # about q0: small numbers, little rounding
+    d1, d2, r = p1 - p0, q1, p0
+    a, e = _dot(d1, d1), _dot(d2, d2)
+    b, c, f = _dot(d1, d2), _dot(d1, r), _dot(d2, r)
+    denominator = a * e - b * b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(denominator > 1e-12 * a * e, np.clip((b * f - c * e) / denominator, 0, 1), 0)
+        t = np.where(e > 0, (b * s + f) / e, 0.0)
+        s_at_0 = np.where(a > 0, np.clip(-c / a, 0, 1), 0.0)
+        s_at_1 = np.where(a > 0, np.clip((b - c) / a, 0, 1), 0.0)
+    s = np.where((t < 0) | (e == 0), s_at_0, np.where(t > 1, s_at_1, s))
+    t = np.clip(t, 0, 1)
+    apart = r + s[:, None] * d1 - t[:, None] * d2
+    gaps: Floats = np.sqrt(_dot(apart, apart))
+    return gaps
+
+
+def _dot(u: Floats, v: Floats) -> Floats:
+    product: Floats = (u * v).sum(axis=1)
+    return product
