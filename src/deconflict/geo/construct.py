@@ -439,14 +439,16 @@ def _unwrapped(points: Floats, origin_lon: float) -> Floats:
     return np.column_stack([lon, points[:, 1]])
 
 
-def _closed(points: Floats) -> list[tuple[float, float]]:
-    ring = [(float(lon), float(lat)) for lon, lat in points]
-    return [*ring, ring[0]]
+def _closed(points: Floats) -> Floats:
+    return np.concatenate([points, points[:1]])
 
 
 def _split_area(geometry: shapely.Geometry, margin_m: float) -> Area:
     """The unwrapped geometry cut at the antimeridian into polygons within -180..180."""
     polygons: list[PolygonRings] = []
+    west, _, east, _ = geometry.bounds
+    if west >= -180.0 and east <= 180.0:  # the usual case: nothing to cut
+        return Area(tuple(_rings(polygon) for polygon in _polygons_of(geometry)), margin_m)
     for shift in (-360.0, 0.0, 360.0):
         window = shapely.box(-180.0 - shift, -90.0, 180.0 - shift, 90.0)
         piece = geometry.intersection(window)
@@ -467,6 +469,8 @@ def _polygons_of(geometry: shapely.Geometry) -> list[shapely.Polygon]:
 
 def _rings(polygon: shapely.Polygon) -> PolygonRings:
     def ring(coords: shapely.LinearRing) -> tuple[LonLat, ...]:
-        return tuple((min(180.0, max(-180.0, x)), y) for x, y in coords.coords)
+        xy = shapely.get_coordinates(coords)
+        xy[:, 0] = np.clip(xy[:, 0], -180.0, 180.0)
+        return tuple(map(tuple, xy.tolist()))
 
     return (ring(polygon.exterior), *(ring(hole) for hole in polygon.interiors))

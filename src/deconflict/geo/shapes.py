@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -78,7 +79,11 @@ class Area:
     @cached_property
     def planar(self) -> BaseGeometry:
         """The area as a planar lon/lat geometry, for exact containment tests."""
-        parts = [shapely.Polygon(rings[0], rings[1:]) for rings in self.polygons]
+        # Rings as arrays: shapely then builds them in C, not point by point.
+        parts = [
+            shapely.Polygon(np.asarray(rings[0]), [np.asarray(hole) for hole in rings[1:]])
+            for rings in self.polygons
+        ]
         geometry = parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
         shapely.prepare(geometry)
         return geometry
