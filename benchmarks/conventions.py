@@ -43,9 +43,7 @@ from deconflict.geo.shapes import (
     resolve,
 )
 from deconflict.rules.plan import feature_to_geojson
-from deconflict.rules.schedule import Every, Recurrence, TimeWindow, overlaps
-
-Schedule = tuple[TimeWindow, Recurrence | None]
+from deconflict.rules.schedule import Every, Recurrence, Schedule, TimeWindow, overlaps
 
 _ORIGIN = (38.64, 33.5)  # At Tanf, where the line began
 _PROBE_RADIUS_M = 5000.0
