@@ -2,9 +2,10 @@
 
 The brute force here knows only the rule as documented: a daily or N-hourly schedule starts
 every period from its first start; a weekly one starts on each of its weekdays at the first
-start's time of day, in every Nth week counted from the first start; occurrences that start
-before `until` belong to it; UFN goes on for ever. It lists every occurrence up to a horizon
-and compares every pair, where the engine walks and counts.
+start's time of day, in every Nth calendar week (Monday to Sunday) counted from the first
+start's week, never before the first start; occurrences that start before `until` belong to
+it; UFN goes on for ever. It lists every occurrence up to a horizon and compares every pair,
+where the engine walks and counts.
 """
 
 from __future__ import annotations
@@ -51,13 +52,18 @@ def period_of(repeat: Recurrence) -> timedelta:
 
 
 def brute_starts(first: datetime, repeat: Recurrence) -> Iterator[datetime]:
-    """Every start, found by stepping day by day (weekly) or period by period (the others)."""
+    """Every start, found by stepping day by day (weekly) or period by period (the others).
+
+    Weekly: day k after the first is in calendar week (first's weekday + k) // 7, counted
+    from the first's own week (0) with Monday as each week's first day.
+    """
     if repeat.every is Every.WEEK:
         days = set(repeat.weekdays) or {first.weekday()}
         candidates: Iterator[datetime] = (
             first + timedelta(days=k)
             for k in itertools.count()
-            if (k // 7) % repeat.interval == 0 and (first + timedelta(days=k)).weekday() in days
+            if ((first.weekday() + k) // 7) % repeat.interval == 0
+            and (first + timedelta(days=k)).weekday() in days
         )
     else:
         candidates = (first + k * period_of(repeat) for k in itertools.count())
@@ -262,13 +268,24 @@ def test_open_ended_one_off_against_a_schedule_until_further_notice_meets_for_ev
     )
 
 
-def test_weekly_every_second_week_counts_weeks_from_the_first_occurrence() -> None:
-    # First on a Wednesday, on Mondays and Wednesdays every other week: the Monday five days
-    # later is in the same two-week cycle, the next Wednesday is two weeks on.
+def test_every_second_week_counts_calendar_weeks_from_the_first_occurrences_week() -> None:
+    # First on a Wednesday, on Mondays and Wednesdays every other week: the Monday of the
+    # first week came before it and is not part of it; the next week is skipped whole; then
+    # the Monday and the Wednesday two weeks on (as iCalendar and calendar programs read it).
     first = _at(days=2)
     repeat = Recurrence(Every.WEEK, 2, (0, 2), _at(days=30))
     starts = [w.start for w in occurrences(TimeWindow(first, first + timedelta(hours=1)), repeat)]
-    assert starts == [_at(days=d) for d in (2, 7, 16, 21)]  # day 30 is `until`: not before it
+    assert starts == [_at(days=d) for d in (2, 14, 16, 28)]  # day 30 is `until`: not before it
+    assert repeat.calendar_weeks_matter(first)
+
+
+def test_calendar_weeks_matter_only_every_two_or_more_weeks_on_a_day_before_the_first() -> None:
+    wednesday = _at(days=2)
+    assert not Recurrence(Every.WEEK, 1, (0, 2)).calendar_weeks_matter(wednesday)
+    assert not Recurrence(Every.WEEK, 2, (2, 4)).calendar_weeks_matter(wednesday)
+    assert not Recurrence(Every.WEEK, 2).calendar_weeks_matter(wednesday)
+    assert not Recurrence(Every.DAY, 2).calendar_weeks_matter(wednesday)
+    assert Recurrence(Every.WEEK, 3, (1, 2)).calendar_weeks_matter(wednesday)
 
 
 # Properties ------------------------------------------------------------------------------------
@@ -324,6 +341,33 @@ def test_schedules_running_for_years_meet_as_often_as_every_pair_of_occurrences_
     a: Schedule, b: Schedule, listed: int
 ) -> None:
     assert_overlaps_are_every_pair_of_occurrences(a, b, listed)
+
+
+@st.composite
+def weekly(draw: st.DrawFn) -> tuple[datetime, Recurrence]:
+    """A first start any time in a week, every 1-13 weeks on some weekdays (the first's among
+    them), until further notice or until up to 400 days on."""
+    first = _at(minutes=draw(st.integers(0, 7 * 24 * 60)))
+    days = tuple(sorted({first.weekday(), *draw(st.sets(st.integers(0, 6), max_size=6))}))
+    until = draw(st.none() | st.integers(1, 400 * 24).map(lambda h: first + timedelta(hours=h)))
+    return first, Recurrence(Every.WEEK, draw(st.integers(1, 13)), days, until)
+
+
+@given(weekly(), st.integers(-14 * 24, 400 * 24), st.integers(0, 400 * 24))
+@settings(PROPERTY, max_examples=200)
+@example((_at(days=6), Recurrence(Every.WEEK, 1, (0, 6))), 0, 0)  # Sunday to Monday: 1 day
+def test_weekly_starts_counts_and_gaps_are_those_of_calendar_weeks(
+    schedule: tuple[datetime, Recurrence], after_hours: int, hours_counted: int
+) -> None:
+    first, repeat = schedule
+    horizon = first + timedelta(days=900)
+    expected = list(itertools.takewhile(lambda s: s < horizon, brute_starts(first, repeat)))
+    assert list(itertools.takewhile(lambda s: s < horizon, repeat.starts(first))) == expected
+    after = first + timedelta(hours=after_hours)  # on a start, now and then: not counted
+    before = after + timedelta(hours=hours_counted)
+    assert repeat.count_starts(first, after, before) == sum(after < s < before for s in expected)
+    endless = Recurrence(repeat.every, repeat.interval, repeat.weekdays)
+    assert repeat.shortest_gap(first) == shortest_gap(first, endless)
 
 
 @given(schedules())

@@ -2,9 +2,13 @@
 
 A repeating feature's `window` is its first occurrence; `repeat` says how it
 comes back: every N days, every N hours, or each week (every N weeks) on the
-given weekdays at the first occurrence's time of day, all in UTC. Every
-occurrence lasts as long as the first. Occurrences that start before `until`
-belong to the feature; `until` None is "until further notice" (UFN).
+given weekdays at the first occurrence's time of day, all in UTC. Every N weeks
+counts calendar weeks, Monday to Sunday, from the first occurrence's week, as
+iCalendar does: every 2 weeks on Monday and Wednesday, first on a Wednesday, is
+that Wednesday, then the Monday and Wednesday two weeks on (the Monday before
+the first occurrence is not part of it). Every occurrence lasts as long as the
+first. Occurrences that start before `until` belong to the feature; `until`
+None is "until further notice" (UFN).
 
 Two repeating features meet when some occurrence of one overlaps some
 occurrence of the other, decided exactly. Once both have started and the
@@ -80,6 +84,8 @@ class Recurrence:
         while True:
             for offset in offsets:
                 start = first + cycle * period + offset
+                if start < first:
+                    continue  # a weekday of the first week before the first occurrence
                 if self.until is not None and start >= self.until:
                     return
                 yield start
@@ -97,22 +103,35 @@ class Recurrence:
         count = 0
         for offset in self._offsets(first):
             anchor = first + offset
-            lowest = max(0, (_microseconds(after - anchor) // period_us) + 1)
+            first_cycle = 1 if offset < timedelta(0) else 0  # not before the first occurrence
+            lowest = max(first_cycle, (_microseconds(after - anchor) // period_us) + 1)
             highest = -(-_microseconds(end - anchor) // period_us) - 1  # last k: start < end
             count += max(0, highest - lowest + 1)
         return count
 
     def _offsets(self, first: datetime) -> list[timedelta]:
-        """Starts within one period, as offsets from the first occurrence."""
+        """Starts within one period, as offsets from the first occurrence, in order.
+
+        Weekly, its weekdays in the first occurrence's calendar week (Monday to Sunday): a
+        weekday earlier than the first's is a negative offset, whose start in that first
+        week comes before the first occurrence and is not part of the schedule.
+        """
         if self.every is not Every.WEEK or not self.weekdays:
             return [timedelta(0)]
         today = first.weekday()
-        return sorted(timedelta(days=(day - today) % 7) for day in set(self.weekdays))
+        return sorted(timedelta(days=day - today) for day in set(self.weekdays))
 
     def shortest_gap(self, first: datetime) -> timedelta:
         """The least time between two consecutive starts: no occurrence may last longer."""
-        offsets = [*self._offsets(first), self.period]
-        return min(b - a for a, b in itertools.pairwise(offsets))
+        offsets = self._offsets(first)
+        return min(b - a for a, b in itertools.pairwise([*offsets, offsets[0] + self.period]))
+
+    def calendar_weeks_matter(self, first: datetime) -> bool:
+        """Whether counting every N weeks in calendar weeks gives other dates than counting
+        them from the first occurrence's own day: every 2 or more weeks on a weekday earlier
+        in the week than the first occurrence's (which first comes N weeks on, not in the
+        week after)."""
+        return self.interval >= 2 and self._offsets(first)[0] < timedelta(0)
 
 
 def _microseconds(span: timedelta) -> int:
