@@ -10,7 +10,7 @@ import os
 import socket
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -100,8 +100,8 @@ def _read_plan(path: Path) -> list[Feature]:
         _fail(Exit.BAD_INPUT, [f"{path}: {error}:"] + [f"  {_describe(p)}" for p in error.problems])
 
 
-def conflict_to_json(conflict: Conflict) -> dict[str, Any]:
-    """A conflict as the `--json` output and the API write it."""
+def conflict_to_json(conflict: Conflict, features: Mapping[str, Feature]) -> dict[str, Any]:
+    """A conflict as `check --json` writes it (`features` by id: the plan's)."""
     found: dict[str, Any] = {
         "ids": list(conflict.ids),
         "distance_m": round(conflict.distance_m, 3),
@@ -112,10 +112,13 @@ def conflict_to_json(conflict: Conflict) -> dict[str, Any]:
         found["occurrences"] = occurrences_json(conflict.occurrences)
     if conflict.altitude is not None:
         found["altitude"] = altitude_json(conflict.altitude)
+    weeks = _weeks_notes(conflict, features)
+    if weeks:
+        found["weeks"] = weeks
     return found
 
 
-def _conflict_table(conflicts: list[Conflict], features: dict[str, Feature]) -> Table:
+def _conflict_table(conflicts: list[Conflict], features: Mapping[str, Feature]) -> Table:
     table = Table(title=f"{len(conflicts)} conflict{'s' if len(conflicts) != 1 else ''}")
     table.add_column("When (UTC)", no_wrap=True)
     table.add_column("Feature")
@@ -133,13 +136,14 @@ def _conflict_table(conflicts: list[Conflict], features: dict[str, Feature]) -> 
             _distance(conflict.distance_m),
         ]
         if notes:
-            row.append(_notes(conflict))
+            row.append(_notes(conflict, features))
         table.add_row(*row)
     return table
 
 
-def _notes(conflict: Conflict) -> str:
-    """Which occurrences meet, and whether the bands were widened across datums."""
+def _notes(conflict: Conflict, features: Mapping[str, Feature]) -> str:
+    """Which occurrences meet, whether the bands were widened across datums, and how weeks
+    are counted where that changes the dates."""
     notes = []
     if conflict.occurrences is not None:
         total = conflict.occurrences.total
@@ -149,7 +153,22 @@ def _notes(conflict: Conflict) -> str:
     if conflict.altitude is not None:
         datums = "/".join(d.upper() for d in conflict.altitude.datums)
         notes.append(f"datums {datums}: bands widened {conflict.altitude.widened_m:,.0f} m")
+    notes.extend(f"{fid}: {note}" for fid, note in _weeks_notes(conflict, features).items())
     return "; ".join(notes)
+
+
+def _weeks_notes(conflict: Conflict, features: Mapping[str, Feature]) -> dict[str, str]:
+    """By feature id: how its every N weeks is counted, for each feature of the conflict where
+    counting from the first occurrence's own day would give other dates."""
+    notes = {}
+    for fid in conflict.ids:
+        window, repeat = features[fid].window, features[fid].repeat
+        if repeat is not None and repeat.calendar_weeks_matter(window.start):
+            notes[fid] = (
+                f"every {repeat.interval} weeks counted in calendar weeks (Mon-Sun, UTC) "
+                f"from the week of {window.start:%Y-%m-%d}"
+            )
+    return notes
 
 
 def _distance(distance_m: float | None) -> str:
@@ -192,12 +211,12 @@ def check(
         conflicts = check_plan(features, index)
     finally:
         index.close()
+    by_id = {f.id: f for f in features}
     if as_json:
-        sys.stdout.write(
-            json.dumps({"conflicts": [conflict_to_json(c) for c in conflicts]}, indent=1) + "\n"
-        )
+        found = [conflict_to_json(c, by_id) for c in conflicts]
+        sys.stdout.write(json.dumps({"conflicts": found}, indent=1) + "\n")
     elif conflicts:
-        _stdout.print(_conflict_table(conflicts, {f.id: f for f in features}))
+        _stdout.print(_conflict_table(conflicts, by_id))
     else:
         _stdout.print(f"No conflict among {len(features)} features.")
     raise typer.Exit(int(Exit.CONFLICTS if conflicts else Exit.OK))

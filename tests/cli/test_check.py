@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import run_cli, write_plan
 
 
@@ -221,3 +223,58 @@ def test_engine_fault_exits_3_with_one_line_naming_both_features(tmp_path: Path)
             "features 'ring' and 'c': the conflict engine failed "
             "(FloatingPointError: injected fault); nothing was decided"
         ]
+
+
+def _drill_every_two_weeks_and_a_zone() -> list[dict[str, Any]]:
+    """A drill every 2 weeks on Mondays and Wednesdays, first on Wednesday 6 January 2027,
+    against a zone from Monday 11 to Tuesday 19 January: counted from the drill's first day,
+    Monday the 11th would be a drill day; counted in calendar weeks, Monday the 18th is."""
+    drill = _feature(
+        "drill",
+        "p2",
+        properties={
+            "start": "2027-01-06T08:00:00Z",
+            "end": "2027-01-06T10:00:00Z",
+            "repeat": {"every": "week", "interval": 2, "on": ["mon", "wed"], "until": "UFN"},
+        },
+    )
+    zone = _feature(
+        "zone",
+        "p1",
+        "zone",
+        properties={"start": "2027-01-11T00:00:00Z", "end": "2027-01-19T00:00:00Z"},
+    )
+    return [drill, zone]
+
+
+CALENDAR_WEEKS = (
+    "every 2 weeks counted in calendar weeks (Mon-Sun, UTC) from the week of 2027-01-06"
+)
+
+
+def test_every_two_weeks_on_a_day_before_the_first_is_checked_and_named_in_calendar_weeks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = write_plan(tmp_path / "plan.geojson", _drill_every_two_weeks_and_a_zone())
+    as_json = run_cli("check", str(plan), "--json")
+    assert as_json.returncode == 1, as_json.stderr
+    (conflict,) = json.loads(as_json.stdout)["conflicts"]
+    assert (conflict["start"], conflict["end"]) == ("2027-01-18T08:00:00Z", "2027-01-18T10:00:00Z")
+    assert conflict["occurrences"]["total"] == 1
+    assert conflict["weeks"] == {"drill": CALENDAR_WEEKS}
+    monkeypatch.setenv("COLUMNS", "300")  # a terminal wide enough for the note on one line
+    table = run_cli("check", str(plan))
+    assert table.returncode == 1, table.stderr
+    assert f"drill: {CALENDAR_WEEKS}" in table.stdout
+
+
+def test_weeks_are_not_named_where_both_readings_agree(tmp_path: Path) -> None:
+    drill, zone = _drill_every_two_weeks_and_a_zone()
+    drill["properties"]["start"] = "2027-01-04T08:00:00Z"  # a Monday: no drill day before it
+    drill["properties"]["end"] = "2027-01-04T10:00:00Z"
+    plan = write_plan(tmp_path / "plan.geojson", [drill, zone])
+    result = run_cli("check", str(plan), "--json")
+    assert result.returncode == 1, result.stderr
+    (conflict,) = json.loads(result.stdout)["conflicts"]
+    assert conflict["start"] == "2027-01-18T08:00:00Z"
+    assert "weeks" not in conflict

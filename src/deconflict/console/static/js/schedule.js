@@ -1,7 +1,9 @@
 // When a zone or activity is on, as the line defines it (rules/schedule.py): `start`–`end` is the
 // first occurrence; `repeat` brings it back every N days, every N hours, or each N weeks on the
 // given weekdays at the same time of day, all in UTC, for as long as an occurrence starts before
-// `until` ("UFN": until further notice). Every occurrence lasts as long as the first.
+// `until` ("UFN": until further notice). Every occurrence lasts as long as the first. Every N
+// weeks counts calendar weeks (Monday to Sunday) from the first occurrence's week; a weekday of
+// that week before the first occurrence is not part of it.
 
 import { isolate, t } from "./i18n.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS, clockTime, utcDate } from "./time.js";
@@ -30,11 +32,12 @@ function scheduleOf(properties) {
 // Monday is 0, as on the server.
 const weekday = (ms) => (new Date(ms).getUTCDay() + 6) % 7;
 
+// Weekly, the weekdays of the first occurrence's calendar week: one before it is negative.
 function offsets(start, repeat) {
   if (repeat.every !== "week" || !repeat.on?.length) return [0];
   const today = weekday(start);
   const days = new Set(repeat.on.map((name) => WEEKDAYS.indexOf(name)));
-  return Array.from(days, (day) => ((day - today + 7) % 7) * DAY_MS).sort((a, b) => a - b);
+  return Array.from(days, (day) => (day - today) * DAY_MS).sort((a, b) => a - b);
 }
 
 /** The occurrence {start, end} (ms; end null = open-ended) that holds the moment `atMs`, or null. */
@@ -44,9 +47,8 @@ export function occurrenceAt(properties, atMs) {
   // Occurrences never overlap, so only the latest start at or before `atMs` of each offset can hold it.
   for (const offset of s.offsetsMs) {
     const cycle = Math.floor((atMs - s.start - offset) / s.periodMs);
-    if (cycle < 0) continue;
     const start = s.start + cycle * s.periodMs + offset;
-    if (s.until !== null && start >= s.until) continue;
+    if (start < s.start || (s.until !== null && start >= s.until)) continue;
     if (atMs < start + s.durationMs) return { start, end: start + s.durationMs };
   }
   return null;
@@ -63,7 +65,7 @@ export function occurrencesBetween(properties, fromMs, toMs, limit = 500) {
     for (; found.length - taken < limit; cycle++) {
       const start = s.start + cycle * s.periodMs + offset;
       if (start >= toMs || (s.until !== null && start >= s.until)) break;
-      if (start + s.durationMs > fromMs) found.push({ start, end: start + s.durationMs });
+      if (start >= s.start && start + s.durationMs > fromMs) found.push({ start, end: start + s.durationMs });
     }
   }
   return found.sort((a, b) => a.start - b.start).slice(0, limit);
