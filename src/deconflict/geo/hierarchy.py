@@ -174,8 +174,22 @@ def _probe(attained: Attained, gap: Floats, leaf_i: Indices, leaf_j: Indices) ->
     return float(attained(leaf_i, leaf_j).min())
 
 
+@dataclass(frozen=True)
+class Closest:
+    """Per row: the straight gap between two segments, and where along each it is (0 to 1)."""
+
+    gap_m: Floats
+    along_first: Floats
+    along_second: Floats
+
+
 def segment_gaps_m(p0: Floats, p1: Floats, q0: Floats, q1: Floats) -> Floats:
-    """Least straight-line distance between segment p0[k]-p1[k] and q0[k]-q1[k], per row k.
+    """Least straight-line distance between segment p0[k]-p1[k] and q0[k]-q1[k], per row k."""
+    return segment_closest(p0, p1, q0, q1).gap_m
+
+
+def segment_closest(p0: Floats, p1: Floats, q0: Floats, q1: Floats) -> Closest:
+    """The closest points of segment p0[k]-p1[k] and q0[k]-q1[k], per row k.
 
     Rows of Earth-centred metres; a segment may be a point (p0 == p1). The
     closest points are found by clamping in the order that is exact for
@@ -194,8 +208,7 @@ def segment_gaps_m(p0: Floats, p1: Floats, q0: Floats, q1: Floats) -> Floats:
     s = np.where((t < 0) | (e == 0), s_at_0, np.where(t > 1, s_at_1, s))
     t = np.clip(t, 0, 1)
     apart = r + s[:, None] * d1 - t[:, None] * d2
-    gaps: Floats = np.sqrt(_dot(apart, apart))
-    return gaps
+    return Closest(np.sqrt(_dot(apart, apart)), s, t)
 
 
 def _dot(u: Floats, v: Floats) -> Floats:
