@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -936,3 +937,57 @@ def _split_curve_pairs(
                 out_a.append(half_a)
                 out_b.append(half_b)
     return np.concatenate(out_a), np.concatenate(out_b)
+
+
+def ring_family(seed: int, count: int) -> list[tuple[dict[str, Any], dict[str, Any], bool]]:
+    """(ring zone, strike, conflicts) as GeoJSON Features without a party, `count` of them.
+
+    Rings (annulus sectors over the whole circle) anywhere below 75 degrees, each
+    with a strike whose edge stands from 30 cm to 2 km inside or outside one of
+    its arcs; each pair on a day of its own, so pairs never meet each other.
+    Whether they conflict comes from the definition: a point d from the origin is
+    |d - R| from the geodesic circle of radius R around it.
+    """
+    rng = random.Random(seed)
+    family = []
+    for k in range(count):
+        origin = (rng.uniform(-180.0, 180.0), rng.uniform(-75.0, 75.0))
+        outer = rng.uniform(1_000.0, 200_000.0)
+        inner = rng.choice([0.0, rng.uniform(0.05, 0.9) * outer])
+        radius = rng.choice([0.0, rng.uniform(1.0, 5_000.0)])
+        arc, side = rng.choice([(outer, 1.0), (inner, -1.0)] if inner else [(outer, 1.0)])
+        gap = rng.choice([1.0, -1.0]) * rng.uniform(0.3, 2_000.0)
+        centre_m = max(0.0, arc + side * (gap + radius))  # the strike's edge `gap` off the arc
+        where = moved(origin, rng.uniform(0.0, 360.0), centre_m)
+        day = f"2027-{1 + k // 28:02d}-{1 + k % 28:02d}"
+        ring = _plan_feature(
+            f"ring-{seed}-{k}",
+            "zone",
+            origin,
+            f"{day}T00:00:00Z",
+            f"{day}T23:00:00Z",
+            sector={"outer_m": outer, "inner_m": inner, "from_deg": 0, "to_deg": 0},
+        )
+        strike = _plan_feature(
+            f"strike-{seed}-{k}",
+            "activity",
+            where,
+            f"{day}T01:00:00Z",
+            f"{day}T02:00:00Z",
+            radius_m=radius,
+        )
+        from_origin = geodesic_m(origin, where)
+        apart = max(from_origin - outer, inner - from_origin, 0.0) - radius
+        family.append((ring, strike, apart <= 0.0))
+    return family
+
+
+def _plan_feature(
+    fid: str, kind: str, where: tuple[float, float], start: str, end: str, **shape: Any
+) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": fid,
+        "geometry": {"type": "Point", "coordinates": list(where)},
+        "properties": {"kind": kind, "start": start, "end": end, **shape},
+    }

@@ -12,6 +12,7 @@ import pytest
 
 from deconflict.errors import EngineFailure
 from tests.api.conftest import LiveServer
+from tests.oracle import ring_family
 
 RING_CENTRE = (20.0, 35.0)
 STRIKE_OUTSIDE = (20.789312, 35.641792)  # 100 m beyond the 100 km outer arc
@@ -116,3 +117,19 @@ def test_engine_failure_names_both_features_for_the_operator() -> None:
         "(IndexError: boolean index did not match); nothing was decided"
     )
     assert "ring" not in failure.message
+
+
+def test_generated_rings_and_strikes_beside_them_are_decided_by_the_definition(
+    live: LiveServer,
+) -> None:
+    with live.client("aid") as aid, live.client("russia") as russia:
+        for ring, strike_body, conflicts in ring_family(seed=7, count=16):
+            ring["properties"]["share"] = "shape"
+            assert aid.post("/v1/zones", json=ring).status_code == 201
+            expected = [ring["id"]] if conflicts else []
+            dry = russia.post("/v1/check", json=strike_body)
+            assert dry.status_code == 200, dry.text
+            assert [c["against"] for c in dry.json()["conflicts"]] == expected
+            sent = russia.post("/v1/activities", json=strike_body)
+            assert sent.status_code == 201, sent.text
+            assert [c["against"] for c in sent.json()["conflicts"]] == expected

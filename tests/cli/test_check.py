@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_cli, write_plan
+from tests.oracle import ring_family
 
 
 def _feature(fid: str, party: str, kind: str = "activity", **extra: Any) -> dict[str, Any]:
@@ -278,3 +279,21 @@ def test_weeks_are_not_named_where_both_readings_agree(tmp_path: Path) -> None:
     (conflict,) = json.loads(result.stdout)["conflicts"]
     assert conflict["start"] == "2027-01-18T08:00:00Z"
     assert "weeks" not in conflict
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_generated_rings_and_strikes_beside_them_are_decided_by_the_definition(
+    tmp_path: Path, seed: int
+) -> None:
+    features, expected = [], set()
+    for k, (ring, strike, conflicts) in enumerate(ring_family(seed, 40)):
+        ring["properties"]["party"], strike["properties"]["party"] = f"a{k}", f"b{k}"
+        features += [ring, strike]
+        if conflicts:
+            expected.add((ring["id"], strike["id"]))
+    plan = write_plan(tmp_path / "plan.geojson", features)
+    result = run_cli("check", str(plan), "--json")
+    assert result.returncode in (0, 1), result.stderr
+    found = {tuple(c["ids"]) for c in json.loads(result.stdout)["conflicts"]}
+    assert found == expected
+    assert result.returncode == (1 if found else 0)
