@@ -133,3 +133,24 @@ def test_generated_rings_and_strikes_beside_them_are_decided_by_the_definition(
             sent = russia.post("/v1/activities", json=strike_body)
             assert sent.status_code == 201, sent.text
             assert [c["against"] for c in sent.json()["conflicts"]] == expected
+
+
+def test_engine_fault_in_an_import_even_a_partial_one_stores_none_of_it(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with live.client("russia") as russia:
+        russia.post("/v1/activities", json=strike("near", STRIKE_OUTSIDE)).raise_for_status()
+    with live.client("aid") as aid:
+        head = aid.get("/v1/log/checkpoint").text
+        monkeypatch.setattr("deconflict.rules.conflicts.distance_within_m", _failing_engine)
+        clear_of_it = ring_body() | {"id": "far-ring"}
+        clear_of_it["geometry"] = {"type": "Point", "coordinates": [-60.0, -30.0]}
+        answer = aid.post(
+            "/v1/imports", json={"partial": True, "features": [clear_of_it, ring_body()]}
+        )
+        assert answer.status_code == 500, answer.text
+        assert answer.json()["feature_id"] == "ring"
+        assert "near" not in answer.text
+        monkeypatch.undo()
+        assert aid.get("/v1/features/far-ring").status_code == 404
+        assert aid.get("/v1/log/checkpoint").text == head
