@@ -19,6 +19,7 @@ from deconflict.cli import app
 from deconflict.store.postgres.migrations import MIGRATIONS as POSTGRES_MIGRATIONS
 from deconflict.store.postgres.migrations import migrate
 from deconflict.store.sqlite.migrations import MIGRATIONS as SQLITE_MIGRATIONS
+from deconflict.store.sqlite.migrations import migrate as migrate_sqlite
 from tests.backends import Databases
 from tests.conftest import run_cli
 
@@ -62,7 +63,7 @@ def test_a_sqlite_store_is_upgraded_from_version_n_keeping_what_it_holds(
     }
     old = tmp_path / "old.db"
     with sqlite3.connect(old) as db:
-        db.executescript("".join(SQLITE_MIGRATIONS[:version]) + f";PRAGMA user_version={version};")
+        migrate_sqlite(db, target=version)
         if version:
             db.execute(ONE_VOLUME)
     answer = _upgrade(str(old))

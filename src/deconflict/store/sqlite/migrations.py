@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: volumes and their 5-D index (x, y, z, time, altitude).
     """
@@ -131,3 +133,16 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE volume_index SET alt1 = alt1 + 86.0 WHERE alt1 < 1.0e9;
     """,
 )
+
+
+def migrate(db: sqlite3.Connection, target: int = len(MIGRATIONS)) -> tuple[int, int]:
+    """Apply the migrations after the file's version up to `target`, in the caller's transaction.
+
+    Returns (version before, version after).
+    """
+    before = int(db.execute("PRAGMA user_version").fetchone()[0])
+    for version in range(before + 1, target + 1):
+        for statement in filter(str.strip, MIGRATIONS[version - 1].split(";")):
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version={version}")
+    return before, max(before, target)
