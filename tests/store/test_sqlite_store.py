@@ -13,6 +13,7 @@ from deconflict.geo.shapes import Circle
 from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
 from deconflict.store.sqlite import SqliteStore
 from deconflict.store.sqlite.migrations import MIGRATIONS, migrate
+from deconflict.store.sqlite.rows import document
 
 
 def _strike(fid: str, lon: float, lat: float, hour: int = 0, party: str = "p1") -> Feature:
@@ -84,7 +85,8 @@ def test_a_store_from_the_first_schema_version_is_upgraded_in_place(tmp_path: Pa
     db = sqlite3.connect(path)
     migrate(db, target=1)
     db.execute(
-        "INSERT INTO volume (feature_id, party, kind, document) VALUES ('x', 'p', 'zone', '{}')"
+        "INSERT INTO volume (feature_id, party, kind, document) VALUES ('s1', 'p1', 'activity', ?)",
+        (document(_strike("s1", 38.6, 33.5)),),
     )
     db.commit()
     db.close()
