@@ -13,16 +13,14 @@ from deconflict.record.bundle import verify_bundle, write_bundle
 from deconflict.record.merkle import MemoryTree, leaf_hash
 from deconflict.record.note import generate_signer
 from deconflict.store.sqlite import log
-from deconflict.store.sqlite.migrations import MIGRATIONS
+from deconflict.store.sqlite.migrations import migrate
 
 
 def _log_db(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
-    for script in MIGRATIONS:
-        for statement in filter(str.strip, script.split(";")):
-            db.execute(statement)
+    migrate(db)
     return db
 
 

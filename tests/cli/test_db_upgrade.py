@@ -19,10 +19,14 @@ from deconflict.cli import app
 from deconflict.store.postgres.migrations import MIGRATIONS as POSTGRES_MIGRATIONS
 from deconflict.store.postgres.migrations import migrate
 from deconflict.store.sqlite.migrations import MIGRATIONS as SQLITE_MIGRATIONS
+from deconflict.store.sqlite.migrations import migrate as migrate_sqlite
+from deconflict.store.sqlite.rows import document
 from tests.backends import Databases
 from tests.conftest import run_cli
+from tests.line.conftest import zone
 
-ONE_VOLUME = "INSERT INTO volume (feature_id, party, kind, document) VALUES ('x', 'p', 'zone', '')"
+# A zone as stored (a migration may read the stored features).
+ONE_VOLUME = ("at-tanf", "coalition", "zone", document(zone()))
 
 
 def _upgrade(db: str) -> dict[str, Any]:
@@ -62,9 +66,12 @@ def test_a_sqlite_store_is_upgraded_from_version_n_keeping_what_it_holds(
     }
     old = tmp_path / "old.db"
     with sqlite3.connect(old) as db:
-        db.executescript("".join(SQLITE_MIGRATIONS[:version]) + f";PRAGMA user_version={version};")
+        migrate_sqlite(db, target=version)
         if version:
-            db.execute(ONE_VOLUME)
+            db.execute(
+                "INSERT INTO volume (feature_id, party, kind, document) VALUES (?, ?, ?, ?)",
+                ONE_VOLUME,
+            )
     answer = _upgrade(str(old))
     assert (answer["before"], answer["after"]) == (version, len(SQLITE_MIGRATIONS))
     assert _sqlite_schema(old) == _sqlite_schema(current)
@@ -88,7 +95,10 @@ def test_a_postgres_database_is_upgraded_from_version_n_keeping_what_it_holds(
     with psycopg.connect(old, autocommit=True) as db:
         if version:
             migrate(db, target=version)
-            db.execute(ONE_VOLUME)
+            db.execute(
+                "INSERT INTO volume (feature_id, party, kind, document) VALUES (%s, %s, %s, %s)",
+                ONE_VOLUME,
+            )
     answer = _upgrade(old)
     assert (answer["before"], answer["after"]) == (version, len(POSTGRES_MIGRATIONS))
     assert _postgres_schema(old) == postgres_schema

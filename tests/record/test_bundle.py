@@ -13,7 +13,7 @@ from deconflict.record.canonical import canonical_bytes
 from deconflict.record.note import generate_signer
 from deconflict.record.signature import generate_party_key, party_signature
 from deconflict.store.sqlite import log
-from deconflict.store.sqlite.migrations import MIGRATIONS
+from deconflict.store.sqlite.migrations import migrate
 
 ORIGIN = "test.line/log"
 
@@ -21,9 +21,7 @@ ORIGIN = "test.line/log"
 def _bundle(folder: Path, entries: list[dict[str, Any]]) -> str:
     """A log of `entries` exported as a bundle; returns the trusted server key."""
     db = sqlite3.connect(":memory:", isolation_level=None)
-    for script in MIGRATIONS:
-        for statement in filter(str.strip, script.split(";")):
-            db.execute(statement)
+    migrate(db)
     for entry in entries:
         log.append(db, entry)
     signer, key, _ = generate_signer(ORIGIN)
@@ -82,9 +80,7 @@ def test_a_signed_entry_before_any_registered_key_is_refused(tmp_path: Path) -> 
 
 def test_every_entry_canonical_catches_a_non_canonical_entry(tmp_path: Path) -> None:
     db = sqlite3.connect(":memory:", isolation_level=None)
-    for script in MIGRATIONS:
-        for statement in filter(str.strip, script.split(";")):
-            db.execute(statement)
+    migrate(db)
     log.append(db, {"kind": "overdue", "at": "2026-09-07T00:00:00Z", "notice": 1})
     # Written by hand, as a careless or hostile writer might: keys out of order.
     data = b'{"notice":2,"kind":"overdue","at":"2026-09-07T00:00:00Z"}'

@@ -29,7 +29,7 @@ def _store_as_before_datums(db: str) -> None:
                 " cube_ll_coord(box, 3), cube_ll_coord(box, 4), -1.0], ARRAY[cube_ur_coord(box, 1),"
                 " cube_ur_coord(box, 2), cube_ur_coord(box, 3), cube_ur_coord(box, 4), 1001.0])"
             )
-            connection.execute("DELETE FROM schema_version WHERE version = 5")
+            connection.execute("DELETE FROM schema_version WHERE version >= 5")
         return
     with sqlite3.connect(db) as connection:
         connection.execute("UPDATE volume_index SET alt0 = -1.0, alt1 = 1001.0")

@@ -12,7 +12,8 @@ from deconflict.errors import StateConflict
 from deconflict.geo.shapes import Circle
 from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
 from deconflict.store.sqlite import SqliteStore
-from deconflict.store.sqlite.migrations import MIGRATIONS
+from deconflict.store.sqlite.migrations import MIGRATIONS, migrate
+from deconflict.store.sqlite.rows import document
 
 
 def _strike(fid: str, lon: float, lat: float, hour: int = 0, party: str = "p1") -> Feature:
@@ -82,9 +83,10 @@ def test_index_finds_a_neighbour_across_the_antimeridian_and_over_the_pole() -> 
 def test_a_store_from_the_first_schema_version_is_upgraded_in_place(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)
-    db.executescript(MIGRATIONS[0] + "; PRAGMA user_version=1;")
+    migrate(db, target=1)
     db.execute(
-        "INSERT INTO volume (feature_id, party, kind, document) VALUES ('x', 'p', 'zone', '{}')"
+        "INSERT INTO volume (feature_id, party, kind, document) VALUES ('s1', 'p1', 'activity', ?)",
+        (document(_strike("s1", 38.6, 33.5)),),
     )
     db.commit()
     db.close()

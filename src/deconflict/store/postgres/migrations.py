@@ -8,18 +8,42 @@ SQLite has an R*Tree.
 
 `schema_version` keeps one row per applied version. Every migration run holds
 the line's advisory lock, so nodes starting together upgrade the schema once.
+A migration is a SQL script, or a step that reads stored features and writes
+back what the domain computes of them (SQL cannot: the rules are in Python).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import psycopg
 
+from deconflict.rules.feature import Feature
 from deconflict.store import StoreUnavailable
+from deconflict.store.postgres.unit import cube_corners
+from deconflict.store.reindex import moved_by_calendar_weeks
+from deconflict.store.sqlite.rows import ends_at_s
 
 LINE_LOCK = 0x6465636F6E666C69
 """The advisory lock of the line ("deconfli" in ASCII): every write transaction holds it."""
 
-MIGRATIONS: tuple[str, ...] = (
+Migration = str | Callable[[psycopg.Connection], None]
+
+
+def _reindex_calendar_weeks(db: psycopg.Connection) -> None:
+    rows = db.execute("SELECT id, document FROM volume").fetchall()
+    moved: list[tuple[int, Feature]] = list(moved_by_calendar_weeks(rows))
+    with db.cursor() as cursor:
+        cursor.executemany(
+            # A cancelled feature has no box, and gets none.
+            "UPDATE volume SET ends_at_s = %s,"
+            " box = CASE WHEN box IS NOT NULL THEN cube(%s::float8[], %s::float8[]) END"
+            " WHERE id = %s",
+            [(ends_at_s(feature), *cube_corners(feature), row_id) for row_id, feature in moved],
+        )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
     # 1: features, every version of them, and their 5-D volume boxes under GiST.
     """
     CREATE EXTENSION IF NOT EXISTS cube;
@@ -156,6 +180,10 @@ MIGRATIONS: tuple[str, ...] = (
                    ELSE cube_ur_coord(box, 5) END]
     ) WHERE box IS NOT NULL;
     """,
+    # 6: every N weeks counts calendar weeks (Monday to Sunday) from the first occurrence's
+    # week. Where that moves occurrences (every 2 or more weeks on a weekday earlier than the
+    # first's), the box and end stored before may end days early: both are recomputed.
+    _reindex_calendar_weeks,
 )
 
 
@@ -194,6 +222,10 @@ def migrate(db: psycopg.Connection, target: int = len(MIGRATIONS)) -> tuple[int,
                 value=before,
             )
         for version in range(before + 1, target + 1):
-            db.execute(MIGRATIONS[version - 1].encode())
+            migration = MIGRATIONS[version - 1]
+            if isinstance(migration, str):
+                db.execute(migration.encode())
+            else:
+                migration(db)
             db.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
         return before, max(before, target)

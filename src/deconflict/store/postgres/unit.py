@@ -37,6 +37,7 @@ from deconflict.store.sqlite.rows import (
     conflicts_json,
     declared_of,
     document,
+    ends_at_s,
     feature_of,
 )
 
@@ -129,7 +130,7 @@ class PostgresTx:
                 declared.share.value,
                 _iso(declared.cancelled_at),
                 _iso(declared.closed_at),
-                feature.span.end.timestamp() if feature.span.end else None,
+                ends_at_s(feature),
                 low,
                 high,
             ),

@@ -1,8 +1,36 @@
-"""Schema migrations for the SQLite store, applied in version order, forward only."""
+"""Schema migrations for the SQLite store, applied in version order, forward only.
+
+A migration is a SQL script, or a step that reads stored features and writes
+back what the domain computes of them (SQL cannot: the rules are in Python).
+"""
 
 from __future__ import annotations
 
-MIGRATIONS: tuple[str, ...] = (
+import sqlite3
+from collections.abc import Callable
+
+from deconflict.rules.volume import volume_box
+from deconflict.store.reindex import moved_by_calendar_weeks
+from deconflict.store.sqlite.rows import ends_at_s
+
+Migration = str | Callable[[sqlite3.Connection], None]
+
+
+def _reindex_calendar_weeks(db: sqlite3.Connection) -> None:
+    moved = list(moved_by_calendar_weeks(db.execute("SELECT rowid, document FROM volume")))
+    db.executemany(
+        "UPDATE volume SET ends_at_s = ? WHERE rowid = ?",
+        [(ends_at_s(feature), rowid) for rowid, feature in moved],
+    )
+    # A cancelled feature has no index row, and gets none.
+    db.executemany(
+        "UPDATE volume_index SET x0 = ?, x1 = ?, y0 = ?, y1 = ?, z0 = ?, z1 = ?, t0 = ?, t1 = ?,"
+        " alt0 = ?, alt1 = ? WHERE rowid = ?",
+        [(*volume_box(feature), rowid) for rowid, feature in moved],
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
     # 1: volumes and their 5-D index (x, y, z, time, altitude).
     """
     CREATE TABLE volume (
@@ -130,4 +158,25 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE volume_index SET alt0 = alt0 - 107.0 WHERE alt0 > -1.0e9;
     UPDATE volume_index SET alt1 = alt1 + 86.0 WHERE alt1 < 1.0e9;
     """,
+    # 7: every N weeks counts calendar weeks (Monday to Sunday) from the first occurrence's
+    # week. Where that moves occurrences (every 2 or more weeks on a weekday earlier than the
+    # first's), the box and end stored before may end days early: both are recomputed.
+    _reindex_calendar_weeks,
 )
+
+
+def migrate(db: sqlite3.Connection, target: int = len(MIGRATIONS)) -> tuple[int, int]:
+    """Apply the migrations after the file's version up to `target`, in the caller's transaction.
+
+    Returns (version before, version after).
+    """
+    before = int(db.execute("PRAGMA user_version").fetchone()[0])
+    for version in range(before + 1, target + 1):
+        migration = MIGRATIONS[version - 1]
+        if isinstance(migration, str):
+            for statement in filter(str.strip, migration.split(";")):
+                db.execute(statement)
+        else:
+            migration(db)
+        db.execute(f"PRAGMA user_version={version}")
+    return before, max(before, target)

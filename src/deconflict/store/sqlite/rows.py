@@ -48,6 +48,13 @@ def feature_of(stored: str) -> Feature:
     return feature
 
 
+def ends_at_s(feature: Feature) -> float | None:
+    """When the feature's last occurrence ends, in seconds since the epoch (the stored column the
+    line closes out ended activities by); None: open-ended or until further notice."""
+    end = feature.span.end
+    return end.timestamp() if end is not None else None
+
+
 def moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text is not None else None
 

@@ -24,7 +24,7 @@ from deconflict.rules.feature import Feature
 from deconflict.rules.volume import volume_box
 from deconflict.store.record_reads import LogKey, RecordReads
 from deconflict.store.sqlite import log
-from deconflict.store.sqlite.migrations import MIGRATIONS
+from deconflict.store.sqlite.migrations import migrate
 from deconflict.store.sqlite.rows import (
     VOLUME_COLUMNS,
     declared_of,
@@ -72,13 +72,8 @@ class SqliteStore(RecordReads):
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
-        with self.transaction():
-            for version, script in enumerate(
-                MIGRATIONS[self.schema_version :], self.schema_version + 1
-            ):
-                for statement in filter(str.strip, script.split(";")):
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version={version}")
+        with self.transaction() as db:
+            migrate(db)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

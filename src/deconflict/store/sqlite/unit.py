@@ -30,6 +30,7 @@ from deconflict.store.sqlite.rows import (
     conflicts_json,
     declared_of,
     document,
+    ends_at_s,
     feature_of,
     notices_where,
 )
@@ -93,7 +94,6 @@ class SqliteTx:
     ) -> None:
         feature = declared.feature
         stored = document(feature)
-        ends = feature.span.end.timestamp() if feature.span.end else None
         row = self.db.execute(
             "SELECT rowid FROM volume WHERE feature_id = ?", (feature.id,)
         ).fetchone()
@@ -105,7 +105,7 @@ class SqliteTx:
             declared.share.value,
             _iso(declared.cancelled_at),
             _iso(declared.closed_at),
-            ends,
+            ends_at_s(feature),
         )
         if row is None:
             rowid = self.db.execute(
