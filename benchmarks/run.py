@@ -21,6 +21,7 @@ from benchmarks.backends import backends_section, check_latency_ms
 from benchmarks.baselines import postgis_comparison, shapely_scan
 from benchmarks.check_latency import check_latency
 from benchmarks.conventions import FULL, QUICK, conventions_section
+from benchmarks.engine import engine_section
 from benchmarks.fanout import fanout_latency_ms
 from benchmarks.line_api import notices_per_second, push_latency_ms
 from benchmarks.plans import random_plan
@@ -33,6 +34,8 @@ from deconflict.store.sqlite import SqliteStore
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 REPORT = DOCS / "BENCHMARKS.md"
 PLOT = DOCS / "check-latency.png"
+# Figures measured with the code before a change, kept beside the new ones.
+HISTORY = Path(__file__).resolve().parent / "history.md"
 
 
 def _median_s(action: Callable[[], object], repeats: int) -> float:
@@ -244,6 +247,7 @@ def main() -> None:
     sections = [
         plan_check_section(2000, 1 if quick else 3),
         conventions_section(QUICK if quick else FULL),
+        engine_section(quick),
         check_latency_section(
             (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000),
             300 if quick else 1_000,
@@ -264,7 +268,7 @@ def main() -> None:
         f"{' (this run: `make bench-quick`, smaller sizes)' if quick else ''}.",
         "",
     ]
-    lines = header + [line for section in sections for line in section]
+    lines = header + [line for section in sections for line in section] + [HISTORY.read_text()]
     REPORT.write_text("\n".join(lines))
     print("\n".join(lines))
 

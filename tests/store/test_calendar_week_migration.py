@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+import pytest
 
 from deconflict.line.model import Declared, Share
 from deconflict.rules.feature import Feature, TimeWindow
 from deconflict.rules.schedule import Every, Recurrence
 from deconflict.rules.volume import volume_box
-from deconflict.store import is_postgres_url, open_store, upgrade
+from deconflict.store import StoreUnavailable, is_postgres_url, open_store, upgrade
 from deconflict.store.postgres.unit import candidate_rows as postgres_candidates
 from deconflict.store.sqlite.unit import candidate_rows as sqlite_candidates
 from tests.line.conftest import strike
@@ -125,3 +126,20 @@ def test_upgrading_twice_changes_nothing_the_second_time(db: str) -> None:
     assert before < after
     assert _index_and_ends(db) == upgraded
     assert upgraded[0][1] == datetime(2027, 1, 18, 12, tzinfo=UTC).timestamp()
+
+
+def test_a_stored_schedule_that_calendar_weeks_would_overlap_stops_the_upgrade_by_name(
+    db: str,
+) -> None:
+    # Three-day occurrences fitted the five days from Wednesday 6 to Monday 11; in calendar
+    # weeks Wednesday 20 comes two days after Monday 18.
+    three_days = replace(ARTILLERY, window=TimeWindow(FIRST, FIRST + timedelta(days=3)))
+    _store_before_calendar_weeks(db, Declared(three_days, 1, Share.SHAPE))
+    with pytest.raises(StoreUnavailable) as refused:
+        upgrade(db)
+    message = str(refused.value)
+    assert "'artillery'" in message
+    assert "calendar weeks" in message
+    assert "longer than the 2 d until the next one starts" in message
+    with pytest.raises(StoreUnavailable):  # nothing half-done: it stops the same way again
+        upgrade(db)

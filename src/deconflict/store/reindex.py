@@ -9,11 +9,12 @@ writes them back in its SQL, and chooses the features here, once for both.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 from deconflict.rules.feature import Feature
-from deconflict.store.sqlite.rows import feature_of
+from deconflict.rules.plan import parse_feature
 
 Key = TypeVar("Key")
 
@@ -21,9 +22,30 @@ Key = TypeVar("Key")
 def moved_by_calendar_weeks(rows: Iterable[tuple[Key, str]]) -> Iterator[tuple[Key, Feature]]:
     """Of stored (row key, document) pairs, the features whose occurrences moved when every N
     weeks came to count calendar weeks: their box and end, computed before, may end up to
-    7 * (N - 1) days early."""
+    7 * (N - 1) days early.
+
+    A stored schedule that the new reading makes invalid (its occurrences would
+    overlap) stops the upgrade with StoreUnavailable naming every such feature:
+    its meaning would change, so its owner must amend or cancel it first.
+    """
+    moved, unreadable = [], []
     for key, stored in rows:
-        feature = feature_of(stored)
+        document = json.loads(stored)
+        feature, problems = parse_feature(document)
+        if feature is None:
+            unreadable.append(f"{document.get('id')!r}: {'; '.join(p.message for p in problems)}")
+            continue
         repeat = feature.repeat
         if repeat is not None and repeat.calendar_weeks_matter(feature.window.start):
-            yield key, feature
+            moved.append((key, feature))
+    if unreadable:
+        from deconflict.store import StoreUnavailable  # the package imports this module
+
+        raise StoreUnavailable(
+            "cannot upgrade: every N weeks now counts calendar weeks (Mon-Sun, UTC), and "
+            f"under that reading these stored features no longer hold: {', '.join(unreadable)}; "
+            "with the version that stored them, cancel or amend them (shorter occurrences or "
+            "other weekdays), then upgrade",
+            field="repeat",
+        )
+    yield from moved
