@@ -283,7 +283,7 @@ def _search_batch(
 
     guess = _foot_on_chord(ecef_array_m(lon[rows[0]], lat[rows[0]]), edges, rows[1])
     speed = edges.speed_m[rows[1]]
-    _find_roots(slope_at, low, high, slope[left], slope[left + 1], speed, guess)
+    _find_roots(slope_at, _Brackets(low, high, slope[left], slope[left + 1]), speed, guess)
 
 
 def _foot_on_chord(xyz: Floats, edges: Edges, edge: Indices) -> Floats:
@@ -319,53 +319,58 @@ def _brackets(
     return np.flatnonzero(same & turns & (bound < limit_m[:-1]))
 
 
+@dataclass(frozen=True)
+class _Brackets:
+    """Per search k: [low[k], high[k]] along an edge, the slope < 0 at low and > 0 at high."""
+
+    low: Floats
+    high: Floats
+    slope_low: Floats
+    slope_high: Floats
+
+
 def _find_roots(
     slope_at: Callable[[Floats, Indices], Floats],
-    low: Floats,
-    high: Floats,
-    slope_low: Floats,
-    slope_high: Floats,
+    brackets: _Brackets,
     speed_m: Floats,
     guess: Floats,
 ) -> None:
-    """Narrow brackets [low, high] (slope < 0 at low, > 0 at high) onto the zero of the slope.
+    """Narrow every bracket onto the zero of the slope, to a millimetre along the edge.
 
     First the brackets close in around `guess` where the slope turns close
     beside it; then regula falsi with the Illinois step: superlinear, and it
     never leaves a bracket. `slope_at(x, k)` measures at x[m] for bracket k[m]
     and records every distance it measures on the way.
     """
-    if low.size == 0:
+    if brackets.low.size == 0:
         return
-    low, high, slope_low, slope_high = _close_in(
-        slope_at, low, high, slope_low, slope_high, speed_m, guess
-    )
+    b = _close_in(slope_at, brackets, speed_m, guess)
     for _ in range(_ROOT_MAX_STEPS):
-        k = np.flatnonzero((high - low) * speed_m >= _ROOT_DONE_M)
+        k = np.flatnonzero((b.high - b.low) * speed_m >= _ROOT_DONE_M)
         if k.size == 0:
             return
-        x = high[k] - slope_high[k] * (high[k] - low[k]) / (slope_high[k] - slope_low[k])
-        x = np.clip(x, low[k], high[k])
+        x = b.high[k] - b.slope_high[k] * (b.high[k] - b.low[k]) / (
+            b.slope_high[k] - b.slope_low[k]
+        )
+        x = np.clip(x, b.low[k], b.high[k])
         slope = slope_at(x, k)
         rises = slope > 0
         # Illinois: halve the kept end's slope so a one-sided approach still converges.
-        slope_low[k] = np.where(rises, slope_low[k] / 2, slope)
-        slope_high[k] = np.where(rises, slope, slope_high[k] / 2)
-        low[k] = np.where(rises, low[k], x)
-        high[k] = np.where(rises, x, high[k])
+        b.slope_low[k] = np.where(rises, b.slope_low[k] / 2, slope)
+        b.slope_high[k] = np.where(rises, slope, b.slope_high[k] / 2)
+        b.low[k] = np.where(rises, b.low[k], x)
+        b.high[k] = np.where(rises, x, b.high[k])
 
 
 def _close_in(
     slope_at: Callable[[Floats, Indices], Floats],
-    low: Floats,
-    high: Floats,
-    slope_low: Floats,
-    slope_high: Floats,
+    brackets: _Brackets,
     speed_m: Floats,
     guess: Floats,
-) -> tuple[Floats, Floats, Floats, Floats]:
+) -> _Brackets:
     """Brackets narrowed to the least of [guess - d, guess + d] (d = 0.4 mm, 4 cm, 4 m along)
     across which the slope turns; unchanged where none does. One measurement for all."""
+    low, high = brackets.low, brackets.high
     count = low.size
     offsets = np.array(_CLOSE_IN_M)[:, None] / np.maximum(speed_m, 1e-12)[None, :]
     guess = np.clip(guess, low, high)
@@ -378,11 +383,11 @@ def _close_in(
     first = np.argmax(turns, axis=0)  # the narrowest bracket that turns
     some = turns.any(axis=0)
     columns = np.arange(count)
-    return (
+    return _Brackets(
         np.where(some, left[first, columns], low),
         np.where(some, right[first, columns], high),
-        np.where(some, slope_left[first, columns], slope_low),
-        np.where(some, slope_right[first, columns], slope_high),
+        np.where(some, slope_left[first, columns], brackets.slope_low),
+        np.where(some, slope_right[first, columns], brackets.slope_high),
     )
 
 
@@ -526,7 +531,8 @@ def _inside_edge_pairs_m(
         second.b_xyz[rows_second],
     ).along_first
     speed = first.speed_m[rows_first]
-    _find_roots(slope_at, s[left], s[left + 1], slope[left], slope[left + 1], speed, guess)
+    brackets = _Brackets(s[left], s[left + 1], slope[left], slope[left + 1])
+    _find_roots(slope_at, brackets, speed, guess)
     return min(found)
 
 
