@@ -38,7 +38,8 @@ a pair): keep test sizes modest.
 The second half of the module draws random and adversarial shapes for the
 property tests: near the poles (|lat| > 85), at the antimeridian (|lon| > 178,
 areas split there into MultiPolygons), from tens of metres to about 1,000 km,
-and shapes that hug others within metres.
+and shapes that hug others within metres; then the airspace shapes (sectors,
+orbits, tracks), each placed where a strategy says and sized as one says.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from typing import Any
 import numpy as np
 import shapely
 import shapely.affinity
+from hypothesis import assume
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 from pyproj import Geod
@@ -936,3 +938,152 @@ def _split_curve_pairs(
                 out_a.append(half_a)
                 out_b.append(half_b)
     return np.concatenate(out_a), np.concatenate(out_b)
+
+
+# Random sectors, orbits and tracks ---------------------------------------------------------------
+
+SIGN = st.sampled_from([1.0, -1.0])
+RADII_M = (
+    st.sampled_from([10.0, 1_000_000.0])
+    | st.floats(10.0, 2_000.0)
+    | st.floats(2_000.0, 100_000.0)
+    | st.floats(100_000.0, 1_000_000.0)
+)
+
+
+def pole_distance_m(point: tuple[float, float]) -> float:
+    """Geodesic distance in metres from `point` to the nearer pole."""
+    return geodesic_m(point, (point[0], 90.0 if point[1] >= 0 else -90.0))
+
+
+@st.composite
+def places(draw: st.DrawFn) -> tuple[float, float]:
+    """Anywhere, at the antimeridian, at high latitude (80-89), or both."""
+    where = draw(st.sampled_from(["anywhere", "antimeridian", "high", "high antimeridian"]))
+    lon = draw(st.floats(-180.0, 180.0))
+    lat = draw(st.floats(-75.0, 75.0))
+    if "antimeridian" in where:
+        lon = draw(SIGN) * draw(st.floats(179.9, 180.0))
+    if "high" in where:
+        lat = draw(SIGN) * draw(st.floats(80.0, 89.0))
+    return lon, lat
+
+
+PLACES = places()
+
+
+@st.composite
+def sweeps(draw: st.DrawFn) -> tuple[float, float]:
+    """(from_deg, to_deg): across north, whole rings, narrow, or anything."""
+    kind = draw(st.sampled_from(["across north", "whole", "narrow", "any"]))
+    bearing = st.floats(0.0, 360.0)
+    if kind == "across north":
+        return 350.0, 10.0
+    if kind == "whole":
+        start = draw(st.sampled_from([0.0]) | bearing)
+        return start, draw(st.sampled_from([start, 360.0 if start == 0.0 else start]))
+    if kind == "narrow":
+        start = draw(bearing)
+        return start, (start + draw(st.floats(0.1, 5.0))) % 360.0
+    return draw(bearing), draw(bearing)
+
+
+@st.composite
+def sectors(
+    draw: st.DrawFn,
+    place: st.SearchStrategy[tuple[float, float]] = PLACES,
+    radii_m: st.SearchStrategy[float] = RADII_M,
+) -> Sector:
+    """Sectors, pie slices, annuli and whole discs at `place`, short of the pole."""
+    origin = draw(place)
+    outer = min(draw(radii_m), 0.9 * pole_distance_m(origin))
+    inner = draw(st.sampled_from([0.0]) | st.floats(0.0, 0.95).map(lambda f: f * outer))
+    from_deg, to_deg = draw(sweeps())
+    return Sector(origin, outer, inner, from_deg, to_deg)
+
+
+def _geodesic_line(
+    a: tuple[float, float], b: tuple[float, float], n: int = 200
+) -> NDArray[np.float64]:
+    inner = GEOD.npts(a[0], a[1], b[0], b[1], n)
+    return np.array([a, *inner, b])
+
+
+def _clear_of_seam_and_pole(line: NDArray[np.float64], reach_m: float) -> bool:
+    """Not across the antimeridian, and its reach well short of the pole (89.4 degrees)."""
+    polar = np.abs(line[:, 1]) + math.degrees(reach_m / 6_356_752.0) >= 89.4
+    return not np.any(np.abs(np.diff(line[:, 0])) > 180.0) and not np.any(polar)
+
+
+ORBIT_LENGTHS_M = st.floats(100.0, 300_000.0)
+ORBIT_WIDTHS_M = st.floats(20.0, 40_000.0)
+
+
+@st.composite
+def orbits(
+    draw: st.DrawFn,
+    place: st.SearchStrategy[tuple[float, float]] = PLACES,
+    lengths_m: st.SearchStrategy[float] = ORBIT_LENGTHS_M,
+    widths_m: st.SearchStrategy[float] = ORBIT_WIDTHS_M,
+) -> Orbit:
+    """Racetracks from `place`, on either side of their line or centred on it."""
+    first = draw(place)
+    second = moved(first, draw(st.floats(0.0, 360.0)), draw(lengths_m))
+    orbit = Orbit(first, second, draw(widths_m), draw(st.sampled_from(Side)))
+    assume(_clear_of_seam_and_pole(_geodesic_line(*orbit_ends(orbit)), orbit.width_m / 2))
+    return orbit
+
+
+TURNS = st.sampled_from([170.0, -170.0, 90.0, -90.0, 0.0]) | st.floats(-175.0, 175.0)
+LEG_LENGTHS_M = st.floats(200.0, 200_000.0)
+WIDTHS = st.floats(10.0, 20_000.0)
+
+
+@st.composite
+def tracks(
+    draw: st.DrawFn,
+    place: st.SearchStrategy[tuple[float, float]] = PLACES,
+    legs_m: st.SearchStrategy[float] = LEG_LENGTHS_M,
+    widths_m: st.SearchStrategy[float] = WIDTHS,
+) -> Track:
+    """One to three legs from `place`, sharp turns among them, one side's width 0 at times."""
+    path = [draw(place)]
+    heading = draw(st.floats(0.0, 360.0))
+    for leg in range(draw(st.integers(1, 3))):
+        if leg:
+            heading += draw(TURNS)
+        lon, lat, back = GEOD.fwd(*path[-1], heading, draw(legs_m))
+        path.append((float(lon), float(lat)))
+        heading = float(back) + 180.0  # the heading on arrival
+    sides = draw(st.sampled_from(["left only", "right only", "both"]))
+    left = 0.0 if sides == "right only" else draw(widths_m)
+    right = 0.0 if sides == "left only" else draw(widths_m)
+    widest = max(left, right)
+    assume(all(_clear_of_seam_and_pole(_geodesic_line(a, b, 50), 0.0) for a, b in legs(path)))
+    assume(all(_clear_of_seam_and_pole(_geodesic_line(a, b, 50), widest) for a, b in legs(path)))
+    return Track(tuple(path), left, right)
+
+
+def legs(path: Sequence[tuple[float, float]]) -> list[tuple[tuple[float, float], ...]]:
+    """A path's legs as (start, end) pairs."""
+    return list(itertools.pairwise(path))
+
+
+def size_m(shape: Sector | Orbit | Track) -> float:
+    """How far across an airspace shape is, roughly, in metres."""
+    if isinstance(shape, Sector):
+        return shape.outer_m
+    if isinstance(shape, Orbit):
+        return geodesic_m(shape.first, shape.second) + shape.width_m
+    return sum(geodesic_m(a, b) for a, b in legs(shape.path)) + shape.left_m + shape.right_m
+
+
+def boundary_point(draw: st.DrawFn, shape: Shape) -> tuple[float, float]:
+    """A point of the shape's boundary curves (a shape with reach: its core, moved its reach)."""
+    described = oracle_shape(shape)
+    curve = draw(st.sampled_from(described.curves))
+    lon, lat = curve.at(np.array([draw(st.floats(0.0, 1.0))]))
+    point = (float(lon[0]), float(lat[0]))
+    if described.reach_m:
+        point = moved(point, draw(st.floats(0.0, 360.0)), described.reach_m)
+    return point
