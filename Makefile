@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean bench bench-quick console-screenshot
+.PHONY: run test lint format fuzz clean bench bench-quick console-screenshot
 
 $(BIN)/deconflict: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ lint: $(BIN)/deconflict
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# Every pair of shape kinds against the oracle, 2,000 examples a pair (the suite runs 100).
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(BIN)/deconflict
+	DECONFLICT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/geo/test_every_pair.py
 
 format: $(BIN)/deconflict
 	$(BIN)/ruff format src tests

@@ -38,7 +38,8 @@ a pair): keep test sizes modest.
 The second half of the module draws random and adversarial shapes for the
 property tests: near the poles (|lat| > 85), at the antimeridian (|lon| > 178,
 areas split there into MultiPolygons), from tens of metres to about 1,000 km,
-and shapes that hug others within metres.
+and shapes that hug others within metres; then the airspace shapes (sectors,
+orbits, tracks), each placed where a strategy says and sized as one says.
 """
 
 from __future__ import annotations
@@ -47,12 +48,13 @@ import itertools
 import math
 import random
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import shapely
 import shapely.affinity
+from hypothesis import assume
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 from pyproj import Geod
@@ -314,19 +316,50 @@ def areas(draw: st.DrawFn, anchor: tuple[float, float], max_km: float) -> Area:
 
     A draw that comes out degenerate (clipped at a pole, say) becomes a small square.
     """
+    polygon = _polygon(draw, anchor, draw(sizes_km(max_km)))
+    return split_at_antimeridian(polygon) or _small_square(anchor)
+
+
+@st.composite
+def multipolygons(draw: st.DrawFn, anchor: tuple[float, float], max_km: float) -> Area:
+    """Two or three polygons side by side, or one across the antimeridian split in two there.
+
+    A draw that comes out as fewer than two polygons becomes two small squares.
+    """
     size = draw(sizes_km(max_km))
+    first = _polygon(draw, anchor, size)
+    if draw(st.booleans()):
+        west, _, east, _ = first.bounds
+        seam = 180.0 if anchor[0] >= 0.0 else -180.0
+        across = seam - west - draw(st.floats(0.01, 0.99)) * (east - west)
+        geometry = shapely.affinity.translate(first, xoff=across)
+    else:
+        parts = [first]
+        for _ in range(draw(st.integers(1, 2))):
+            part = _polygon(draw, anchor, size)
+            # East of the one before, in longitude only: apart, whatever their shapes.
+            west = parts[-1].bounds[2] + draw(st.floats(1e-5, 0.5))
+            parts.append(shapely.affinity.translate(part, xoff=west - part.bounds[0]))
+        geometry = shapely.MultiPolygon(parts)
+    area = split_at_antimeridian(geometry)
+    if area is None or len(area.polygons) < 2:
+        beside = (wrap_lon(anchor[0] - 0.02), anchor[1])
+        return Area(_small_square(anchor).polygons + _small_square(beside).polygons)
+    return area
+
+
+def _polygon(draw: st.DrawFn, anchor: tuple[float, float], size_km: float) -> shapely.Polygon:
+    """A rectangle, a triangle or a star polygon with a hole, about `size_km` across."""
     kind = draw(st.sampled_from(["rectangle", "triangle", "holed"]))
     if kind == "rectangle":
         # Stacked lon/lat rectangles are equidistant all along a parallel, which costs
         # the oracle its work cap (about a second) once they are degrees wide: keep them small.
-        size = min(size, 100.0)
-        (lon0, lat0), (lon1, lat1) = _points(draw, anchor, size, 2)
-        polygon = shapely.box(min(lon0, lon1), min(lat0, lat1), max(lon0, lon1), max(lat0, lat1))
-    elif kind == "triangle":
-        polygon = shapely.Polygon(_points(draw, anchor, size, 3))
-    else:
-        polygon = _star_with_hole(draw, anchor, size)
-    return split_at_antimeridian(polygon) or _small_square(anchor)
+        size_km = min(size_km, 100.0)
+        (lon0, lat0), (lon1, lat1) = _points(draw, anchor, size_km, 2)
+        return shapely.box(min(lon0, lon1), min(lat0, lat1), max(lon0, lon1), max(lat0, lat1))
+    if kind == "triangle":
+        return shapely.Polygon(_points(draw, anchor, size_km, 3))
+    return _star_with_hole(draw, anchor, size_km)
 
 
 def _small_square(anchor: tuple[float, float]) -> Area:
@@ -357,18 +390,21 @@ def _star_with_hole(
 _WORLD_COPIES = ((-540.0, -180.0, 360.0), (-180.0, 180.0, 0.0), (180.0, 540.0, -360.0))
 
 
-def split_at_antimeridian(polygon: shapely.Polygon) -> Area | None:
-    """An area from a polygon in unwrapped longitudes, split at +-180 as RFC 7946 asks.
+def split_at_antimeridian(geometry: shapely.Geometry) -> Area | None:
+    """An area from polygons in unwrapped longitudes, split at +-180 as RFC 7946 asks.
 
-    None when the polygon is invalid or degenerate.
+    Pieces that meet once brought within -180..180 become one. None when the
+    geometry is invalid or degenerate.
     """
-    if not polygon.is_valid or polygon.area <= 1e-12:
+    if not geometry.is_valid or geometry.area <= 1e-12:
         return None
     parts = []
     for west, east, shift in _WORLD_COPIES:
-        piece = polygon.intersection(shapely.box(west, -90.0, east, 90.0))
+        piece = geometry.intersection(shapely.box(west, -90.0, east, 90.0))
         piece = shapely.affinity.translate(piece, xoff=shift) if shift else piece
         parts.extend(_polygons_of(piece))
+    if len(parts) > 1:
+        parts = _polygons_of(shapely.union_all(parts))
     if not parts:
         return None
     rings = tuple(
@@ -991,3 +1027,291 @@ def _plan_feature(
         "geometry": {"type": "Point", "coordinates": list(where)},
         "properties": {"kind": kind, "start": start, "end": end, **shape},
     }
+
+
+# Random sectors, orbits and tracks ---------------------------------------------------------------
+
+SIGN = st.sampled_from([1.0, -1.0])
+RADII_M = (
+    st.sampled_from([10.0, 1_000_000.0])
+    | st.floats(10.0, 2_000.0)
+    | st.floats(2_000.0, 100_000.0)
+    | st.floats(100_000.0, 1_000_000.0)
+)
+
+
+def pole_distance_m(point: tuple[float, float]) -> float:
+    """Geodesic distance in metres from `point` to the nearer pole."""
+    return geodesic_m(point, (point[0], 90.0 if point[1] >= 0 else -90.0))
+
+
+@st.composite
+def places(draw: st.DrawFn) -> tuple[float, float]:
+    """Anywhere, at the antimeridian, at high latitude (80-89), or both."""
+    where = draw(st.sampled_from(["anywhere", "antimeridian", "high", "high antimeridian"]))
+    lon = draw(st.floats(-180.0, 180.0))
+    lat = draw(st.floats(-75.0, 75.0))
+    if "antimeridian" in where:
+        lon = draw(SIGN) * draw(st.floats(179.9, 180.0))
+    if "high" in where:
+        lat = draw(SIGN) * draw(st.floats(80.0, 89.0))
+    return lon, lat
+
+
+PLACES = places()
+
+
+# A sweep this narrow across its outer arc is built as a band along its first radial.
+NEEDLE_M = 0.05
+
+
+@st.composite
+def sweeps(draw: st.DrawFn, outer_m: float) -> tuple[float, float]:
+    """(from_deg, to_deg): across north, whole rings, narrow (0.1 to 5 degrees), thin (under
+    a degree), needles (under NEEDLE_M across the outer arc), or anything."""
+    kind = draw(st.sampled_from(["across north", "whole", "narrow", "thin", "needle", "any"]))
+    bearing = st.floats(0.0, 360.0)
+    if kind == "across north":
+        return 350.0, 10.0
+    if kind == "whole":
+        start = draw(st.sampled_from([0.0]) | bearing)
+        return start, draw(st.sampled_from([start, 360.0 if start == 0.0 else start]))
+    widest = {
+        "narrow": 5.0,
+        "thin": 1.0,
+        "needle": min(360.0, math.degrees(NEEDLE_M / max(outer_m, 1e-9))),
+        "any": 360.0,
+    }[kind]
+    start = draw(bearing)
+    span = draw(st.floats(0.1 if kind == "narrow" else 0.0, widest, exclude_min=kind != "narrow"))
+    return start, (start + span) % 360.0
+
+
+@st.composite
+def sectors(
+    draw: st.DrawFn,
+    place: st.SearchStrategy[tuple[float, float]] = PLACES,
+    radii_m: st.SearchStrategy[float] = RADII_M,
+) -> Sector:
+    """Sectors, pie slices, annuli and whole discs at `place`, short of the pole."""
+    origin = draw(place)
+    outer = min(draw(radii_m), 0.9 * pole_distance_m(origin))
+    inner = draw(st.sampled_from([0.0]) | st.floats(0.0, 0.95).map(lambda f: f * outer))
+    from_deg, to_deg = draw(sweeps(outer))
+    return Sector(origin, outer, inner, from_deg, to_deg)
+
+
+def _geodesic_line(
+    a: tuple[float, float], b: tuple[float, float], n: int = 200
+) -> NDArray[np.float64]:
+    inner = GEOD.npts(a[0], a[1], b[0], b[1], n)
+    return np.array([a, *inner, b])
+
+
+def _clear_of_pole(line: NDArray[np.float64], reach_m: float) -> bool:
+    """Its reach well short of the pole (89.4 degrees)."""
+    return not np.any(np.abs(line[:, 1]) + math.degrees(reach_m / 6_356_752.0) >= 89.4)
+
+
+def _clear_of_seam(line: NDArray[np.float64]) -> bool:
+    """Not across the antimeridian."""
+    return not np.any(np.abs(np.diff(line[:, 0])) > 180.0)
+
+
+ORBIT_LENGTHS_M = st.floats(100.0, 300_000.0)
+ORBIT_WIDTHS_M = st.floats(20.0, 40_000.0)
+
+
+@st.composite
+def orbits(
+    draw: st.DrawFn,
+    place: st.SearchStrategy[tuple[float, float]] = PLACES,
+    lengths_m: st.SearchStrategy[float] = ORBIT_LENGTHS_M,
+    widths_m: st.SearchStrategy[float] = ORBIT_WIDTHS_M,
+) -> Orbit:
+    """Racetracks from `place`, on either side of their line or centred on it."""
+    first = draw(place)
+    second = moved(first, draw(st.floats(0.0, 360.0)), draw(lengths_m))
+    orbit = Orbit(first, second, draw(widths_m), draw(st.sampled_from(Side)))
+    line = _geodesic_line(*orbit_ends(orbit))
+    assume(_clear_of_seam(line) and _clear_of_pole(line, orbit.width_m / 2))
+    return orbit
+
+
+TURNS = st.sampled_from([170.0, -170.0, 90.0, -90.0, 0.0]) | st.floats(-175.0, 175.0)
+LEG_LENGTHS_M = st.floats(200.0, 200_000.0)
+WIDTHS = st.floats(10.0, 20_000.0)
+
+
+@st.composite
+def tracks(
+    draw: st.DrawFn,
+    place: st.SearchStrategy[tuple[float, float]] = PLACES,
+    legs_m: st.SearchStrategy[float] = LEG_LENGTHS_M,
+    widths_m: st.SearchStrategy[float] = WIDTHS,
+) -> Track:
+    """One to three legs from `place`, sharp turns among them, one side's width 0 at times,
+    across the antimeridian at times (short of the pole: a track reaching it is refused)."""
+    path = [draw(place)]
+    heading = draw(st.floats(0.0, 360.0))
+    for leg in range(draw(st.integers(1, 3))):
+        if leg:
+            heading += draw(TURNS)
+        lon, lat, back = GEOD.fwd(*path[-1], heading, draw(legs_m))
+        path.append((float(lon), float(lat)))
+        heading = float(back) + 180.0  # the heading on arrival
+    sides = draw(st.sampled_from(["left only", "right only", "both"]))
+    left = 0.0 if sides == "right only" else draw(widths_m)
+    right = 0.0 if sides == "left only" else draw(widths_m)
+    widest = max(left, right)
+    assume(all(_clear_of_pole(_geodesic_line(a, b, 50), widest) for a, b in legs(path)))
+    return Track(tuple(path), left, right)
+
+
+def legs(path: Sequence[tuple[float, float]]) -> list[tuple[tuple[float, float], ...]]:
+    """A path's legs as (start, end) pairs."""
+    return list(itertools.pairwise(path))
+
+
+def size_m(shape: Sector | Orbit | Track) -> float:
+    """How far across an airspace shape is, roughly, in metres."""
+    if isinstance(shape, Sector):
+        return shape.outer_m
+    if isinstance(shape, Orbit):
+        return geodesic_m(shape.first, shape.second) + shape.width_m
+    return sum(geodesic_m(a, b) for a, b in legs(shape.path)) + shape.left_m + shape.right_m
+
+
+def boundary_point(draw: st.DrawFn, shape: Shape) -> tuple[float, float]:
+    """A point of the shape's boundary curves; for a shape with reach, a point of its core
+    moved its reach square across the core (or any way from a point core)."""
+    described = oracle_shape(shape)
+    curve = draw(st.sampled_from(described.curves))
+    t = draw(st.floats(0.0, 1.0))
+    lon, lat = curve.at(np.array([t, t + 1e-6 if t < 0.5 else t - 1e-6]))
+    point = (float(lon[0]), float(lat[0]))
+    if described.reach_m:
+        heading, _, length = GEOD.inv(lon[0], lat[0], lon[1], lat[1])
+        across = draw(SIGN) * 90.0 + float(heading) if length else draw(st.floats(0.0, 360.0))
+        point = moved(point, across, described.reach_m)
+    return point
+
+
+# Shapes placed against others --------------------------------------------------------------------
+
+
+def points(anchor: tuple[float, float], max_km: float) -> st.SearchStrategy[Circle]:
+    """A bare point within about `max_km` of `anchor`."""
+    return circles(anchor, max_km).map(lambda circle: Circle(circle.centre))
+
+
+def turned(shape: Shape, east_deg: float) -> Shape | None:
+    """The shape turned `east_deg` about the polar axis, longitudes wrapped.
+
+    The turn is an isometry of the ellipsoid that keeps lon/lat-straight edges
+    straight, so it is the same shape elsewhere. None for a corridor it would
+    carry across the antimeridian (a path cannot be split there).
+    """
+
+    def east(point: tuple[float, float]) -> tuple[float, float]:
+        return wrap_lon(point[0] + east_deg), point[1]
+
+    if isinstance(shape, Circle):
+        return Circle(east(shape.centre), shape.radius_m)
+    if isinstance(shape, Sector):
+        return replace(shape, origin=east(shape.origin))
+    if isinstance(shape, Orbit):
+        return replace(shape, first=east(shape.first), second=east(shape.second))
+    if isinstance(shape, Track):
+        return replace(shape, path=tuple(east(p) for p in shape.path))
+    if isinstance(shape, Corridor):
+        lons = [lon + east_deg for lon, _ in shape.path]
+        shift = 360.0 if min(lons) < -180.0 else -360.0 if max(lons) > 180.0 else 0.0
+        path = tuple((lon + shift, lat) for lon, (_, lat) in zip(lons, shape.path, strict=True))
+        if any(abs(lon) > 180.0 for lon, _ in path):
+            return None
+        return Corridor(path, shape.half_width_m)
+    moved_east = shapely.affinity.translate(_planar(shape), xoff=east_deg)
+    return split_at_antimeridian(moved_east)
+
+
+def reaching(shape: Shape, point: tuple[float, float], away_deg: float) -> Shape | None:
+    """The shape turned about the polar axis so that it reaches `point` and lies, as far
+    as a turn can make it, towards `away_deg` from there.
+
+    A circle is centred its radius from the point that way. Any other shape is turned so
+    that a point of its core or boundary at the right latitude lands exactly its reach
+    from `point` (that way): of all such, the one that brings the middle of the shape
+    nearest to `away_deg` as seen from the point. The point is then on the shape's
+    boundary, or inside it where another part of it comes nearer. Where nothing crosses
+    that latitude, the nearest sample lands at the point's longitude. None as for `turned`.
+    """
+    if isinstance(shape, Circle):
+        return Circle(moved(point, away_deg, shape.radius_m), shape.radius_m)
+    described = oracle_shape(shape)
+    target = moved(point, away_deg, described.reach_m) if described.reach_m else point
+    middle = _middle(described.curves)
+
+    def off_course_deg(crossing: _Crossing) -> float:
+        turned_middle = middle[0] + target[0] - crossing.lon, middle[1]
+        azimuth, _, _ = GEOD.inv(point[0], point[1], *turned_middle)
+        return abs((float(azimuth) - away_deg + 180.0) % 360.0 - 180.0)
+
+    crossings = _crossings(described.curves, target[1])
+    if not crossings:
+        lons, lats = curve_samples(described.curves, 129)
+        return turned(shape, target[0] - float(lons[np.argmin(np.abs(lats - target[1]))]))
+    lon = min(crossings, key=off_course_deg).bisected(target[1])
+    return turned(shape, target[0] - lon)
+
+
+@dataclass(frozen=True)
+class _Crossing:
+    """Where a curve crosses a latitude: between parameters `low` and `high`, near `lon`."""
+
+    curve: Curve
+    low: float
+    high: float
+    lon: float
+
+    def bisected(self, lat: float) -> float:
+        """The longitude where the curve is at `lat`, to the last bit of its parameter."""
+        low, high = self.low, self.high
+        low_is_above = bool(self.curve.at(np.array([low]))[1][0] >= lat)
+        for _ in range(60):
+            middle = (low + high) / 2
+            if bool(self.curve.at(np.array([middle]))[1][0] >= lat) == low_is_above:
+                low = middle
+            else:
+                high = middle
+        return float(self.curve.at(np.array([low]))[0][0])
+
+
+def _crossings(curves: Sequence[Curve], lat: float) -> list[_Crossing]:
+    """Every place where one of the curves crosses latitude `lat`, roughly."""
+    t = np.linspace(0.0, 1.0, 129)
+    found = []
+    for curve in curves:
+        lons, lats = curve.at(t)
+        above = lats >= lat
+        for i in np.flatnonzero(above[:-1] != above[1:]):
+            found.append(_Crossing(curve, float(t[i]), float(t[i + 1]), float(lons[i])))
+    return found
+
+
+def _middle(curves: Sequence[Curve]) -> tuple[float, float]:
+    """The mean position of samples of the curves, taken in three dimensions on a sphere."""
+    lon, lat = np.radians(curve_samples(curves, 9))
+    x, y = (np.cos(lat) * np.cos(lon)).mean(), (np.cos(lat) * np.sin(lon)).mean()
+    z = np.sin(lat).mean()
+    return math.degrees(math.atan2(y, x)), math.degrees(math.atan2(z, math.hypot(x, y)))
+
+
+def outward_deg(shape: Shape, point: tuple[float, float]) -> float:
+    """The azimuth at `point` away from the middle of the shape's boundary curves.
+
+    Outward at most points of a shape's outer boundary (for a convex one, all).
+    """
+    middle = _middle(oracle_shape(shape).curves)
+    _, back, _ = GEOD.inv(middle[0], middle[1], point[0], point[1])
+    return float(back) + 180.0

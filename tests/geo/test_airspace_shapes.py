@@ -8,11 +8,7 @@ margin it adds (centimetres): it may flag a conflict that much early, never miss
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 import pytest
@@ -26,169 +22,36 @@ from deconflict.geo.shapes import Area, Circle, Corridor, Orbit, Sector, Shape, 
 from deconflict.rules.conflicts import conflict_between
 from deconflict.rules.feature import Feature, Kind, TimeWindow
 from deconflict.rules.volume import volume_box
+from tests.geo.agreement import ABOVE_M, assert_agrees, margin_m
 from tests.oracle import (
     GEOD,
     Leg,
-    OracleDistance,
     airspace_bounds,
     areas,
+    boundary_point,
     circles,
     corridors,
     curve_samples,
     geodesic_m,
+    legs,
     moved,
     oracle_contains,
     oracle_shape,
     orbit_ends,
+    orbits,
+    sectors,
+    size_m,
+    tracks,
 )
 
-# The engine may sit below the truth by its construction margin (plus this much).
+# A point just outside may stand this far from the oracle, below it.
 BELOW_M = 1.0
-# ... and above it by no more than this: a distance above the truth could miss a conflict.
-ABOVE_M = 0.01
 T0 = datetime(2026, 9, 7, tzinfo=UTC)
-Draw = Callable[[st.SearchStrategy[Any]], Any]
-
-
-def margin_m(shape: Sector | Orbit | Track) -> float:
-    """The construction margin: how much the built shape's reach exceeds the shape's own."""
-    built = resolve(shape)
-    if isinstance(shape, Orbit):
-        return built.reach_m - shape.width_m / 2
-    if isinstance(built, Circle):  # a whole disc is built as the circle it is
-        return 0.0
-    return built.reach_m
-
-
-def assert_agrees(shape: Sector | Orbit | Track, engine_m: float, oracle: OracleDistance) -> None:
-    assert engine_m <= oracle.distance_m + ABOVE_M, f"engine {engine_m!r} m, oracle {oracle}"
-    floor = oracle.lower_m - margin_m(shape) - BELOW_M
-    assert engine_m >= floor, f"engine {engine_m!r} m, oracle {oracle}, margin {margin_m(shape)}"
-
-
-def pole_distance_m(point: tuple[float, float]) -> float:
-    return geodesic_m(point, (point[0], 90.0 if point[1] >= 0 else -90.0))
 
 
 # Shapes ----------------------------------------------------------------------------------------
 
-SIGN = st.sampled_from([1.0, -1.0])
-RADII_M = (
-    st.sampled_from([10.0, 1_000_000.0])
-    | st.floats(10.0, 2_000.0)
-    | st.floats(2_000.0, 100_000.0)
-    | st.floats(100_000.0, 1_000_000.0)
-)
-
-
-@st.composite
-def places(draw: st.DrawFn) -> tuple[float, float]:
-    """Anywhere, at the antimeridian, at high latitude (80-89), or both."""
-    where = draw(st.sampled_from(["anywhere", "antimeridian", "high", "high antimeridian"]))
-    lon = draw(st.floats(-180.0, 180.0))
-    lat = draw(st.floats(-75.0, 75.0))
-    if "antimeridian" in where:
-        lon = draw(SIGN) * draw(st.floats(179.9, 180.0))
-    if "high" in where:
-        lat = draw(SIGN) * draw(st.floats(80.0, 89.0))
-    return lon, lat
-
-
-@st.composite
-def sweeps(draw: st.DrawFn) -> tuple[float, float]:
-    """(from_deg, to_deg): across north, whole rings, narrow, or anything."""
-    kind = draw(st.sampled_from(["across north", "whole", "narrow", "any"]))
-    bearing = st.floats(0.0, 360.0)
-    if kind == "across north":
-        return 350.0, 10.0
-    if kind == "whole":
-        start = draw(st.sampled_from([0.0]) | bearing)
-        return start, draw(st.sampled_from([start, 360.0 if start == 0.0 else start]))
-    if kind == "narrow":
-        start = draw(bearing)
-        return start, (start + draw(st.floats(0.1, 5.0))) % 360.0
-    return draw(bearing), draw(bearing)
-
-
-@st.composite
-def sectors(draw: st.DrawFn) -> Sector:
-    """Sectors, pie slices, annuli and whole discs from 10 m to 1,000 km, short of the pole."""
-    origin = draw(places())
-    outer = min(draw(RADII_M), 0.9 * pole_distance_m(origin))
-    inner = draw(st.sampled_from([0.0]) | st.floats(0.0, 0.95).map(lambda f: f * outer))
-    from_deg, to_deg = draw(sweeps())
-    return Sector(origin, outer, inner, from_deg, to_deg)
-
-
-def _geodesic_line(a: tuple[float, float], b: tuple[float, float], n: int = 200) -> np.ndarray:
-    inner = GEOD.npts(a[0], a[1], b[0], b[1], n)
-    return np.array([a, *inner, b])
-
-
-def _clear_of_seam_and_pole(line: np.ndarray, reach_m: float) -> bool:
-    """Not across the antimeridian, and its reach well short of the pole (89.4 degrees)."""
-    polar = np.abs(line[:, 1]) + math.degrees(reach_m / 6_356_752.0) >= 89.4
-    return not np.any(np.abs(np.diff(line[:, 0])) > 180.0) and not np.any(polar)
-
-
-@st.composite
-def orbits(draw: st.DrawFn) -> Orbit:
-    """Racetracks 100 m to 300 km long and 20 m to 40 km wide, on either side or centred."""
-    first = draw(places())
-    second = moved(first, draw(st.floats(0.0, 360.0)), draw(st.floats(100.0, 300_000.0)))
-    orbit = Orbit(first, second, draw(st.floats(20.0, 40_000.0)), draw(st.sampled_from(Side)))
-    assume(_clear_of_seam_and_pole(_geodesic_line(*orbit_ends(orbit)), orbit.width_m / 2))
-    return orbit
-
-
-TURNS = st.sampled_from([170.0, -170.0, 90.0, -90.0, 0.0]) | st.floats(-175.0, 175.0)
-WIDTHS = st.floats(10.0, 20_000.0)
-
-
-@st.composite
-def tracks(draw: st.DrawFn) -> Track:
-    """Two to four legs of 200 m to 200 km, sharp turns among them, widths 0 to 20 km a side."""
-    path = [draw(places())]
-    heading = draw(st.floats(0.0, 360.0))
-    for leg in range(draw(st.integers(1, 3))):
-        if leg:
-            heading += draw(TURNS)
-        lon, lat, back = GEOD.fwd(*path[-1], heading, draw(st.floats(200.0, 200_000.0)))
-        path.append((float(lon), float(lat)))
-        heading = float(back) + 180.0  # the heading on arrival
-    sides = draw(st.sampled_from(["left only", "right only", "both"]))
-    left = 0.0 if sides == "right only" else draw(WIDTHS)
-    right = 0.0 if sides == "left only" else draw(WIDTHS)
-    widest = max(left, right)
-    assume(all(_clear_of_seam_and_pole(_geodesic_line(a, b, 50), 0.0) for a, b in _legs(path)))
-    assume(all(_clear_of_seam_and_pole(_geodesic_line(a, b, 50), widest) for a, b in _legs(path)))
-    return Track(tuple(path), left, right)
-
-
-def _legs(path: list[tuple[float, float]]) -> list[tuple[tuple[float, float], ...]]:
-    return list(itertools.pairwise(path))
-
-
 AIRSPACE = st.one_of(sectors(), orbits(), tracks())
-
-
-def size_m(shape: Sector | Orbit | Track) -> float:
-    if isinstance(shape, Sector):
-        return shape.outer_m
-    if isinstance(shape, Orbit):
-        return geodesic_m(shape.first, shape.second) + shape.width_m
-    return sum(geodesic_m(a, b) for a, b in _legs(list(shape.path))) + shape.left_m + shape.right_m
-
-
-def boundary_point(draw: Draw, shape: Sector | Orbit | Track) -> tuple[float, float]:
-    """A point of the shape's boundary curves (an orbit's: its centre line, moved its reach)."""
-    described = oracle_shape(shape)
-    curve = draw(st.sampled_from(described.curves))
-    lon, lat = curve.at(np.array([draw(st.floats(0.0, 1.0))]))
-    point = (float(lon[0]), float(lat[0]))
-    if described.reach_m:
-        point = moved(point, draw(st.floats(0.0, 360.0)), described.reach_m)
-    return point
 
 
 @st.composite
@@ -223,7 +86,7 @@ def inside_points(draw: st.DrawFn) -> tuple[Sector | Orbit | Track, tuple[float,
         azimuth, _, length = GEOD.inv(*a, *b)
         on_line = moved(a, azimuth, u * length)
         return shape, moved(on_line, draw(st.floats(0.0, 360.0)), v * shape.width_m / 2)
-    a, b = draw(st.sampled_from(_legs([p for p in shape.path])))
+    a, b = draw(st.sampled_from(legs([p for p in shape.path])))
     azimuth, _, length = GEOD.inv(*a, *b)
     leg = Leg(a, float(azimuth), float(length))
     across = np.array([shape.left_m - v * (shape.left_m + shape.right_m)])
@@ -395,8 +258,8 @@ def test_distance_to_a_point_agrees_with_the_oracle(
 ) -> None:
     shape, point = case
     oracle = airspace_bounds(shape, Circle(point))
-    assert_agrees(shape, geodesic_distance_m(shape, Circle(point)), oracle)
-    assert_agrees(shape, geodesic_distance_m(Circle(point), shape), oracle)
+    assert_agrees(shape, Circle(point), geodesic_distance_m(shape, Circle(point)), oracle)
+    assert_agrees(shape, Circle(point), geodesic_distance_m(Circle(point), shape), oracle)
 
 
 # (b) points inside, and just outside -----------------------------------------------------------
@@ -481,8 +344,8 @@ def test_distance_between_an_airspace_shape_and_another_agrees_with_the_oracle(
 ) -> None:
     shape, other = pair
     oracle = airspace_bounds(shape, other)
-    assert_agrees(shape, geodesic_distance_m(shape, other), oracle)
-    assert_agrees(shape, geodesic_distance_m(other, shape), oracle)
+    assert_agrees(shape, other, geodesic_distance_m(shape, other), oracle)
+    assert_agrees(shape, other, geodesic_distance_m(other, shape), oracle)
 
 
 # (d) the index boxes ---------------------------------------------------------------------------
