@@ -1,4 +1,4 @@
-"""Shared fixtures: where the shared examples live, a way to run the real CLI, and both backends."""
+"""Fixtures for every test: the example plans, a way to run the real CLI, and both backends."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from tests.backends import BACKENDS, Databases
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+DATA = REPO / "tests" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -54,10 +54,11 @@ def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
 
 
 @pytest.fixture
-def shared_examples() -> Path:
-    path = SHARED / "examples"
+def example_plans() -> Path:
+    """tests/data/examples: plans with the conflicts they must give."""
+    path = DATA / "examples"
     if not path.is_dir():
-        pytest.fail(f"the shared examples are missing: expected them at {path}")
+        pytest.fail(f"the example plans are missing: expected them at {path}")
     return path
 
 

@@ -26,11 +26,11 @@ def _feature(fid: str, party: str, kind: str = "activity", **extra: Any) -> dict
     return {"type": "Feature", "id": fid, "geometry": geometry, "properties": properties}
 
 
-def test_check_json_gives_exactly_the_expected_conflicts_of_the_shared_example(
-    shared_examples: Path,
+def test_check_json_gives_exactly_the_expected_conflicts_of_the_at_tanf_example(
+    example_plans: Path,
 ) -> None:
-    result = run_cli("check", str(shared_examples / "at-tanf.geojson"), "--json")
-    expected = json.loads((shared_examples / "at-tanf.expected.json").read_text())
+    result = run_cli("check", str(example_plans / "at-tanf.geojson"), "--json")
+    expected = json.loads((example_plans / "at-tanf.expected.json").read_text())
     assert result.returncode == 1, result.stderr
     got = json.loads(result.stdout)["conflicts"]
     assert [c["ids"] for c in got] == [c["ids"] for c in expected["conflicts"]]
