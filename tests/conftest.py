@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -12,15 +13,32 @@ from typing import Any
 import pytest
 
 from tests.backends import BACKENDS, Databases
+from tests.postgres_cluster import ClusterUnavailable, start_cluster
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
 
 
 @pytest.fixture(scope="session")
-def databases() -> Iterator[Databases]:
+def postgres_admin_url() -> Iterator[str]:
+    """A PostgreSQL server's admin URL: $DECONFLICT_TEST_POSTGRES, else a throwaway server
+    started for this session from the installed binaries and removed at its end."""
+    given = os.environ.get("DECONFLICT_TEST_POSTGRES")
+    if given:
+        yield given
+        return
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    yield cluster.admin_url
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def databases(postgres_admin_url: str) -> Iterator[Databases]:
     """Throwaway PostgreSQL databases, dropped when the session ends."""
-    made = Databases()
+    made = Databases(postgres_admin_url)
     yield made
     made.drop_all()
 
