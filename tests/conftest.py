@@ -20,27 +20,26 @@ DATA = REPO / "tests" / "data"
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> Iterator[str]:
-    """A PostgreSQL server's admin URL: $DECONFLICT_TEST_POSTGRES, else a throwaway server
-    started for this session from the installed binaries and removed at its end."""
+def databases() -> Iterator[Databases]:
+    """Throwaway PostgreSQL databases, gone when the session ends: on a throwaway server
+    started for this session from the installed binaries, or on the server at
+    $DECONFLICT_TEST_POSTGRES (an admin URL) when that is set."""
     given = os.environ.get("DECONFLICT_TEST_POSTGRES")
     if given:
-        yield given
+        on_given = Databases(given)
+        yield on_given
+        on_given.drop_all()
         return
     try:
         cluster = start_cluster()
     except ClusterUnavailable as error:
         pytest.fail(str(error), pytrace=False)
-    yield cluster.admin_url
-    cluster.stop()
-
-
-@pytest.fixture(scope="session")
-def databases(postgres_admin_url: str) -> Iterator[Databases]:
-    """Throwaway PostgreSQL databases, dropped when the session ends."""
-    made = Databases(postgres_admin_url)
-    yield made
-    made.drop_all()
+    try:
+        made = Databases(cluster.admin_url)
+        yield made
+        made.drop_all(server_discarded=True)
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
