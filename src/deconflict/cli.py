@@ -35,6 +35,7 @@ from rich.table import Table
 from deconflict.client import ApiError, Client, Json, ServerUnreachable
 from deconflict.errors import DeconflictError, InvalidFeature, InvalidPlan
 from deconflict.geo.coords import InvalidCoordinate, format_dms, format_mgrs, parse_position
+from deconflict.i18n.distances import format_distance
 from deconflict.i18n.dtg import format_dtg, parse_moment
 from deconflict.i18n.messages import ObjectionReason
 from deconflict.line.check import check_plan
@@ -152,7 +153,8 @@ def _notes(conflict: Conflict, features: Mapping[str, Feature]) -> str:
         )
     if conflict.altitude is not None:
         datums = "/".join(d.upper() for d in conflict.altitude.datums)
-        notes.append(f"datums {datums}: bands widened {conflict.altitude.widened_m:,.0f} m")
+        widened = format_distance(conflict.altitude.widened_m)
+        notes.append(f"datums {datums}: bands widened {widened}")
     notes.extend(f"{fid}: {note}" for fid, note in _weeks_notes(conflict, features).items())
     return "; ".join(notes)
 
@@ -174,7 +176,7 @@ def _weeks_notes(conflict: Conflict, features: Mapping[str, Feature]) -> dict[st
 def _distance(distance_m: float | None) -> str:
     if distance_m is None:
         return "(withheld)"
-    return "0 (overlap)" if distance_m == 0 else f"{distance_m / 1000:.3f} km"
+    return "0 (overlap)" if distance_m == 0 else format_distance(distance_m)
 
 
 def _when(start: datetime, end: datetime | None) -> str:

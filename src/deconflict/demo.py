@@ -33,6 +33,7 @@ from deconflict.errors import DeconflictError, StateConflict
 from deconflict.formats import Defaults
 from deconflict.formats.sites_csv import read_sites_csv
 from deconflict.geo.coords import Position, parse_position
+from deconflict.i18n.distances import format_distance
 from deconflict.i18n.dtg import format_dtg, parse_moment
 from deconflict.line.parties import Party, register_party
 from deconflict.record.bundle import Verified, verify_bundle
@@ -424,7 +425,7 @@ def _apart(conflict: Json) -> str:
     distance_m = conflict.get("distance_m")
     if distance_m is None:
         return ""
-    return " (inside it)" if distance_m == 0 else f" ({distance_m / 1000:.1f} km apart)"
+    return " (inside it)" if distance_m == 0 else f" ({format_distance(distance_m)} apart)"
 
 
 def _rendered(message: Json) -> str:

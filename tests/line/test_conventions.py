@@ -9,6 +9,7 @@ import pytest
 
 from deconflict.errors import StateConflict
 from deconflict.geo.shapes import Sector
+from deconflict.i18n.distances import format_distance
 from deconflict.line.model import Share
 from deconflict.line.service import Line
 from deconflict.rules.altitude import AltitudeBand, Datum
@@ -84,7 +85,7 @@ def test_mixed_datums_are_flagged_with_the_widening_in_every_language(line: Line
     assert conflict["altitude"]["widened_m"] > 1000
     english = [m["text"] for m in _thread(line, "coalition") if m["code"] == "mixed_datums"]
     assert english and "different datums (AGL, FL, MSL)" in english[0]
-    assert f"{conflict['altitude']['widened_m']:,.0f} m" in english[0]
+    assert f"widened by up to {format_distance(conflict['altitude']['widened_m'])}." in english[0]
 
 
 def test_an_arabic_recipient_reads_the_mixed_datums_in_arabic(line: Line) -> None:

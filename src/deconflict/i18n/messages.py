@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+from deconflict.i18n.distances import format_distance
+
 __all__ = [
     "LANGUAGES",
     "PARAMS",
@@ -89,10 +91,12 @@ PARAMS: dict[MessageCode, tuple[str, ...]] = {
 ``sender``/``party`` name a party; ``notice`` is a notice id; ``feature`` and
 ``target`` are feature names (``target`` is the reader's own zone or activity);
 ``start``, ``end``, ``respond_by`` and ``since`` (when the answer fell due) are
-times, as DTG plus ISO; ``distance_km`` is a number of kilometres ("0.8").
-Three are localised by ``render`` itself: ``activity`` is an activity kind
-(see ``activity_name``), ``reason`` an ``ObjectionReason`` value and ``text``
-free text (marked by ``render_free_text``).
+times, as DTG plus ISO; ``distance_km`` is a number of kilometres ("0.8") and
+``widened_m`` one of metres ("1,500"). Some are localised by ``render`` itself:
+``activity`` is an activity kind (see ``activity_name``), ``reason`` an
+``ObjectionReason`` value, ``text`` free text (marked by ``render_free_text``),
+and the two distances are written with their unit as the reader's language
+writes numbers (``format_distance``; "—", a withheld distance, stays as it is).
 """
 
 _EN: dict[MessageCode, str] = {
@@ -101,12 +105,12 @@ _EN: dict[MessageCode, str] = {
     ),
     MessageCode.CONFLICT_WARNING: (
         "Warning: {activity} '{feature}' from {start} to {end} conflicts with "
-        "your '{target}' at {distance_km} km."
+        "your '{target}' at {distance_km}."
     ),
     MessageCode.OCCURRENCES: "Occurrences that meet '{target}' ({count}): {occurrences}.",
     MessageCode.MIXED_DATUMS: (
         "Altitudes against '{target}' are in different datums ({datums}): the bands were "
-        "compared conservatively, widened by up to {widened_m} m."
+        "compared conservatively, widened by up to {widened_m}."
     ),
     MessageCode.ACKNOWLEDGEMENT: "{sender} acknowledges notice {notice}.",
     MessageCode.OBJECTION: "{sender} objects to notice {notice}: {reason}.",
@@ -132,12 +136,12 @@ _RU: dict[MessageCode, str] = {
     ),
     MessageCode.CONFLICT_WARNING: (
         "Внимание: {activity} «{feature}» с {start} до {end} — конфликт с вашим "
-        "объектом «{target}» на расстоянии {distance_km} км."
+        "объектом «{target}» на расстоянии {distance_km}."
     ),
     MessageCode.OCCURRENCES: "Повторения, пересекающиеся с «{target}» ({count}): {occurrences}.",
     MessageCode.MIXED_DATUMS: (
         "Высоты относительно «{target}» заданы от разных уровней ({datums}): слои сравнивались "
-        "с запасом, расширенным до {widened_m} м."
+        "с запасом, расширенным до {widened_m}."
     ),
     MessageCode.ACKNOWLEDGEMENT: "{sender} подтверждает получение уведомления {notice}.",
     MessageCode.OBJECTION: "{sender} возражает против уведомления {notice}: {reason}.",
@@ -166,13 +170,13 @@ _AR: dict[MessageCode, str] = {
         "يُرجى الرد قبل {respond_by}."
     ),
     MessageCode.CONFLICT_WARNING: (
-        "تحذير: تعارض مع «{target}» التابع لكم على مسافة {distance_km} كم: "
+        "تحذير: تعارض مع «{target}» التابع لكم على مسافة {distance_km}: "
         "{activity} «{feature}» من {start} إلى {end}."
     ),
     MessageCode.OCCURRENCES: "التكرارات المتعارضة مع «{target}» ({count}): {occurrences}.",
     MessageCode.MIXED_DATUMS: (
         "الارتفاعات مقارنةً بـ«{target}» مقيسة من مراجع مختلفة ({datums}): قورنت الطبقات "
-        "بتحفّظ بعد توسيعها حتى {widened_m} م."
+        "بتحفّظ بعد توسيعها حتى {widened_m}."
     ),
     MessageCode.ACKNOWLEDGEMENT: "تأكيد استلام الإشعار {notice} من قِبل {sender}.",
     MessageCode.OBJECTION: "اعتراض من {sender} على الإشعار {notice}: {reason}.",
@@ -335,7 +339,22 @@ def _localised(name: str, value: str, language: str) -> str:
         return _isolated(activity_name(value, language), language)
     if name == "count" and value == "UFN":
         return _UNTIL_FURTHER_NOTICE[language]
+    if name in _DISTANCES_M_PER_UNIT:
+        return _isolated(_distance(value, _DISTANCES_M_PER_UNIT[name], language), language)
     return _isolated(value, language)
+
+
+# Distance parameters and the metres in one unit of each.
+_DISTANCES_M_PER_UNIT = {"distance_km": 1000.0, "widened_m": 1.0}
+
+
+def _distance(value: str, metres_per_unit: float, language: str) -> str:
+    """A distance parameter with its unit in `language`; anything not a number as it is."""
+    try:
+        number = float(value.replace(",", ""))
+    except ValueError:
+        return value
+    return format_distance(number * metres_per_unit, language)
 
 
 def _isolated(value: str, language: str) -> str:
