@@ -17,7 +17,14 @@ from typing import Any
 
 from deconflict.errors import Forbidden, InvalidFeature, NotFound, StateConflict
 from deconflict.i18n.dtg import format_dtg
-from deconflict.i18n.messages import MessageCode, ObjectionReason
+from deconflict.i18n.messages import (
+    UFN,
+    WITHHELD,
+    WITHHELD_SHAPE,
+    WITHHELD_ZONE,
+    MessageCode,
+    ObjectionReason,
+)
 from deconflict.line.entries import Signed
 from deconflict.line.model import (
     ConflictView,
@@ -281,11 +288,11 @@ class Line:
         params = {
             "sender": _name(parties, feature.party),
             "activity": feature.activity or feature.kind.value,
-            "feature": "(withheld zone)" if withheld else (feature.name or feature.id),
+            "feature": WITHHELD_ZONE if withheld else (feature.name or feature.id),
             "start": when(feature.window.start),
             "end": when(feature.window.end),
             "respond_by": when(respond_by),
-            "notice": "(withheld)" if withheld else (notice or f"{feature.id} v{declared.version}"),
+            "notice": WITHHELD if withheld else (notice or f"{feature.id} v{declared.version}"),
         }
         return Message(code, params, feature.party, now)
 
@@ -298,14 +305,14 @@ class Line:
         shared = {k: v for k, v in warning.params.items() if k in ("target", PRIVATE)}
         if view.occurrences is not None:
             windows = ", ".join(
-                f"{format_dtg(w.start)}–{format_dtg(w.end) if w.end else 'UFN'}"
+                f"{format_dtg(w.start)}–{format_dtg(w.end) if w.end else UFN}"
                 for w in view.occurrences.windows
             )
             total = view.occurrences.total
             more = total is None or total > len(view.occurrences.windows)
             params = {
                 **shared,
-                "count": "UFN" if total is None else str(total),
+                "count": UFN if total is None else str(total),
                 "occurrences": windows + (", …" if more else ""),
             }
             found.append(Message(MessageCode.OCCURRENCES, params, declared.feature.party, now))
@@ -326,7 +333,7 @@ class Line:
         withheld = declared.share is Share.CONTACT and target.feature.party != feature.party
         params = {
             "activity": feature.activity or feature.kind.value,
-            "feature": "(shape withheld)" if withheld else (feature.name or feature.id),
+            "feature": WITHHELD_SHAPE if withheld else (feature.name or feature.id),
             "start": when(view.start),
             "end": when(view.end),
             "target": target.feature.name or target.feature.id,
@@ -679,17 +686,10 @@ class Line:
         }
         tx.mark_overdue(notice.id, now)
         tx.add_message(notice.id, Message(MessageCode.OVERDUE, params, notice.sender, now))
-        contact = recipient.escalation_contact or recipient.contact or "(no escalation contact)"
-        tx.add_message(
-            notice.id,
-            Message(
-                MessageCode.ESCALATION,
-                params,
-                notice.sender,
-                now,
-                f"re-sent to escalation contact: {contact}",
-            ),
-        )
+        named = recipient.escalation_contact or recipient.contact
+        escalated = {**params, "contact": named} if named else params
+        tx.add_message(notice.id, Message(MessageCode.ESCALATION, escalated, notice.sender, now))
+        contact = named or "(no escalation contact)"
         updated = tx.notice(notice.id)
         assert updated is not None
         for side in (notice.sender, notice.recipient):
