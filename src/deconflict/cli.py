@@ -867,6 +867,12 @@ _RESPONSES = {
     Answer.OBJECT: ResponseKind.OBJECTION,
     Answer.CLARIFY: ResponseKind.CLARIFICATION,
 }
+# What was recorded, as the duty officer is told.
+_RECORDED = {
+    Answer.ACKNOWLEDGE: "Acknowledgement",
+    Answer.OBJECT: "Objection",
+    Answer.CLARIFY: "Request for clarification",
+}
 
 
 @app.command()
@@ -896,11 +902,10 @@ def respond(
     if as_json:
         _print_json(result)
         return
-    _print_receipt(result)
     notice = result["notice"]
-    _stdout.print(
-        f"Notice #{notice['id']}: {notice['response']} sent; the notice is now {notice['state']}."
-    )
+    receipt = result.get("receipt")
+    entry = f" (entry {receipt['leaf_index']})" if isinstance(receipt, dict) else ""
+    _stdout.print(f"{_RECORDED[answer]} recorded on notice {notice['id']}{entry}.")
     for message in (notice.get("thread") or [])[-1:]:
         _stdout.print(f"  {escape(str(message.get('text')))}")
         if message.get("free_text"):

@@ -166,12 +166,23 @@ def test_respond_object_with_a_reason_is_recorded_in_the_thread(live: LiveServer
     args = ("respond", str(notice), "object", "--reason", "forces_present", "--text", "advisers")
     result = _as(live, "coalition", *args)
     assert result.returncode == 0, result.stderr
-    assert f"Notice #{notice}: objection sent" in result.stdout
+    assert re.search(
+        rf"^Objection recorded on notice {notice} \(entry \d+\)\.$", result.stdout, re.M
+    )
     assert "our forces are present in the area" in result.stdout
     with live.client("russia") as russia:
         thread = russia.get(f"/v1/notices/{notice}").json()["notice"]["thread"]
     assert (thread[-1]["code"], thread[-1]["params"]["reason"]) == ("objection", "forces_present")
     assert "advisers" in thread[-1]["free_text"]
+
+
+def test_respond_acknowledge_says_what_was_recorded_where(live: LiveServer) -> None:
+    notice = _strike_notified(live)
+    result = _as(live, "coalition", "respond", str(notice), "acknowledge")
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert re.fullmatch(rf"Acknowledgement recorded on notice {notice} \(entry \d+\)\.", first)
+    assert "Coalition acknowledges notice" in result.stdout
 
 
 def test_respond_acknowledge_json_prints_the_api_answer(live: LiveServer) -> None:
