@@ -653,12 +653,13 @@ def notify(
     start: Annotated[
         str | None,
         typer.Option(
-            "--start", help="With --at: ISO 8601 with an offset, or a DTG (062200ZSEP26)."
+            "--start",
+            help="With --at: ISO 8601 with an offset, a DTG (062200ZSEP26) or now+2h.",
         ),
     ] = None,
     end: Annotated[
         str | None,
-        typer.Option("--end", help="With --at: ISO 8601 or DTG; omit for open-ended."),
+        typer.Option("--end", help="With --at: ISO 8601, DTG or now+8h; omit for open-ended."),
     ] = None,
     feature_id: Annotated[
         str | None, typer.Option("--id", help="With --at: the activity's id (default: a new one).")
@@ -747,7 +748,7 @@ def _circle(
 
 def _moment(option: str, text: str) -> str:
     try:
-        return format_time(parse_moment(text))
+        return format_time(parse_moment(text, datetime.now(UTC)))
     except InvalidFeature as error:
         _fail(Exit.BAD_INPUT, [f"{option}: {error.message}"])
 
@@ -1128,7 +1129,9 @@ def import_file(
     ] = "zone",
     start: Annotated[
         str | None,
-        typer.Option("--start", help="For items without a time: ISO 8601 or DTG (default now)."),
+        typer.Option(
+            "--start", help="For items without a time: ISO 8601, DTG or now+1h (default now)."
+        ),
     ] = None,
     end: Annotated[
         str | None, typer.Option("--end", help="For items without an end (default open-ended).")

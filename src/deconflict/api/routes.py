@@ -483,10 +483,13 @@ def read_position(text: TypedText, credential: Duty) -> dict[str, Any]:
     }
 
 
-@router.get("/time", summary="Read a typed time: ISO 8601 with an offset, or a DTG")
-def read_time(text: TypedText, credential: Duty) -> dict[str, Any]:
-    """The time in UTC as ISO 8601 and as a DTG (None outside 2000-2099); 422 if unreadable."""
-    moment = parse_moment(text)
+@router.get("/time", summary="Read a typed time: ISO 8601 with an offset, a DTG, or now+2h")
+def read_time(request: Request, text: TypedText, credential: Duty) -> dict[str, Any]:
+    """The time in UTC as ISO 8601 and as a DTG (None outside 2000-2099); 422 if unreadable.
+
+    A time from now (`now+2h`) counts from the server's clock.
+    """
+    moment = parse_moment(text, _line(request).clock())
     dtg = format_dtg(moment) if 2000 <= moment.year <= 2099 else None
     return {"text": text, "iso": format_time(moment), "dtg": dtg}
 
