@@ -438,6 +438,14 @@ PortOption = Annotated[
 ]
 
 
+AllowPastOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-past",
+        help="Send activities whose whole window is already in the past (refused otherwise): "
+        "a record of what happened.",
+    ),
+]
 KeyFileOption = Annotated[
     Path | None,
     typer.Option(
@@ -667,6 +675,7 @@ def notify(
     server: ServerOption = DEFAULT_SERVER,
     token: TokenOption = None,
     key_file: KeyFileOption = None,
+    allow_past: AllowPastOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Send zones and activities to the line; print their conflicts and the notices sent.
@@ -701,8 +710,8 @@ def notify(
     else:
         features = [_circle(str(at), radius_m, activity, start, end, feature_id)]
     with _on_the_line(server, token, key_file) as line:
-        _dry_run_all(line, features)
-        answers = [_declare(line, feature) for feature in features]
+        _dry_run_all(line, features, allow_past)
+        answers = [_declare(line, feature, allow_past) for feature in features]
     if as_json:
         _print_json({"declared": answers})
     else:
@@ -774,13 +783,13 @@ def _features_in(path: Path) -> list[Json]:
     )
 
 
-def _dry_run_all(line: Client, features: list[Json]) -> None:
+def _dry_run_all(line: Client, features: list[Json], allow_past: bool) -> None:
     """Have the server check every feature first, so an invalid one means nothing is sent."""
     problems: list[str] = []
     for position, feature in enumerate(features):
         label = feature.get("id") if isinstance(feature, dict) else None
         try:
-            line.check(feature)
+            line.check(feature, allow_past=allow_past)
         except ApiError as error:
             if error.status >= 500:
                 raise
@@ -793,11 +802,11 @@ def _dry_run_all(line: Client, features: list[Json]) -> None:
         )
 
 
-def _declare(line: Client, feature: Json) -> Json:
+def _declare(line: Client, feature: Json, allow_past: bool) -> Json:
     properties = feature.get("properties")
     if isinstance(properties, dict) and properties.get("kind") == "zone":
         return line.declare_zone(feature, share=str(properties.get("share", "shape")))
-    return line.notify(feature)
+    return line.notify(feature, allow_past=allow_past)
 
 
 def _print_receipt(answer: Json) -> None:
@@ -1145,6 +1154,7 @@ def import_file(
     server: ServerOption = DEFAULT_SERVER,
     token: TokenOption = None,
     key_file: KeyFileOption = None,
+    allow_past: AllowPastOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Declare every zone and activity in a file, as your party, in one step.
@@ -1200,7 +1210,7 @@ def import_file(
                 ],
             )
         documents = [feature_to_geojson(f) for f in reading.features]
-        answer = _send_import(line, documents, partial)
+        answer = _send_import(line, documents, partial, allow_past)
     where = {f.id: n for f, n in zip(reading.features, reading.lines, strict=True)}
     for refused in answer["refused"]:
         line_no = where.get(str(refused.get("id")), refused["index"] + 1)
@@ -1229,7 +1239,7 @@ def _skipped_line(path: Path, rejected: Any) -> str:
     return f"  {path.name} line {rejected.line}{label}: {problems}"
 
 
-def _send_import(line: Client, documents: list[Json], partial: bool) -> Json:
+def _send_import(line: Client, documents: list[Json], partial: bool, allow_past: bool) -> Json:
     """Everything in one request (all or nothing), or batches when --partial, with progress."""
     progress = Progress(
         SpinnerColumn(),
@@ -1245,14 +1255,14 @@ def _send_import(line: Client, documents: list[Json], partial: bool) -> Json:
             task = progress.add_task(
                 f"storing {len(documents)} features, all or nothing", total=len(documents)
             )
-            answer = line.import_features(documents)
+            answer = line.import_features(documents, allow_past=allow_past)
             progress.update(task, completed=len(documents))
             return answer
         task = progress.add_task("storing features", total=len(documents))
         merged: Json = {"imported": [], "refused": []}
         for first in range(0, len(documents), _IMPORT_BATCH):
             batch = documents[first : first + _IMPORT_BATCH]
-            answer = line.import_features(batch, partial=True)
+            answer = line.import_features(batch, partial=True, allow_past=allow_past)
             merged["imported"] += answer["imported"]
             merged["refused"] += [{**r, "index": r["index"] + first} for r in answer["refused"]]
             progress.update(task, advance=len(batch))

@@ -148,6 +148,23 @@ def test_invalid_file_exits_2_naming_feature_and_field_and_sends_nothing(
     assert "good" not in stored
 
 
+def test_an_activity_that_is_over_exits_2_unless_allowed_past(live: LiveServer) -> None:
+    args = ("notify", "--at", OUTSIDE_AT_TANF, "--radius-m", "500", "--id", "last-night")
+    result = _as(live, "russia", *args, "--start", "now-9h", "--end", "now-3h")
+    assert result.returncode == 2
+    assert "feature 'last-night', field 'end': the activity is over" in result.stderr
+    assert "allow-past" in result.stderr
+    recorded = _as(live, "russia", *args, "--start", "now-9h", "--end", "now-3h", "--allow-past")
+    assert recorded.returncode == 0, recorded.stderr
+
+
+def test_an_activity_that_started_an_hour_ago_and_runs_on_is_notified(live: LiveServer) -> None:
+    args = ("notify", "--at", OUTSIDE_AT_TANF, "--radius-m", "500", "--activity", "patrol")
+    result = _as(live, "russia", *args, "--start", "now-1h", "--end", "now+3h")
+    assert result.returncode == 0, result.stderr
+    assert "notice #" in result.stdout
+
+
 def test_unreadable_start_exits_2_naming_the_option(live: LiveServer) -> None:
     args = ("notify", "--at", INSIDE_AT_TANF, "--radius-m", "1000", "--start", "0622SEP")
     result = _as(live, "russia", *args)

@@ -134,7 +134,13 @@ def test_a_taken_id_undoes_the_whole_batch_unless_partial(line: Line, store: Sto
     answer = line.declare_many("coalition", batch, partial=True)
     assert [i["id"] for i in answer["imported"]] == ["site-0", "site-1", "site-3"]
     assert answer["refused"] == [
-        {"index": 2, "id": "site-2", "error": "a feature with this id exists; amend it instead"}
+        {
+            "index": 2,
+            "id": "site-2",
+            "errors": [
+                "feature 'site-2', field 'id': a feature with this id exists; amend it instead"
+            ],
+        }
     ]
 
 

@@ -123,24 +123,42 @@ class Line:
         respond_by: datetime | None = None,
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
+        allow_past: bool = False,
     ) -> Result:
         """Check a zone or activity against everything stored, store it and notify: one step.
 
         `amend` makes a new version of the party's existing feature.
         `respond_by` overrides the line's default deadline for this feature's notices.
+        An activity whose whole window is in the past is refused unless `allow_past`
+        (one that started earlier and still runs is notified as any other).
         """
         self._may_declare(party, feature, share)
 
+        def act(tx: LineTx) -> Result:
+            self._refuse_if_over(feature, allow_past)
+            return self._declare(tx, feature, share, amend, respond_by, signed)
+
         def step(tx: LineTx) -> Result:
-            return self._once(
-                tx,
-                party,
-                idempotency,
-                signed,
-                lambda: self._declare(tx, feature, share, amend, respond_by, signed),
-            )
+            return self._once(tx, party, idempotency, signed, lambda: act(tx))
 
         return self.store.run_atomic(step)
+
+    def _refuse_if_over(self, feature: Feature, allow_past: bool) -> None:
+        """InvalidFeature for an activity whose last occurrence ended before now: a notice of
+        it could only be answered after the fact."""
+        end = feature.span.end
+        if allow_past or feature.kind is not Kind.ACTIVITY or end is None:
+            return
+        now = self.clock()
+        if end > now:
+            return
+        raise InvalidFeature(
+            f"the activity is over: it ended at {when(end)}, before now ({when(now)}), so "
+            "nobody can act on a notice of it (send it with allow-past to record it anyway)",
+            feature_id=feature.id,
+            field="end" if feature.repeat is None else "repeat.until",
+            value=iso(end),
+        )
 
     @staticmethod
     def _may_declare(party: str, feature: Feature, share: Share) -> None:
@@ -353,40 +371,48 @@ class Line:
         partial: bool = False,
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
+        allow_past: bool = False,
     ) -> Result:
         """Declare many new features in one step: all or none, or with `partial` every good one.
 
         Each is checked against everything stored and everything declared before
         it in the batch, and notified as a single declaration would be. Without
         `partial` the first refusal undoes the whole batch; with it, refused
-        features are listed with their reasons and the rest are stored.
+        features are listed with their reasons and the rest are stored. Activities
+        wholly in the past are refused unless `allow_past`, as by `declare`.
         """
         for feature, share in items:
             self._may_declare(party, feature, share)
 
         def step(tx: LineTx) -> Result:
             return self._once(
-                tx, party, idempotency, signed, lambda: self._declare_many(tx, items, partial)
+                tx,
+                party,
+                idempotency,
+                signed,
+                lambda: self._declare_many(tx, items, partial, allow_past),
             )
 
         return self.store.run_atomic(step)
 
     def _declare_many(
-        self, tx: LineTx, items: list[tuple[Feature, Share]], partial: bool
+        self, tx: LineTx, items: list[tuple[Feature, Share]], partial: bool, allow_past: bool
     ) -> Result:
         imported, refused = [], []
         for position, (feature, share) in enumerate(items):
-            taken = tx.declared(feature.id) is not None
-            if taken:
-                problem = StateConflict(
-                    "a feature with this id exists; amend it instead",
-                    feature_id=feature.id,
-                    field="id",
-                    value=feature.id,
-                )
+            try:
+                self._refuse_if_over(feature, allow_past)
+                if tx.declared(feature.id) is not None:
+                    raise StateConflict(
+                        "a feature with this id exists; amend it instead",
+                        feature_id=feature.id,
+                        field="id",
+                        value=feature.id,
+                    )
+            except (InvalidFeature, StateConflict) as problem:
                 if not partial:
-                    raise problem
-                refused.append({"index": position, "id": feature.id, "error": problem.message})
+                    raise
+                refused.append({"index": position, "id": feature.id, "errors": [str(problem)]})
                 continue
             result = self._declare(tx, feature, share, False, None, None)
             imported.append(
@@ -398,8 +424,12 @@ class Line:
             )
         return {"imported": imported, "refused": refused}
 
-    def dry_run(self, party: str, feature: Feature) -> Result:
-        """The conflicts a declaration would have, as the party would see them; stores nothing."""
+    def dry_run(self, party: str, feature: Feature, allow_past: bool = False) -> Result:
+        """The conflicts a declaration would have, as the party would see them; stores nothing.
+
+        Refused as `declare` would refuse it when the activity is wholly in the past.
+        """
+        self._refuse_if_over(feature, allow_past)
 
         def step(tx: LineTx) -> Result:
             parties = {p.id: p for p in tx.parties()}
