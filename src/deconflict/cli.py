@@ -680,9 +680,11 @@ def notify(
 ) -> None:
     """Send zones and activities to the line; print their conflicts and the notices sent.
 
-    Each Feature goes as a zone or an activity by its `kind`; nothing is sent
-    unless every feature is valid. Exit status: 0 no conflict, 1 conflicts
-    found, 2 invalid input (each problem named with its feature id and field).
+    Each Feature goes as a zone or an activity by its `kind`; features of other
+    parties (their `party`) are skipped and listed, since each party sends its
+    own; nothing is sent unless every feature is valid. Exit status: 0 no
+    conflict, 1 conflicts found, 2 invalid input (each problem named with its
+    feature id and field).
 
     Example: deconflict notify --at "37S DT 93507 20025" --radius-m 1000 --start 062200ZSEP26
     """
@@ -710,11 +712,17 @@ def notify(
     else:
         features = [_circle(str(at), radius_m, activity, start, end, feature_id)]
     with _on_the_line(server, token, key_file) as line:
+        party = str(line.me()["party"])
+        features, skipped = _own_features(features, party)
+        if not features:
+            _fail(Exit.BAD_INPUT, [_skipped_note(skipped, party, nothing_left=True)])
         _dry_run_all(line, features, allow_past)
         answers = [_declare(line, feature, allow_past) for feature in features]
     if as_json:
-        _print_json({"declared": answers})
+        _print_json({"declared": answers, "skipped": skipped})
     else:
+        if skipped:
+            _stdout.print(_skipped_note(skipped, party), markup=False)
         for answer in answers:
             _print_declared(answer)
             _print_receipt(answer)
@@ -780,6 +788,34 @@ def _features_in(path: Path) -> list[Json]:
             f"{path}: field 'type': expected a GeoJSON Feature or FeatureCollection "
             f"(value: {json.dumps(kind)})"
         ],
+    )
+
+
+def _own_features(features: list[Json], party: str) -> tuple[list[Json], list[Json]]:
+    """The features `party` may send (its own, or naming no party), and the others as
+    {"id", "party"}: a plan may describe every party's features, a party sends only its own."""
+    own, others = [], []
+    for feature in features:
+        properties = feature.get("properties")
+        owner = properties.get("party") if isinstance(properties, dict) else None
+        if isinstance(owner, str) and owner != party:
+            others.append({"id": feature.get("id"), "party": owner})
+        else:
+            own.append(feature)
+    return own, others
+
+
+def _skipped_note(skipped: list[Json], party: str, nothing_left: bool = False) -> str:
+    count = len(skipped)
+    listed = ", ".join(f"{s['id']} ({s['party']})" for s in skipped)
+    if nothing_left:
+        return (
+            "nothing to send: every feature belongs to another party, "
+            f"and you send as {party}: {listed}"
+        )
+    return (
+        f"Skipped {count} feature{'s' if count != 1 else ''} of other parties "
+        f"(you send as {party}; each party sends its own): {listed}."
     )
 
 

@@ -134,6 +134,41 @@ def test_notify_sends_each_feature_of_a_file_by_its_kind(live: LiveServer, tmp_p
     ]
 
 
+def test_a_plan_of_every_party_sends_yours_and_lists_the_others_skipped(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    camp = zone_body("rukban-camp", radius_m=3000, party="aid")
+    camp["geometry"]["coordinates"] = [38.74, 33.3]
+    theirs = [zone_body("garrison", party="coalition"), strike_body("s-9", party="russia")]
+    plan = write_plan(tmp_path / "plan.geojson", [*theirs, camp])
+    result = _as(live, "aid", "notify", str(plan))
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert (
+        "Skipped 2 features of other parties (you send as aid; each party sends its own): "
+        "garrison (coalition), s-9 (russia)."
+    ) in said
+    assert "rukban-camp (zone, version 1)" in said
+    as_coalition = _as(live, "coalition", "notify", str(plan), "--json")
+    assert as_coalition.returncode == 0, as_coalition.stderr
+    answer = json.loads(as_coalition.stdout)
+    assert [a["feature"]["id"] for a in answer["declared"]] == ["garrison"]
+    assert answer["skipped"] == [
+        {"id": "s-9", "party": "russia"},
+        {"id": "rukban-camp", "party": "aid"},
+    ]
+
+
+def test_a_plan_of_other_parties_only_exits_2_and_sends_nothing(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    plan = write_plan(tmp_path / "plan.geojson", [zone_body("garrison", party="coalition")])
+    result = _as(live, "aid", "notify", str(plan))
+    assert result.returncode == 2
+    assert "nothing to send: every feature belongs to another party" in result.stderr
+    assert "garrison (coalition)" in result.stderr
+
+
 def test_invalid_file_exits_2_naming_feature_and_field_and_sends_nothing(
     live: LiveServer, tmp_path: Path
 ) -> None:
