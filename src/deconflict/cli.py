@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -34,6 +33,7 @@ from rich.table import Table
 
 from deconflict.client import ApiError, Client, Json, ServerUnreachable
 from deconflict.errors import DeconflictError, InvalidFeature, InvalidPlan
+from deconflict.examples import EXAMPLES, example_text
 from deconflict.geo.coords import InvalidCoordinate, format_dms, format_mgrs, parse_position
 from deconflict.i18n.distances import format_distance
 from deconflict.i18n.dtg import format_dtg, parse_moment
@@ -253,16 +253,26 @@ def position(
 
 @app.command()
 def example(
-    name: Annotated[str, typer.Argument(help="Which bundled plan.")] = "at-tanf",
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Which example: "
+            + "; ".join(f"{n}: {what}" for n, (_, what) in EXAMPLES.items())
+            + "."
+        ),
+    ] = "at-tanf",
 ) -> None:
-    """Print a bundled example plan (GeoJSON) to standard output.
+    """Print a bundled example to standard output: a plan (GeoJSON) or a site list (CSV).
+
+    The plan's times are moved by whole days so that its first activity starts
+    within the coming day.
 
     Example: deconflict example at-tanf > plan.geojson
     """
-    source = resources.files("deconflict") / "examples" / f"{name}.geojson"
-    if not source.is_file():
-        _fail(Exit.BAD_INPUT, [f"no bundled example named {name!r}; try 'at-tanf'"])
-    sys.stdout.write(source.read_text(encoding="utf-8"))
+    if name not in EXAMPLES:
+        names = ", ".join(repr(n) for n in EXAMPLES)
+        _fail(Exit.BAD_INPUT, [f"no bundled example named {name!r}; there are {names}"])
+    sys.stdout.write(example_text(name, datetime.now(UTC)))
 
 
 party_app = typer.Typer(
