@@ -559,7 +559,7 @@ def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None)
     # The web stack loads only for the commands that serve, so `check` starts fast.
     import uvicorn
 
-    from deconflict.api.app import create_app
+    from deconflict.api.app import create_app, quiet_server, requests_logged
 
     settings = Settings.from_env(db=db, host=host, port=port)
     _check_listen(settings.host, settings.port)
@@ -573,8 +573,9 @@ def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None)
         " Ctrl-C stops it.",
         markup=False,
     )
+    _stdout.print(requests_logged(settings), markup=False, soft_wrap=True)
     with _uvicorn_exit():
-        uvicorn.run(served, host=settings.host, port=settings.port)
+        uvicorn.run(served, **quiet_server(settings))
 
 
 @app.command()

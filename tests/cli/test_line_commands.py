@@ -4,6 +4,7 @@ user would against a real server on loopback."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -276,26 +277,58 @@ def test_missing_token_exits_2(live: LiveServer, monkeypatch: pytest.MonkeyPatch
     assert "DECONFLICT_TOKEN" in result.stderr
 
 
-def test_serve_answers_until_interrupted(tmp_path: Path) -> None:
-    db = tmp_path / "line.db"
-    token = seed_parties(db)["coalition"]
-    port = free_port()
+def _serve(db: Path, port: int, **environ: str) -> subprocess.Popen[str]:
     command = [sys.executable, "-c", "from deconflict.cli import main; main()"]
-    server = subprocess.Popen(
+    return subprocess.Popen(
         [*command, "serve", "--db", str(db), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={k: v for k, v in os.environ.items() if k != "DECONFLICT_ACCESS_LOG"} | environ,
     )
+
+
+def test_serve_answers_until_interrupted_and_keeps_the_terminal_quiet(tmp_path: Path) -> None:
+    db = tmp_path / "line.db"
+    token = seed_parties(db)["coalition"]
+    port = free_port()
+    server = _serve(db, port)
     try:
         url = f"http://127.0.0.1:{port}"
         me = _wait_for(url, token)
         assert me["party"] == "coalition"
     finally:
         server.send_signal(signal.SIGINT)
-        out, _ = server.communicate(timeout=15)
+        out, err = server.communicate(timeout=15)
     assert server.returncode == 0
-    assert f"at {url} (API docs: {url}/docs)" in " ".join(out.split())
+    said = " ".join(out.split())
+    assert f"at {url} (API docs: {url}/docs)" in said
+    assert "Requests are not logged; DECONFLICT_ACCESS_LOG=requests.log" in said
+    assert "/v1/me" not in out + err
+    assert "INFO" not in out + err
+
+
+def test_serve_logs_one_line_per_request_to_the_access_log(tmp_path: Path) -> None:
+    db = tmp_path / "line.db"
+    token = seed_parties(db)["coalition"]
+    port = free_port()
+    access = tmp_path / "requests.log"
+    server = _serve(db, port, DECONFLICT_ACCESS_LOG=str(access))
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_for(url, token)
+        httpx.get(f"{url}/v1/inbox", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=15)
+    assert f"Each request is logged to {access}" in " ".join(out.split())
+    assert "/v1/" not in out + err
+    lines = access.read_text().splitlines()
+    inbox = [line for line in lines if "path=/v1/inbox" in line]
+    assert len(inbox) == 1
+    assert re.search(
+        r"request_id=\w{16} party=coalition method=GET path=/v1/inbox status=200", inbox[0]
+    )
 
 
 def _wait_for(url: str, token: str) -> dict[str, str]:
