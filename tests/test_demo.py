@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ from rich.console import Console
 
 from deconflict.demo import DemoResult, run_demo
 from deconflict.errors import StateConflict
+from deconflict.rules.feature import Kind
 from deconflict.store.sqlite import SqliteStore
 from tests.api.conftest import free_port
 from tests.conftest import run_cli
@@ -134,6 +136,26 @@ def test_the_narrative_tells_each_beat_with_dtg_times(story: tuple[DemoResult, s
         assert beat in narrative
     assert re.search(r"\d{6}Z[A-Z]{3}\d{2}", narrative)
     assert "dcf_" not in narrative  # tokens are printed only when the line keeps running
+
+
+def test_the_story_is_set_in_the_coming_days_so_the_console_shows_it_at_once(
+    story: tuple[DemoResult, str],
+) -> None:
+    result, _ = story
+    assert result.db is not None
+    store = SqliteStore(result.db)
+    try:
+        starts = {
+            d.feature.id: d.feature.window.start
+            for d in store.declared_features()
+            if d.feature.kind is Kind.ACTIVITY
+        }
+    finally:
+        store.close()
+    now = datetime.now(UTC)
+    assert now + timedelta(hours=1) < starts["strike-1"] < now + timedelta(hours=27)
+    # The console's time slider opens on the next three days: every activity starts in it.
+    assert max(starts.values()) < now + timedelta(hours=66)
 
 
 def test_story_is_quick(story: tuple[DemoResult, str]) -> None:
