@@ -28,7 +28,7 @@ def test_the_at_tanf_plan_starts_within_the_coming_day() -> None:
     printed = run_cli("example", "at-tanf")
     assert printed.returncode == 0, printed.stderr
     first = min(_activity_starts(json.loads(printed.stdout)))
-    assert before + timedelta(hours=1) <= first <= before + timedelta(days=1, hours=1, minutes=1)
+    assert before + timedelta(hours=2) <= first <= before + timedelta(days=1, hours=2, minutes=1)
     assert first.strftime("%H:%M") == "22:00"  # moved by whole days: the night stays a night
 
 

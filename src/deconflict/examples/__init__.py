@@ -25,7 +25,7 @@ EXAMPLES = {
 """Each example's name, its file here and what it is."""
 
 # The first activity starts at least this long after now, so there is time to answer its notice.
-_LEAD = timedelta(hours=1)
+_LEAD = timedelta(hours=2)
 _DAY = timedelta(days=1)
 
 
