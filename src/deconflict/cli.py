@@ -697,7 +697,7 @@ def notify(
     conflict, 1 conflicts found, 2 invalid input (each problem named with its
     feature id and field).
 
-    Example: deconflict notify --at "37S DT 93507 20025" --radius-m 1000 --start 062200ZSEP26
+    Example: deconflict notify --at "37S DT 93507 20025" --radius-m 1000 --start now+2h
     """
     circle = {
         "--radius-m": radius_m,
@@ -1381,7 +1381,7 @@ def notam(
 ) -> None:
     """Print an activity as NOTAM-style text (Q-line and items A-G), for briefing pilots.
 
-    Example: deconflict notam strike-3 --fir OSTT --number A0042/26
+    Example: deconflict notam strike-1 --fir OSTT --number A0042/26
     """
     with _on_the_line(server, token) as line:
         sys.stdout.write(line.notam(feature_id, fir=fir, number=number))
