@@ -39,7 +39,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "Installing $packages with apt-get (once; a few minutes)..." >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+apt-get update -qq -o DPkg::Lock::Timeout=600
 # shellcheck disable=SC2086 # one word per package
 apt-get install -y -qq -o DPkg::Lock::Timeout=600 $packages >/dev/null
 echo "Installed $packages." >&2
