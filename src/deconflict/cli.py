@@ -547,7 +547,13 @@ def _check_listen(host: str, port: int) -> None:
         with socket.create_server((host, port)):
             pass
     except OSError as error:
-        _fail(Exit.FAILURE, [f"cannot listen on {host}:{port}: {error.strerror or error}"])
+        _fail(
+            Exit.FAILURE,
+            [
+                f"cannot listen on {host}:{port}: {error.strerror or error}",
+                "  (another server there? --port, or DECONFLICT_PORT for make run, picks another)",
+            ],
+        )
 
 
 @app.command()

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -342,3 +343,12 @@ def _wait_for(url: str, token: str) -> dict[str, str]:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_serve_on_a_taken_port_exits_3_saying_how_to_pick_another(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--db", str(tmp_path / "line.db"), "--port", str(port))
+    assert result.returncode == 3
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "--port, or DECONFLICT_PORT for make run, picks another" in result.stderr
