@@ -12,14 +12,11 @@ background until its port answers. The quick start is checked to be `make run` a
 from __future__ import annotations
 
 import os
-import queue
 import re
 import shlex
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,13 +25,13 @@ from pathlib import Path
 import pytest
 
 from tests.api.conftest import free_port
+from tests.demo_line import CLI, ServedDemo, served_demo
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SHELL_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 PORT = re.compile(r"(?<=127\.0\.0\.1:)\d{4}\b|(?<=--port )\d{4}\b")
 TOKEN = re.compile(r"DECONFLICT_TOKEN=dcf_\.\.\.(?=\s+#\s*the (\w+) token)")
 DEMO_PORT = "8000"  # where the README says `make run` serves the demo line
-CLI = [sys.executable, "-c", "from deconflict.cli import main; main()"]
 # Commands whose exit status 1 means "conflicts found", a successful answer.
 MAY_FIND_CONFLICTS = ("deconflict check", "deconflict notify", "deconflict import")
 
@@ -56,7 +53,7 @@ def shell_blocks() -> list[list[str]]:
 
 
 def _without_comment(command: str) -> str:
-    return " ".join(shlex.split(command, comments=True))
+    return shlex.join(shlex.split(command, comments=True))
 
 
 def test_the_quick_start_is_make_run_then_make_test() -> None:
@@ -64,39 +61,11 @@ def test_the_quick_start_is_make_run_then_make_test() -> None:
     assert [_without_comment(c) for c in quick_start] == ["make run", "make test"]
 
 
-@dataclass
-class DemoLine:
-    """The demo line served as `make run` serves it: its port and each party's token."""
-
-    port: int
-    tokens: dict[str, str]
-
-
 @pytest.fixture(scope="module")
-def demo_line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoLine]:
-    port = free_port()
-    keep = tmp_path_factory.mktemp("demo-line")
-    demo = subprocess.Popen(
-        [*CLI, "demo", "--keep", str(keep), "--serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert demo.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in demo.stdout or ()])
-    reader.start()
-    try:
-        printed = _printed_until(lines, "Try: deconflict inbox", timeout_s=60)
-        tokens = dict(re.findall(r"^\s+(coalition|russia|aid)\s+(dcf_\S+)$", printed, re.M))
-        _wait_for_port(port)
-        yield DemoLine(port, tokens)
-    finally:
-        demo.send_signal(signal.SIGINT)
-        demo.wait(timeout=15)
-        reader.join(5)
-        demo.stdout.close()
+def demo_line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedDemo]:
+    with served_demo(tmp_path_factory.mktemp("demo-line"), free_port()) as demo:
+        _wait_for_port(demo.port)
+        yield demo
 
 
 @dataclass
@@ -109,7 +78,7 @@ class Ran:
     stderr: str
 
 
-def test_every_shell_example_works_as_written(demo_line: DemoLine, tmp_path: Path) -> None:
+def test_every_shell_example_works_as_written(demo_line: ServedDemo, tmp_path: Path) -> None:
     commands = [c for block in shell_blocks()[1:] for c in block]
     ran = _run_in_one_shell(_as_a_reader_types(commands, demo_line), tmp_path)
     broken = [
@@ -133,7 +102,7 @@ def _allowed(command: str) -> set[int]:
     return {0, 1} if _without_comment(command).startswith(MAY_FIND_CONFLICTS) else {0}
 
 
-def _as_a_reader_types(commands: list[str], demo_line: DemoLine) -> list[str]:
+def _as_a_reader_types(commands: list[str], demo_line: ServedDemo) -> list[str]:
     """The commands with free ports for the README's and the demo's tokens for dcf_..."""
     written = sorted({port for command in commands for port in PORT.findall(command)})
     assert DEMO_PORT in written
@@ -206,14 +175,6 @@ def _stop(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return
-
-
-def _printed_until(lines: queue.Queue[str], marker: str, timeout_s: float) -> str:
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout_s
-    while not seen or marker not in seen[-1]:
-        seen.append(lines.get(timeout=max(0.1, deadline - time.monotonic())))
-    return "".join(seen)
 
 
 def _wait_for_port(port: int, timeout_s: float = 30) -> None:
