@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: run test lint format fuzz clean bench bench-quick console-screenshot
 
 $(BIN)/deconflict: pyproject.toml
+	@sh scripts/prerequisites.sh venv
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --editable '.[dev]'
@@ -19,7 +20,7 @@ lint: $(BIN)/deconflict
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+test: prerequisites lint
 	$(BIN)/python -m pytest -q
 
 # Every pair of shape kinds against the oracle, 2,000 examples a pair (the suite runs 100).
@@ -43,5 +44,11 @@ bench-quick: $(BIN)/deconflict
 	$(BIN)/python -m benchmarks.run --quick
 
 # Retake docs/console.png (the README's picture) from the browser test of the At Tanf story.
-console-screenshot: $(BIN)/deconflict
+console-screenshot: prerequisites $(BIN)/deconflict
 	DECONFLICT_CONSOLE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/e2e/test_console_flow.py -k objected
+
+# What the tests need from the machine (Debian's chromium, PostgreSQL's server binaries):
+# installed with apt-get when make runs as root, else the command to run is printed.
+.PHONY: prerequisites
+prerequisites:
+	@sh scripts/prerequisites.sh test

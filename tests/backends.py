@@ -1,13 +1,13 @@
 """Both backends for the tests: a SQLite file, or a throwaway PostgreSQL database of one's own.
 
-PostgreSQL is reached at $DECONFLICT_TEST_POSTGRES (an admin URL; default the
-local server as user postgres). Each database made here is named
+The databases live on a server the session starts for itself
+(tests/postgres_cluster.py), or on the server at $DECONFLICT_TEST_POSTGRES (an
+admin URL) when that is set. Each database made here is named
 `deconflict_test_<random>` and dropped at the end of the session.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
 import tempfile
@@ -22,9 +22,6 @@ from deconflict.store import is_postgres_url
 from deconflict.store.postgres.migrations import MIGRATIONS, schema_version
 
 BACKENDS = ("sqlite", "postgres")
-ADMIN_URL = os.environ.get(
-    "DECONFLICT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 
 
 class Databases:
@@ -36,7 +33,7 @@ class Databases:
     by `drop_all`.
     """
 
-    def __init__(self, admin_url: str = ADMIN_URL) -> None:
+    def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
         self.made: list[str] = []
         self.free: list[str] = []
@@ -44,8 +41,8 @@ class Databases:
             self._admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
         except psycopg.OperationalError as error:
             pytest.fail(
-                f"PostgreSQL is not reachable at {admin_url} ({error}); "
-                ".ci/run starts it, or set DECONFLICT_TEST_POSTGRES"
+                f"PostgreSQL is not reachable at {admin_url} ({error}); unset "
+                "DECONFLICT_TEST_POSTGRES to have the tests start a server of their own"
             )
 
     def new(self, *, empty: bool = False) -> str:
@@ -87,9 +84,13 @@ class Databases:
         log_key_of(url).unlink(missing_ok=True)
         self.free.append(url)
 
-    def drop_all(self) -> None:
+    def drop_all(self, *, server_discarded: bool = False) -> None:
+        """Drop every database made here, and their log keys. `server_discarded`: the server
+        itself is about to be thrown away, so the databases go with it (each DROP would cost a
+        checkpoint; together they took most of a minute)."""
         for name in self.made:
-            self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if not server_discarded:
+                self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             log_key_of(self._url(name)).unlink(missing_ok=True)
         self.made.clear()
         self.free.clear()

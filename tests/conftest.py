@@ -1,8 +1,9 @@
-"""Shared fixtures: where the shared examples live, a way to run the real CLI, and both backends."""
+"""Fixtures for every test: the example plans, a way to run the real CLI, and both backends."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -12,17 +13,33 @@ from typing import Any
 import pytest
 
 from tests.backends import BACKENDS, Databases
+from tests.postgres_cluster import ClusterUnavailable, start_cluster
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+DATA = REPO / "tests" / "data"
 
 
 @pytest.fixture(scope="session")
 def databases() -> Iterator[Databases]:
-    """Throwaway PostgreSQL databases, dropped when the session ends."""
-    made = Databases()
-    yield made
-    made.drop_all()
+    """Throwaway PostgreSQL databases, gone when the session ends: on a throwaway server
+    started for this session from the installed binaries, or on the server at
+    $DECONFLICT_TEST_POSTGRES (an admin URL) when that is set."""
+    given = os.environ.get("DECONFLICT_TEST_POSTGRES")
+    if given:
+        on_given = Databases(given)
+        yield on_given
+        on_given.drop_all()
+        return
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        made = Databases(cluster.admin_url)
+        yield made
+        made.drop_all(server_discarded=True)
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -54,10 +71,11 @@ def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
 
 
 @pytest.fixture
-def shared_examples() -> Path:
-    path = SHARED / "examples"
+def example_plans() -> Path:
+    """tests/data/examples: plans with the conflicts they must give."""
+    path = DATA / "examples"
     if not path.is_dir():
-        pytest.fail(f"the shared examples are missing: expected them at {path}")
+        pytest.fail(f"the example plans are missing: expected them at {path}")
     return path
 
 

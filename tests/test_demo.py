@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import io
-import os
-import queue
 import re
-import signal
-import subprocess
-import sys
-import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,12 +14,13 @@ from rich.console import Console
 
 from deconflict.demo import DemoResult, run_demo
 from deconflict.errors import StateConflict
+from deconflict.rules.feature import Kind
 from deconflict.store.sqlite import SqliteStore
 from tests.api.conftest import free_port
 from tests.conftest import run_cli
+from tests.demo_line import served_demo
 
 CYRILLIC = re.compile("[А-Яа-яЁё]")
-CLI = [sys.executable, "-c", "from deconflict.cli import main; main()"]
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +132,26 @@ def test_the_narrative_tells_each_beat_with_dtg_times(story: tuple[DemoResult, s
     assert "dcf_" not in narrative  # tokens are printed only when the line keeps running
 
 
+def test_the_story_is_set_in_the_coming_days_so_the_console_shows_it_at_once(
+    story: tuple[DemoResult, str],
+) -> None:
+    result, _ = story
+    assert result.db is not None
+    store = SqliteStore(result.db)
+    try:
+        starts = {
+            d.feature.id: d.feature.window.start
+            for d in store.declared_features()
+            if d.feature.kind is Kind.ACTIVITY
+        }
+    finally:
+        store.close()
+    now = datetime.now(UTC)
+    assert now + timedelta(hours=1) < starts["strike-1"] < now + timedelta(hours=27)
+    # The console's time slider opens on the next three days: every activity starts in it.
+    assert max(starts.values()) < now + timedelta(hours=66)
+
+
 def test_story_is_quick(story: tuple[DemoResult, str]) -> None:
     assert story[0].elapsed_s < 15
 
@@ -163,44 +179,14 @@ def test_demo_command_narrates_the_key_beats_in_well_under_30_s() -> None:
 
 def test_demo_serve_keeps_the_line_running_and_prints_tokens_that_work(tmp_path: Path) -> None:
     port = free_port()
-    args = ["demo", "--keep", str(tmp_path), "--serve", "--port", str(port)]
-    demo = subprocess.Popen(
-        [*CLI, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert demo.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in demo.stdout or ()])
-    reader.start()
-    try:
-        printed = _lines_until(lines, "Try: deconflict inbox", timeout_s=30)
-        tokens = dict(
-            re.findall(r"^\s+(coalition|russia|aid)\s+(dcf_\S+)$", printed, flags=re.MULTILINE)
-        )
-        assert sorted(tokens) == ["aid", "coalition", "russia"]
-        assert f"http://127.0.0.1:{port}/docs" in printed
-        headers = {"Authorization": f"Bearer {tokens['coalition']}"}
+    with served_demo(tmp_path, port) as demo:
+        assert sorted(demo.tokens) == ["aid", "coalition", "russia"]
+        assert f"http://127.0.0.1:{port}/docs" in demo.printed
+        headers = {"Authorization": f"Bearer {demo.tokens['coalition']}"}
         inbox = _get_when_up(f"http://127.0.0.1:{port}/v1/inbox", headers)
         assert {n["feature"] for n in inbox["notices"]} >= {"strike-1", "strike-2"}
-    finally:
-        demo.send_signal(signal.SIGINT)
-        demo.wait(timeout=15)
-        reader.join(5)
-        demo.stdout.close()
-    assert demo.returncode == 0
+    assert demo.process.returncode == 0
     assert (tmp_path / "deconflict-demo.db").exists()
-
-
-def _lines_until(lines: queue.Queue[str], marker: str, timeout_s: float) -> str:
-    """What was printed up to and including the line holding `marker`."""
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout_s
-    while not seen or marker not in seen[-1]:
-        seen.append(lines.get(timeout=max(0.1, deadline - time.monotonic())))
-    return "".join(seen)
 
 
 def _get_when_up(url: str, headers: dict[str, str]) -> dict[str, list[dict[str, str]]]:

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -34,7 +33,9 @@ from rich.table import Table
 
 from deconflict.client import ApiError, Client, Json, ServerUnreachable
 from deconflict.errors import DeconflictError, InvalidFeature, InvalidPlan
+from deconflict.examples import EXAMPLES, example_text
 from deconflict.geo.coords import InvalidCoordinate, format_dms, format_mgrs, parse_position
+from deconflict.i18n.distances import format_distance
 from deconflict.i18n.dtg import format_dtg, parse_moment
 from deconflict.i18n.messages import ObjectionReason
 from deconflict.line.check import check_plan
@@ -152,7 +153,8 @@ def _notes(conflict: Conflict, features: Mapping[str, Feature]) -> str:
         )
     if conflict.altitude is not None:
         datums = "/".join(d.upper() for d in conflict.altitude.datums)
-        notes.append(f"datums {datums}: bands widened {conflict.altitude.widened_m:,.0f} m")
+        widened = format_distance(conflict.altitude.widened_m)
+        notes.append(f"datums {datums}: bands widened {widened}")
     notes.extend(f"{fid}: {note}" for fid, note in _weeks_notes(conflict, features).items())
     return "; ".join(notes)
 
@@ -174,7 +176,7 @@ def _weeks_notes(conflict: Conflict, features: Mapping[str, Feature]) -> dict[st
 def _distance(distance_m: float | None) -> str:
     if distance_m is None:
         return "(withheld)"
-    return "0 (overlap)" if distance_m == 0 else f"{distance_m / 1000:.3f} km"
+    return "0 (overlap)" if distance_m == 0 else format_distance(distance_m)
 
 
 def _when(start: datetime, end: datetime | None) -> str:
@@ -251,16 +253,26 @@ def position(
 
 @app.command()
 def example(
-    name: Annotated[str, typer.Argument(help="Which bundled plan.")] = "at-tanf",
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Which example: "
+            + "; ".join(f"{n}: {what}" for n, (_, what) in EXAMPLES.items())
+            + "."
+        ),
+    ] = "at-tanf",
 ) -> None:
-    """Print a bundled example plan (GeoJSON) to standard output.
+    """Print a bundled example to standard output: a plan (GeoJSON) or a site list (CSV).
+
+    The plan's times are moved by whole days so that its first activity starts
+    within the coming day.
 
     Example: deconflict example at-tanf > plan.geojson
     """
-    source = resources.files("deconflict") / "examples" / f"{name}.geojson"
-    if not source.is_file():
-        _fail(Exit.BAD_INPUT, [f"no bundled example named {name!r}; try 'at-tanf'"])
-    sys.stdout.write(source.read_text(encoding="utf-8"))
+    if name not in EXAMPLES:
+        names = ", ".join(repr(n) for n in EXAMPLES)
+        _fail(Exit.BAD_INPUT, [f"no bundled example named {name!r}; there are {names}"])
+    sys.stdout.write(example_text(name, datetime.now(UTC)))
 
 
 party_app = typer.Typer(
@@ -436,6 +448,14 @@ PortOption = Annotated[
 ]
 
 
+AllowPastOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-past",
+        help="Send activities whose whole window is already in the past (refused otherwise): "
+        "a record of what happened.",
+    ),
+]
 KeyFileOption = Annotated[
     Path | None,
     typer.Option(
@@ -527,7 +547,13 @@ def _check_listen(host: str, port: int) -> None:
         with socket.create_server((host, port)):
             pass
     except OSError as error:
-        _fail(Exit.FAILURE, [f"cannot listen on {host}:{port}: {error.strerror or error}"])
+        _fail(
+            Exit.FAILURE,
+            [
+                f"cannot listen on {host}:{port}: {error.strerror or error}",
+                "  (another server there? --port, or DECONFLICT_PORT for make run, picks another)",
+            ],
+        )
 
 
 @app.command()
@@ -539,7 +565,7 @@ def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None)
     # The web stack loads only for the commands that serve, so `check` starts fast.
     import uvicorn
 
-    from deconflict.api.app import create_app
+    from deconflict.api.app import create_app, quiet_server, requests_logged
 
     settings = Settings.from_env(db=db, host=host, port=port)
     _check_listen(settings.host, settings.port)
@@ -553,8 +579,9 @@ def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None)
         " Ctrl-C stops it.",
         markup=False,
     )
+    _stdout.print(requests_logged(settings), markup=False, soft_wrap=True)
     with _uvicorn_exit():
-        uvicorn.run(served, host=settings.host, port=settings.port)
+        uvicorn.run(served, **quiet_server(settings))
 
 
 @app.command()
@@ -651,12 +678,13 @@ def notify(
     start: Annotated[
         str | None,
         typer.Option(
-            "--start", help="With --at: ISO 8601 with an offset, or a DTG (062200ZSEP26)."
+            "--start",
+            help="With --at: ISO 8601 with an offset, a DTG (062200ZSEP26) or now+2h.",
         ),
     ] = None,
     end: Annotated[
         str | None,
-        typer.Option("--end", help="With --at: ISO 8601 or DTG; omit for open-ended."),
+        typer.Option("--end", help="With --at: ISO 8601, DTG or now+8h; omit for open-ended."),
     ] = None,
     feature_id: Annotated[
         str | None, typer.Option("--id", help="With --at: the activity's id (default: a new one).")
@@ -664,15 +692,18 @@ def notify(
     server: ServerOption = DEFAULT_SERVER,
     token: TokenOption = None,
     key_file: KeyFileOption = None,
+    allow_past: AllowPastOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Send zones and activities to the line; print their conflicts and the notices sent.
 
-    Each Feature goes as a zone or an activity by its `kind`; nothing is sent
-    unless every feature is valid. Exit status: 0 no conflict, 1 conflicts
-    found, 2 invalid input (each problem named with its feature id and field).
+    Each Feature goes as a zone or an activity by its `kind`; features of other
+    parties (their `party`) are skipped and listed, since each party sends its
+    own; nothing is sent unless every feature is valid. Exit status: 0 no
+    conflict, 1 conflicts found, 2 invalid input (each problem named with its
+    feature id and field).
 
-    Example: deconflict notify --at "37S DT 93507 20025" --radius-m 1000 --start 062200ZSEP26
+    Example: deconflict notify --at "37S DT 93507 20025" --radius-m 1000 --start now+2h
     """
     circle = {
         "--radius-m": radius_m,
@@ -698,11 +729,17 @@ def notify(
     else:
         features = [_circle(str(at), radius_m, activity, start, end, feature_id)]
     with _on_the_line(server, token, key_file) as line:
-        _dry_run_all(line, features)
-        answers = [_declare(line, feature) for feature in features]
+        party = str(line.me()["party"])
+        features, skipped = _own_features(features, party)
+        if not features:
+            _fail(Exit.BAD_INPUT, [_skipped_note(skipped, party, nothing_left=True)])
+        _dry_run_all(line, features, allow_past)
+        answers = [_declare(line, feature, allow_past) for feature in features]
     if as_json:
-        _print_json({"declared": answers})
+        _print_json({"declared": answers, "skipped": skipped})
     else:
+        if skipped:
+            _stdout.print(_skipped_note(skipped, party), markup=False)
         for answer in answers:
             _print_declared(answer)
             _print_receipt(answer)
@@ -745,7 +782,7 @@ def _circle(
 
 def _moment(option: str, text: str) -> str:
     try:
-        return format_time(parse_moment(text))
+        return format_time(parse_moment(text, datetime.now(UTC)))
     except InvalidFeature as error:
         _fail(Exit.BAD_INPUT, [f"{option}: {error.message}"])
 
@@ -771,13 +808,41 @@ def _features_in(path: Path) -> list[Json]:
     )
 
 
-def _dry_run_all(line: Client, features: list[Json]) -> None:
+def _own_features(features: list[Json], party: str) -> tuple[list[Json], list[Json]]:
+    """The features `party` may send (its own, or naming no party), and the others as
+    {"id", "party"}: a plan may describe every party's features, a party sends only its own."""
+    own, others = [], []
+    for feature in features:
+        properties = feature.get("properties")
+        owner = properties.get("party") if isinstance(properties, dict) else None
+        if isinstance(owner, str) and owner != party:
+            others.append({"id": feature.get("id"), "party": owner})
+        else:
+            own.append(feature)
+    return own, others
+
+
+def _skipped_note(skipped: list[Json], party: str, nothing_left: bool = False) -> str:
+    count = len(skipped)
+    listed = ", ".join(f"{s['id']} ({s['party']})" for s in skipped)
+    if nothing_left:
+        return (
+            "nothing to send: every feature belongs to another party, "
+            f"and you send as {party}: {listed}"
+        )
+    return (
+        f"Skipped {count} feature{'s' if count != 1 else ''} of other parties "
+        f"(you send as {party}; each party sends its own): {listed}."
+    )
+
+
+def _dry_run_all(line: Client, features: list[Json], allow_past: bool) -> None:
     """Have the server check every feature first, so an invalid one means nothing is sent."""
     problems: list[str] = []
     for position, feature in enumerate(features):
         label = feature.get("id") if isinstance(feature, dict) else None
         try:
-            line.check(feature)
+            line.check(feature, allow_past=allow_past)
         except ApiError as error:
             if error.status >= 500:
                 raise
@@ -790,11 +855,11 @@ def _dry_run_all(line: Client, features: list[Json]) -> None:
         )
 
 
-def _declare(line: Client, feature: Json) -> Json:
+def _declare(line: Client, feature: Json, allow_past: bool) -> Json:
     properties = feature.get("properties")
     if isinstance(properties, dict) and properties.get("kind") == "zone":
         return line.declare_zone(feature, share=str(properties.get("share", "shape")))
-    return line.notify(feature)
+    return line.notify(feature, allow_past=allow_past)
 
 
 def _print_receipt(answer: Json) -> None:
@@ -865,6 +930,12 @@ _RESPONSES = {
     Answer.OBJECT: ResponseKind.OBJECTION,
     Answer.CLARIFY: ResponseKind.CLARIFICATION,
 }
+# What was recorded, as the duty officer is told.
+_RECORDED = {
+    Answer.ACKNOWLEDGE: "Acknowledgement",
+    Answer.OBJECT: "Objection",
+    Answer.CLARIFY: "Request for clarification",
+}
 
 
 @app.command()
@@ -894,11 +965,10 @@ def respond(
     if as_json:
         _print_json(result)
         return
-    _print_receipt(result)
     notice = result["notice"]
-    _stdout.print(
-        f"Notice #{notice['id']}: {notice['response']} sent; the notice is now {notice['state']}."
-    )
+    receipt = result.get("receipt")
+    entry = f" (entry {receipt['leaf_index']})" if isinstance(receipt, dict) else ""
+    _stdout.print(f"{_RECORDED[answer]} recorded on notice {notice['id']}{entry}.")
     for message in (notice.get("thread") or [])[-1:]:
         _stdout.print(f"  {escape(str(message.get('text')))}")
         if message.get("free_text"):
@@ -1121,7 +1191,9 @@ def import_file(
     ] = "zone",
     start: Annotated[
         str | None,
-        typer.Option("--start", help="For items without a time: ISO 8601 or DTG (default now)."),
+        typer.Option(
+            "--start", help="For items without a time: ISO 8601, DTG or now+1h (default now)."
+        ),
     ] = None,
     end: Annotated[
         str | None, typer.Option("--end", help="For items without an end (default open-ended).")
@@ -1135,6 +1207,7 @@ def import_file(
     server: ServerOption = DEFAULT_SERVER,
     token: TokenOption = None,
     key_file: KeyFileOption = None,
+    allow_past: AllowPastOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Declare every zone and activity in a file, as your party, in one step.
@@ -1190,7 +1263,7 @@ def import_file(
                 ],
             )
         documents = [feature_to_geojson(f) for f in reading.features]
-        answer = _send_import(line, documents, partial)
+        answer = _send_import(line, documents, partial, allow_past)
     where = {f.id: n for f, n in zip(reading.features, reading.lines, strict=True)}
     for refused in answer["refused"]:
         line_no = where.get(str(refused.get("id")), refused["index"] + 1)
@@ -1219,7 +1292,7 @@ def _skipped_line(path: Path, rejected: Any) -> str:
     return f"  {path.name} line {rejected.line}{label}: {problems}"
 
 
-def _send_import(line: Client, documents: list[Json], partial: bool) -> Json:
+def _send_import(line: Client, documents: list[Json], partial: bool, allow_past: bool) -> Json:
     """Everything in one request (all or nothing), or batches when --partial, with progress."""
     progress = Progress(
         SpinnerColumn(),
@@ -1235,14 +1308,14 @@ def _send_import(line: Client, documents: list[Json], partial: bool) -> Json:
             task = progress.add_task(
                 f"storing {len(documents)} features, all or nothing", total=len(documents)
             )
-            answer = line.import_features(documents)
+            answer = line.import_features(documents, allow_past=allow_past)
             progress.update(task, completed=len(documents))
             return answer
         task = progress.add_task("storing features", total=len(documents))
         merged: Json = {"imported": [], "refused": []}
         for first in range(0, len(documents), _IMPORT_BATCH):
             batch = documents[first : first + _IMPORT_BATCH]
-            answer = line.import_features(batch, partial=True)
+            answer = line.import_features(batch, partial=True, allow_past=allow_past)
             merged["imported"] += answer["imported"]
             merged["refused"] += [{**r, "index": r["index"] + first} for r in answer["refused"]]
             progress.update(task, advance=len(batch))
@@ -1314,7 +1387,7 @@ def notam(
 ) -> None:
     """Print an activity as NOTAM-style text (Q-line and items A-G), for briefing pilots.
 
-    Example: deconflict notam strike-3 --fir OSTT --number A0042/26
+    Example: deconflict notam strike-1 --fir OSTT --number A0042/26
     """
     with _on_the_line(server, token) as line:
         sys.stdout.write(line.notam(feature_id, fir=fir, number=number))

@@ -159,14 +159,37 @@ class Client:
         body = _with_properties(feature, share=share)
         return self._write("POST", "/v1/zones", body, body, idempotency_key)
 
-    def notify(self, feature: Mapping[str, Any], idempotency_key: str | None = None) -> Json:
-        """Notify an activity (a GeoJSON Feature): stored, checked, and a notice to every party."""
-        return self._write("POST", "/v1/activities", dict(feature), dict(feature), idempotency_key)
+    def notify(
+        self,
+        feature: Mapping[str, Any],
+        idempotency_key: str | None = None,
+        *,
+        allow_past: bool = False,
+    ) -> Json:
+        """Notify an activity (a GeoJSON Feature): stored, checked, and a notice to every party.
 
-    def amend(self, feature: Mapping[str, Any], idempotency_key: str | None = None) -> Json:
+        One whose whole window is in the past is refused unless `allow_past`.
+        """
+        return self._write(
+            "POST",
+            "/v1/activities",
+            dict(feature),
+            dict(feature),
+            idempotency_key,
+            params=_allowing_past(allow_past),
+        )
+
+    def amend(
+        self,
+        feature: Mapping[str, Any],
+        idempotency_key: str | None = None,
+        *,
+        allow_past: bool = False,
+    ) -> Json:
         """Amend one of your features (a new version), as a zone or activity by its `kind`.
 
-        A feature without `properties.kind` is amended as what the line has stored.
+        A feature without `properties.kind` is amended as what the line has stored;
+        an activity moved wholly into the past is refused unless `allow_past`.
         """
         feature_id = str(feature.get("id", ""))
         kind = _properties(feature).get("kind")
@@ -174,16 +197,23 @@ class Client:
             kind = self.feature(feature_id)["feature"]["properties"]["kind"]
         collection = "zones" if kind == "zone" else "activities"
         path = f"/v1/{collection}/{_segment(feature_id)}"
-        return self._write("PUT", path, dict(feature), dict(feature), idempotency_key)
+        params = _allowing_past(allow_past)
+        return self._write("PUT", path, dict(feature), dict(feature), idempotency_key, params)
 
     def cancel(self, feature_id: str, idempotency_key: str | None = None) -> Json:
         """Cancel one of your features; parties told of it get a cancellation."""
         path = f"/v1/features/{_segment(feature_id)}/cancel"
         return self._write("POST", path, None, {"cancel": feature_id}, idempotency_key)
 
-    def check(self, feature: Mapping[str, Any]) -> Json:
-        """Dry run: `{"conflicts": [...]}` the feature would have; stores nothing."""
-        return self._send("POST", "/v1/check", body=dict(feature))
+    def check(self, feature: Mapping[str, Any], *, allow_past: bool = False) -> Json:
+        """Dry run: `{"conflicts": [...]}` the feature would have; stores nothing.
+
+        Refused, as `notify` would refuse it, for an activity wholly in the past unless
+        `allow_past`.
+        """
+        return self._send(
+            "POST", "/v1/check", body=dict(feature), params=_allowing_past(allow_past)
+        )
 
     # Reading the line.
 
@@ -192,12 +222,17 @@ class Client:
         features: Sequence[Mapping[str, Any]],
         partial: bool = False,
         idempotency_key: str | None = None,
+        *,
+        allow_past: bool = False,
     ) -> Json:
-        """Declare many features in one step (all or none unless `partial`).
+        """Declare many features in one step (all or none unless `partial`; activities wholly
+        in the past refused unless `allow_past`).
 
         Returns `imported` (id, conflicts, notices each) and `refused` (index, id, errors).
         """
         body = {"features": [dict(f) for f in features], "partial": partial}
+        if allow_past:
+            body["allow_past"] = True
         return self._write("POST", "/v1/imports", body, body, idempotency_key)
 
     def features(self, include_cancelled: bool = False, ended: bool = False) -> Json:
@@ -313,14 +348,22 @@ class Client:
             self._log_key = NoteVerifier.from_text(self.log_key())
         return self._log_key
 
-    def _write(self, method: str, path: str, body: Any, signed: Json, key: str | None) -> Json:
+    def _write(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        signed: Json,
+        key: str | None,
+        params: Mapping[str, str] | None = None,
+    ) -> Json:
         """A write, signed when the client has a key; its receipt checked and kept."""
         headers = {}
         if self._signing_key is not None:
             headers["Deconflict-Signature"] = party_signature(
                 self._signing_key, canonical_bytes(signed)
             )
-        answer = self._send(method, path, body=body, key=key, headers=headers)
+        answer = self._send(method, path, body=body, key=key, params=params, headers=headers)
         receipt = answer.get("receipt")
         if isinstance(receipt, dict) and "checkpoint" in receipt:
             verify_receipt(receipt, self._pinned_log_key())
@@ -519,6 +562,11 @@ def _with_properties(feature: Mapping[str, Any], **extra: Any) -> Json:
     if not isinstance(properties, Mapping):
         return dict(feature)
     return {**feature, "properties": {**properties, **extra}}
+
+
+def _allowing_past(allow_past: bool) -> dict[str, str] | None:
+    """The query that lets an activity wholly in the past through (None: the default)."""
+    return {"allow_past": "true"} if allow_past else None
 
 
 def _segment(text: str) -> str:

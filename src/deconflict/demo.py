@@ -6,7 +6,9 @@ coalition declares its zone, the Russian side notifies strikes, a conflict is
 flagged, objected to, amended away and acknowledged; a drill is notified and
 acknowledged in two languages; one notice goes unanswered and is escalated.
 The story server gives recipients two seconds to answer, so the escalation
-happens while you watch.
+happens while you watch. It is set in the coming days: the strikes on the
+next night, the drill the morning after, the artillery from the evening after
+that, so the console opened on the line shows them on its first view.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +29,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from deconflict.api.app import create_app
+from deconflict.api.app import create_app, quiet_server, requests_logged
 from deconflict.client import Client, Json
 from deconflict.errors import DeconflictError, StateConflict
 from deconflict.formats import Defaults
 from deconflict.formats.sites_csv import read_sites_csv
 from deconflict.geo.coords import Position, parse_position
+from deconflict.i18n.distances import format_distance
 from deconflict.i18n.dtg import format_dtg, parse_moment
 from deconflict.line.parties import Party, register_party
 from deconflict.record.bundle import Verified, verify_bundle
@@ -130,7 +133,7 @@ def run_demo(
         with _background_server(settings) as url, ExitStack() as clients:
             console.print(f"[bold]The At Tanf deconfliction line[/], through the API at {url}")
             line = {p: clients.enter_context(Client(url, tokens[p])) for p in tokens}
-            story = _Story(line, console, _story_year(datetime.now(UTC).date()))
+            story = _Story(line, console, _next_night(datetime.now(UTC)))
             story.tell()
         elapsed_s = time.monotonic() - started
         console.print(f"The story took {elapsed_s:.1f} s; every message is on the line's record.")
@@ -158,11 +161,11 @@ def run_demo(
 class _Story:
     """The beats of the story, in order; each prints one step with its DTG."""
 
-    def __init__(self, line: Mapping[str, Client], console: Console, year: int) -> None:
+    def __init__(self, line: Mapping[str, Client], console: Console, night: datetime) -> None:
         self.line = line
         self.console = console
-        self.night = (datetime(year, 9, 6, 22, tzinfo=UTC), datetime(year, 9, 7, 3, tzinfo=UTC))
-        self.day = (datetime(year, 9, 7, 6, tzinfo=UTC), datetime(year, 9, 7, 12, tzinfo=UTC))
+        self.night = (night, night + timedelta(hours=5))  # 22:00 to 03:00
+        self.day = (night + timedelta(hours=8), night + timedelta(hours=14))  # 06:00 to 12:00
         self.strike_conflicts: list[Json] = []
         self.amended_conflicts: list[Json] = []
         self.objection: Json = {}
@@ -313,7 +316,8 @@ class _Story:
 
     def notify_nightly_artillery(self) -> None:
         """A repeating sector with levels as pilots write them: the notice names the nights."""
-        first = (self.day[0].replace(day=8, hour=20), self.day[0].replace(day=8, hour=23))
+        evening = self.night[0] + timedelta(hours=22)  # 20:00 the day after the strikes
+        first = (evening, evening + timedelta(hours=3))
         artillery = _circle(
             "artillery-1",
             parse_position(ARTILLERY_FROM),
@@ -322,7 +326,7 @@ class _Story:
             activity="artillery",
             name="Night fire, sector south-east of Rukban",
             altitude={"lower": "SFC", "upper": "FL100"},
-            repeat={"every": "day", "until": format_time(first[0].replace(day=13))},
+            repeat={"every": "day", "until": format_time(first[0] + timedelta(days=5))},
         )
         del artillery["properties"]["radius_m"]
         artillery["properties"]["sector"] = ARTILLERY_SECTOR
@@ -424,7 +428,7 @@ def _apart(conflict: Json) -> str:
     distance_m = conflict.get("distance_m")
     if distance_m is None:
         return ""
-    return " (inside it)" if distance_m == 0 else f" ({distance_m / 1000:.1f} km apart)"
+    return " (inside it)" if distance_m == 0 else f" ({format_distance(distance_m)} apart)"
 
 
 def _rendered(message: Json) -> str:
@@ -432,9 +436,10 @@ def _rendered(message: Json) -> str:
     return " ".join(part for part in (message.get("text"), message.get("free_text")) if part)
 
 
-def _story_year(today: date) -> int:
-    """The year of the next night of 6-7 September after today (deadlines then make sense)."""
-    return today.year if (today.month, today.day) < (9, 6) else today.year + 1
+def _next_night(now: datetime) -> datetime:
+    """22:00 UTC of the coming night, at least two hours ahead (so its notices can be answered)."""
+    tonight = now.replace(hour=22, minute=0, second=0, microsecond=0)
+    return tonight if tonight - now >= timedelta(hours=2) else tonight + timedelta(days=1)
 
 
 @contextmanager
@@ -501,5 +506,6 @@ def _serve_until_interrupted(
     console.print(
         f"Try: deconflict inbox --server {url} --token <the coalition token>", markup=False
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    console.print(requests_logged(settings), markup=False, soft_wrap=True)
+    uvicorn.run(create_app(settings), **quiet_server(settings))
     return url

@@ -30,6 +30,9 @@ class Settings:
     log_origin: the record's name, first line of every checkpoint and the key's name.
     tile_url: an online map tile layer for the console (`{z}/{x}/{y}` template, `{s}` allowed);
         empty: the console shows only its offline world map.
+    access_log: where the server writes one line per request (request id, party, method,
+        path, status, milliseconds): a file (appended), `-` for standard error; empty (the
+        default): nowhere, so a terminal running the line stays readable.
     """
 
     db: str | Path = "deconflict.db"
@@ -43,6 +46,7 @@ class Settings:
     log_key: Path | None = None
     log_origin: str = "deconflict.line/log"
     tile_url: str = ""
+    access_log: str = ""
 
     @property
     def log_key_path(self) -> Path:

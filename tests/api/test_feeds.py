@@ -87,7 +87,7 @@ def test_ended_features_stay_out_unless_asked_for_and_cancelled_ones_never_show(
 ) -> None:
     with live.client("coalition") as coalition:
         declare(coalition, "/v1/zones", zone_body())
-        declare(coalition, "/v1/activities", past_drill_body())
+        declare(coalition, "/v1/activities?allow_past=true", past_drill_body())
         declare(coalition, "/v1/activities", strike_body("called-off"))
         cancelled = coalition.post("/v1/features/called-off/cancel")
         assert cancelled.status_code == 200, cancelled.text

@@ -73,7 +73,7 @@ def test_a_partial_import_stores_the_good_ones_and_lists_the_refused(live: LiveS
     refused = {r["index"]: r for r in body["refused"]}
     assert sorted(refused) == [1, 2]
     assert "radius_m" in refused[1]["errors"][0]
-    assert refused[2]["id"] == "taken" and "exists" in refused[2]["error"]
+    assert refused[2]["id"] == "taken" and "exists" in refused[2]["errors"][0]
     assert _features(live, "aid") == ["hospital-1", "school-3", "taken"]
 
 
@@ -166,3 +166,15 @@ def _record_size(live: LiveServer) -> int:
     with live.client("aid") as http:
         checkpoint = http.get("/v1/log/checkpoint").text
     return int(checkpoint.splitlines()[1])
+
+
+def test_an_import_of_activities_that_are_over_needs_allow_past(live: LiveServer) -> None:
+    over = strike_body("last-year", start="2025-09-06T22:00:00Z", end="2025-09-07T02:00:00Z")
+    with live.client("russia") as http:
+        refused = http.post("/v1/imports", json={"features": [over]})
+        recorded = http.post("/v1/imports", json={"features": [over], "allow_past": True})
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["feature_id"], refused.json()["field"]) == ("last-year", "end")
+    assert "the activity is over" in refused.json()["detail"]
+    assert recorded.status_code == 200, recorded.text
+    assert [i["id"] for i in recorded.json()["imported"]] == ["last-year"]

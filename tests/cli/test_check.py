@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,11 +27,11 @@ def _feature(fid: str, party: str, kind: str = "activity", **extra: Any) -> dict
     return {"type": "Feature", "id": fid, "geometry": geometry, "properties": properties}
 
 
-def test_check_json_gives_exactly_the_expected_conflicts_of_the_shared_example(
-    shared_examples: Path,
+def test_check_json_gives_exactly_the_expected_conflicts_of_the_at_tanf_example(
+    example_plans: Path,
 ) -> None:
-    result = run_cli("check", str(shared_examples / "at-tanf.geojson"), "--json")
-    expected = json.loads((shared_examples / "at-tanf.expected.json").read_text())
+    result = run_cli("check", str(example_plans / "at-tanf.geojson"), "--json")
+    expected = json.loads((example_plans / "at-tanf.expected.json").read_text())
     assert result.returncode == 1, result.stderr
     got = json.loads(result.stdout)["conflicts"]
     assert [c["ids"] for c in got] == [c["ids"] for c in expected["conflicts"]]
@@ -60,6 +61,37 @@ def test_table_lists_conflicts_sorted_by_time_with_km(tmp_path: Path) -> None:
     assert "3 conflicts" in result.stdout
     assert result.stdout.index("early") < result.stdout.index("late")
     assert " km" in result.stdout
+
+
+def test_distances_read_one_way_only_metres_tenths_of_km_or_grouped_thousands(
+    tmp_path: Path,
+) -> None:
+    def point(fid: str, party: str, lon: float, buffer_m: float) -> dict[str, Any]:
+        return _feature(
+            fid,
+            party,
+            geometry={"type": "Point", "coordinates": [lon, 0.0]},
+            properties={"buffer_m": buffer_m},
+        )
+
+    # On the equator: 1.5 km, 1,500 km and 400 m between the pairs.
+    plan = write_plan(
+        tmp_path / "plan.geojson",
+        [
+            point("a", "p1", 0.0, 1_000),
+            point("b", "p2", 1_500 / 111_319.49, 1_000),
+            point("c", "p3", 1_500_000 / 111_319.49 + 40, 1_000_000),
+            point("d", "p4", 40.0, 1_000_000),
+            point("e", "p5", 70.0, 300),
+            point("f", "p6", 70.0 + 400 / 111_319.49, 300),
+        ],
+    )
+    result = run_cli("check", str(plan))
+    assert result.returncode == 1, result.stderr
+    assert re.search(r"\b1\.5 km\b", result.stdout)
+    assert re.search(r"\b1,500 km\b", result.stdout)
+    assert re.search(r"\b400 m\b", result.stdout)
+    assert not re.search(r"\d\.\d{3} km", result.stdout)
 
 
 def test_open_ended_overlap_is_reported_with_null_end(tmp_path: Path) -> None:

@@ -4,8 +4,10 @@ user would against a real server on loopback."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -134,6 +136,41 @@ def test_notify_sends_each_feature_of_a_file_by_its_kind(live: LiveServer, tmp_p
     ]
 
 
+def test_a_plan_of_every_party_sends_yours_and_lists_the_others_skipped(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    camp = zone_body("rukban-camp", radius_m=3000, party="aid")
+    camp["geometry"]["coordinates"] = [38.74, 33.3]
+    theirs = [zone_body("garrison", party="coalition"), strike_body("s-9", party="russia")]
+    plan = write_plan(tmp_path / "plan.geojson", [*theirs, camp])
+    result = _as(live, "aid", "notify", str(plan))
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert (
+        "Skipped 2 features of other parties (you send as aid; each party sends its own): "
+        "garrison (coalition), s-9 (russia)."
+    ) in said
+    assert "rukban-camp (zone, version 1)" in said
+    as_coalition = _as(live, "coalition", "notify", str(plan), "--json")
+    assert as_coalition.returncode == 0, as_coalition.stderr
+    answer = json.loads(as_coalition.stdout)
+    assert [a["feature"]["id"] for a in answer["declared"]] == ["garrison"]
+    assert answer["skipped"] == [
+        {"id": "s-9", "party": "russia"},
+        {"id": "rukban-camp", "party": "aid"},
+    ]
+
+
+def test_a_plan_of_other_parties_only_exits_2_and_sends_nothing(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    plan = write_plan(tmp_path / "plan.geojson", [zone_body("garrison", party="coalition")])
+    result = _as(live, "aid", "notify", str(plan))
+    assert result.returncode == 2
+    assert "nothing to send: every feature belongs to another party" in result.stderr
+    assert "garrison (coalition)" in result.stderr
+
+
 def test_invalid_file_exits_2_naming_feature_and_field_and_sends_nothing(
     live: LiveServer, tmp_path: Path
 ) -> None:
@@ -146,6 +183,23 @@ def test_invalid_file_exits_2_naming_feature_and_field_and_sends_nothing(
     with live.client("russia") as russia:
         stored = {f["id"] for f in russia.get("/v1/features").json()["features"]}
     assert "good" not in stored
+
+
+def test_an_activity_that_is_over_exits_2_unless_allowed_past(live: LiveServer) -> None:
+    args = ("notify", "--at", OUTSIDE_AT_TANF, "--radius-m", "500", "--id", "last-night")
+    result = _as(live, "russia", *args, "--start", "now-9h", "--end", "now-3h")
+    assert result.returncode == 2
+    assert "feature 'last-night', field 'end': the activity is over" in result.stderr
+    assert "allow-past" in result.stderr
+    recorded = _as(live, "russia", *args, "--start", "now-9h", "--end", "now-3h", "--allow-past")
+    assert recorded.returncode == 0, recorded.stderr
+
+
+def test_an_activity_that_started_an_hour_ago_and_runs_on_is_notified(live: LiveServer) -> None:
+    args = ("notify", "--at", OUTSIDE_AT_TANF, "--radius-m", "500", "--activity", "patrol")
+    result = _as(live, "russia", *args, "--start", "now-1h", "--end", "now+3h")
+    assert result.returncode == 0, result.stderr
+    assert "notice #" in result.stdout
 
 
 def test_unreadable_start_exits_2_naming_the_option(live: LiveServer) -> None:
@@ -166,12 +220,23 @@ def test_respond_object_with_a_reason_is_recorded_in_the_thread(live: LiveServer
     args = ("respond", str(notice), "object", "--reason", "forces_present", "--text", "advisers")
     result = _as(live, "coalition", *args)
     assert result.returncode == 0, result.stderr
-    assert f"Notice #{notice}: objection sent" in result.stdout
+    assert re.search(
+        rf"^Objection recorded on notice {notice} \(entry \d+\)\.$", result.stdout, re.M
+    )
     assert "our forces are present in the area" in result.stdout
     with live.client("russia") as russia:
         thread = russia.get(f"/v1/notices/{notice}").json()["notice"]["thread"]
     assert (thread[-1]["code"], thread[-1]["params"]["reason"]) == ("objection", "forces_present")
     assert "advisers" in thread[-1]["free_text"]
+
+
+def test_respond_acknowledge_says_what_was_recorded_where(live: LiveServer) -> None:
+    notice = _strike_notified(live)
+    result = _as(live, "coalition", "respond", str(notice), "acknowledge")
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert re.fullmatch(rf"Acknowledgement recorded on notice {notice} \(entry \d+\)\.", first)
+    assert "Coalition acknowledges notice" in result.stdout
 
 
 def test_respond_acknowledge_json_prints_the_api_answer(live: LiveServer) -> None:
@@ -213,26 +278,58 @@ def test_missing_token_exits_2(live: LiveServer, monkeypatch: pytest.MonkeyPatch
     assert "DECONFLICT_TOKEN" in result.stderr
 
 
-def test_serve_answers_until_interrupted(tmp_path: Path) -> None:
-    db = tmp_path / "line.db"
-    token = seed_parties(db)["coalition"]
-    port = free_port()
+def _serve(db: Path, port: int, **environ: str) -> subprocess.Popen[str]:
     command = [sys.executable, "-c", "from deconflict.cli import main; main()"]
-    server = subprocess.Popen(
+    return subprocess.Popen(
         [*command, "serve", "--db", str(db), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={k: v for k, v in os.environ.items() if k != "DECONFLICT_ACCESS_LOG"} | environ,
     )
+
+
+def test_serve_answers_until_interrupted_and_keeps_the_terminal_quiet(tmp_path: Path) -> None:
+    db = tmp_path / "line.db"
+    token = seed_parties(db)["coalition"]
+    port = free_port()
+    server = _serve(db, port)
     try:
         url = f"http://127.0.0.1:{port}"
         me = _wait_for(url, token)
         assert me["party"] == "coalition"
     finally:
         server.send_signal(signal.SIGINT)
-        out, _ = server.communicate(timeout=15)
+        out, err = server.communicate(timeout=15)
     assert server.returncode == 0
-    assert f"at {url} (API docs: {url}/docs)" in " ".join(out.split())
+    said = " ".join(out.split())
+    assert f"at {url} (API docs: {url}/docs)" in said
+    assert "Requests are not logged; DECONFLICT_ACCESS_LOG=requests.log" in said
+    assert "/v1/me" not in out + err
+    assert "INFO" not in out + err
+
+
+def test_serve_logs_one_line_per_request_to_the_access_log(tmp_path: Path) -> None:
+    db = tmp_path / "line.db"
+    token = seed_parties(db)["coalition"]
+    port = free_port()
+    access = tmp_path / "requests.log"
+    server = _serve(db, port, DECONFLICT_ACCESS_LOG=str(access))
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_for(url, token)
+        httpx.get(f"{url}/v1/inbox", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=15)
+    assert f"Each request is logged to {access}" in " ".join(out.split())
+    assert "/v1/" not in out + err
+    lines = access.read_text().splitlines()
+    inbox = [line for line in lines if "path=/v1/inbox" in line]
+    assert len(inbox) == 1
+    assert re.search(
+        r"request_id=\w{16} party=coalition method=GET path=/v1/inbox status=200", inbox[0]
+    )
 
 
 def _wait_for(url: str, token: str) -> dict[str, str]:
@@ -246,3 +343,12 @@ def _wait_for(url: str, token: str) -> dict[str, str]:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_serve_on_a_taken_port_exits_3_saying_how_to_pick_another(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--db", str(tmp_path / "line.db"), "--port", str(port))
+    assert result.returncode == 3
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "--port, or DECONFLICT_PORT for make run, picks another" in result.stderr

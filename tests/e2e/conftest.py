@@ -38,7 +38,7 @@ def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(
             f"the console tests need Debian's chromium at {CHROMIUM}: "
-            "apt-get update && apt-get install -y chromium (.ci/run installs it)",
+            "apt-get update && apt-get install -y chromium (make test installs it as root)",
             pytrace=False,
         )
     with sync_playwright() as playwright:

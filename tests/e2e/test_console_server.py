@@ -4,6 +4,7 @@ and the small API endpoints it reads typed positions and times with."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 
 from deconflict.api.app import create_app
 from deconflict.console.routes import STATIC, content_security_policy
+from deconflict.rules.plan import parse_time
 from deconflict.settings import Settings
 from tests.api.conftest import LiveServer
 
@@ -80,6 +82,9 @@ def test_positions_and_times_typed_by_people_are_read_by_the_server(line: LiveSe
             "dtg": "062200ZSEP27",
         }
         assert client.get("/v1/time", params={"text": "2027-09-06T22:00"}).status_code == 422
+        before = datetime.now(UTC).replace(second=0, microsecond=0)
+        later = parse_time(client.get("/v1/time", params={"text": "now+2h"}).json()["iso"])
+        assert later - before in (timedelta(hours=2), timedelta(hours=2, minutes=1))
     assert httpx.get(f"{line.url}/v1/position", params={"text": "33.5 38.6"}).status_code == 401
 
 

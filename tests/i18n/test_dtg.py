@@ -217,3 +217,31 @@ def test_moment_unreadable_names_both_accepted_forms(text: str) -> None:
 def test_moment_that_looks_like_a_dtg_gets_the_dtg_problem() -> None:
     error = problem_of("321200ZSEP26", parse_moment)
     assert "day 32 does not exist in SEP 2026" in error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "later"),
+    [
+        ("now", timedelta(0)),
+        ("NOW", timedelta(0)),
+        ("now+2h", timedelta(hours=2)),
+        ("now + 90m", timedelta(minutes=90)),
+        ("now-1d", timedelta(days=-1)),
+        ("now+3D", timedelta(days=3)),
+    ],
+)
+def test_a_time_from_now_counts_from_the_current_minute(text: str, later: timedelta) -> None:
+    now = NOON_7_SEP_2026 + timedelta(seconds=42, microseconds=7)
+    assert parse_moment(text, now) == NOON_7_SEP_2026 + later
+
+
+def test_a_time_from_now_is_refused_where_no_clock_is_given() -> None:
+    error = problem_of("now+2h", parse_moment)
+    assert (error.field, error.value) == ("time", "now+2h")
+    assert "ISO 8601 or a DTG" in error.message
+
+
+@pytest.mark.parametrize("text", ["now+2", "now+h", "now*2h", "now+2w", "tomorrow"])
+def test_a_time_from_now_needs_a_sign_a_number_and_m_h_or_d(text: str) -> None:
+    error = problem_of(text, lambda typed: parse_moment(typed, NOON_7_SEP_2026))
+    assert "now+2h" in error.message

@@ -141,12 +141,37 @@ def test_conflict_warning_says_it_conflicts_with_your_target_at_a_distance() -> 
         "distance_km": "0.8",
     }
     assert render(MessageCode.CONFLICT_WARNING, params, "en").endswith(
-        "conflicts with your 'Al-Tanf clinic' at 0.8 km."
+        "conflicts with your 'Al-Tanf clinic' at 800 m."
     )
-    assert "«Al-Tanf clinic» на расстоянии 0.8 км" in render(
+    assert "«Al-Tanf clinic» на расстоянии 800 м" in render(
         MessageCode.CONFLICT_WARNING, params, "ru"
     )
-    assert "على مسافة 0.8 كم" in shown(render(MessageCode.CONFLICT_WARNING, params, "ar"))
+    assert "على مسافة 800 م" in shown(render(MessageCode.CONFLICT_WARNING, params, "ar"))
+
+
+@pytest.mark.parametrize(
+    ("distance_km", "language", "written"),
+    [
+        ("1.500", "en", "at 1.5 km."),
+        ("1500.000", "en", "at 1,500 km."),
+        ("1.500", "ru", "на расстоянии 1,5 км."),
+        ("1500.000", "ru", "на расстоянии 1\u00a0500 км."),
+        ("1500.000", "ar", "على مسافة 1,500 كم"),
+        ("—", "en", "at —."),
+    ],
+)
+def test_a_warnings_distance_reads_one_way_only_in_each_language(
+    distance_km: str, language: str, written: str
+) -> None:
+    params = {
+        "activity": "strike",
+        "feature": "S",
+        "start": "071200ZSEP26",
+        "end": "071400ZSEP26",
+        "target": "Camp",
+        "distance_km": distance_km,
+    }
+    assert written in shown(render(MessageCode.CONFLICT_WARNING, params, language))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -9,6 +9,7 @@ import pytest
 
 from deconflict.errors import StateConflict
 from deconflict.geo.shapes import Sector
+from deconflict.i18n.distances import format_distance
 from deconflict.line.model import Share
 from deconflict.line.service import Line
 from deconflict.rules.altitude import AltitudeBand, Datum
@@ -84,7 +85,7 @@ def test_mixed_datums_are_flagged_with_the_widening_in_every_language(line: Line
     assert conflict["altitude"]["widened_m"] > 1000
     english = [m["text"] for m in _thread(line, "coalition") if m["code"] == "mixed_datums"]
     assert english and "different datums (AGL, FL, MSL)" in english[0]
-    assert f"{conflict['altitude']['widened_m']:,.0f} m" in english[0]
+    assert f"widened by up to {format_distance(conflict['altitude']['widened_m'])}." in english[0]
 
 
 def test_an_arabic_recipient_reads_the_mixed_datums_in_arabic(line: Line) -> None:
@@ -133,7 +134,13 @@ def test_a_taken_id_undoes_the_whole_batch_unless_partial(line: Line, store: Sto
     answer = line.declare_many("coalition", batch, partial=True)
     assert [i["id"] for i in answer["imported"]] == ["site-0", "site-1", "site-3"]
     assert answer["refused"] == [
-        {"index": 2, "id": "site-2", "error": "a feature with this id exists; amend it instead"}
+        {
+            "index": 2,
+            "id": "site-2",
+            "errors": [
+                "feature 'site-2', field 'id': a feature with this id exists; amend it instead"
+            ],
+        }
     ]
 
 

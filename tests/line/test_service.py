@@ -210,3 +210,43 @@ def test_a_retried_request_with_the_same_key_creates_nothing_new(line: Line, sto
 def test_activities_cannot_withhold_their_shape(line: Line) -> None:
     with pytest.raises(InvalidFeature):
         line.declare("russia", strike(), Share.CONTACT)
+
+
+def test_an_activity_wholly_in_the_past_is_refused_naming_when_it_ended(line: Line) -> None:
+    with pytest.raises(InvalidFeature) as refused:
+        line.declare("russia", strike(hours=(15, 19)), Share.SHAPE)
+    assert (refused.value.field, refused.value.value) == ("end", "2026-09-06T19:00:00Z")
+    assert "the activity is over" in refused.value.message
+    assert "allow-past" in refused.value.message
+    assert line.inbox("coalition") == []
+    with pytest.raises(InvalidFeature):
+        line.dry_run("russia", strike(hours=(15, 19)))
+
+
+def test_an_activity_that_started_earlier_and_still_runs_is_notified(line: Line) -> None:
+    answer = line.declare("russia", strike(hours=(18, 22)), Share.SHAPE)
+    assert {n["recipient"] for n in answer["notices"]} == {"aid", "coalition"}
+
+
+def test_allow_past_records_an_activity_that_is_over(line: Line) -> None:
+    answer = line.declare("russia", strike(hours=(15, 19)), Share.SHAPE, allow_past=True)
+    assert answer["feature"]["id"] == "strike-1"
+    assert line.dry_run("russia", strike("strike-2", hours=(15, 19)), allow_past=True)
+
+
+def test_an_import_lists_the_activities_that_are_over_or_refuses_them_all(line: Line) -> None:
+    batch = [(strike("over", hours=(15, 19)), Share.SHAPE), (strike("ahead"), Share.SHAPE)]
+    with pytest.raises(InvalidFeature):
+        line.declare_many("russia", batch)
+    answer = line.declare_many("russia", batch, partial=True)
+    assert [i["id"] for i in answer["imported"]] == ["ahead"]
+    [refused] = answer["refused"]
+    assert (refused["id"], refused["index"]) == ("over", 0)
+    assert "the activity is over" in refused["errors"][0]
+
+
+def test_an_import_lists_an_id_already_taken_with_its_reason(line: Line) -> None:
+    line.declare("russia", strike(), Share.SHAPE)
+    answer = line.declare_many("russia", [(strike(), Share.SHAPE)], partial=True)
+    assert answer["imported"] == []
+    assert "exists; amend it instead" in answer["refused"][0]["errors"][0]

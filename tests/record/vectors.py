@@ -1,4 +1,4 @@
-"""Where the shared reference vectors live: ../shared/vectors beside the repository."""
+"""The reference vectors in tests/data/vectors, and how to read transparency-dev's cases."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-VECTORS = REPO.parent / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "vectors"
 TRANSPARENCY_DEV = VECTORS / "transparency-dev-merkle" / "testdata"
 
 

@@ -1,4 +1,4 @@
-"""The shared example plans: every conflict found, exactly as their `.expected.json` lists."""
+"""The example plans in tests/data: every conflict found, exactly as `.expected.json` lists."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from deconflict.rules.conflicts import Conflict, find_conflicts
 from deconflict.rules.feature import Feature
 from deconflict.rules.plan import parse_plan, parse_time
 from deconflict.store.sqlite import SqliteStore
+from tests.conftest import DATA
 
-EXAMPLES = Path(__file__).parents[2].parent / "shared" / "examples"
+EXAMPLES = DATA / "examples"
 PLANS = sorted(EXAMPLES.glob("*.geojson"))
 
 
@@ -36,7 +37,7 @@ def _assert_as_expected(found: list[Conflict], expected: list[dict[str, Any]]) -
         assert conflict.window.end == end, listed
 
 
-def test_the_shared_examples_are_there_each_with_its_expected_conflicts() -> None:
+def test_the_example_plans_are_there_each_with_its_expected_conflicts() -> None:
     assert {p.name for p in PLANS} >= {"at-tanf.geojson", "random-300.geojson"}
     for plan in PLANS:
         assert plan.with_suffix(".expected.json").is_file(), plan

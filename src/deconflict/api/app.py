@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -89,7 +90,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         limit=settings.max_body_bytes,
         larger={"/v1/imports": settings.max_import_bytes},
     )
-    app.add_middleware(RequestLog)
+    app.add_middleware(RequestLog, log=access_log(settings.access_log))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -109,6 +110,29 @@ def open_log_key(settings: Settings) -> LogKey:
         out.write(pem)
     log.info("made the record's signing key path=%s key=%s", path, signer.verifier.to_text())
     return LogKey(signer, settings.log_origin)
+
+
+def quiet_server(settings: Settings) -> dict[str, Any]:
+    """uvicorn.run's arguments for a server that says only what goes wrong: no start-up
+    chatter, and no access lines of its own (ours follow `settings.access_log`)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "access_log": False,
+    }
+
+
+def requests_logged(settings: Settings) -> str:
+    """Where the server's one line per request goes, said for whoever started it."""
+    if settings.access_log == "-":
+        return "Each request is logged on standard error (DECONFLICT_ACCESS_LOG=-)."
+    if settings.access_log:
+        return f"Each request is logged to {settings.access_log} (DECONFLICT_ACCESS_LOG)."
+    return (
+        "Requests are not logged; DECONFLICT_ACCESS_LOG=requests.log (or - for this terminal) "
+        "logs one line each."
+    )
 
 
 def app_from_env() -> FastAPI:
@@ -184,11 +208,30 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
+def access_log(destination: str) -> logging.Logger:
+    """The logger of one line per request: to a file (appended), "-" standard error, "" nowhere.
+
+    A logger of this app's own (not registered by name), so two apps in one process
+    never share or stack handlers.
+    """
+    logger = logging.Logger("deconflict.access", logging.INFO)
+    if destination == "-":
+        logger.addHandler(logging.StreamHandler(sys.stderr))
+    elif destination:
+        logger.addHandler(logging.FileHandler(destination, encoding="utf-8", delay=True))
+    else:
+        logger.disabled = True
+    for handler in logger.handlers:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    return logger
+
+
 class RequestLog:
     """A request id for every request (X-Request-ID), and one log line per request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, log: logging.Logger) -> None:
         self.app = app
+        self.log = log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -209,7 +252,7 @@ class RequestLog:
         try:
             await self.app(scope, receive, tagged)
         finally:
-            log.info(
+            self.log.info(
                 "request request_id=%s party=%s method=%s path=%s status=%s ms=%.1f",
                 request_id,
                 scope["state"].get("party"),

@@ -42,6 +42,13 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="Retrying with the same key changes nothing."),
 ]
+AllowPast = Annotated[
+    bool,
+    Query(
+        description="Accept an activity whose whole window is in the past (a record of what "
+        "happened); without it such an activity is refused (422, field `end`)."
+    ),
+]
 
 
 class FeatureBody(BaseModel):
@@ -172,6 +179,7 @@ def _declare(
     key: str | None,
     signature: str | None,
     url_id: str | None = None,
+    allow_past: bool = False,
 ) -> dict[str, Any]:
     feature, share, respond_by = _read_body(body, kind, credential.party_id, url_id)
     amend = url_id is not None
@@ -184,6 +192,7 @@ def _declare(
         respond_by=respond_by,
         idempotency=idempotency,
         signed=_signed(body.model_dump(mode="json", exclude_unset=True), signature),
+        allow_past=allow_past,
     )
     _committed(request)
     if not amend:
@@ -225,8 +234,11 @@ def declare_activity(
     credential: Planner,
     key: IdempotencyKey = None,
     signature: Signature = None,
+    allow_past: AllowPast = False,
 ) -> dict[str, Any]:
-    return _declare(request, response, body, Kind.ACTIVITY, credential, key, signature)
+    return _declare(
+        request, response, body, Kind.ACTIVITY, credential, key, signature, allow_past=allow_past
+    )
 
 
 @router.put("/activities/{feature_id}", summary="Amend an activity (a new version)")
@@ -238,19 +250,24 @@ def amend_activity(
     credential: Planner,
     key: IdempotencyKey = None,
     signature: Signature = None,
+    allow_past: AllowPast = False,
 ) -> dict[str, Any]:
-    return _declare(request, response, body, Kind.ACTIVITY, credential, key, signature, feature_id)
+    return _declare(
+        request, response, body, Kind.ACTIVITY, credential, key, signature, feature_id, allow_past
+    )
 
 
 class ImportBody(BaseModel):
     """Many zones and activities at once, each a Feature as `POST /v1/zones` or `/activities` takes.
 
     `partial: false` (the default) stores all or nothing; `true` stores every
-    good one and lists the others with their reasons.
+    good one and lists the others with their reasons. `allow_past: true` accepts
+    activities whose whole window is in the past (refused otherwise).
     """
 
     features: list[FeatureBody] = Field(min_length=1, max_length=200_000)
     partial: bool = False
+    allow_past: bool = False
 
 
 @router.post("/imports", summary="Declare many zones and activities in one step")
@@ -292,6 +309,7 @@ def import_features(
         credential.party_id,
         items,
         partial=body.partial,
+        allow_past=body.allow_past,
         idempotency=idempotency,
         signed=_signed(body.model_dump(mode="json", exclude_unset=True), signature),
     )
@@ -317,9 +335,11 @@ def cancel_feature(
 
 
 @router.post("/check", summary="Dry run: the conflicts a feature would have; stores nothing")
-def dry_run(request: Request, body: FeatureBody, credential: Duty) -> dict[str, Any]:
+def dry_run(
+    request: Request, body: FeatureBody, credential: Duty, allow_past: AllowPast = False
+) -> dict[str, Any]:
     feature, _, _ = _read_body(body, _kind_of(body), credential.party_id)
-    return _line(request).dry_run(credential.party_id, feature)
+    return _line(request).dry_run(credential.party_id, feature, allow_past)
 
 
 @router.get("/features", summary="Features you may see: yours, activities, shared zones")
@@ -483,10 +503,13 @@ def read_position(text: TypedText, credential: Duty) -> dict[str, Any]:
     }
 
 
-@router.get("/time", summary="Read a typed time: ISO 8601 with an offset, or a DTG")
-def read_time(text: TypedText, credential: Duty) -> dict[str, Any]:
-    """The time in UTC as ISO 8601 and as a DTG (None outside 2000-2099); 422 if unreadable."""
-    moment = parse_moment(text)
+@router.get("/time", summary="Read a typed time: ISO 8601 with an offset, a DTG, or now+2h")
+def read_time(request: Request, text: TypedText, credential: Duty) -> dict[str, Any]:
+    """The time in UTC as ISO 8601 and as a DTG (None outside 2000-2099); 422 if unreadable.
+
+    A time from now (`now+2h`) counts from the server's clock.
+    """
+    moment = parse_moment(text, _line(request).clock())
     dtg = format_dtg(moment) if 2000 <= moment.year <= 2099 else None
     return {"text": text, "iso": format_time(moment), "dtg": dtg}
 

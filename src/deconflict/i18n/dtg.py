@@ -5,6 +5,10 @@ and a two-digit year read as 20YY. Zone letters A-I are UTC+1 to +9, K-M are
 UTC+10 to +12, N-Y are UTC-1 to -12 and Z is UTC; J ("the reader's local
 time") has no fixed offset and is refused. Every time returned here is aware
 and in UTC; a DTG carries no seconds, so it is precise to the minute.
+
+Where a person types a time and a clock is at hand (the command line, the
+console), it may also be counted from now: ``now``, ``now+2h``, ``now+90m``,
+``now-1d``, from the current minute.
 """
 
 from __future__ import annotations
@@ -39,6 +43,15 @@ _EXPECTED_DTG = (
 _EXPECTED_MOMENT = (
     "expected ISO 8601 with a UTC offset (2026-09-07T12:00Z) or a date-time group (071200ZSEP26)"
 )
+_EXPECTED_TYPED_MOMENT = (
+    "expected ISO 8601 with a UTC offset (2026-09-07T12:00Z), a date-time group (071200ZSEP26)"
+    " or a time from now (now+2h)"
+)
+
+_FROM_NOW = re.compile(
+    r"now\s*(?:(?P<sign>[+-])\s*(?P<amount>\d{1,6})\s*(?P<unit>[mhd]))?", re.IGNORECASE
+)
+_UNIT = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
 
 
 def parse_dtg(text: str) -> datetime:
@@ -89,25 +102,45 @@ def format_dtg(moment: datetime) -> str:
     return f"{utc:%d%H%M}Z{MONTHS[utc.month - 1]}{utc:%y}"
 
 
-def parse_moment(text: str) -> datetime:
+def parse_moment(text: str, now: datetime | None = None) -> datetime:
     """Read a time as typed on the command line into an aware UTC datetime.
 
     Accepts ISO 8601 with an offset (``2026-09-07T15:00+03:00``, ``...Z``) or a
-    date-time group. An ISO time without an offset is refused, never assumed to
-    be UTC. Problems raise ``InvalidFeature`` on field "time".
+    date-time group; given ``now`` (aware), also a time from now: ``now``,
+    ``now+2h``, ``now+90m``, ``now-1d``, counted from the start of the current
+    minute. An ISO time without an offset is refused, never assumed to be UTC.
+    Problems raise ``InvalidFeature`` on field "time".
 
     >>> parse_moment("2026-09-07T15:00+03:00") == parse_moment("071200ZSEP26")
     True
+    >>> parse_moment("now+2h", datetime(2026, 9, 7, 10, 0, 42, tzinfo=UTC)).isoformat()
+    '2026-09-07T12:00:00+00:00'
     """
+    from_now = _FROM_NOW.fullmatch(text.strip())
+    if from_now is not None:
+        return _from_now(text, from_now, now)
     if _DTG.fullmatch(text.strip()):
         return parse_dtg(text)
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise _unreadable(text, _EXPECTED_MOMENT) from None
+        expected = _EXPECTED_MOMENT if now is None else _EXPECTED_TYPED_MOMENT
+        raise _unreadable(text, expected) from None
     if moment.utcoffset() is None:
         raise _unreadable(text, "no UTC offset; add Z or +HH:MM (a time is never assumed)")
     return moment.astimezone(UTC)
+
+
+def _from_now(text: str, match: re.Match[str], now: datetime | None) -> datetime:
+    if now is None:
+        raise _unreadable(
+            text, "a time from now is read only as typed at the line; write ISO 8601 or a DTG"
+        )
+    minute = now.astimezone(UTC).replace(second=0, microsecond=0)
+    if match["sign"] is None:
+        return minute
+    step = _UNIT[match["unit"].lower()] * int(match["amount"])
+    return minute + step if match["sign"] == "+" else minute - step
 
 
 def _zone_offset_h(text: str, letter: str) -> int:

@@ -13,12 +13,19 @@ times keep their order inside right-to-left text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
+
+from deconflict.i18n.distances import format_distance
 
 __all__ = [
     "LANGUAGES",
     "PARAMS",
+    "UFN",
+    "WITHHELD",
+    "WITHHELD_SHAPE",
+    "WITHHELD_ZONE",
     "MessageCode",
     "ObjectionReason",
     "activity_name",
@@ -89,10 +96,16 @@ PARAMS: dict[MessageCode, tuple[str, ...]] = {
 ``sender``/``party`` name a party; ``notice`` is a notice id; ``feature`` and
 ``target`` are feature names (``target`` is the reader's own zone or activity);
 ``start``, ``end``, ``respond_by`` and ``since`` (when the answer fell due) are
-times, as DTG plus ISO; ``distance_km`` is a number of kilometres ("0.8").
-Three are localised by ``render`` itself: ``activity`` is an activity kind
-(see ``activity_name``), ``reason`` an ``ObjectionReason`` value and ``text``
-free text (marked by ``render_free_text``).
+times, as DTG plus ISO; ``distance_km`` is a number of kilometres ("0.8") and
+``widened_m`` one of metres ("1,500"). Some are localised by ``render`` itself:
+``activity`` is an activity kind (see ``activity_name``), ``reason`` an
+``ObjectionReason`` value, ``text`` free text (marked by ``render_free_text``),
+and the two distances are written with their unit as the reader's language
+writes numbers (``format_distance``; "—", a withheld distance, stays as it is).
+So are the words the line itself puts in parameters: ``UFN`` for a time that
+is not there (an open end), the ``WITHHELD*`` marks for what a reader may not
+see, and "<feature> v<version>" for a notice named by its feature. An
+escalation may also carry ``contact``, whom the notice was re-sent to.
 """
 
 _EN: dict[MessageCode, str] = {
@@ -101,12 +114,12 @@ _EN: dict[MessageCode, str] = {
     ),
     MessageCode.CONFLICT_WARNING: (
         "Warning: {activity} '{feature}' from {start} to {end} conflicts with "
-        "your '{target}' at {distance_km} km."
+        "your '{target}' at {distance_km}."
     ),
     MessageCode.OCCURRENCES: "Occurrences that meet '{target}' ({count}): {occurrences}.",
     MessageCode.MIXED_DATUMS: (
         "Altitudes against '{target}' are in different datums ({datums}): the bands were "
-        "compared conservatively, widened by up to {widened_m} m."
+        "compared conservatively, widened by up to {widened_m}."
     ),
     MessageCode.ACKNOWLEDGEMENT: "{sender} acknowledges notice {notice}.",
     MessageCode.OBJECTION: "{sender} objects to notice {notice}: {reason}.",
@@ -132,12 +145,12 @@ _RU: dict[MessageCode, str] = {
     ),
     MessageCode.CONFLICT_WARNING: (
         "Внимание: {activity} «{feature}» с {start} до {end} — конфликт с вашим "
-        "объектом «{target}» на расстоянии {distance_km} км."
+        "объектом «{target}» на расстоянии {distance_km}."
     ),
     MessageCode.OCCURRENCES: "Повторения, пересекающиеся с «{target}» ({count}): {occurrences}.",
     MessageCode.MIXED_DATUMS: (
         "Высоты относительно «{target}» заданы от разных уровней ({datums}): слои сравнивались "
-        "с запасом, расширенным до {widened_m} м."
+        "с запасом, расширенным до {widened_m}."
     ),
     MessageCode.ACKNOWLEDGEMENT: "{sender} подтверждает получение уведомления {notice}.",
     MessageCode.OBJECTION: "{sender} возражает против уведомления {notice}: {reason}.",
@@ -166,13 +179,13 @@ _AR: dict[MessageCode, str] = {
         "يُرجى الرد قبل {respond_by}."
     ),
     MessageCode.CONFLICT_WARNING: (
-        "تحذير: تعارض مع «{target}» التابع لكم على مسافة {distance_km} كم: "
+        "تحذير: تعارض مع «{target}» التابع لكم على مسافة {distance_km}: "
         "{activity} «{feature}» من {start} إلى {end}."
     ),
     MessageCode.OCCURRENCES: "التكرارات المتعارضة مع «{target}» ({count}): {occurrences}.",
     MessageCode.MIXED_DATUMS: (
         "الارتفاعات مقارنةً بـ«{target}» مقيسة من مراجع مختلفة ({datums}): قورنت الطبقات "
-        "بتحفّظ بعد توسيعها حتى {widened_m} م."
+        "بتحفّظ بعد توسيعها حتى {widened_m}."
     ),
     MessageCode.ACKNOWLEDGEMENT: "تأكيد استلام الإشعار {notice} من قِبل {sender}.",
     MessageCode.OBJECTION: "اعتراض من {sender} على الإشعار {notice}: {reason}.",
@@ -231,6 +244,8 @@ _ACTIVITIES: dict[str, dict[str, str]] = {
         "patrol": "patrol",
         "raid": "raid",
         "demining": "demining",
+        "artillery": "artillery fire",
+        "zone": "zone",
     },
     "ru": {
         "strike": "удар",
@@ -240,6 +255,8 @@ _ACTIVITIES: dict[str, dict[str, str]] = {
         "patrol": "патрулирование",
         "raid": "рейд",
         "demining": "разминирование",
+        "artillery": "артиллерийский огонь",
+        "zone": "зона",
     },
     "ar": {
         "strike": "ضربة",
@@ -249,6 +266,8 @@ _ACTIVITIES: dict[str, dict[str, str]] = {
         "patrol": "دورية",
         "raid": "غارة",
         "demining": "إزالة ألغام",
+        "artillery": "قصف مدفعي",
+        "zone": "منطقة",
     },
 }
 
@@ -264,6 +283,39 @@ _UNTIL_FURTHER_NOTICE = {
     "en": "every one until further notice",
     "ru": "все, до особого распоряжения",
     "ar": "جميعها حتى إشعار آخر",
+}
+
+UFN = "UFN"
+"""A time parameter's value when there is no time: open-ended, until further notice."""
+
+# How an open end reads after the template's "to" (до, إلى), and where it stands alone.
+_OPEN_END = {"en": UFN, "ru": "особого распоряжения", "ar": "إشعار آخر"}
+_OPEN_END_ALONE = {"en": UFN, "ru": "до особого распоряжения", "ar": "حتى إشعار آخر"}
+_TIMES = frozenset({"start", "end", "respond_by", "since"})
+
+WITHHELD = "(withheld)"
+WITHHELD_ZONE = "(withheld zone)"
+WITHHELD_SHAPE = "(shape withheld)"
+# What the line writes in place of what a reader may not see, in each language.
+_WITHHELD = {
+    WITHHELD: {"en": WITHHELD, "ru": "(скрыто)", "ar": "(محجوب)"},
+    WITHHELD_ZONE: {"en": WITHHELD_ZONE, "ru": "(скрытая зона)", "ar": "(منطقة محجوبة)"},
+    WITHHELD_SHAPE: {"en": WITHHELD_SHAPE, "ru": "(контур скрыт)", "ar": "(الشكل محجوب)"},
+}
+
+# A notice named by its feature and version, as the line names amendments and cancellations.
+_FEATURE_VERSION = re.compile(r"(?P<feature>.+) v(?P<version>\d+)")
+_VERSION = {
+    "en": "{feature} v{version}",
+    "ru": "{feature}, версия {version}",
+    "ar": "{feature}، الإصدار {version}",
+}
+
+# Said after an escalation when the message names whom it was re-sent to (`contact`).
+_RESENT_TO = {
+    "en": " Re-sent to {contact}.",
+    "ru": " Направлено повторно: {contact}.",
+    "ar": " أُعيد الإرسال إلى {contact}.",
 }
 
 
@@ -284,7 +336,10 @@ def render(code: MessageCode, params: Mapping[str, str], language: str) -> str:
         if name not in params:
             raise KeyError(name)
     values = {name: _localised(name, params[name], lang) for name in PARAMS[code]}
-    return _TEMPLATES[lang][code].format(**values)
+    text = _TEMPLATES[lang][code].format(**values)
+    if code is MessageCode.ESCALATION and params.get("contact"):
+        text += _RESENT_TO[lang].format(contact=_isolated(params["contact"], lang))
+    return text
 
 
 def render_reason(reason: ObjectionReason, language: str) -> str:
@@ -333,9 +388,34 @@ def _localised(name: str, value: str, language: str) -> str:
         return render_free_text(value, language)
     if name == "activity":
         return _isolated(activity_name(value, language), language)
-    if name == "count" and value == "UFN":
+    if name == "count" and value == UFN:
         return _UNTIL_FURTHER_NOTICE[language]
+    if name in _TIMES and value == UFN:
+        return _OPEN_END[language]
+    if value in _WITHHELD:
+        return _WITHHELD[value][language]
+    if name == "occurrences":
+        return _isolated(value.replace(f"–{UFN}", f"–{_OPEN_END_ALONE[language]}"), language)
+    named = _FEATURE_VERSION.fullmatch(value) if name == "notice" else None
+    if named is not None:
+        feature = _isolated(named["feature"], language)
+        return _VERSION[language].format(feature=feature, version=named["version"])
+    if name in _DISTANCES_M_PER_UNIT:
+        return _isolated(_distance(value, _DISTANCES_M_PER_UNIT[name], language), language)
     return _isolated(value, language)
+
+
+# Distance parameters and the metres in one unit of each.
+_DISTANCES_M_PER_UNIT = {"distance_km": 1000.0, "widened_m": 1.0}
+
+
+def _distance(value: str, metres_per_unit: float, language: str) -> str:
+    """A distance parameter with its unit in `language`; anything not a number as it is."""
+    try:
+        number = float(value.replace(",", ""))
+    except ValueError:
+        return value
+    return format_distance(number * metres_per_unit, language)
 
 
 def _isolated(value: str, language: str) -> str:

@@ -17,7 +17,14 @@ from typing import Any
 
 from deconflict.errors import Forbidden, InvalidFeature, NotFound, StateConflict
 from deconflict.i18n.dtg import format_dtg
-from deconflict.i18n.messages import MessageCode, ObjectionReason
+from deconflict.i18n.messages import (
+    UFN,
+    WITHHELD,
+    WITHHELD_SHAPE,
+    WITHHELD_ZONE,
+    MessageCode,
+    ObjectionReason,
+)
 from deconflict.line.entries import Signed
 from deconflict.line.model import (
     ConflictView,
@@ -116,24 +123,42 @@ class Line:
         respond_by: datetime | None = None,
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
+        allow_past: bool = False,
     ) -> Result:
         """Check a zone or activity against everything stored, store it and notify: one step.
 
         `amend` makes a new version of the party's existing feature.
         `respond_by` overrides the line's default deadline for this feature's notices.
+        An activity whose whole window is in the past is refused unless `allow_past`
+        (one that started earlier and still runs is notified as any other).
         """
         self._may_declare(party, feature, share)
 
+        def act(tx: LineTx) -> Result:
+            self._refuse_if_over(feature, allow_past)
+            return self._declare(tx, feature, share, amend, respond_by, signed)
+
         def step(tx: LineTx) -> Result:
-            return self._once(
-                tx,
-                party,
-                idempotency,
-                signed,
-                lambda: self._declare(tx, feature, share, amend, respond_by, signed),
-            )
+            return self._once(tx, party, idempotency, signed, lambda: act(tx))
 
         return self.store.run_atomic(step)
+
+    def _refuse_if_over(self, feature: Feature, allow_past: bool) -> None:
+        """InvalidFeature for an activity whose last occurrence ended before now: a notice of
+        it could only be answered after the fact."""
+        end = feature.span.end
+        if allow_past or feature.kind is not Kind.ACTIVITY or end is None:
+            return
+        now = self.clock()
+        if end > now:
+            return
+        raise InvalidFeature(
+            f"the activity is over: it ended at {when(end)}, before now ({when(now)}), so "
+            "nobody can act on a notice of it (send it with allow-past to record it anyway)",
+            feature_id=feature.id,
+            field="end" if feature.repeat is None else "repeat.until",
+            value=iso(end),
+        )
 
     @staticmethod
     def _may_declare(party: str, feature: Feature, share: Share) -> None:
@@ -281,11 +306,11 @@ class Line:
         params = {
             "sender": _name(parties, feature.party),
             "activity": feature.activity or feature.kind.value,
-            "feature": "(withheld zone)" if withheld else (feature.name or feature.id),
+            "feature": WITHHELD_ZONE if withheld else (feature.name or feature.id),
             "start": when(feature.window.start),
             "end": when(feature.window.end),
             "respond_by": when(respond_by),
-            "notice": "(withheld)" if withheld else (notice or f"{feature.id} v{declared.version}"),
+            "notice": WITHHELD if withheld else (notice or f"{feature.id} v{declared.version}"),
         }
         return Message(code, params, feature.party, now)
 
@@ -298,14 +323,14 @@ class Line:
         shared = {k: v for k, v in warning.params.items() if k in ("target", PRIVATE)}
         if view.occurrences is not None:
             windows = ", ".join(
-                f"{format_dtg(w.start)}–{format_dtg(w.end) if w.end else 'UFN'}"
+                f"{format_dtg(w.start)}–{format_dtg(w.end) if w.end else UFN}"
                 for w in view.occurrences.windows
             )
             total = view.occurrences.total
             more = total is None or total > len(view.occurrences.windows)
             params = {
                 **shared,
-                "count": "UFN" if total is None else str(total),
+                "count": UFN if total is None else str(total),
                 "occurrences": windows + (", …" if more else ""),
             }
             found.append(Message(MessageCode.OCCURRENCES, params, declared.feature.party, now))
@@ -326,7 +351,7 @@ class Line:
         withheld = declared.share is Share.CONTACT and target.feature.party != feature.party
         params = {
             "activity": feature.activity or feature.kind.value,
-            "feature": "(shape withheld)" if withheld else (feature.name or feature.id),
+            "feature": WITHHELD_SHAPE if withheld else (feature.name or feature.id),
             "start": when(view.start),
             "end": when(view.end),
             "target": target.feature.name or target.feature.id,
@@ -346,40 +371,48 @@ class Line:
         partial: bool = False,
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
+        allow_past: bool = False,
     ) -> Result:
         """Declare many new features in one step: all or none, or with `partial` every good one.
 
         Each is checked against everything stored and everything declared before
         it in the batch, and notified as a single declaration would be. Without
         `partial` the first refusal undoes the whole batch; with it, refused
-        features are listed with their reasons and the rest are stored.
+        features are listed with their reasons and the rest are stored. Activities
+        wholly in the past are refused unless `allow_past`, as by `declare`.
         """
         for feature, share in items:
             self._may_declare(party, feature, share)
 
         def step(tx: LineTx) -> Result:
             return self._once(
-                tx, party, idempotency, signed, lambda: self._declare_many(tx, items, partial)
+                tx,
+                party,
+                idempotency,
+                signed,
+                lambda: self._declare_many(tx, items, partial, allow_past),
             )
 
         return self.store.run_atomic(step)
 
     def _declare_many(
-        self, tx: LineTx, items: list[tuple[Feature, Share]], partial: bool
+        self, tx: LineTx, items: list[tuple[Feature, Share]], partial: bool, allow_past: bool
     ) -> Result:
         imported, refused = [], []
         for position, (feature, share) in enumerate(items):
-            taken = tx.declared(feature.id) is not None
-            if taken:
-                problem = StateConflict(
-                    "a feature with this id exists; amend it instead",
-                    feature_id=feature.id,
-                    field="id",
-                    value=feature.id,
-                )
+            try:
+                self._refuse_if_over(feature, allow_past)
+                if tx.declared(feature.id) is not None:
+                    raise StateConflict(
+                        "a feature with this id exists; amend it instead",
+                        feature_id=feature.id,
+                        field="id",
+                        value=feature.id,
+                    )
+            except (InvalidFeature, StateConflict) as problem:
                 if not partial:
-                    raise problem
-                refused.append({"index": position, "id": feature.id, "error": problem.message})
+                    raise
+                refused.append({"index": position, "id": feature.id, "errors": [str(problem)]})
                 continue
             result = self._declare(tx, feature, share, False, None, None)
             imported.append(
@@ -391,8 +424,12 @@ class Line:
             )
         return {"imported": imported, "refused": refused}
 
-    def dry_run(self, party: str, feature: Feature) -> Result:
-        """The conflicts a declaration would have, as the party would see them; stores nothing."""
+    def dry_run(self, party: str, feature: Feature, allow_past: bool = False) -> Result:
+        """The conflicts a declaration would have, as the party would see them; stores nothing.
+
+        Refused as `declare` would refuse it when the activity is wholly in the past.
+        """
+        self._refuse_if_over(feature, allow_past)
 
         def step(tx: LineTx) -> Result:
             parties = {p.id: p for p in tx.parties()}
@@ -679,17 +716,10 @@ class Line:
         }
         tx.mark_overdue(notice.id, now)
         tx.add_message(notice.id, Message(MessageCode.OVERDUE, params, notice.sender, now))
-        contact = recipient.escalation_contact or recipient.contact or "(no escalation contact)"
-        tx.add_message(
-            notice.id,
-            Message(
-                MessageCode.ESCALATION,
-                params,
-                notice.sender,
-                now,
-                f"re-sent to escalation contact: {contact}",
-            ),
-        )
+        named = recipient.escalation_contact or recipient.contact
+        escalated = {**params, "contact": named} if named else params
+        tx.add_message(notice.id, Message(MessageCode.ESCALATION, escalated, notice.sender, now))
+        contact = named or "(no escalation contact)"
         updated = tx.notice(notice.id)
         assert updated is not None
         for side in (notice.sender, notice.recipient):

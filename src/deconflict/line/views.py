@@ -10,7 +10,7 @@ from deconflict.geo.construct import outline
 from deconflict.geo.geojson import shape_to_geojson
 from deconflict.geo.shapes import Orbit, Sector, Track
 from deconflict.i18n.dtg import format_dtg
-from deconflict.i18n.messages import render, render_free_text
+from deconflict.i18n.messages import UFN, WITHHELD, render, render_free_text
 from deconflict.line.model import ConflictView, Declared, Message, Notice, Share
 from deconflict.line.parties import Party
 from deconflict.rules.altitude import AltitudeMeet
@@ -22,7 +22,7 @@ from deconflict.rules.schedule import Overlaps
 def when(moment: datetime | None) -> str:
     """A time as people on the line read it: DTG, then ISO ("until further notice" for None)."""
     if moment is None:
-        return "UFN"
+        return UFN
     return f"{format_dtg(moment)} ({format_time(moment.replace(microsecond=0))})"
 
 
@@ -107,7 +107,7 @@ def shown_params(message: Message, owner_reads: bool) -> dict[str, str]:
     """A message's parameters as the reader may see them (a private target hidden from others)."""
     params = {k: v for k, v in message.params.items() if k != PRIVATE}
     if message.params.get(PRIVATE) and not owner_reads:
-        params.update(target="(withheld)", distance_km="—")
+        params.update(target=WITHHELD, distance_km="—")
     return params
 
 

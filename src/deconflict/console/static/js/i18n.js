@@ -89,7 +89,7 @@ const en = {
   "conflict.with": "{a} meets {party}'s {b} ({where}), {window}",
   "conflict.yours": "{a} meets your {b} ({where}), {window}",
   "conflict.inside": "inside it",
-  "conflict.apart": "{km} km apart",
+  "conflict.apart": "{distance} apart",
   "conflict.withheld": "{party}: a protected zone (shape withheld); contact {contact}; {window}",
   "live.notice": "New notice #{n} from {party}.",
   "live.response.acknowledged": "{party} acknowledged notice #{n}.",
@@ -218,7 +218,7 @@ const en = {
   "schedule.until": "until {date}",
   "conflict.occurrences": "{count} occurrences meet: {list}",
   "conflict.occurrences_ufn": "occurrences meet until further notice: {list}",
-  "conflict.datums": "altitude datums differ ({datums}): bands widened by {m} m to be safe",
+  "conflict.datums": "altitude datums differ ({datums}): bands widened by {distance} to be safe",
   fatal: "The console failed to start",
 };
 
@@ -304,7 +304,7 @@ const ru = {
   "conflict.with": "{a} пересекается с {b} ({party}) ({where}), {window}",
   "conflict.yours": "{a} пересекается с вашим объектом {b} ({where}), {window}",
   "conflict.inside": "внутри",
-  "conflict.apart": "в {km} км",
+  "conflict.apart": "в {distance}",
   "conflict.withheld": "{party}: охраняемая зона (контур скрыт); контакт {contact}; {window}",
   "live.notice": "Новое уведомление №{n} от {party}.",
   "live.response.acknowledged": "{party} подтвердил(а) уведомление №{n}.",
@@ -433,7 +433,7 @@ const ru = {
   "schedule.until": "до {date}",
   "conflict.occurrences": "пересекаются повторения ({count}): {list}",
   "conflict.occurrences_ufn": "повторения пересекаются до отмены: {list}",
-  "conflict.datums": "разные системы высот ({datums}): диапазоны расширены на {m} м для надёжности",
+  "conflict.datums": "разные системы высот ({datums}): диапазоны расширены на {distance} для надёжности",
   fatal: "Консоль не запустилась",
 };
 
@@ -519,7 +519,7 @@ const ar = {
   "conflict.with": "{a} يتقاطع مع {b} لدى {party} ({where})، {window}",
   "conflict.yours": "{a} يتقاطع مع {b} الخاص بك ({where})، {window}",
   "conflict.inside": "داخله",
-  "conflict.apart": "على بعد {km} كم",
+  "conflict.apart": "على بعد {distance}",
   "conflict.withheld": "{party}: منطقة محمية (الشكل محجوب)؛ جهة الاتصال {contact}؛ {window}",
   "live.notice": "إخطار جديد رقم {n} من {party}.",
   "live.response.acknowledged": "أقرّ {party} بالإخطار رقم {n}.",
@@ -648,7 +648,7 @@ const ar = {
   "schedule.until": "حتى {date}",
   "conflict.occurrences": "تتقاطع المرات ({count}): {list}",
   "conflict.occurrences_ufn": "تتقاطع المرات حتى إشعار آخر: {list}",
-  "conflict.datums": "مراجع الارتفاع مختلفة ({datums}): وُسّعت النطاقات {m} م احتياطاً",
+  "conflict.datums": "مراجع الارتفاع مختلفة ({datums}): وُسّعت النطاقات {distance} احتياطاً",
   fatal: "تعذّر تشغيل وحدة التحكم",
 };
 
@@ -660,6 +660,22 @@ export const language = () => current;
 /** `text` kept left to right inside a right-to-left sentence (times, levels, codes). */
 export function isolate(text) {
   return RTL.has(current) ? `\u2066${text}\u2069` : text;
+}
+
+// Units and the way numbers are written, as deconflict.i18n.distances writes them (Latin digits).
+const UNITS = { en: ["m", "km"], ru: ["м", "км"], ar: ["م", "كم"] };
+const NUMBERS = { en: "en-GB", ru: "ru-RU", ar: "en-GB" };
+
+/** A distance in metres for the chosen language: metres under 1 km, a tenth of a km under 100 km,
+ * whole km beyond, thousands grouped ("1.5 km", "1,500 km"; "1,5 км"): never "1.500 km". */
+export function distance(metres) {
+  const [metre, kilometre] = UNITS[current];
+  const number = (value, most, least = most) =>
+    new Intl.NumberFormat(NUMBERS[current], { maximumFractionDigits: most, minimumFractionDigits: least }).format(value);
+  if (Math.round(metres * 10) / 10 < 10) return isolate(`${number(metres, 1, 0)} ${metre}`);
+  if (Math.round(metres) < 1000) return isolate(`${number(Math.round(metres), 0)} ${metre}`);
+  if (Math.round(metres / 100) / 10 < 100) return isolate(`${number(metres / 1000, 1)} ${kilometre}`);
+  return isolate(`${number(Math.round(metres / 1000), 0)} ${kilometre}`);
 }
 
 /** A string in the chosen language (English if missing), with {name} filled from `params`. */

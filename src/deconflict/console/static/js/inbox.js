@@ -5,7 +5,7 @@
 import { describe, get, post } from "./api.js";
 import { $, $$, append, h } from "./dom.js";
 import { ended } from "./expiry.js";
-import { t } from "./i18n.js";
+import { distance, t } from "./i18n.js";
 import { emit, on, partyName, serverNow, state } from "./state.js";
 import { countdown, dtg, moment, parseTime, span } from "./time.js";
 
@@ -182,7 +182,7 @@ export function conflictText(c) {
 function meeting(c) {
   const window = span(parseTime(c.start), parseTime(c.end));
   if (c.shape_withheld) return t("conflict.withheld", { party: partyName(c.party), contact: c.contact || "—", window });
-  const where = c.distance_m === 0 ? t("conflict.inside") : t("conflict.apart", { km: (c.distance_m / 1000).toFixed(1) });
+  const where = c.distance_m === 0 ? t("conflict.inside") : t("conflict.apart", { distance: distance(c.distance_m) });
   // `party` owns one of the two features; which one depends on who the view was made for.
   const theirs = ownerOf(c.feature) === c.party && ownerOf(c.against) !== c.party ? c.feature : c.against;
   const other = theirs === c.against ? c.feature : c.against;
@@ -202,7 +202,7 @@ function datumsText(altitude) {
   if (!altitude?.datums?.length) return null;
   return t("conflict.datums", {
     datums: altitude.datums.map((d) => d.toUpperCase()).join(", "),
-    m: Math.round(altitude.widened_m ?? 0).toLocaleString("en-US"),
+    distance: distance(altitude.widened_m ?? 0),
   });
 }
 
