@@ -21,7 +21,7 @@ Sectors, orbits and tracks that reach within 89.5 degrees of a pole, and orbits 
 the antimeridian, are refused when built (`ShapeError`); such draws are passed over.
 Once built, nothing may make the engine raise.
 
-Examples per pair of kinds: 100 in the suite (the module takes about 3 minutes on two
+Examples per pair of kinds: 100 in the suite (the module takes 3 to 4 minutes on two
 cores); `make fuzz` runs 2,000 (DECONFLICT_FUZZ_EXAMPLES), about an hour.
 """
 
