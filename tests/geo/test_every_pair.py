@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 
 from deconflict.geo.construct import ShapeError
 from deconflict.geo.distance import distance_within_m, geodesic_distance_m
-from deconflict.geo.shapes import Circle, Corridor, Sector, Shape, resolve
+from deconflict.geo.shapes import Area, Circle, Corridor, Sector, Shape, Track, resolve
 from tests.geo.agreement import ABOVE_M, assert_agrees, floor_m
 from tests.oracle import (
     airspace_bounds,
@@ -201,6 +201,31 @@ CORRIDOR_IN_THE_HOLE = Corridor(
 CORRIDOR_ACROSS = Corridor(
     _around(ANNULUS.origin, (225.0, 5_000.0), (45.0, 3_000.0), (10.0, 5_000.0), (90.0, 6_000.0))
 )
+# A shortcut on the boxes of the boundaries once proved a square 1 km across lying inside a
+# track's area "beyond" a 3 cm limit: the area's middle bulges metres outside its boundary's
+# boxes. The boxes now come only after the planar test has found the shapes apart.
+TRACK = Track(
+    (
+        (0.0, 0.0),
+        (0.007146070876548488, 0.01659508031100193),
+        (-0.04235354240923075, -0.058873408323020036),
+    ),
+    3_000.0,
+    2_000.0,
+)
+SQUARE_INSIDE_IT = Area(
+    (
+        (
+            (
+                (0.0064839866711358315, -0.007194231497817222),
+                (0.0064839866711358315, 0.002805768502182778),
+                (0.016483986671135833, 0.002805768502182778),
+                (0.016483986671135833, -0.007194231497817222),
+                (0.0064839866711358315, -0.007194231497817222),
+            ),
+        ),
+    )
+)
 
 
 def test_strike_100m_outside_a_ring_is_99_95m_from_it_not_within_a_zero_buffer() -> None:
@@ -215,12 +240,19 @@ def test_corridor_in_the_hole_of_an_annulus_is_400m_from_it_not_within_a_zero_bu
     assert distance_within_m(CORRIDOR_IN_THE_HOLE, ANNULUS, 0.0) is None
 
 
+def test_square_inside_a_track_is_at_zero_and_within_any_limit() -> None:
+    assert geodesic_distance_m(TRACK, SQUARE_INSIDE_IT) == 0.0
+    assert distance_within_m(TRACK, SQUARE_INSIDE_IT, 0.0) == 0.0
+    assert distance_within_m(SQUARE_INSIDE_IT, TRACK, 0.0) == 0.0
+
+
 @pytest.mark.parametrize(
     ("a", "b"),
     [
         pytest.param(RING, STRIKE_100M_OUTSIDE, id="ring-strike-100m-outside"),
         pytest.param(ANNULUS, CORRIDOR_IN_THE_HOLE, id="annulus-corridor-in-its-hole"),
         pytest.param(ANNULUS, CORRIDOR_ACROSS, id="annulus-corridor-across-it"),
+        pytest.param(TRACK, SQUARE_INSIDE_IT, id="track-square-inside-it"),
     ],
 )
 @pytest.mark.parametrize("fraction", [0.0, 0.5, 1.0, 2.0])

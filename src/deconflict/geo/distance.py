@@ -69,29 +69,15 @@ def distance_within_m(a: Shape, b: Shape, limit_m: float) -> float | None:
     as soon as it proves the distance exceeds the limit.
     """
     a, b = resolve(a), resolve(b)
+    # No shortcut on boxes of the boundaries here: an area may hold the other shape
+    # far from its boundary. Once the planar test has found them apart, the box trees
+    # prove far pairs apart at their roots.
     reaches = a.reach_m + b.reach_m
-    # The roots of the box trees, farther apart than the limit, prove the shapes are
-    # before any edge is searched. (Against a circle the point search is as quick.)
-    if (
-        not isinstance(a, Circle)
-        and not isinstance(b, Circle)
-        and _root_gap_m(a, b) - reaches > limit_m
-    ):
-        return None
     core_limit = limit_m + reaches
     core = _core_distance_m(a, b, core_limit, reaches)
     if core > core_limit:
         return None
     return max(0.0, core - reaches)
-
-
-def _root_gap_m(a: Corridor | Area, b: Corridor | Area) -> float:
-    """A lower bound of the distance between the cores: their root boxes' gap."""
-    first, second = a.edges.tree, b.edges.tree
-    low, high = first.low[first.top][0], first.high[first.top][0]
-    other_low, other_high = second.low[second.top][0], second.high[second.top][0]
-    apart = np.maximum(np.maximum(other_low - high, low - other_high), 0.0)
-    return float(geodesic_floor_m(np.array([math.sqrt(float(apart @ apart))]))[0])
 
 
 def _core_distance_m(a: BasicShape, b: BasicShape, cutoff_m: float, enough_m: float) -> float:
