@@ -55,7 +55,8 @@ _SITE_CLUSTERS = [(36.2, 36.2), (38.64, 33.5), (36.3, 33.5), (40.1, 35.3), (44.4
 _CATEGORIES = ("hospital", "clinic", "school", "camp", "warehouse", "water point")
 
 
-def _moved(point: LonLat, azimuth_deg: float, distance_m: float) -> LonLat:
+def moved(point: LonLat, azimuth_deg: float, distance_m: float) -> LonLat:
+    """The point `distance_m` metres from `point` along the geodesic leaving at `azimuth_deg`."""
     lon, lat, _ = WGS84.fwd(point[0], point[1], azimuth_deg, distance_m)
     return float(lon), float(lat)
 
@@ -77,19 +78,19 @@ def _per_call_s(action: Callable[[], object], budget_s: float, repeats: int) -> 
 
 def shapes_under_test() -> dict[str, Shape]:
     """The shapes a 5 km circle is measured against, all around the same origin."""
-    star = [_moved(_ORIGIN, i * 18.0, 10_000.0 if i % 2 else 6_000.0) for i in range(20)]
+    star = [moved(_ORIGIN, i * 18.0, 10_000.0 if i % 2 else 6_000.0) for i in range(20)]
     legs = [_ORIGIN]
     for heading in (60.0, 120.0, 60.0, 120.0, 90.0):
-        legs.append(_moved(legs[-1], heading, 10_000.0))
+        legs.append(moved(legs[-1], heading, 10_000.0))
     return {
         "Circle, 5 km": Circle(_ORIGIN, 5_000.0),
         "Polygon, 20 vertices": Area(((tuple([*star, star[0]]),),)),
         "Corridor, 4 legs, 2 km": Corridor(
-            tuple(_moved(_ORIGIN, 90.0, i * 10_000.0) for i in range(5)), 2_000.0
+            tuple(moved(_ORIGIN, 90.0, i * 10_000.0) for i in range(5)), 2_000.0
         ),
         "Sector, 90°, 20 km": Sector(_ORIGIN, 20_000.0, 0.0, 45.0, 135.0),
         "Sector, 90°, 5-20 km": Sector(_ORIGIN, 20_000.0, 5_000.0, 45.0, 135.0),
-        "Orbit, 40 x 10 km": Orbit(_ORIGIN, _moved(_ORIGIN, 90.0, 40_000.0), 10_000.0),
+        "Orbit, 40 x 10 km": Orbit(_ORIGIN, moved(_ORIGIN, 90.0, 40_000.0), 10_000.0),
         "Track, 5 legs, 2/5 km": Track(tuple(legs), 2_000.0, 5_000.0),
     }
 
@@ -99,12 +100,12 @@ def _probe_at_gap(shape: Shape, gap_m: float) -> Circle:
     low_m, high_m = 0.0, 500_000.0
     for _ in range(26):  # 500 km / 2**26: under a centimetre
         middle_m = (low_m + high_m) / 2.0
-        probe = Circle(_moved(_ORIGIN, 200.0, middle_m), _PROBE_RADIUS_M)
+        probe = Circle(moved(_ORIGIN, 200.0, middle_m), _PROBE_RADIUS_M)
         if geodesic_distance_m(shape, probe) < gap_m:
             low_m = middle_m
         else:
             high_m = middle_m
-    return Circle(_moved(_ORIGIN, 200.0, high_m), _PROBE_RADIUS_M)
+    return Circle(moved(_ORIGIN, 200.0, high_m), _PROBE_RADIUS_M)
 
 
 def _margin_cm(shape: Shape) -> float | None:

@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from benchmarks.conventions import moved
 from benchmarks.plans import mixed_plan
 from deconflict.geo.distance import distance_within_m
-from deconflict.geo.ellipsoid import WGS84
 from deconflict.geo.shapes import (
     Area,
     Circle,
@@ -42,17 +42,12 @@ _ORIGIN = (38.64, 33.5)  # At Tanf
 _LIMITS_M = (0.0, 500.0, 2_000.0, 10_000.0)
 
 
-def _moved(point: LonLat, azimuth_deg: float, distance_m: float) -> LonLat:
-    lon, lat, _ = WGS84.fwd(point[0], point[1], azimuth_deg, distance_m)
-    return float(lon), float(lat)
-
-
 def _path(rng: random.Random, start: LonLat, legs: int, leg_m: float) -> tuple[LonLat, ...]:
     points = [start]
     heading = rng.uniform(0.0, 360.0)
     for _ in range(legs):
         heading += rng.uniform(-60.0, 60.0)
-        points.append(_moved(points[-1], heading, leg_m * rng.uniform(0.5, 1.0)))
+        points.append(moved(points[-1], heading, leg_m * rng.uniform(0.5, 1.0)))
     return tuple(points)
 
 
@@ -60,8 +55,8 @@ def _polygon(rng: random.Random, centre: LonLat, size_m: float) -> Area:
     """A star polygon of 12 vertices with a hole: the kind of outline a zone is drawn as."""
     angles = sorted(rng.uniform(0.0, 360.0) for _ in range(12))
     radii = [rng.uniform(0.5, 1.0) * size_m for _ in angles]
-    outer = [_moved(centre, a, r) for a, r in zip(angles, radii, strict=True)]
-    hole = [_moved(centre, a, r * 0.2) for a, r in zip(angles, radii, strict=True)]
+    outer = [moved(centre, a, r) for a, r in zip(angles, radii, strict=True)]
+    hole = [moved(centre, a, r * 0.2) for a, r in zip(angles, radii, strict=True)]
     return Area(((tuple([*outer, outer[0]]), tuple([*hole, hole[0]])),))
 
 
@@ -78,7 +73,7 @@ KINDS: dict[str, Callable[[random.Random, LonLat], Shape]] = {
     ),
     "ring": lambda rng, at: Sector(at, (r := rng.uniform(8_000.0, 40_000.0)), r / 2, 0.0, 0.0),
     "orbit": lambda rng, at: Orbit(
-        at, _moved(at, rng.uniform(0, 360), 40_000.0), 8_000.0, rng.choice(list(Side))
+        at, moved(at, rng.uniform(0, 360), 40_000.0), 8_000.0, rng.choice(list(Side))
     ),
     "track": lambda rng, at: Track(_path(rng, at, 3, 12_000.0), rng.uniform(0, 3_000.0), 2_000.0),
 }
@@ -98,7 +93,7 @@ def _placements(kinds: tuple[str, str], count: int, seed: int) -> list[tuple[Sha
     placed = []
     for _ in range(count):
         first = KINDS[kinds[0]](rng, _ORIGIN)
-        other = _moved(_ORIGIN, rng.uniform(0.0, 360.0), rng.uniform(0.0, 60_000.0))
+        other = moved(_ORIGIN, rng.uniform(0.0, 360.0), rng.uniform(0.0, 60_000.0))
         second = KINDS[kinds[1]](rng, other)
         resolve(first), resolve(second)  # built once, as the line builds each feature
         placed.append((first, second, rng.choice(_LIMITS_M)))
@@ -171,7 +166,7 @@ def long_route_cases() -> dict[str, tuple[Shape, Shape, float]]:
         )
         cases[f"{span:.0f}° edge against a 5 km circle 1 km off its middle"] = (
             _route(west, 10.0, east, 10.0),
-            Circle(_moved(((west + east) / 2, 10.0), 0.0, 6_000.0), 5_000.0),
+            Circle(moved(((west + east) / 2, 10.0), 0.0, 6_000.0), 5_000.0),
             2_000.0,
         )
     return cases

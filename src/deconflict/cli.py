@@ -71,9 +71,13 @@ _stdout = Console(highlight=False)
 
 
 def _fail(code: Exit, lines: list[str]) -> NoReturn:
+    _write_errors(lines)
+    raise typer.Exit(int(code))
+
+
+def _write_errors(lines: list[str]) -> None:
     # Plain writes: an error line must never be wrapped or restyled.
     sys.stderr.write("".join(f"{line}\n" for line in lines))
-    raise typer.Exit(int(code))
 
 
 def _describe(error: DeconflictError) -> str:
@@ -1396,16 +1400,14 @@ def notam(
 def main() -> None:
     """Entry point: anything that escapes a command is an operational failure (exit 3).
 
-    Outside the command, so it exits itself: one line on stderr, never a traceback.
+    Outside the command, so it exits itself (typer.Exit needs a command around
+    it): one line on stderr, never a traceback.
     """
     try:
         app()
     except DeconflictError as error:
-        _exit(Exit.FAILURE, [_describe(error)])
+        _write_errors([_describe(error)])
+        sys.exit(int(Exit.FAILURE))
     except Exception as error:
-        _exit(Exit.FAILURE, [f"operational failure: {type(error).__name__}: {error}"])
-
-
-def _exit(code: Exit, lines: list[str]) -> NoReturn:
-    sys.stderr.write("".join(f"{line}\n" for line in lines))
-    sys.exit(int(code))
+        _write_errors([f"operational failure: {type(error).__name__}: {error}"])
+        sys.exit(int(Exit.FAILURE))

@@ -165,8 +165,9 @@ def points_to_edges_m(
 
     near = near_pairs(points, edges.tree, attained, cutoff_m, enough_m)
     point, edge = near.first, near.second
-    chord = segment_gaps_m(xyz[point], xyz[point], edges.a_xyz[edge], edges.b_xyz[edge])
-    bound = geodesic_floor_m(chord - edges.sag_m[edge] - _CHORD_SLACK_M)
+    bound = _chord_bound_m(
+        xyz[point], xyz[point], edges.a_xyz[edge], edges.b_xyz[edge], edges.sag_m[edge]
+    )
     hopeful = bound <= min(near.attained_m, cutoff_m)
     if not hopeful.any():
         return near.attained_m
@@ -405,7 +406,9 @@ def edges_to_edges_m(
         ).distance_m
 
     near = near_pairs(first.tree, second.tree, attained, cutoff_m, enough_m)
-    i, j = _chord_hopeful(first, near.first, second, near.second, min(near.attained_m, cutoff_m))
+    i, j = near.first, near.second
+    keep = _chords_within(first, i, second, j, min(near.attained_m, cutoff_m))
+    i, j = i[keep], j[keep]
     if i.size == 0:
         return near.attained_m
     # Each stage tightens the distance attained, so the next searches fewer pairs: the
@@ -415,8 +418,9 @@ def edges_to_edges_m(
     best = min(near.attained_m, float(ends.nearest_m.min()))
     if best <= enough_m:
         return best
-    keep = ends.bound_m < min(best, cutoff_m)
-    i, j = _chord_hopeful(first, i[keep], second, j[keep], min(best, cutoff_m))
+    limit = min(best, cutoff_m)
+    keep = (ends.bound_m < limit) & _chords_within(first, i, second, j, limit)
+    i, j, bound = i[keep], j[keep], ends.bound_m[keep]
     if i.size == 0:
         return best
     best = min(
@@ -427,25 +431,32 @@ def edges_to_edges_m(
     if best <= enough_m:
         return best
     limit = min(best, cutoff_m)
-    i, j = _chord_hopeful(first, i, second, j, limit)
-    keep = _ends_apart(first, i, second, j).bound_m < limit
+    keep = (bound < limit) & _chords_within(first, i, second, j, limit)
     if not keep.any():
         return best
     return min(best, _inside_edge_pairs_m(first, i[keep], second, j[keep], limit))
 
 
-def _chord_hopeful(
+def _chords_within(
     first: Edges, i: Indices, second: Edges, j: Indices, limit_m: float
-) -> tuple[Indices, Indices]:
-    """The pairs whose chords, less how far each edge strays from its chord, are within limit.
+) -> NDArray[np.bool_]:
+    """Per pair, whether the chords, less how far each edge strays from its chord, are
+    within the limit.
 
     Far tighter than boxes where two edges run side by side (a box grows with
     an edge's length in every direction; a chord only with its bow).
     """
-    chord = segment_gaps_m(first.a_xyz[i], first.b_xyz[i], second.a_xyz[j], second.b_xyz[j])
-    bound = geodesic_floor_m(chord - first.sag_m[i] - second.sag_m[j] - _CHORD_SLACK_M)
-    hopeful = bound <= limit_m
-    return i[hopeful], j[hopeful]
+    bows = first.sag_m[i] + second.sag_m[j]
+    bound = _chord_bound_m(first.a_xyz[i], first.b_xyz[i], second.a_xyz[j], second.b_xyz[j], bows)
+    within: NDArray[np.bool_] = bound <= limit_m
+    return within
+
+
+def _chord_bound_m(p0: Floats, p1: Floats, q0: Floats, q1: Floats, bows_m: Floats) -> Floats:
+    """Per row, a lower bound of the geodesic distance between surface points that lie
+    within `bows_m` (both bows together) of segments p0-p1 and q0-q1 respectively."""
+    bound: Floats = geodesic_floor_m(segment_gaps_m(p0, p1, q0, q1) - bows_m - _CHORD_SLACK_M)
+    return bound
 
 
 def _ends_to_paired_edges_m(
