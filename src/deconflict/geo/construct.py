@@ -9,7 +9,9 @@ densely enough that the chords between them stay within centimetres of the
 true boundary; that gap is then *measured* at the middle of every chord
 (where it is largest) and added to the result as reach, so the built shape
 always holds the true one and a conflict is never missed for want of a
-vertex. Near the poles a chord straight in lon/lat bends away from the
+vertex. A shape's vertices and its chords' true middles are solved in one
+call of the direct geodesic problem (a track's centre lines in one more),
+and its gaps measured in one call of the inverse. Near the poles a chord straight in lon/lat bends away from the
 geodesic it stands for (by a metre over a kilometre at 89 degrees), so a
 shape whose measured gap is too wide is built again with denser vertices,
 up to 16 times as dense (and so are the largest arcs, whose vertices are
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -89,23 +92,18 @@ def outline(shape: Shape, sag_m: float = 1.0) -> Area:
     if isinstance(shape, Circle):
         if shape.radius_m == 0.0:
             return Area(())
-        sector = Sector(shape.centre, shape.radius_m)
-        _refuse_polar_reach(sector)
-        ring = _unwrapped(_arc(sector, shape.radius_m, sag_m)[0], shape.centre[0])
-        return _split_area(shapely.Polygon(_closed(ring)), 0.0)
+        _refuse_polar_reach(Sector(shape.centre, shape.radius_m))
+        disc, _ = _built_rings([[_disc(shape.centre, shape.radius_m, sag_m)]], shape.centre[0])
+        return _split_area(shapely.Polygon(_closed(disc[0])), 0.0)
     origin_lon = shape.path[0][0]
     half = shape.half_width_m
-    pieces = []
-    for a, b in itertools.pairwise(shape.path):
-        if a != b and half > 0.0:
-            pieces.append(_leg_band(a, b, half, half, origin_lon)[0])
-    for point in shape.path if half > 0.0 else ():
-        disc = Sector(point, half)
-        ring = _unwrapped(_arc(disc, half, sag_m)[0], origin_lon)
-        pieces.append(shapely.Polygon(_closed(ring)))
-    if not pieces:
+    if half <= 0.0:
         return Area(())
-    united = shapely.make_valid(shapely.union_all(pieces))
+    legs = [(a, b) for a, b in itertools.pairwise(shape.path) if a != b]
+    rings: list[list[_Curve]] = _band_rings(legs, half, half, 1) if legs else []
+    rings.extend([_disc(point, half, sag_m)] for point in shape.path)
+    built, _ = _built_rings(rings, origin_lon)
+    united = shapely.make_valid(shapely.union_all([shapely.Polygon(_closed(r)) for r in built]))
     _refuse_polar(np.asarray(shapely.get_coordinates(united)))
     return _split_area(united, 0.0)
 
@@ -118,7 +116,7 @@ def sector_shape(sector: Sector) -> BasicShape:
     if sector.outer_m * math.radians(sector.span_deg) <= _ARC_SAG_M:
         return _needle(sector)
     for density in _DENSITIES:
-        rings, gap = _sector_rings(sector, density)
+        rings, gap = _built_rings(_sector_rings(sector, density), sector.origin[0])
         if gap <= _GAP_TARGET_M:
             break
     polygon = shapely.Polygon(_closed(rings[0]), [_closed(r) for r in rings[1:]])
@@ -126,33 +124,33 @@ def sector_shape(sector: Sector) -> BasicShape:
     return _with_extent(area, "has no area between its radii and bearings")
 
 
-def _sector_rings(sector: Sector, density: int) -> tuple[list[Floats], float]:
-    """The sector's rings (an annulus has two), vertices `density` times as dense; the gap."""
-    outer, outer_gap = _arc(sector, sector.outer_m, density=density)
-    rings: list[Floats]
-    inner_gap = 0.0
-    if sector.span_deg == 360.0:
-        inner, inner_gap = _arc(sector, sector.inner_m, density=density)
-        rings = [outer, inner[::-1]]
-    else:
-        origin, outer_m, inner_m = sector.origin, sector.outer_m, sector.inner_m
+def _sector_rings(sector: Sector, density: int) -> list[list[_Curve]]:
+    """The sector's rings as curves (an annulus has two), vertices `density` times as dense."""
+    origin, outer_m, inner_m = sector.origin, sector.outer_m, sector.inner_m
+    span = sector.span_deg
+    if span == 360.0:
+        rings = [[_arc(origin, outer_m, sector.from_deg, span, density=density)]]
         if inner_m > 0.0:
-            inner, inner_gap = _arc(sector, inner_m, density=density)
-            inner = inner[::-1]
-        else:
-            inner = np.array([[origin[0], origin[1]]])
-        rings = [
-            np.concatenate(
-                [
-                    outer,
-                    _radial(origin, sector.to_deg, outer_m, inner_m, density),
-                    inner,
-                    _radial(origin, sector.from_deg, inner_m, outer_m, density),
-                ]
-            )
-        ]
-    rings = [_unwrapped(ring, sector.origin[0]) for ring in rings]
-    return rings, max(outer_gap, inner_gap, *(_chord_gap_m(ring) for ring in rings))
+            backwards = _arc(origin, inner_m, sector.from_deg + span, -span, density=density)
+            rings.append([backwards])
+        return rings
+    return [_wedge(origin, outer_m, inner_m, sector.from_deg, span, density)]
+
+
+def _wedge(
+    origin: LonLat, outer_m: float, inner_m: float, from_deg: float, span: float, density: int
+) -> list[_Curve]:
+    """One ring round a wedge: the outer arc clockwise, in along the last radial, the inner
+    arc back (or the origin), out along the first radial."""
+    to_deg = from_deg + span
+    curves = [
+        _arc(origin, outer_m, from_deg, span, density=density),
+        _radial(origin, to_deg, outer_m, inner_m, density),
+    ]
+    if inner_m > 0.0:
+        curves.append(_arc(origin, inner_m, to_deg, -span, density=density))
+    curves.append(_radial(origin, from_deg, inner_m, outer_m, density))
+    return curves
 
 
 def _needle(sector: Sector) -> Area:
@@ -161,9 +159,12 @@ def _needle(sector: Sector) -> Area:
     start = _moved(sector.origin, sector.from_deg, sector.inner_m)
     end = _moved(sector.origin, sector.from_deg, sector.outer_m)
     for density in _DENSITIES:
-        band, gap = _leg_band(start, end, _ARC_SAG_M, _ARC_SAG_M, sector.origin[0], density)
+        rings, gap = _built_rings(
+            _band_rings([(start, end)], _ARC_SAG_M, _ARC_SAG_M, density), sector.origin[0]
+        )
         if gap <= _GAP_TARGET_M:
             break
+    band = shapely.Polygon(_closed(rings[0]))
     return _with_extent(_split_area(band, _margin(gap)), "has no area along its radial")
 
 
@@ -176,9 +177,12 @@ def orbit_shape(orbit: Orbit) -> Corridor:
         forward, back, _ = WGS84.inv(first[0], first[1], second[0], second[1])
         first = _moved(first, forward + turn, half)
         second = _moved(second, back + 180.0 + turn, half)
+    azimuth, _, length = WGS84.inv(first[0], first[1], second[0], second[1])
     for density in _DENSITIES:
-        path = _geodesic_samples(first, second, density)
-        gap = _chord_gap_m(path, closed=False)
+        line = _along(first, azimuth, 0.0, length, density)
+        (path, middles), _ = _solved([line.points, line.middles])
+        path[-1] = second  # the end as given, not one rounded by the direct problem
+        gap = _gap_to_chords_m(path, middles)
         if gap <= _GAP_TARGET_M:
             break
     if np.any(np.abs(np.diff(path[:, 0])) > 180.0):
@@ -196,194 +200,213 @@ def track_shape(track: Track) -> Area:
     if not legs:
         raise ShapeError("needs two different positions")
     for density in _DENSITIES:
-        pieces, gap = _track_pieces(track, legs, density)
+        rings = _band_rings(legs, track.left_m, track.right_m, density)
+        rings.extend(_turn_wedges(legs, track.left_m, track.right_m, density))
+        built, gap = _built_rings(rings, track.path[0][0])
         if gap <= _GAP_TARGET_M:
             break
-    united = shapely.make_valid(shapely.union_all(pieces))
+    united = shapely.make_valid(shapely.union_all([shapely.Polygon(_closed(r)) for r in built]))
     _refuse_polar(np.asarray(shapely.get_coordinates(united)))
     area = _split_area(united, _margin(gap))
     return _with_extent(area, "has no area: its legs are too short; give positions further apart")
 
 
-def _track_pieces(
-    track: Track, legs: list[tuple[LonLat, LonLat]], density: int
-) -> tuple[list[shapely.Polygon], float]:
-    """The band of every leg and the wedge of every turn, and the largest gap among them."""
-    origin_lon = track.path[0][0]
-    pieces: list[shapely.Polygon] = []
-    gap = 0.0
-    for a, b in legs:
-        band, band_gap = _leg_band(a, b, track.left_m, track.right_m, origin_lon, density)
-        pieces.append(band)
-        gap = max(gap, band_gap)
-    for (a, b), (_, c) in itertools.pairwise(legs):
-        wedge = _turn_wedge(a, b, c, track.left_m, track.right_m, origin_lon, density)
-        if wedge is not None:
-            pieces.append(wedge[0])
-            gap = max(gap, wedge[1])
-    return pieces, gap
+# Building a boundary ------------------------------------------------------------------------
+#
+# A boundary is a run of curves (arcs, radials, parallels, geodesics across a line), each
+# given as direct geodesic problems: its vertices, and the true point halfway along each
+# chord between them, where a chord strays furthest from its curve. All the problems of a
+# shape are solved in one call, and every gap is measured in one more.
 
 
-def _leg_band(
-    a: LonLat, b: LonLat, left_m: float, right_m: float, origin_lon: float, density: int = 1
-) -> tuple[shapely.Polygon, float]:
-    centre = _geodesic_samples(a, b, density)
-    forward = _forward_azimuths(centre)
-    left = _offset(centre, forward - 90.0, left_m)
-    right = _offset(centre, forward + 90.0, right_m)
-    # Square ends: the geodesic across the line at each end, from one side to the other.
-    end_cap = _cap(centre[-1], forward[-1], left_m, right_m, density)
-    start_cap = _cap(centre[0], forward[0], left_m, right_m, density)[::-1]
-    ring = _unwrapped(np.concatenate([left, end_cap, right[::-1], start_cap]), origin_lon)
-    gap = max(
-        _parallel_gap_m(centre, -90.0, left_m, left),
-        _parallel_gap_m(centre, 90.0, right_m, right),
-        _chord_gap_m(ring),
+@dataclass(frozen=True)
+class _Direct:
+    """Points `distance_m` from (lon, lat) along `azimuth_deg` (arrays of one length)."""
+
+    lon: Floats
+    lat: Floats
+    azimuth_deg: Floats
+    distance_m: Floats
+
+    @classmethod
+    def of(
+        cls, start: LonLat | Floats, azimuth_deg: Floats | float, distance_m: Floats | float
+    ) -> _Direct:
+        """From one start (a position, or an array of them) along arrays of azimuths and
+        distances (either may be a scalar)."""
+        azimuth = np.atleast_1d(np.asarray(azimuth_deg, dtype=np.float64))
+        distance = np.atleast_1d(np.asarray(distance_m, dtype=np.float64))
+        start = np.asarray(start, dtype=np.float64).reshape(-1, 2)
+        count = max(azimuth.size, distance.size, len(start))
+        lon, lat = start[:, 0], start[:, 1]
+        if lon.size != count:
+            lon, lat = np.full(count, lon[0]), np.full(count, lat[0])
+        if azimuth.size != count:
+            azimuth = np.full(count, azimuth.item())
+        if distance.size != count:
+            distance = np.full(count, distance.item())
+        return cls(lon, lat, azimuth, distance)
+
+
+@dataclass(frozen=True)
+class _Curve:
+    """A stretch of the true boundary: its vertices, first and last included, and the true
+    point halfway along each chord between them."""
+
+    points: _Direct
+    middles: _Direct
+
+
+def _solved(problems: list[_Direct]) -> tuple[list[Floats], list[Floats]]:
+    """The positions (n x 2) and the azimuths at them, onward, of every problem: one call."""
+    lon, lat, back = WGS84.fwd(
+        np.concatenate([p.lon for p in problems]),
+        np.concatenate([p.lat for p in problems]),
+        np.concatenate([p.azimuth_deg for p in problems]),
+        np.concatenate([p.distance_m for p in problems]),
     )
-    return shapely.Polygon(_closed(ring)), gap
+    cuts = np.cumsum([p.lon.size for p in problems])[:-1]
+    positions = np.split(np.column_stack([lon, lat]), cuts)
+    onward = np.split(np.asarray(back, dtype=np.float64) + 180.0, cuts)
+    return positions, onward
 
 
-def _turn_wedge(
-    a: LonLat,
-    b: LonLat,
-    c: LonLat,
-    left_m: float,
-    right_m: float,
-    origin_lon: float,
-    density: int = 1,
-) -> tuple[shapely.Polygon, float] | None:
-    """The arc that closes the outside of the turn at `b`, or None on a straight line."""
-    _, back_in, _ = WGS84.inv(a[0], a[1], b[0], b[1])
-    heading_in = back_in + 180.0
-    heading_out, _, _ = WGS84.inv(b[0], b[1], c[0], c[1])
-    turn = (heading_out - heading_in + 180.0) % 360.0 - 180.0
-    if abs(turn) < 1e-9:
-        return None
-    if turn > 0:  # turning right: the left side is outside, swept clockwise
-        radius, start, end = left_m, heading_in - 90.0, heading_out - 90.0
-    else:  # turning left: the right side is outside
-        radius, start, end = right_m, heading_out + 90.0, heading_in + 90.0
-    if radius == 0.0:
-        return None
-    wedge = Sector(b, radius, 0.0, start % 360.0, end % 360.0)
-    arc, arc_gap = _arc(wedge, radius, density=density)
-    ring = _unwrapped(
-        np.concatenate(
-            [
-                arc,
-                _radial(b, end, radius, 0.0, density),
-                np.array([[b[0], b[1]]]),
-                _radial(b, start, 0.0, radius, density),
-            ]
-        ),
-        origin_lon,
+def _built_rings(rings: list[list[_Curve]], origin_lon: float) -> tuple[list[Floats], float]:
+    """Each ring's vertices (unclosed, unwrapped around `origin_lon`) and the largest gap
+    between any chord and the true boundary.
+
+    Each curve of a ring ends where the next begins (the last where the first
+    begins); that shared vertex is kept once, from the next curve.
+    """
+    curves = [curve for ring in rings for curve in ring]
+    solved, _ = _solved([part for curve in curves for part in (curve.points, curve.middles)])
+    built: list[Floats] = []
+    all_middles: list[Floats] = []
+    chord_ends: list[Floats] = []
+    position = 0
+    for ring in rings:
+        parts = solved[position : position + 2 * len(ring)]
+        position += 2 * len(ring)
+        vertices = _unwrapped(np.concatenate([p[:-1] for p in parts[0::2]]), origin_lon)
+        built.append(vertices)
+        chord_ends.append(np.concatenate([vertices, vertices[:1]]))
+        all_middles.append(np.concatenate(parts[1::2]))
+    return built, max(
+        _gap_to_chords_m(ends, middles)
+        for ends, middles in zip(chord_ends, all_middles, strict=True)
     )
-    return shapely.Polygon(_closed(ring)), max(arc_gap, _chord_gap_m(ring))
 
 
 def _arc(
-    sector: Sector, radius_m: float, sag_m: float = _ARC_SAG_M, density: int = 1
-) -> tuple[Floats, float]:
-    """Vertices on the geodesic circle of `radius_m` over the sector's bearings, and the gap."""
-    span = sector.span_deg
+    origin: LonLat,
+    radius_m: float,
+    from_deg: float,
+    sweep_deg: float,
+    sag_m: float = _ARC_SAG_M,
+    density: int = 1,
+) -> _Curve:
+    """The geodesic circle of `radius_m` around `origin`, `sweep_deg` on from `from_deg`
+    (negative: anticlockwise)."""
+    span = abs(sweep_deg)
     step = 2.0 * math.degrees(math.acos(max(-1.0, 1.0 - sag_m / radius_m)))
     most = _MAX_ARC_STEPS if sag_m <= _ARC_SAG_M else _MAX_OUTLINE_STEPS
     steps = min(most, max(_MIN_ARC_STEPS, math.ceil(span / step))) * density
-    bearings = sector.from_deg + np.linspace(0.0, span, steps + 1)
-    if span == 360.0:
-        bearings = bearings[:-1]
-    points = _fan(sector.origin, bearings, radius_m)
-    middles = _fan(sector.origin, bearings[:-1] + np.diff(bearings) / 2.0, radius_m)
-    gap = _gap_to_chords_m(points, middles)
-    return points, gap
+    bearings = from_deg + np.linspace(0.0, sweep_deg, steps + 1)
+    middles = bearings[:-1] + np.diff(bearings) / 2.0
+    return _Curve(_Direct.of(origin, bearings, radius_m), _Direct.of(origin, middles, radius_m))
+
+
+def _disc(centre: LonLat, radius_m: float, sag_m: float) -> _Curve:
+    """A whole geodesic circle, for outlines."""
+    return _arc(centre, radius_m, 0.0, 360.0, sag_m)
 
 
 def _radial(
     origin: LonLat, bearing_deg: float, from_m: float, to_m: float, density: int = 1
-) -> Floats:
-    """Samples along the geodesic from `origin` at `bearing_deg`, strictly between two distances."""
+) -> _Curve:
+    """The geodesic from `origin` at `bearing_deg`, between two distances from it."""
     steps = _path_steps(abs(to_m - from_m), density)
-    distances = np.linspace(from_m, to_m, steps + 1)[1:-1]
-    return _along(origin, np.full(len(distances), bearing_deg), distances)
-
-
-def _along(origin: LonLat, bearings: Floats, distances: Floats) -> Floats:
-    lon, lat, _ = WGS84.fwd(
-        np.full(len(bearings), origin[0]), np.full(len(bearings), origin[1]), bearings, distances
+    distances = np.linspace(from_m, to_m, steps + 1)
+    middles = distances[:-1] + np.diff(distances) / 2.0
+    return _Curve(
+        _Direct.of(origin, bearing_deg, distances), _Direct.of(origin, bearing_deg, middles)
     )
-    return np.column_stack([np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)])
 
 
-def _fan(origin: LonLat, bearings: Floats, radius_m: float) -> Floats:
-    lon, lat, _ = WGS84.fwd(
-        np.full(len(bearings), origin[0]),
-        np.full(len(bearings), origin[1]),
-        bearings,
-        np.full(len(bearings), radius_m),
-    )
-    return np.column_stack([lon, lat])
+def _along(start: LonLat, azimuth_deg: float, from_m: float, to_m: float, density: int) -> _Curve:
+    """The geodesic leaving `start` at `azimuth_deg`, between two distances along it."""
+    return _radial(start, azimuth_deg, from_m, to_m, density)
+
+
+def _band_rings(
+    legs: list[tuple[LonLat, LonLat]], left_m: float, right_m: float, density: int
+) -> list[list[_Curve]]:
+    """Per leg, one ring: the left parallel, the square end, the right parallel back, the start.
+
+    The centre line of every leg is sampled first (one call); the parallels
+    stand off its samples and its chords' middles, square to the heading there.
+    """
+    starts = np.array([a for a, _ in legs], dtype=np.float64)
+    ends = np.array([b for _, b in legs], dtype=np.float64)
+    azimuth, _, length = WGS84.inv(starts[:, 0], starts[:, 1], ends[:, 0], ends[:, 1])
+    lines = [
+        _along((float(a[0]), float(a[1])), float(az), 0.0, float(d), density)
+        for a, az, d in zip(starts, np.atleast_1d(azimuth), np.atleast_1d(length), strict=True)
+    ]
+    positions, onward = _solved([part for line in lines for part in (line.points, line.middles)])
+    rings = []
+    for k in range(len(legs)):
+        centre, heading = positions[2 * k], onward[2 * k]
+        centre[-1] = ends[k]  # the leg's own end, not one rounded by the direct problem
+        middles, middle_heading = positions[2 * k + 1], onward[2 * k + 1]
+        rings.append(
+            [
+                _Curve(
+                    _Direct.of(centre, heading - 90.0, left_m),
+                    _Direct.of(middles, middle_heading - 90.0, left_m),
+                ),
+                _across(centre[-1], heading[-1], -left_m, right_m, density),
+                _Curve(
+                    _Direct.of(centre[::-1], heading[::-1] + 90.0, right_m),
+                    _Direct.of(middles[::-1], middle_heading[::-1] + 90.0, right_m),
+                ),
+                _across(centre[0], heading[0], right_m, -left_m, density),
+            ]
+        )
+    return rings
+
+
+def _across(point: Floats, heading_deg: float, from_m: float, to_m: float, density: int) -> _Curve:
+    """The geodesic square to the line at `point`, from `from_m` to `to_m` on its right
+    (negative: on its left): a square end."""
+    return _along((float(point[0]), float(point[1])), heading_deg + 90.0, from_m, to_m, density)
+
+
+def _turn_wedges(
+    legs: list[tuple[LonLat, LonLat]], left_m: float, right_m: float, density: int
+) -> list[list[_Curve]]:
+    """At every turn, the wedge of the circle around the turning point that closes the
+    outside of the turn; none on a straight line or on a side of width 0."""
+    wedges = []
+    for (a, b), (_, c) in itertools.pairwise(legs):
+        _, back_in, _ = WGS84.inv(a[0], a[1], b[0], b[1])
+        heading_in = back_in + 180.0
+        heading_out, _, _ = WGS84.inv(b[0], b[1], c[0], c[1])
+        turn = (heading_out - heading_in + 180.0) % 360.0 - 180.0
+        if abs(turn) < 1e-9:
+            continue
+        if turn > 0:  # turning right: the left side is outside, swept clockwise
+            radius, start = left_m, heading_in - 90.0
+        else:  # turning left: the right side is outside
+            radius, start = right_m, heading_out + 90.0
+        if radius > 0.0:
+            wedges.append(_wedge(b, radius, 0.0, start % 360.0, abs(turn), density))
+    return wedges
 
 
 def _path_steps(length_m: float, density: int) -> int:
     """How many pieces to sample a geodesic `length_m` long in: one a kilometre, times `density`."""
     return min(_MAX_PATH_STEPS, max(1, math.ceil(length_m / _PATH_STEP_M))) * density
-
-
-def _geodesic_samples(a: LonLat, b: LonLat, density: int = 1) -> Floats:
-    length = WGS84.inv(a[0], a[1], b[0], b[1])[2]
-    inner = _path_steps(length, density) - 1
-    between = WGS84.npts(a[0], a[1], b[0], b[1], inner) if inner else []
-    return np.array([a, *between, b], dtype=np.float64)
-
-
-def _forward_azimuths(points: Floats) -> Floats:
-    """The heading along the line at each sample (the last one from the edge before it)."""
-    forward, back, _ = WGS84.inv(points[:-1, 0], points[:-1, 1], points[1:, 0], points[1:, 1])
-    return np.append(np.asarray(forward, dtype=np.float64), float(np.asarray(back)[-1]) + 180.0)
-
-
-def _offset(points: Floats, azimuths: Floats, distance_m: float) -> Floats:
-    if distance_m == 0.0:
-        return points.copy()
-    lon, lat, _ = WGS84.fwd(points[:, 0], points[:, 1], azimuths, np.full(len(points), distance_m))
-    return np.column_stack([lon, lat])
-
-
-def _cap(
-    point: Floats, heading_deg: float, left_m: float, right_m: float, density: int = 1
-) -> Floats:
-    """Samples across the line at `point`, from `left_m` on its left to `right_m` on its right,
-    both ends excluded (they are the sides' own samples)."""
-    steps = _path_steps(left_m + right_m, density)
-    distances = np.linspace(-left_m, right_m, steps + 1)[1:-1]
-    origin = (float(point[0]), float(point[1]))
-    return _along(origin, np.full(len(distances), heading_deg + 90.0), distances)
-
-
-def _parallel_gap_m(centre: Floats, turn_deg: float, distance_m: float, side: Floats) -> float:
-    """Gap between the sampled parallel and the true one, at the middle of each chord.
-
-    The true parallel's middle point lies `distance_m` across the line from the
-    middle of the centre line's chord, at `turn_deg` from the heading there.
-    """
-    if distance_m == 0.0 or len(centre) < 2:
-        return 0.0
-    forward, _, length = WGS84.inv(centre[:-1, 0], centre[:-1, 1], centre[1:, 0], centre[1:, 1])
-    mid_lon, mid_lat, back = WGS84.fwd(
-        centre[:-1, 0], centre[:-1, 1], forward, np.asarray(length) / 2.0
-    )
-    heading = np.asarray(back, dtype=np.float64) + 180.0
-    middles = _offset(np.column_stack([mid_lon, mid_lat]), heading + turn_deg, distance_m)
-    return _gap_to_chords_m(side, middles)
-
-
-def _chord_gap_m(points: Floats, closed: bool = True) -> float:
-    """Largest gap between a lon/lat-straight chord and the geodesic between its ends."""
-    ring = np.concatenate([points, points[:1]]) if closed else points
-    a, b = ring[:-1], ring[1:]
-    forward, _, length = WGS84.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
-    lon, lat, _ = WGS84.fwd(a[:, 0], a[:, 1], forward, np.asarray(length) / 2.0)
-    return _gap_to_chords_m(ring, np.column_stack([lon, lat]))
 
 
 def _gap_to_chords_m(points: Floats, middles: Floats) -> float:
