@@ -62,6 +62,14 @@ def test_boxes_touching_at_a_corner_meet_and_a_box_meets_one_it_contains() -> No
     assert meeting_pairs(np.stack([UNIT, corner, inside])).tolist() == [[0, 1], [0, 2]]
 
 
+def test_boxes_at_one_place_meet_only_where_their_windows_meet() -> None:
+    # A range booked sortie by sortie: the same place and heights, one window after another.
+    boxes = np.tile(UNIT, (6, 1))
+    boxes[:, 6] = [0.0, 2.0, 4.0, 6.0, 8.0, 9.0]
+    boxes[:, 7] = boxes[:, 6] + 1.0
+    assert meeting_pairs(boxes).tolist() == [[4, 5]]
+
+
 def test_no_pairs_in_a_plan_of_none_or_one() -> None:
     assert meeting_pairs(np.empty((0, COLUMNS))).tolist() == []
     assert meeting_pairs(UNIT.reshape(1, COLUMNS)).tolist() == []

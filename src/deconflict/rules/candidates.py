@@ -2,10 +2,11 @@
 
 A plan is checked as a whole, so its index is built in bulk rather than one
 feature at a time: each feature's volume box is computed once, an STRtree over
-the boxes' ECEF (x, y) rectangles proposes the pairs whose rectangles meet, and
-numpy keeps those whose boxes also meet in z, time and altitude. Every interval
-is closed, as in the store's R*Tree, so boxes that only touch are kept: the
-index is a superset filter and the exact rule decides.
+the boxes' rectangles in two dimensions (those in which fewest boxes meet:
+ECEF x and y, mostly) proposes the pairs whose rectangles meet, and numpy keeps
+those whose boxes also meet in the other three. Every interval is closed, as in
+the store's R*Tree, so boxes that only touch are kept: the index is a superset
+filter and the exact rule decides.
 """
 
 from __future__ import annotations
@@ -38,23 +39,58 @@ def meeting_pairs(boxes: Boxes) -> Pairs:
 
     Touching counts as meeting: a box that ends where another starts is kept.
     """
-    rectangles = shapely.box(boxes[:, 0], boxes[:, 2], boxes[:, 1], boxes[:, 3])
+    low, high = boxes[:, 0::2], boxes[:, 1::2]
+    across, along = _sparsest_dimensions(low, high)
+    rectangles = shapely.box(low[:, across], low[:, along], high[:, across], high[:, along])
     # Without a predicate the tree compares envelopes, closed on every side: for these
-    # rectangles that is exactly "they meet in x and y", with no polygon test behind it.
+    # rectangles that is exactly "they meet in both dimensions", with no polygon test.
     first, second = shapely.STRtree(rectangles).query(rectangles)
     later = first < second
     first, second = first[later], second[later]
-    low, high = boxes[:, 4::2], boxes[:, 5::2]  # z, time and altitude
-    meet = np.all((low[first] <= high[second]) & (low[second] <= high[first]), axis=1)
-    pairs = np.column_stack((first[meet], second[meet])).astype(np.intp)
+    for dimension in (d for d in range(_COLUMNS // 2) if d not in (across, along)):
+        lo, hi = low[:, dimension], high[:, dimension]
+        meet = (lo[first] <= hi[second]) & (lo[second] <= hi[first])
+        first, second = first[meet], second[meet]
+    pairs = np.column_stack((first, second)).astype(np.intp)
     # In the order a check of every pair takes them, whatever order the tree found them in.
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
+def _sparsest_dimensions(low: Boxes, high: Boxes) -> tuple[int, int]:
+    """The two dimensions in which fewest pairs of intervals meet: the tree sorts by them.
+
+    Usually x and y; time for a range booked sortie by sortie over a year at one
+    place, where a tree on x and y would propose every pair of the plan.
+    """
+    meeting = [_meeting_count(low[:, d], high[:, d]) for d in range(low.shape[1])]
+    first, second = np.argsort(meeting, kind="stable")[:2]
+    return int(first), int(second)
+
+
+def _meeting_count(low: NDArray[np.float64], high: NDArray[np.float64]) -> int:
+    """How many ordered pairs of the closed intervals [low, high] meet, each with itself too."""
+    count = len(low)
+    # Each interval meets all but those starting after its end and those ending before its start.
+    starting_after = count - np.searchsorted(np.sort(low), high, side="right")
+    ending_before = np.searchsorted(np.sort(high), low, side="left")
+    return count * count - int(starting_after.sum()) - int(ending_before.sum())
+
+
 def plan_candidates(features: Sequence[Feature]) -> Candidates:
-    """For `find_conflicts`: each feature's candidates, the features whose boxes meet its own."""
-    others: dict[str, list[Feature]] = {feature.id: [] for feature in features}
-    for i, j in meeting_pairs(volume_boxes(features)).tolist():
-        others[features[i].id].append(features[j])
-        others[features[j].id].append(features[i])
-    return lambda feature: others[feature.id]
+    """For `find_conflicts`: each feature's candidates, the features whose boxes meet its own.
+
+    Features are told apart by id, which is unique in a plan (`parse_plan` refuses a repeat).
+    """
+    pairs = meeting_pairs(volume_boxes(features))
+    # Both ways round, grouped by the first: rows bounds[i] to bounds[i + 1] hold i's.
+    both = np.concatenate((pairs, pairs[:, ::-1]))
+    both = both[np.argsort(both[:, 0], kind="stable")]
+    bounds = np.searchsorted(both[:, 0], np.arange(len(features) + 1)).tolist()
+    others = both[:, 1].tolist()
+    position = {feature.id: i for i, feature in enumerate(features)}
+
+    def candidates(feature: Feature) -> list[Feature]:
+        i = position[feature.id]
+        return [features[j] for j in others[bounds[i] : bounds[i + 1]]]
+
+    return candidates
