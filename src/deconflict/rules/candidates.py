@@ -7,6 +7,10 @@ ECEF x and y, mostly) proposes the pairs whose rectangles meet, and numpy keeps
 those whose boxes also meet in the other three. Every interval is closed, as in
 the store's R*Tree, so boxes that only touch are kept: the index is a superset
 filter and the exact rule decides.
+
+Measured on the mixed plan of 20,000 features (`benchmarks.plans`), two cores
+shared: about 0.6 s to box every feature (mostly `reach_box`) and 0.2 s to pair
+them, where filling and querying an in-memory SQLite R*Tree took 4 to 5 s.
 """
 
 from __future__ import annotations
