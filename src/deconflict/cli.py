@@ -51,7 +51,6 @@ from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.plan import feature_to_geojson, format_time, parse_plan
 from deconflict.settings import Settings
 from deconflict.store import Store, StoreUnavailable, open_store, shown, upgrade
-from deconflict.store.sqlite import SqliteStore
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -212,11 +211,7 @@ def check(
     Example: deconflict check plan.geojson --json
     """
     features = _read_plan(plan)
-    index = SqliteStore(":memory:")
-    try:
-        conflicts = check_plan(features, index)
-    finally:
-        index.close()
+    conflicts = check_plan(features)
     by_id = {f.id: f for f in features}
     if as_json:
         found = [conflict_to_json(c, by_id) for c in conflicts]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from deconflict.line.check import check_plan
 from deconflict.rules.conflicts import Conflict, find_conflicts
 from deconflict.rules.feature import Feature
 from deconflict.rules.plan import parse_plan, parse_time
@@ -59,6 +60,13 @@ def test_example_plan_through_the_index_has_exactly_its_expected_conflicts(plan:
     finally:
         store.close()
     _assert_as_expected(found, _expected(plan))
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.stem)
+def test_example_plan_checked_as_deconflict_check_does_has_exactly_its_expected_conflicts(
+    plan: Path,
+) -> None:
+    _assert_as_expected(check_plan(parse_plan(_read(plan))), _expected(plan))
 
 
 def test_at_tanf_strike_inside_the_zone_is_at_zero_and_the_drill_is_not_a_conflict() -> None:

@@ -1,9 +1,13 @@
-"""The conflict rule, and the index finding exactly what a brute-force check of every pair finds."""
+"""The conflict rule, and the indexes finding exactly what a brute-force check of every pair finds.
+
+Two indexes: the store's SQLite R*Tree (for declared volumes) and the plan's
+in-memory index (for `deconflict check`).
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +15,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from deconflict.geo.shapes import Area, Circle, Corridor, Shape
+from deconflict.line.check import check_plan
+from deconflict.rules.candidates import plan_candidates
 from deconflict.rules.conflicts import Conflict, conflict_between, find_conflicts
 from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
 from deconflict.store.sqlite import SqliteStore
@@ -169,7 +175,15 @@ def _indexed_conflicts(features: Sequence[Feature]) -> list[Conflict]:
         store.close()
 
 
-def test_index_finds_a_conflict_across_the_antimeridian() -> None:
+Check = Callable[[Sequence[Feature]], list[Conflict]]
+# The store's R*Tree and the plan's in-memory index, each then the exact rule.
+INDEXED_CHECKS = pytest.mark.parametrize(
+    "indexed_conflicts", [_indexed_conflicts, check_plan], ids=["store", "plan"]
+)
+
+
+@INDEXED_CHECKS
+def test_index_finds_a_conflict_across_the_antimeridian(indexed_conflicts: Check) -> None:
     features = [
         # 214 m apart across the seam, less 200 m of radii: 14 m, within 40 m of buffers.
         _feature("east", Circle((179.999, -16.0), 100.0), buffer_m=20.0),
@@ -177,17 +191,18 @@ def test_index_finds_a_conflict_across_the_antimeridian() -> None:
     ]
     expected = find_conflicts(features)
     assert [c.ids for c in expected] == [("east", "west")]
-    assert _indexed_conflicts(features) == expected
+    assert indexed_conflicts(features) == expected
 
 
-def test_index_finds_a_conflict_over_the_pole() -> None:
+@INDEXED_CHECKS
+def test_index_finds_a_conflict_over_the_pole(indexed_conflicts: Check) -> None:
     features = [
         _feature("here", Corridor(((0.0, 89.99), (10.0, 89.995)), 100.0)),
         _feature("there", Circle((180.0, 89.995), 1_100.0), party="p2"),
     ]
     expected = find_conflicts(features)
     assert [c.ids for c in expected] == [("here", "there")]
-    assert _indexed_conflicts(features) == expected
+    assert indexed_conflicts(features) == expected
 
 
 # The R*Tree keeps 32-bit floats: heights are boxed in whole metres outwards, so a band
@@ -204,6 +219,17 @@ def test_index_candidates_hold_bands_touching_below_float32_range() -> None:
         assert "activity" in store.candidate_ids(zone)
     finally:
         store.close()
+
+
+def test_plan_candidates_hold_bands_touching_below_float32_range() -> None:
+    zone = _feature("zone", Circle((0.0, 0.0), 100.0), kind=Kind.ZONE, band=AltitudeBand(1e-50))
+    activity = _feature(
+        "activity", Circle((0.0, 0.0), 100.0), party="p2", band=AltitudeBand(None, 2e-50)
+    )
+    candidates = plan_candidates([zone, activity])
+    assert list(candidates(activity)) == [zone]
+    assert list(candidates(zone)) == [activity]
+    assert [c.ids for c in check_plan([zone, activity])] == [("activity", "zone")]
 
 
 # The index against the brute force, on random and adversarial plans ---------------------------
@@ -261,10 +287,13 @@ PROPERTY = settings(
 )
 
 
+@INDEXED_CHECKS
 @given(plans())
 @settings(PROPERTY, max_examples=100)
-def test_index_finds_exactly_the_conflicts_brute_force_finds(features: list[Feature]) -> None:
-    assert _indexed_conflicts(features) == find_conflicts(features)
+def test_index_finds_exactly_the_conflicts_brute_force_finds(
+    indexed_conflicts: Check, features: list[Feature]
+) -> None:
+    assert indexed_conflicts(features) == find_conflicts(features)
 
 
 # The brute force against the oracle -----------------------------------------------------------

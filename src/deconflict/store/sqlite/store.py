@@ -39,7 +39,7 @@ T = TypeVar("T")
 
 
 class SqliteStore(RecordReads):
-    """The line in one SQLite file (":memory:" for a throwaway store, as `check` uses)."""
+    """The line in one SQLite file (":memory:" for a throwaway store)."""
 
     _log = log
 
