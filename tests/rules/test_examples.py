@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +64,55 @@ def test_example_plan_through_the_index_has_exactly_its_expected_conflicts(plan:
     _assert_as_expected(found, _expected(plan))
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
 @pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.stem)
 def test_example_plan_checked_as_deconflict_check_does_has_exactly_its_expected_conflicts(
-    plan: Path,
+    plan: Path, workers: int
 ) -> None:
-    _assert_as_expected(check_plan(parse_plan(_read(plan))), _expected(plan))
+    _assert_as_expected(check_plan(parse_plan(_read(plan)), workers=workers), _expected(plan))
+
+
+# Run in a process of its own: workers are forked only from a process with one thread,
+# and a test process may hold others (servers of earlier tests).
+_FAILING_WORKER = """
+import json, os, sys
+from deconflict.errors import EngineFailure
+from deconflict.line.check import check_plan
+from deconflict.rules import conflicts
+from deconflict.rules.plan import parse_plan
+
+features = parse_plan(json.load(open(sys.argv[1], encoding="utf-8")))
+victim = check_plan(features, workers=1)[-1].ids
+shapes = {f.id: f.shape for f in features}
+real = conflicts.distance_within_m
+parent = os.getpid()
+
+def failing(a, b, limit_m):
+    if {id(a), id(b)} == {id(shapes[victim[0]]), id(shapes[victim[1]])}:
+        raise IndexError(f"injected in {'a worker' if os.getpid() != parent else 'the parent'}")
+    return real(a, b, limit_m)
+
+conflicts.distance_within_m = failing
+try:
+    check_plan(features, workers=2)
+except EngineFailure as failure:
+    print(json.dumps([sorted(victim), sorted([failure.feature_id, failure.other_id]),
+                      str(failure.cause)]))
+"""
+
+
+def test_an_engine_failure_in_a_worker_fails_the_whole_check_naming_the_pair() -> None:
+    plan = EXAMPLES / "random-300.geojson"
+    run = subprocess.run(
+        [sys.executable, "-c", _FAILING_WORKER, str(plan)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    victim, named, cause = json.loads(run.stdout)
+    assert named == victim
+    assert cause == "injected in a worker"
 
 
 def test_at_tanf_strike_inside_the_zone_is_at_zero_and_the_drill_is_not_a_conflict() -> None:
