@@ -11,12 +11,12 @@ true boundary; that gap is then *measured* at the middle of every chord
 always holds the true one and a conflict is never missed for want of a
 vertex. A shape's vertices and its chords' true middles are solved in one
 call of the direct geodesic problem (a track's centre lines in one more),
-and its gaps measured in one call of the inverse. Near the poles a chord straight in lon/lat bends away from the
-geodesic it stands for (by a metre over a kilometre at 89 degrees), so a
-shape whose measured gap is too wide is built again with denser vertices,
-up to 16 times as dense (and so are the largest arcs, whose vertices are
-capped). Margins: 5 to 13 cm, from 10 m to 2,000 km, at the equator or a
-degree from the pole.
+and its gaps measured in one call of the inverse. Near the poles a chord
+straight in lon/lat bends away from the geodesic it stands for (by a metre
+over a kilometre at 89 degrees), so a shape whose measured gap is too wide
+is built again with denser vertices, up to 16 times as dense (and so are
+the largest arcs, whose vertices are capped). Margins: 5 to 13 cm, from 10 m
+to 2,000 km, at the equator or a degree from the pole.
 
 A sector narrower than 5 cm across its outer arc is built as a 10 cm band
 along its first radial (a lon/lat polygon that thin would collapse).
@@ -493,7 +493,7 @@ def _polygons_of(geometry: shapely.Geometry) -> list[shapely.Polygon]:
 def _rings(polygon: shapely.Polygon) -> PolygonRings:
     def ring(coords: shapely.LinearRing) -> tuple[LonLat, ...]:
         xy = shapely.get_coordinates(coords)
-        xy[:, 0] = np.clip(xy[:, 0], -180.0, 180.0)
-        return tuple(map(tuple, xy.tolist()))
+        lon = np.clip(xy[:, 0], -180.0, 180.0)
+        return tuple(zip(lon.tolist(), xy[:, 1].tolist(), strict=True))
 
     return (ring(polygon.exterior), *(ring(hole) for hole in polygon.interiors))
