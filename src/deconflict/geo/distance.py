@@ -41,6 +41,11 @@ _MAX_SAMPLES_PER_BATCH = 500_000
 # A bracket narrower than this (metres along the edge) is done: the distance is
 # flat at its minimum, so the error left is far below a millimetre.
 _ROOT_DONE_M = 1e-3
+# A bracket whose floor is within this of the distance attained at its ends is done.
+_ROOT_SETTLED_M = 1e-4
+# Within this distance the distance from a point is convex on the surface (the
+# geodesic's M21 stays near 1, far from its first zero a quarter of the way round).
+_CONVEX_WITHIN_M = 1_000_000.0
 _ROOT_MAX_STEPS = 60
 # Half-widths (metres along the edge) of the brackets first tried around a guess.
 _CLOSE_IN_M = (4e-4, 0.04, 4.0)
@@ -263,14 +268,18 @@ def _search_batch(
     low, high = t[left], t[left + 1]
     rows = sample_point[left], sample_edge[left]
 
-    def slope_at(s: Floats, k: Indices) -> Floats:
+    def slope_at(s: Floats, k: Indices) -> tuple[Floats, Floats]:
         on_edge = _to_edge_points(lon, lat, rows[0][k], edges, rows[1][k], s)
         _keep_nearest(nearest, rows[0][k], on_edge)
-        return _slope_to_point(on_edge, edges, rows[1][k], s)
+        return _slope_to_point(on_edge, edges, rows[1][k], s), on_edge.distance_m
 
     guess = _foot_on_chord(ecef_array_m(lon[rows[0]], lat[rows[0]]), edges, rows[1])
-    speed = edges.speed_m[rows[1]]
-    _find_roots(slope_at, _Brackets(low, high, slope[left], slope[left + 1]), speed, guess)
+    distance = found.distance_m
+    brackets = _Brackets(
+        low, high, slope[left], slope[left + 1], distance[left], distance[left + 1]
+    )
+    speed, bend = edges.speed_m[rows[1]], edges.bend_m[rows[1]]
+    _find_roots(slope_at, brackets, speed, guess, bend)
 
 
 def _foot_on_chord(xyz: Floats, edges: Edges, edge: Indices) -> Floats:
@@ -308,49 +317,106 @@ def _brackets(
 
 @dataclass(frozen=True)
 class _Brackets:
-    """Per search k: [low[k], high[k]] along an edge, the slope < 0 at low and > 0 at high."""
+    """Per search k: [low[k], high[k]] along an edge, the slope < 0 at low and > 0 at high,
+    and the distances attained at both ends."""
 
     low: Floats
     high: Floats
     slope_low: Floats
     slope_high: Floats
+    distance_low: Floats
+    distance_high: Floats
+
+
+# slope_at(x, k): the slope and the distance attained at x[m] along the edge of bracket k[m].
+SlopeAt = Callable[[Floats, Indices], tuple[Floats, Floats]]
 
 
 def _find_roots(
-    slope_at: Callable[[Floats, Indices], Floats],
+    slope_at: SlopeAt,
     brackets: _Brackets,
     speed_m: Floats,
     guess: Floats,
+    bend_m: Floats | None,
 ) -> None:
-    """Narrow every bracket onto the zero of the slope, to a millimetre along the edge.
+    """Narrow every bracket onto the zero of the slope until its minimum is settled.
 
     First the brackets close in around `guess` where the slope turns close
     beside it; then regula falsi with the Illinois step: superlinear, and it
-    never leaves a bracket. `slope_at(x, k)` measures at x[m] for bracket k[m]
-    and records every distance it measures on the way.
+    never leaves a bracket. A bracket is done once it is narrower than a
+    millimetre along the edge, or once `_floor_m` proves nothing in it beats
+    the distance attained at its ends by more than _ROOT_SETTLED_M (`bend_m`
+    bounds the curvature it needs; None where none is known). `slope_at`
+    records every distance it measures on the way.
     """
     if brackets.low.size == 0:
         return
     b = _close_in(slope_at, brackets, speed_m, guess)
+    # Illinois: the kept end's slope is halved for the secant, so a one-sided approach
+    # still converges; the slopes in `b` stay the measured ones, for the floor.
+    weight_low, weight_high = np.ones(b.low.size), np.ones(b.low.size)
     for _ in range(_ROOT_MAX_STEPS):
-        k = np.flatnonzero((b.high - b.low) * speed_m >= _ROOT_DONE_M)
+        k = np.flatnonzero(~_settled(b, speed_m, bend_m))
         if k.size == 0:
             return
-        x = b.high[k] - b.slope_high[k] * (b.high[k] - b.low[k]) / (
-            b.slope_high[k] - b.slope_low[k]
-        )
+        secant_low, secant_high = b.slope_low[k] * weight_low[k], b.slope_high[k] * weight_high[k]
+        x = b.high[k] - secant_high * (b.high[k] - b.low[k]) / (secant_high - secant_low)
         x = np.clip(x, b.low[k], b.high[k])
-        slope = slope_at(x, k)
+        slope, distance = slope_at(x, k)
         rises = slope > 0
-        # Illinois: halve the kept end's slope so a one-sided approach still converges.
-        b.slope_low[k] = np.where(rises, b.slope_low[k] / 2, slope)
-        b.slope_high[k] = np.where(rises, slope, b.slope_high[k] / 2)
-        b.low[k] = np.where(rises, b.low[k], x)
-        b.high[k] = np.where(rises, x, b.high[k])
+        weight_low[k] = np.where(rises, weight_low[k] / 2, 1.0)
+        weight_high[k] = np.where(rises, 1.0, weight_high[k] / 2)
+        _replace_ends(b, k, x, slope, distance)
+
+
+def _replace_ends(b: _Brackets, k: Indices, x: Floats, slope: Floats, distance: Floats) -> None:
+    """x[m] becomes the high end of bracket k[m] where the slope rises there, else its low end."""
+    rises = slope > 0
+    falls = ~rises
+    up, down = k[rises], k[falls]
+    b.high[up], b.slope_high[up], b.distance_high[up] = x[rises], slope[rises], distance[rises]
+    b.low[down], b.slope_low[down], b.distance_low[down] = x[falls], slope[falls], distance[falls]
+
+
+def _settled(b: _Brackets, speed_m: Floats, bend_m: Floats | None) -> NDArray[np.bool_]:
+    """Per bracket, whether its minimum is known well enough to stop."""
+    narrow: NDArray[np.bool_] = (b.high - b.low) * speed_m < _ROOT_DONE_M
+    if bend_m is None:
+        return narrow
+    attained = np.minimum(b.distance_low, b.distance_high)
+    return narrow | (_floor_m(b, speed_m, bend_m) >= attained - _ROOT_SETTLED_M)
+
+
+def _floor_m(b: _Brackets, speed_m: Floats, bend_m: Floats) -> Floats:
+    """Per bracket, a lower bound of the distance anywhere inside it.
+
+    For a fixed point P, the distance from P is convex on the surface where
+    the geodesic to P is short (its Hessian is 0 along the geodesic and
+    M21 / m12 > 0 across it, under _CONVEX_WITHIN_M). Along the edge it then
+    bends down by at most the edge's own curvature: its second derivative in
+    t is at least -bend_m, the bound on the Earth-centred position's. So each
+    end's tangent less bend_m * w^2 / 2 lies below the distance across the
+    bracket (w its width in t), and so does the lower of the two where they
+    cross. The slopes are per metre; speed_m (at least the true metres per
+    unit t) only makes the tangents steeper, so lower. Where the bracket may
+    hold a distance beyond _CONVEX_WITHIN_M the bound is -inf.
+    """
+    width = b.high - b.low
+    falling, rising = b.slope_low * speed_m, b.slope_high * speed_m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = (b.distance_high - b.distance_low - rising * width) / (falling - rising)
+    cross = np.clip(np.nan_to_num(cross), 0.0, width)
+    tangents = np.maximum(
+        b.distance_low + falling * cross, b.distance_high - rising * (width - cross)
+    )
+    floor = tangents - bend_m * width**2 / 2
+    reach = np.maximum(b.distance_low, b.distance_high) + speed_m * width
+    result: Floats = np.where(reach < _CONVEX_WITHIN_M, floor, -np.inf)
+    return result
 
 
 def _close_in(
-    slope_at: Callable[[Floats, Indices], Floats],
+    slope_at: SlopeAt,
     brackets: _Brackets,
     speed_m: Floats,
     guess: Floats,
@@ -364,17 +430,25 @@ def _close_in(
     left = np.clip(guess[None, :] - offsets, low, high)
     right = np.clip(guess[None, :] + offsets, low, high)
     k = np.tile(np.arange(count), 2 * len(_CLOSE_IN_M))
-    slopes = slope_at(np.concatenate([left.ravel(), right.ravel()]), k)
+    slopes, distances = slope_at(np.concatenate([left.ravel(), right.ravel()]), k)
     slope_left, slope_right = slopes.reshape(2, len(_CLOSE_IN_M), count)
+    distance_left, distance_right = distances.reshape(2, len(_CLOSE_IN_M), count)
     turns = (slope_left < 0) & (slope_right > 0)
     first = np.argmax(turns, axis=0)  # the narrowest bracket that turns
     some = turns.any(axis=0)
     columns = np.arange(count)
+
+    def pick(inner: Floats, outer: Floats) -> Floats:
+        chosen: Floats = np.where(some, inner[first, columns], outer)
+        return chosen
+
     return _Brackets(
-        np.where(some, left[first, columns], low),
-        np.where(some, right[first, columns], high),
-        np.where(some, slope_left[first, columns], brackets.slope_low),
-        np.where(some, slope_right[first, columns], brackets.slope_high),
+        pick(left, low),
+        pick(right, high),
+        pick(slope_left, brackets.slope_low),
+        pick(slope_right, brackets.slope_high),
+        pick(distance_left, brackets.distance_low),
+        pick(distance_right, brackets.distance_high),
     )
 
 
@@ -516,10 +590,10 @@ def _inside_edge_pairs_m(
     rows_first, rows_second = i[pair[left]], j[pair[left]]
     found = [best]
 
-    def slope_at(x: Floats, k: Indices) -> Floats:
+    def slope_at(x: Floats, k: Indices) -> tuple[Floats, Floats]:
         here = _to_paired_edge(first, rows_first[k], x, second, rows_second[k], math.inf)
         found.append(float(here.distance_m.min()))
-        return _slope_from_point(here, first, rows_first[k], x)
+        return _slope_from_point(here, first, rows_first[k], x), here.distance_m
 
     guess = segment_closest(
         first.a_xyz[rows_first],
@@ -528,8 +602,11 @@ def _inside_edge_pairs_m(
         second.b_xyz[rows_second],
     ).along_first
     speed = first.speed_m[rows_first]
-    brackets = _Brackets(s[left], s[left + 1], slope[left], slope[left + 1])
-    _find_roots(slope_at, brackets, speed, guess)
+    brackets = _Brackets(
+        s[left], s[left + 1], slope[left], slope[left + 1], known[left], known[left + 1]
+    )
+    # No curvature bound is known for the distance to an edge: narrowed to a millimetre.
+    _find_roots(slope_at, brackets, speed, guess, None)
     return min(found)
 
 
