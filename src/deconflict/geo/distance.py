@@ -481,8 +481,9 @@ def edges_to_edges_m(
 
     near = near_pairs(first.tree, second.tree, attained, cutoff_m, enough_m)
     i, j = near.first, near.second
-    keep = _chords_within(first, i, second, j, min(near.attained_m, cutoff_m))
-    i, j = i[keep], j[keep]
+    chords = _chord_floor_m(first, i, second, j)
+    keep = chords <= min(near.attained_m, cutoff_m)
+    i, j, chords = i[keep], j[keep], chords[keep]
     if i.size == 0:
         return near.attained_m
     # Each stage tightens the distance attained, so the next searches fewer pairs: the
@@ -493,37 +494,32 @@ def edges_to_edges_m(
     if best <= enough_m:
         return best
     limit = min(best, cutoff_m)
-    keep = (ends.bound_m < limit) & _chords_within(first, i, second, j, limit)
-    i, j, bound = i[keep], j[keep], ends.bound_m[keep]
+    keep = (ends.bound_m < limit) & (chords <= limit)
+    i, j, bound, chords = i[keep], j[keep], ends.bound_m[keep], chords[keep]
     if i.size == 0:
         return best
-    best = min(
-        best,
-        _ends_to_paired_edges_m(first, i, second, j, cutoff_m, enough_m),
-        _ends_to_paired_edges_m(second, j, first, i, cutoff_m, enough_m),
-    )
+    from_first = _ends_to_paired_edges(first, i, second, j, cutoff_m, enough_m)
+    from_second = _ends_to_paired_edges(second, j, first, i, cutoff_m, enough_m)
+    best = min(best, from_first.least_m, from_second.least_m)
     if best <= enough_m:
         return best
     limit = min(best, cutoff_m)
-    keep = (bound < limit) & _chords_within(first, i, second, j, limit)
+    keep = (bound < limit) & (chords <= limit)
     if not keep.any():
         return best
-    return min(best, _inside_edge_pairs_m(first, i[keep], second, j[keep], limit))
+    inside = _inside_edge_pairs_m(first, i[keep], second, j[keep], limit, from_first.only(keep))
+    return min(best, inside)
 
 
-def _chords_within(
-    first: Edges, i: Indices, second: Edges, j: Indices, limit_m: float
-) -> NDArray[np.bool_]:
-    """Per pair, whether the chords, less how far each edge strays from its chord, are
-    within the limit.
+def _chord_floor_m(first: Edges, i: Indices, second: Edges, j: Indices) -> Floats:
+    """Per pair, a lower bound of the distance between edge first[i[k]] and second[j[k]]:
+    the gap between their chords less how far each edge strays from its chord.
 
     Far tighter than boxes where two edges run side by side (a box grows with
     an edge's length in every direction; a chord only with its bow).
     """
     bows = first.sag_m[i] + second.sag_m[j]
-    bound = _chord_bound_m(first.a_xyz[i], first.b_xyz[i], second.a_xyz[j], second.b_xyz[j], bows)
-    within: NDArray[np.bool_] = bound <= limit_m
-    return within
+    return _chord_bound_m(first.a_xyz[i], first.b_xyz[i], second.a_xyz[j], second.b_xyz[j], bows)
 
 
 def _chord_bound_m(p0: Floats, p1: Floats, q0: Floats, q1: Floats, bows_m: Floats) -> Floats:
@@ -533,16 +529,40 @@ def _chord_bound_m(p0: Floats, p1: Floats, q0: Floats, q1: Floats, bows_m: Float
     return bound
 
 
-def _ends_to_paired_edges_m(
+@dataclass(frozen=True)
+class _EndsToEdges:
+    """Per pair k, from the start and from the end of one edge to the other edge."""
+
+    start: Nearest
+    end: Nearest
+
+    @property
+    def least_m(self) -> float:
+        return float(min(self.start.distance_m.min(), self.end.distance_m.min()))
+
+    def only(self, keep: NDArray[np.bool_]) -> _EndsToEdges:
+        """The pairs where `keep` holds, in order."""
+        return _EndsToEdges(
+            Nearest(self.start.distance_m[keep], self.start.azimuth_deg[keep]),
+            Nearest(self.end.distance_m[keep], self.end.azimuth_deg[keep]),
+        )
+
+
+def _ends_to_paired_edges(
     first: Edges, i: Indices, second: Edges, j: Indices, cutoff_m: float, enough_m: float
-) -> float:
-    """Least distance from both ends of edge first[i[k]] to edge second[j[k]], over every k."""
+) -> _EndsToEdges:
+    """From both ends of edge first[i[k]] to edge second[j[k]], per k (the same meaning of
+    `cutoff_m` and `enough_m` as for the whole search)."""
     lon = np.concatenate((first.a_lon[i], first.b_lon[i]))
     lat = np.concatenate((first.a_lat[i], first.b_lat[i]))
     point = np.arange(lon.size)
     edge = np.concatenate((j, j))
     found = _nearest_over_pairs(lon, lat, second, point, edge, cutoff_m, enough_m)
-    return float(found.distance_m.min())
+    start, end = slice(0, i.size), slice(i.size, None)
+    return _EndsToEdges(
+        Nearest(found.distance_m[start], found.azimuth_deg[start]),
+        Nearest(found.distance_m[end], found.azimuth_deg[end]),
+    )
 
 
 @dataclass(frozen=True)
@@ -568,19 +588,21 @@ def _ends_apart(first: Edges, i: Indices, second: Edges, j: Indices) -> _EndsApa
 
 
 def _inside_edge_pairs_m(
-    first: Edges, i: Indices, second: Edges, j: Indices, limit_m: float
+    first: Edges, i: Indices, second: Edges, j: Indices, limit_m: float, ends: _EndsToEdges
 ) -> float:
     """Least distance between edge first[i[k]] and second[j[k]] over every pair k.
 
     Walks first's edge of each pair: sampled every kilometre, minima bracketed
-    where the slope turns, then narrowed by the root search.
+    where the slope turns, then narrowed by the root search. `ends` holds the
+    distances from both ends of each edge of `first`, already found.
     """
     samples = np.clip(np.ceil(first.speed_m[i] / _SAMPLE_STEP_M), 1, _MAX_SAMPLES_PER_EDGE)
     counts = samples.astype(np.intp) + 1
     pair = np.repeat(np.arange(i.size), counts)
     step = np.repeat(1.0 / samples, counts)
-    s = (np.arange(pair.size) - np.repeat(np.cumsum(counts) - counts, counts)) * step
-    along = _to_paired_edge(first, i[pair], s, second, j[pair], limit_m)
+    position = np.arange(pair.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    s = np.where(position == counts[pair] - 1, 1.0, position * step)
+    along = _sampled_along(first, i[pair], s, second, j[pair], limit_m, ends)
     best = float(along.distance_m.min())
     # Values beyond the limit are only known to exceed it: bound with the limit.
     known = np.minimum(along.distance_m, limit_m)
@@ -608,6 +630,28 @@ def _inside_edge_pairs_m(
     # No curvature bound is known for the distance to an edge: narrowed to a millimetre.
     _find_roots(slope_at, brackets, speed, guess, None)
     return min(found)
+
+
+def _sampled_along(
+    first: Edges,
+    edge: Indices,
+    s: Floats,
+    second: Edges,
+    other: Indices,
+    cutoff_m: float,
+    ends: _EndsToEdges,
+) -> Nearest:
+    """As `_to_paired_edge` at samples s (each pair's run from 0 to 1), taking the
+    distances at s = 0 and s = 1 from `ends` rather than measuring them again."""
+    start, end = s == 0.0, s == 1.0
+    inner = ~(start | end)
+    distance, azimuth = np.empty(s.size), np.empty(s.size)
+    for rows, found in ((start, ends.start), (end, ends.end)):
+        distance[rows], azimuth[rows] = found.distance_m, found.azimuth_deg
+    if inner.any():
+        here = _to_paired_edge(first, edge[inner], s[inner], second, other[inner], cutoff_m)
+        distance[inner], azimuth[inner] = here.distance_m, here.azimuth_deg
+    return Nearest(distance, azimuth)
 
 
 def _to_paired_edge(
