@@ -141,6 +141,12 @@ def _keep_nearest(nearest: Nearest, point: Indices, found: _Geodesics) -> None:
     """Fold new distances into `nearest` (in place), keeping the azimuth of the winner."""
     if point.size == 0:
         return  # every pair was proven beyond the cut-off: nothing to fold in
+    if point.size == 1 or bool((point[1:] > point[:-1]).all()):
+        # Each point at most once (the common case of one edge per point): no sort.
+        better = found.distance_m < nearest.distance_m[point]
+        nearest.distance_m[point[better]] = found.distance_m[better]
+        nearest.azimuth_deg[point[better]] = found.forward_deg[better]
+        return
     order = np.lexsort((found.distance_m, point))
     point, distance = point[order], found.distance_m[order]
     first = np.concatenate(([True], point[1:] != point[:-1]))
@@ -498,8 +504,7 @@ def edges_to_edges_m(
     i, j, bound, chords = i[keep], j[keep], ends.bound_m[keep], chords[keep]
     if i.size == 0:
         return best
-    from_first = _ends_to_paired_edges(first, i, second, j, cutoff_m, enough_m)
-    from_second = _ends_to_paired_edges(second, j, first, i, cutoff_m, enough_m)
+    from_first, from_second = _ends_to_paired_edges(first, i, second, j, cutoff_m, enough_m)
     best = min(best, from_first.least_m, from_second.least_m)
     if best <= enough_m:
         return best
@@ -550,18 +555,41 @@ class _EndsToEdges:
 
 def _ends_to_paired_edges(
     first: Edges, i: Indices, second: Edges, j: Indices, cutoff_m: float, enough_m: float
-) -> _EndsToEdges:
-    """From both ends of edge first[i[k]] to edge second[j[k]], per k (the same meaning of
-    `cutoff_m` and `enough_m` as for the whole search)."""
-    lon = np.concatenate((first.a_lon[i], first.b_lon[i]))
-    lat = np.concatenate((first.a_lat[i], first.b_lat[i]))
-    point = np.arange(lon.size)
-    edge = np.concatenate((j, j))
-    found = _nearest_over_pairs(lon, lat, second, point, edge, cutoff_m, enough_m)
-    start, end = slice(0, i.size), slice(i.size, None)
-    return _EndsToEdges(
-        Nearest(found.distance_m[start], found.azimuth_deg[start]),
-        Nearest(found.distance_m[end], found.azimuth_deg[end]),
+) -> tuple[_EndsToEdges, _EndsToEdges]:
+    """From both ends of edge first[i[k]] to edge second[j[k]], and from both ends of
+    second[j[k]] to first[i[k]], per k (`cutoff_m` and `enough_m` as for the whole search).
+
+    One point search over both directions: its cost is per numpy call, not per pair.
+    """
+    n = i.size
+    lon = np.concatenate((first.a_lon[i], first.b_lon[i], second.a_lon[j], second.b_lon[j]))
+    lat = np.concatenate((first.a_lat[i], first.b_lat[i], second.a_lat[j], second.b_lat[j]))
+    both = _stacked(second, j, first, i)  # rows 0..n-1 second's edges, then first's
+    rows = np.arange(n)
+    edge = np.concatenate((rows, rows, rows + n, rows + n))
+    found = _nearest_over_pairs(lon, lat, both, np.arange(lon.size), edge, cutoff_m, enough_m)
+
+    def part(quarter: int) -> Nearest:
+        rows = slice(quarter * n, (quarter + 1) * n)
+        return Nearest(found.distance_m[rows], found.azimuth_deg[rows])
+
+    return _EndsToEdges(part(0), part(1)), _EndsToEdges(part(2), part(3))
+
+
+def _stacked(first: Edges, i: Indices, second: Edges, j: Indices) -> Edges:
+    """The edges first[i] followed by second[j], as one set."""
+
+    def joined(field: str) -> Floats:
+        stack: Floats = np.concatenate((getattr(first, field)[i], getattr(second, field)[j]))
+        return stack
+
+    return Edges(
+        joined("a_lon"),
+        joined("a_lat"),
+        joined("b_lon"),
+        joined("b_lat"),
+        joined("speed_m"),
+        joined("sag_m"),
     )
 
 
