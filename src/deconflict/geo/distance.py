@@ -41,6 +41,11 @@ _MAX_SAMPLES_PER_BATCH = 500_000
 # A bracket narrower than this (metres along the edge) is done: the distance is
 # flat at its minimum, so the error left is far below a millimetre.
 _ROOT_DONE_M = 1e-3
+# A bracket whose floor is within this of the distance attained at its ends is done.
+_ROOT_SETTLED_M = 1e-4
+# Within this distance the distance from a point is convex on the surface (the
+# geodesic's M21 stays near 1, far from its first zero a quarter of the way round).
+_CONVEX_WITHIN_M = 1_000_000.0
 _ROOT_MAX_STEPS = 60
 # Half-widths (metres along the edge) of the brackets first tried around a guess.
 _CLOSE_IN_M = (4e-4, 0.04, 4.0)
@@ -136,6 +141,12 @@ def _keep_nearest(nearest: Nearest, point: Indices, found: _Geodesics) -> None:
     """Fold new distances into `nearest` (in place), keeping the azimuth of the winner."""
     if point.size == 0:
         return  # every pair was proven beyond the cut-off: nothing to fold in
+    if point.size == 1 or bool((point[1:] > point[:-1]).all()):
+        # Each point at most once (the common case of one edge per point): no sort.
+        better = found.distance_m < nearest.distance_m[point]
+        nearest.distance_m[point[better]] = found.distance_m[better]
+        nearest.azimuth_deg[point[better]] = found.forward_deg[better]
+        return
     order = np.lexsort((found.distance_m, point))
     point, distance = point[order], found.distance_m[order]
     first = np.concatenate(([True], point[1:] != point[:-1]))
@@ -263,14 +274,18 @@ def _search_batch(
     low, high = t[left], t[left + 1]
     rows = sample_point[left], sample_edge[left]
 
-    def slope_at(s: Floats, k: Indices) -> Floats:
+    def slope_at(s: Floats, k: Indices) -> tuple[Floats, Floats]:
         on_edge = _to_edge_points(lon, lat, rows[0][k], edges, rows[1][k], s)
         _keep_nearest(nearest, rows[0][k], on_edge)
-        return _slope_to_point(on_edge, edges, rows[1][k], s)
+        return _slope_to_point(on_edge, edges, rows[1][k], s), on_edge.distance_m
 
     guess = _foot_on_chord(ecef_array_m(lon[rows[0]], lat[rows[0]]), edges, rows[1])
-    speed = edges.speed_m[rows[1]]
-    _find_roots(slope_at, _Brackets(low, high, slope[left], slope[left + 1]), speed, guess)
+    distance = found.distance_m
+    brackets = _Brackets(
+        low, high, slope[left], slope[left + 1], distance[left], distance[left + 1]
+    )
+    speed, bend = edges.speed_m[rows[1]], edges.bend_m[rows[1]]
+    _find_roots(slope_at, brackets, speed, guess, bend)
 
 
 def _foot_on_chord(xyz: Floats, edges: Edges, edge: Indices) -> Floats:
@@ -308,49 +323,106 @@ def _brackets(
 
 @dataclass(frozen=True)
 class _Brackets:
-    """Per search k: [low[k], high[k]] along an edge, the slope < 0 at low and > 0 at high."""
+    """Per search k: [low[k], high[k]] along an edge, the slope < 0 at low and > 0 at high,
+    and the distances attained at both ends."""
 
     low: Floats
     high: Floats
     slope_low: Floats
     slope_high: Floats
+    distance_low: Floats
+    distance_high: Floats
+
+
+# slope_at(x, k): the slope and the distance attained at x[m] along the edge of bracket k[m].
+SlopeAt = Callable[[Floats, Indices], tuple[Floats, Floats]]
 
 
 def _find_roots(
-    slope_at: Callable[[Floats, Indices], Floats],
+    slope_at: SlopeAt,
     brackets: _Brackets,
     speed_m: Floats,
     guess: Floats,
+    bend_m: Floats | None,
 ) -> None:
-    """Narrow every bracket onto the zero of the slope, to a millimetre along the edge.
+    """Narrow every bracket onto the zero of the slope until its minimum is settled.
 
     First the brackets close in around `guess` where the slope turns close
     beside it; then regula falsi with the Illinois step: superlinear, and it
-    never leaves a bracket. `slope_at(x, k)` measures at x[m] for bracket k[m]
-    and records every distance it measures on the way.
+    never leaves a bracket. A bracket is done once it is narrower than a
+    millimetre along the edge, or once `_floor_m` proves nothing in it beats
+    the distance attained at its ends by more than _ROOT_SETTLED_M (`bend_m`
+    bounds the curvature it needs; None where none is known). `slope_at`
+    records every distance it measures on the way.
     """
     if brackets.low.size == 0:
         return
     b = _close_in(slope_at, brackets, speed_m, guess)
+    # Illinois: the kept end's slope is halved for the secant, so a one-sided approach
+    # still converges; the slopes in `b` stay the measured ones, for the floor.
+    weight_low, weight_high = np.ones(b.low.size), np.ones(b.low.size)
     for _ in range(_ROOT_MAX_STEPS):
-        k = np.flatnonzero((b.high - b.low) * speed_m >= _ROOT_DONE_M)
+        k = np.flatnonzero(~_settled(b, speed_m, bend_m))
         if k.size == 0:
             return
-        x = b.high[k] - b.slope_high[k] * (b.high[k] - b.low[k]) / (
-            b.slope_high[k] - b.slope_low[k]
-        )
+        secant_low, secant_high = b.slope_low[k] * weight_low[k], b.slope_high[k] * weight_high[k]
+        x = b.high[k] - secant_high * (b.high[k] - b.low[k]) / (secant_high - secant_low)
         x = np.clip(x, b.low[k], b.high[k])
-        slope = slope_at(x, k)
+        slope, distance = slope_at(x, k)
         rises = slope > 0
-        # Illinois: halve the kept end's slope so a one-sided approach still converges.
-        b.slope_low[k] = np.where(rises, b.slope_low[k] / 2, slope)
-        b.slope_high[k] = np.where(rises, slope, b.slope_high[k] / 2)
-        b.low[k] = np.where(rises, b.low[k], x)
-        b.high[k] = np.where(rises, x, b.high[k])
+        weight_low[k] = np.where(rises, weight_low[k] / 2, 1.0)
+        weight_high[k] = np.where(rises, 1.0, weight_high[k] / 2)
+        _replace_ends(b, k, x, slope, distance)
+
+
+def _replace_ends(b: _Brackets, k: Indices, x: Floats, slope: Floats, distance: Floats) -> None:
+    """x[m] becomes the high end of bracket k[m] where the slope rises there, else its low end."""
+    rises = slope > 0
+    falls = ~rises
+    up, down = k[rises], k[falls]
+    b.high[up], b.slope_high[up], b.distance_high[up] = x[rises], slope[rises], distance[rises]
+    b.low[down], b.slope_low[down], b.distance_low[down] = x[falls], slope[falls], distance[falls]
+
+
+def _settled(b: _Brackets, speed_m: Floats, bend_m: Floats | None) -> NDArray[np.bool_]:
+    """Per bracket, whether its minimum is known well enough to stop."""
+    narrow: NDArray[np.bool_] = (b.high - b.low) * speed_m < _ROOT_DONE_M
+    if bend_m is None:
+        return narrow
+    attained = np.minimum(b.distance_low, b.distance_high)
+    return narrow | (_floor_m(b, speed_m, bend_m) >= attained - _ROOT_SETTLED_M)
+
+
+def _floor_m(b: _Brackets, speed_m: Floats, bend_m: Floats) -> Floats:
+    """Per bracket, a lower bound of the distance anywhere inside it.
+
+    For a fixed point P, the distance from P is convex on the surface where
+    the geodesic to P is short (its Hessian is 0 along the geodesic and
+    M21 / m12 > 0 across it, under _CONVEX_WITHIN_M). Along the edge it then
+    bends down by at most the edge's own curvature: its second derivative in
+    t is at least -bend_m, the bound on the Earth-centred position's. So each
+    end's tangent less bend_m * w^2 / 2 lies below the distance across the
+    bracket (w its width in t), and so does the lower of the two where they
+    cross. The slopes are per metre; speed_m (at least the true metres per
+    unit t) only makes the tangents steeper, so lower. Where the bracket may
+    hold a distance beyond _CONVEX_WITHIN_M the bound is -inf.
+    """
+    width = b.high - b.low
+    falling, rising = b.slope_low * speed_m, b.slope_high * speed_m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = (b.distance_high - b.distance_low - rising * width) / (falling - rising)
+    cross = np.clip(np.nan_to_num(cross), 0.0, width)
+    tangents = np.maximum(
+        b.distance_low + falling * cross, b.distance_high - rising * (width - cross)
+    )
+    floor = tangents - bend_m * width**2 / 2
+    reach = np.maximum(b.distance_low, b.distance_high) + speed_m * width
+    result: Floats = np.where(reach < _CONVEX_WITHIN_M, floor, -np.inf)
+    return result
 
 
 def _close_in(
-    slope_at: Callable[[Floats, Indices], Floats],
+    slope_at: SlopeAt,
     brackets: _Brackets,
     speed_m: Floats,
     guess: Floats,
@@ -364,17 +436,25 @@ def _close_in(
     left = np.clip(guess[None, :] - offsets, low, high)
     right = np.clip(guess[None, :] + offsets, low, high)
     k = np.tile(np.arange(count), 2 * len(_CLOSE_IN_M))
-    slopes = slope_at(np.concatenate([left.ravel(), right.ravel()]), k)
+    slopes, distances = slope_at(np.concatenate([left.ravel(), right.ravel()]), k)
     slope_left, slope_right = slopes.reshape(2, len(_CLOSE_IN_M), count)
+    distance_left, distance_right = distances.reshape(2, len(_CLOSE_IN_M), count)
     turns = (slope_left < 0) & (slope_right > 0)
     first = np.argmax(turns, axis=0)  # the narrowest bracket that turns
     some = turns.any(axis=0)
     columns = np.arange(count)
+
+    def pick(inner: Floats, outer: Floats) -> Floats:
+        chosen: Floats = np.where(some, inner[first, columns], outer)
+        return chosen
+
     return _Brackets(
-        np.where(some, left[first, columns], low),
-        np.where(some, right[first, columns], high),
-        np.where(some, slope_left[first, columns], brackets.slope_low),
-        np.where(some, slope_right[first, columns], brackets.slope_high),
+        pick(left, low),
+        pick(right, high),
+        pick(slope_left, brackets.slope_low),
+        pick(slope_right, brackets.slope_high),
+        pick(distance_left, brackets.distance_low),
+        pick(distance_right, brackets.distance_high),
     )
 
 
@@ -407,8 +487,9 @@ def edges_to_edges_m(
 
     near = near_pairs(first.tree, second.tree, attained, cutoff_m, enough_m)
     i, j = near.first, near.second
-    keep = _chords_within(first, i, second, j, min(near.attained_m, cutoff_m))
-    i, j = i[keep], j[keep]
+    chords = _chord_floor_m(first, i, second, j)
+    keep = chords <= min(near.attained_m, cutoff_m)
+    i, j, chords = i[keep], j[keep], chords[keep]
     if i.size == 0:
         return near.attained_m
     # Each stage tightens the distance attained, so the next searches fewer pairs: the
@@ -419,37 +500,31 @@ def edges_to_edges_m(
     if best <= enough_m:
         return best
     limit = min(best, cutoff_m)
-    keep = (ends.bound_m < limit) & _chords_within(first, i, second, j, limit)
-    i, j, bound = i[keep], j[keep], ends.bound_m[keep]
+    keep = (ends.bound_m < limit) & (chords <= limit)
+    i, j, bound, chords = i[keep], j[keep], ends.bound_m[keep], chords[keep]
     if i.size == 0:
         return best
-    best = min(
-        best,
-        _ends_to_paired_edges_m(first, i, second, j, cutoff_m, enough_m),
-        _ends_to_paired_edges_m(second, j, first, i, cutoff_m, enough_m),
-    )
+    from_first, from_second = _ends_to_paired_edges(first, i, second, j, cutoff_m, enough_m)
+    best = min(best, from_first.least_m, from_second.least_m)
     if best <= enough_m:
         return best
     limit = min(best, cutoff_m)
-    keep = (bound < limit) & _chords_within(first, i, second, j, limit)
+    keep = (bound < limit) & (chords <= limit)
     if not keep.any():
         return best
-    return min(best, _inside_edge_pairs_m(first, i[keep], second, j[keep], limit))
+    inside = _inside_edge_pairs_m(first, i[keep], second, j[keep], limit, from_first.only(keep))
+    return min(best, inside)
 
 
-def _chords_within(
-    first: Edges, i: Indices, second: Edges, j: Indices, limit_m: float
-) -> NDArray[np.bool_]:
-    """Per pair, whether the chords, less how far each edge strays from its chord, are
-    within the limit.
+def _chord_floor_m(first: Edges, i: Indices, second: Edges, j: Indices) -> Floats:
+    """Per pair, a lower bound of the distance between edge first[i[k]] and second[j[k]]:
+    the gap between their chords less how far each edge strays from its chord.
 
     Far tighter than boxes where two edges run side by side (a box grows with
     an edge's length in every direction; a chord only with its bow).
     """
     bows = first.sag_m[i] + second.sag_m[j]
-    bound = _chord_bound_m(first.a_xyz[i], first.b_xyz[i], second.a_xyz[j], second.b_xyz[j], bows)
-    within: NDArray[np.bool_] = bound <= limit_m
-    return within
+    return _chord_bound_m(first.a_xyz[i], first.b_xyz[i], second.a_xyz[j], second.b_xyz[j], bows)
 
 
 def _chord_bound_m(p0: Floats, p1: Floats, q0: Floats, q1: Floats, bows_m: Floats) -> Floats:
@@ -459,16 +534,63 @@ def _chord_bound_m(p0: Floats, p1: Floats, q0: Floats, q1: Floats, bows_m: Float
     return bound
 
 
-def _ends_to_paired_edges_m(
+@dataclass(frozen=True)
+class _EndsToEdges:
+    """Per pair k, from the start and from the end of one edge to the other edge."""
+
+    start: Nearest
+    end: Nearest
+
+    @property
+    def least_m(self) -> float:
+        return float(min(self.start.distance_m.min(), self.end.distance_m.min()))
+
+    def only(self, keep: NDArray[np.bool_]) -> _EndsToEdges:
+        """The pairs where `keep` holds, in order."""
+        return _EndsToEdges(
+            Nearest(self.start.distance_m[keep], self.start.azimuth_deg[keep]),
+            Nearest(self.end.distance_m[keep], self.end.azimuth_deg[keep]),
+        )
+
+
+def _ends_to_paired_edges(
     first: Edges, i: Indices, second: Edges, j: Indices, cutoff_m: float, enough_m: float
-) -> float:
-    """Least distance from both ends of edge first[i[k]] to edge second[j[k]], over every k."""
-    lon = np.concatenate((first.a_lon[i], first.b_lon[i]))
-    lat = np.concatenate((first.a_lat[i], first.b_lat[i]))
-    point = np.arange(lon.size)
-    edge = np.concatenate((j, j))
-    found = _nearest_over_pairs(lon, lat, second, point, edge, cutoff_m, enough_m)
-    return float(found.distance_m.min())
+) -> tuple[_EndsToEdges, _EndsToEdges]:
+    """From both ends of edge first[i[k]] to edge second[j[k]], and from both ends of
+    second[j[k]] to first[i[k]], per k (`cutoff_m` and `enough_m` as for the whole search).
+
+    One point search over both directions: its cost is per numpy call, not per pair.
+    """
+    n = i.size
+    lon = np.concatenate((first.a_lon[i], first.b_lon[i], second.a_lon[j], second.b_lon[j]))
+    lat = np.concatenate((first.a_lat[i], first.b_lat[i], second.a_lat[j], second.b_lat[j]))
+    both = _stacked(second, j, first, i)  # rows 0..n-1 second's edges, then first's
+    rows = np.arange(n)
+    edge = np.concatenate((rows, rows, rows + n, rows + n))
+    found = _nearest_over_pairs(lon, lat, both, np.arange(lon.size), edge, cutoff_m, enough_m)
+
+    def part(quarter: int) -> Nearest:
+        rows = slice(quarter * n, (quarter + 1) * n)
+        return Nearest(found.distance_m[rows], found.azimuth_deg[rows])
+
+    return _EndsToEdges(part(0), part(1)), _EndsToEdges(part(2), part(3))
+
+
+def _stacked(first: Edges, i: Indices, second: Edges, j: Indices) -> Edges:
+    """The edges first[i] followed by second[j], as one set."""
+
+    def joined(field: str) -> Floats:
+        stack: Floats = np.concatenate((getattr(first, field)[i], getattr(second, field)[j]))
+        return stack
+
+    return Edges(
+        joined("a_lon"),
+        joined("a_lat"),
+        joined("b_lon"),
+        joined("b_lat"),
+        joined("speed_m"),
+        joined("sag_m"),
+    )
 
 
 @dataclass(frozen=True)
@@ -494,19 +616,21 @@ def _ends_apart(first: Edges, i: Indices, second: Edges, j: Indices) -> _EndsApa
 
 
 def _inside_edge_pairs_m(
-    first: Edges, i: Indices, second: Edges, j: Indices, limit_m: float
+    first: Edges, i: Indices, second: Edges, j: Indices, limit_m: float, ends: _EndsToEdges
 ) -> float:
     """Least distance between edge first[i[k]] and second[j[k]] over every pair k.
 
     Walks first's edge of each pair: sampled every kilometre, minima bracketed
-    where the slope turns, then narrowed by the root search.
+    where the slope turns, then narrowed by the root search. `ends` holds the
+    distances from both ends of each edge of `first`, already found.
     """
     samples = np.clip(np.ceil(first.speed_m[i] / _SAMPLE_STEP_M), 1, _MAX_SAMPLES_PER_EDGE)
     counts = samples.astype(np.intp) + 1
     pair = np.repeat(np.arange(i.size), counts)
     step = np.repeat(1.0 / samples, counts)
-    s = (np.arange(pair.size) - np.repeat(np.cumsum(counts) - counts, counts)) * step
-    along = _to_paired_edge(first, i[pair], s, second, j[pair], limit_m)
+    position = np.arange(pair.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    s = np.where(position == counts[pair] - 1, 1.0, position * step)
+    along = _sampled_along(first, i[pair], s, second, j[pair], limit_m, ends)
     best = float(along.distance_m.min())
     # Values beyond the limit are only known to exceed it: bound with the limit.
     known = np.minimum(along.distance_m, limit_m)
@@ -516,10 +640,10 @@ def _inside_edge_pairs_m(
     rows_first, rows_second = i[pair[left]], j[pair[left]]
     found = [best]
 
-    def slope_at(x: Floats, k: Indices) -> Floats:
+    def slope_at(x: Floats, k: Indices) -> tuple[Floats, Floats]:
         here = _to_paired_edge(first, rows_first[k], x, second, rows_second[k], math.inf)
         found.append(float(here.distance_m.min()))
-        return _slope_from_point(here, first, rows_first[k], x)
+        return _slope_from_point(here, first, rows_first[k], x), here.distance_m
 
     guess = segment_closest(
         first.a_xyz[rows_first],
@@ -528,9 +652,34 @@ def _inside_edge_pairs_m(
         second.b_xyz[rows_second],
     ).along_first
     speed = first.speed_m[rows_first]
-    brackets = _Brackets(s[left], s[left + 1], slope[left], slope[left + 1])
-    _find_roots(slope_at, brackets, speed, guess)
+    brackets = _Brackets(
+        s[left], s[left + 1], slope[left], slope[left + 1], known[left], known[left + 1]
+    )
+    # No curvature bound is known for the distance to an edge: narrowed to a millimetre.
+    _find_roots(slope_at, brackets, speed, guess, None)
     return min(found)
+
+
+def _sampled_along(
+    first: Edges,
+    edge: Indices,
+    s: Floats,
+    second: Edges,
+    other: Indices,
+    cutoff_m: float,
+    ends: _EndsToEdges,
+) -> Nearest:
+    """As `_to_paired_edge` at samples s (each pair's run from 0 to 1), taking the
+    distances at s = 0 and s = 1 from `ends` rather than measuring them again."""
+    start, end = s == 0.0, s == 1.0
+    inner = ~(start | end)
+    distance, azimuth = np.empty(s.size), np.empty(s.size)
+    for rows, found in ((start, ends.start), (end, ends.end)):
+        distance[rows], azimuth[rows] = found.distance_m, found.azimuth_deg
+    if inner.any():
+        here = _to_paired_edge(first, edge[inner], s[inner], second, other[inner], cutoff_m)
+        distance[inner], azimuth[inner] = here.distance_m, here.azimuth_deg
+    return Nearest(distance, azimuth)
 
 
 def _to_paired_edge(

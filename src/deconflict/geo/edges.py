@@ -70,6 +70,13 @@ class Edges:
     def __len__(self) -> int:
         return len(self.a_lon)
 
+    @property
+    def bend_m(self) -> Floats:
+        """Bounds, per edge, the second derivative in t of its Earth-centred position
+        (metres per unit t squared): a chord's sag is an eighth of it."""
+        bend: Floats = 8 * self.sag_m
+        return bend
+
     @cached_property
     def a_xyz(self) -> Floats:
         """Each edge's first end in Earth-centred metres, for chord bounds."""

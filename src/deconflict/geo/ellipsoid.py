@@ -53,6 +53,9 @@ def ecef_array_m(lon_deg: NDArray[np.float64], lat_deg: NDArray[np.float64]) -> 
 
 
 _POLAR_RADIUS_M = SEMI_MAJOR_AXIS_M * (1 - FLATTENING)
+# Below this chord b times the angle is less than the chord itself (they cross near
+# 1,800 km, where the chord's shortfall against the arc outgrows the flattening).
+_CHORD_WINS_M = 1_000_000.0
 
 
 def geodesic_floor_m(chord_m: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -67,6 +70,8 @@ def geodesic_floor_m(chord_m: NDArray[np.float64]) -> NDArray[np.float64]:
     [1000, 15570527]
     """
     chord_m = np.maximum(chord_m, 0.0)
+    if chord_m.size == 0 or float(chord_m.max()) < _CHORD_WINS_M:
+        return chord_m  # the sphere's bound is the weaker one this close
     spread = np.sqrt(np.maximum(chord_m**2 - (SEMI_MAJOR_AXIS_M - _POLAR_RADIUS_M) ** 2, 0.0))
     angle = 2.0 * np.arcsin(np.minimum(spread / (2.0 * SEMI_MAJOR_AXIS_M), 1.0))
     floor: NDArray[np.float64] = np.maximum(chord_m, _POLAR_RADIUS_M * angle)

@@ -8,7 +8,8 @@ consecutive edges two by two, then those boxes two by two, gives a tree whose
 boxes stay tight. Two trees are walked together from their roots: a pair of
 boxes farther apart than a distance already attained (or than the cut-off)
 cannot hold the least distance and is dropped with everything below it; the
-rest are opened one level down. What is left at the bottom is a short list of
+rest are opened one level down (two while so few remain that numpy's cost per
+call, not per pair, dominates). What is left at the bottom is a short list of
 (edge, edge) or (point, edge) pairs for the exact geodesic search.
 
 Thousands of kilometres apart a chord falls short of the geodesic by
@@ -40,6 +41,9 @@ _GAP_SLACK_M = 1e-6
 # Beyond this distance attained, pairs are bounded by geodesics too (a chord then falls
 # short of the geodesic by a kilometre or more).
 _FAR_M = 1_000_000.0
+# Up to this many pairs a level is opened twice before its boxes are measured: numpy's
+# cost per call dwarfs its cost per pair at this size.
+_FEW_PAIRS = 16
 
 
 @dataclass(frozen=True)
@@ -145,14 +149,25 @@ def near_pairs(
         i, j = i[keep], j[keep]
         if i.size == 0 or (level_i == 0 and level_j == 0):
             return NearPairs(i, j, best)
-        # Open the higher node of each pair (both when level): boxes shrink evenly.
-        open_i, open_j = level_i >= level_j and level_i > 0, level_j >= level_i and level_j > 0
-        if open_i:
-            parent, i = first.children(level_i, i)
-            j, level_i = j[parent], level_i - 1
-        if open_j:
-            parent, j = second.children(level_j, j)
-            i, level_j = i[parent], level_j - 1
+        i, level_i, j, level_j = _open(first, level_i, i, second, level_j, j)
+        if i.size <= _FEW_PAIRS and (level_i > 0 or level_j > 0):
+            # Measuring a few pairs costs what measuring many more does: skip a level.
+            i, level_i, j, level_j = _open(first, level_i, i, second, level_j, j)
+
+
+def _open(
+    first: BoxTree, level_i: int, i: Indices, second: BoxTree, level_j: int, j: Indices
+) -> tuple[Indices, int, Indices, int]:
+    """The pairs one level down: the higher node of each pair opened (both when level),
+    so boxes shrink evenly."""
+    open_i, open_j = level_i >= level_j and level_i > 0, level_j >= level_i and level_j > 0
+    if open_i:
+        parent, i = first.children(level_i, i)
+        j, level_i = j[parent], level_i - 1
+    if open_j:
+        parent, j = second.children(level_j, j)
+        i, level_j = i[parent], level_j - 1
+    return i, level_i, j, level_j
 
 
 def _gaps(
