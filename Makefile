@@ -18,6 +18,7 @@ run: $(BIN)/deconflict
 
 lint: $(BIN)/deconflict
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
 test: prerequisites lint

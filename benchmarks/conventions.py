@@ -84,7 +84,7 @@ def shapes_under_test() -> dict[str, Shape]:
         legs.append(moved(legs[-1], heading, 10_000.0))
     return {
         "Circle, 5 km": Circle(_ORIGIN, 5_000.0),
-        "Polygon, 20 vertices": Area(((tuple([*star, star[0]]),),)),
+        "Polygon, 20 vertices": Area((((*star, star[0]),),)),
         "Corridor, 4 legs, 2 km": Corridor(
             tuple(moved(_ORIGIN, 90.0, i * 10_000.0) for i in range(5)), 2_000.0
         ),

@@ -56,7 +56,7 @@ def _polygon(rng: random.Random, centre: LonLat, size_m: float) -> Area:
     radii = [rng.uniform(0.5, 1.0) * size_m for _ in angles]
     outer = [moved(centre, a, r) for a, r in zip(angles, radii, strict=True)]
     hole = [moved(centre, a, r * 0.2) for a, r in zip(angles, radii, strict=True)]
-    return Area(((tuple([*outer, outer[0]]), tuple([*hole, hole[0]])),))
+    return Area((((*outer, outer[0]), (*hole, hole[0])),))
 
 
 KINDS: dict[str, Callable[[random.Random, LonLat], Shape]] = {

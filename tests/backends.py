@@ -116,9 +116,9 @@ def run_sql(db: str, query: str) -> list[tuple[Any, ...]]:
         with psycopg.connect(db, autocommit=True) as connection:
             cursor = connection.execute(query.encode())
             return cursor.fetchall() if cursor.description else []
-    connection = sqlite3.connect(db)
+    local = sqlite3.connect(db)
     try:
-        with connection:
-            return connection.execute(query).fetchall()
+        with local:
+            return local.execute(query).fetchall()
     finally:
-        connection.close()
+        local.close()

@@ -45,7 +45,12 @@ def served_demo(keep: Path, port: int) -> Iterator[ServedDemo]:
     )
     assert demo.stdout is not None
     lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in demo.stdout or ()])
+
+    def read_lines() -> None:
+        for line in demo.stdout or ():
+            lines.put(line)
+
+    reader = threading.Thread(target=read_lines)
     reader.start()
     try:
         printed = _lines_until(lines, "Try: deconflict inbox", timeout_s=60)

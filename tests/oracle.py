@@ -49,7 +49,7 @@ import math
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
@@ -135,6 +135,7 @@ def _planar(shape: Shape) -> shapely.Geometry:
         return shapely.Point(shape.centre)
     if isinstance(shape, Corridor):
         return shapely.LineString(shape.path)
+    assert isinstance(shape, Area), shape
     return shapely.MultiPolygon([shapely.Polygon(rings[0], rings[1:]) for rings in shape.polygons])
 
 
@@ -149,8 +150,10 @@ def core_edges(shape: Shape) -> list[tuple[tuple[float, float], tuple[float, flo
     """The core's straight lon/lat edges as (start, end); a circle's is its centre twice."""
     if isinstance(shape, Circle):
         return [(shape.centre, shape.centre)]
-    paths = (shape.path,) if isinstance(shape, Corridor) else shape_rings(shape)
-    return [edge for path in paths for edge in itertools.pairwise(path)]
+    if isinstance(shape, Corridor):
+        return list(itertools.pairwise(shape.path))
+    assert isinstance(shape, Area), shape
+    return [edge for path in shape_rings(shape) for edge in itertools.pairwise(path)]
 
 
 def shape_rings(area: Area) -> tuple[tuple[tuple[float, float], ...], ...]:
@@ -430,7 +433,7 @@ def _ring(coords: Iterable[Sequence[float]]) -> tuple[tuple[float, float], ...]:
 def shapes(draw: st.DrawFn, anchor: tuple[float, float], max_km: float = 1000.0) -> Shape:
     """A circle, corridor or area near `anchor`, up to about `max_km` across."""
     kind = draw(st.sampled_from([circles, corridors, areas]))
-    return draw(kind(anchor, max_km))
+    return cast(Shape, draw(kind(anchor, max_km)))
 
 
 @st.composite
@@ -1182,7 +1185,9 @@ def size_m(shape: Sector | Orbit | Track) -> float:
     return sum(geodesic_m(a, b) for a, b in legs(shape.path)) + shape.left_m + shape.right_m
 
 
-def boundary_point(draw: st.DrawFn, shape: Shape) -> tuple[float, float]:
+def boundary_point(
+    draw: Callable[[st.SearchStrategy[Any]], Any], shape: Shape
+) -> tuple[float, float]:
     """A point of the shape's boundary curves; for a shape with reach, a point of its core
     moved its reach square across the core (or any way from a point core)."""
     described = oracle_shape(shape)

@@ -52,7 +52,7 @@ def _strike_notified(live: LiveServer) -> int:
     """Russia notifies a strike inside the zone; returns the coalition's notice id."""
     with live.client("russia") as russia:
         answer = russia.post("/v1/activities", json=strike_body()).json()
-    return next(n["id"] for n in answer["notices"] if n["recipient"] == "coalition")
+    return int(next(n["id"] for n in answer["notices"] if n["recipient"] == "coalition"))
 
 
 def test_inbox_table_shows_priority_sender_and_deadline_countdown(live: LiveServer) -> None:

@@ -159,7 +159,9 @@ def test_a_sector_with_flight_levels_and_a_daily_repeat_is_checked_from_the_noti
     page.fill("#n-id", "sector-strike")
     with page.expect_request("**/v1/check") as checking:
         page.click("#n-check")
-    sent = checking.value.post_data_json["properties"]
+    body = checking.value.post_data_json
+    assert body is not None
+    sent = body["properties"]
     assert sent["sector"] == {"outer_m": 20000, "inner_m": 0, "from_deg": 0, "to_deg": 90}
     assert sent["altitude"] == {"lower": "FL050", "upper": "FL195"}
     assert sent["repeat"] == {"every": "day", "until": format_time(until)}

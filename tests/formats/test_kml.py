@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +14,7 @@ from lxml import etree
 from deconflict.errors import InvalidFeature, InvalidPlan
 from deconflict.formats import Defaults, Reading
 from deconflict.formats.kml import KML_NS, read_kml, write_kml
-from deconflict.geo.shapes import Area, Circle, Corridor, Orbit, Sector, Side, Track
+from deconflict.geo.shapes import Area, Circle, Corridor, Orbit, Sector, Shape, Side, Track
 from deconflict.rules.altitude import AltitudeBand, Datum
 from deconflict.rules.feature import Feature, Kind, TimeWindow
 from deconflict.rules.schedule import Every, Recurrence
@@ -30,7 +31,9 @@ def _hours(n: float) -> datetime:
     return T0 + timedelta(hours=n)
 
 
-def _feature(feature_id: str, kind: Kind, party: str, shape, end: float | None = None, **more):
+def _feature(
+    feature_id: str, kind: Kind, party: str, shape: Shape, end: float | None = None, **more: Any
+) -> Feature:
     window = TimeWindow(T0, None if end is None else _hours(end))
     return Feature(feature_id, kind, party, shape, window, **more)
 
@@ -400,7 +403,7 @@ def test_a_google_earth_file_is_read_into_features_of_the_importing_party() -> N
     reading = read_kml((GOLDEN / "kml-google-earth.kml").read_text(encoding="utf-8"), DEFAULTS)
     open_ended = TimeWindow(T0, DEFAULTS.end)
 
-    def site(feature_id: str, name: str, shape, window: TimeWindow = open_ended) -> Feature:
+    def site(feature_id: str, name: str, shape: Shape, window: TimeWindow = open_ended) -> Feature:
         return Feature(feature_id, Kind.ZONE, "unhcr", shape, window, name=name)
 
     assert reading.rejected == ()

@@ -86,7 +86,7 @@ def inside_points(draw: st.DrawFn) -> tuple[Sector | Orbit | Track, tuple[float,
         azimuth, _, length = GEOD.inv(*a, *b)
         on_line = moved(a, azimuth, u * length)
         return shape, moved(on_line, draw(st.floats(0.0, 360.0)), v * shape.width_m / 2)
-    a, b = draw(st.sampled_from(legs([p for p in shape.path])))
+    a, b = draw(st.sampled_from(legs(list(shape.path))))
     azimuth, _, length = GEOD.inv(*a, *b)
     leg = Leg(a, float(azimuth), float(length))
     across = np.array([shape.left_m - v * (shape.left_m + shape.right_m)])

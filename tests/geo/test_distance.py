@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -267,7 +269,9 @@ def test_oracle_agrees_with_every_pair_of_points_2m_apart(a: Shape, b: Shape) ->
 # The engine against the oracle ---------------------------------------------------------------
 
 POINT_KINDS = [circles]
-EDGE_KINDS = [corridors, areas]
+# Strategies of shapes, each called with (anchor, size in km).
+Kinds = list[Callable[..., st.SearchStrategy[Any]]]
+EDGE_KINDS: Kinds = [corridors, areas]
 ALL_KINDS = [circles, corridors, areas]
 PROPERTY = settings(
     max_examples=150,
@@ -277,7 +281,9 @@ PROPERTY = settings(
 
 
 @st.composite
-def pairs(draw: st.DrawFn, first_kinds: list, second_kinds: list, max_km: float):
+def pairs(
+    draw: st.DrawFn, first_kinds: Kinds, second_kinds: Kinds, max_km: float
+) -> tuple[Shape, Shape]:
     """Two shapes of comparable size near one another, often near a pole or the antimeridian.
 
     With `EDGE_KINDS` second, half the time the second runs beside the first, within

@@ -26,12 +26,15 @@ ZONE_OFFSET_H = {
 
 property_settings = settings(max_examples=300, deadline=None, database=None)
 
+# Hypothesis bounds its datetimes by naive ones; each is made UTC right after.
 minutes_2000_2099_utc = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31, 23, 59)
+    min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - a naive bound, as st.datetimes needs
+    max_value=datetime(2099, 12, 31, 23, 59),  # noqa: DTZ001 - a naive bound
 ).map(lambda naive: naive.replace(second=0, microsecond=0, tzinfo=UTC))
 # Away from the century's ends, so a local reading keeps its two-digit year.
 inner_minutes_utc = st.datetimes(
-    min_value=datetime(2000, 1, 2), max_value=datetime(2099, 12, 30, 23, 59)
+    min_value=datetime(2000, 1, 2),  # noqa: DTZ001 - a naive bound, as st.datetimes needs
+    max_value=datetime(2099, 12, 30, 23, 59),  # noqa: DTZ001 - a naive bound
 ).map(lambda naive: naive.replace(second=0, microsecond=0, tzinfo=UTC))
 whole_minute_offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
     lambda minutes: timezone(timedelta(minutes=minutes))
@@ -142,7 +145,7 @@ def test_format_pads_single_digit_day_hour_minute_and_year() -> None:
 
 def test_format_refuses_a_naive_datetime() -> None:
     with pytest.raises(ValueError, match="naive"):
-        format_dtg(datetime(2026, 9, 7, 12, 0))
+        format_dtg(datetime(2026, 9, 7, 12, 0))  # noqa: DTZ001 - naive on purpose
 
 
 @pytest.mark.parametrize("year", [1999, 2100])

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from deconflict.errors import StateConflict
-from deconflict.geo.shapes import Sector
+from deconflict.geo.shapes import Circle, Sector
 from deconflict.i18n.distances import format_distance
 from deconflict.line.model import Share
 from deconflict.line.service import Line
@@ -37,7 +37,7 @@ def _drill(repeat: Recurrence | None, band: AltitudeBand | None = None) -> Featu
 def _thread(line: Line, party: str) -> list[dict[str, str]]:
     notices = line.inbox(party, include_ended=True)
     assert len(notices) == 1
-    return [m for m in notices[0]["thread"]]
+    return list(notices[0]["thread"])
 
 
 def test_a_daily_drill_names_the_occurrences_that_meet_a_weekly_zone(line: Line) -> None:
@@ -117,9 +117,9 @@ def test_russian_recipients_read_the_occurrences_in_russian(line: Line) -> None:
 
 
 def test_many_features_are_declared_in_one_step(line: Line, store: Store) -> None:
-    sites = [
-        replace(zone(f"site-{i}"), shape=replace(zone().shape, radius_m=100.0)) for i in range(5)
-    ]
+    circle = zone().shape
+    assert isinstance(circle, Circle)
+    sites = [replace(zone(f"site-{i}"), shape=replace(circle, radius_m=100.0)) for i in range(5)]
     answer = line.declare_many("coalition", [(s, Share.SHAPE) for s in sites])
     assert [i["id"] for i in answer["imported"]] == [f"site-{i}" for i in range(5)]
     assert sorted(d.feature.id for d in store.declared_features()) == [s.id for s in sites]

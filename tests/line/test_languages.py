@@ -143,8 +143,8 @@ def test_russian_and_arabic_readers_see_no_english_word_the_line_wrote(tmp_path:
         line = Line(store, NoticePolicy(), clock)
         _tell_the_story(line, clock)
         codes = set()
-        for party in ("north", "relief"):
-            for code, text in _read_by(line, party):
+        for reader in ("north", "relief"):
+            for code, text in _read_by(line, reader):
                 codes.add(code)
                 left = DATUMS.sub("", TIMES.sub("", TYPED.sub("", text)))
                 assert LATIN.findall(left) == [], text

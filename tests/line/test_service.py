@@ -107,7 +107,7 @@ def test_notice_moves_sent_delivered_read_responded(line: Line) -> None:
     notice_id = _to(line.declare("russia", strike(), Share.SHAPE), "coalition")
 
     def state() -> str:
-        return next(n["state"] for n in line.outbox("russia") if n["id"] == notice_id)
+        return str(next(n["state"] for n in line.outbox("russia") if n["id"] == notice_id))
 
     assert state() == "sent"
     line.inbox("coalition")

@@ -32,7 +32,7 @@ def _record(cluster: Cluster, node: int = A) -> list[dict[str, Any]]:
     """Every entry of the record, read through `node`."""
     with cluster.client(node, "aid") as aid:
         size = aid.get("/v1/log/entries", params={"start": 0, "end": 0}).json()["tree_size"]
-        entries = []
+        entries: list[dict[str, Any]] = []
         while len(entries) < size:
             page = aid.get("/v1/log/entries", params={"start": len(entries)}).json()
             entries += [e["entry"] for e in page["entries"]]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from deconflict.record.bundle import BundleInvalid, verify_bundle, write_bundle
-from deconflict.record.canonical import canonical_bytes
+from deconflict.record.canonical import JsonValue, canonical_bytes
 from deconflict.record.note import generate_signer
 from deconflict.record.signature import generate_party_key, party_signature
 from deconflict.store.sqlite import log
@@ -30,7 +30,7 @@ def _bundle(folder: Path, entries: list[dict[str, Any]]) -> str:
 
 
 def _signed_message(private_key: Any, text: str, forged_text: str | None = None) -> dict[str, Any]:
-    payload = {"notice": 1, "text": text}
+    payload: dict[str, JsonValue] = {"notice": 1, "text": text}
     shown = {"notice": 1, "text": forged_text or text}
     return {
         "kind": "message",

@@ -62,7 +62,8 @@ def standard_temperature_k(altitude_m: np.ndarray) -> np.ndarray:
 
 def sea_level_pressure_altitude_m(qnh_hpa: float) -> float:
     """The pressure altitude of sea level when its pressure is `qnh_hpa` (below 11 km)."""
-    return 288.15 / 0.0065 * (1.0 - (qnh_hpa / _STANDARD_HPA) ** (1.0 / _EXPONENT))
+    ratio: float = (qnh_hpa / _STANDARD_HPA) ** (1.0 / _EXPONENT)
+    return 288.15 / 0.0065 * (1.0 - ratio)
 
 
 def flight_level_height_m(pressure_altitude_m: float, qnh_hpa: float, off_k: float) -> float:

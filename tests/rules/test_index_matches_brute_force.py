@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -56,16 +57,17 @@ def _feature(
     return Feature(feature_id, kind, party, shape, window, band or AltitudeBand(), buffer_m)
 
 
-def _zone(**kwargs) -> Feature:
+def _zone(**kwargs: Any) -> Feature:
     """The At Tanf zone: 55 km round its centre, protected by the coalition."""
-    options = {"kind": Kind.ZONE, "party": "coalition", "start": 0.0, "end": None} | kwargs
+    options: dict[str, Any] = {"kind": Kind.ZONE, "party": "coalition", "start": 0.0, "end": None}
+    options |= kwargs
     return _feature("at-tanf", Circle(AT_TANF, 55_000.0), **options)
 
 
-def _strike(gap_m: float, **kwargs) -> Feature:
+def _strike(gap_m: float, **kwargs: Any) -> Feature:
     """A strike of 1.5 km radius whose edge is `gap_m` outside the zone's edge."""
     centre = moved(AT_TANF, 60.0, 55_000.0 + 1_500.0 + gap_m)
-    options = {"party": "russia", "start": 1.0, "end": 3.0} | kwargs
+    options: dict[str, Any] = {"party": "russia", "start": 1.0, "end": 3.0} | kwargs
     return _feature("strike", Circle(centre, 1_500.0), **options)
 
 
@@ -264,7 +266,7 @@ def plan_shapes(draw: st.DrawFn, anchor: tuple[float, float], placed: list[Shape
     scale_km = draw(sizes_km(600.0))
     where = draw(nearby(anchor, scale_km))
     kind = draw(st.sampled_from([circles, corridors, areas]))
-    return draw(kind(where, scale_km if kind is circles else min(scale_km, 200.0)))
+    return cast(Shape, draw(kind(where, scale_km if kind is circles else min(scale_km, 200.0))))
 
 
 @st.composite
