@@ -42,7 +42,7 @@ real = forked.map_forked
 def counted(*args):
     forks.append(args[0].__name__)
     return real(*args)
-plan.map_forked = counted
+forked.map_forked = counted
 
 def problems(document):
     try:
@@ -71,7 +71,8 @@ def test_a_plan_read_on_every_core_gives_the_same_features_and_the_same_mistakes
         check=True,
     )
     result = json.loads(run.stdout)
-    assert result["forks"] == ["_parsed_range", "_parsed_range"]
+    # Both plans were read in workers (the check may fork too: its pairs are many).
+    assert [work for work in result["forks"] if work == "_parsed_range"] == ["_parsed_range"] * 2
     assert result["every"] == result["one"]
     conflicts, mistakes = result["one"]
     assert len(conflicts) > 0

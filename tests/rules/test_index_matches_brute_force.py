@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from deconflict.geo.shapes import Area, Circle, Corridor, Shape
 from deconflict.line.check import check_plan
-from deconflict.rules.candidates import plan_candidates
+from deconflict.rules.candidates import meeting_pairs, volume_boxes
 from deconflict.rules.conflicts import Conflict, conflict_between, find_conflicts
 from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
 from deconflict.store.sqlite import SqliteStore
@@ -223,14 +223,12 @@ def test_index_candidates_hold_bands_touching_below_float32_range() -> None:
         store.close()
 
 
-def test_plan_candidates_hold_bands_touching_below_float32_range() -> None:
+def test_plan_index_pairs_bands_touching_below_float32_range() -> None:
     zone = _feature("zone", Circle((0.0, 0.0), 100.0), kind=Kind.ZONE, band=AltitudeBand(1e-50))
     activity = _feature(
         "activity", Circle((0.0, 0.0), 100.0), party="p2", band=AltitudeBand(None, 2e-50)
     )
-    candidates = plan_candidates([zone, activity])
-    assert list(candidates(activity)) == [zone]
-    assert list(candidates(zone)) == [activity]
+    assert meeting_pairs(volume_boxes([zone, activity])).tolist() == [[0, 1]]
     assert [c.ids for c in check_plan([zone, activity])] == [("activity", "zone")]
 
 

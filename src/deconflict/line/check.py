@@ -15,12 +15,10 @@ from collections.abc import Sequence
 from deconflict.rules.candidates import Pairs, meeting_pairs, volume_boxes
 from deconflict.rules.conflicts import Conflict, conflict_between
 from deconflict.rules.feature import Feature
-from deconflict.rules.forked import can_fork, cores, map_forked
+from deconflict.rules.forked import map_chunks, workers_for
 
 # Below this many candidate pairs one process decides them sooner than forking takes.
 _PARALLEL_FROM_PAIRS = 4_000
-# Chunks per worker: small enough that a worker that drew the slow pairs is helped out.
-_CHUNKS_PER_WORKER = 8
 
 
 def check_plan(features: Sequence[Feature], workers: int | None = None) -> list[Conflict]:
@@ -28,13 +26,8 @@ def check_plan(features: Sequence[Feature], workers: int | None = None) -> list[
     decided by the rule, on `workers` processes (default: every core, for a large plan)."""
     pairs = meeting_pairs(volume_boxes(features))
     if workers is None:
-        workers = cores() if len(pairs) >= _PARALLEL_FROM_PAIRS else 1
-    if workers <= 1 or not can_fork():
-        found = _decided(features, pairs)
-    else:
-        count = workers * _CHUNKS_PER_WORKER
-        chunks = [pairs[k::count] for k in range(count)]
-        found = [c for part in map_forked(_decided, features, chunks, workers) for c in part]
+        workers = workers_for(len(pairs), _PARALLEL_FROM_PAIRS)
+    found = map_chunks(_decided, features, pairs, workers)
     return sorted(found, key=lambda c: c.ids)
 
 

@@ -21,7 +21,6 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from deconflict.rules.conflicts import Candidates
 from deconflict.rules.feature import Feature
 from deconflict.rules.volume import volume_box
 
@@ -78,23 +77,3 @@ def _meeting_count(low: NDArray[np.float64], high: NDArray[np.float64]) -> int:
     starting_after = count - np.searchsorted(np.sort(low), high, side="right")
     ending_before = np.searchsorted(np.sort(high), low, side="left")
     return count * count - int(starting_after.sum()) - int(ending_before.sum())
-
-
-def plan_candidates(features: Sequence[Feature]) -> Candidates:
-    """For `find_conflicts`: each feature's candidates, the features whose boxes meet its own.
-
-    Features are told apart by id, which is unique in a plan (`parse_plan` refuses a repeat).
-    """
-    pairs = meeting_pairs(volume_boxes(features))
-    # Both ways round, grouped by the first: rows bounds[i] to bounds[i + 1] hold i's.
-    both = np.concatenate((pairs, pairs[:, ::-1]))
-    both = both[np.argsort(both[:, 0], kind="stable")]
-    bounds = np.searchsorted(both[:, 0], np.arange(len(features) + 1)).tolist()
-    others = both[:, 1].tolist()
-    position = {feature.id: i for i, feature in enumerate(features)}
-
-    def candidates(feature: Feature) -> list[Feature]:
-        i = position[feature.id]
-        return [features[j] for j in others[bounds[i] : bounds[i + 1]]]
-
-    return candidates

@@ -6,22 +6,36 @@ result comes back. An exception in a worker is raised again in the caller, as
 if the work had run there.
 
 Forking is safe only from a process with a single thread: a lock another
-thread held at the fork would stay held in the child for ever. Callers ask
-`can_fork` first and do the work in their own process otherwise.
+thread held at the fork would stay held in the child for ever; from any other
+process, and on one core, the work runs in the caller's own process.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
-from typing import Any, TypeVar
+from typing import Any, Protocol, Self, TypeVar
+
+
+class Runs(Protocol):
+    """Items that come in runs: a list, a range, an array."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, where: slice, /) -> Self: ...
+
 
 Shared = TypeVar("Shared")
 Chunk = TypeVar("Chunk")
+Items = TypeVar("Items", bound=Runs)
 Result = TypeVar("Result")
+
+# Chunks per worker: small enough that a worker that drew the slow items is helped out.
+_CHUNKS_PER_WORKER = 8
 
 # The work and its data, set in the parent just before it forks (the children inherit them).
 _job: tuple[Callable[[Any, Any], Any], Any] | None = None
@@ -38,6 +52,29 @@ def can_fork() -> bool:
     """Whether workers may be forked from here: the platform forks and this process has
     one thread."""
     return "fork" in get_all_start_methods() and threading.active_count() == 1
+
+
+def workers_for(items: int, from_items: int) -> int:
+    """Every core for `items` of work from `from_items` on (below, forking costs more than
+    it saves), else one."""
+    return cores() if items >= from_items else 1
+
+
+def map_chunks(
+    work: Callable[[Shared, Items], list[Result]],
+    shared: Shared,
+    items: Items,
+    workers: int,
+) -> list[Result]:
+    """work(shared, items), spread over `workers` forked processes in runs of the items
+    (anything sliced like a list, a range or an array) and joined in order; in this
+    process when `workers` is 1 or forking is not safe here."""
+    if workers <= 1 or not can_fork():
+        return work(shared, items)
+    count = workers * _CHUNKS_PER_WORKER
+    bounds = [len(items) * k // count for k in range(count + 1)]
+    chunks = [items[a:b] for a, b in itertools.pairwise(bounds)]
+    return [result for part in map_forked(work, shared, chunks, workers) for result in part]
 
 
 def map_forked(

@@ -7,7 +7,6 @@ one pass.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from deconflict.errors import InvalidFeature, InvalidPlan
 from deconflict.geo.geojson import ProblemList, parse_shape, read_length_m, shape_to_geojson
 from deconflict.rules.altitude import Datum, parse_level
 from deconflict.rules.feature import UNBOUNDED, AltitudeBand, Feature, Kind, TimeWindow
-from deconflict.rules.forked import can_fork, cores, map_forked
+from deconflict.rules.forked import map_chunks, workers_for
 from deconflict.rules.schedule import WEEKDAYS, Every, Recurrence
 
 _KNOWN_PROPERTIES = {
@@ -88,18 +87,12 @@ Parsed = tuple[Feature | None, list[InvalidFeature]]
 # tracks is most of the work, and a feature built in a worker comes back in well under
 # the time it took to build.
 _PARALLEL_FROM_FEATURES = 2_000
-_CHUNKS_PER_WORKER = 4
 
 
 def _parsed_features(raw: list[Any]) -> list[Parsed]:
     """`parse_feature` of every item, in order: on every core for a large plan."""
-    workers = cores() if len(raw) >= _PARALLEL_FROM_FEATURES else 1
-    if workers <= 1 or not can_fork():
-        return _parsed_range(raw, range(len(raw)))
-    count = workers * _CHUNKS_PER_WORKER
-    bounds = [len(raw) * k // count for k in range(count + 1)]
-    ranges = [range(a, b) for a, b in itertools.pairwise(bounds)]
-    return [parsed for part in map_forked(_parsed_range, raw, ranges, workers) for parsed in part]
+    workers = workers_for(len(raw), _PARALLEL_FROM_FEATURES)
+    return map_chunks(_parsed_range, raw, range(len(raw)), workers)
 
 
 def _parsed_range(raw: list[Any], positions: range) -> list[Parsed]:
