@@ -99,8 +99,8 @@ def outline(shape: Shape, sag_m: float = 1.0) -> Area:
     half = shape.half_width_m
     if half <= 0.0:
         return Area(())
-    legs = [(a, b) for a, b in itertools.pairwise(shape.path) if a != b]
-    rings: list[list[_Curve]] = _band_rings(legs, half, half, 1) if legs else []
+    legs = _Legs.of([(a, b) for a, b in itertools.pairwise(shape.path) if a != b])
+    rings: list[list[_Curve]] = _band_rings(legs, half, half, 1) if len(legs) else []
     rings.extend([_disc(point, half, sag_m)] for point in shape.path)
     built, _ = _built_rings(rings, origin_lon)
     united = shapely.make_valid(shapely.union_all([shapely.Polygon(_closed(r)) for r in built]))
@@ -158,9 +158,10 @@ def _needle(sector: Sector) -> Area:
     radial holds it (a point d from the origin is within d times the sweep of that radial)."""
     start = _moved(sector.origin, sector.from_deg, sector.inner_m)
     end = _moved(sector.origin, sector.from_deg, sector.outer_m)
+    radial = _Legs.of([(start, end)])
     for density in _DENSITIES:
         rings, gap = _built_rings(
-            _band_rings([(start, end)], _ARC_SAG_M, _ARC_SAG_M, density), sector.origin[0]
+            _band_rings(radial, _ARC_SAG_M, _ARC_SAG_M, density), sector.origin[0]
         )
         if gap <= _GAP_TARGET_M:
             break
@@ -179,10 +180,10 @@ def orbit_shape(orbit: Orbit) -> Corridor:
         second = _moved(second, back + 180.0 + turn, half)
     azimuth, _, length = WGS84.inv(first[0], first[1], second[0], second[1])
     for density in _DENSITIES:
-        line = _along(first, azimuth, 0.0, length, density)
+        line = _radial(first, azimuth, 0.0, length, density)
         (path, middles), _ = _solved([line.points, line.middles])
         path[-1] = second  # the end as given, not one rounded by the direct problem
-        gap = _gap_to_chords_m(path, middles)
+        gap = _largest_gap_m(_chord_middles(path), middles)
         if gap <= _GAP_TARGET_M:
             break
     if np.any(np.abs(np.diff(path[:, 0])) > 180.0):
@@ -196,8 +197,8 @@ def orbit_shape(orbit: Orbit) -> Corridor:
 
 def track_shape(track: Track) -> Area:
     """The track as an area: a band per leg between its parallels, arcs on the outside of turns."""
-    legs = [(a, b) for a, b in itertools.pairwise(track.path) if a != b]
-    if not legs:
+    legs = _Legs.of([(a, b) for a, b in itertools.pairwise(track.path) if a != b])
+    if not len(legs):
         raise ShapeError("needs two different positions")
     for density in _DENSITIES:
         rings = _band_rings(legs, track.left_m, track.right_m, density)
@@ -281,20 +282,17 @@ def _built_rings(rings: list[list[_Curve]], origin_lon: float) -> tuple[list[Flo
     curves = [curve for ring in rings for curve in ring]
     solved, _ = _solved([part for curve in curves for part in (curve.points, curve.middles)])
     built: list[Floats] = []
-    all_middles: list[Floats] = []
-    chord_ends: list[Floats] = []
+    chord_middles: list[Floats] = []
+    true_middles: list[Floats] = []
     position = 0
     for ring in rings:
         parts = solved[position : position + 2 * len(ring)]
         position += 2 * len(ring)
         vertices = _unwrapped(np.concatenate([p[:-1] for p in parts[0::2]]), origin_lon)
         built.append(vertices)
-        chord_ends.append(np.concatenate([vertices, vertices[:1]]))
-        all_middles.append(np.concatenate(parts[1::2]))
-    return built, max(
-        _gap_to_chords_m(ends, middles)
-        for ends, middles in zip(chord_ends, all_middles, strict=True)
-    )
+        chord_middles.append(_chord_middles(_closed(vertices)))
+        true_middles.append(np.concatenate(parts[1::2]))
+    return built, _largest_gap_m(np.concatenate(chord_middles), np.concatenate(true_middles))
 
 
 def _arc(
@@ -324,7 +322,7 @@ def _disc(centre: LonLat, radius_m: float, sag_m: float) -> _Curve:
 def _radial(
     origin: LonLat, bearing_deg: float, from_m: float, to_m: float, density: int = 1
 ) -> _Curve:
-    """The geodesic from `origin` at `bearing_deg`, between two distances from it."""
+    """The geodesic leaving `origin` at `bearing_deg`, between two distances along it."""
     steps = _path_steps(abs(to_m - from_m), density)
     distances = np.linspace(from_m, to_m, steps + 1)
     middles = distances[:-1] + np.diff(distances) / 2.0
@@ -333,31 +331,44 @@ def _radial(
     )
 
 
-def _along(start: LonLat, azimuth_deg: float, from_m: float, to_m: float, density: int) -> _Curve:
-    """The geodesic leaving `start` at `azimuth_deg`, between two distances along it."""
-    return _radial(start, azimuth_deg, from_m, to_m, density)
+@dataclass(frozen=True)
+class _Legs:
+    """Legs between positions, and from one inverse call the heading leaving each start, the
+    heading arriving at each end, and each length."""
+
+    starts: Floats
+    ends: Floats
+    leaving_deg: Floats
+    arriving_deg: Floats
+    length_m: Floats
+
+    @classmethod
+    def of(cls, legs: list[tuple[LonLat, LonLat]]) -> _Legs:
+        starts = np.array([a for a, _ in legs], dtype=np.float64).reshape(-1, 2)
+        ends = np.array([b for _, b in legs], dtype=np.float64).reshape(-1, 2)
+        leaving, back, length = WGS84.inv(starts[:, 0], starts[:, 1], ends[:, 0], ends[:, 1])
+        arriving = np.asarray(back, dtype=np.float64) + 180.0
+        return cls(starts, ends, np.asarray(leaving), arriving, np.asarray(length))
+
+    def __len__(self) -> int:
+        return len(self.starts)
 
 
-def _band_rings(
-    legs: list[tuple[LonLat, LonLat]], left_m: float, right_m: float, density: int
-) -> list[list[_Curve]]:
+def _band_rings(legs: _Legs, left_m: float, right_m: float, density: int) -> list[list[_Curve]]:
     """Per leg, one ring: the left parallel, the square end, the right parallel back, the start.
 
     The centre line of every leg is sampled first (one call); the parallels
     stand off its samples and its chords' middles, square to the heading there.
     """
-    starts = np.array([a for a, _ in legs], dtype=np.float64)
-    ends = np.array([b for _, b in legs], dtype=np.float64)
-    azimuth, _, length = WGS84.inv(starts[:, 0], starts[:, 1], ends[:, 0], ends[:, 1])
     lines = [
-        _along((float(a[0]), float(a[1])), float(az), 0.0, float(d), density)
-        for a, az, d in zip(starts, np.atleast_1d(azimuth), np.atleast_1d(length), strict=True)
+        _radial((float(a[0]), float(a[1])), float(az), 0.0, float(d), density)
+        for a, az, d in zip(legs.starts, legs.leaving_deg, legs.length_m, strict=True)
     ]
     positions, onward = _solved([part for line in lines for part in (line.points, line.middles)])
     rings = []
     for k in range(len(legs)):
         centre, heading = positions[2 * k], onward[2 * k]
-        centre[-1] = ends[k]  # the leg's own end, not one rounded by the direct problem
+        centre[-1] = legs.ends[k]  # the leg's own end, not one rounded by the direct problem
         middles, middle_heading = positions[2 * k + 1], onward[2 * k + 1]
         rings.append(
             [
@@ -379,19 +390,16 @@ def _band_rings(
 def _across(point: Floats, heading_deg: float, from_m: float, to_m: float, density: int) -> _Curve:
     """The geodesic square to the line at `point`, from `from_m` to `to_m` on its right
     (negative: on its left): a square end."""
-    return _along((float(point[0]), float(point[1])), heading_deg + 90.0, from_m, to_m, density)
+    return _radial((float(point[0]), float(point[1])), heading_deg + 90.0, from_m, to_m, density)
 
 
-def _turn_wedges(
-    legs: list[tuple[LonLat, LonLat]], left_m: float, right_m: float, density: int
-) -> list[list[_Curve]]:
+def _turn_wedges(legs: _Legs, left_m: float, right_m: float, density: int) -> list[list[_Curve]]:
     """At every turn, the wedge of the circle around the turning point that closes the
     outside of the turn; none on a straight line or on a side of width 0."""
     wedges = []
-    for (a, b), (_, c) in itertools.pairwise(legs):
-        _, back_in, _ = WGS84.inv(a[0], a[1], b[0], b[1])
-        heading_in = back_in + 180.0
-        heading_out, _, _ = WGS84.inv(b[0], b[1], c[0], c[1])
+    for k in range(len(legs) - 1):
+        b = (float(legs.ends[k, 0]), float(legs.ends[k, 1]))
+        heading_in, heading_out = float(legs.arriving_deg[k]), float(legs.leaving_deg[k + 1])
         turn = (heading_out - heading_in + 180.0) % 360.0 - 180.0
         if abs(turn) < 1e-9:
             continue
@@ -409,15 +417,20 @@ def _path_steps(length_m: float, density: int) -> int:
     return min(_MAX_PATH_STEPS, max(1, math.ceil(length_m / _PATH_STEP_M))) * density
 
 
-def _gap_to_chords_m(points: Floats, middles: Floats) -> float:
-    """Largest geodesic distance from each chord's lon/lat midpoint to the true middle point."""
-    if len(middles) == 0:
-        return 0.0
-    a, b = points[: len(middles)], points[1 : len(middles) + 1]
+def _chord_middles(points: Floats) -> Floats:
+    """The lon/lat midpoint of each chord between consecutive points (the short way round)."""
+    a, b = points[:-1], points[1:]
     delta = (b[:, 0] - a[:, 0] + 180.0) % 360.0 - 180.0
-    chord_lon = a[:, 0] + delta / 2.0
-    chord_lat = (a[:, 1] + b[:, 1]) / 2.0
-    _, _, gap = WGS84.inv(chord_lon, chord_lat, middles[:, 0], middles[:, 1])
+    return np.column_stack([a[:, 0] + delta / 2.0, (a[:, 1] + b[:, 1]) / 2.0])
+
+
+def _largest_gap_m(chord_middles: Floats, true_middles: Floats) -> float:
+    """Largest geodesic distance from a chord's lon/lat midpoint to its true middle point."""
+    if len(true_middles) == 0:
+        return 0.0
+    _, _, gap = WGS84.inv(
+        chord_middles[:, 0], chord_middles[:, 1], true_middles[:, 0], true_middles[:, 1]
+    )
     return float(np.max(gap))
 
 
