@@ -570,8 +570,8 @@ def _ends_to_paired_edges(
     found = _nearest_over_pairs(lon, lat, both, np.arange(lon.size), edge, cutoff_m, enough_m)
 
     def part(quarter: int) -> Nearest:
-        rows = slice(quarter * n, (quarter + 1) * n)
-        return Nearest(found.distance_m[rows], found.azimuth_deg[rows])
+        ends = slice(quarter * n, (quarter + 1) * n)
+        return Nearest(found.distance_m[ends], found.azimuth_deg[ends])
 
     return _EndsToEdges(part(0), part(1)), _EndsToEdges(part(2), part(3))
 
