@@ -655,9 +655,59 @@ def _inside_edge_pairs_m(
     brackets = _Brackets(
         s[left], s[left + 1], slope[left], slope[left + 1], known[left], known[left + 1]
     )
-    # No curvature bound is known for the distance to an edge: narrowed to a millimetre.
-    _find_roots(slope_at, brackets, speed, guess, None)
+    measured = _measured_ends(slope_at, brackets, limit_m)
+    bend = _walking_bend_m(first, rows_first, second, rows_second, brackets)
+    _find_roots(slope_at, brackets, speed, guess, np.where(measured, bend, np.inf))
     return min(found)
+
+
+def _measured_ends(slope_at: SlopeAt, b: _Brackets, limit_m: float) -> NDArray[np.bool_]:
+    """Measure again (in place) the ends of brackets whose sampled distance was only known to
+    exceed `limit_m`; per bracket, whether both ends are now exact and the slope still turns.
+
+    Only a bracket measured at both ends may be settled by its floor: a distance
+    beyond the cut-off carries no true slope.
+    """
+    clipped = np.flatnonzero((b.distance_low >= limit_m) | (b.distance_high >= limit_m))
+    exact = np.ones(b.low.size, dtype=bool)
+    if clipped.size == 0:
+        return exact
+    slopes, distances = slope_at(
+        np.concatenate((b.low[clipped], b.high[clipped])), np.tile(clipped, 2)
+    )
+    slope_low, slope_high = slopes.reshape(2, -1)
+    turns = (slope_low < 0) & (slope_high > 0)
+    kept = clipped[turns]
+    distance_low, distance_high = distances.reshape(2, -1)
+    b.slope_low[kept], b.slope_high[kept] = slope_low[turns], slope_high[turns]
+    b.distance_low[kept], b.distance_high[kept] = distance_low[turns], distance_high[turns]
+    exact[clipped[~turns]] = False
+    return exact
+
+
+def _walking_bend_m(first: Edges, i: Indices, second: Edges, j: Indices, b: _Brackets) -> Floats:
+    """Per bracket along edge first[i[k]], how fast the distance to edge second[j[k]] may bend
+    down: a bound below its second derivative in t (metres per unit t squared), for `_floor_m`.
+
+    In Earth-centred metres the distance |X - Y| is convex in both points, and
+    each edge bends by at most its `bend_m`, so the distance between a point of
+    each, plus bend_first * s^2 / 2 + bend_second * t^2 / 2, is convex in (s, t).
+    The least over t, walked along s, then bends down by at most bend_first +
+    bend_second * r^2, where r bounds how fast the foot on the other edge moves:
+    speed_first / (least speed_second * (1 - its curvature * the distance)),
+    the curvature being bend_second / least speed_second^2. Both are doubled,
+    for the geodesic standing on a chord; where the other edge bends so much
+    that the foot could race away (the factor under a half) no bound is given.
+    """
+    slowest = second.least_speed_m(j)
+    reach = np.maximum(b.distance_low, b.distance_high) + first.speed_m[i] * (b.high - b.low)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hold = 1 - second.bend_m[j] / slowest**2 * reach
+        rate = first.speed_m[i] / (slowest * hold)
+    bend: Floats = 2 * (first.bend_m[i] + second.bend_m[j] * rate**2)
+    usable = (slowest > 0) & (hold > 0.5)
+    result: Floats = np.where(usable, bend, np.inf)
+    return result
 
 
 def _sampled_along(

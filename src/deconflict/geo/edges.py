@@ -9,7 +9,8 @@ about 20,000 pieces.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -19,6 +20,7 @@ from numpy.typing import NDArray
 from deconflict.geo.ellipsoid import (
     ECCENTRICITY_SQUARED,
     MAX_CURVATURE_RADIUS_M,
+    MIN_CURVATURE_RADIUS_M,
     SEMI_MAJOR_AXIS_M,
     ecef_array_m,
 )
@@ -57,13 +59,9 @@ class Edges:
     @classmethod
     def of_paths(cls, paths: Iterable[tuple[tuple[float, float], ...]]) -> Edges:
         """The edges between consecutive positions of each path, long ones cut into pieces."""
-        starts: list[tuple[float, float]] = []
-        ends: list[tuple[float, float]] = []
-        for path in paths:
-            starts.extend(path[:-1])
-            ends.extend(path[1:])
-        a = np.array(starts, dtype=np.float64).reshape(-1, 2)
-        b = np.array(ends, dtype=np.float64).reshape(-1, 2)
+        xy = [lonlat_array(path) for path in paths]
+        a = np.concatenate([p[:-1] for p in xy]) if xy else np.empty((0, 2))
+        b = np.concatenate([p[1:] for p in xy]) if xy else np.empty((0, 2))
         a, b = _pieces(a, b)
         return cls(a[:, 0], a[:, 1], b[:, 0], b[:, 1], _speed_bound_m(a, b), _sag_bound_m(a, b))
 
@@ -96,6 +94,19 @@ class Edges:
         joined = (self.b_lon[:-1] == self.a_lon[1:]) & (self.b_lat[:-1] == self.a_lat[1:])
         return BoxTree.of_boxes(low, high, self.speed_m, np.append(joined, False))
 
+    def least_speed_m(self, edge: NDArray[np.intp]) -> Floats:
+        """Per edge numbered `edge`, a lower bound of the metres a point moves along it per
+        unit of t: the least radius of curvature, and cos(lat) where it is smallest."""
+        d_lon = np.radians(self.b_lon[edge] - self.a_lon[edge])
+        d_lat = np.radians(self.b_lat[edge] - self.a_lat[edge])
+        farthest = np.maximum(np.abs(self.a_lat[edge]), np.abs(self.b_lat[edge]))
+        slowest: Floats = (
+            MIN_CURVATURE_RADIUS_M
+            * np.hypot(d_lat, np.cos(np.radians(farthest)) * d_lon)
+            * (1 - 1e-9)
+        )
+        return slowest
+
     def at(self, edge: NDArray[np.intp], t: Floats) -> tuple[Floats, Floats]:
         """Positions (lon, lat) at parameter `t` along the edges numbered `edge`."""
         lon = self.a_lon[edge] + t * (self.b_lon[edge] - self.a_lon[edge])
@@ -112,6 +123,14 @@ class Edges:
         north = meridian * np.radians(self.b_lat[edge] - self.a_lat[edge])
         heading: Floats = np.degrees(np.arctan2(east, north))
         return heading
+
+
+def lonlat_array(positions: Sequence[tuple[float, float]]) -> Floats:
+    """Positions as an n x 2 array; a third of the time `np.array` takes on tuples."""
+    flat = np.fromiter(
+        itertools.chain.from_iterable(positions), dtype=np.float64, count=2 * len(positions)
+    )
+    return flat.reshape(-1, 2)
 
 
 def _pieces(a: Floats, b: Floats) -> tuple[Floats, Floats]:

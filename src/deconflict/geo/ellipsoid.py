@@ -14,6 +14,8 @@ ECCENTRICITY_SQUARED = FLATTENING * (2 - FLATTENING)
 # Largest radii of curvature (meridian and prime vertical both peak at the poles):
 # they bound how fast a point moves along a lon/lat-straight edge.
 MAX_CURVATURE_RADIUS_M = SEMI_MAJOR_AXIS_M / math.sqrt(1 - ECCENTRICITY_SQUARED)
+# The smallest (the meridian's, at the equator): how slowly it can move.
+MIN_CURVATURE_RADIUS_M = SEMI_MAJOR_AXIS_M * (1 - ECCENTRICITY_SQUARED)
 
 WGS84 = Geod(ellps="WGS84")
 

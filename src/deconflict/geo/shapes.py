@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 
-import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from deconflict.geo.edges import Edges
+from deconflict.geo.edges import Edges, lonlat_array
 
 LonLat = tuple[float, float]
 Ring = tuple[LonLat, ...]
@@ -81,7 +80,7 @@ class Area:
         """The area as a planar lon/lat geometry, for exact containment tests."""
         # Rings as arrays: shapely then builds them in C, not point by point.
         parts = [
-            shapely.Polygon(np.asarray(rings[0]), [np.asarray(hole) for hole in rings[1:]])
+            shapely.Polygon(lonlat_array(rings[0]), [lonlat_array(hole) for hole in rings[1:]])
             for rings in self.polygons
         ]
         geometry = parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
