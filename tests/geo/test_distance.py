@@ -26,6 +26,7 @@ from tests.oracle import (
     moved,
     nearby,
     oracle_bounds,
+    oracle_distance_m,
     rectangle,
     sizes_km,
 )
@@ -446,3 +447,53 @@ def test_long_edges_are_searched_in_bounded_batches_with_the_same_answer(
     monkeypatch.setattr(distance, "_MAX_SAMPLES_PER_BATCH", 500)
     assert geodesic_distance_m(first, second) == pytest.approx(whole, abs=1e-6)
     assert 100 < whole < 120
+
+
+@st.composite
+def _neighbouring_edges(draw: st.DrawFn) -> tuple[Corridor, Corridor]:
+    """Two single lon/lat-straight edges side by side, kilometres long and slightly askew: they
+    bow on the ellipsoid (along a parallel most of all), so their least distance lies inside
+    both, where the walk along one edge settles on its floor."""
+    lat = draw(st.floats(-85.0, 85.0))
+    lon = draw(st.floats(-179.0, 170.0))
+    length_deg = draw(st.floats(0.02, 1.0))
+    apart_deg = draw(st.floats(1e-5, 0.2))
+    first = ((lon, lat), (lon + length_deg, lat + draw(st.floats(-1e-3, 1e-3))))
+    shift = draw(st.floats(-0.5, 0.5)) * length_deg
+    second = (
+        (lon + shift, lat + apart_deg),
+        (lon + shift + length_deg, lat + apart_deg + draw(st.floats(-1e-3, 1e-3))),
+    )
+    return Corridor(first), Corridor(second)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_neighbouring_edges(), st.floats(-1.0, 1.0))
+def test_the_walk_inside_both_edges_settled_by_its_floor_finds_the_least_distance(
+    pair: tuple[Corridor, Corridor], misguided: float
+) -> None:
+    """Started from a poor guess, the walk must still reach the least distance: a floor that
+    claimed too much would stop it short, at a distance too large."""
+    import deconflict.geo.distance as distance
+    from deconflict.geo.hierarchy import Closest, segment_closest
+
+    first, second = pair
+    narrowed = geodesic_distance_m(first, second)  # from the chords' closest points
+    unbounded = distance._walking_bend_m
+
+    def poor_guess(*ends: Any) -> Closest:
+        closest = segment_closest(*ends)
+        along = np.clip(closest.along_first + misguided, 0.0, 1.0)
+        return Closest(closest.gap_m, along, closest.along_second)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(distance, "segment_closest", poor_guess)
+        settled = geodesic_distance_m(first, second)
+        patch.setattr(distance, "_walking_bend_m", lambda *a: np.full(a[1].size, np.inf))
+        without_floor = geodesic_distance_m(first, second)
+    assert distance._walking_bend_m is unbounded
+    # The floor stops a walk only once nothing left in it beats what it found by 0.1 mm.
+    assert settled == pytest.approx(without_floor, abs=2e-4)
+    assert settled == pytest.approx(narrowed, abs=2e-4)
+    # And the least distance is never overstated, checked against the oracle.
+    assert settled <= oracle_distance_m(first, second) + 2e-4
