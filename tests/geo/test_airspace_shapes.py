@@ -395,3 +395,33 @@ def test_index_boxes_hold_every_point_of_the_boundary_and_the_buffer_beyond(
     feature = Feature("f", Kind.ZONE, "p", shape, TimeWindow(T0), buffer_m=buffer_m)
     lon, lat = _rim(shape, buffer_m)
     assert _outside_box(volume_box(feature), lon, lat).size == 0
+
+
+@pytest.mark.parametrize(
+    "area",
+    [
+        Area(()),
+        Area(((((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)),),)),
+        Area(
+            (
+                (
+                    ((0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 0.0)),
+                    ((1.0, 0.5), (3.0, 0.5), (3.0, 2.0), (1.0, 0.5)),
+                ),
+                (((170.0, -5.0), (180.0, -5.0), (180.0, 5.0), (170.0, -5.0)),),
+            ),
+            0.123,
+        ),
+        resolve(Sector((20.0, 35.0), 100_000.0, 50_000.0, 0.0, 0.0)),
+        resolve(Track(((10.0, 0.0), (10.2, 0.1), (10.1, 0.3)), 500.0, 0.0)),
+    ],
+)
+def test_an_area_comes_back_from_a_worker_process_exactly(area: Area) -> None:
+    import pickle
+
+    again = pickle.loads(pickle.dumps(area))
+    assert again == area
+    assert again.margin_m == area.margin_m
+    assert [type(v) for ring in again.rings for p in ring for v in p] == [float] * (
+        2 * sum(len(ring) for ring in area.rings)
+    )
