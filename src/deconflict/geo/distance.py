@@ -127,6 +127,9 @@ class _Geodesics:
     forward_deg: Floats  # azimuth at the first point, towards the second
     back_deg: Floats  # azimuth at the second point, towards the first
 
+    def only(self, chosen: NDArray[np.bool_]) -> _Geodesics:
+        return _Geodesics(self.distance_m[chosen], self.forward_deg[chosen], self.back_deg[chosen])
+
 
 def _geodesics(lon1: Floats, lat1: Floats, lon2: Floats, lat2: Floats) -> _Geodesics:
     forward, back, distance = WGS84.inv(lon1, lat1, lon2, lat2)
@@ -207,8 +210,20 @@ def _nearest_over_pairs(
     # No point of an edge is nearer than (d(P, A) + d(P, B) - its length) / 2.
     bound = (to_a.distance_m + to_b.distance_m - edges.speed_m[edge]) / 2
     hopeful = bound < np.minimum(nearest.distance_m, cutoff_m)[point]
-    _search_edges(lon, lat, edges, point[hopeful], edge[hopeful], nearest, cutoff_m, enough_m)
+    ends = _EndGeodesics(to_a.only(hopeful), to_b.only(hopeful))
+    _search_edges(lon, lat, edges, point[hopeful], edge[hopeful], ends, nearest, cutoff_m, enough_m)
     return nearest
+
+
+@dataclass(frozen=True)
+class _EndGeodesics:
+    """Per (point, edge) pair, the geodesics already solved from the point to both ends."""
+
+    to_a: _Geodesics
+    to_b: _Geodesics
+
+    def only(self, chosen: NDArray[np.bool_]) -> _EndGeodesics:
+        return _EndGeodesics(self.to_a.only(chosen), self.to_b.only(chosen))
 
 
 def _search_edges(
@@ -217,6 +232,7 @@ def _search_edges(
     edges: Edges,
     point: Indices,
     edge: Indices,
+    ends: _EndGeodesics,
     nearest: Nearest,
     cutoff_m: float,
     enough_m: float,
@@ -224,7 +240,8 @@ def _search_edges(
     """Sample each (point, edge) pair along the edge, then find the minima between samples.
 
     Pairs are taken in batches of at most _MAX_SAMPLES_PER_BATCH samples, so
-    memory stays bounded however long the edges are.
+    memory stays bounded however long the edges are. The samples at both ends
+    are the geodesics in `ends`, not solved again.
     """
     if point.size == 0:
         return
@@ -239,6 +256,7 @@ def _search_edges(
             point[chosen],
             edge[chosen],
             samples[chosen],
+            ends.only(chosen),
             nearest,
             cutoff_m,
             enough_m,
@@ -254,6 +272,7 @@ def _search_batch(
     point: Indices,
     edge: Indices,
     samples: Floats,
+    ends: _EndGeodesics,
     nearest: Nearest,
     cutoff_m: float,
     enough_m: float,
@@ -261,9 +280,10 @@ def _search_batch(
     counts = samples.astype(np.intp) + 1
     pair = np.repeat(np.arange(point.size), counts)
     step = np.repeat(1.0 / samples, counts)
-    t = (np.arange(pair.size) - np.repeat(np.cumsum(counts) - counts, counts)) * step
+    position = np.arange(pair.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    t = position * step
     sample_point, sample_edge = point[pair], edge[pair]
-    found = _to_edge_points(lon, lat, sample_point, edges, sample_edge, t)
+    found = _sampled_from_ends(lon, lat, edges, sample_point, sample_edge, t, position, ends, pair)
     _keep_nearest(nearest, sample_point, found)
     if float(nearest.distance_m.min()) <= enough_m:
         return
@@ -286,6 +306,36 @@ def _search_batch(
     )
     speed, bend = edges.speed_m[rows[1]], edges.bend_m[rows[1]]
     _find_roots(slope_at, brackets, speed, guess, bend)
+
+
+def _sampled_from_ends(
+    lon: Floats,
+    lat: Floats,
+    edges: Edges,
+    point: Indices,
+    edge: Indices,
+    t: Floats,
+    position: Indices,
+    ends: _EndGeodesics,
+    pair: Indices,
+) -> _Geodesics:
+    """The geodesics from each sample's point to the edge at t: the ends (t = 0, and the
+    last sample of its pair) from `ends`, only the samples between them solved."""
+    first = position == 0
+    last = np.append(pair[1:] != pair[:-1], True)
+    distance, forward, back = np.empty(t.size), np.empty(t.size), np.empty(t.size)
+    for rows, known in ((first, ends.to_a), (last, ends.to_b)):
+        distance[rows], forward[rows] = known.distance_m, known.forward_deg
+        back[rows] = known.back_deg
+    inner = ~(first | last)
+    if inner.any():
+        solved = _to_edge_points(lon, lat, point[inner], edges, edge[inner], t[inner])
+        distance[inner], forward[inner], back[inner] = (
+            solved.distance_m,
+            solved.forward_deg,
+            solved.back_deg,
+        )
+    return _Geodesics(distance, forward, back)
 
 
 def _foot_on_chord(xyz: Floats, edges: Edges, edge: Indices) -> Floats:
