@@ -75,13 +75,18 @@ class BoxTree:
         level = 0
         while len(lows[-1]) > 1:
             below_low, below_high, below_reach = lows[-1], highs[-1], reach[-1]
-            if len(below_low) % 2:  # an odd node out is paired with an empty twin
-                below_low = np.vstack([below_low, below_low[-1:]])
-                below_high = np.vstack([below_high, below_high[-1:]])
-                below_reach = np.append(below_reach, 0.0)
-            lows.append(np.minimum(below_low[0::2], below_low[1::2]))
-            highs.append(np.maximum(below_high[0::2], below_high[1::2]))
-            reach.append(_joined_reach(below_reach, level, len(low), joined))
+            pairs = len(below_low) // 2
+            up_low = np.minimum(below_low[0 : 2 * pairs : 2], below_low[1 : 2 * pairs : 2])
+            up_high = np.maximum(below_high[0 : 2 * pairs : 2], below_high[1 : 2 * pairs : 2])
+            up_reach = _joined_reach(below_reach, pairs, level, joined)
+            if len(below_low) % 2:  # an odd node out goes up as it is
+                up_low = np.concatenate((up_low, below_low[-1:]))
+                up_high = np.concatenate((up_high, below_high[-1:]))
+                carried = below_reach[-1:] if joined is not None else np.full(1, np.inf)
+                up_reach = np.concatenate((up_reach, carried))
+            lows.append(up_low)
+            highs.append(up_high)
+            reach.append(up_reach)
             level += 1
         return cls(tuple(lows), tuple(highs), tuple(reach))
 
@@ -98,14 +103,15 @@ class BoxTree:
         return parent[exists], child[exists]
 
 
-def _joined_reach(below: Floats, level: int, items: int, joined: Bools | None) -> Floats:
-    """Reach of each node one level up: both halves' when the first's last item joins the
-    second's first, else unbounded (`below` holds an even count of level-`level` nodes)."""
+def _joined_reach(below: Floats, pairs: int, level: int, joined: Bools | None) -> Floats:
+    """Reach of the first `pairs` nodes one level up from level `level`: both halves' when
+    the left half's last item joins the right half's first, else unbounded."""
     if joined is None:
-        return np.full(len(below) // 2, np.inf)
-    seam = (np.arange(1, len(below), 2) << level) - 1  # the left half's last item
-    linked = np.where(seam + 1 < items, joined[np.minimum(seam, items - 1)], True)
-    reach: Floats = np.where(linked, below[0::2] + below[1::2], np.inf)
+        return np.full(pairs, np.inf)
+    seam = (np.arange(1, 2 * pairs, 2) << level) - 1  # the left half's last item
+    reach: Floats = np.where(
+        joined[seam], below[0 : 2 * pairs : 2] + below[1 : 2 * pairs : 2], np.inf
+    )
     return reach
 
 
