@@ -7,6 +7,7 @@ dense samples of the edges themselves (lon/lat-straight, as RFC 7946 reads them)
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -117,3 +118,46 @@ def test_geodesic_floor_is_never_above_the_geodesic(
     xyz = ecef_array_m(np.array([lon1, lon2]), np.array([lat1, lat2]))
     chord = np.array([float(np.linalg.norm(xyz[0] - xyz[1]))])
     assert float(geodesic_floor_m(chord)[0]) <= geodesic + 1e-6
+
+
+@given(edge_sets(), edge_sets(), st.floats(0.0, 50_000.0))
+@settings(PROPERTY, max_examples=40)
+def test_jumping_to_the_leaves_keeps_the_pairs_walking_keeps(
+    first: Edges, second: Edges, cutoff_m: float
+) -> None:
+    """Below a few leaves the walk measures all their pairs at once: the pairs it keeps are the
+    ones a walk level by level keeps, and no pair within the distance attained is lost."""
+    import deconflict.geo.hierarchy as hierarchy
+
+    def attained(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        distance: np.ndarray = WGS84.inv(
+            first.a_lon[i], first.a_lat[i], second.a_lon[j], second.a_lat[j]
+        )[2]
+        return distance
+
+    walked_by = {}
+    for leaf_pairs in (0, hierarchy._LEAF_PAIRS, 10**9):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(hierarchy, "_LEAF_PAIRS", leaf_pairs)
+            near = hierarchy.near_pairs(first.tree, second.tree, attained, cutoff_m, -1.0)
+        walked_by[leaf_pairs] = near
+    level_by_level = walked_by[0]
+    for near in walked_by.values():
+        # Each way measures different pairs on its way down, so the distance attained may
+        # differ; every pair one keeps within the other's attained distance, the other keeps.
+        limit = min(near.attained_m, level_by_level.attained_m, cutoff_m)
+        for a, b in ((near, level_by_level), (level_by_level, near)):
+            gaps = _pair_gaps(first, a.first, second, a.second)
+            wanted = set(
+                zip(a.first[gaps <= limit].tolist(), a.second[gaps <= limit].tolist(), strict=True)
+            )
+            assert wanted <= set(zip(b.first.tolist(), b.second.tolist(), strict=True))
+
+
+def _pair_gaps(first: Edges, i: np.ndarray, second: Edges, j: np.ndarray) -> np.ndarray:
+    tree_i, tree_j = first.tree, second.tree
+    apart = np.maximum(
+        np.maximum(tree_j.low[0][j] - tree_i.high[0][i], 0.0), tree_i.low[0][i] - tree_j.high[0][j]
+    )
+    gaps: np.ndarray = geodesic_floor_m(np.sqrt((apart * apart).sum(axis=1)))
+    return gaps

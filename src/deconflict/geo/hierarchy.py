@@ -44,6 +44,9 @@ _FAR_M = 1_000_000.0
 # Up to this many pairs a level is opened twice before its boxes are measured: numpy's
 # cost per call dwarfs its cost per pair at this size.
 _FEW_PAIRS = 16
+# Up to this many pairs of leaves below what is left, they are all measured in one step:
+# one call over them costs less than walking the levels down to them.
+_LEAF_PAIRS = 1024
 
 
 @dataclass(frozen=True)
@@ -155,10 +158,47 @@ def near_pairs(
         i, j = i[keep], j[keep]
         if i.size == 0 or (level_i == 0 and level_j == 0):
             return NearPairs(i, j, best)
+        if (
+            best <= _FAR_M
+            and _leaf_pairs_under(first, level_i, i, second, level_j, j) <= _LEAF_PAIRS
+        ):
+            # Few enough leaves below: all their pairs in one step, not level by level.
+            i, j = _leaves(first, level_i, i, second, level_j, j)
+            level_i = level_j = 0
+            continue
         i, level_i, j, level_j = _open(first, level_i, i, second, level_j, j)
         if i.size <= _FEW_PAIRS and (level_i > 0 or level_j > 0):
             # Measuring a few pairs costs what measuring many more does: skip a level.
             i, level_i, j, level_j = _open(first, level_i, i, second, level_j, j)
+
+
+def _leaf_counts(tree: BoxTree, level: int, node: Indices) -> tuple[Indices, Indices]:
+    """(first leaf, number of leaves) under each node of `level`."""
+    start = node << level
+    count: Indices = np.minimum(start + (1 << level), len(tree.low[0])) - start
+    return start, count
+
+
+def _leaf_pairs_under(
+    first: BoxTree, level_i: int, i: Indices, second: BoxTree, level_j: int, j: Indices
+) -> int:
+    """How many pairs of leaves lie under the node pairs (i[k], j[k])."""
+    _, count_i = _leaf_counts(first, level_i, i)
+    _, count_j = _leaf_counts(second, level_j, j)
+    return int((count_i * count_j).sum())
+
+
+def _leaves(
+    first: BoxTree, level_i: int, i: Indices, second: BoxTree, level_j: int, j: Indices
+) -> tuple[Indices, Indices]:
+    """Every pair of leaves under the node pairs (i[k], j[k])."""
+    start_i, count_i = _leaf_counts(first, level_i, i)
+    start_j, count_j = _leaf_counts(second, level_j, j)
+    total = count_i * count_j
+    pair = np.repeat(np.arange(i.size), total)
+    offset = np.arange(pair.size) - np.repeat(np.cumsum(total) - total, total)
+    width = count_j[pair]
+    return start_i[pair] + offset // width, start_j[pair] + offset % width
 
 
 def _open(
