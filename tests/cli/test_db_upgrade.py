@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 from deconflict.cli import app
 from deconflict.store.postgres.migrations import MIGRATIONS as POSTGRES_MIGRATIONS
 from deconflict.store.postgres.migrations import migrate
+from deconflict.store.rows import document
 from deconflict.store.sqlite.migrations import MIGRATIONS as SQLITE_MIGRATIONS
 from deconflict.store.sqlite.migrations import migrate as migrate_sqlite
-from deconflict.store.sqlite.rows import document
 from tests.backends import Databases
 from tests.conftest import run_cli
 from tests.line.conftest import zone

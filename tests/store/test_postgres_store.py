@@ -105,7 +105,7 @@ def _story(store: Store, clock: FrozenClock) -> list[Any]:
 
 
 def _counting_salt() -> SimpleNamespace:
-    """A stand-in for os.urandom in the stores: the same salts on both backends."""
+    """A stand-in for os.urandom in the unit of work: the same salts on both backends."""
     counter = iter(range(1, 1_000_000))
     return SimpleNamespace(urandom=lambda n: next(counter).to_bytes(n, "big"))
 
@@ -114,11 +114,11 @@ def test_the_same_steps_give_the_same_answers_and_the_same_record_on_both_backen
     url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     results = []
-    for backend, open_ in (
-        ("sqlite", lambda: SqliteStore(tmp_path / "line.db", LOG_KEY)),
-        ("postgres", lambda: PostgresStore(url, LOG_KEY)),
+    for open_ in (
+        lambda: SqliteStore(tmp_path / "line.db", LOG_KEY),
+        lambda: PostgresStore(url, LOG_KEY),
     ):
-        monkeypatch.setattr(f"deconflict.store.{backend}.unit.os", _counting_salt())
+        monkeypatch.setattr("deconflict.line.unit.os", _counting_salt())
         store: Store = open_()
         try:
             answers = _story(store, FrozenClock())

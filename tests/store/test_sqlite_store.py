@@ -11,9 +11,9 @@ import pytest
 from deconflict.errors import StateConflict
 from deconflict.geo.shapes import Circle
 from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
+from deconflict.store.rows import document
 from deconflict.store.sqlite import SqliteStore
 from deconflict.store.sqlite.migrations import MIGRATIONS, migrate
-from deconflict.store.sqlite.rows import document
 
 
 def _strike(fid: str, lon: float, lat: float, hour: int = 0, party: str = "p1") -> Feature:

@@ -2,6 +2,8 @@
 
 The store runs each use case inside one transaction (`atomic`), so the
 conflict check and the writes that follow it commit together or not at all.
+Inside it the line's unit of work (`line/unit.py`) decides, draws and records;
+the store's side of the step (`StoreTx`) only reads and writes rows.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from deconflict.line.entries import Signed
+from deconflict.line.entries import Entry, Signed
 from deconflict.line.model import Declared, Event, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
 from deconflict.rules.conflicts import Conflict
@@ -66,6 +68,68 @@ class LineTx(Protocol):
     def receipt(self, leaf_index: int) -> dict[str, Any]: ...
 
     def party_key(self, party_id: str) -> str | None: ...
+
+
+class StoreTx(Protocol):
+    """One open store transaction, as the unit of work uses it: rows read and written, no rules.
+
+    The store opens it holding its write lock (SQLite's writer transaction,
+    PostgreSQL's advisory lock), so what it reads cannot change before it commits.
+    """
+
+    def candidates(self, feature: Feature) -> list[Declared]:
+        """Stored features whose index box meets `feature`'s: a superset of its conflicts.
+
+        Each as indexed: a cancelled one is not in the index; cancelled_at and closed_at None.
+        """
+
+    def declared(self, feature_id: str) -> Declared | None: ...
+
+    def put_feature(self, declared: Declared) -> None:
+        """Store the feature's current version, indexed unless it is cancelled."""
+
+    def add_version(self, declared: Declared, change: str, at: datetime, salt: bytes) -> None:
+        """Keep this version in the feature's history, with the salt of its commitment."""
+
+    def append(self, entry: Entry) -> int:
+        """Append an entry to the record; returns its leaf index."""
+
+    def receipt(self, leaf_index: int) -> dict[str, Any]:
+        """Proof of the leaf against a signed checkpoint (just the index without a log key)."""
+
+    def add_notice(self, notice: Notice) -> int:
+        """Store a notice; returns its new id."""
+
+    def add_message(self, notice_id: int, message: Message) -> int:
+        """Store a message in a notice's thread; returns its new id."""
+
+    def set_state(
+        self, notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
+    ) -> None: ...
+
+    def set_overdue(self, notice_id: int, at: datetime) -> None: ...
+
+    def add_party(self, party: Party, at: datetime) -> None: ...
+
+    def set_party_key(self, party_id: str, public_key_b64: str) -> None: ...
+
+    def notice(self, notice_id: int) -> Notice | None: ...
+
+    def due_notices(self, now: datetime) -> list[Notice]: ...
+
+    def ended_activities(self, now: datetime) -> list[Declared]: ...
+
+    def notices_of_feature(self, feature_id: str) -> list[Notice]: ...
+
+    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int: ...
+
+    def recall(self, party: str, key: str) -> tuple[str, dict[str, Any]] | None: ...
+
+    def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None: ...
+
+    def party_key(self, party_id: str) -> str | None: ...
+
+    def parties(self) -> list[Party]: ...
 
 
 class LineStore(Protocol):

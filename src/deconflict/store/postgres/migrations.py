@@ -22,7 +22,7 @@ from deconflict.rules.feature import Feature
 from deconflict.store import StoreUnavailable
 from deconflict.store.postgres.unit import cube_corners
 from deconflict.store.reindex import moved_by_calendar_weeks
-from deconflict.store.sqlite.rows import ends_at_s
+from deconflict.store.rows import ends_at_s
 
 LINE_LOCK = 0x6465636F6E666C69
 """The advisory lock of the line ("deconfli" in ASCII): every write transaction holds it."""

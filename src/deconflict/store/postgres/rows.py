@@ -1,21 +1,18 @@
 """Notices and their threads read from PostgreSQL in two queries, whatever their number.
 
-The stored forms are the SQLite store's, so its row mapping (`notice_of`,
-`declared_of`) turns these rows into the same values.
+The stored forms are the SQLite store's, so one row mapping (`store/rows.py`)
+turns these rows into the same values.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
 import psycopg
 
-from deconflict.i18n.messages import MessageCode
-from deconflict.line.model import Event, Message, Notice
-from deconflict.store.sqlite.rows import NOTICE_COLUMNS, notice_of
+from deconflict.line.model import Message, Notice
+from deconflict.store.rows import NOTICE_COLUMNS, message_of, notice_of
 
 
 def threads(db: psycopg.Connection, notice_ids: list[int]) -> dict[int, tuple[Message, ...]]:
@@ -26,17 +23,8 @@ def threads(db: psycopg.Connection, notice_ids: list[int]) -> dict[int, tuple[Me
         (notice_ids,),
     )
     found: dict[int, list[Message]] = defaultdict(list)
-    for notice_id, message_id, code, params, sender, at, text in rows:
-        found[notice_id].append(
-            Message(
-                MessageCode(code),
-                json.loads(params),
-                sender,
-                datetime.fromisoformat(at),
-                text,
-                int(message_id),
-            )
-        )
+    for row in rows:
+        found[row[0]].append(message_of(row[1:]))
     return {notice_id: tuple(messages) for notice_id, messages in found.items()}
 
 
@@ -48,9 +36,3 @@ def notices_where(db: psycopg.Connection, where: str, args: tuple[Any, ...]) -> 
     rows = db.execute(f"SELECT {NOTICE_COLUMNS} FROM notice WHERE {where}", args).fetchall()
     messages = threads(db, [int(row[0]) for row in rows]) if rows else {}
     return [notice_of(row, messages.get(int(row[0]), ())) for row in rows]
-
-
-def event_of(row: tuple[Any, ...]) -> Event:
-    """An Event from (id, party, kind, payload, at)."""
-    event_id, party, kind, payload, at = row
-    return Event(int(event_id), party, kind, json.loads(payload), datetime.fromisoformat(at))

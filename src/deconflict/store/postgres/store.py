@@ -18,19 +18,26 @@ from psycopg import IsolationLevel
 from psycopg_pool import ConnectionPool
 
 from deconflict.errors import StateConflict
-from deconflict.line.entries import party_entry, party_key_entry
 from deconflict.line.model import Declared, Event, Notice
 from deconflict.line.parties import Credential, Party, Role
+from deconflict.line.unit import UnitOfWork
 from deconflict.record.errors import RecordError
 from deconflict.rules.feature import Feature
 from deconflict.store import StoreUnavailable
 from deconflict.store.postgres import log
 from deconflict.store.postgres.listen import CommitListener
 from deconflict.store.postgres.migrations import lock_line, migrate, schema_version
-from deconflict.store.postgres.rows import event_of, notices_where
+from deconflict.store.postgres.rows import notices_where
 from deconflict.store.postgres.unit import PostgresTx, candidate_rows, cube_corners
 from deconflict.store.record_reads import LogKey, RecordReads
-from deconflict.store.sqlite.rows import VOLUME_COLUMNS, declared_of, document, feature_of
+from deconflict.store.rows import (
+    VOLUME_COLUMNS,
+    declared_of,
+    document,
+    event_of,
+    feature_of,
+    history_of,
+)
 
 T = TypeVar("T")
 
@@ -94,14 +101,14 @@ class PostgresStore(RecordReads):
                 yield db
 
     @contextmanager
-    def atomic(self) -> Iterator[PostgresTx]:
+    def atomic(self) -> Iterator[UnitOfWork]:
         """One atomic step of the line (see `transaction`)."""
         with self.transaction() as db:
-            tx = PostgresTx(db, self.log_key)
-            yield tx
-            tx.flush()
+            rows = PostgresTx(db, self.log_key)
+            yield UnitOfWork(rows)
+            rows.flush()
 
-    def run_atomic(self, step: Callable[[PostgresTx], T]) -> T:
+    def run_atomic(self, step: Callable[[UnitOfWork], T]) -> T:
         """Run one atomic step of the line in its own transaction; its result once committed."""
         with self.atomic() as tx:
             return step(tx)
@@ -171,10 +178,7 @@ class PostgresStore(RecordReads):
                 " WHERE feature_id = %s ORDER BY version",
                 (feature_id,),
             ).fetchall()
-        return [
-            (change, datetime.fromisoformat(at), declared_of((stored, version, share, None, None)))
-            for change, at, stored, version, share in rows
-        ]
+        return [history_of(row) for row in rows]
 
     def inbox(self, party: str) -> list[Notice]:
         with self._snapshot() as db:
@@ -218,20 +222,8 @@ class PostgresStore(RecordReads):
     def add_party(self, party: Party, at: datetime) -> None:
         """Register a party; refuses an id already taken."""
         try:
-            with self.atomic() as tx:
-                tx.db.execute(
-                    "INSERT INTO party (id, name, language, contact, escalation_contact,"
-                    " created_at) VALUES (%s, %s, %s, %s, %s, %s)",
-                    (
-                        party.id,
-                        party.name,
-                        party.language,
-                        party.contact,
-                        party.escalation_contact,
-                        at.isoformat(),
-                    ),
-                )
-                tx.record(party_entry(party, at))
+            with self.atomic() as unit:
+                unit.add_party(party, at)
         except psycopg.errors.UniqueViolation:
             raise StateConflict(
                 "a party with this id exists already", field="id", value=party.id
@@ -239,11 +231,8 @@ class PostgresStore(RecordReads):
 
     def set_party_key(self, party_id: str, public_key_b64: str, at: datetime) -> None:
         """Register the public key a party's signatures are checked with from now on."""
-        with self.atomic() as tx:
-            tx.db.execute(
-                "UPDATE party SET public_key = %s WHERE id = %s", (public_key_b64, party_id)
-            )
-            tx.record(party_key_entry(party_id, public_key_b64, at))
+        with self.atomic() as unit:
+            unit.set_party_key(party_id, public_key_b64, at)
 
     def party(self, party_id: str) -> Party | None:
         with self._reading() as db:

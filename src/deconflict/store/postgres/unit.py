@@ -1,44 +1,36 @@
-"""One atomic step of the line on PostgreSQL: everything it writes commits together.
+"""The store's side of one atomic step on PostgreSQL: the rows the unit of work reads and writes.
 
 The transaction holds the line's advisory lock from its first statement, so
 what it reads (candidates, due notices, the log's size) cannot change under
-it before it commits, whichever node it runs on.
+it before it commits, whichever node it runs on. What to write is decided by
+`line/unit.py`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import psycopg
 
-from deconflict.line.entries import (
-    Entry,
-    Signed,
-    feature_entry,
-    message_entry,
-    notice_entry,
-    overdue_entry,
-    state_entry,
-)
+from deconflict.line.entries import Entry
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
-from deconflict.rules.conflicts import Conflict, conflict_between
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.volume import volume_box
 from deconflict.store.postgres import log
 from deconflict.store.postgres.rows import notices_where
 from deconflict.store.record_reads import LogKey
-from deconflict.store.sqlite.rows import (
+from deconflict.store.rows import (
     VOLUME_COLUMNS,
-    conflicts_json,
     declared_of,
-    document,
-    ends_at_s,
-    feature_of,
+    message_row,
+    notice_row,
+    payload_json,
+    version_of,
+    version_row,
+    volume_row,
 )
 
 CHANNEL = "deconflict_events"
@@ -62,32 +54,21 @@ def candidate_rows(db: psycopg.Connection, feature: Feature) -> list[tuple[Any, 
 
 
 class PostgresTx:
-    """The LineTx of one open PostgreSQL transaction; every change it writes is also recorded."""
+    """The StoreTx of one open PostgreSQL transaction; `flush` before it commits."""
 
     def __init__(self, db: psycopg.Connection, log_key: LogKey | None = None) -> None:
         self.db = db
         self.log_key = log_key
-        self.first_leaf: int | None = None
         self._log = log.Appender(db)
         self._parties: list[Party] | None = None
         self._notified = False
-
-    def record(self, entry: Entry) -> int:
-        """Append an entry to the record in this transaction; returns its leaf index."""
-        index = self._log.append(entry)
-        if self.first_leaf is None:
-            self.first_leaf = index
-        return index
 
     def flush(self) -> None:
         """Write what is still held in memory (the record's new leaves); before commit."""
         self._log.flush()
 
-    def receipt(self, leaf_index: int) -> dict[str, Any]:
-        """Proof of the leaf against a signed checkpoint (just the index without a log key)."""
-        if self.log_key is None:
-            return {"leaf_index": leaf_index}
-        return self._log.receipt(leaf_index, self.log_key.signer, self.log_key.origin)
+    def candidates(self, feature: Feature) -> list[Declared]:
+        return [version_of(row[1:]) for row in candidate_rows(self.db, feature)]
 
     def declared(self, feature_id: str) -> Declared | None:
         row = self.db.execute(
@@ -95,24 +76,11 @@ class PostgresTx:
         ).fetchone()
         return declared_of(row) if row else None
 
-    def conflicts_of(self, feature: Feature) -> list[tuple[Conflict, Declared]]:
-        found = []
-        for other_id, stored, version, share in candidate_rows(self.db, feature):
-            other = feature_of(stored)
-            if other_id == feature.id and other.party == feature.party:
-                continue  # its own earlier version
-            conflict = conflict_between(feature, other)
-            if conflict is not None:
-                found.append((conflict, declared_of((stored, version, share, None, None))))
-        return sorted(found, key=lambda pair: pair[0].ids)
-
-    def save_feature(
-        self, declared: Declared, change: str, at: datetime, signed: Signed | None = None
-    ) -> None:
-        feature = declared.feature
-        stored = document(feature)
+    def put_feature(self, declared: Declared) -> None:
         # A cancelled feature leaves the index; a closed one stays (a check of the past sees it).
-        low, high = cube_corners(feature) if declared.cancelled_at is None else (None, None)
+        low, high = (
+            cube_corners(declared.feature) if declared.cancelled_at is None else (None, None)
+        )
         self.db.execute(
             "INSERT INTO volume (feature_id, party, kind, document, version, share, cancelled_at,"
             " closed_at, ends_at_s, box)"
@@ -121,36 +89,76 @@ class PostgresTx:
             " kind = excluded.kind, document = excluded.document, version = excluded.version,"
             " share = excluded.share, cancelled_at = excluded.cancelled_at,"
             " closed_at = excluded.closed_at, ends_at_s = excluded.ends_at_s, box = excluded.box",
-            (
-                feature.id,
-                feature.party,
-                feature.kind.value,
-                stored,
-                declared.version,
-                declared.share.value,
-                _iso(declared.cancelled_at),
-                _iso(declared.closed_at),
-                ends_at_s(feature),
-                low,
-                high,
-            ),
+            (*volume_row(declared), low, high),
         )
-        salt = os.urandom(16)
+
+    def add_version(self, declared: Declared, change: str, at: datetime, salt: bytes) -> None:
         self.db.execute(
             "INSERT INTO feature_version (feature_id, version, party, change, document,"
             " recorded_at, share, salt) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            version_row(declared, change, at, salt),
+        )
+
+    def append(self, entry: Entry) -> int:
+        return self._log.append(entry)
+
+    def receipt(self, leaf_index: int) -> dict[str, Any]:
+        if self.log_key is None:
+            return {"leaf_index": leaf_index}
+        return self._log.receipt(leaf_index, self.log_key.signer, self.log_key.origin)
+
+    def add_notice(self, notice: Notice) -> int:
+        row = self.db.execute(
+            "INSERT INTO notice (feature_id, feature_version, sender, recipient, priority, state,"
+            " sent_at, respond_by, respond_by_s, conflicts, changed_at, withheld)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            notice_row(notice),
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def add_message(self, notice_id: int, message: Message) -> int:
+        row = self.db.execute(
+            "INSERT INTO message (notice_id, code, params, sender, at, text)"
+            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+            message_row(notice_id, message),
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def set_state(
+        self, notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
+    ) -> None:
+        self.db.execute(
+            "UPDATE notice SET state = %s, changed_at = %s,"
+            " response = coalesce(%s, response) WHERE id = %s",
+            (state.value, at.isoformat(), response.value if response else None, notice_id),
+        )
+
+    def set_overdue(self, notice_id: int, at: datetime) -> None:
+        self.db.execute(
+            "UPDATE notice SET overdue_at = %s WHERE id = %s", (at.isoformat(), notice_id)
+        )
+
+    def add_party(self, party: Party, at: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO party (id, name, language, contact, escalation_contact, created_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
             (
-                feature.id,
-                declared.version,
-                feature.party,
-                change,
-                stored,
+                party.id,
+                party.name,
+                party.language,
+                party.contact,
+                party.escalation_contact,
                 at.isoformat(),
-                declared.share.value,
-                salt,
             ),
         )
-        self.record(feature_entry(declared, change, at, salt, signed))
+        self._parties = None
+
+    def set_party_key(self, party_id: str, public_key_b64: str) -> None:
+        self.db.execute(
+            "UPDATE party SET public_key = %s WHERE id = %s", (public_key_b64, party_id)
+        )
 
     def party_key(self, party_id: str) -> str | None:
         row = self.db.execute("SELECT public_key FROM party WHERE id = %s", (party_id,)).fetchone()
@@ -166,70 +174,11 @@ class PostgresTx:
             self._parties = [Party(*row) for row in rows]
         return list(self._parties)
 
-    def add_notice(self, notice: Notice) -> int:
-        row = self.db.execute(
-            "INSERT INTO notice (feature_id, feature_version, sender, recipient, priority, state,"
-            " sent_at, respond_by, respond_by_s, conflicts, changed_at, withheld)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (
-                notice.feature_id,
-                notice.feature_version,
-                notice.sender,
-                notice.recipient,
-                int(notice.priority),
-                notice.state.value,
-                notice.sent_at.isoformat(),
-                _iso(notice.respond_by),
-                notice.respond_by.timestamp() if notice.respond_by else None,
-                conflicts_json(notice.conflicts),
-                notice.sent_at.isoformat(),
-                int(notice.withheld),
-            ),
-        ).fetchone()
-        assert row is not None
-        notice_id = int(row[0])
-        self.record(notice_entry(replace(notice, id=notice_id)))
-        return notice_id
-
-    def add_message(self, notice_id: int, message: Message, signed: Signed | None = None) -> int:
-        row = self.db.execute(
-            "INSERT INTO message (notice_id, code, params, sender, at, text)"
-            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-            (
-                notice_id,
-                message.code.value,
-                json.dumps(message.params),
-                message.sender,
-                message.at.isoformat(),
-                message.text,
-            ),
-        ).fetchone()
-        assert row is not None
-        message_id = int(row[0])
-        self.record(message_entry(notice_id, replace(message, id=message_id), signed))
-        return message_id
-
     def notice(self, notice_id: int) -> Notice | None:
         if not 0 < notice_id < 2**63:
             return None  # beyond BIGINT: no such notice
         found = notices_where(self.db, "id = %s", (notice_id,))
         return found[0] if found else None
-
-    def advance(
-        self, notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
-    ) -> None:
-        self.db.execute(
-            "UPDATE notice SET state = %s, changed_at = %s,"
-            " response = coalesce(%s, response) WHERE id = %s",
-            (state.value, at.isoformat(), response.value if response else None, notice_id),
-        )
-        self.record(state_entry(notice_id, state, at, response))
-
-    def mark_overdue(self, notice_id: int, at: datetime) -> None:
-        self.db.execute(
-            "UPDATE notice SET overdue_at = %s WHERE id = %s", (at.isoformat(), notice_id)
-        )
-        self.record(overdue_entry(notice_id, at))
 
     def due_notices(self, now: datetime) -> list[Notice]:
         # Read under the line's lock: a notice another node escalated is committed, so not due.
@@ -259,7 +208,7 @@ class PostgresTx:
         """
         row = self.db.execute(
             "INSERT INTO event (party, kind, payload, at) VALUES (%s, %s, %s, %s) RETURNING id",
-            (party, kind, json.dumps(payload, ensure_ascii=False), at.isoformat()),
+            (party, kind, payload_json(payload), at.isoformat()),
         ).fetchone()
         assert row is not None
         if not self._notified:
@@ -278,9 +227,5 @@ class PostgresTx:
     def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None:
         self.db.execute(
             "INSERT INTO idempotency (party, key, fingerprint, result) VALUES (%s, %s, %s, %s)",
-            (party, key, fingerprint, json.dumps(result, ensure_ascii=False)),
+            (party, key, fingerprint, payload_json(result)),
         )
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from deconflict.rules.volume import volume_box
 from deconflict.store.reindex import moved_by_calendar_weeks
-from deconflict.store.sqlite.rows import ends_at_s
+from deconflict.store.rows import ends_at_s
 
 Migration = str | Callable[[sqlite3.Connection], None]
 

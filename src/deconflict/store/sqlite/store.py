@@ -7,31 +7,32 @@ superset of the true candidates.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from deconflict.errors import StateConflict
-from deconflict.line.entries import party_entry, party_key_entry
 from deconflict.line.model import Declared, Event, Notice
 from deconflict.line.parties import Credential, Party, Role
+from deconflict.line.unit import UnitOfWork
 from deconflict.rules.feature import Feature
 from deconflict.rules.volume import volume_box
 from deconflict.store.record_reads import LogKey, RecordReads
-from deconflict.store.sqlite import log
-from deconflict.store.sqlite.migrations import migrate
-from deconflict.store.sqlite.rows import (
+from deconflict.store.rows import (
     VOLUME_COLUMNS,
     declared_of,
     document,
+    event_of,
     feature_of,
-    notices_where,
+    history_of,
 )
+from deconflict.store.sqlite import log
+from deconflict.store.sqlite.migrations import migrate
+from deconflict.store.sqlite.rows import notices_where
 from deconflict.store.sqlite.unit import SqliteTx, candidate_rows
 from deconflict.store.sqlite.writer import GroupCommit
 
@@ -116,12 +117,12 @@ class SqliteStore(RecordReads):
         )
 
     @contextmanager
-    def atomic(self) -> Iterator[SqliteTx]:
+    def atomic(self) -> Iterator[UnitOfWork]:
         """One atomic step of the line in the caller's thread (see `transaction`)."""
         with self.transaction() as db:
-            yield SqliteTx(db, self.log_key)
+            yield UnitOfWork(SqliteTx(db, self.log_key))
 
-    def run_atomic(self, step: Callable[[SqliteTx], T]) -> T:
+    def run_atomic(self, step: Callable[[UnitOfWork], T]) -> T:
         """Run one atomic step of the line through group commit; its result once durable.
 
         Steps queued together share one transaction and one fsync, each in its
@@ -131,7 +132,7 @@ class SqliteStore(RecordReads):
             with self._lock:
                 if self._writer is None:
                     self._writer = GroupCommit(self._db, self._lock)
-        result: T = self._writer.run(lambda db: step(SqliteTx(db, self.log_key)))
+        result: T = self._writer.run(lambda db: step(UnitOfWork(SqliteTx(db, self.log_key))))
         return result
 
     @contextmanager
@@ -184,10 +185,7 @@ class SqliteStore(RecordReads):
                 " WHERE feature_id = ? ORDER BY version",
                 (feature_id,),
             ).fetchall()
-        return [
-            (change, datetime.fromisoformat(at), declared_of((stored, version, share, None, None)))
-            for change, at, stored, version, share in rows
-        ]
+        return [history_of(row) for row in rows]
 
     def inbox(self, party: str) -> list[Notice]:
         with self._reading() as db:
@@ -209,7 +207,7 @@ class SqliteStore(RecordReads):
                 "SELECT id, party, kind, payload, at FROM event WHERE id > ? ORDER BY id LIMIT ?",
                 (after_id, limit),
             ).fetchall()
-        return [_event_of(row) for row in rows]
+        return [event_of(row) for row in rows]
 
     def events_after(self, party: str, after_id: int, limit: int) -> list[Event]:
         """The party's events with an id above `after_id`, oldest first."""
@@ -219,25 +217,13 @@ class SqliteStore(RecordReads):
                 " ORDER BY id LIMIT ?",
                 (party, after_id, limit),
             ).fetchall()
-        return [_event_of(row) for row in rows]
+        return [event_of(row) for row in rows]
 
     def add_party(self, party: Party, at: datetime) -> None:
         """Register a party; refuses an id already taken."""
         try:
-            with self.transaction() as db:
-                db.execute(
-                    "INSERT INTO party (id, name, language, contact, escalation_contact,"
-                    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        party.id,
-                        party.name,
-                        party.language,
-                        party.contact,
-                        party.escalation_contact,
-                        at.isoformat(),
-                    ),
-                )
-                SqliteTx(db).record(party_entry(party, at))
+            with self.atomic() as unit:
+                unit.add_party(party, at)
         except sqlite3.IntegrityError:
             raise StateConflict(
                 "a party with this id exists already", field="id", value=party.id
@@ -245,9 +231,8 @@ class SqliteStore(RecordReads):
 
     def set_party_key(self, party_id: str, public_key_b64: str, at: datetime) -> None:
         """Register the public key a party's signatures are checked with from now on."""
-        with self.transaction() as db:
-            db.execute("UPDATE party SET public_key = ? WHERE id = ?", (public_key_b64, party_id))
-            SqliteTx(db).record(party_key_entry(party_id, public_key_b64, at))
+        with self.atomic() as unit:
+            unit.set_party_key(party_id, public_key_b64, at)
 
     def party(self, party_id: str) -> Party | None:
         with self._reading() as db:
@@ -286,8 +271,3 @@ class SqliteStore(RecordReads):
                 (token_hash,),
             ).fetchone()
         return Credential(row[0], Role(row[1]), row[2]) if row else None
-
-
-def _event_of(row: tuple[Any, ...]) -> Event:
-    event_id, party, kind, payload, at = row
-    return Event(int(event_id), party, kind, json.loads(payload), datetime.fromisoformat(at))

@@ -1,39 +1,34 @@
-"""One atomic step of the line on SQLite: everything it writes commits together."""
+"""The store's side of one atomic step on SQLite: the rows the unit of work reads and writes.
+
+It runs inside the writer's transaction (BEGIN IMMEDIATE), so everything it
+writes commits together; what to write is decided by `line/unit.py`.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from deconflict.line.entries import (
-    Entry,
-    Signed,
-    feature_entry,
-    message_entry,
-    notice_entry,
-    overdue_entry,
-    state_entry,
-)
+from deconflict.line.entries import Entry
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
-from deconflict.rules.conflicts import Conflict, conflict_between
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.volume import volume_box
 from deconflict.store.record_reads import LogKey
-from deconflict.store.sqlite import log
-from deconflict.store.sqlite.rows import (
+from deconflict.store.rows import (
     VOLUME_COLUMNS,
-    conflicts_json,
     declared_of,
-    document,
-    ends_at_s,
-    feature_of,
-    notices_where,
+    message_row,
+    notice_row,
+    payload_json,
+    version_of,
+    version_row,
+    volume_row,
 )
+from deconflict.store.sqlite import log
+from deconflict.store.sqlite.rows import notices_where
 
 _BOX_QUERY = """
     SELECT v.rowid, v.feature_id, v.document, v.version, v.share FROM volume_index AS i
@@ -52,25 +47,14 @@ def candidate_rows(db: sqlite3.Connection, feature: Feature) -> list[tuple[Any, 
 
 
 class SqliteTx:
-    """The LineTx of one open SQLite transaction; every change it writes is also recorded."""
+    """The StoreTx of one open SQLite transaction."""
 
     def __init__(self, db: sqlite3.Connection, log_key: LogKey | None = None) -> None:
         self.db = db
         self.log_key = log_key
-        self.first_leaf: int | None = None
 
-    def record(self, entry: Entry) -> int:
-        """Append an entry to the record in this transaction; returns its leaf index."""
-        index = log.append(self.db, entry)
-        if self.first_leaf is None:
-            self.first_leaf = index
-        return index
-
-    def receipt(self, leaf_index: int) -> dict[str, Any]:
-        """Proof of the leaf against a signed checkpoint (just the index without a log key)."""
-        if self.log_key is None:
-            return {"leaf_index": leaf_index}
-        return log.receipt(self.db, leaf_index, self.log_key.signer, self.log_key.origin)
+    def candidates(self, feature: Feature) -> list[Declared]:
+        return [version_of(row[2:]) for row in candidate_rows(self.db, feature)]
 
     def declared(self, feature_id: str) -> Declared | None:
         row = self.db.execute(
@@ -78,40 +62,16 @@ class SqliteTx:
         ).fetchone()
         return declared_of(row) if row else None
 
-    def conflicts_of(self, feature: Feature) -> list[tuple[Conflict, Declared]]:
-        found = []
-        for _, other_id, stored, version, share in candidate_rows(self.db, feature):
-            other = feature_of(stored)
-            if other_id == feature.id and other.party == feature.party:
-                continue  # its own earlier version
-            conflict = conflict_between(feature, other)
-            if conflict is not None:
-                found.append((conflict, declared_of((stored, version, share, None, None))))
-        return sorted(found, key=lambda pair: pair[0].ids)
-
-    def save_feature(
-        self, declared: Declared, change: str, at: datetime, signed: Signed | None = None
-    ) -> None:
-        feature = declared.feature
-        stored = document(feature)
+    def put_feature(self, declared: Declared) -> None:
+        feature_id, *values = volume_row(declared)
         row = self.db.execute(
-            "SELECT rowid FROM volume WHERE feature_id = ?", (feature.id,)
+            "SELECT rowid FROM volume WHERE feature_id = ?", (feature_id,)
         ).fetchone()
-        values = (
-            feature.party,
-            feature.kind.value,
-            stored,
-            declared.version,
-            declared.share.value,
-            _iso(declared.cancelled_at),
-            _iso(declared.closed_at),
-            ends_at_s(feature),
-        )
         if row is None:
             rowid = self.db.execute(
                 "INSERT INTO volume (party, kind, document, version, share, cancelled_at,"
                 " closed_at, ends_at_s, feature_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*values, feature.id),
+                (*values, feature_id),
             ).lastrowid
         else:
             rowid = row[0]
@@ -126,24 +86,73 @@ class SqliteTx:
             # meets nothing new, but a check of the past still sees it.
             self.db.execute(
                 "INSERT INTO volume_index VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (rowid, *volume_box(feature)),
+                (rowid, *volume_box(declared.feature)),
             )
-        salt = os.urandom(16)
+
+    def add_version(self, declared: Declared, change: str, at: datetime, salt: bytes) -> None:
         self.db.execute(
             "INSERT INTO feature_version (feature_id, version, party, change, document,"
             " recorded_at, share, salt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            version_row(declared, change, at, salt),
+        )
+
+    def append(self, entry: Entry) -> int:
+        return log.append(self.db, entry)
+
+    def receipt(self, leaf_index: int) -> dict[str, Any]:
+        if self.log_key is None:
+            return {"leaf_index": leaf_index}
+        return log.receipt(self.db, leaf_index, self.log_key.signer, self.log_key.origin)
+
+    def add_notice(self, notice: Notice) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO notice (feature_id, feature_version, sender, recipient, priority, state,"
+            " sent_at, respond_by, respond_by_s, conflicts, changed_at, withheld)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            notice_row(notice),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def add_message(self, notice_id: int, message: Message) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO message (notice_id, code, params, sender, at, text)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            message_row(notice_id, message),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def set_state(
+        self, notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
+    ) -> None:
+        self.db.execute(
+            "UPDATE notice SET state = ?, changed_at = ?, response = coalesce(?, response)"
+            " WHERE id = ?",
+            (state.value, at.isoformat(), response.value if response else None, notice_id),
+        )
+
+    def set_overdue(self, notice_id: int, at: datetime) -> None:
+        self.db.execute(
+            "UPDATE notice SET overdue_at = ? WHERE id = ?", (at.isoformat(), notice_id)
+        )
+
+    def add_party(self, party: Party, at: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO party (id, name, language, contact, escalation_contact, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             (
-                feature.id,
-                declared.version,
-                feature.party,
-                change,
-                stored,
+                party.id,
+                party.name,
+                party.language,
+                party.contact,
+                party.escalation_contact,
                 at.isoformat(),
-                declared.share.value,
-                salt,
             ),
         )
-        self.record(feature_entry(declared, change, at, salt, signed))
+
+    def set_party_key(self, party_id: str, public_key_b64: str) -> None:
+        self.db.execute("UPDATE party SET public_key = ? WHERE id = ?", (public_key_b64, party_id))
 
     def party_key(self, party_id: str) -> str | None:
         row = self.db.execute("SELECT public_key FROM party WHERE id = ?", (party_id,)).fetchone()
@@ -155,68 +164,11 @@ class SqliteTx:
         )
         return [Party(*row) for row in rows]
 
-    def add_notice(self, notice: Notice) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO notice (feature_id, feature_version, sender, recipient, priority, state,"
-            " sent_at, respond_by, respond_by_s, conflicts, changed_at, withheld)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                notice.feature_id,
-                notice.feature_version,
-                notice.sender,
-                notice.recipient,
-                int(notice.priority),
-                notice.state.value,
-                notice.sent_at.isoformat(),
-                _iso(notice.respond_by),
-                notice.respond_by.timestamp() if notice.respond_by else None,
-                conflicts_json(notice.conflicts),
-                notice.sent_at.isoformat(),
-                int(notice.withheld),
-            ),
-        )
-        assert cursor.lastrowid is not None
-        self.record(notice_entry(replace(notice, id=cursor.lastrowid)))
-        return cursor.lastrowid
-
-    def add_message(self, notice_id: int, message: Message, signed: Signed | None = None) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO message (notice_id, code, params, sender, at, text)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                notice_id,
-                message.code.value,
-                json.dumps(message.params),
-                message.sender,
-                message.at.isoformat(),
-                message.text,
-            ),
-        )
-        assert cursor.lastrowid is not None
-        self.record(message_entry(notice_id, replace(message, id=cursor.lastrowid), signed))
-        return cursor.lastrowid
-
     def notice(self, notice_id: int) -> Notice | None:
         if not 0 < notice_id < 2**63:
             return None  # beyond SQLite's integers: no such notice
         found = notices_where(self.db, "id = ?", (notice_id,))
         return found[0] if found else None
-
-    def advance(
-        self, notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
-    ) -> None:
-        self.db.execute(
-            "UPDATE notice SET state = ?, changed_at = ?, response = coalesce(?, response)"
-            " WHERE id = ?",
-            (state.value, at.isoformat(), response.value if response else None, notice_id),
-        )
-        self.record(state_entry(notice_id, state, at, response))
-
-    def mark_overdue(self, notice_id: int, at: datetime) -> None:
-        self.db.execute(
-            "UPDATE notice SET overdue_at = ? WHERE id = ?", (at.isoformat(), notice_id)
-        )
-        self.record(overdue_entry(notice_id, at))
 
     def due_notices(self, now: datetime) -> list[Notice]:
         return notices_where(
@@ -240,7 +192,7 @@ class SqliteTx:
     def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int:
         cursor = self.db.execute(
             "INSERT INTO event (party, kind, payload, at) VALUES (?, ?, ?, ?)",
-            (party, kind, json.dumps(payload, ensure_ascii=False), at.isoformat()),
+            (party, kind, payload_json(payload), at.isoformat()),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
@@ -255,9 +207,5 @@ class SqliteTx:
     def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None:
         self.db.execute(
             "INSERT INTO idempotency (party, key, fingerprint, result) VALUES (?, ?, ?, ?)",
-            (party, key, fingerprint, json.dumps(result, ensure_ascii=False)),
+            (party, key, fingerprint, payload_json(result)),
         )
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None

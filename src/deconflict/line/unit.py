@@ -1,0 +1,134 @@
+"""The unit of work: one atomic step of the line, the same over every store.
+
+It runs inside a transaction the store opened (`StoreTx`), so the conflict
+check and the writes that follow it commit together. The store reads and
+writes rows; here the conflicts are decided, every change is recorded as its
+entry, and the salt of each commitment is drawn.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from deconflict.line.entries import (
+    Entry,
+    Signed,
+    feature_entry,
+    message_entry,
+    notice_entry,
+    overdue_entry,
+    party_entry,
+    party_key_entry,
+    state_entry,
+)
+from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
+from deconflict.line.parties import Party
+from deconflict.line.ports import StoreTx
+from deconflict.rules.conflicts import Conflict, conflict_between
+from deconflict.rules.feature import Feature
+
+SALT_BYTES = 16
+"""The random salt of a feature version's commitment (a withheld shape is bound, not shown)."""
+
+
+class UnitOfWork:
+    """The LineTx of one open store transaction; every change it writes is also recorded."""
+
+    def __init__(self, rows: StoreTx) -> None:
+        self.rows = rows
+        self.first_leaf: int | None = None
+
+    def record(self, entry: Entry) -> int:
+        """Append an entry to the record in this transaction; returns its leaf index."""
+        index = self.rows.append(entry)
+        if self.first_leaf is None:
+            self.first_leaf = index
+        return index
+
+    def receipt(self, leaf_index: int) -> dict[str, Any]:
+        """Proof of the leaf against a signed checkpoint (just the index without a log key)."""
+        return self.rows.receipt(leaf_index)
+
+    def conflicts_of(self, feature: Feature) -> list[tuple[Conflict, Declared]]:
+        """The stored features `feature` conflicts with, sorted by the conflicts' ids; its own
+        earlier version is not one of them."""
+        found = []
+        for other in self.rows.candidates(feature):
+            if other.feature.id == feature.id and other.feature.party == feature.party:
+                continue  # its own earlier version
+            conflict = conflict_between(feature, other.feature)
+            if conflict is not None:
+                found.append((conflict, other))
+        return sorted(found, key=lambda pair: pair[0].ids)
+
+    def save_feature(
+        self, declared: Declared, change: str, at: datetime, signed: Signed | None = None
+    ) -> None:
+        """Store this version of the feature and its history row, and record it."""
+        self.rows.put_feature(declared)
+        salt = os.urandom(SALT_BYTES)
+        self.rows.add_version(declared, change, at, salt)
+        self.record(feature_entry(declared, change, at, salt, signed))
+
+    def add_notice(self, notice: Notice) -> int:
+        notice_id = self.rows.add_notice(notice)
+        self.record(notice_entry(replace(notice, id=notice_id)))
+        return notice_id
+
+    def add_message(self, notice_id: int, message: Message, signed: Signed | None = None) -> int:
+        message_id = self.rows.add_message(notice_id, message)
+        self.record(message_entry(notice_id, replace(message, id=message_id), signed))
+        return message_id
+
+    def advance(
+        self, notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
+    ) -> None:
+        self.rows.set_state(notice_id, state, at, response)
+        self.record(state_entry(notice_id, state, at, response))
+
+    def mark_overdue(self, notice_id: int, at: datetime) -> None:
+        self.rows.set_overdue(notice_id, at)
+        self.record(overdue_entry(notice_id, at))
+
+    def add_party(self, party: Party, at: datetime) -> None:
+        """Register a party (the store refuses an id already taken)."""
+        self.rows.add_party(party, at)
+        self.record(party_entry(party, at))
+
+    def set_party_key(self, party_id: str, public_key_b64: str, at: datetime) -> None:
+        """Register the public key a party's signatures are checked with from now on."""
+        self.rows.set_party_key(party_id, public_key_b64)
+        self.record(party_key_entry(party_id, public_key_b64, at))
+
+    def declared(self, feature_id: str) -> Declared | None:
+        return self.rows.declared(feature_id)
+
+    def parties(self) -> list[Party]:
+        return self.rows.parties()
+
+    def party_key(self, party_id: str) -> str | None:
+        return self.rows.party_key(party_id)
+
+    def notice(self, notice_id: int) -> Notice | None:
+        return self.rows.notice(notice_id)
+
+    def due_notices(self, now: datetime) -> list[Notice]:
+        return self.rows.due_notices(now)
+
+    def ended_activities(self, now: datetime) -> list[Declared]:
+        return self.rows.ended_activities(now)
+
+    def notices_of_feature(self, feature_id: str) -> list[Notice]:
+        return self.rows.notices_of_feature(feature_id)
+
+    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int:
+        return self.rows.add_event(party, kind, payload, at)
+
+    def recall(self, party: str, key: str) -> tuple[str, dict[str, Any]] | None:
+        return self.rows.recall(party, key)
+
+    def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None:
+        self.rows.remember(party, key, fingerprint, result)
