@@ -11,10 +11,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from deconflict.record.base64text import decode_base64
+from deconflict.record.base64text import decode_base64, encode_base64
 from deconflict.record.errors import InvalidProof
-from deconflict.record.merkle import leaf_hash, verify_inclusion
-from deconflict.record.note import Checkpoint, NoteVerifier, open_checkpoint
+from deconflict.record.merkle import SubtreeHash, inclusion_proof, leaf_hash, verify_inclusion
+from deconflict.record.note import (
+    Checkpoint,
+    NoteSigner,
+    NoteVerifier,
+    open_checkpoint,
+    sign_checkpoint,
+)
+
+
+def make_receipt(
+    index: int,
+    tree_size: int,
+    leaf: bytes,
+    subtree: SubtreeHash,
+    signer: NoteSigner,
+    origin: str,
+) -> dict[str, Any]:
+    """The receipt of leaf `index` (its canonical bytes `leaf`) in the tree of `tree_size`
+    leaves, whose subtree hashes `subtree` gives, with that tree's checkpoint signed."""
+    return {
+        "leaf_index": index,
+        "tree_size": tree_size,
+        "leaf": encode_base64(leaf),
+        "inclusion_proof": [encode_base64(h) for h in inclusion_proof(index, tree_size, subtree)],
+        "checkpoint": sign_checkpoint(Checkpoint(origin, tree_size, subtree(0, tree_size)), signer),
+    }
 
 
 def verify_receipt(receipt: Mapping[str, Any], verifier: NoteVerifier) -> Checkpoint:

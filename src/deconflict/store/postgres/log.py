@@ -13,7 +13,6 @@ from typing import Any
 
 import psycopg
 
-from deconflict.record.base64text import encode_base64
 from deconflict.record.canonical import canonical_bytes
 from deconflict.record.merkle import (
     Node,
@@ -27,6 +26,7 @@ from deconflict.record.merkle import (
     perfect_subtrees,
 )
 from deconflict.record.note import Checkpoint, NoteSigner, sign_checkpoint
+from deconflict.record.receipt import make_receipt
 
 Range = tuple[int, int]
 
@@ -81,17 +81,7 @@ class Appender:
         def subtree(start: int, end: int) -> bytes:
             return join_subtrees([self._nodes[node] for node in perfect_subtrees(start, end)])
 
-        return {
-            "leaf_index": index,
-            "tree_size": self.size,
-            "leaf": encode_base64(self._data[index]),
-            "inclusion_proof": [
-                encode_base64(h) for h in inclusion_proof(index, self.size, subtree)
-            ],
-            "checkpoint": sign_checkpoint(
-                Checkpoint(origin, self.size, subtree(0, self.size)), signer
-            ),
-        }
+        return make_receipt(index, self.size, self._data[index], subtree, signer, origin)
 
     def flush(self) -> None:
         """Write the leaves appended so far, and the nodes they completed, in one statement."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from deconflict.record.base64text import encode_base64
 from deconflict.record.canonical import canonical_bytes
 from deconflict.record.merkle import (
     Node,
@@ -23,6 +22,7 @@ from deconflict.record.merkle import (
     perfect_subtrees,
 )
 from deconflict.record.note import Checkpoint, NoteSigner, sign_checkpoint
+from deconflict.record.receipt import make_receipt
 
 
 def size(db: sqlite3.Connection) -> int:
@@ -86,15 +86,10 @@ def checkpoint(db: sqlite3.Connection, signer: NoteSigner, origin: str) -> str:
 
 def receipt(db: sqlite3.Connection, index: int, signer: NoteSigner, origin: str) -> dict[str, Any]:
     """Proof that leaf `index` is in the log: the leaf, its inclusion proof, a signed checkpoint."""
-    tree_size = size(db)
     row = db.execute("SELECT entry FROM log_leaf WHERE idx = ?", (index,)).fetchone()
-    return {
-        "leaf_index": index,
-        "tree_size": tree_size,
-        "leaf": encode_base64(bytes(row[0])),
-        "inclusion_proof": [encode_base64(h) for h in inclusion(db, index, tree_size)],
-        "checkpoint": sign_checkpoint(Checkpoint(origin, tree_size, root(db, tree_size)), signer),
-    }
+    return make_receipt(
+        index, size(db), bytes(row[0]), lambda a, b: subtree_hash(db, a, b), signer, origin
+    )
 
 
 def leaves(db: sqlite3.Connection, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
