@@ -22,32 +22,17 @@ from deconflict.rules.feature import Feature
 T = TypeVar("T")
 
 
-class LineTx(Protocol):
-    """One atomic step's view of the store; everything written commits together."""
+class Unrecorded(Protocol):
+    """What a step reads, and writes that the record does not hold: the same on both sides of
+    the port, so the unit of work passes it through."""
 
     def declared(self, feature_id: str) -> Declared | None: ...
 
-    def conflicts_of(self, feature: Feature) -> list[tuple[Conflict, Declared]]: ...
-
-    def save_feature(
-        self, declared: Declared, change: str, at: datetime, signed: Signed | None = None
-    ) -> None: ...
-
     def parties(self) -> list[Party]: ...
 
-    def add_notice(self, notice: Notice) -> int: ...
-
-    def add_message(
-        self, notice_id: int, message: Message, signed: Signed | None = None
-    ) -> int: ...
+    def party_key(self, party_id: str) -> str | None: ...
 
     def notice(self, notice_id: int) -> Notice | None: ...
-
-    def advance(
-        self, notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
-    ) -> None: ...
-
-    def mark_overdue(self, notice_id: int, at: datetime) -> None: ...
 
     def due_notices(self, now: datetime) -> list[Notice]: ...
 
@@ -61,16 +46,37 @@ class LineTx(Protocol):
 
     def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None: ...
 
+    def receipt(self, leaf_index: int) -> dict[str, Any]:
+        """Proof of the leaf against a signed checkpoint (just the index without a log key)."""
+
+
+class LineTx(Unrecorded, Protocol):
+    """One atomic step's view of the store; everything written commits together."""
+
+    def conflicts_of(self, feature: Feature) -> list[tuple[Conflict, Declared]]: ...
+
+    def save_feature(
+        self, declared: Declared, change: str, at: datetime, signed: Signed | None = None
+    ) -> None: ...
+
+    def add_notice(self, notice: Notice) -> int: ...
+
+    def add_message(
+        self, notice_id: int, message: Message, signed: Signed | None = None
+    ) -> int: ...
+
+    def advance(
+        self, notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
+    ) -> None: ...
+
+    def mark_overdue(self, notice_id: int, at: datetime) -> None: ...
+
     @property
     def first_leaf(self) -> int | None:
         """The record leaf of the first change this step wrote (its receipt's subject)."""
 
-    def receipt(self, leaf_index: int) -> dict[str, Any]: ...
 
-    def party_key(self, party_id: str) -> str | None: ...
-
-
-class StoreTx(Protocol):
+class StoreTx(Unrecorded, Protocol):
     """One open store transaction, as the unit of work uses it: rows read and written, no rules.
 
     The store opens it holding its write lock (SQLite's writer transaction,
@@ -83,8 +89,6 @@ class StoreTx(Protocol):
         Each as indexed: a cancelled one is not in the index; cancelled_at and closed_at None.
         """
 
-    def declared(self, feature_id: str) -> Declared | None: ...
-
     def put_feature(self, declared: Declared) -> None:
         """Store the feature's current version, indexed unless it is cancelled."""
 
@@ -93,9 +97,6 @@ class StoreTx(Protocol):
 
     def append(self, entry: Entry) -> int:
         """Append an entry to the record; returns its leaf index."""
-
-    def receipt(self, leaf_index: int) -> dict[str, Any]:
-        """Proof of the leaf against a signed checkpoint (just the index without a log key)."""
 
     def add_notice(self, notice: Notice) -> int:
         """Store a notice; returns its new id."""
@@ -112,24 +113,6 @@ class StoreTx(Protocol):
     def add_party(self, party: Party, at: datetime) -> None: ...
 
     def set_party_key(self, party_id: str, public_key_b64: str) -> None: ...
-
-    def notice(self, notice_id: int) -> Notice | None: ...
-
-    def due_notices(self, now: datetime) -> list[Notice]: ...
-
-    def ended_activities(self, now: datetime) -> list[Declared]: ...
-
-    def notices_of_feature(self, feature_id: str) -> list[Notice]: ...
-
-    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int: ...
-
-    def recall(self, party: str, key: str) -> tuple[str, dict[str, Any]] | None: ...
-
-    def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None: ...
-
-    def party_key(self, party_id: str) -> str | None: ...
-
-    def parties(self) -> list[Party]: ...
 
 
 class LineStore(Protocol):

@@ -24,6 +24,7 @@ from deconflict.line.model import (
     ResponseKind,
     Share,
 )
+from deconflict.line.parties import Party
 from deconflict.line.views import altitude_json
 from deconflict.rules.altitude import AltitudeMeet
 from deconflict.rules.feature import Feature
@@ -257,6 +258,18 @@ def history_of(row: Sequence[Any]) -> tuple[str, datetime, Declared]:
     """A version from its history row (change, recorded_at, document, version, share)."""
     change, at, stored, version, share = row
     return change, datetime.fromisoformat(at), version_of((stored, version, share))
+
+
+def party_row(party: Party, at: datetime) -> tuple[Any, ...]:
+    """A new party's columns: id, name, language, contact, escalation_contact, created_at."""
+    return (
+        party.id,
+        party.name,
+        party.language,
+        party.contact,
+        party.escalation_contact,
+        at.isoformat(),
+    )
 
 
 def payload_json(payload: dict[str, Any]) -> str:

@@ -27,6 +27,7 @@ from deconflict.store.rows import (
     declared_of,
     message_row,
     notice_row,
+    party_row,
     payload_json,
     version_of,
     version_row,
@@ -144,14 +145,7 @@ class PostgresTx:
         self.db.execute(
             "INSERT INTO party (id, name, language, contact, escalation_contact, created_at)"
             " VALUES (%s, %s, %s, %s, %s, %s)",
-            (
-                party.id,
-                party.name,
-                party.language,
-                party.contact,
-                party.escalation_contact,
-                at.isoformat(),
-            ),
+            party_row(party, at),
         )
         self._parties = None
 

@@ -22,6 +22,7 @@ from deconflict.store.rows import (
     declared_of,
     message_row,
     notice_row,
+    party_row,
     payload_json,
     version_of,
     version_row,
@@ -141,14 +142,7 @@ class SqliteTx:
         self.db.execute(
             "INSERT INTO party (id, name, language, contact, escalation_contact, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                party.id,
-                party.name,
-                party.language,
-                party.contact,
-                party.escalation_contact,
-                at.isoformat(),
-            ),
+            party_row(party, at),
         )
 
     def set_party_key(self, party_id: str, public_key_b64: str) -> None:
