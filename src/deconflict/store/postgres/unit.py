@@ -14,7 +14,6 @@ from typing import Any
 
 import psycopg
 
-from deconflict.line.entries import Entry
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
 from deconflict.rules.feature import Feature, Kind
@@ -100,7 +99,7 @@ class PostgresTx:
             version_row(declared, change, at, salt),
         )
 
-    def append(self, entry: Entry) -> int:
+    def append(self, entry: dict[str, Any]) -> int:
         return self._log.append(entry)
 
     def receipt(self, leaf_index: int) -> dict[str, Any]:

@@ -11,7 +11,6 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from deconflict.line.entries import Entry
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
 from deconflict.rules.feature import Feature, Kind
@@ -97,7 +96,7 @@ class SqliteTx:
             version_row(declared, change, at, salt),
         )
 
-    def append(self, entry: Entry) -> int:
+    def append(self, entry: dict[str, Any]) -> int:
         return log.append(self.db, entry)
 
     def receipt(self, leaf_index: int) -> dict[str, Any]:
