@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from deconflict.store import is_postgres_url
+_URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,11 @@ class Settings:
                 values[field.name] = _convert(field.name, raw)
         values.update({k: v for k, v in flags.items() if v is not None})
         return replace(cls(), **values)
+
+
+def is_postgres_url(db: str | Path) -> bool:
+    """True for a `postgresql://` (or `postgres://`) URL, False for a SQLite file path."""
+    return str(db).startswith(_URL_SCHEMES)
 
 
 def _convert(name: str, raw: str) -> Any:

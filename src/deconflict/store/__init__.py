@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
-from deconflict.errors import DeconflictError
 from deconflict.line.parties import PartyStore
 from deconflict.line.ports import LineStore
+from deconflict.settings import is_postgres_url
+from deconflict.store.errors import StoreUnavailable
 from deconflict.store.record_reads import LogKey
 from deconflict.store.sqlite.store import SqliteStore
 
@@ -30,12 +31,6 @@ __all__ = [
     "shown",
     "upgrade",
 ]
-
-_URL_SCHEMES = ("postgresql://", "postgres://")
-
-
-class StoreUnavailable(DeconflictError):
-    """The store cannot be opened: the database is unreachable, or its schema is too new."""
 
 
 class Store(LineStore, PartyStore, Protocol):
@@ -59,11 +54,6 @@ class Store(LineStore, PartyStore, Protocol):
 @runtime_checkable
 class _HearsOtherNodes(Protocol):
     def listening(self, on_commit: Callable[[], None]) -> AbstractContextManager[None]: ...
-
-
-def is_postgres_url(db: str | Path) -> bool:
-    """True for a `postgresql://` (or `postgres://`) URL, False for a SQLite file path."""
-    return str(db).startswith(_URL_SCHEMES)
 
 
 def shown(db: str | Path) -> str:

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from deconflict.rules.feature import Feature
 from deconflict.rules.plan import parse_feature
+from deconflict.store.errors import StoreUnavailable
 
 Key = TypeVar("Key")
 
@@ -39,8 +40,6 @@ def moved_by_calendar_weeks(rows: Iterable[tuple[Key, str]]) -> Iterator[tuple[K
         if repeat is not None and repeat.calendar_weeks_matter(feature.window.start):
             moved.append((key, feature))
     if unreadable:
-        from deconflict.store import StoreUnavailable  # the package imports this module
-
         raise StoreUnavailable(
             "cannot upgrade: every N weeks now counts calendar weeks (Mon-Sun, UTC), and "
             f"under that reading these stored features no longer hold: {', '.join(unreadable)}; "

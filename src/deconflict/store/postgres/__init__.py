@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from deconflict.store import StoreUnavailable
+from deconflict.store.errors import StoreUnavailable
 from deconflict.store.postgres.migrations import migrate
 from deconflict.store.postgres.store import CONNECT_TIMEOUT_S, PostgresStore
 

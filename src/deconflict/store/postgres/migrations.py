@@ -19,7 +19,7 @@ from collections.abc import Callable
 import psycopg
 
 from deconflict.rules.feature import Feature
-from deconflict.store import StoreUnavailable
+from deconflict.store.errors import StoreUnavailable
 from deconflict.store.postgres.unit import cube_corners
 from deconflict.store.reindex import moved_by_calendar_weeks
 from deconflict.store.rows import ends_at_s

@@ -23,7 +23,7 @@ from deconflict.line.parties import Credential, Party, Role
 from deconflict.line.unit import UnitOfWork
 from deconflict.record.errors import RecordError
 from deconflict.rules.feature import Feature
-from deconflict.store import StoreUnavailable
+from deconflict.store.errors import StoreUnavailable
 from deconflict.store.postgres import log
 from deconflict.store.postgres.listen import CommitListener
 from deconflict.store.postgres.migrations import lock_line, migrate, schema_version
