@@ -92,7 +92,7 @@ def nodes(db: str, count: int, folder: Path) -> Iterator[list[str]]:
         "DECONFLICT_TICK_S": "3600",
     }
     ports = [_free_port() for _ in range(count)]
-    command = [sys.executable, "-m", "uvicorn", "--factory", "deconflict.api.app:app_from_env"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", "deconflict.server:app_from_env"]
     with ExitStack() as stack:
         for port in ports:
             process = subprocess.Popen(

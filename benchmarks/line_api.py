@@ -68,7 +68,7 @@ def server_process(db: Path) -> Iterator[tuple[str, int]]:
             "-m",
             "uvicorn",
             "--factory",
-            "deconflict.api.app:app_from_env",
+            "deconflict.server:app_from_env",
             "--host",
             "127.0.0.1",
             "--port",

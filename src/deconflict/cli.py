@@ -564,7 +564,7 @@ def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None)
     # The web stack loads only for the commands that serve, so `check` starts fast.
     import uvicorn
 
-    from deconflict.api.app import create_app, quiet_server, requests_logged
+    from deconflict.server import create_app, quiet_server, requests_logged
 
     settings = Settings.from_env(db=db, host=host, port=port)
     _check_listen(settings.host, settings.port)

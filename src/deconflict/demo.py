@@ -29,7 +29,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from deconflict.api.app import create_app, quiet_server, requests_logged
 from deconflict.client import Client, Json
 from deconflict.errors import DeconflictError, StateConflict
 from deconflict.formats import Defaults
@@ -40,6 +39,7 @@ from deconflict.i18n.dtg import format_dtg, parse_moment
 from deconflict.line.parties import Party, register_party
 from deconflict.record.bundle import Verified, verify_bundle
 from deconflict.rules.plan import feature_to_geojson, format_time
+from deconflict.server import create_app, quiet_server, requests_logged
 from deconflict.settings import Settings
 from deconflict.store.sqlite import SqliteStore
 

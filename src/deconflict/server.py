@@ -1,6 +1,10 @@
-"""The HTTP application, built by `create_app(settings)`; nothing is built at import time.
+"""The HTTP server: one app that serves the API and the console, built by `create_app(settings)`.
 
-Serve with `uvicorn --factory deconflict.api.app:app_from_env` or `deconflict serve`.
+Nothing is built at import time. The app also carries the middleware every
+request passes through (request id and log line, body limit) and the ticker
+that escalates overdue notices.
+
+Serve with `uvicorn --factory deconflict.server:app_from_env` or `deconflict serve`.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ import httpx
 import pytest
 import uvicorn
 
-from deconflict.api.app import create_app
 from deconflict.line.parties import Party, Role, issue_token, register_party
+from deconflict.server import create_app
 from deconflict.settings import Settings
 from deconflict.store import is_postgres_url, open_store
 from tests.backends import log_key_of

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deconflict.api.app import create_app
 from deconflict.console.routes import STATIC, content_security_policy
 from deconflict.rules.plan import parse_time
+from deconflict.server import create_app
 from deconflict.settings import Settings
 from tests.api.conftest import LiveServer
 

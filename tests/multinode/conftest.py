@@ -1,6 +1,6 @@
 """Two real server processes on one PostgreSQL database: a cluster of API nodes, as deployed.
 
-Each node is `uvicorn --factory deconflict.api.app:app_from_env` configured only
+Each node is `uvicorn --factory deconflict.server:app_from_env` configured only
 through DECONFLICT_* variables, both signing the record with one log key.
 Deadlines are 1 s and both nodes tick every second, so escalation races for real.
 """
@@ -77,7 +77,7 @@ def start_node(db: str, log_key: Path, **settings: Any) -> Node:
         "DECONFLICT_LOG_ORIGIN": ORIGIN,
         **{f"DECONFLICT_{name.upper()}": str(value) for name, value in settings.items()},
     }
-    command = [sys.executable, "-m", "uvicorn", "--factory", "deconflict.api.app:app_from_env"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", "deconflict.server:app_from_env"]
     process = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         env=environ,

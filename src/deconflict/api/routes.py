@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconflict.api.auth import requires
 from deconflict.api.push import hub_of, start_after, stream
 from deconflict.errors import Forbidden, InvalidFeature, InvalidPlan, NotFound
 from deconflict.geo.coords import format_dms, format_mgrs, parse_position
@@ -23,6 +22,7 @@ from deconflict.line.views import feature_view, iso, may_see
 from deconflict.record.base64text import decode_base64
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.plan import format_time, parse_feature
+from deconflict.web.auth import requires
 
 router = APIRouter(prefix="/v1")
 

@@ -17,8 +17,13 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconflict.api.auth import requires
-from deconflict.console.sessions import (
+from deconflict.errors import InvalidPlan
+from deconflict.geo.construct import outline
+from deconflict.geo.geojson import parse_shape, shape_to_geojson
+from deconflict.line.parties import LANGUAGES, Credential, PartyStore, Role, authenticate
+from deconflict.settings import Settings
+from deconflict.web.auth import requires
+from deconflict.web.sessions import (
     COOKIE,
     CSRF_HEADER,
     LIFETIME_S,
@@ -27,11 +32,6 @@ from deconflict.console.sessions import (
     install_sessions,
     session_of,
 )
-from deconflict.errors import InvalidPlan
-from deconflict.geo.construct import outline
-from deconflict.geo.geojson import parse_shape, shape_to_geojson
-from deconflict.line.parties import LANGUAGES, Credential, PartyStore, Role, authenticate
-from deconflict.settings import Settings
 
 log = logging.getLogger("deconflict.console")
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 
-from deconflict.console.sessions import CSRF_HEADER, SAFE_METHODS, session_of
 from deconflict.line.parties import Credential, PartyStore, Role, authenticate
+from deconflict.web.sessions import CSRF_HEADER, SAFE_METHODS, session_of
 
 _RANK = {Role.DUTY: 0, Role.PLANNER: 1, Role.ADMIN: 2}
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="deconflict"'}
