@@ -41,9 +41,10 @@ from shapely.affinity import translate
 from shapely.geometry.base import BaseGeometry
 
 from benchmarks.check_latency import fill, volumes
+from deconflict.geo.construct import resolve
 from deconflict.geo.distance import geodesic_distance_m
 from deconflict.geo.ellipsoid import ECCENTRICITY_SQUARED, SEMI_MAJOR_AXIS_M
-from deconflict.geo.shapes import Circle, Shape, resolve
+from deconflict.geo.shapes import Circle, Shape
 from deconflict.rules.conflicts import conflict_between, may_meet
 from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
 from deconflict.rules.plan import feature_to_geojson

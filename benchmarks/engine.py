@@ -21,19 +21,9 @@ from dataclasses import dataclass
 
 from benchmarks.conventions import moved
 from benchmarks.plans import mixed_plan, random_plan
+from deconflict.geo.construct import resolve
 from deconflict.geo.distance import distance_within_m
-from deconflict.geo.shapes import (
-    Area,
-    Circle,
-    Corridor,
-    LonLat,
-    Orbit,
-    Sector,
-    Shape,
-    Side,
-    Track,
-    resolve,
-)
+from deconflict.geo.shapes import Area, Circle, Corridor, LonLat, Orbit, Sector, Shape, Side, Track
 from deconflict.line.check import check_plan
 from deconflict.rules.plan import parse_plan
 

@@ -59,6 +59,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from pyproj import Geod
 
+from deconflict.geo.construct import resolve
 from deconflict.geo.shapes import Area, Circle, Corridor, Orbit, Sector, Shape, Side, Track
 
 Floats = NDArray[np.float64]
@@ -120,7 +121,7 @@ def oracle_bounds(
     The search may stop early once the distance is proven at most `stop_below_m`
     or more than `stop_above_m`: enough to decide a comparison with a limit.
     """
-    reach = a.reach_m + b.reach_m
+    reach = resolve(a).reach_m + resolve(b).reach_m
     if not (isinstance(a, Circle) and isinstance(b, Circle)) and _planar(a).intersects(_planar(b)):
         return OracleDistance(0.0, 0.0)
     upper, lower = _branch_and_bound(

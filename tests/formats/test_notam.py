@@ -15,18 +15,8 @@ from pyproj import Geod
 
 from deconflict.errors import InvalidFeature
 from deconflict.formats.notam import notam_text, schedule_text
-from deconflict.geo.construct import ShapeError, outline
-from deconflict.geo.shapes import (
-    Area,
-    Circle,
-    Corridor,
-    Orbit,
-    Sector,
-    Shape,
-    Side,
-    Track,
-    resolve,
-)
+from deconflict.geo.construct import ShapeError, outline, resolve
+from deconflict.geo.shapes import Area, Circle, Corridor, Orbit, Sector, Shape, Side, Track
 from deconflict.rules.altitude import AltitudeBand, Datum
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.schedule import Every, Recurrence, TimeWindow

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from deconflict.geo.shapes import Circle, Orbit, Sector, Shape, Track, resolve
+from deconflict.geo.construct import resolve
+from deconflict.geo.shapes import Circle, Orbit, Sector, Shape, Track
 from tests.oracle import NEEDLE_M, OracleDistance
 
 ABOVE_M = 0.01

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from deconflict.geo.boxes import Box3, reach_box
-from deconflict.geo.construct import ShapeError
+from deconflict.geo.construct import ShapeError, resolve
 from deconflict.geo.distance import distance_within_m, geodesic_distance_m
-from deconflict.geo.shapes import Area, Circle, Corridor, Orbit, Sector, Shape, Side, Track, resolve
+from deconflict.geo.shapes import Area, Circle, Corridor, Orbit, Sector, Shape, Side, Track
 from deconflict.rules.conflicts import conflict_between
 from deconflict.rules.feature import Feature, Kind, TimeWindow
 from deconflict.rules.volume import volume_box

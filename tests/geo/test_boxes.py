@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from deconflict.geo.boxes import Box3, reach_box
+from deconflict.geo.construct import resolve
 from deconflict.geo.ellipsoid import ecef_m
 from deconflict.geo.shapes import Area, Circle, Corridor, Shape
 from tests.oracle import (
@@ -81,7 +82,7 @@ def shapes_and_nearby_points(draw: st.DrawFn) -> tuple[Shape, tuple[float, float
         lat = draw(st.floats(low_lat, high_lat))
         return shape, (lon, lat)
     beyond_m = draw(st.sampled_from([0.0, 1.0]) | st.floats(0.0, 5_000.0))
-    return shape, draw(points_near(shape, shape.reach_m + beyond_m))
+    return shape, draw(points_near(shape, resolve(shape).reach_m + beyond_m))
 
 
 @given(shapes_and_nearby_points())

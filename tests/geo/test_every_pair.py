@@ -35,9 +35,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 
-from deconflict.geo.construct import ShapeError
+from deconflict.geo.construct import ShapeError, resolve
 from deconflict.geo.distance import distance_within_m, geodesic_distance_m
-from deconflict.geo.shapes import Area, Circle, Corridor, Sector, Shape, Track, resolve
+from deconflict.geo.shapes import Area, Circle, Corridor, Sector, Shape, Track
 from tests.geo.agreement import ABOVE_M, assert_agrees, floor_m
 from tests.oracle import (
     airspace_bounds,

@@ -130,7 +130,7 @@ from shapely.validation import explain_validity
 
 from deconflict.errors import InvalidFeature, InvalidPlan
 from deconflict.formats import Defaults, Reading, Rejected
-from deconflict.geo.construct import ShapeError
+from deconflict.geo.construct import ShapeError, resolve
 from deconflict.geo.shapes import (
     Area,
     Circle,
@@ -812,7 +812,7 @@ def _alignment(text: str) -> Side:
 def _built(shape: Sector | Orbit, at: _Set, problems: _Problems) -> Shape | None:
     """The shape if it can be built geodesically (not across a pole, say), else None."""
     try:
-        shape.resolved  # noqa: B018 - built now, so a shape that cannot be is refused now
+        resolve(shape)  # built now, so a shape that cannot be is refused now
     except ShapeError as error:
         problems.add(at, None, at.text, str(error))
         return None

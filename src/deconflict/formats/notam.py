@@ -53,19 +53,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from deconflict.errors import InvalidFeature
+from deconflict.geo.construct import resolve
 from deconflict.geo.ellipsoid import WGS84
-from deconflict.geo.shapes import (
-    Area,
-    Circle,
-    Corridor,
-    LonLat,
-    Orbit,
-    Sector,
-    Shape,
-    Side,
-    Track,
-    resolve,
-)
+from deconflict.geo.shapes import Area, Circle, Corridor, LonLat, Orbit, Sector, Shape, Side, Track
 from deconflict.rules.altitude import FEET_M, GEOID_M, GROUND_M, AltitudeBand, Datum
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.schedule import WEEKDAYS, Every, Recurrence, TimeWindow

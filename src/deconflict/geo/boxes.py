@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from deconflict.geo.construct import resolve
 from deconflict.geo.ellipsoid import ecef_m, prime_vertical_radius_m
-from deconflict.geo.shapes import Area, Circle, Corridor, LonLat, Shape, resolve
+from deconflict.geo.shapes import Area, Circle, Corridor, LonLat, Shape
 
 # Float rounding in the trigonometry; far below anything a box needs to hold.
 _BOX_MARGIN_M = 0.01

@@ -50,7 +50,6 @@ from deconflict.geo.shapes import (
     Shape,
     Side,
     Track,
-    resolve,
 )
 
 Floats = NDArray[np.float64]
@@ -78,6 +77,28 @@ _POLAR_LIMIT_DEG = 89.5
 
 class ShapeError(ValueError):
     """A sector, orbit or track that cannot be built; the message says why and what to do."""
+
+
+def resolve(shape: Shape) -> BasicShape:
+    """The shape as the distance engine measures it: a circle, corridor or area.
+
+    Sectors, orbits and tracks are built geodesically into one of those, their
+    construction tolerance (centimetres) added as reach so the result holds
+    the true shape (`docs/engine.md`). Each is built once: the result is kept
+    on the shape, as a cached property keeps its value.
+    """
+    if isinstance(shape, (Circle, Corridor, Area)):
+        return shape
+    kept = vars(shape)  # a frozen dataclass refuses new attributes, not its __dict__
+    if "resolved" not in kept:
+        if isinstance(shape, Sector):
+            kept["resolved"] = sector_shape(shape)
+        elif isinstance(shape, Orbit):
+            kept["resolved"] = orbit_shape(shape)
+        else:
+            kept["resolved"] = track_shape(shape)
+    built: BasicShape = kept["resolved"]
+    return built
 
 
 def outline(shape: Shape, sag_m: float = 1.0) -> Area:

@@ -28,10 +28,11 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from deconflict.geo.construct import resolve
 from deconflict.geo.edges import Edges, Floats
 from deconflict.geo.ellipsoid import WGS84, ecef_array_m, geodesic_floor_m
 from deconflict.geo.hierarchy import BoxTree, near_pairs, segment_closest, segment_gaps_m
-from deconflict.geo.shapes import Area, BasicShape, Circle, Corridor, Shape, resolve
+from deconflict.geo.shapes import Area, BasicShape, Circle, Corridor, Shape
 
 Indices = NDArray[np.intp]
 

@@ -19,7 +19,7 @@ from typing import Any
 from shapely.validation import explain_validity
 
 from deconflict.errors import InvalidFeature
-from deconflict.geo.construct import ShapeError
+from deconflict.geo.construct import ShapeError, resolve
 from deconflict.geo.shapes import (
     Area,
     Circle,
@@ -79,7 +79,7 @@ def parse_shape(
     shape = readers[kind](coordinates, properties, problems)
     if not problems.found and isinstance(shape, (Sector, Orbit, Track)):
         try:
-            shape.resolved  # noqa: B018 - built now, so a shape that cannot be is refused now
+            resolve(shape)  # built now, so a shape that cannot be is refused now
         except ShapeError as error:
             problems.add(_AIRSPACE_FIELD[type(shape)], _extent_value(shape), str(error))
     return (shape if not problems.found else None), problems.found

@@ -8,6 +8,9 @@ so circles and corridors are never approximated by polygons.
 Coordinates are (lon, lat) in decimal degrees, WGS84. Paths and area edges are
 straight in lon/lat, as RFC 7946 reads them; a shape that crosses the
 antimeridian arrives split in two.
+
+Sectors, orbits and tracks are described here and built into circles,
+corridors and areas by `geo.construct` (`resolve`).
 """
 
 from __future__ import annotations
@@ -158,16 +161,6 @@ class Sector:
         """True when `bearing_deg` lies within the swept bearings (edges included)."""
         return (bearing_deg - self.from_deg) % 360.0 <= self.span_deg
 
-    @cached_property
-    def resolved(self) -> BasicShape:
-        from deconflict.geo.construct import sector_shape
-
-        return sector_shape(self)
-
-    @property
-    def reach_m(self) -> float:
-        return self.resolved.reach_m
-
 
 @dataclass(frozen=True)
 class Orbit:
@@ -182,16 +175,6 @@ class Orbit:
     second: LonLat
     width_m: float
     side: Side = Side.CENTRE
-
-    @cached_property
-    def resolved(self) -> BasicShape:
-        from deconflict.geo.construct import orbit_shape
-
-        return orbit_shape(self)
-
-    @property
-    def reach_m(self) -> float:
-        return self.resolved.reach_m
 
 
 @dataclass(frozen=True)
@@ -208,28 +191,6 @@ class Track:
     left_m: float
     right_m: float
 
-    @cached_property
-    def resolved(self) -> BasicShape:
-        from deconflict.geo.construct import track_shape
-
-        return track_shape(self)
-
-    @property
-    def reach_m(self) -> float:
-        return self.resolved.reach_m
-
 
 BasicShape = Circle | Corridor | Area
 Shape = Circle | Corridor | Area | Sector | Orbit | Track
-
-
-def resolve(shape: Shape) -> BasicShape:
-    """The shape as the distance engine measures it: a circle, corridor or area.
-
-    Sectors, orbits and tracks are built geodesically into one of those, their
-    construction tolerance (centimetres) added as reach so the result holds
-    the true shape (`docs/engine.md`).
-    """
-    if isinstance(shape, (Sector, Orbit, Track)):
-        return shape.resolved
-    return shape
