@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,9 +30,17 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from typer.core import TyperGroup
 
 from deconflict.client import ApiError, Client, Json, ServerUnreachable
-from deconflict.errors import DeconflictError, InvalidFeature, InvalidPlan
+from deconflict.errors import (
+    DeconflictError,
+    Forbidden,
+    InvalidFeature,
+    InvalidPlan,
+    NotFound,
+    StateConflict,
+)
 from deconflict.examples import EXAMPLES, example_text
 from deconflict.geo.coords import InvalidCoordinate, format_dms, format_mgrs, parse_position
 from deconflict.i18n.distances import format_distance
@@ -50,13 +58,7 @@ from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.plan import feature_to_geojson, format_time, parse_plan
 from deconflict.settings import Settings
-from deconflict.store import Store, StoreUnavailable, open_store, shown, upgrade
-
-app = typer.Typer(
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    help="deconflict: declare what you protect, notify what you plan, see every clash.",
-)
+from deconflict.store import Store, open_store, shown, upgrade
 
 
 class Exit(IntEnum):
@@ -66,12 +68,66 @@ class Exit(IntEnum):
     FAILURE = 3
 
 
+class UnusableInput(DeconflictError):
+    """What the operator gave a command cannot be used: a file, a flag, a name, a key."""
+
+
+class OperationalFailure(DeconflictError):
+    """The command could not do its work: no port to listen on, a server that is gone."""
+
+
+class DoesNotVerify(DeconflictError):
+    """A record bundle does not prove what it claims."""
+
+
+class ServerAnswered(DeconflictError):
+    """The server refused a request (4xx) or failed it (5xx); the message tells it in full."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# The one table from errors to exit codes: the first kind an error is decides.
+EXIT_CODES: tuple[tuple[type[DeconflictError], Exit], ...] = (
+    (DoesNotVerify, Exit.CONFLICTS),
+    (BundleInvalid, Exit.CONFLICTS),
+    (UnusableInput, Exit.BAD_INPUT),
+    (InvalidFeature, Exit.BAD_INPUT),
+    (InvalidPlan, Exit.BAD_INPUT),
+    (InvalidCoordinate, Exit.BAD_INPUT),
+    (NotFound, Exit.BAD_INPUT),
+    (Forbidden, Exit.BAD_INPUT),
+    (StateConflict, Exit.BAD_INPUT),
+    (DeconflictError, Exit.FAILURE),  # EngineFailure, StoreUnavailable, ServerUnreachable...
+)
+
+
+def exit_code(error: DeconflictError) -> Exit:
+    """The exit code a command that raised `error` ends with (docs/reference.md, Errors)."""
+    if isinstance(error, ApiError | ServerAnswered):  # a refusal is bad input, a 5xx a failure
+        return Exit.BAD_INPUT if error.status < 500 else Exit.FAILURE
+    return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
+
+
+class _Edge(TyperGroup):
+    """The commands' edge: an error is written to stderr and ends the command with its code."""
+
+    def invoke(self, ctx: Any) -> Any:  # ctx: typer's own (vendored, private) click Context
+        try:
+            return super().invoke(ctx)
+        except DeconflictError as error:
+            _write_errors([_describe(error)])
+            raise typer.Exit(int(exit_code(error))) from None
+
+
+app = typer.Typer(
+    cls=_Edge,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="deconflict: declare what you protect, notify what you plan, see every clash.",
+)
 _stdout = Console(highlight=False)
-
-
-def _fail(code: Exit, lines: list[str]) -> NoReturn:
-    _write_errors(lines)
-    raise typer.Exit(int(code))
 
 
 def _write_errors(lines: list[str]) -> None:
@@ -85,15 +141,14 @@ def _describe(error: DeconflictError) -> str:
 
 
 def _read_json(path: Path) -> Any:
-    """The JSON document in a file (`-` reads standard input); exit 2 when it cannot be read."""
+    """The JSON document in a file (`-` reads standard input); UnusableInput when it is not."""
     text = _read_text(path, "the plan")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        _fail(
-            Exit.BAD_INPUT,
-            [f"{path}: not JSON: line {error.lineno} column {error.colno}: {error.msg}"],
-        )
+        raise UnusableInput(
+            f"{path}: not JSON: line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
 
 
 def _read_plan(path: Path) -> list[Feature]:
@@ -101,7 +156,8 @@ def _read_plan(path: Path) -> list[Feature]:
     try:
         return parse_plan(document)
     except InvalidPlan as error:
-        _fail(Exit.BAD_INPUT, [f"{path}: {error}:"] + [f"  {_describe(p)}" for p in error.problems])
+        lines = [f"{path}: {error}:", *(f"  {_describe(p)}" for p in error.problems)]
+        raise UnusableInput("\n".join(lines)) from None
 
 
 def conflict_to_json(conflict: Conflict, features: Mapping[str, Feature]) -> dict[str, Any]:
@@ -235,7 +291,7 @@ def position(
     try:
         where = parse_position(text)
     except InvalidCoordinate as error:
-        _fail(Exit.BAD_INPUT, [str(error)])
+        raise UnusableInput(str(error)) from None
     forms = {
         "lat": round(where.lat_deg, 7),
         "lon": round(where.lon_deg, 7),
@@ -270,7 +326,7 @@ def example(
     """
     if name not in EXAMPLES:
         names = ", ".join(repr(n) for n in EXAMPLES)
-        _fail(Exit.BAD_INPUT, [f"no bundled example named {name!r}; there are {names}"])
+        raise UnusableInput(f"no bundled example named {name!r}; there are {names}")
     sys.stdout.write(example_text(name, datetime.now(UTC)))
 
 
@@ -293,11 +349,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machine
 
 
 def _open_store(db: str | None) -> Store:
-    """The store named by --db or $DECONFLICT_DB; exit 3 when it cannot be opened."""
-    try:
-        return open_store(Settings.from_env(db=db).db)
-    except StoreUnavailable as error:
-        _fail(Exit.FAILURE, [_describe(error)])
+    """The store named by --db or $DECONFLICT_DB; StoreUnavailable when it cannot be opened."""
+    return open_store(Settings.from_env(db=db).db)
 
 
 def _print_token(party_id: str, role: Role, token: str, as_json: bool) -> None:
@@ -329,8 +382,6 @@ def party_add(
         token = register_party(
             store, Party(party_id, name, lang, contact, escalation), datetime.now(UTC)
         )
-    except DeconflictError as error:
-        _fail(Exit.BAD_INPUT, [_describe(error)])
     finally:
         store.close()
     _print_token(party_id, Role.ADMIN, token, as_json)
@@ -350,8 +401,6 @@ def party_token(
     store = _open_store(db)
     try:
         token = issue_token(store, party_id, role, datetime.now(UTC))
-    except DeconflictError as error:
-        _fail(Exit.BAD_INPUT, [_describe(error)])
     finally:
         store.close()
     _print_token(party_id, role, token, as_json)
@@ -374,8 +423,6 @@ def party_revoke(
     store = _open_store(db)
     try:
         count = revoke(store, party_id, token_id, datetime.now(UTC))
-    except DeconflictError as error:
-        _fail(Exit.BAD_INPUT, [_describe(error)])
     finally:
         store.close()
     if as_json:
@@ -401,10 +448,7 @@ def db_upgrade(db: DbOption = None, as_json: JsonOption = False) -> None:
     Example: deconflict db upgrade --db postgresql://deconflict@db.internal/deconflict
     """
     target = Settings.from_env(db=db).db
-    try:
-        before, after = upgrade(target)
-    except StoreUnavailable as error:
-        _fail(Exit.FAILURE, [_describe(error)])
+    before, after = upgrade(target)
     if as_json:
         sys.stdout.write(json.dumps({"db": shown(target), "before": before, "after": after}) + "\n")
     elif before == after:
@@ -477,28 +521,29 @@ LogKeyOption = Annotated[
 def _on_the_line(
     server: str, token: str | None, key_file: Path | None = None, log_key: str | None = None
 ) -> Iterator[Client]:
-    """A client of the server. Its errors become exit codes here, and only here."""
+    """A client of the server; its errors are told here with the server's words and URL."""
     if not server.startswith(("http://", "https://")):
-        _fail(Exit.BAD_INPUT, [f"--server must be an http:// or https:// URL, not {server!r}"])
+        raise UnusableInput(f"--server must be an http:// or https:// URL, not {server!r}")
     if not token:
-        _fail(Exit.BAD_INPUT, ["no token: give --token or set DECONFLICT_TOKEN"])
+        raise UnusableInput("no token: give --token or set DECONFLICT_TOKEN")
     signing_key = None
     if key_file is not None:
         try:
             signing_key = load_private_key_file(key_file)
         except RecordError as error:
-            _fail(Exit.BAD_INPUT, [_describe(error)])
+            raise UnusableInput(_describe(error)) from None
     try:
         with Client(server, token, signing_key=signing_key, log_key=log_key) as client:
             yield client
     except RecordError as error:
-        _fail(Exit.FAILURE, [f"the server's record does not check out: {_describe(error)}"])
+        told = f"the server's record does not check out: {_describe(error)}"
+        raise OperationalFailure(told) from None
     except ApiError as error:
-        code = Exit.BAD_INPUT if error.status < 500 else Exit.FAILURE
         title = error.problem.get("title") or "Error"
-        _fail(code, [f"{server} answered {error.status} {title}:", *_problem_items(error)])
+        lines = [f"{server} answered {error.status} {title}:", *_problem_items(error)]
+        raise ServerAnswered("\n".join(lines), error.status) from None
     except ServerUnreachable as error:
-        _fail(Exit.FAILURE, [str(error)])
+        raise OperationalFailure(str(error)) from None
 
 
 def _problem_items(error: ApiError, feature_id: str | None = None) -> list[str]:
@@ -537,7 +582,7 @@ def _uvicorn_exit() -> Iterator[None]:
         yield
     except SystemExit as stop:
         if stop.code not in (0, None):
-            _fail(Exit.FAILURE, ["the server stopped with an error (see above)"])
+            raise OperationalFailure("the server stopped with an error (see above)") from None
 
 
 def _check_listen(host: str, port: int) -> None:
@@ -546,13 +591,10 @@ def _check_listen(host: str, port: int) -> None:
         with socket.create_server((host, port)):
             pass
     except OSError as error:
-        _fail(
-            Exit.FAILURE,
-            [
-                f"cannot listen on {host}:{port}: {error.strerror or error}",
-                "  (another server there? --port, or DECONFLICT_PORT for make run, picks another)",
-            ],
-        )
+        raise OperationalFailure(
+            f"cannot listen on {host}:{port}: {error.strerror or error}\n"
+            "  (another server there? --port, or DECONFLICT_PORT for make run, picks another)"
+        ) from None
 
 
 @app.command()
@@ -569,10 +611,7 @@ def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None)
     settings = Settings.from_env(db=db, host=host, port=port)
     _check_listen(settings.host, settings.port)
     url = f"http://{settings.host}:{settings.port}"
-    try:
-        served = create_app(settings)
-    except StoreUnavailable as error:
-        _fail(Exit.FAILURE, [_describe(error)])
+    served = create_app(settings)
     _stdout.print(
         f"Serving the line in {shown(settings.db)} at {url} (API docs: {url}/docs);"
         " Ctrl-C stops it.",
@@ -712,18 +751,15 @@ def notify(
         "--id": feature_id,
     }
     if (plan is None) == (at is None):
-        _fail(
-            Exit.BAD_INPUT,
-            [
-                "give FILE (a GeoJSON Feature or FeatureCollection) or --at, not both"
-                if at
-                else "give FILE (a GeoJSON Feature or FeatureCollection) or --at POSITION"
-            ],
+        raise UnusableInput(
+            "give FILE (a GeoJSON Feature or FeatureCollection) or --at, not both"
+            if at
+            else "give FILE (a GeoJSON Feature or FeatureCollection) or --at POSITION"
         )
     if plan is not None:
         given = [name for name, value in circle.items() if value is not None]
         if given:
-            _fail(Exit.BAD_INPUT, [f"{', '.join(given)} go with --at, not with a FILE"])
+            raise UnusableInput(f"{', '.join(given)} go with --at, not with a FILE")
         features = _features_in(plan)
     else:
         features = [_circle(str(at), radius_m, activity, start, end, feature_id)]
@@ -731,7 +767,7 @@ def notify(
         party = str(line.me()["party"])
         features, skipped = _own_features(features, party)
         if not features:
-            _fail(Exit.BAD_INPUT, [_skipped_note(skipped, party, nothing_left=True)])
+            raise UnusableInput(_skipped_note(skipped, party, nothing_left=True))
         _dry_run_all(line, features, allow_past)
         answers = [_declare(line, feature, allow_past) for feature in features]
     if as_json:
@@ -758,11 +794,11 @@ def _circle(
     try:
         where = parse_position(at)
     except InvalidCoordinate as error:
-        _fail(Exit.BAD_INPUT, [f"--at: {error.message}"])
+        raise UnusableInput(f"--at: {error.message}") from None
     if radius_m is None:
-        _fail(Exit.BAD_INPUT, ["--at needs --radius-m: the circle's radius in metres"])
+        raise UnusableInput("--at needs --radius-m: the circle's radius in metres")
     if start is None:
-        _fail(Exit.BAD_INPUT, ["--at needs --start: ISO 8601 with an offset, or a DTG"])
+        raise UnusableInput("--at needs --start: ISO 8601 with an offset, or a DTG")
     properties: Json = {
         "kind": "activity",
         "radius_m": radius_m,
@@ -783,7 +819,7 @@ def _moment(option: str, text: str) -> str:
     try:
         return format_time(parse_moment(text, datetime.now(UTC)))
     except InvalidFeature as error:
-        _fail(Exit.BAD_INPUT, [f"{option}: {error.message}"])
+        raise UnusableInput(f"{option}: {error.message}") from None
 
 
 def _features_in(path: Path) -> list[Json]:
@@ -796,14 +832,11 @@ def _features_in(path: Path) -> list[Json]:
         features = document["features"]
         odd = [f"#{i}" for i, feature in enumerate(features) if not isinstance(feature, dict)]
         if odd:
-            _fail(Exit.BAD_INPUT, [f"{path}: {', '.join(odd)}: must be a GeoJSON Feature object"])
+            raise UnusableInput(f"{path}: {', '.join(odd)}: must be a GeoJSON Feature object")
         return list(features)
-    _fail(
-        Exit.BAD_INPUT,
-        [
-            f"{path}: field 'type': expected a GeoJSON Feature or FeatureCollection "
-            f"(value: {json.dumps(kind)})"
-        ],
+    raise UnusableInput(
+        f"{path}: field 'type': expected a GeoJSON Feature or FeatureCollection "
+        f"(value: {json.dumps(kind)})"
     )
 
 
@@ -848,10 +881,8 @@ def _dry_run_all(line: Client, features: list[Json], allow_past: bool) -> None:
             problems.extend(_problem_items(error, str(label or f"#{position}")))
     if problems:
         count = len(problems)
-        _fail(
-            Exit.BAD_INPUT,
-            [f"nothing sent: {count} problem{'s' if count != 1 else ''}:", *problems],
-        )
+        lines = [f"nothing sent: {count} problem{'s' if count != 1 else ''}:", *problems]
+        raise UnusableInput("\n".join(lines))
 
 
 def _declare(line: Client, feature: Json, allow_past: bool) -> Json:
@@ -1035,7 +1066,7 @@ def keygen(
     Example: deconflict keygen --out russia.pem --register
     """
     if out.exists():
-        _fail(Exit.BAD_INPUT, [f"{out} exists; refusing to overwrite a key"])
+        raise UnusableInput(f"{out} exists; refusing to overwrite a key")
     private_key, public_b64 = generate_party_key()
     descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
@@ -1122,13 +1153,15 @@ def verify(
         try:
             older = checkpoint.read_text(encoding="utf-8")
         except OSError as error:
-            _fail(Exit.BAD_INPUT, [f"{checkpoint}: cannot read the checkpoint: {error.strerror}"])
+            raise UnusableInput(
+                f"{checkpoint}: cannot read the checkpoint: {error.strerror}"
+            ) from None
     if not bundle.is_dir():
-        _fail(Exit.BAD_INPUT, [f"{bundle}: not a bundle folder"])
+        raise UnusableInput(f"{bundle}: not a bundle folder")
     try:
         verified = verify_bundle(bundle, server_key, older, every_entry_canonical=canonical)
     except BundleInvalid as error:
-        _fail(Exit.CONFLICTS, [f"{bundle}: DOES NOT VERIFY: {error.message}"])
+        raise DoesNotVerify(f"{bundle}: DOES NOT VERIFY: {error.message}") from None
     summary = {
         "entries": verified.size,
         "root": verified.root_hash.hex(),
@@ -1225,11 +1258,11 @@ def import_file(
     try:
         chosen = file_format.value if file_format else format_of(path, text)
     except ValueError as error:
-        _fail(Exit.BAD_INPUT, [str(error)])
+        raise UnusableInput(str(error)) from None
     try:
         default_kind = Kind(kind)
     except ValueError:
-        _fail(Exit.BAD_INPUT, [f"--kind must be zone or activity, not {kind!r}"])
+        raise UnusableInput(f"--kind must be zone or activity, not {kind!r}") from None
     begins = parse_moment(_moment("--start", start)) if start else datetime.now(UTC)
     ends = parse_moment(_moment("--end", end)) if end else None
     with _on_the_line(server, token, key_file) as line:
@@ -1238,7 +1271,9 @@ def import_file(
         try:
             reading = READERS[chosen](text, defaults)
         except InvalidPlan as error:
-            _fail(Exit.BAD_INPUT, [f"{path}: {_describe(p)}" for p in error.problems])
+            raise UnusableInput(
+                "\n".join(f"{path}: {_describe(p)}" for p in error.problems)
+            ) from None
         skipped = [_skipped_line(path, r) for r in reading.rejected]
         skipped += [
             f"  {path.name} line {n} ({f.id}): belongs to {f.party!r}; you import as {party!r}"
@@ -1253,14 +1288,12 @@ def import_file(
         )
         if skipped and not partial:
             count = len(skipped)
-            _fail(
-                Exit.BAD_INPUT,
-                [
-                    f"nothing imported: {count} item{'s' if count != 1 else ''} refused "
-                    "(--partial imports the rest):",
-                    *skipped,
-                ],
-            )
+            lines = [
+                f"nothing imported: {count} item{'s' if count != 1 else ''} refused "
+                "(--partial imports the rest):",
+                *skipped,
+            ]
+            raise UnusableInput("\n".join(lines))
         documents = [feature_to_geojson(f) for f in reading.features]
         answer = _send_import(line, documents, partial, allow_past)
     where = {f.id: n for f, n in zip(reading.features, reading.lines, strict=True)}
@@ -1278,11 +1311,11 @@ def _read_text(path: Path, what: str = "the file") -> str:
     try:
         raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as error:
-        _fail(Exit.BAD_INPUT, [f"{path}: cannot read {what}: {error.strerror}"])
+        raise UnusableInput(f"{path}: cannot read {what}: {error.strerror}") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        _fail(Exit.BAD_INPUT, [f"{path}: not UTF-8 text (byte {error.start})"])
+        raise UnusableInput(f"{path}: not UTF-8 text (byte {error.start})") from None
 
 
 def _skipped_line(path: Path, rejected: Any) -> str:
@@ -1393,16 +1426,13 @@ def notam(
 
 
 def main() -> None:
-    """Entry point: anything that escapes a command is an operational failure (exit 3).
+    """Entry point: anything else that escapes a command is an operational failure (exit 3).
 
     Outside the command, so it exits itself (typer.Exit needs a command around
     it): one line on stderr, never a traceback.
     """
     try:
         app()
-    except DeconflictError as error:
-        _write_errors([_describe(error)])
-        sys.exit(int(Exit.FAILURE))
     except Exception as error:
         _write_errors([f"operational failure: {type(error).__name__}: {error}"])
         sys.exit(int(Exit.FAILURE))
