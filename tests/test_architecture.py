@@ -199,15 +199,18 @@ def offences(modules: Mapping[str, str]) -> Iterator[str]:
 
 
 def test_every_import_points_down_the_layers() -> None:
-    assert layer_offences(imports(sources())) == []
+    found = layer_offences(imports(sources()))
+    assert found == [], "\n".join(found)
 
 
 def test_domain_imports_no_web_framework_database_or_cli_library() -> None:
-    assert domain_offences(imports(sources())) == []
+    found = domain_offences(imports(sources()))
+    assert found == [], "\n".join(found)
 
 
 def test_no_module_imports_itself_round_a_loop() -> None:
-    assert cycles(imports(sources())) == []
+    found = cycles(imports(sources()))
+    assert found == [], "\n".join(" <-> ".join(group) for group in found)
 
 
 def test_every_package_is_placed_in_a_layer() -> None:
