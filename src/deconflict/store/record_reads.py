@@ -1,7 +1,8 @@
 """The record's read side, the same over either store: its key, size, leaves, proofs, head.
 
-Each store brings its own `_reading()` connection and its own `log` module
-(the same functions in its SQL dialect); these methods are written once.
+Each store brings its own `_reading()` connection, that connection speaking
+qmark SQL (`_qmark`), and its own `log` module for the proofs (the same
+functions, each read its own way); the rest is written once, here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Protocol
 
 from deconflict.record.errors import RecordError
 from deconflict.record.note import NoteSigner
+from deconflict.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -22,12 +24,33 @@ class LogKey:
     origin: str
 
 
+def size(db: Connection) -> int:
+    """How many leaves the log holds."""
+    return int(db.execute("SELECT coalesce(max(idx) + 1, 0) FROM log_leaf").fetchone()[0])
+
+
+def leaves(db: Connection, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
+    """Leaves [start, end) as (index, canonical entry bytes, the leaf hash stored when appended).
+
+    The stored hash lets a verifier name an entry whose bytes changed since.
+    """
+    rows = db.execute(
+        "SELECT l.idx, l.entry, n.hash FROM log_leaf AS l"
+        " JOIN log_node AS n ON n.level = 0 AND n.idx = l.idx"
+        " WHERE l.idx >= ? AND l.idx < ? ORDER BY l.idx",
+        (start, end),
+    )
+    return [(int(i), _as_bytes(entry), bytes(digest)) for i, entry, digest in rows]
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    # Entries are written as binary; a hand edit of a SQLite file may leave TEXT. Serve it as it
+    # is, so the verifier can name the entry rather than the export failing.
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+
+
 class LogModule(Protocol):
-    """A store's log functions (`store/sqlite/log.py`, `store/postgres/log.py`)."""
-
-    def size(self, db: Any) -> int: ...
-
-    def leaves(self, db: Any, start: int, end: int) -> list[tuple[int, bytes, bytes]]: ...
+    """A store's proofs of its log (`store/sqlite/log.py`, `store/postgres/log.py`)."""
 
     def inclusion(self, db: Any, index: int, tree_size: int) -> list[bytes]: ...
 
@@ -43,17 +66,22 @@ class RecordReads:
     log_key: LogKey | None
 
     def _reading(self) -> AbstractContextManager[Any]:
+        """A connection of the store's driver for reads of what is committed."""
+        raise NotImplementedError
+
+    def _qmark(self, db: Any) -> Connection:
+        """The driver's connection `db`, running qmark SQL."""
         raise NotImplementedError
 
     def log_size(self) -> int:
         """How many entries the record holds."""
         with self._reading() as db:
-            return self._log.size(db)
+            return size(self._qmark(db))
 
     def log_leaves(self, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
         """Record leaves [start, end) as (index, canonical entry bytes, stored leaf hash)."""
         with self._reading() as db:
-            return self._log.leaves(db, start, end)
+            return leaves(self._qmark(db), start, end)
 
     def log_inclusion(self, index: int, tree_size: int) -> list[bytes]:
         with self._reading() as db:

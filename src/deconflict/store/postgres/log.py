@@ -13,29 +13,15 @@ from typing import Any
 
 import psycopg
 
+from deconflict.record import merkle
 from deconflict.record.canonical import canonical_bytes
-from deconflict.record.merkle import (
-    Node,
-    SubtreeHash,
-    consistency_proof,
-    inclusion_proof,
-    join_subtrees,
-    leaf_hash,
-    node_hash,
-    nodes_completed_by_append,
-    perfect_subtrees,
-)
+from deconflict.record.merkle import Node, SubtreeHash
 from deconflict.record.note import Checkpoint, NoteSigner, sign_checkpoint
 from deconflict.record.receipt import make_receipt
+from deconflict.store.postgres.qmark import QmarkConnection
+from deconflict.store.record_reads import size
 
 Range = tuple[int, int]
-
-
-def size(db: psycopg.Connection) -> int:
-    """How many leaves the log holds."""
-    row = db.execute("SELECT coalesce(max(idx) + 1, 0) FROM log_leaf").fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 class Appender:
@@ -59,15 +45,15 @@ class Appender:
     def append(self, entry: dict[str, Any]) -> int:
         """Add `entry` (as its canonical bytes) as the log's next leaf; returns its index."""
         if self.size is None:
-            self.size = size(self.db)
-            self._nodes = _nodes(self.db, perfect_subtrees(0, self.size))
+            self.size = size(QmarkConnection(self.db))
+            self._nodes = _nodes(self.db, merkle.perfect_subtrees(0, self.size))
         index = self.size
         data = canonical_bytes(entry)
-        digest = leaf_hash(data)
+        digest = merkle.leaf_hash(data)
         self._nodes[(0, index)] = digest
-        for level, position in nodes_completed_by_append(index)[1:]:
+        for level, position in merkle.nodes_completed_by_append(index)[1:]:
             # Each node completed is the parent of the one before: its right child.
-            digest = node_hash(self._nodes[(level - 1, 2 * position)], digest)
+            digest = merkle.node_hash(self._nodes[(level - 1, 2 * position)], digest)
             self._nodes[(level, position)] = digest
         self._data[index] = data
         self._unwritten.append((index, entry["kind"], data, entry["at"]))
@@ -79,7 +65,8 @@ class Appender:
         assert self.size is not None and index in self._data
 
         def subtree(start: int, end: int) -> bytes:
-            return join_subtrees([self._nodes[node] for node in perfect_subtrees(start, end)])
+            wanted = merkle.perfect_subtrees(start, end)
+            return merkle.join_subtrees([self._nodes[node] for node in wanted])
 
         return make_receipt(index, self.size, self._data[index], subtree, signer, origin)
 
@@ -130,10 +117,11 @@ def _nodes(db: psycopg.Connection, wanted: Collection[Node]) -> dict[Node, bytes
 
 def _subtree_hashes(db: psycopg.Connection, ranges: list[Range]) -> dict[Range, bytes]:
     """MTH of each range of leaves, from the stored perfect subtrees (one query for all)."""
-    stored = _nodes(db, [node for start, end in ranges for node in perfect_subtrees(start, end)])
+    wanted = {(start, end): merkle.perfect_subtrees(start, end) for start, end in ranges}
+    stored = _nodes(db, [node for nodes in wanted.values() for node in nodes])
     return {
-        (start, end): join_subtrees([stored[node] for node in perfect_subtrees(start, end)])
-        for start, end in ranges
+        range_: merkle.join_subtrees([stored[node] for node in nodes])
+        for range_, nodes in wanted.items()
     }
 
 
@@ -164,32 +152,18 @@ def root(db: psycopg.Connection, tree_size: int) -> bytes:
 
 def inclusion(db: psycopg.Connection, index: int, tree_size: int) -> list[bytes]:
     """RFC 9162 inclusion proof of leaf `index` in the tree of size `tree_size`."""
-    return _prove(db, lambda hashes: inclusion_proof(index, tree_size, hashes))[0]
+    return _prove(db, lambda hashes: merkle.inclusion_proof(index, tree_size, hashes))[0]
 
 
 def consistency(db: psycopg.Connection, first: int, second: int) -> list[bytes]:
     """RFC 9162 consistency proof between the trees of sizes `first` and `second`."""
-    return _prove(db, lambda hashes: consistency_proof(first, second, hashes))[0]
+    return _prove(db, lambda hashes: merkle.consistency_proof(first, second, hashes))[0]
 
 
 def checkpoint(db: psycopg.Connection, signer: NoteSigner, origin: str) -> str:
     """The signed note of the log's current head."""
-    tree_size = size(db)
+    tree_size = size(QmarkConnection(db))
     return sign_checkpoint(Checkpoint(origin, tree_size, root(db, tree_size)), signer)
-
-
-def leaves(db: psycopg.Connection, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
-    """Leaves [start, end) as (index, canonical entry bytes, the leaf hash stored when appended).
-
-    The stored hash lets a verifier name an entry whose bytes changed since.
-    """
-    rows = db.execute(
-        "SELECT l.idx, l.entry, n.hash FROM log_leaf AS l"
-        " JOIN log_node AS n ON n.level = 0 AND n.idx = l.idx"
-        " WHERE l.idx >= %s AND l.idx < %s ORDER BY l.idx",
-        (start, end),
-    )
-    return [(int(i), bytes(entry), bytes(digest)) for i, entry, digest in rows]
 
 
 def claim_signer(db: psycopg.Connection, origin: str, verifier: str) -> str:

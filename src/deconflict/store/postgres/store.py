@@ -27,6 +27,7 @@ from deconflict.store.errors import StoreUnavailable
 from deconflict.store.postgres import log
 from deconflict.store.postgres.listen import CommitListener
 from deconflict.store.postgres.migrations import lock_line, migrate, schema_version
+from deconflict.store.postgres.qmark import QmarkConnection
 from deconflict.store.postgres.rows import notices_where
 from deconflict.store.postgres.unit import PostgresTx, candidate_rows, cube_corners
 from deconflict.store.record_reads import LogKey, RecordReads
@@ -142,6 +143,9 @@ class PostgresStore(RecordReads):
         with self.transaction() as db:
             for feature in features:
                 _insert(db, feature)
+
+    def _qmark(self, db: psycopg.Connection) -> QmarkConnection:
+        return QmarkConnection(db)
 
     def candidate_ids(self, feature: Feature) -> list[str]:
         """Ids of stored features whose volume box meets `feature`'s (a superset of conflicts)."""

@@ -10,25 +10,23 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from deconflict.record import merkle
 from deconflict.record.canonical import canonical_bytes
-from deconflict.record.merkle import (
-    Node,
-    consistency_proof,
-    inclusion_proof,
-    join_subtrees,
-    leaf_hash,
-    node_hash,
-    nodes_completed_by_append,
-    perfect_subtrees,
-)
 from deconflict.record.note import Checkpoint, NoteSigner, sign_checkpoint
 from deconflict.record.receipt import make_receipt
+from deconflict.store.record_reads import leaves, size
 
-
-def size(db: sqlite3.Connection) -> int:
-    """How many leaves the log holds."""
-    row = db.execute("SELECT max(idx) FROM log_leaf").fetchone()
-    return 0 if row[0] is None else int(row[0]) + 1
+__all__ = [
+    "append",
+    "checkpoint",
+    "consistency",
+    "inclusion",
+    "leaves",
+    "receipt",
+    "root",
+    "size",
+    "subtree_hash",
+]
 
 
 def append(db: sqlite3.Connection, entry: dict[str, Any]) -> int:
@@ -39,11 +37,11 @@ def append(db: sqlite3.Connection, entry: dict[str, Any]) -> int:
         "INSERT INTO log_leaf (idx, kind, entry, at) VALUES (?, ?, ?, ?)",
         (index, entry["kind"], data, entry["at"]),
     )
-    for level, position in nodes_completed_by_append(index):
+    for level, position in merkle.nodes_completed_by_append(index):
         if level == 0:
-            digest = leaf_hash(data)
+            digest = merkle.leaf_hash(data)
         else:
-            digest = node_hash(
+            digest = merkle.node_hash(
                 _node(db, (level - 1, 2 * position)), _node(db, (level - 1, 2 * position + 1))
             )
         db.execute(
@@ -52,7 +50,7 @@ def append(db: sqlite3.Connection, entry: dict[str, Any]) -> int:
     return index
 
 
-def _node(db: sqlite3.Connection, node: Node) -> bytes:
+def _node(db: sqlite3.Connection, node: merkle.Node) -> bytes:
     row = db.execute("SELECT hash FROM log_node WHERE level = ? AND idx = ?", node).fetchone()
     assert row is not None, f"the log lacks node {node}"
     return bytes(row[0])
@@ -60,7 +58,7 @@ def _node(db: sqlite3.Connection, node: Node) -> bytes:
 
 def subtree_hash(db: sqlite3.Connection, start: int, end: int) -> bytes:
     """MTH of leaves [start, end), joined from stored perfect subtrees."""
-    return join_subtrees([_node(db, node) for node in perfect_subtrees(start, end)])
+    return merkle.join_subtrees([_node(db, node) for node in merkle.perfect_subtrees(start, end)])
 
 
 def root(db: sqlite3.Connection, tree_size: int) -> bytes:
@@ -70,12 +68,12 @@ def root(db: sqlite3.Connection, tree_size: int) -> bytes:
 
 def inclusion(db: sqlite3.Connection, index: int, tree_size: int) -> list[bytes]:
     """RFC 9162 inclusion proof of leaf `index` in the tree of size `tree_size`."""
-    return inclusion_proof(index, tree_size, lambda a, b: subtree_hash(db, a, b))
+    return merkle.inclusion_proof(index, tree_size, lambda a, b: subtree_hash(db, a, b))
 
 
 def consistency(db: sqlite3.Connection, first: int, second: int) -> list[bytes]:
     """RFC 9162 consistency proof between the trees of sizes `first` and `second`."""
-    return consistency_proof(first, second, lambda a, b: subtree_hash(db, a, b))
+    return merkle.consistency_proof(first, second, lambda a, b: subtree_hash(db, a, b))
 
 
 def checkpoint(db: sqlite3.Connection, signer: NoteSigner, origin: str) -> str:
@@ -90,23 +88,3 @@ def receipt(db: sqlite3.Connection, index: int, signer: NoteSigner, origin: str)
     return make_receipt(
         index, size(db), bytes(row[0]), lambda a, b: subtree_hash(db, a, b), signer, origin
     )
-
-
-def leaves(db: sqlite3.Connection, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
-    """Leaves [start, end) as (index, canonical entry bytes, the leaf hash stored when appended).
-
-    The stored hash lets a verifier name an entry whose bytes changed since.
-    """
-    rows = db.execute(
-        "SELECT l.idx, l.entry, n.hash FROM log_leaf AS l"
-        " JOIN log_node AS n ON n.level = 0 AND n.idx = l.idx"
-        " WHERE l.idx >= ? AND l.idx < ? ORDER BY l.idx",
-        (start, end),
-    )
-    return [(int(i), _as_bytes(entry), bytes(digest)) for i, entry, digest in rows]
-
-
-def _as_bytes(value: bytes | str) -> bytes:
-    # Entries are written as BLOBs; a hand edit may leave TEXT. Serve it as it
-    # is, so the verifier can name the entry rather than the export failing.
-    return value.encode("utf-8") if isinstance(value, str) else bytes(value)

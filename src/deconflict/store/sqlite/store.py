@@ -154,6 +154,9 @@ class SqliteStore(RecordReads):
                 self._reader_connections.append(reader)
         yield reader
 
+    def _qmark(self, db: sqlite3.Connection) -> sqlite3.Connection:
+        return db  # SQLite's own paramstyle
+
     def candidate_ids(self, feature: Feature) -> list[str]:
         """Ids of stored features whose volume box meets `feature`'s (a superset of conflicts)."""
         with self._reading() as db:
