@@ -7,11 +7,13 @@ turns these rows into the same values.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 
 from deconflict.line.model import Message, Notice
+from deconflict.store.postgres.qmark import QmarkConnection
 from deconflict.store.rows import NOTICE_COLUMNS, message_of, notice_of
 
 
@@ -28,11 +30,12 @@ def threads(db: psycopg.Connection, notice_ids: list[int]) -> dict[int, tuple[Me
     return {notice_id: tuple(messages) for notice_id, messages in found.items()}
 
 
-def notices_where(db: psycopg.Connection, where: str, args: tuple[Any, ...]) -> list[Notice]:
-    """Notices matching a WHERE clause (a literal of this package), each with its thread.
+def notices_where(db: psycopg.Connection, where: str, args: Sequence[Any]) -> list[Notice]:
+    """Notices matching a WHERE clause (a qmark literal of this package), each with its thread.
 
     Run it in one snapshot (a transaction) so each notice and its thread agree.
     """
-    rows = db.execute(f"SELECT {NOTICE_COLUMNS} FROM notice WHERE {where}", args).fetchall()
+    sql = f"SELECT {NOTICE_COLUMNS} FROM notice WHERE {where}"
+    rows = QmarkConnection(db).execute(sql, args).fetchall()
     messages = threads(db, [int(row[0]) for row in rows]) if rows else {}
     return [notice_of(row, messages.get(int(row[0]), ())) for row in rows]

@@ -8,18 +8,15 @@ ids they assigned. Reads need no lock: they see what was committed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import IsolationLevel
 from psycopg_pool import ConnectionPool
 
-from deconflict.errors import StateConflict
-from deconflict.line.model import Declared, Event, Notice
-from deconflict.line.parties import Credential, Party, Role
+from deconflict.line.model import Notice
 from deconflict.line.unit import UnitOfWork
 from deconflict.record.errors import RecordError
 from deconflict.rules.feature import Feature
@@ -30,15 +27,9 @@ from deconflict.store.postgres.migrations import lock_line, migrate, schema_vers
 from deconflict.store.postgres.qmark import QmarkConnection
 from deconflict.store.postgres.rows import notices_where
 from deconflict.store.postgres.unit import PostgresTx, candidate_rows, cube_corners
-from deconflict.store.record_reads import LogKey, RecordReads
-from deconflict.store.rows import (
-    VOLUME_COLUMNS,
-    declared_of,
-    document,
-    event_of,
-    feature_of,
-    history_of,
-)
+from deconflict.store.record_reads import LogKey
+from deconflict.store.rows import document
+from deconflict.store.sql_store import SqlStore
 
 T = TypeVar("T")
 
@@ -47,7 +38,7 @@ POOL_SIZE = 10
 CONNECT_TIMEOUT_S = 10
 
 
-class PostgresStore(RecordReads):
+class PostgresStore(SqlStore):
     """The line in one PostgreSQL database (a `postgresql://` URL), shared by any number of nodes.
 
     Opening it upgrades the schema (under the line's lock, so once) and, given
@@ -55,6 +46,8 @@ class PostgresStore(RecordReads):
     """
 
     _log = log
+    bytewise = PostgresTx.bytewise
+    taken = psycopg.errors.UniqueViolation
 
     def __init__(self, url: str, log_key: LogKey | None = None, pool_size: int = POOL_SIZE) -> None:
         self.url = url
@@ -138,148 +131,7 @@ class PostgresStore(RecordReads):
         finally:
             listener.close()
 
-    def add_features(self, features: Iterable[Feature]) -> None:
-        """Store features and index their volumes, all or nothing."""
-        with self.transaction() as db:
-            for feature in features:
-                _insert(db, feature)
-
-    def _qmark(self, db: psycopg.Connection) -> QmarkConnection:
-        return QmarkConnection(db)
-
-    def candidate_ids(self, feature: Feature) -> list[str]:
-        """Ids of stored features whose volume box meets `feature`'s (a superset of conflicts)."""
-        with self._reading() as db:
-            return [row[0] for row in candidate_rows(db, feature)]
-
-    def feature(self, feature_id: str) -> Feature | None:
-        """The stored feature with this id, or None."""
-        with self._reading() as db:
-            row = db.execute(
-                "SELECT document FROM volume WHERE feature_id = %s", (feature_id,)
-            ).fetchone()
-        return feature_of(row[0]) if row else None
-
-    def count(self) -> int:
-        with self._reading() as db:
-            row = db.execute("SELECT count(*) FROM volume").fetchone()
-        assert row is not None
-        return int(row[0])
-
-    def declared_features(self) -> list[Declared]:
-        """Every feature's current version, cancelled ones included."""
-        with self._reading() as db:
-            rows = db.execute(
-                f'SELECT {VOLUME_COLUMNS} FROM volume ORDER BY feature_id COLLATE "C"'
-            ).fetchall()
-        return [declared_of(row) for row in rows]
-
-    def history(self, feature_id: str) -> list[tuple[str, datetime, Declared]]:
-        """Every version of a feature, oldest first: (change, when, the feature as then)."""
-        with self._reading() as db:
-            rows = db.execute(
-                "SELECT change, recorded_at, document, version, share FROM feature_version"
-                " WHERE feature_id = %s ORDER BY version",
-                (feature_id,),
-            ).fetchall()
-        return [history_of(row) for row in rows]
-
-    def inbox(self, party: str) -> list[Notice]:
-        with self._snapshot() as db:
-            return notices_where(db, "recipient = %s ORDER BY id", (party,))
-
-    def outbox(self, party: str) -> list[Notice]:
-        with self._snapshot() as db:
-            return notices_where(db, "sender = %s ORDER BY id DESC", (party,))
-
-    def last_event_id(self) -> int:
-        """The id of the newest event (0 when there is none)."""
-        with self._reading() as db:
-            row = db.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()
-        assert row is not None
-        return int(row[0])
-
-    def events_since(self, after_id: int, limit: int) -> list[Event]:
-        """Every party's events with an id above `after_id`, oldest first.
-
-        No event can turn up later behind a reader: ids are assigned under the
-        line's lock, so id n + 1 commits only after id n has (a rolled-back
-        transaction leaves a gap that stays empty).
-        """
-        with self._reading() as db:
-            rows = db.execute(
-                "SELECT id, party, kind, payload, at FROM event WHERE id > %s ORDER BY id LIMIT %s",
-                (after_id, limit),
-            ).fetchall()
-        return [event_of(row) for row in rows]
-
-    def events_after(self, party: str, after_id: int, limit: int) -> list[Event]:
-        """The party's events with an id above `after_id`, oldest first (see `events_since`)."""
-        with self._reading() as db:
-            rows = db.execute(
-                "SELECT id, party, kind, payload, at FROM event WHERE party = %s AND id > %s"
-                " ORDER BY id LIMIT %s",
-                (party, after_id, limit),
-            ).fetchall()
-        return [event_of(row) for row in rows]
-
-    def add_party(self, party: Party, at: datetime) -> None:
-        """Register a party; refuses an id already taken."""
-        try:
-            with self.atomic() as unit:
-                unit.add_party(party, at)
-        except psycopg.errors.UniqueViolation:
-            raise StateConflict(
-                "a party with this id exists already", field="id", value=party.id
-            ) from None
-
-    def set_party_key(self, party_id: str, public_key_b64: str, at: datetime) -> None:
-        """Register the public key a party's signatures are checked with from now on."""
-        with self.atomic() as unit:
-            unit.set_party_key(party_id, public_key_b64, at)
-
-    def party(self, party_id: str) -> Party | None:
-        with self._reading() as db:
-            row = db.execute(
-                "SELECT id, name, language, contact, escalation_contact FROM party WHERE id = %s",
-                (party_id,),
-            ).fetchone()
-        return Party(*row) if row else None
-
-    def parties(self) -> list[Party]:
-        with self._reading() as db:
-            return PostgresTx(db).parties()
-
-    def add_token(
-        self, token_id: str, token_hash: str, party_id: str, role: Role, at: datetime
-    ) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT INTO token (id, hash, party_id, role, created_at)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                (token_id, token_hash, party_id, role.value, at.isoformat()),
-            )
-
-    def revoke_tokens(self, party_id: str, token_id: str | None, at: datetime) -> int:
-        with self.transaction() as db:
-            cursor = db.execute(
-                "UPDATE token SET revoked_at = %s WHERE party_id = %s AND revoked_at IS NULL"
-                " AND (%s::text IS NULL OR id = %s)",
-                (at.isoformat(), party_id, token_id, token_id),
-            )
-            return cursor.rowcount
-
-    def credential(self, token_hash: str) -> Credential | None:
-        with self._reading() as db:
-            row = db.execute(
-                "SELECT party_id, role, id FROM token WHERE hash = %s AND revoked_at IS NULL",
-                (token_hash,),
-            ).fetchone()
-        return Credential(row[0], Role(row[1]), row[2]) if row else None
-
-
-def _insert(db: psycopg.Connection, feature: Feature) -> None:
-    try:
+    def _insert(self, db: psycopg.Connection, feature: Feature) -> None:
         db.execute(
             "INSERT INTO volume (feature_id, party, kind, document, box)"
             " VALUES (%s, %s, %s, %s, cube(%s::float8[], %s::float8[]))",
@@ -291,13 +143,18 @@ def _insert(db: psycopg.Connection, feature: Feature) -> None:
                 *cube_corners(feature),
             ),
         )
-    except psycopg.errors.UniqueViolation:
-        raise StateConflict(
-            "a feature with this id is already stored",
-            feature_id=feature.id,
-            field="id",
-            value=feature.id,
-        ) from None
+
+    def candidate_ids(self, feature: Feature) -> list[str]:
+        """Ids of stored features whose volume box meets `feature`'s (a superset of conflicts)."""
+        with self._reading() as db:
+            return [row[0] for row in candidate_rows(db, feature)]
+
+    def _qmark(self, db: psycopg.Connection) -> QmarkConnection:
+        return QmarkConnection(db)
+
+    def _notices(self, where: str, args: Sequence[Any]) -> list[Notice]:
+        with self._snapshot() as db:
+            return notices_where(db, where, args)
 
 
 def _check_signer(db: psycopg.Connection, log_key: LogKey) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from deconflict.line.model import Message, Notice
@@ -18,7 +19,7 @@ def messages_of(db: sqlite3.Connection, notice_id: int) -> tuple[Message, ...]:
     return tuple(message_of(row) for row in rows)
 
 
-def notices_where(db: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[Notice]:
+def notices_where(db: sqlite3.Connection, where: str, args: Sequence[Any]) -> list[Notice]:
     """Notices matching a WHERE clause, each with its thread."""
     rows = db.execute(f"SELECT {NOTICE_COLUMNS} FROM notice WHERE {where}", args).fetchall()
     return [notice_of(row, messages_of(db, int(row[0]))) for row in rows]

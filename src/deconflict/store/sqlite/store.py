@@ -9,27 +9,18 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from deconflict.errors import StateConflict
-from deconflict.line.model import Declared, Event, Notice
-from deconflict.line.parties import Credential, Party, Role
+from deconflict.line.model import Notice
 from deconflict.line.unit import UnitOfWork
 from deconflict.rules.feature import Feature
 from deconflict.rules.volume import volume_box
-from deconflict.store.record_reads import LogKey, RecordReads
-from deconflict.store.rows import (
-    VOLUME_COLUMNS,
-    declared_of,
-    document,
-    event_of,
-    feature_of,
-    history_of,
-)
+from deconflict.store.record_reads import LogKey
+from deconflict.store.rows import document
+from deconflict.store.sql_store import SqlStore
 from deconflict.store.sqlite import log
 from deconflict.store.sqlite.migrations import migrate
 from deconflict.store.sqlite.rows import notices_where
@@ -39,10 +30,12 @@ from deconflict.store.sqlite.writer import GroupCommit
 T = TypeVar("T")
 
 
-class SqliteStore(RecordReads):
+class SqliteStore(SqlStore):
     """The line in one SQLite file (":memory:" for a throwaway store)."""
 
     _log = log
+    bytewise = SqliteTx.bytewise
+    taken = sqlite3.IntegrityError
 
     def __init__(self, path: str | Path, log_key: LogKey | None = None) -> None:
         self.path = str(path)
@@ -92,25 +85,11 @@ class SqliteStore(RecordReads):
                 raise
             self._db.execute("COMMIT")
 
-    def add_features(self, features: Iterable[Feature]) -> None:
-        """Store features and index their volumes, all or nothing."""
-        with self.transaction() as db:
-            for feature in features:
-                self._insert(db, feature)
-
     def _insert(self, db: sqlite3.Connection, feature: Feature) -> None:
-        try:
-            cursor = db.execute(
-                "INSERT INTO volume (feature_id, party, kind, document) VALUES (?, ?, ?, ?)",
-                (feature.id, feature.party, feature.kind.value, document(feature)),
-            )
-        except sqlite3.IntegrityError:
-            raise StateConflict(
-                "a feature with this id is already stored",
-                feature_id=feature.id,
-                field="id",
-                value=feature.id,
-            ) from None
+        cursor = db.execute(
+            "INSERT INTO volume (feature_id, party, kind, document) VALUES (?, ?, ?, ?)",
+            (feature.id, feature.party, feature.kind.value, document(feature)),
+        )
         db.execute(
             "INSERT INTO volume_index VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (cursor.lastrowid, *volume_box(feature)),
@@ -154,123 +133,14 @@ class SqliteStore(RecordReads):
                 self._reader_connections.append(reader)
         yield reader
 
-    def _qmark(self, db: sqlite3.Connection) -> sqlite3.Connection:
-        return db  # SQLite's own paramstyle
-
     def candidate_ids(self, feature: Feature) -> list[str]:
         """Ids of stored features whose volume box meets `feature`'s (a superset of conflicts)."""
         with self._reading() as db:
             return [row[1] for row in candidate_rows(db, feature)]
 
-    def feature(self, feature_id: str) -> Feature | None:
-        """The stored feature with this id, or None."""
+    def _qmark(self, db: sqlite3.Connection) -> sqlite3.Connection:
+        return db  # SQLite's own paramstyle
+
+    def _notices(self, where: str, args: Sequence[Any]) -> list[Notice]:
         with self._reading() as db:
-            row = db.execute(
-                "SELECT document FROM volume WHERE feature_id = ?", (feature_id,)
-            ).fetchone()
-        return feature_of(row[0]) if row else None
-
-    def count(self) -> int:
-        with self._reading() as db:
-            return int(db.execute("SELECT count(*) FROM volume").fetchone()[0])
-
-    def declared_features(self) -> list[Declared]:
-        """Every feature's current version, cancelled ones included."""
-        with self._reading() as db:
-            rows = db.execute(f"SELECT {VOLUME_COLUMNS} FROM volume ORDER BY feature_id")
-            return [declared_of(row) for row in rows]
-
-    def history(self, feature_id: str) -> list[tuple[str, datetime, Declared]]:
-        """Every version of a feature, oldest first: (change, when, the feature as then)."""
-        with self._reading() as db:
-            rows = db.execute(
-                "SELECT change, recorded_at, document, version, share FROM feature_version"
-                " WHERE feature_id = ? ORDER BY version",
-                (feature_id,),
-            ).fetchall()
-        return [history_of(row) for row in rows]
-
-    def inbox(self, party: str) -> list[Notice]:
-        with self._reading() as db:
-            return notices_where(db, "recipient = ? ORDER BY id", (party,))
-
-    def outbox(self, party: str) -> list[Notice]:
-        with self._reading() as db:
-            return notices_where(db, "sender = ? ORDER BY id DESC", (party,))
-
-    def last_event_id(self) -> int:
-        """The id of the newest event (0 when there is none)."""
-        with self._reading() as db:
-            return int(db.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()[0])
-
-    def events_since(self, after_id: int, limit: int) -> list[Event]:
-        """Every party's events with an id above `after_id`, oldest first."""
-        with self._reading() as db:
-            rows = db.execute(
-                "SELECT id, party, kind, payload, at FROM event WHERE id > ? ORDER BY id LIMIT ?",
-                (after_id, limit),
-            ).fetchall()
-        return [event_of(row) for row in rows]
-
-    def events_after(self, party: str, after_id: int, limit: int) -> list[Event]:
-        """The party's events with an id above `after_id`, oldest first."""
-        with self._reading() as db:
-            rows = db.execute(
-                "SELECT id, party, kind, payload, at FROM event WHERE party = ? AND id > ?"
-                " ORDER BY id LIMIT ?",
-                (party, after_id, limit),
-            ).fetchall()
-        return [event_of(row) for row in rows]
-
-    def add_party(self, party: Party, at: datetime) -> None:
-        """Register a party; refuses an id already taken."""
-        try:
-            with self.atomic() as unit:
-                unit.add_party(party, at)
-        except sqlite3.IntegrityError:
-            raise StateConflict(
-                "a party with this id exists already", field="id", value=party.id
-            ) from None
-
-    def set_party_key(self, party_id: str, public_key_b64: str, at: datetime) -> None:
-        """Register the public key a party's signatures are checked with from now on."""
-        with self.atomic() as unit:
-            unit.set_party_key(party_id, public_key_b64, at)
-
-    def party(self, party_id: str) -> Party | None:
-        with self._reading() as db:
-            row = db.execute(
-                "SELECT id, name, language, contact, escalation_contact FROM party WHERE id = ?",
-                (party_id,),
-            ).fetchone()
-        return Party(*row) if row else None
-
-    def parties(self) -> list[Party]:
-        with self._reading() as db:
-            return SqliteTx(db).parties()
-
-    def add_token(
-        self, token_id: str, token_hash: str, party_id: str, role: Role, at: datetime
-    ) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT INTO token (id, hash, party_id, role, created_at) VALUES (?, ?, ?, ?, ?)",
-                (token_id, token_hash, party_id, role.value, at.isoformat()),
-            )
-
-    def revoke_tokens(self, party_id: str, token_id: str | None, at: datetime) -> int:
-        with self.transaction() as db:
-            cursor = db.execute(
-                "UPDATE token SET revoked_at = ? WHERE party_id = ? AND revoked_at IS NULL"
-                " AND (? IS NULL OR id = ?)",
-                (at.isoformat(), party_id, token_id, token_id),
-            )
-            return cursor.rowcount
-
-    def credential(self, token_hash: str) -> Credential | None:
-        with self._reading() as db:
-            row = db.execute(
-                "SELECT party_id, role, id FROM token WHERE hash = ? AND revoked_at IS NULL",
-                (token_hash,),
-            ).fetchone()
-        return Credential(row[0], Role(row[1]), row[2]) if row else None
+            return notices_where(db, where, args)

@@ -1,0 +1,177 @@
+"""What both stores do alike over their own connections, in SQL they speak alike, written once.
+
+A backend (`store/sqlite/store.py`, `store/postgres/store.py`) brings its
+connections and transactions, a connection that runs qmark SQL, the error
+its driver raises for a taken key, and its own SQL for the volume index.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, ClassVar
+
+from deconflict.errors import StateConflict
+from deconflict.line.model import Declared, Event, Notice
+from deconflict.line.parties import Credential, Party, Role
+from deconflict.line.unit import UnitOfWork
+from deconflict.rules.feature import Feature
+from deconflict.store.record_reads import RecordReads
+from deconflict.store.rows import VOLUME_COLUMNS, declared_of, event_of, feature_of, history_of
+
+_EVENT_COLUMNS = "id, party, kind, payload, at"
+_PARTY_COLUMNS = "id, name, language, contact, escalation_contact"
+
+
+class SqlStore(RecordReads):
+    """The reads and the party and token writes of a store; a backend adds the rest."""
+
+    bytewise: ClassVar[str]
+    """The dialect's COLLATE clause that orders text by its bytes (the order answers promise)."""
+    taken: ClassVar[type[Exception]]
+    """What the driver raises when a new row's key is taken already."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Any]:
+        """One write transaction: the driver's connection, committed on success."""
+
+    @abstractmethod
+    def atomic(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    @abstractmethod
+    def _insert(self, db: Any, feature: Feature) -> None:
+        """Store a new feature and index its volume (raises `taken` for a stored id)."""
+
+    @abstractmethod
+    def _notices(self, where: str, args: Sequence[Any]) -> list[Notice]:
+        """Notices matching a WHERE clause (qmark, a literal of this package), with their threads,
+        as of one moment."""
+
+    def _row(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        with self._reading() as db:
+            return self._qmark(db).execute(sql, args).fetchone()
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        with self._reading() as db:
+            return self._qmark(db).execute(sql, args).fetchall()
+
+    def _write(self, sql: str, args: Sequence[Any]) -> int:
+        """Run one statement in its own write transaction; how many rows it changed."""
+        with self.transaction() as db:
+            return self._qmark(db).execute(sql, args).rowcount
+
+    def add_features(self, features: Iterable[Feature]) -> None:
+        """Store features and index their volumes, all or nothing."""
+        with self.transaction() as db:
+            for feature in features:
+                try:
+                    self._insert(db, feature)
+                except self.taken:
+                    raise StateConflict(
+                        "a feature with this id is already stored",
+                        feature_id=feature.id,
+                        field="id",
+                        value=feature.id,
+                    ) from None
+
+    def feature(self, feature_id: str) -> Feature | None:
+        """The stored feature with this id, or None."""
+        row = self._row("SELECT document FROM volume WHERE feature_id = ?", (feature_id,))
+        return feature_of(row[0]) if row else None
+
+    def count(self) -> int:
+        return int(self._row("SELECT count(*) FROM volume")[0])
+
+    def declared_features(self) -> list[Declared]:
+        """Every feature's current version, cancelled ones included."""
+        rows = self._rows(
+            f"SELECT {VOLUME_COLUMNS} FROM volume ORDER BY feature_id {self.bytewise}"
+        )
+        return [declared_of(row) for row in rows]
+
+    def history(self, feature_id: str) -> list[tuple[str, datetime, Declared]]:
+        """Every version of a feature, oldest first: (change, when, the feature as then)."""
+        rows = self._rows(
+            "SELECT change, recorded_at, document, version, share FROM feature_version"
+            " WHERE feature_id = ? ORDER BY version",
+            (feature_id,),
+        )
+        return [history_of(row) for row in rows]
+
+    def inbox(self, party: str) -> list[Notice]:
+        return self._notices("recipient = ? ORDER BY id", (party,))
+
+    def outbox(self, party: str) -> list[Notice]:
+        return self._notices("sender = ? ORDER BY id DESC", (party,))
+
+    def last_event_id(self) -> int:
+        """The id of the newest event (0 when there is none)."""
+        return int(self._row("SELECT coalesce(max(id), 0) FROM event")[0])
+
+    def events_since(self, after_id: int, limit: int) -> list[Event]:
+        """Every party's events with an id above `after_id`, oldest first.
+
+        No event turns up later behind a reader: ids are assigned under the
+        store's write lock, so id n + 1 commits only after id n has (a rolled-back
+        transaction leaves a gap that stays empty).
+        """
+        rows = self._rows(
+            f"SELECT {_EVENT_COLUMNS} FROM event WHERE id > ? ORDER BY id LIMIT ?",
+            (after_id, limit),
+        )
+        return [event_of(row) for row in rows]
+
+    def events_after(self, party: str, after_id: int, limit: int) -> list[Event]:
+        """The party's events with an id above `after_id`, oldest first (see `events_since`)."""
+        rows = self._rows(
+            f"SELECT {_EVENT_COLUMNS} FROM event WHERE party = ? AND id > ? ORDER BY id LIMIT ?",
+            (party, after_id, limit),
+        )
+        return [event_of(row) for row in rows]
+
+    def add_party(self, party: Party, at: datetime) -> None:
+        """Register a party; refuses an id already taken."""
+        try:
+            with self.atomic() as unit:
+                unit.add_party(party, at)
+        except self.taken:
+            raise StateConflict(
+                "a party with this id exists already", field="id", value=party.id
+            ) from None
+
+    def set_party_key(self, party_id: str, public_key_b64: str, at: datetime) -> None:
+        """Register the public key a party's signatures are checked with from now on."""
+        with self.atomic() as unit:
+            unit.set_party_key(party_id, public_key_b64, at)
+
+    def party(self, party_id: str) -> Party | None:
+        row = self._row(f"SELECT {_PARTY_COLUMNS} FROM party WHERE id = ?", (party_id,))
+        return Party(*row) if row else None
+
+    def parties(self) -> list[Party]:
+        rows = self._rows(f"SELECT {_PARTY_COLUMNS} FROM party ORDER BY id {self.bytewise}")
+        return [Party(*row) for row in rows]
+
+    def add_token(
+        self, token_id: str, token_hash: str, party_id: str, role: Role, at: datetime
+    ) -> None:
+        self._write(
+            "INSERT INTO token (id, hash, party_id, role, created_at) VALUES (?, ?, ?, ?, ?)",
+            (token_id, token_hash, party_id, role.value, at.isoformat()),
+        )
+
+    def revoke_tokens(self, party_id: str, token_id: str | None, at: datetime) -> int:
+        return self._write(
+            "UPDATE token SET revoked_at = ? WHERE party_id = ? AND revoked_at IS NULL"
+            " AND (CAST(? AS TEXT) IS NULL OR id = ?)",
+            (at.isoformat(), party_id, token_id, token_id),
+        )
+
+    def credential(self, token_hash: str) -> Credential | None:
+        row = self._row(
+            "SELECT party_id, role, id FROM token WHERE hash = ? AND revoked_at IS NULL",
+            (token_hash,),
+        )
+        return Credential(row[0], Role(row[1]), row[2]) if row else None

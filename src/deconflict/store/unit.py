@@ -1,0 +1,174 @@
+"""The store's side of one atomic step where both backends speak the same SQL, written once.
+
+A backend's transaction (`store/sqlite/unit.py`, `store/postgres/unit.py`)
+adds what its dialect does its own way: the volume index, the record's
+appends, the id of a new row, how a notice's thread is read, and the
+collation that orders text by its bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
+from deconflict.line.parties import Party
+from deconflict.rules.feature import Feature, Kind
+from deconflict.store.connection import Connection
+from deconflict.store.record_reads import LogKey
+from deconflict.store.rows import (
+    VOLUME_COLUMNS,
+    declared_of,
+    message_row,
+    notice_row,
+    party_row,
+    payload_json,
+    version_row,
+)
+
+
+class SqlTx(ABC):
+    """The StoreTx of one open transaction, over a connection that runs qmark SQL."""
+
+    bytewise: ClassVar[str]
+    """The dialect's COLLATE clause that orders text by its bytes (the order answers promise)."""
+
+    def __init__(self, db: Connection, log_key: LogKey | None = None) -> None:
+        self.db = db
+        self.log_key = log_key
+
+    @abstractmethod
+    def candidates(self, feature: Feature) -> list[Declared]: ...
+
+    @abstractmethod
+    def put_feature(self, declared: Declared) -> None: ...
+
+    @abstractmethod
+    def append(self, entry: dict[str, Any]) -> int: ...
+
+    @abstractmethod
+    def _signed_receipt(self, leaf_index: int, log_key: LogKey) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def _inserted_id(self, sql: str, parameters: Sequence[Any]) -> int:
+        """Run an INSERT of one row into a table with an `id` column; the new row's id."""
+
+    @abstractmethod
+    def _notices(self, where: str, parameters: Sequence[Any]) -> list[Notice]:
+        """Notices matching a WHERE clause (qmark, a literal of this package), with threads."""
+
+    def declared(self, feature_id: str) -> Declared | None:
+        row = self.db.execute(
+            f"SELECT {VOLUME_COLUMNS} FROM volume WHERE feature_id = ?", (feature_id,)
+        ).fetchone()
+        return declared_of(row) if row else None
+
+    def add_version(self, declared: Declared, change: str, at: datetime, salt: bytes) -> None:
+        self.db.execute(
+            "INSERT INTO feature_version (feature_id, version, party, change, document,"
+            " recorded_at, share, salt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            version_row(declared, change, at, salt),
+        )
+
+    def receipt(self, leaf_index: int) -> dict[str, Any]:
+        if self.log_key is None:
+            return {"leaf_index": leaf_index}
+        return self._signed_receipt(leaf_index, self.log_key)
+
+    def add_notice(self, notice: Notice) -> int:
+        return self._inserted_id(
+            "INSERT INTO notice (feature_id, feature_version, sender, recipient, priority, state,"
+            " sent_at, respond_by, respond_by_s, conflicts, changed_at, withheld)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            notice_row(notice),
+        )
+
+    def add_message(self, notice_id: int, message: Message) -> int:
+        return self._inserted_id(
+            "INSERT INTO message (notice_id, code, params, sender, at, text)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            message_row(notice_id, message),
+        )
+
+    def set_state(
+        self, notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
+    ) -> None:
+        self.db.execute(
+            "UPDATE notice SET state = ?, changed_at = ?, response = coalesce(?, response)"
+            " WHERE id = ?",
+            (state.value, at.isoformat(), response.value if response else None, notice_id),
+        )
+
+    def set_overdue(self, notice_id: int, at: datetime) -> None:
+        self.db.execute(
+            "UPDATE notice SET overdue_at = ? WHERE id = ?", (at.isoformat(), notice_id)
+        )
+
+    def add_party(self, party: Party, at: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO party (id, name, language, contact, escalation_contact, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            party_row(party, at),
+        )
+
+    def set_party_key(self, party_id: str, public_key_b64: str) -> None:
+        self.db.execute("UPDATE party SET public_key = ? WHERE id = ?", (public_key_b64, party_id))
+
+    def party_key(self, party_id: str) -> str | None:
+        row = self.db.execute("SELECT public_key FROM party WHERE id = ?", (party_id,)).fetchone()
+        return row[0] if row else None
+
+    def parties(self) -> list[Party]:
+        rows = self.db.execute(
+            "SELECT id, name, language, contact, escalation_contact FROM party"
+            f" ORDER BY id {self.bytewise}"
+        )
+        return [Party(*row) for row in rows]
+
+    def notice(self, notice_id: int) -> Notice | None:
+        if not 0 < notice_id < 2**63:
+            return None  # beyond a 64-bit integer (SQLite's, PostgreSQL's BIGINT): no such notice
+        found = self._notices("id = ?", (notice_id,))
+        return found[0] if found else None
+
+    def due_notices(self, now: datetime) -> list[Notice]:
+        # Read under the write lock: a notice another step or node escalated is committed, so
+        # not due.
+        return self._notices(
+            "response IS NULL AND overdue_at IS NULL AND respond_by_s IS NOT NULL"
+            " AND respond_by_s <= ? ORDER BY id",
+            (now.timestamp(),),
+        )
+
+    def ended_activities(self, now: datetime) -> list[Declared]:
+        rows = self.db.execute(
+            f"SELECT {VOLUME_COLUMNS} FROM volume WHERE kind = ? AND cancelled_at IS NULL"
+            " AND closed_at IS NULL AND ends_at_s <= ? ORDER BY ends_at_s",
+            (Kind.ACTIVITY.value, now.timestamp()),
+        )
+        return [declared_of(row) for row in rows]
+
+    def notices_of_feature(self, feature_id: str) -> list[Notice]:
+        return self._notices("feature_id = ? ORDER BY id", (feature_id,))
+
+    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int:
+        return self._inserted_id(
+            "INSERT INTO event (party, kind, payload, at) VALUES (?, ?, ?, ?)",
+            (party, kind, payload_json(payload), at.isoformat()),
+        )
+
+    def recall(self, party: str, key: str) -> tuple[str, dict[str, Any]] | None:
+        row = self.db.execute(
+            "SELECT fingerprint, result FROM idempotency WHERE party = ? AND key = ?",
+            (party, key),
+        ).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO idempotency (party, key, fingerprint, result) VALUES (?, ?, ?, ?)",
+            (party, key, fingerprint, payload_json(result)),
+        )
