@@ -149,8 +149,8 @@ async def _tick_forever(line: Line, broadcast: Broadcast, every_s: float) -> Non
     while True:
         try:
             done = await run_in_threadpool(line.tick)
-            if done["escalated"] or done["closed"]:
-                log.info("tick escalated=%s closed=%s", done["escalated"], done["closed"])
+            if done.escalated or done.closed:
+                log.info("tick escalated=%s closed=%s", list(done.escalated), list(done.closed))
                 broadcast.notify()
         except Exception:
             log.exception("tick failed; retrying in %ss", every_s)

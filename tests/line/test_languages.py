@@ -107,7 +107,7 @@ def _tell_the_story(line: Line, clock: FrozenClock) -> None:
         amend=True,
     )
     inbox = {p.id: line.inbox(p.id) for p in PARTIES}
-    first = {p: [int(n["id"]) for n in notices] for p, notices in inbox.items()}
+    first = {p: [int(n.id) for n in notices] for p, notices in inbox.items()}
     line.respond("west", first["west"][0], ResponseKind.ACKNOWLEDGED)
     line.respond(
         "relief", first["relief"][0], ResponseKind.OBJECTION, ObjectionReason.CIVILIANS_PRESENT
@@ -126,10 +126,10 @@ def _read_by(line: Line, party: str) -> list[tuple[str, str]]:
     """(code, text) of every message of the party's notices, sent or received, as it reads them."""
     notices = line.inbox(party, include_ended=True) + line.outbox(party, include_ended=True)
     return [
-        (message["code"], part)
+        (message.code, part)
         for notice in notices
-        for message in notice["thread"]
-        for part in (message["text"], message["free_text"])
+        for message in notice.thread
+        for part in (message.text, message.free_text)
         if part
     ]
 

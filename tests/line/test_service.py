@@ -3,34 +3,34 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
 from deconflict.errors import Forbidden, InvalidFeature, NotFound, StateConflict
 from deconflict.i18n.messages import ObjectionReason
 from deconflict.line.model import ResponseKind, Share
+from deconflict.line.results import Declaration
 from deconflict.line.service import Idempotency, Line
 from deconflict.store import Store, open_store
 from tests.line.conftest import FrozenClock, strike, zone
 
 
-def _to(result: dict[str, Any], party: str) -> int:
+def _to(result: Declaration, party: str) -> int:
     """The id of the notice a declaration sent to `party`."""
-    return next(int(n["id"]) for n in result["notices"] if n["recipient"] == party)
+    return next(int(n.id) for n in result.notices if n.recipient == party)
 
 
 def test_strike_inside_a_zone_lists_the_conflict_and_warns_the_owner_first(line: Line) -> None:
     line.declare("coalition", zone(), Share.SHAPE)
     result = line.declare("russia", strike(), Share.SHAPE)
-    assert [(c["against"], c["distance_m"]) for c in result["conflicts"]] == [("at-tanf", 0.0)]
-    by_recipient = {n["recipient"]: n for n in result["notices"]}
+    assert [(c.against, c.distance_m) for c in result.conflicts] == [("at-tanf", 0.0)]
+    by_recipient = {n.recipient: n for n in result.notices}
     assert set(by_recipient) == {"coalition", "aid"}
-    assert by_recipient["coalition"]["priority"] is True
-    assert by_recipient["aid"]["priority"] is False
+    assert by_recipient["coalition"].priority is True
+    assert by_recipient["aid"].priority is False
     inbox = line.inbox("coalition")
-    assert inbox[0]["priority"] and inbox[0]["conflicts"][0]["feature"] == "at-tanf"
-    assert "conflicts with your 'At Tanf'" in inbox[0]["thread"][1]["text"]
+    assert inbox[0].priority and inbox[0].conflicts[0].feature == "at-tanf"
+    assert "conflicts with your 'At Tanf'" in inbox[0].thread[1].text
 
 
 def test_respond_by_is_thirty_minutes_but_never_later_than_15_before_start(
@@ -38,18 +38,18 @@ def test_respond_by_is_thirty_minutes_but_never_later_than_15_before_start(
 ) -> None:
     soon = strike(hours=(21, 22))  # starts 60 min after "now"
     result = line.declare("russia", soon, Share.SHAPE)
-    assert result["notices"][0]["respond_by"] == "2026-09-06T20:30:00Z"
+    assert result.notices[0].respond_by == "2026-09-06T20:30:00Z"
     later = strike("strike-2", hours=(21, 23))
     clock.advance(timedelta(minutes=30))
     result = line.declare("russia", later, Share.SHAPE)
-    assert result["notices"][0]["respond_by"] == "2026-09-06T20:45:00Z"
+    assert result.notices[0].respond_by == "2026-09-06T20:45:00Z"
 
 
 def test_contact_zone_tells_the_striker_only_party_contact_and_window(line: Line) -> None:
     line.declare("aid", zone("clinic", party="aid", radius_m=2000.0), Share.CONTACT)
     result = line.declare("russia", strike(lon=38.64), Share.SHAPE)
-    [conflict] = result["conflicts"]
-    assert conflict == {
+    [conflict] = result.conflicts
+    assert conflict.document() == {
         "party": "aid",
         "feature": "strike-1",
         "start": "2026-09-06T22:00:00Z",
@@ -64,9 +64,9 @@ def test_new_contact_zone_warns_the_striker_without_revealing_it(line: Line) -> 
     line.declare("russia", strike(lon=38.64), Share.SHAPE)
     line.declare("aid", zone("clinic", party="aid", radius_m=2000.0), Share.CONTACT)
     warning = line.inbox("russia")[0]
-    assert warning["priority"] and warning["sender"] == "aid"
+    assert warning.priority and warning.sender == "aid"
     assert "clinic" not in str(warning) and "38.64" not in str(warning)
-    assert warning["conflicts"][0]["contact"] == "aid security desk"
+    assert warning.conflicts[0].contact == "aid security desk"
 
 
 def test_objection_reaches_the_sender_in_its_own_language(line: Line) -> None:
@@ -79,11 +79,12 @@ def test_objection_reaches_the_sender_in_its_own_language(line: Line) -> None:
         ObjectionReason.FORCES_PRESENT,
         "Patrol in grid 37S DT 66 06",
     )
-    [sent] = [n for n in line.outbox("russia") if n["id"] == notice_id]
-    assert sent["state"] == "responded" and sent["response"] == "objection"
-    objection = sent["thread"][-1]
-    assert "возражает" in objection["text"]
-    assert objection["free_text"].startswith("Свободный текст (без перевода)")
+    [sent] = [n for n in line.outbox("russia") if n.id == notice_id]
+    assert sent.state == "responded" and sent.response == "objection"
+    objection = sent.thread[-1]
+    assert "возражает" in objection.text
+    assert objection.free_text is not None
+    assert objection.free_text.startswith("Свободный текст (без перевода)")
 
 
 def test_only_the_recipient_responds_and_strangers_see_nothing(line: Line) -> None:
@@ -107,7 +108,7 @@ def test_notice_moves_sent_delivered_read_responded(line: Line) -> None:
     notice_id = _to(line.declare("russia", strike(), Share.SHAPE), "coalition")
 
     def state() -> str:
-        return str(next(n["state"] for n in line.outbox("russia") if n["id"] == notice_id))
+        return str(next(n.state for n in line.outbox("russia") if n.id == notice_id))
 
     assert state() == "sent"
     line.inbox("coalition")
@@ -122,15 +123,15 @@ def test_silence_escalates_once_to_both_sides_and_the_escalation_contact(
     line: Line, store: Store, clock: FrozenClock
 ) -> None:
     notice_id = _to(line.declare("russia", strike(), Share.SHAPE), "coalition")
-    assert line.tick()["escalated"] == []
+    assert line.tick().escalated == ()
     clock.advance(timedelta(minutes=31))
-    assert notice_id in line.tick()["escalated"]
-    assert notice_id not in line.tick()["escalated"]
+    assert notice_id in line.tick().escalated
+    assert notice_id not in line.tick().escalated
     escalations = [e for e in store.events_after("russia", 0, 100) if e.kind == "escalation"]
     assert sorted(e.payload["recipient"] for e in escalations) == ["aid", "coalition"]
     theirs = [e for e in store.events_after("coalition", 0, 100) if e.kind == "escalation"]
     assert theirs[0].payload["escalation_contact"] == "coalition watch floor"
-    assert line.inbox("coalition")[0]["overdue"] is True
+    assert line.inbox("coalition")[0].overdue is True
 
 
 def test_escalation_comes_from_stored_state_after_a_restart(
@@ -144,7 +145,7 @@ def test_escalation_comes_from_stored_state_after_a_restart(
     clock.advance(timedelta(hours=1))
     reopened = open_store(db)
     try:
-        assert notice_id in Line(reopened, NoticePolicy(), clock).tick()["escalated"]
+        assert notice_id in Line(reopened, NoticePolicy(), clock).tick().escalated
     finally:
         reopened.close()
 
@@ -153,10 +154,11 @@ def test_amendment_is_a_new_version_and_notifies_again(line: Line, store: Store)
     line.declare("coalition", zone(), Share.SHAPE)
     line.declare("russia", strike(), Share.SHAPE)
     moved = line.declare("russia", strike(lon=39.5), Share.SHAPE, amend=True)
-    assert moved["conflicts"] == [] and moved["feature"]["properties"]["version"] == 2
+    properties = moved.feature["properties"]
+    assert moved.conflicts == () and isinstance(properties, dict) and properties["version"] == 2
     assert [change for change, _, _ in store.history("strike-1")] == ["declared", "amended"]
     latest = line.inbox("coalition")[-1]
-    assert latest["version"] == 2 and "amends" in latest["thread"][0]["text"]
+    assert latest.version == 2 and "amends" in latest.thread[0].text
 
 
 def test_another_party_cannot_amend_or_cancel(line: Line) -> None:
@@ -178,18 +180,18 @@ def test_declaring_an_existing_id_again_is_refused(line: Line) -> None:
 def test_cancel_informs_the_parties_told_before_and_frees_the_space(line: Line) -> None:
     line.declare("russia", strike(), Share.SHAPE)
     line.cancel("russia", "strike-1")
-    assert "cancels" in line.inbox("coalition")[-1]["thread"][0]["text"]
-    assert line.declare("coalition", zone(), Share.SHAPE)["conflicts"] == []
+    assert "cancels" in line.inbox("coalition")[-1].thread[0].text
+    assert line.declare("coalition", zone(), Share.SHAPE).conflicts == ()
 
 
 def test_close_out_after_the_activity_ends(line: Line, clock: FrozenClock) -> None:
     line.declare("russia", strike(), Share.SHAPE)
     clock.advance(timedelta(hours=7))
-    assert line.tick()["closed"] == ["strike-1"]
-    assert line.tick()["closed"] == []
+    assert line.tick().closed == ("strike-1",)
+    assert line.tick().closed == ()
     # The ended activity has left the inbox; its thread, close-out first, is still there.
     assert line.inbox("coalition") == []
-    assert "complete" in line.inbox("coalition", include_ended=True)[-1]["thread"][0]["text"]
+    assert "complete" in line.inbox("coalition", include_ended=True)[-1].thread[0].text
 
 
 def test_a_retried_request_with_the_same_key_creates_nothing_new(line: Line, store: Store) -> None:
@@ -225,12 +227,12 @@ def test_an_activity_wholly_in_the_past_is_refused_naming_when_it_ended(line: Li
 
 def test_an_activity_that_started_earlier_and_still_runs_is_notified(line: Line) -> None:
     answer = line.declare("russia", strike(hours=(18, 22)), Share.SHAPE)
-    assert {n["recipient"] for n in answer["notices"]} == {"aid", "coalition"}
+    assert {n.recipient for n in answer.notices} == {"aid", "coalition"}
 
 
 def test_allow_past_records_an_activity_that_is_over(line: Line) -> None:
     answer = line.declare("russia", strike(hours=(15, 19)), Share.SHAPE, allow_past=True)
-    assert answer["feature"]["id"] == "strike-1"
+    assert answer.feature["id"] == "strike-1"
     assert line.dry_run("russia", strike("strike-2", hours=(15, 19)), allow_past=True)
 
 
@@ -239,14 +241,14 @@ def test_an_import_lists_the_activities_that_are_over_or_refuses_them_all(line: 
     with pytest.raises(InvalidFeature):
         line.declare_many("russia", batch)
     answer = line.declare_many("russia", batch, partial=True)
-    assert [i["id"] for i in answer["imported"]] == ["ahead"]
-    [refused] = answer["refused"]
-    assert (refused["id"], refused["index"]) == ("over", 0)
-    assert "the activity is over" in refused["errors"][0]
+    assert [i.id for i in answer.imported] == ["ahead"]
+    [refused] = answer.refused
+    assert (refused.id, refused.index) == ("over", 0)
+    assert "the activity is over" in refused.errors[0]
 
 
 def test_an_import_lists_an_id_already_taken_with_its_reason(line: Line) -> None:
     line.declare("russia", strike(), Share.SHAPE)
     answer = line.declare_many("russia", [(strike(), Share.SHAPE)], partial=True)
-    assert answer["imported"] == []
-    assert "exists; amend it instead" in answer["refused"][0]["errors"][0]
+    assert answer.imported == ()
+    assert "exists; amend it instead" in answer.refused[0].errors[0]

@@ -80,7 +80,7 @@ def _story(store: Store, clock: FrozenClock) -> list[Any]:
         line.declare("russia", strike("strike-2", lon=38.65, hours=(23, 24)), Share.SHAPE),
         line.dry_run("aid", strike("probe", party="aid")),
     ]
-    notice = next(n["id"] for n in answers[2]["notices"] if n["recipient"] == "coalition")
+    notice = next(n.id for n in answers[2].notices if n.recipient == "coalition")
     clock.advance(timedelta(minutes=5))
     answers += [
         line.inbox("coalition"),
@@ -243,9 +243,9 @@ def test_conflicting_activities_on_two_nodes_at_once_are_never_both_unseen(
         ]
     )
     for pair in range(10):
-        both = answers[2 * pair]["conflicts"] + answers[2 * pair + 1]["conflicts"]
+        both = answers[2 * pair].conflicts + answers[2 * pair + 1].conflicts
         # Exactly one side saw the other: the one whose check ran after the other's commit.
-        assert [c["against"] for c in both] in ([f"r{pair}"], [f"c{pair}"]), pair
+        assert [c.against for c in both] in ([f"r{pair}"], [f"c{pair}"]), pair
 
 
 def _declaring(line: Line, feature: Feature) -> Callable[[], Any]:
@@ -262,7 +262,7 @@ def test_ticks_on_two_nodes_at_once_escalate_each_notice_once(
     clock.advance(timedelta(hours=1))
     lines = [Line(node, NoticePolicy(), clock) for node in nodes]
     ticks = _concurrently(*[line.tick for line in lines * 4])
-    escalated = [notice for tick in ticks for notice in tick["escalated"]]
+    escalated = [notice for tick in ticks for notice in tick.escalated]
     assert len(escalated) == 10 and len(set(escalated)) == 10  # 5 strikes x 2 recipients
     overdue = [e for _, e, _ in _entries(nodes[1]) if b'"kind":"overdue"' in e]
     assert len(overdue) == 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from deconflict.i18n.messages import ObjectionReason
 from deconflict.line.entries import Signed
 from deconflict.line.model import ResponseKind, Share
 from deconflict.line.parties import Credential, Role
+from deconflict.line.results import Refused
 from deconflict.line.service import Idempotency, Line
 from deconflict.line.views import feature_view, iso, may_see
 from deconflict.record.base64text import decode_base64
@@ -198,7 +200,7 @@ def _declare(
     if not amend:
         response.status_code = 201
         response.headers["Location"] = f"/v1/features/{feature.id}"
-    return result
+    return result.document()
 
 
 @router.post("/zones", status_code=201, summary="Declare a zone you protect")
@@ -280,7 +282,7 @@ def import_features(
 ) -> dict[str, Any]:
     items: list[tuple[Feature, Share]] = []
     positions: list[int] = []  # each item's place in the body
-    refused: list[dict[str, Any]] = []
+    refused: list[Refused] = []
     problems: list[InvalidFeature] = []
     for position, item in enumerate(body.features):
         try:
@@ -288,7 +290,7 @@ def import_features(
         except (InvalidPlan, InvalidFeature) as error:  # Forbidden refuses the whole import
             found = error.problems if isinstance(error, InvalidPlan) else [error]
             problems.extend(found)
-            refused.append({"index": position, "id": item.id, "errors": [str(p) for p in found]})
+            refused.append(Refused(position, item.id, tuple(str(p) for p in found)))
             continue
         items.append((feature, share))
         positions.append(position)
@@ -314,9 +316,9 @@ def import_features(
         signed=_signed(body.model_dump(mode="json", exclude_unset=True), signature),
     )
     _committed(request)
-    later = [{**r, "index": positions[r["index"]]} for r in result["refused"]]
-    result["refused"] = sorted(refused + later, key=lambda r: int(r["index"]))
-    return result
+    later = [replace(r, index=positions[r.index]) for r in result.refused]
+    every = sorted(refused + later, key=lambda r: r.index)
+    return replace(result, refused=tuple(every)).document()
 
 
 @router.post("/features/{feature_id}/cancel", summary="Cancel one of your zones or activities")
@@ -331,7 +333,7 @@ def cancel_feature(
     signed = _signed({"cancel": feature_id}, signature)
     result = _line(request).cancel(credential.party_id, feature_id, idempotency, signed)
     _committed(request)
-    return result
+    return result.document()
 
 
 @router.post("/check", summary="Dry run: the conflicts a feature would have; stores nothing")
@@ -339,7 +341,7 @@ def dry_run(
     request: Request, body: FeatureBody, credential: Duty, allow_past: AllowPast = False
 ) -> dict[str, Any]:
     feature, _, _ = _read_body(body, _kind_of(body), credential.party_id)
-    return _line(request).dry_run(credential.party_id, feature, allow_past)
+    return _line(request).dry_run(credential.party_id, feature, allow_past).document()
 
 
 @router.get("/features", summary="Features you may see: yours, activities, shared zones")
@@ -384,7 +386,8 @@ def inbox(
         Query(description="`include` keeps notices about features that have ended."),
     ] = "exclude",
 ) -> dict[str, Any]:
-    result = {"notices": _line(request).inbox(credential.party_id, ended == "include")}
+    notices = _line(request).inbox(credential.party_id, ended == "include")
+    result = {"notices": [n.document() for n in notices]}
     _committed(request)
     return result
 
@@ -398,14 +401,15 @@ def outbox(
         Query(description="`include` keeps notices about features that have ended."),
     ] = "exclude",
 ) -> dict[str, Any]:
-    return {"notices": _line(request).outbox(credential.party_id, ended == "include")}
+    notices = _line(request).outbox(credential.party_id, ended == "include")
+    return {"notices": [n.document() for n in notices]}
 
 
 @router.get("/notices/{notice_id}", summary="One notice and its thread (marks it read)")
 def read_notice(request: Request, notice_id: NoticeId, credential: Duty) -> dict[str, Any]:
     result = _line(request).read(credential.party_id, notice_id)
     _committed(request)
-    return result
+    return result.document()
 
 
 @router.post(
@@ -431,7 +435,7 @@ def respond(
         _signed(payload, signature),
     )
     _committed(request)
-    return result
+    return result.document()
 
 
 @router.post(
@@ -449,7 +453,7 @@ def reply(
     signed = _signed({"notice": notice_id, "text": body.text}, signature)
     result = _line(request).reply(credential.party_id, notice_id, body.text, idempotency, signed)
     _committed(request)
-    return result
+    return result.document()
 
 
 @router.get("/parties", summary="The parties on the line and their duty contacts")

@@ -15,7 +15,7 @@ from typing import Any
 
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind, Share
 from deconflict.line.parties import Party
-from deconflict.line.views import conflict_view, iso, shown_params
+from deconflict.line.views import iso, see_conflict, shown_params
 from deconflict.record.canonical import canonical_bytes
 from deconflict.rules.plan import feature_to_geojson
 
@@ -95,7 +95,7 @@ def notice_entry(notice: Notice) -> Entry:
         "recipient": notice.recipient,
         "priority": notice.priority,
         "respond_by": iso(notice.respond_by),
-        "conflicts": [conflict_view(c.for_others()) for c in notice.conflicts],
+        "conflicts": [see_conflict(c.for_others()).document() for c in notice.conflicts],
     }
 
 

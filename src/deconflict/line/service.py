@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from deconflict.errors import Forbidden, InvalidFeature, NotFound, StateConflict
 from deconflict.i18n.dtg import format_dtg
@@ -38,14 +38,27 @@ from deconflict.line.model import (
 )
 from deconflict.line.parties import Party
 from deconflict.line.ports import LineStore, LineTx
+from deconflict.line.results import (
+    Batch,
+    Cancellation,
+    Declaration,
+    DryRun,
+    Imported,
+    NoticeAnswer,
+    NoticeSeen,
+    NoticeSent,
+    Recorded,
+    Refused,
+    Tick,
+)
 from deconflict.line.views import (
     PRIVATE,
     conflict_for,
-    conflict_view,
     feature_view,
     iso,
     may_see,
-    notice_view,
+    see_conflict,
+    see_notice,
     when,
 )
 from deconflict.record.canonical import canonical_bytes
@@ -54,7 +67,7 @@ from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature, Kind
 
 Clock = Callable[[], datetime]
-Result = dict[str, Any]
+Answer = TypeVar("Answer", bound=Recorded)
 
 
 @dataclass(frozen=True)
@@ -87,12 +100,14 @@ class Line:
         party: str,
         idempotency: Idempotency | None,
         signed: Signed | None,
-        act: Callable[[], Result],
-    ) -> Result:
+        act: Callable[[], Answer],
+        answer: type[Answer],
+    ) -> Answer:
         """Run `act` once per idempotency key, with the party's signature checked first.
 
-        A key seen before answers what was answered the first time. Every
-        answer carries the receipt of the first record entry the step wrote.
+        A key seen before answers what was answered the first time: the stored
+        document of that answer, read back as an `answer`. Every answer carries
+        the receipt of the first record entry the step wrote.
         """
         if idempotency is not None:
             seen = tx.recall(party, idempotency.key)
@@ -103,14 +118,14 @@ class Line:
                         field="Idempotency-Key",
                         value=idempotency.key,
                     )
-                return seen[1]
+                return answer.from_document(seen[1])
         if signed is not None:
             _check_signature(tx, party, signed)
         result = act()
         if tx.first_leaf is not None:
-            result["receipt"] = tx.receipt(tx.first_leaf)
+            result = replace(result, receipt=tx.receipt(tx.first_leaf))
         if idempotency is not None:
-            tx.remember(party, idempotency.key, idempotency.fingerprint, result)
+            tx.remember(party, idempotency.key, idempotency.fingerprint, result.document())
         return result
 
     def declare(
@@ -124,7 +139,7 @@ class Line:
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
         allow_past: bool = False,
-    ) -> Result:
+    ) -> Declaration:
         """Check a zone or activity against everything stored, store it and notify: one step.
 
         `amend` makes a new version of the party's existing feature.
@@ -134,12 +149,12 @@ class Line:
         """
         self._may_declare(party, feature, share)
 
-        def act(tx: LineTx) -> Result:
+        def act(tx: LineTx) -> Declaration:
             self._refuse_if_over(feature, allow_past)
             return self._declare(tx, feature, share, amend, respond_by, signed)
 
-        def step(tx: LineTx) -> Result:
-            return self._once(tx, party, idempotency, signed, lambda: act(tx))
+        def step(tx: LineTx) -> Declaration:
+            return self._once(tx, party, idempotency, signed, lambda: act(tx), Declaration)
 
         return self.store.run_atomic(step)
 
@@ -185,7 +200,7 @@ class Line:
         amend: bool,
         respond_by: datetime | None,
         signed: Signed | None,
-    ) -> Result:
+    ) -> Declaration:
         now = self.clock()
         current = tx.declared(feature.id)
         version = _next_version(current, feature, amend)
@@ -197,22 +212,14 @@ class Line:
             notices = self._notify_activity(tx, declared, conflicts, parties, now, respond_by)
         else:
             notices = self._warn_of_zone(tx, declared, conflicts, parties, now, respond_by)
-        return {
-            "feature": feature_view(declared),
-            "conflicts": [
-                conflict_view(conflict_for(feature.party, c, other, parties))
+        return Declaration(
+            feature_view(declared),
+            tuple(
+                see_conflict(conflict_for(feature.party, c, other, parties))
                 for c, other in conflicts
-            ],
-            "notices": [
-                {
-                    "id": n.id,
-                    "recipient": n.recipient,
-                    "priority": n.priority,
-                    "respond_by": iso(n.respond_by),
-                }
-                for n in notices
-            ],
-        }
+            ),
+            tuple(NoticeSent(n.id, n.recipient, n.priority, iso(n.respond_by)) for n in notices),
+        )
 
     def _notify_activity(
         self,
@@ -289,7 +296,7 @@ class Line:
         notice_id = tx.add_notice(draft)
         stored = [replace(m, id=tx.add_message(notice_id, m)) for m in messages]
         notice = replace(draft, id=notice_id, messages=tuple(stored))
-        tx.add_event(recipient, "notice", notice_view(notice, parties[recipient]), now)
+        tx.add_event(recipient, "notice", see_notice(notice, parties[recipient]).document(), now)
         return notice
 
     def _message(
@@ -372,7 +379,7 @@ class Line:
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
         allow_past: bool = False,
-    ) -> Result:
+    ) -> Batch:
         """Declare many new features in one step: all or none, or with `partial` every good one.
 
         Each is checked against everything stored and everything declared before
@@ -384,20 +391,21 @@ class Line:
         for feature, share in items:
             self._may_declare(party, feature, share)
 
-        def step(tx: LineTx) -> Result:
+        def step(tx: LineTx) -> Batch:
             return self._once(
                 tx,
                 party,
                 idempotency,
                 signed,
                 lambda: self._declare_many(tx, items, partial, allow_past),
+                Batch,
             )
 
         return self.store.run_atomic(step)
 
     def _declare_many(
         self, tx: LineTx, items: list[tuple[Feature, Share]], partial: bool, allow_past: bool
-    ) -> Result:
+    ) -> Batch:
         imported, refused = [], []
         for position, (feature, share) in enumerate(items):
             try:
@@ -412,32 +420,27 @@ class Line:
             except (InvalidFeature, StateConflict) as problem:
                 if not partial:
                     raise
-                refused.append({"index": position, "id": feature.id, "errors": [str(problem)]})
+                refused.append(Refused(position, feature.id, (str(problem),)))
                 continue
             result = self._declare(tx, feature, share, False, None, None)
-            imported.append(
-                {
-                    "id": feature.id,
-                    "conflicts": len(result["conflicts"]),
-                    "notices": len(result["notices"]),
-                }
-            )
-        return {"imported": imported, "refused": refused}
+            imported.append(Imported(feature.id, len(result.conflicts), len(result.notices)))
+        return Batch(tuple(imported), tuple(refused))
 
-    def dry_run(self, party: str, feature: Feature, allow_past: bool = False) -> Result:
+    def dry_run(self, party: str, feature: Feature, allow_past: bool = False) -> DryRun:
         """The conflicts a declaration would have, as the party would see them; stores nothing.
 
         Refused as `declare` would refuse it when the activity is wholly in the past.
         """
         self._refuse_if_over(feature, allow_past)
 
-        def step(tx: LineTx) -> Result:
+        def step(tx: LineTx) -> DryRun:
             parties = {p.id: p for p in tx.parties()}
-            conflicts = [
-                conflict_view(conflict_for(party, c, other, parties))
-                for c, other in tx.conflicts_of(feature)
-            ]
-            return {"conflicts": conflicts}
+            return DryRun(
+                tuple(
+                    see_conflict(conflict_for(party, c, other, parties))
+                    for c, other in tx.conflicts_of(feature)
+                )
+            )
 
         return self.store.run_atomic(step)
 
@@ -447,17 +450,24 @@ class Line:
         feature_id: str,
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
-    ) -> Result:
+    ) -> Cancellation:
         """Cancel one of the party's features; parties notified of it get a cancellation."""
 
-        def step(tx: LineTx) -> Result:
+        def step(tx: LineTx) -> Cancellation:
             return self._once(
-                tx, party, idempotency, signed, lambda: self._cancel(tx, party, feature_id, signed)
+                tx,
+                party,
+                idempotency,
+                signed,
+                lambda: self._cancel(tx, party, feature_id, signed),
+                Cancellation,
             )
 
         return self.store.run_atomic(step)
 
-    def _cancel(self, tx: LineTx, party: str, feature_id: str, signed: Signed | None) -> Result:
+    def _cancel(
+        self, tx: LineTx, party: str, feature_id: str, signed: Signed | None
+    ) -> Cancellation:
         now = self.clock()
         current = tx.declared(feature_id)
         if current is None or current.feature.party != party:
@@ -471,7 +481,7 @@ class Line:
         cancelled = replace(current, version=current.version + 1, cancelled_at=now)
         tx.save_feature(cancelled, "cancelled", now, signed)
         self._inform(tx, cancelled, MessageCode.CANCELLATION, now)
-        return {"feature": feature_view(cancelled)}
+        return Cancellation(feature_view(cancelled))
 
     def _inform(self, tx: LineTx, declared: Declared, code: MessageCode, now: datetime) -> None:
         """An information notice (no answer due) to every party told of this feature before."""
@@ -490,18 +500,19 @@ class Line:
         text: str | None = None,
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
-    ) -> Result:
+    ) -> NoticeAnswer:
         """The recipient answers: acknowledged, objection (with a reason), or clarification."""
         if kind is ResponseKind.OBJECTION and reason is None:
             raise InvalidFeature("an objection needs a reason code", field="reason", value=None)
 
-        def step(tx: LineTx) -> Result:
+        def step(tx: LineTx) -> NoticeAnswer:
             return self._once(
                 tx,
                 party,
                 idempotency,
                 signed,
                 lambda: self._respond(tx, party, notice_id, kind, reason, text, signed),
+                NoticeAnswer,
             )
 
         return self.store.run_atomic(step)
@@ -515,7 +526,7 @@ class Line:
         reason: ObjectionReason | None,
         text: str | None,
         signed: Signed | None,
-    ) -> Result:
+    ) -> NoticeAnswer:
         now = self.clock()
         notice = self._notice_of(tx, party, notice_id)
         if notice.recipient != party:
@@ -546,25 +557,26 @@ class Line:
         text: str,
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
-    ) -> Result:
+    ) -> NoticeAnswer:
         """Either side adds free text to a notice's thread (an answer to a clarification)."""
         if not text.strip():
             raise InvalidFeature("a reply needs text", field="text", value=text)
 
-        def step(tx: LineTx) -> Result:
+        def step(tx: LineTx) -> NoticeAnswer:
             return self._once(
                 tx,
                 party,
                 idempotency,
                 signed,
                 lambda: self._reply(tx, party, notice_id, text, signed),
+                NoticeAnswer,
             )
 
         return self.store.run_atomic(step)
 
     def _reply(
         self, tx: LineTx, party: str, notice_id: int, text: str, signed: Signed | None
-    ) -> Result:
+    ) -> NoticeAnswer:
         now = self.clock()
         self._notice_of(tx, party, notice_id)
         parties = {p.id: p for p in tx.parties()}
@@ -580,13 +592,13 @@ class Line:
         parties: Mapping[str, Party],
         now: datetime,
         actor: str,
-    ) -> Result:
+    ) -> NoticeAnswer:
         """An event to both sides of a notice; the answer as the acting party sees it."""
         notice = tx.notice(notice_id)
         assert notice is not None
         for side in (notice.sender, notice.recipient):
-            tx.add_event(side, kind, notice_view(notice, parties[side]), now)
-        return {"notice": notice_view(notice, parties[actor])}
+            tx.add_event(side, kind, see_notice(notice, parties[side]).document(), now)
+        return NoticeAnswer(see_notice(notice, parties[actor]))
 
     @staticmethod
     def _notice_of(tx: LineTx, party: str, notice_id: int) -> Notice:
@@ -595,10 +607,10 @@ class Line:
             raise NotFound("no such notice", field="notice", value=notice_id)
         return notice
 
-    def read(self, party: str, notice_id: int) -> Result:
+    def read(self, party: str, notice_id: int) -> NoticeAnswer:
         """A notice with its thread; the recipient's first read is reported to the sender."""
 
-        def step(tx: LineTx) -> Result:
+        def step(tx: LineTx) -> NoticeAnswer:
             notice = self._notice_of(tx, party, notice_id)
             parties = {p.id: p for p in tx.parties()}
             if party == notice.recipient and notice.state.rank() < NoticeState.READ.rank():
@@ -606,9 +618,12 @@ class Line:
                 tx.advance(notice_id, NoticeState.READ, now, None)
                 notice = tx.notice(notice_id) or notice
                 tx.add_event(
-                    notice.sender, "state", notice_view(notice, parties[notice.sender]), now
+                    notice.sender,
+                    "state",
+                    see_notice(notice, parties[notice.sender]).document(),
+                    now,
                 )
-            return {"notice": notice_view(notice, parties[party])}
+            return NoticeAnswer(see_notice(notice, parties[party]))
 
         return self.store.run_atomic(step)
 
@@ -626,12 +641,15 @@ class Line:
                     tx.advance(notice_id, NoticeState.DELIVERED, now, None)
                     updated = tx.notice(notice_id) or notice
                     tx.add_event(
-                        updated.sender, "state", notice_view(updated, parties[updated.sender]), now
+                        updated.sender,
+                        "state",
+                        see_notice(updated, parties[updated.sender]).document(),
+                        now,
                     )
 
         self.store.run_atomic(step)
 
-    def inbox(self, party: str, include_ended: bool = False) -> list[Result]:
+    def inbox(self, party: str, include_ended: bool = False) -> list[NoticeSeen]:
         """Notices addressed to the party, overdue first, then by deadline; marks them delivered.
 
         Notices about features whose last occurrence has ended drop off unless
@@ -641,7 +659,7 @@ class Line:
         notices = self._current(self.store.inbox(party), include_ended)
         self.delivered(party, [n.id for n in notices if n.state is NoticeState.SENT])
         notices = self._current(self.store.inbox(party), include_ended)
-        return [notice_view(n, reader) for n in _inbox_order(notices)]
+        return [see_notice(n, reader) for n in _inbox_order(notices)]
 
     def _current(self, notices: list[Notice], include_ended: bool) -> list[Notice]:
         if include_ended:
@@ -673,14 +691,14 @@ class Line:
             and (include_ended or self.is_current(declared))
         ]
 
-    def outbox(self, party: str, include_ended: bool = False) -> list[Result]:
+    def outbox(self, party: str, include_ended: bool = False) -> list[NoticeSeen]:
         """Notices the party sent, newest first, with their state and responses.
 
         Notices about features whose last occurrence has ended drop off unless `include_ended`.
         """
         reader = self._party(party)
         notices = self._current(self.store.outbox(party), include_ended)
-        return [notice_view(n, reader) for n in notices]
+        return [see_notice(n, reader) for n in notices]
 
     def _party(self, party: str) -> Party:
         found = self.store.party(party)
@@ -688,10 +706,10 @@ class Line:
             raise NotFound("no such party", field="party", value=party)
         return found
 
-    def tick(self) -> Result:
+    def tick(self) -> Tick:
         """Escalate notices past their deadline, close out ended activities. Safe to repeat."""
 
-        def step(tx: LineTx) -> Result:
+        def step(tx: LineTx) -> Tick:
             now = self.clock()
             parties = {p.id: p for p in tx.parties()}
             escalated = [self._escalate(tx, n, parties, now) for n in tx.due_notices(now)]
@@ -701,7 +719,7 @@ class Line:
                 tx.save_feature(done, "closed", now)
                 self._inform(tx, done, MessageCode.CLOSE_OUT, now)
                 closed.append(declared.feature.id)
-            return {"escalated": escalated, "closed": closed}
+            return Tick(tuple(escalated), tuple(closed))
 
         return self.store.run_atomic(step)
 
@@ -723,7 +741,7 @@ class Line:
         updated = tx.notice(notice.id)
         assert updated is not None
         for side in (notice.sender, notice.recipient):
-            view = notice_view(updated, parties[side])
+            view = see_notice(updated, parties[side]).document()
             tx.add_event(side, "escalation", {**view, "escalation_contact": contact}, now)
         return notice.id
 

@@ -13,6 +13,15 @@ from deconflict.i18n.dtg import format_dtg
 from deconflict.i18n.messages import UFN, WITHHELD, render, render_free_text
 from deconflict.line.model import ConflictView, Declared, Message, Notice, Share
 from deconflict.line.parties import Party
+from deconflict.line.results import (
+    AltitudeSeen,
+    ConflictSeen,
+    JsonObject,
+    MessageSeen,
+    NoticeSeen,
+    OccurrencesSeen,
+    WindowSeen,
+)
 from deconflict.rules.altitude import AltitudeMeet
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.plan import feature_to_geojson, format_time
@@ -65,38 +74,41 @@ def conflict_for(
     )
 
 
-def conflict_view(view: ConflictView) -> dict[str, Any]:
-    """A conflict view as JSON."""
-    body: dict[str, Any] = {
-        "party": view.party,
-        "feature": view.feature_id,
-        "start": iso(view.start),
-        "end": iso(view.end),
-    }
-    if view.other_id is not None:
-        body["against"] = view.other_id
-        body["distance_m"] = view.distance_m
-    else:
-        body["contact"] = view.contact
-        body["shape_withheld"] = True
-    if view.occurrences is not None:
-        body["occurrences"] = occurrences_json(view.occurrences)
-    if view.altitude is not None:
-        body["altitude"] = altitude_json(view.altitude)
-    return body
+def see_conflict(view: ConflictView) -> ConflictSeen:
+    """A conflict view as it is shown."""
+    shown = view.other_id is not None
+    return ConflictSeen(
+        view.party,
+        view.feature_id,
+        iso(view.start),
+        iso(view.end),
+        against=view.other_id,
+        distance_m=view.distance_m if shown else None,
+        contact=None if shown else view.contact,
+        occurrences=None if view.occurrences is None else see_occurrences(view.occurrences),
+        altitude=None if view.altitude is None else see_altitude(view.altitude),
+    )
 
 
-def altitude_json(meet: AltitudeMeet) -> dict[str, Any]:
+def see_altitude(meet: AltitudeMeet) -> AltitudeSeen:
     """How mixed datums were compared: which datums, and how far the bands were widened."""
-    return {"datums": list(meet.datums), "widened_m": meet.widened_m}
+    return AltitudeSeen(tuple(meet.datums), meet.widened_m)
 
 
-def occurrences_json(found: Overlaps) -> dict[str, Any]:
+def see_occurrences(found: Overlaps) -> OccurrencesSeen:
     """Where two features meet: the first occurrences, and how many (None: until further notice)."""
-    return {
-        "windows": [{"start": iso(w.start), "end": iso(w.end)} for w in found.windows],
-        "total": found.total,
-    }
+    windows = tuple(WindowSeen(iso(w.start), iso(w.end)) for w in found.windows)
+    return OccurrencesSeen(windows, found.total)
+
+
+def altitude_json(meet: AltitudeMeet) -> JsonObject:
+    """`see_altitude` as JSON."""
+    return see_altitude(meet).document()
+
+
+def occurrences_json(found: Overlaps) -> JsonObject:
+    """`see_occurrences` as JSON."""
+    return see_occurrences(found).document()
 
 
 PRIVATE = "private"
@@ -111,40 +123,40 @@ def shown_params(message: Message, owner_reads: bool) -> dict[str, str]:
     return params
 
 
-def message_view(message: Message, language: str, owner_reads: bool = True) -> dict[str, Any]:
+def see_message(message: Message, language: str, owner_reads: bool = True) -> MessageSeen:
     """One message of a thread, rendered in `language`, its free text marked as such."""
     params = shown_params(message, owner_reads)
-    return {
-        "id": message.id,
-        "code": message.code.value,
-        "sender": message.sender,
-        "at": iso(message.at),
-        "params": params,
-        "text": render(message.code, params, language),
-        "free_text": render_free_text(message.text, language) if message.text else None,
-    }
+    return MessageSeen(
+        message.id,
+        message.code.value,
+        message.sender,
+        iso(message.at),
+        params,
+        render(message.code, params, language),
+        render_free_text(message.text, language) if message.text else None,
+    )
 
 
-def notice_view(notice: Notice, reader: Party) -> dict[str, Any]:
+def see_notice(notice: Notice, reader: Party) -> NoticeSeen:
     """A notice as its sender or recipient sees it, in the reader's language."""
     hidden = notice.withheld and reader.id != notice.sender
     owner = reader.id == notice.recipient
-    return {
-        "id": notice.id,
-        "feature": None if hidden else notice.feature_id,
-        "version": None if hidden else notice.feature_version,
-        "sender": notice.sender,
-        "recipient": notice.recipient,
-        "priority": notice.priority,
-        "state": notice.state.value,
-        "sent_at": iso(notice.sent_at),
-        "respond_by": iso(notice.respond_by),
-        "overdue": notice.overdue_at is not None,
-        "overdue_at": iso(notice.overdue_at),
-        "response": notice.response.value if notice.response else None,
-        "conflicts": [conflict_view(c if owner else c.for_others()) for c in notice.conflicts],
-        "thread": [message_view(m, reader.language, owner) for m in notice.messages],
-    }
+    return NoticeSeen(
+        notice.id,
+        None if hidden else notice.feature_id,
+        None if hidden else notice.feature_version,
+        notice.sender,
+        notice.recipient,
+        notice.priority,
+        notice.state.value,
+        iso(notice.sent_at),
+        iso(notice.respond_by),
+        notice.overdue_at is not None,
+        iso(notice.overdue_at),
+        notice.response.value if notice.response else None,
+        tuple(see_conflict(c if owner else c.for_others()) for c in notice.conflicts),
+        tuple(see_message(m, reader.language, owner) for m in notice.messages),
+    )
 
 
 def feature_view(declared: Declared) -> dict[str, Any]:
