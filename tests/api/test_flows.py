@@ -234,6 +234,40 @@ def test_what_was_answered_201_is_there_after_a_restart(
         assert notice["priority"] and codes(notice) == ["notification", "conflict_warning"]
 
 
+def test_a_retry_after_a_restart_is_answered_with_the_first_body_byte_for_byte(
+    live: LiveServer, consoles: Consoles
+) -> None:
+    consoles["aid"].post("/v1/zones", json=zone_body("clinic", radius_m=2000.0, share="contact"))
+    consoles["coalition"].post("/v1/zones", json=zone_body())
+    imports = {
+        "features": [strike_body("strike-2"), strike_body("bad", start="x")],
+        "partial": True,
+    }
+    sent: list[tuple[str, str, dict[str, Any], httpx.Response]] = []
+
+    def send(party: str, path: str, body: dict[str, Any]) -> None:
+        sent.append((party, path, body, _keyed(consoles[party], path, body, f"k{len(sent)}")))
+
+    send("russia", "/v1/activities", strike_body(lon=38.64))
+    send("russia", "/v1/imports", imports)
+    [notice] = notices_about(consoles["aid"], "inbox", "strike-1")
+    objection = {"response": "objection", "reason": "civilians_present", "text": "clinic"}
+    send("aid", f"/v1/notices/{notice['id']}/responses", objection)
+    send("russia", f"/v1/notices/{notice['id']}/replies", {"text": "we move"})
+    send("russia", "/v1/features/strike-2/cancel", {})
+    assert [first.status_code for *_, first in sent] == [201, 200, 201, 201, 200]
+    live.stop()
+
+    with serving(live.db, live.tokens) as again:
+        for key, (party, path, body, first) in enumerate(sent):
+            replayed = _keyed(again[party], path, body, f"k{key}")
+            assert (replayed.status_code, replayed.content) == (first.status_code, first.content)
+
+
+def _keyed(console: Console, path: str, body: dict[str, Any], key: str) -> httpx.Response:
+    return console.post(path, json=body, headers={"Idempotency-Key": key})
+
+
 # -- silence escalates, driven by the server's own tick -----------------------------------------
 
 
