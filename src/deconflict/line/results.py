@@ -304,6 +304,15 @@ class Imported:
     conflicts: int
     notices: int
 
+    def document(self) -> JsonObject:
+        """As JSON."""
+        return {"id": self.id, "conflicts": self.conflicts, "notices": self.notices}
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> Self:
+        """The inverse of `document`."""
+        return cls(document["id"], document["conflicts"], document["notices"])
+
 
 @dataclass(frozen=True)
 class Refused:
@@ -317,6 +326,11 @@ class Refused:
         """As JSON."""
         return {"index": self.index, "id": self.id, "errors": list(self.errors)}
 
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> Self:
+        """The inverse of `document`."""
+        return cls(document["index"], document["id"], tuple(document["errors"]))
+
 
 @dataclass(frozen=True)
 class Batch(Recorded):
@@ -327,9 +341,7 @@ class Batch(Recorded):
 
     def _body(self) -> JsonObject:
         return {
-            "imported": [
-                {"id": i.id, "conflicts": i.conflicts, "notices": i.notices} for i in self.imported
-            ],
+            "imported": [i.document() for i in self.imported],
             "refused": [r.document() for r in self.refused],
         }
 
@@ -337,8 +349,8 @@ class Batch(Recorded):
     def from_document(cls, document: Mapping[str, Any]) -> Self:
         """The inverse of `document`."""
         return cls(
-            tuple(Imported(i["id"], i["conflicts"], i["notices"]) for i in document["imported"]),
-            tuple(Refused(r["index"], r["id"], tuple(r["errors"])) for r in document["refused"]),
+            tuple(Imported.from_document(i) for i in document["imported"]),
+            tuple(Refused.from_document(r) for r in document["refused"]),
             receipt=document.get("receipt"),
         )
 
