@@ -158,12 +158,10 @@ def near_pairs(
         i, j = i[keep], j[keep]
         if i.size == 0 or (level_i == 0 and level_j == 0):
             return NearPairs(i, j, best)
-        if (
-            best <= _FAR_M
-            and _leaf_pairs_under(first, level_i, i, second, level_j, j) <= _LEAF_PAIRS
-        ):
+        leaves = _leaves(first, level_i, i, second, level_j, j) if best <= _FAR_M else None
+        if leaves is not None:
             # Few enough leaves below: all their pairs in one step, not level by level.
-            i, j = _leaves(first, level_i, i, second, level_j, j)
+            i, j = leaves
             level_i = level_j = 0
             continue
         i, level_i, j, level_j = _open(first, level_i, i, second, level_j, j)
@@ -179,22 +177,16 @@ def _leaf_counts(tree: BoxTree, level: int, node: Indices) -> tuple[Indices, Ind
     return start, count
 
 
-def _leaf_pairs_under(
-    first: BoxTree, level_i: int, i: Indices, second: BoxTree, level_j: int, j: Indices
-) -> int:
-    """How many pairs of leaves lie under the node pairs (i[k], j[k])."""
-    _, count_i = _leaf_counts(first, level_i, i)
-    _, count_j = _leaf_counts(second, level_j, j)
-    return int((count_i * count_j).sum())
-
-
 def _leaves(
     first: BoxTree, level_i: int, i: Indices, second: BoxTree, level_j: int, j: Indices
-) -> tuple[Indices, Indices]:
-    """Every pair of leaves under the node pairs (i[k], j[k])."""
+) -> tuple[Indices, Indices] | None:
+    """Every pair of leaves under the node pairs (i[k], j[k]), or None when there are more
+    than _LEAF_PAIRS of them."""
     start_i, count_i = _leaf_counts(first, level_i, i)
     start_j, count_j = _leaf_counts(second, level_j, j)
     total = count_i * count_j
+    if int(total.sum()) > _LEAF_PAIRS:
+        return None
     pair = np.repeat(np.arange(i.size), total)
     offset = np.arange(pair.size) - np.repeat(np.cumsum(total) - total, total)
     width = count_j[pair]
