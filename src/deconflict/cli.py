@@ -1141,7 +1141,8 @@ def verify(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Check a record bundle offline: every leaf, the root, every signature, the history.
+    """Check a record bundle offline: every leaf, the root, every signature and opening, the
+    history.
 
     Exit status: 0 it verifies, 1 it does not (the first entry at fault is named),
     2 the bundle or checkpoint cannot be read.
@@ -1167,6 +1168,8 @@ def verify(
         "root": verified.root_hash.hex(),
         "origin": verified.origin,
         "party_signatures": verified.signatures_checked,
+        "sealed_entries": verified.sealed,
+        "opened_entries": verified.opened,
         "extends_checkpoint_of_size": verified.older_size,
         "warnings": verified.warnings,
     }
@@ -1178,6 +1181,12 @@ def verify(
         f"{verified.root_hash.hex()[:16]}..., {verified.signatures_checked} party signatures",
         markup=False,
     )
+    if verified.sealed:
+        _stdout.print(
+            f"{verified.sealed} entries are sealed; this bundle opens {verified.opened} of them "
+            "(each opening matches its commitment). The rest belong to other parties.",
+            markup=False,
+        )
     if verified.older_size is not None:
         _stdout.print(f"It extends the saved checkpoint of {verified.older_size} entries.")
     for warning in verified.warnings:

@@ -29,12 +29,12 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from deconflict.errors import DeconflictError
-from deconflict.record.base64text import decode_base64
+from deconflict.record.base64text import decode_base64, encode_base64
 from deconflict.record.bundle import write_bundle
-from deconflict.record.canonical import canonical_bytes
 from deconflict.record.note import NoteVerifier, open_checkpoint
 from deconflict.record.receipt import verify_receipt
-from deconflict.record.signature import party_signature
+from deconflict.record.sealed import Opening
+from deconflict.record.signature import sign_sealed
 
 __all__ = ["ApiError", "Client", "ServerUnreachable", "StreamEvent"]
 
@@ -322,7 +322,9 @@ class Client:
         return self._text("/v1/log/checkpoint")
 
     def log_entries(self, start: int = 0, end: int | None = None) -> Json:
-        """`{"tree_size", "entries": [{"index", "leaf", "leaf_hash", "entry"}]}`, up to 1,000."""
+        """`{"tree_size", "entries": [{"index", "leaf", "leaf_hash", "entry"}]}`, up to 1,000;
+        an entry also has `openings` of the sealed parts your party may read, and `opened`,
+        the entry as you read it, when its sealed part is one of them."""
         params = {"start": str(start)} | ({"end": str(end)} if end is not None else {})
         return self._send("GET", "/v1/log/entries", params=params)
 
@@ -336,12 +338,16 @@ class Client:
         verifier = self._pinned_log_key()
         size = open_checkpoint(note, [verifier], origin=verifier.name).size
         leaves: list[tuple[int, bytes, bytes]] = []
+        openings: dict[int, list[Opening]] = {}
         while len(leaves) < size:
             page = self.log_entries(len(leaves), size)["entries"]
             if not page:
                 raise ServerUnreachable(self.server, "the record ended before its checkpoint")
             leaves += [(e["index"], _b64(e["leaf"]), _b64(e["leaf_hash"])) for e in page]
-        return write_bundle(folder, leaves, note, verifier.to_text())
+            for e in page:
+                if e.get("openings"):
+                    openings[e["index"]] = [Opening.from_document(o) for o in e["openings"]]
+        return write_bundle(folder, leaves, note, verifier.to_text(), openings)
 
     def _pinned_log_key(self) -> NoteVerifier:
         if self._log_key is None:
@@ -360,9 +366,9 @@ class Client:
         """A write, signed when the client has a key; its receipt checked and kept."""
         headers = {}
         if self._signing_key is not None:
-            headers["Deconflict-Signature"] = party_signature(
-                self._signing_key, canonical_bytes(signed)
-            )
+            signature, salt = sign_sealed(self._signing_key, signed)
+            headers["Deconflict-Signature"] = signature
+            headers["Deconflict-Signature-Salt"] = encode_base64(salt)
         answer = self._send(method, path, body=body, key=key, params=params, headers=headers)
         receipt = answer.get("receipt")
         if isinstance(receipt, dict) and "checkpoint" in receipt:

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from deconflict.record.bundle import BundleInvalid, verify_bundle, write_bundle
-from deconflict.record.canonical import canonical_bytes
 from deconflict.record.merkle import leaf_hash, verify_consistency, verify_inclusion
 from deconflict.record.note import NoteVerifier, generate_signer, open_checkpoint
-from deconflict.record.signature import generate_party_key, party_signature
+from deconflict.record.sealed import Opening, seal, signed_bytes
+from deconflict.record.signature import generate_party_key, sign_sealed, verify_party_signature
 from deconflict.store import is_postgres_url
 from tests.api.conftest import LiveServer, strike_body, zone_body
 from tests.backends import run_sql
@@ -49,18 +49,30 @@ def _story(live: LiveServer) -> dict[str, Any]:
 
 def test_every_change_of_the_story_is_an_entry_in_order(live: LiveServer) -> None:
     _story(live)
-    with live.client("aid") as aid:
-        kinds = [
-            (
-                e["entry"]["kind"],
-                e["entry"].get("change") or e["entry"].get("code") or e["entry"].get("state"),
-            )
-            for e in _entries(aid)
-        ]
+    with live.client("coalition") as coalition:
+        read = [e.get("opened", e["entry"]) for e in _entries(coalition)]
+    kinds = [(e["kind"], e.get("change") or e.get("code") or e.get("state")) for e in read]
     assert kinds[:3] == [("party", None), ("party", None), ("party", None)]
     assert ("feature", "declared") in kinds
     assert kinds.index(("feature", "declared")) < kinds.index(("message", "objection"))
     assert ("notice_state", "responded") in kinds
+
+
+def test_a_third_party_sees_that_a_thread_moved_but_not_what_it_says(live: LiveServer) -> None:
+    _story(live)
+    with live.client("aid") as aid:
+        entries = _entries(aid)
+        own = {
+            n["id"]
+            for box in ("inbox", "outbox")
+            for n in aid.get(f"/v1/{box}", params={"ended": "include"}).json()["notices"]
+        }
+    threads = [e for e in entries if e["entry"]["kind"] in ("notice", "message", "notice_state")]
+    assert threads and all(set(e["entry"]) == {"kind", "at", "sealed"} for e in threads)
+    opened = [e["opened"]["notice"] for e in threads if "opened" in e]
+    assert set(opened) <= own and len(opened) < len(threads)
+    served = json.dumps(entries)
+    assert "forces_present" not in served and "objection" not in served
 
 
 def test_receipt_proves_the_declaration_is_in_the_signed_record(live: LiveServer) -> None:
@@ -120,7 +132,12 @@ def test_contact_zone_is_committed_to_not_shown(live: LiveServer) -> None:
     entry = next(
         e["entry"] for e in json.loads(text)["entries"] if e["entry"].get("share") == "contact"
     )
-    assert len(entry["commitment"]) == 64 and entry["feature"] is None
+    assert len(entry["sealed"]) == 64 and "feature" not in entry and "feature_id" not in entry
+    with live.client("aid") as aid:
+        owned = next(e for e in _entries(aid) if e["entry"].get("share") == "contact")
+    [opening] = [Opening.from_document(o) for o in owned["openings"]]
+    assert opening.holds() and opening.commitment == entry["sealed"]
+    assert owned["opened"]["feature_id"] == "clinic-7"
 
 
 def test_a_signed_declaration_keeps_the_party_signature_in_the_record(live: LiveServer) -> None:
@@ -128,13 +145,39 @@ def test_a_signed_declaration_keeps_the_party_signature_in_the_record(live: Live
     body = strike_body("signed-strike")
     with live.client("russia") as russia:
         assert russia.put("/v1/me/key", json={"public_key": public_b64}).status_code == 200
-        signature = party_signature(private_key, canonical_bytes(body))
+        signature, salt = sign_sealed(private_key, body)
+        response = russia.post(
+            "/v1/activities", json=body, headers=_signed_headers(signature, salt)
+        )
+        assert response.status_code == 201, response.text
+        receipt = response.json()["receipt"]
+        entry = json.loads(_b64(receipt["leaf"]))
+        served = _entries(russia)[receipt["leaf_index"]]
+    assert entry["signed"] == {"commitment": seal(body, salt), "signature": signature}
+    verify_party_signature(public_b64, signed_bytes(entry["signed"]["commitment"]), signature)
+    # The payload is opened to whoever may read the feature: here, a shape-level one, everyone.
+    assert Opening(seal(body, salt), salt, body).document() in served["openings"]
+
+
+def test_a_signature_without_its_salt_is_refused(live: LiveServer) -> None:
+    private_key, public_b64 = generate_party_key()
+    body = strike_body("unsalted")
+    with live.client("russia") as russia:
+        russia.put("/v1/me/key", json={"public_key": public_b64})
+        signature, _ = sign_sealed(private_key, body)
         response = russia.post(
             "/v1/activities", json=body, headers={"Deconflict-Signature": signature}
         )
-        assert response.status_code == 201, response.text
-        entry = json.loads(_b64(response.json()["receipt"]["leaf"]))
-    assert entry["signed"] == {"payload": body, "signature": signature}
+        assert response.status_code == 422
+        assert response.json()["field"] == "Deconflict-Signature-Salt"
+        assert russia.get("/v1/features/unsalted").status_code == 404
+
+
+def _signed_headers(signature: str, salt: bytes) -> dict[str, str]:
+    return {
+        "Deconflict-Signature": signature,
+        "Deconflict-Signature-Salt": base64.b64encode(salt).decode(),
+    }
 
 
 def test_a_forged_signature_is_refused_and_nothing_is_stored(live: LiveServer) -> None:
@@ -144,21 +187,24 @@ def test_a_forged_signature_is_refused_and_nothing_is_stored(live: LiveServer) -
     with live.client("russia") as russia:
         russia.put("/v1/me/key", json={"public_key": public_b64})
         response = russia.post(
-            "/v1/activities",
-            json=body,
-            headers={"Deconflict-Signature": party_signature(forger, canonical_bytes(body))},
+            "/v1/activities", json=body, headers=_signed_headers(*sign_sealed(forger, body))
         )
         assert response.status_code == 403
         assert response.json()["field"] == "signature"
         assert russia.get("/v1/features/forged").status_code == 404
 
 
-def _export(live: LiveServer, folder: Path) -> Path:
-    with live.client("aid") as aid:
-        leaves = [(e["index"], _b64(e["leaf"]), _b64(e["leaf_hash"])) for e in _entries(aid)]
-        write_bundle(
-            folder, leaves, aid.get("/v1/log/checkpoint").text, aid.get("/v1/log/key").text
-        )
+def _export(live: LiveServer, folder: Path, party: str = "aid") -> Path:
+    with live.client(party) as client:
+        entries = _entries(client)
+        leaves = [(e["index"], _b64(e["leaf"]), _b64(e["leaf_hash"])) for e in entries]
+        openings = {
+            e["index"]: [Opening.from_document(o) for o in e["openings"]]
+            for e in entries
+            if "openings" in e
+        }
+        checkpoint, key = client.get("/v1/log/checkpoint").text, client.get("/v1/log/key").text
+        write_bundle(folder, leaves, checkpoint, key, openings)
     return folder
 
 
@@ -222,13 +268,11 @@ def test_an_entry_changed_in_the_store_after_recording_is_named(
 ) -> None:
     _story(live)
     text = "convert_from(entry, 'UTF8')" if is_postgres_url(live.db) else "entry"
-    replaced = f"replace({text}, 'forces_present', 'civilians_present')"
+    replaced = f"replace({text}, 'strike-1', 'strike-9')"
     if is_postgres_url(live.db):
         replaced = f"convert_to({replaced}, 'UTF8')"
-    run_sql(live.db, f"UPDATE log_leaf SET entry = {replaced} WHERE kind = 'message'")
-    [(changed,)] = run_sql(
-        live.db, f"SELECT min(idx) FROM log_leaf WHERE {text} LIKE '%civilians_present%'"
-    )
+    run_sql(live.db, f"UPDATE log_leaf SET entry = {replaced} WHERE kind = 'feature'")
+    [(changed,)] = run_sql(live.db, f"SELECT min(idx) FROM log_leaf WHERE {text} LIKE '%strike-9%'")
     bundle = _export(live, tmp_path / "bundle")
     with pytest.raises(BundleInvalid, match=f"entry {changed} was changed"):
         verify_bundle(bundle, server_key=_key(live).to_text())

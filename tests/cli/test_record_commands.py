@@ -135,3 +135,65 @@ def test_keygen_never_overwrites_a_key(tmp_path: Path) -> None:
     key_file.write_text("precious")
     result = run_cli("keygen", "--out", str(key_file))
     assert result.returncode == 2 and key_file.read_text() == "precious"
+
+
+def _verified(live: LiveServer, party: str, bundle: Path) -> dict[str, object]:
+    exported = run_cli(*_as(live, party, "log", "export", "--out", str(bundle)))
+    assert exported.returncode == 0, exported.stderr
+    result = run_cli("verify", str(bundle), "--server-key", _server_key(live), "--json")
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def _opened_indexes(bundle: Path) -> set[int]:
+    lines = [json.loads(line) for line in (bundle / "entries.jsonl").read_text().splitlines()]
+    return {line["index"] for line in lines if "openings" in line}
+
+
+def test_every_party_verifies_its_own_bundle_and_opens_only_its_own_entries(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    with live.client("coalition") as coalition:
+        [notice] = coalition.get("/v1/inbox").json()["notices"]
+        coalition.post(
+            f"/v1/notices/{notice['id']}/replies", json={"text": "Advisers at grid 37S DT 9350"}
+        ).raise_for_status()
+    seen = {party: _verified(live, party, tmp_path / party) for party in live.tokens}
+    assert len({s["entries"] for s in seen.values()}) == 1
+    assert len({s["sealed_entries"] for s in seen.values()}) == 1
+    # The coalition's one notice (from russia), its states and its thread: theirs, not aid's.
+    opened = {party: _opened_indexes(tmp_path / party) for party in live.tokens}
+    assert opened["coalition"] and opened["coalition"] <= opened["russia"]
+    assert not opened["coalition"] & opened["aid"]
+    assert seen["coalition"]["opened_entries"] == len(opened["coalition"])
+    assert b"37S DT 9350" not in (tmp_path / "aid" / "entries.jsonl").read_bytes()
+    plain = run_cli("verify", str(tmp_path / "aid"), "--server-key", _server_key(live))
+    assert "this bundle opens" in plain.stdout
+
+
+def test_an_opening_handed_to_an_arbiter_proves_the_hidden_entry(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    with live.client("coalition") as coalition:
+        [notice] = coalition.get("/v1/inbox").json()["notices"]
+        coalition.post(
+            f"/v1/notices/{notice['id']}/replies", json={"text": "We told you at 2100Z"}
+        ).raise_for_status()
+    aid = _verified(live, "aid", tmp_path / "aid")
+    _verified(live, "coalition", tmp_path / "coalition")
+    # The coalition hands the arbiter its line of the message; the arbiter's copy of the record
+    # is aid's (any party's): the leaf is the same, now with the opening beside it.
+    coalition_lines = (tmp_path / "coalition" / "entries.jsonl").read_text().splitlines()
+    [handed] = [line for line in coalition_lines if "We told you at 2100Z" in line]
+    index = json.loads(handed)["index"]
+    arbiter = (tmp_path / "aid" / "entries.jsonl").read_text().splitlines()
+    arbiter[index] = handed
+    (tmp_path / "aid" / "entries.jsonl").write_text("\n".join(arbiter) + "\n")
+    result = run_cli("verify", str(tmp_path / "aid"), "--server-key", _server_key(live), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["opened_entries"] == int(str(aid["opened_entries"])) + 1
+    # An opening whose text was changed on the way does not verify.
+    arbiter[index] = handed.replace("2100Z", "2300Z")
+    (tmp_path / "aid" / "entries.jsonl").write_text("\n".join(arbiter) + "\n")
+    result = run_cli("verify", str(tmp_path / "aid"), "--server-key", _server_key(live))
+    assert result.returncode == 1 and f"entry {index}" in result.stdout + result.stderr

@@ -93,4 +93,4 @@ def test_each_version_saved_draws_a_salt_of_its_own(store: Store) -> None:
     size = store.log_size()
     entries = [json.loads(leaf) for _, leaf, _ in store.log_leaves(size - 2, size)]
     # The same shape twice: only the salts can tell the commitments apart.
-    assert entries[0]["commitment"] != entries[1]["commitment"]
+    assert entries[0]["sealed"] != entries[1]["sealed"]

@@ -17,7 +17,8 @@ def test_the_record_exports_exactly_its_public_api() -> None:
             "leaf_hash", "load_private_key", "load_private_key_file", "load_signer", "node_hash",
             "nodes_completed_by_append", "open_checkpoint", "open_note", "party_signature",
             "perfect_subtrees", "private_key_pem", "public_key_b64", "root", "sign_checkpoint",
-            "sign_note", "verify_consistency", "verify_inclusion", "verify_party_signature",
+            "sign_note", "verify_consistency", "SALT_SIZE", "Opening", "new_salt", "seal",
+            "sign_sealed", "signed_bytes", "verify_inclusion", "verify_party_signature",
         ]
     )  # fmt: skip
     for name in deconflict.record.__all__:

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import psycopg
@@ -27,6 +26,7 @@ from deconflict.line.parties import Party
 from deconflict.line.service import Line
 from deconflict.record.errors import RecordError
 from deconflict.record.note import generate_signer
+from deconflict.record.sealed import SALT_SIZE
 from deconflict.rules.conflicts import conflict_between
 from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
 from deconflict.settings import Settings
@@ -104,10 +104,10 @@ def _story(store: Store, clock: FrozenClock) -> list[Any]:
     return answers
 
 
-def _counting_salt() -> SimpleNamespace:
-    """A stand-in for os.urandom in the unit of work: the same salts on both backends."""
+def _counting_salt() -> Callable[[], bytes]:
+    """A stand-in for new_salt in the unit of work: the same salts on both backends."""
     counter = iter(range(1, 1_000_000))
-    return SimpleNamespace(urandom=lambda n: next(counter).to_bytes(n, "big"))
+    return lambda: next(counter).to_bytes(SALT_SIZE, "big")
 
 
 def test_the_same_steps_give_the_same_answers_and_the_same_record_on_both_backends(
@@ -118,13 +118,14 @@ def test_the_same_steps_give_the_same_answers_and_the_same_record_on_both_backen
         lambda: SqliteStore(tmp_path / "line.db", LOG_KEY),
         lambda: PostgresStore(url, LOG_KEY),
     ):
-        monkeypatch.setattr("deconflict.line.unit.os", _counting_salt())
+        monkeypatch.setattr("deconflict.line.unit.new_salt", _counting_salt())
         store: Store = open_()
         try:
             answers = _story(store, FrozenClock())
             size = store.log_size()
             record = (
                 store.log_leaves(0, size),
+                [store.log_openings(0, size, party.id) for party in store.parties()],
                 store.log_checkpoint(),
                 [store.log_inclusion(i, size) for i in range(size)],
                 [store.log_consistency(i, size) for i in range(1, size + 1)],

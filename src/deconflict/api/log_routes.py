@@ -1,4 +1,8 @@
-"""The record over HTTP: checkpoints, entries and proofs, readable by every party."""
+"""The record over HTTP: checkpoints, entries and proofs, readable by every party.
+
+Every party reads every leaf; the openings of sealed parts go only to the
+parties entitled to them (line/entries.py says who).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from fastapi.responses import PlainTextResponse
 from deconflict.api.routes import Duty
 from deconflict.record.base64text import encode_base64
 from deconflict.record.errors import RecordError
+from deconflict.record.sealed import Opening, opened
 from deconflict.store import Store
 
 log_router = APIRouter(prefix="/v1/log", tags=["record"])
@@ -43,7 +48,11 @@ def key(request: Request, credential: Duty) -> PlainTextResponse:
     return PlainTextResponse(log_key.signer.verifier.to_text() + "\n")
 
 
-@log_router.get("/entries", summary="Entries [start, end): leaf bytes in base64 and the entry")
+@log_router.get(
+    "/entries",
+    summary="Entries [start, end): leaf bytes in base64, the entry, and the openings of its "
+    "sealed parts that your party may read",
+)
 def entries(
     request: Request,
     credential: Duty,
@@ -55,20 +64,33 @@ def entries(
     if end is not None and end < start:
         raise RecordError("end must not be below start", field="end", value=end)
     leaves = _store(request).log_leaves(start, stop)
+    openings = _store(request).log_openings(start, stop, credential.party_id)
     return {
         "tree_size": size,
         "start": start,
         "end": stop,
         "entries": [
-            {
-                "index": index,
-                "leaf": encode_base64(data),
-                "leaf_hash": encode_base64(digest),
-                "entry": json.loads(data),
-            }
-            for index, data, digest in leaves
+            _entry(index, data, digest, openings.get(index, [])) for index, data, digest in leaves
         ],
     }
+
+
+def _entry(index: int, data: bytes, digest: bytes, openings: list[Opening]) -> dict[str, Any]:
+    """One leaf as served: its bytes, hash and entry; with the openings the caller may read,
+    and the entry as they read it (`opened`) when its sealed part is one of them."""
+    entry = json.loads(data)
+    served = {
+        "index": index,
+        "leaf": encode_base64(data),
+        "leaf_hash": encode_base64(digest),
+        "entry": entry,
+    }
+    if openings:
+        served["openings"] = [opening.document() for opening in openings]
+        view = opened(entry, openings)
+        if view is not entry:
+            served["opened"] = view
+    return served
 
 
 @log_router.get("/proof/inclusion", summary="RFC 9162 inclusion proof of leaf `index` at `size`")

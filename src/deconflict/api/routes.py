@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -22,6 +22,8 @@ from deconflict.line.results import Refused
 from deconflict.line.service import Idempotency, Line
 from deconflict.line.views import feature_view, iso, may_see
 from deconflict.record.base64text import decode_base64
+from deconflict.record.errors import RecordError
+from deconflict.record.sealed import SALT_SIZE
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.plan import format_time, parse_feature
 from deconflict.web.auth import requires
@@ -30,15 +32,52 @@ router = APIRouter(prefix="/v1")
 
 Duty = Annotated[Credential, Depends(requires(Role.DUTY))]
 Planner = Annotated[Credential, Depends(requires(Role.PLANNER))]
-Signature = Annotated[
-    str | None,
-    Header(
-        alias="Deconflict-Signature",
-        description="Your party's Ed25519 signature (base64) of the RFC 8785 canonical bytes "
-        "of the signed payload: the JSON body, plus `notice` for responses and replies, or "
-        '`{"cancel": id}` for a cancellation. Kept in the record.',
-    ),
-]
+
+
+class PartySignature(NamedTuple):
+    """A request's party signature and the salt of the commitment it signs."""
+
+    signature: str
+    salt: bytes
+
+
+def _party_signature(
+    signature: Annotated[
+        str | None,
+        Header(
+            alias="Deconflict-Signature",
+            description="Your party's Ed25519 signature (base64) of the commitment of the "
+            "signed payload (docs/record.md): the JSON body, plus `notice` for responses and "
+            'replies, or `{"cancel": id}` for a cancellation. Kept in the record.',
+        ),
+    ] = None,
+    salt: Annotated[
+        str | None,
+        Header(
+            alias="Deconflict-Signature-Salt",
+            description="The 32-byte salt (base64) of the signed payload's commitment.",
+        ),
+    ] = None,
+) -> PartySignature | None:
+    if signature is None:
+        if salt is not None:
+            raise RecordError(
+                "Deconflict-Signature-Salt was sent without Deconflict-Signature",
+                field="Deconflict-Signature",
+            )
+        return None
+    raw_salt = decode_base64(salt or "")
+    if raw_salt is None or len(raw_salt) != SALT_SIZE:
+        raise RecordError(
+            f"a signed request needs Deconflict-Signature-Salt: base64 of {SALT_SIZE} random "
+            "bytes, the salt of the commitment the signature covers",
+            field="Deconflict-Signature-Salt",
+            value=salt,
+        )
+    return PartySignature(signature, raw_salt)
+
+
+Signature = Annotated[PartySignature | None, Depends(_party_signature)]
 NoticeId = Annotated[int, Path(description="The notice's number.")]
 IdempotencyKey = Annotated[
     str | None,
@@ -87,8 +126,8 @@ class KeyBody(BaseModel):
     public_key: str = Field(min_length=40, max_length=60)
 
 
-def _signed(payload: dict[str, Any], signature: str | None) -> Signed | None:
-    return None if signature is None else Signed(payload, signature)
+def _signed(payload: dict[str, Any], signature: PartySignature | None) -> Signed | None:
+    return None if signature is None else Signed(payload, signature.signature, signature.salt)
 
 
 def _line(request: Request) -> Line:
@@ -179,7 +218,7 @@ def _declare(
     kind: Kind,
     credential: Credential,
     key: str | None,
-    signature: str | None,
+    signature: PartySignature | None,
     url_id: str | None = None,
     allow_past: bool = False,
 ) -> dict[str, Any]:

@@ -1,14 +1,15 @@
 """The record's entries: every message and state change on the line, as plain JSON values.
 
 Each entry is hashed as its RFC 8785 canonical bytes, so anyone can recompute
-a leaf from the entry. What one party may not see is committed to, not shown:
-a `contact` zone appears as a salted SHA-256 commitment that its owner can
-open later with the salt, and notices about it name no feature.
+a leaf from the entry. What not every party may read is sealed (record/sealed.py):
+a `contact` zone's id and shape, and everything about a notice (who sent it to
+whom, its conflicts, its thread, its state) go into the leaf as a salted
+commitment, opened only to the parties entitled to it. A builder here says what
+is public, what is sealed and who may open it; the unit of work draws the salt.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind, Share
 from deconflict.line.parties import Party
 from deconflict.line.views import iso, see_conflict, shown_params
-from deconflict.record.canonical import canonical_bytes
+from deconflict.record.sealed import seal
 from deconflict.rules.plan import feature_to_geojson
 
 ENTRY_KINDS = (
@@ -32,42 +33,70 @@ ENTRY_KINDS = (
 
 Entry = dict[str, Any]
 
+Readers = frozenset[str] | None
+"""The parties that may read an opening; None: every party."""
+
+EVERY_PARTY: Readers = None
+
 
 @dataclass(frozen=True)
 class Signed:
-    """A request as its party signed it: the payload and the base64 Ed25519 signature."""
+    """A request as its party signed it: the payload, the salt of its commitment, and the
+    base64 Ed25519 signature of that commitment (record/sealed.py)."""
 
     payload: dict[str, Any]
     signature: str
+    salt: bytes
+
+    @property
+    def commitment(self) -> str:
+        return seal(self.payload, self.salt)
 
 
-def party_entry(party: Party, at: datetime) -> Entry:
-    """A party joined the line."""
-    return {
-        "kind": "party",
-        "at": iso(at),
-        "party": party.id,
-        "name": party.name,
-        "language": party.language,
-        "contact": party.contact,
-    }
+@dataclass(frozen=True)
+class Draft:
+    """An entry before it is recorded: its public fields, and what is sealed from whom.
+
+    `sealed` (if any) becomes one commitment in the leaf, opened to `readers`
+    (None: every party). A `signed` request's commitment and signature go beside
+    the public fields, or inside the sealed part when `signer_sealed` (then not
+    even who signed shows); its payload is opened to the same readers.
+    """
+
+    public: Entry
+    sealed: Entry | None = None
+    readers: Readers = EVERY_PARTY
+    signed: Signed | None = None
+    signer_sealed: bool = False
 
 
-def party_key_entry(party_id: str, public_key_b64: str, at: datetime) -> Entry:
+def party_entry(party: Party, at: datetime) -> Draft:
+    """A party joined the line (public: every party may know who is on the line)."""
+    return Draft(
+        {
+            "kind": "party",
+            "at": iso(at),
+            "party": party.id,
+            "name": party.name,
+            "language": party.language,
+            "contact": party.contact,
+        }
+    )
+
+
+def party_key_entry(party_id: str, public_key_b64: str, at: datetime) -> Draft:
     """A party registered the public key its signatures are checked with from now on."""
-    return {"kind": "party_key", "at": iso(at), "party": party_id, "public_key": public_key_b64}
+    return Draft(
+        {"kind": "party_key", "at": iso(at), "party": party_id, "public_key": public_key_b64}
+    )
 
 
-def commitment(declared: Declared, salt: bytes) -> str:
-    """SHA-256 of salt || canonical feature, hex: binds a withheld shape without showing it."""
-    return hashlib.sha256(salt + canonical_bytes(feature_to_geojson(declared.feature))).hexdigest()
+def feature_entry(declared: Declared, change: str, at: datetime, signed: Signed | None) -> Draft:
+    """A zone or activity was declared, amended, cancelled or closed (this version).
 
-
-def feature_entry(
-    declared: Declared, change: str, at: datetime, salt: bytes, signed: Signed | None
-) -> Entry:
-    """A zone or activity was declared, amended, cancelled or closed (this version)."""
-    entry: Entry = {
+    A `contact` zone's id and GeoJSON are sealed, opened to its owner only.
+    """
+    public: Entry = {
         "kind": "feature",
         "at": iso(at),
         "change": change,
@@ -76,63 +105,70 @@ def feature_entry(
         "version": declared.version,
         "share": declared.share.value,
     }
+    shown = {
+        "feature_id": declared.feature.id,
+        "feature": feature_to_geojson(declared.feature),
+    }
     if declared.share is Share.CONTACT:
-        entry.update(feature_id=None, feature=None, commitment=commitment(declared, salt))
-    else:
-        entry.update(feature_id=declared.feature.id, feature=feature_to_geojson(declared.feature))
-    return _with_signature(entry, signed)
+        return Draft(public, shown, frozenset({declared.feature.party}), signed)
+    return Draft(public | shown, signed=signed)
 
 
-def notice_entry(notice: Notice) -> Entry:
-    """A notice was sent (its conflicts as the recipient sees them)."""
-    return {
-        "kind": "notice",
-        "at": iso(notice.sent_at),
-        "notice": notice.id,
-        "feature_id": None if notice.withheld else notice.feature_id,
-        "version": None if notice.withheld else notice.feature_version,
-        "sender": notice.sender,
-        "recipient": notice.recipient,
-        "priority": notice.priority,
-        "respond_by": iso(notice.respond_by),
-        "conflicts": [see_conflict(c.for_others()).document() for c in notice.conflicts],
-    }
+def notice_entry(notice: Notice) -> Draft:
+    """A notice was sent (its conflicts as the recipient sees them), sealed to its two parties."""
+    return Draft(
+        {"kind": "notice", "at": iso(notice.sent_at)},
+        {
+            "notice": notice.id,
+            "feature_id": None if notice.withheld else notice.feature_id,
+            "version": None if notice.withheld else notice.feature_version,
+            "sender": notice.sender,
+            "recipient": notice.recipient,
+            "priority": notice.priority,
+            "respond_by": iso(notice.respond_by),
+            "conflicts": [see_conflict(c.for_others()).document() for c in notice.conflicts],
+        },
+        _parties_of(notice),
+    )
 
 
-def message_entry(notice_id: int, message: Message, signed: Signed | None) -> Entry:
+def message_entry(notice: Notice, message: Message, signed: Signed | None) -> Draft:
     """A message joined a notice's thread (structured code and parameters, free text apart)."""
-    entry: Entry = {
-        "kind": "message",
-        "at": iso(message.at),
-        "notice": notice_id,
-        "message": message.id,
-        "sender": message.sender,
-        "code": message.code.value,
-        "params": shown_params(message, owner_reads=False),
-        "free_text": message.text,
-    }
-    return _with_signature(entry, signed)
+    return Draft(
+        {"kind": "message", "at": iso(message.at)},
+        {
+            "notice": notice.id,
+            "message": message.id,
+            "sender": message.sender,
+            "code": message.code.value,
+            "params": shown_params(message, owner_reads=False),
+            "free_text": message.text,
+        },
+        _parties_of(notice),
+        signed,
+        signer_sealed=True,
+    )
 
 
 def state_entry(
-    notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
-) -> Entry:
+    notice: Notice, state: NoticeState, at: datetime, response: ResponseKind | None
+) -> Draft:
     """A notice moved on: delivered, read or responded (with the response)."""
-    return {
-        "kind": "notice_state",
-        "at": iso(at),
-        "notice": notice_id,
-        "state": state.value,
-        "response": response.value if response else None,
-    }
+    return Draft(
+        {"kind": "notice_state", "at": iso(at)},
+        {
+            "notice": notice.id,
+            "state": state.value,
+            "response": response.value if response else None,
+        },
+        _parties_of(notice),
+    )
 
 
-def overdue_entry(notice_id: int, at: datetime) -> Entry:
+def overdue_entry(notice: Notice, at: datetime) -> Draft:
     """A notice passed its respond-by time unanswered and was escalated."""
-    return {"kind": "overdue", "at": iso(at), "notice": notice_id}
+    return Draft({"kind": "overdue", "at": iso(at)}, {"notice": notice.id}, _parties_of(notice))
 
 
-def _with_signature(entry: Entry, signed: Signed | None) -> Entry:
-    if signed is not None:
-        entry["signed"] = {"payload": signed.payload, "signature": signed.signature}
-    return entry
+def _parties_of(notice: Notice) -> frozenset[str]:
+    return frozenset({notice.sender, notice.recipient})

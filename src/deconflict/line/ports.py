@@ -13,9 +13,10 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from deconflict.line.entries import Entry, Signed
+from deconflict.line.entries import Entry, Readers, Signed
 from deconflict.line.model import Declared, Event, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
+from deconflict.record.sealed import Opening
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature
 
@@ -61,15 +62,14 @@ class LineTx(Unrecorded, Protocol):
 
     def add_notice(self, notice: Notice) -> int: ...
 
-    def add_message(
-        self, notice_id: int, message: Message, signed: Signed | None = None
-    ) -> int: ...
+    def add_message(self, notice: Notice, message: Message, signed: Signed | None = None) -> int:
+        """Add a message to the thread of `notice` (a notice as stored: it has its id)."""
 
     def advance(
-        self, notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
+        self, notice: Notice, state: NoticeState, at: datetime, response: ResponseKind | None
     ) -> None: ...
 
-    def mark_overdue(self, notice_id: int, at: datetime) -> None: ...
+    def mark_overdue(self, notice: Notice, at: datetime) -> None: ...
 
     @property
     def first_leaf(self) -> int | None:
@@ -92,11 +92,14 @@ class StoreTx(Unrecorded, Protocol):
     def put_feature(self, declared: Declared) -> None:
         """Store the feature's current version, indexed unless it is cancelled."""
 
-    def add_version(self, declared: Declared, change: str, at: datetime, salt: bytes) -> None:
-        """Keep this version in the feature's history, with the salt of its commitment."""
+    def add_version(self, declared: Declared, change: str, at: datetime) -> None:
+        """Keep this version in the feature's history."""
 
     def append(self, entry: Entry) -> int:
         """Append an entry to the record; returns its leaf index."""
+
+    def add_openings(self, leaf_index: int, openings: list[tuple[Opening, Readers]]) -> None:
+        """Keep the openings of a leaf's commitments, each with the parties that may read it."""
 
     def add_notice(self, notice: Notice) -> int:
         """Store a notice; returns its new id."""

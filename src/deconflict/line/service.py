@@ -61,7 +61,7 @@ from deconflict.line.views import (
     see_notice,
     when,
 )
-from deconflict.record.canonical import canonical_bytes
+from deconflict.record.sealed import signed_bytes
 from deconflict.record.signature import verify_party_signature
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature, Kind
@@ -294,7 +294,8 @@ class Line:
             withheld=declared.share is Share.CONTACT,
         )
         notice_id = tx.add_notice(draft)
-        stored = [replace(m, id=tx.add_message(notice_id, m)) for m in messages]
+        sent = replace(draft, id=notice_id)
+        stored = [replace(m, id=tx.add_message(sent, m)) for m in messages]
         notice = replace(draft, id=notice_id, messages=tuple(stored))
         tx.add_event(recipient, "notice", see_notice(notice, parties[recipient]).document(), now)
         return notice
@@ -546,8 +547,8 @@ class Line:
         if reason is not None:
             params["reason"] = reason.value
         message = Message(kind.code, params, party, now, text)
-        tx.add_message(notice_id, message, signed)
-        tx.advance(notice_id, NoticeState.RESPONDED, now, kind)
+        tx.add_message(notice, message, signed)
+        tx.advance(notice, NoticeState.RESPONDED, now, kind)
         return self._tell_both(tx, notice_id, "response", parties, now, party)
 
     def reply(
@@ -578,10 +579,10 @@ class Line:
         self, tx: LineTx, party: str, notice_id: int, text: str, signed: Signed | None
     ) -> NoticeAnswer:
         now = self.clock()
-        self._notice_of(tx, party, notice_id)
+        notice = self._notice_of(tx, party, notice_id)
         parties = {p.id: p for p in tx.parties()}
         params = {"sender": _name(parties, party), "notice": str(notice_id)}
-        tx.add_message(notice_id, Message(MessageCode.REPLY, params, party, now, text), signed)
+        tx.add_message(notice, Message(MessageCode.REPLY, params, party, now, text), signed)
         return self._tell_both(tx, notice_id, "message", parties, now, party)
 
     def _tell_both(
@@ -615,7 +616,7 @@ class Line:
             parties = {p.id: p for p in tx.parties()}
             if party == notice.recipient and notice.state.rank() < NoticeState.READ.rank():
                 now = self.clock()
-                tx.advance(notice_id, NoticeState.READ, now, None)
+                tx.advance(notice, NoticeState.READ, now, None)
                 notice = tx.notice(notice_id) or notice
                 tx.add_event(
                     notice.sender,
@@ -638,7 +639,7 @@ class Line:
                 if notice is None or notice.recipient != party:
                     continue
                 if notice.state is NoticeState.SENT:
-                    tx.advance(notice_id, NoticeState.DELIVERED, now, None)
+                    tx.advance(notice, NoticeState.DELIVERED, now, None)
                     updated = tx.notice(notice_id) or notice
                     tx.add_event(
                         updated.sender,
@@ -732,11 +733,11 @@ class Line:
             "notice": str(notice.id),
             "since": when(notice.respond_by),
         }
-        tx.mark_overdue(notice.id, now)
-        tx.add_message(notice.id, Message(MessageCode.OVERDUE, params, notice.sender, now))
+        tx.mark_overdue(notice, now)
+        tx.add_message(notice, Message(MessageCode.OVERDUE, params, notice.sender, now))
         named = recipient.escalation_contact or recipient.contact
         escalated = {**params, "contact": named} if named else params
-        tx.add_message(notice.id, Message(MessageCode.ESCALATION, escalated, notice.sender, now))
+        tx.add_message(notice, Message(MessageCode.ESCALATION, escalated, notice.sender, now))
         contact = named or "(no escalation contact)"
         updated = tx.notice(notice.id)
         assert updated is not None
@@ -821,4 +822,4 @@ def _check_signature(tx: LineTx, party: str, signed: Signed) -> None:
             field="signature",
             value=party,
         )
-    verify_party_signature(key, canonical_bytes(signed.payload), signed.signature)
+    verify_party_signature(key, signed_bytes(signed.commitment), signed.signature)

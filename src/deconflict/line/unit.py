@@ -3,18 +3,18 @@
 It runs inside a transaction the store opened (`StoreTx`), so the conflict
 check and the writes that follow it commit together. The store reads and
 writes rows; here the conflicts are decided, every change is recorded as its
-entry, and the salt of each commitment is drawn.
+entry, and the salt of each sealed part is drawn.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from deconflict.line.entries import (
-    Entry,
+    Draft,
+    Readers,
     Signed,
     feature_entry,
     message_entry,
@@ -27,11 +27,9 @@ from deconflict.line.entries import (
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
 from deconflict.line.ports import StoreTx
+from deconflict.record.sealed import Opening, new_salt
 from deconflict.rules.conflicts import Conflict, conflict_between
 from deconflict.rules.feature import Feature
-
-SALT_BYTES = 16
-"""The random salt of a feature version's commitment (a withheld shape is bound, not shown)."""
 
 
 class UnitOfWork:
@@ -41,9 +39,25 @@ class UnitOfWork:
         self.rows = rows
         self.first_leaf: int | None = None
 
-    def record(self, entry: Entry) -> int:
-        """Append an entry to the record in this transaction; returns its leaf index."""
+    def record(self, draft: Draft) -> int:
+        """Append an entry to the record in this transaction, its sealed part committed to
+        under a fresh salt and its openings kept; returns its leaf index."""
+        entry = dict(draft.public)
+        content = None if draft.sealed is None else dict(draft.sealed)
+        openings: list[tuple[Opening, Readers]] = []
+        if draft.signed is not None:
+            commitment = draft.signed.commitment
+            signed = {"commitment": commitment, "signature": draft.signed.signature}
+            (content if content is not None and draft.signer_sealed else entry)["signed"] = signed
+            payload = Opening(commitment, draft.signed.salt, draft.signed.payload)
+            openings.append((payload, draft.readers))
+        if content is not None:
+            sealed = Opening.of(content, new_salt())
+            entry["sealed"] = sealed.commitment
+            openings.append((sealed, draft.readers))
         index = self.rows.append(entry)
+        if openings:
+            self.rows.add_openings(index, openings)
         if self.first_leaf is None:
             self.first_leaf = index
         return index
@@ -69,29 +83,28 @@ class UnitOfWork:
     ) -> None:
         """Store this version of the feature and its history row, and record it."""
         self.rows.put_feature(declared)
-        salt = os.urandom(SALT_BYTES)
-        self.rows.add_version(declared, change, at, salt)
-        self.record(feature_entry(declared, change, at, salt, signed))
+        self.rows.add_version(declared, change, at)
+        self.record(feature_entry(declared, change, at, signed))
 
     def add_notice(self, notice: Notice) -> int:
         notice_id = self.rows.add_notice(notice)
         self.record(notice_entry(replace(notice, id=notice_id)))
         return notice_id
 
-    def add_message(self, notice_id: int, message: Message, signed: Signed | None = None) -> int:
-        message_id = self.rows.add_message(notice_id, message)
-        self.record(message_entry(notice_id, replace(message, id=message_id), signed))
+    def add_message(self, notice: Notice, message: Message, signed: Signed | None = None) -> int:
+        message_id = self.rows.add_message(notice.id, message)
+        self.record(message_entry(notice, replace(message, id=message_id), signed))
         return message_id
 
     def advance(
-        self, notice_id: int, state: NoticeState, at: datetime, response: ResponseKind | None
+        self, notice: Notice, state: NoticeState, at: datetime, response: ResponseKind | None
     ) -> None:
-        self.rows.set_state(notice_id, state, at, response)
-        self.record(state_entry(notice_id, state, at, response))
+        self.rows.set_state(notice.id, state, at, response)
+        self.record(state_entry(notice, state, at, response))
 
-    def mark_overdue(self, notice_id: int, at: datetime) -> None:
-        self.rows.set_overdue(notice_id, at)
-        self.record(overdue_entry(notice_id, at))
+    def mark_overdue(self, notice: Notice, at: datetime) -> None:
+        self.rows.set_overdue(notice.id, at)
+        self.record(overdue_entry(notice, at))
 
     def add_party(self, party: Party, at: datetime) -> None:
         """Register a party (the store refuses an id already taken)."""

@@ -4,7 +4,8 @@
   the stored-node scheme that makes them O(log n) (`MemoryTree` is its reference).
 - `canonical`: RFC 8785 canonical JSON bytes of entries and signed payloads.
 - `note`: C2SP signed notes and tlog checkpoints signed with the log's Ed25519 key.
-- `signature`: the parties' own Ed25519 signatures of what they send.
+- `sealed`: salted commitments to what not every party may read, and their openings.
+- `signature`: the parties' own Ed25519 signatures of the commitments of what they send.
 - `keys`: Ed25519 keys in PEM and base64.
 """
 
@@ -48,15 +49,18 @@ from deconflict.record.note import (
     sign_checkpoint,
     sign_note,
 )
+from deconflict.record.sealed import SALT_SIZE, Opening, new_salt, seal, signed_bytes
 from deconflict.record.signature import (
     generate_party_key,
     party_signature,
+    sign_sealed,
     verify_party_signature,
 )
 
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "SALT_SIZE",
     "Checkpoint",
     "InvalidCheckpoint",
     "InvalidProof",
@@ -66,6 +70,7 @@ __all__ = [
     "NoCanonicalForm",
     "NoteSigner",
     "NoteVerifier",
+    "Opening",
     "RecordError",
     "canonical_bytes",
     "consistency_proof",
@@ -77,6 +82,7 @@ __all__ = [
     "load_private_key",
     "load_private_key_file",
     "load_signer",
+    "new_salt",
     "node_hash",
     "nodes_completed_by_append",
     "open_checkpoint",
@@ -86,8 +92,11 @@ __all__ = [
     "private_key_pem",
     "public_key_b64",
     "root",
+    "seal",
     "sign_checkpoint",
     "sign_note",
+    "sign_sealed",
+    "signed_bytes",
     "verify_consistency",
     "verify_inclusion",
     "verify_party_signature",

@@ -3,21 +3,23 @@
 A bundle is a folder:
 
 - `entries.jsonl`: one line per entry, in order:
-  `{"index": i, "leaf": base64 of the canonical entry bytes, "leaf_hash": base64}`;
+  `{"index": i, "leaf": base64 of the canonical entry bytes, "leaf_hash": base64}`,
+  with `"openings"` (record/sealed.py) for the sealed parts its holder may read;
 - `checkpoint.note`: the log's signed checkpoint covering those entries;
 - `log-key.txt`: the verifier key the server presented (check it out of band:
   `verify --server-key` pins the one you trust).
 
 `verify_bundle` recomputes every leaf hash and the root, checks the
-checkpoint's signature, every party signature inside the entries, and that an
-older saved checkpoint is a prefix of this record; it names the first entry
-that fails and why.
+checkpoint's signature, every opening against its commitment, every party
+signature it can see (those inside a sealed part it cannot open stay unchecked
+and are counted), and that an older saved checkpoint is a prefix of this
+record; it names the first entry that fails and why.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from deconflict.record.canonical import canonical_bytes
 from deconflict.record.errors import RecordError
 from deconflict.record.merkle import leaf_hash, root
 from deconflict.record.note import Checkpoint, NoteVerifier, open_checkpoint
+from deconflict.record.sealed import Opening, commitments_in, opened, signed_bytes
 from deconflict.record.signature import verify_party_signature
 
 ENTRIES = "entries.jsonl"
@@ -52,12 +55,21 @@ class Verified:
     signatures_checked: int
     older_size: int | None = None
     warnings: list[str] = field(default_factory=list)
+    sealed: int = 0
+    """Entries with a sealed part."""
+    opened: int = 0
+    """Of those, the entries whose sealed part this bundle opens (its holder may read them)."""
 
 
 def write_bundle(
-    folder: Path, leaves: Iterable[tuple[int, bytes, bytes]], checkpoint_note: str, log_key: str
+    folder: Path,
+    leaves: Iterable[tuple[int, bytes, bytes]],
+    checkpoint_note: str,
+    log_key: str,
+    openings: Mapping[int, Sequence[Opening]] | None = None,
 ) -> int:
-    """Write a bundle of (index, entry bytes, leaf hash as the log stored it); returns the count.
+    """Write a bundle of (index, entry bytes, leaf hash as the log stored it) and the openings
+    its holder may read, by leaf index; returns the count of entries.
 
     The stored hash, not one computed now, goes in: then an entry changed in
     the store after it was recorded is named by `verify_bundle`.
@@ -66,7 +78,13 @@ def write_bundle(
     count = 0
     with (folder / ENTRIES).open("w", encoding="utf-8") as out:
         for index, data, digest in leaves:
-            line = {"index": index, "leaf": encode_base64(data), "leaf_hash": encode_base64(digest)}
+            line: dict[str, Any] = {
+                "index": index,
+                "leaf": encode_base64(data),
+                "leaf_hash": encode_base64(digest),
+            }
+            if openings and openings.get(index):
+                line["openings"] = [opening.document() for opening in openings[index]]
             out.write(json.dumps(line, separators=(",", ":")) + "\n")
             count += 1
     (folder / CHECKPOINT).write_text(checkpoint_note, encoding="utf-8")
@@ -98,23 +116,33 @@ def verify_bundle(
         warnings.append("no --server-key given: trusting the key shipped in the bundle")
     verifier = _verifier(server_key)
     checkpoint = _open(_read(folder / CHECKPOINT), verifier, "the bundle's checkpoint")
-    leaves, claimed = _read_entries(folder / ENTRIES)
+    leaves, claimed, openings = _read_entries(folder / ENTRIES)
     _check_size(checkpoint, len(leaves), warnings)
     leaves, claimed = leaves[: checkpoint.size], claimed[: checkpoint.size]
     _check_leaves(leaves, claimed, checkpoint)
-    entries = [
+    read = [
         (i, _entry(i, data))
         for i, data in enumerate(leaves)
-        if every_entry_canonical or _may_hold_keys_or_signatures(data)
+        if every_entry_canonical or i in openings or _may_hold_keys_or_signatures(data)
     ]
+    entries = [(i, _opened(i, entry, openings.get(i, []))) for i, entry in read]
     signatures = _check_party_signatures(entries)
+    sealed = sum(1 for _, entry in read if "sealed" in entry)
+    hidden = sum(1 for _, view in entries if "sealed" in view)
     older_size = None
     if older_checkpoint is not None:
         older = _open(older_checkpoint, verifier, "the saved checkpoint")
         _check_prefix(older, checkpoint, claimed)
         older_size = older.size
     return Verified(
-        checkpoint.size, checkpoint.root_hash, checkpoint.origin, signatures, older_size, warnings
+        checkpoint.size,
+        checkpoint.root_hash,
+        checkpoint.origin,
+        signatures,
+        older_size,
+        warnings,
+        sealed=sealed,
+        opened=sealed - hidden,
     )
 
 
@@ -141,11 +169,12 @@ def _open(note: str, verifier: NoteVerifier, what: str) -> Checkpoint:
         ) from None
 
 
-def _read_entries(path: Path) -> tuple[list[bytes], list[bytes]]:
+def _read_entries(path: Path) -> tuple[list[bytes], list[bytes], dict[int, list[Opening]]]:
     lines = [_line(text, number) for number, text in enumerate(_read(path).splitlines(), 1)]
     indexes = [line.get("index") for line in lines]
     leaves: list[bytes] = []
     claimed: list[bytes] = []
+    openings: dict[int, list[Opening]] = {}
     for position, line in enumerate(lines):
         if indexes[position] != position:
             later = position in indexes[position + 1 :]
@@ -162,7 +191,60 @@ def _read_entries(path: Path) -> tuple[list[bytes], list[bytes]]:
             )
         leaves.append(data)
         claimed.append(digest)
-    return leaves, claimed
+        if "openings" in line:
+            openings[position] = _openings(line["openings"], position)
+    return leaves, claimed, openings
+
+
+def _openings(documents: Any, index: int) -> list[Opening]:
+    if not isinstance(documents, list):
+        raise BundleInvalid(f"entry {index}: its openings are not a list", index)
+    try:
+        return [Opening.from_document(document) for document in documents]
+    except RecordError as error:
+        raise BundleInvalid(f"entry {index}: {error.message}", index) from None
+
+
+def _opened(index: int, entry: dict[str, Any], openings: list[Opening]) -> dict[str, Any]:
+    """The entry with its sealed part opened when the bundle holds that opening (which must
+    hold), as it is when not; every opening must belong to the entry."""
+    view = opened(entry, openings)
+    shown = set(commitments_in(entry)) | set(commitments_in(view))
+    for opening in openings:
+        if not opening.holds():
+            raise BundleInvalid(
+                f"entry {index}: the opening of {opening.commitment[:16]}... does not match "
+                "its commitment: its salt or content was changed",
+                index,
+            )
+    for opening in openings:
+        if opening.commitment not in shown:
+            raise BundleInvalid(
+                f"entry {index}: an opening is for {opening.commitment[:16]}..., "
+                "a commitment the entry does not hold",
+                index,
+            )
+    _check_signed_text(index, view, openings)
+    return view
+
+
+def _check_signed_text(index: int, view: dict[str, Any], openings: list[Opening]) -> None:
+    """A message's free text must be the text its sender signed, when the payload is opened."""
+    signed = view.get("signed")
+    if view.get("kind") != "message" or not isinstance(signed, dict):
+        return
+    for opening in openings:
+        payload = opening.value
+        signs_this = opening.commitment == signed.get("commitment")
+        if (
+            signs_this
+            and isinstance(payload, dict)
+            and payload.get("text") != view.get("free_text")
+        ):
+            raise BundleInvalid(
+                f"entry {index}: its free text is not the text {view.get('sender')} signed",
+                index,
+            )
 
 
 def _line(text: str, number: int) -> dict[str, Any]:
@@ -216,11 +298,12 @@ def _entry(index: int, data: bytes) -> dict[str, Any]:
 def _may_hold_keys_or_signatures(data: bytes) -> bool:
     # Whatever the spacing or escaping, such an entry holds one of these words
     # (a JSON escape of a letter would not be canonical, and is then refused).
-    return b"signed" in data or b"party_key" in data or b"\\u" in data
+    return b"signed" in data or b"sealed" in data or b"party_key" in data or b"\\u" in data
 
 
 def _check_party_signatures(entries: Sequence[tuple[int, dict[str, Any]]]) -> int:
-    """Every signed entry verifies with the key its party registered before it."""
+    """Every signed entry verifies with the key its party registered before it: the signature
+    of the commitment of what it sent (record/sealed.py), checkable without its opening."""
     keys: dict[str, str] = {}
     checked = 0
     for index, entry in entries:
@@ -230,11 +313,14 @@ def _check_party_signatures(entries: Sequence[tuple[int, dict[str, Any]]]) -> in
         if not isinstance(signed, dict):
             continue
         party = str(entry.get("party") or entry.get("sender"))
+        commitment = signed.get("commitment")
+        if not isinstance(commitment, str):
+            raise BundleInvalid(f"entry {index} is signed but names no commitment", index)
         if party not in keys:
             raise BundleInvalid(f"entry {index} is signed by {party}, who registered no key", index)
         try:
             verify_party_signature(
-                keys[party], canonical_bytes(signed["payload"]), str(signed["signature"])
+                keys[party], signed_bytes(commitment), str(signed.get("signature"))
             )
         except RecordError as error:
             raise BundleInvalid(

@@ -1,10 +1,11 @@
-"""The parties' own signatures: Ed25519 over the canonical bytes of what they send.
+"""The parties' own signatures: Ed25519 over the commitment of what they send.
 
-A party signs `canonical_bytes(payload)` of a request with its private key;
-the line checks it against the public key the party registered (base64 of
-the raw 32 bytes) and keeps both in the record, so anyone can later check
-that the party, not the line, said it. Signatures travel as standard base64
-of the 64 signature bytes.
+A party signs the commitment of a request's payload (`sign_sealed`, see
+`sealed.py`) with its private key; the line checks it against the public key
+the party registered (base64 of the raw 32 bytes) and keeps both in the
+record, so anyone can later check that the party, not the line, said it,
+without reading what it said. Signatures travel as standard base64 of the 64
+signature bytes.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from cryptography.exceptions import InvalidSignature as _BadEd25519Signature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from deconflict.record.base64text import decode_base64, encode_base64
+from deconflict.record.canonical import JsonValue
 from deconflict.record.errors import InvalidSignature, RecordError
 from deconflict.record.keys import (
     generate_private_key,
     public_key_b64,
     public_key_from_bytes,
 )
+from deconflict.record.sealed import new_salt, seal, signed_bytes
 
 SIGNATURE_SIZE = 64
 
@@ -69,3 +72,17 @@ def verify_party_signature(public_key_b64: str, payload_bytes: bytes, signature_
         raise InvalidSignature(
             "the signature does not verify with the party's key", field="signature"
         ) from None
+
+
+def sign_sealed(private_key: Ed25519PrivateKey, payload: JsonValue) -> tuple[str, bytes]:
+    """Sign what a request sends as the record may seal it: (signature, salt).
+
+    The signature is over `sealed.signed_bytes` of the payload's commitment
+    under a fresh salt; send both with the request.
+
+    >>> key, public_b64 = generate_party_key()
+    >>> signature, salt = sign_sealed(key, {"cancel": "a-1"})
+    >>> verify_party_signature(public_b64, signed_bytes(seal({"cancel": "a-1"}, salt)), signature)
+    """
+    salt = new_salt()
+    return party_signature(private_key, signed_bytes(seal(payload, salt))), salt

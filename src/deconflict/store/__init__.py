@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from deconflict.line.parties import PartyStore
 from deconflict.line.ports import LineStore
+from deconflict.record.sealed import Opening
 from deconflict.settings import is_postgres_url
 from deconflict.store.errors import StoreUnavailable
 from deconflict.store.record_reads import LogKey
@@ -43,6 +44,8 @@ class Store(LineStore, PartyStore, Protocol):
     def log_size(self) -> int: ...
 
     def log_leaves(self, start: int, end: int) -> list[tuple[int, bytes, bytes]]: ...
+
+    def log_openings(self, start: int, end: int, party: str) -> dict[int, list[Opening]]: ...
 
     def log_inclusion(self, index: int, tree_size: int) -> list[bytes]: ...
 

@@ -13,7 +13,9 @@ from typing import Any, Protocol
 
 from deconflict.record.errors import RecordError
 from deconflict.record.note import NoteSigner
+from deconflict.record.sealed import Opening
 from deconflict.store.connection import Connection
+from deconflict.store.rows import opening_of
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,21 @@ def leaves(db: Connection, start: int, end: int) -> list[tuple[int, bytes, bytes
         (start, end),
     )
     return [(int(i), _as_bytes(entry), bytes(digest)) for i, entry, digest in rows]
+
+
+def openings(db: Connection, start: int, end: int, party: str) -> dict[int, list[Opening]]:
+    """The openings `party` may read of leaves [start, end), by leaf index, in commitment order."""
+    rows = db.execute(
+        "SELECT idx, commitment, salt, value, readers FROM log_opening"
+        " WHERE idx >= ? AND idx < ? ORDER BY idx, commitment",
+        (start, end),
+    )
+    found: dict[int, list[Opening]] = {}
+    for row in rows:
+        index, opening, readers = opening_of(row)
+        if readers is None or party in readers:
+            found.setdefault(index, []).append(opening)
+    return found
 
 
 def _as_bytes(value: bytes | str) -> bytes:
@@ -82,6 +99,11 @@ class RecordReads:
         """Record leaves [start, end) as (index, canonical entry bytes, stored leaf hash)."""
         with self._reading() as db:
             return leaves(self._qmark(db), start, end)
+
+    def log_openings(self, start: int, end: int, party: str) -> dict[int, list[Opening]]:
+        """The openings `party` may read of leaves [start, end), by leaf index."""
+        with self._reading() as db:
+            return openings(self._qmark(db), start, end, party)
 
     def log_inclusion(self, index: int, tree_size: int) -> list[bytes]:
         with self._reading() as db:

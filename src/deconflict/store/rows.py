@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from deconflict.i18n.messages import MessageCode
+from deconflict.line.entries import Readers
 from deconflict.line.model import (
     ConflictView,
     Declared,
@@ -26,6 +27,8 @@ from deconflict.line.model import (
 )
 from deconflict.line.parties import Party
 from deconflict.line.views import altitude_json
+from deconflict.record.canonical import canonical_bytes
+from deconflict.record.sealed import Opening
 from deconflict.rules.altitude import AltitudeMeet
 from deconflict.rules.feature import Feature
 from deconflict.rules.plan import feature_to_geojson, parse_feature
@@ -238,9 +241,9 @@ def volume_row(declared: Declared) -> tuple[Any, ...]:
     )
 
 
-def version_row(declared: Declared, change: str, at: datetime, salt: bytes) -> tuple[Any, ...]:
+def version_row(declared: Declared, change: str, at: datetime) -> tuple[Any, ...]:
     """A feature version's history columns: feature_id, version, party, change, document,
-    recorded_at, share, salt."""
+    recorded_at, share."""
     feature = declared.feature
     return (
         feature.id,
@@ -250,7 +253,6 @@ def version_row(declared: Declared, change: str, at: datetime, salt: bytes) -> t
         document(feature),
         at.isoformat(),
         declared.share.value,
-        salt,
     )
 
 
@@ -275,3 +277,22 @@ def party_row(party: Party, at: datetime) -> tuple[Any, ...]:
 def payload_json(payload: dict[str, Any]) -> str:
     """The stored form of an event's payload or a remembered result."""
     return json.dumps(payload, ensure_ascii=False)
+
+
+def opening_row(leaf_index: int, opening: Opening, readers: Readers) -> tuple[Any, ...]:
+    """An opening's columns: idx, commitment, salt, value (canonical JSON), readers (a JSON
+    list of party ids, sorted; NULL for every party)."""
+    return (
+        leaf_index,
+        opening.commitment,
+        opening.salt,
+        canonical_bytes(opening.value).decode("utf-8"),
+        None if readers is None else json.dumps(sorted(readers)),
+    )
+
+
+def opening_of(row: Sequence[Any]) -> tuple[int, Opening, Readers]:
+    """(leaf index, opening, readers) from its columns (`opening_row`'s order)."""
+    index, commitment, salt, value, readers = row
+    who = None if readers is None else frozenset(json.loads(readers))
+    return int(index), Opening(commitment, bytes(salt), json.loads(value)), who

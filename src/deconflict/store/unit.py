@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from deconflict.line.entries import Readers
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
+from deconflict.record.sealed import Opening
 from deconflict.rules.feature import Feature, Kind
 from deconflict.store.connection import Connection
 from deconflict.store.record_reads import LogKey
@@ -24,6 +26,7 @@ from deconflict.store.rows import (
     declared_of,
     message_row,
     notice_row,
+    opening_row,
     party_row,
     payload_json,
     version_row,
@@ -66,12 +69,20 @@ class SqlTx(ABC):
         ).fetchone()
         return declared_of(row) if row else None
 
-    def add_version(self, declared: Declared, change: str, at: datetime, salt: bytes) -> None:
+    def add_version(self, declared: Declared, change: str, at: datetime) -> None:
         self.db.execute(
             "INSERT INTO feature_version (feature_id, version, party, change, document,"
-            " recorded_at, share, salt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            version_row(declared, change, at, salt),
+            " recorded_at, share) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            version_row(declared, change, at),
         )
+
+    def add_openings(self, leaf_index: int, openings: list[tuple[Opening, Readers]]) -> None:
+        for opening, readers in openings:
+            self.db.execute(
+                "INSERT INTO log_opening (idx, commitment, salt, value, readers)"
+                " VALUES (?, ?, ?, ?, ?)",
+                opening_row(leaf_index, opening, readers),
+            )
 
     def receipt(self, leaf_index: int) -> dict[str, Any]:
         if self.log_key is None:

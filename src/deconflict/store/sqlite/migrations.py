@@ -162,6 +162,18 @@ MIGRATIONS: tuple[Migration, ...] = (
     # week. Where that moves occurrences (every 2 or more weeks on a weekday earlier than the
     # first's), the box and end stored before may end days early: both are recomputed.
     _reindex_calendar_weeks,
+    # 8: the openings of the record's sealed parts (record/sealed.py), each with its readers
+    # (a JSON list of party ids; NULL for every party).
+    """
+    CREATE TABLE IF NOT EXISTS log_opening (
+        idx INTEGER NOT NULL,
+        commitment TEXT NOT NULL,
+        salt BLOB NOT NULL,
+        value TEXT NOT NULL,
+        readers TEXT,
+        PRIMARY KEY (idx, commitment)
+    ) WITHOUT ROWID;
+    """,
 )
 
 
