@@ -29,6 +29,7 @@ from deconflict.api.feeds import feeds_router
 from deconflict.api.log_routes import log_router
 from deconflict.api.push import Broadcast
 from deconflict.api.routes import router
+from deconflict.api.strict_json import JsonRefused, read_strict
 from deconflict.console.routes import install_console
 from deconflict.line.model import NoticePolicy
 from deconflict.line.service import Clock, Line
@@ -90,7 +91,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.include_router(exports_router)
     install_console(app, settings)
     app.add_middleware(
-        BodyLimit,
+        RequestBodies,
         limit=settings.max_body_bytes,
         larger={"/v1/imports": settings.max_import_bytes},
     )
@@ -157,8 +158,9 @@ async def _tick_forever(line: Line, broadcast: Broadcast, every_s: float) -> Non
         await asyncio.sleep(every_s)
 
 
-class BodyLimit:
-    """Refuses a request body over `limit` bytes with 413, whether declared or streamed.
+class RequestBodies:
+    """Refuses a request body over `limit` bytes with 413, whether declared or streamed, and a
+    JSON body the line does not read (api/strict_json.py) with 422.
 
     A body is read whole before the route sees it (at most `limit` bytes are
     held), so a streamed body that grows too large is refused as cleanly as
@@ -190,12 +192,33 @@ class BodyLimit:
                 return
             if not message.get("more_body", False):
                 break
+        if body and _is_json(scope):
+            try:
+                read_strict(bytes(body))
+            except JsonRefused as refused:
+                item = {"feature_id": None, "field": "body", "value": refused.value}
+                response = problems.problem(
+                    Request(scope),
+                    422,
+                    refused.detail,
+                    field="body",
+                    value=refused.value,
+                    errors=[item | {"detail": refused.detail}],
+                )
+                await response(scope, receive, send)
+                return
         await self.app(scope, _replay(bytes(body), receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         request = Request(scope)
         response = problems.problem(request, 413, f"the body is over {limit} bytes")
         await response(scope, receive, send)
+
+
+def _is_json(scope: Scope) -> bool:
+    """A body sent as JSON, or with no type at all (which the routes read as JSON too)."""
+    content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip()
+    return content_type in (b"", b"application/json") or content_type.endswith(b"+json")
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

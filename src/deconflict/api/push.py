@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from deconflict.errors import InvalidFeature
 from deconflict.line.model import Event
 from deconflict.line.service import Line
 
@@ -80,12 +81,26 @@ def frame(event: Event) -> str:
     return f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n"
 
 
+LAST_EVENT_ID = 2**63 - 1
+"""The largest event id there can be (the store's ids are 64-bit)."""
+
+
 def start_after(request: Request, after: int | None) -> int:
-    """Where a stream resumes: the Last-Event-ID header, else ?after=, else the beginning."""
+    """Where a stream resumes: the Last-Event-ID header, else ?after=, else the beginning.
+
+    A header that is not an event id (digits, at most LAST_EVENT_ID) is refused, naming it.
+    """
     header = request.headers.get("last-event-id")
-    if header is not None and header.strip().isdigit():
-        return int(header.strip())
-    return after or 0
+    if header is None:
+        return after or 0
+    text = header.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > LAST_EVENT_ID:
+        raise InvalidFeature(
+            f"Last-Event-ID must be an event id, 0 to {LAST_EVENT_ID}",
+            field="Last-Event-ID",
+            value=header[:40],
+        )
+    return int(text)
 
 
 class Hub:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconflict.api.push import hub_of, start_after, stream
+from deconflict.api.push import LAST_EVENT_ID, hub_of, start_after, stream
 from deconflict.errors import Forbidden, InvalidFeature, InvalidPlan, NotFound
 from deconflict.geo.coords import format_dms, format_mgrs, parse_position
 from deconflict.i18n.dtg import format_dtg, parse_moment
@@ -548,12 +548,13 @@ def read_position(text: TypedText, credential: Duty) -> dict[str, Any]:
 
 @router.get("/time", summary="Read a typed time: ISO 8601 with an offset, a DTG, or now+2h")
 def read_time(request: Request, text: TypedText, credential: Duty) -> dict[str, Any]:
-    """The time in UTC as ISO 8601 and as a DTG (None outside 2000-2099); 422 if unreadable.
+    """The time in UTC as ISO 8601 and as a DTG (four-digit year outside 2000-2099); 422 if
+    unreadable or outside 1970-2199.
 
     A time from now (`now+2h`) counts from the server's clock.
     """
     moment = parse_moment(text, _line(request).clock())
-    dtg = format_dtg(moment) if 2000 <= moment.year <= 2099 else None
+    dtg = format_dtg(moment)
     return {"text": text, "iso": format_time(moment), "dtg": dtg}
 
 
@@ -563,7 +564,9 @@ def read_time(request: Request, text: TypedText, credential: Duty) -> dict[str, 
     response_class=StreamingResponse,
 )
 def events(
-    request: Request, credential: Duty, after: Annotated[int | None, Query(ge=0)] = None
+    request: Request,
+    credential: Duty,
+    after: Annotated[int | None, Query(ge=0, le=LAST_EVENT_ID)] = None,
 ) -> StreamingResponse:
     body = stream(request, hub_of(request.app), credential.party_id, start_after(request, after))
     return StreamingResponse(

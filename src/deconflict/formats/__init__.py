@@ -19,6 +19,7 @@ from deconflict.errors import InvalidFeature, InvalidPlan
 from deconflict.geo.geojson import ProblemList
 from deconflict.i18n.dtg import parse_moment
 from deconflict.rules.feature import Feature, Kind, TimeWindow
+from deconflict.rules.moments import out_of_range
 from deconflict.rules.plan import format_time
 
 
@@ -64,9 +65,13 @@ def read_moment(text: str) -> datetime:
     text = text.strip()
     if _DATE.fullmatch(text):
         try:
-            return datetime.fromisoformat(text).replace(tzinfo=UTC)
+            day = datetime.fromisoformat(text).replace(tzinfo=UTC)
         except ValueError:
             raise ValueError(f"{text!r} is not a date that exists") from None
+        problem = out_of_range(day)
+        if problem is not None:
+            raise ValueError(f"{text!r} {problem}")
+        return day
     try:
         return parse_moment(text)
     except InvalidFeature as error:

@@ -1,10 +1,12 @@
 """Military date-time groups (``071200ZSEP26``) and the times CLI options accept.
 
 A date-time group is DDHHMM, a military time-zone letter, a three-letter month
-and a two-digit year read as 20YY. Zone letters A-I are UTC+1 to +9, K-M are
-UTC+10 to +12, N-Y are UTC-1 to -12 and Z is UTC; J ("the reader's local
-time") has no fixed offset and is refused. Every time returned here is aware
-and in UTC; a DTG carries no seconds, so it is precise to the minute.
+and a two-digit year read as 20YY; a year outside 2000-2099 (the line reads
+1970 to 2199, rules/moments.py) is written and read with all four digits.
+Zone letters A-I are UTC+1 to +9, K-M are UTC+10 to +12, N-Y are UTC-1 to -12
+and Z is UTC; J ("the reader's local time") has no fixed offset and is
+refused. Every time returned here is aware and in UTC; a DTG carries no
+seconds, so it is precise to the minute.
 
 Where a person types a time and a clock is at hand (the command line, the
 console), it may also be counted from now: ``now``, ``now+2h``, ``now+90m``,
@@ -18,6 +20,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 from deconflict.errors import InvalidFeature
+from deconflict.rules.moments import out_of_range
 
 __all__ = ["MONTHS", "format_dtg", "parse_dtg", "parse_moment"]
 
@@ -34,11 +37,11 @@ _ZONE_OFFSET_H: dict[str, int] = {
 # The zone letter is optional here only so that its absence gets its own message.
 _DTG = re.compile(
     r"(?P<day>\d{2})\s*(?P<hour>\d{2})(?P<minute>\d{2})\s*(?P<zone>[A-Za-z]?)"
-    r"\s*(?P<month>[A-Za-z]{3})\s*(?P<year>\d{2})"
+    r"\s*(?P<month>[A-Za-z]{3})\s*(?P<year>\d{4}|\d{2})"
 )
 
 _EXPECTED_DTG = (
-    "expected DDHHMM, a time-zone letter, a month and a two-digit year, e.g. 071200ZSEP26"
+    "expected DDHHMM, a time-zone letter, a month and a two- or four-digit year, e.g. 071200ZSEP26"
 )
 _EXPECTED_MOMENT = (
     "expected ISO 8601 with a UTC offset (2026-09-07T12:00Z) or a date-time group (071200ZSEP26)"
@@ -57,8 +60,10 @@ _UNIT = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days
 def parse_dtg(text: str) -> datetime:
     """Read a date-time group such as ``071200ZSEP26`` into an aware UTC datetime.
 
-    Case and spaces between the groups are free (``07 1200Z sep 26``); the year
-    is 2000 + YY. Any problem raises ``InvalidFeature`` on field "time".
+    Case and spaces between the groups are free (``07 1200Z sep 26``); a
+    two-digit year is 2000 + YY, a four-digit one is as written. Any problem
+    raises ``InvalidFeature`` on field "time", a time outside the line's span
+    (1970-2199) included.
 
     >>> parse_dtg("071200ZSEP26").isoformat()
     '2026-09-07T12:00:00+00:00'
@@ -68,7 +73,7 @@ def parse_dtg(text: str) -> datetime:
     match = _DTG.fullmatch(text.strip())
     if match is None:
         raise _unreadable(text, _EXPECTED_DTG)
-    year = 2000 + int(match["year"])
+    year = int(match["year"]) + (2000 if len(match["year"]) == 2 else 0)
     month_name = match["month"].upper()
     if month_name not in MONTHS:
         raise _unreadable(text, f"{match['month']!r} is not a month (JAN to DEC)")
@@ -81,25 +86,26 @@ def parse_dtg(text: str) -> datetime:
     if minute > 59:
         raise _unreadable(text, f"minute {minute} does not exist (00 to 59)")
     zone = timezone(timedelta(hours=_zone_offset_h(text, match["zone"].upper())))
-    return datetime(year, month, day, hour, minute, tzinfo=zone).astimezone(UTC)
+    return _within_range(text, datetime(year, month, day, hour, minute, tzinfo=zone))
 
 
 def format_dtg(moment: datetime) -> str:
     """Write an aware datetime as a UTC date-time group, e.g. ``071200ZSEP26``.
 
-    Seconds and smaller are dropped (a DTG counts minutes). A naive datetime,
-    or one whose UTC year is outside 2000-2099 (a two-digit year could not be
-    read back), raises ``ValueError``.
+    Seconds and smaller are dropped (a DTG counts minutes). The year has two
+    digits in 2000-2099 and four outside it, so that it reads back. A naive
+    datetime raises ``ValueError``.
 
     >>> format_dtg(datetime(2026, 9, 7, 12, 0, 59, tzinfo=UTC))
     '071200ZSEP26'
+    >>> format_dtg(datetime(2130, 9, 7, 12, 0, tzinfo=UTC))
+    '071200ZSEP2130'
     """
     if moment.utcoffset() is None:
         raise ValueError(f"a date-time group needs an aware datetime, got naive {moment!r}")
     utc = moment.astimezone(UTC)
-    if not 2000 <= utc.year <= 2099:
-        raise ValueError(f"a date-time group holds years 2000 to 2099, got {utc.year}")
-    return f"{utc:%d%H%M}Z{MONTHS[utc.month - 1]}{utc:%y}"
+    year = f"{utc:%y}" if 2000 <= utc.year <= 2099 else f"{utc.year:04d}"
+    return f"{utc:%d%H%M}Z{MONTHS[utc.month - 1]}{year}"
 
 
 def parse_moment(text: str, now: datetime | None = None) -> datetime:
@@ -128,7 +134,7 @@ def parse_moment(text: str, now: datetime | None = None) -> datetime:
         raise _unreadable(text, expected) from None
     if moment.utcoffset() is None:
         raise _unreadable(text, "no UTC offset; add Z or +HH:MM (a time is never assumed)")
-    return moment.astimezone(UTC)
+    return _within_range(text, moment)
 
 
 def _from_now(text: str, match: re.Match[str], now: datetime | None) -> datetime:
@@ -140,7 +146,19 @@ def _from_now(text: str, match: re.Match[str], now: datetime | None) -> datetime
     if match["sign"] is None:
         return minute
     step = _UNIT[match["unit"].lower()] * int(match["amount"])
-    return minute + step if match["sign"] == "+" else minute - step
+    try:
+        moment = minute + step if match["sign"] == "+" else minute - step
+    except OverflowError:
+        raise _unreadable(text, "is outside 1970 to 2199, the years the line reads") from None
+    return _within_range(text, moment)
+
+
+def _within_range(text: str, moment: datetime) -> datetime:
+    """`moment` in UTC, when the line reads it (rules/moments.py); else InvalidFeature."""
+    problem = out_of_range(moment)
+    if problem is not None:
+        raise _unreadable(text, problem)
+    return moment.astimezone(UTC)
 
 
 def _zone_offset_h(text: str, letter: str) -> int:

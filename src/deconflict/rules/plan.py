@@ -17,6 +17,7 @@ from deconflict.geo.geojson import ProblemList, parse_shape, read_length_m, shap
 from deconflict.rules.altitude import Datum, parse_level
 from deconflict.rules.feature import UNBOUNDED, AltitudeBand, Feature, Kind, TimeWindow
 from deconflict.rules.forked import map_chunks, workers_for
+from deconflict.rules.moments import out_of_range
 from deconflict.rules.schedule import WEEKDAYS, Every, Recurrence
 
 _KNOWN_PROPERTIES = {
@@ -193,7 +194,8 @@ def _read_text(
 def parse_time(value: Any) -> datetime:
     """An ISO 8601 date-time with a UTC offset (`Z` or `+hh:mm`), as aware UTC.
 
-    Raises ValueError for anything else, naive times included.
+    Raises ValueError for anything else, naive times and times outside the
+    line's span (rules/moments.py) included.
 
     >>> parse_time("2026-09-07T12:00:00+03:00").isoformat()
     '2026-09-07T09:00:00+00:00'
@@ -206,6 +208,9 @@ def parse_time(value: Any) -> datetime:
         raise ValueError("is not an ISO 8601 date-time (e.g. 2026-09-07T12:00:00Z)") from None
     if moment.tzinfo is None:
         raise ValueError("needs a time zone (add Z for UTC)")
+    problem = out_of_range(moment)
+    if problem is not None:
+        raise ValueError(problem)
     return moment.astimezone(UTC)
 
 
