@@ -12,11 +12,13 @@ process, and on one core, the work runs in the caller's own process.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any, Protocol, Self, TypeVar
 
@@ -87,10 +89,32 @@ def map_forked(
     global _job
     _job = (work, shared)
     try:
-        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        with (
+            _collector_paused(),
+            ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool,
+        ):
             return list(pool.map(_run, chunks))
     finally:
         _job = None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused here, and so in the workers forked meanwhile.
+
+    The data shared and the results are plain values by the million (a plan's
+    positions), free of cycles: each collection would walk all of them, in the
+    workers writing to every page they share with this process. Reading back a
+    plan's built features took two to three times as long with it running
+    (measured); reference counting still frees everything.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _run(chunk: Any) -> Any:
