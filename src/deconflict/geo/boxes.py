@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from deconflict.geo.construct import resolve
+from deconflict.geo.edges import Floats
 from deconflict.geo.ellipsoid import ecef_m, prime_vertical_radius_m
 from deconflict.geo.shapes import Area, Circle, Corridor, LonLat, Shape
 
@@ -70,7 +71,7 @@ def reach_box(shape: Shape, extra_m: float = 0.0) -> Box3:
 
 
 def _area_box(area: Area) -> Box3:
-    boxes = [lonlat_rect_box(rings[0]) for rings in area.polygons]
+    boxes = [_array_rect_box(exterior) for exterior in area.exterior_arrays()]
     box = boxes[0]
     for other in boxes[1:]:
         box = box.union(other)
@@ -83,8 +84,20 @@ def lonlat_rect_box(positions: tuple[LonLat, ...]) -> Box3:
     # against 0.6 s for the 1.7 million vertices of a mixed plan of 20,000 features).
     lons = [p[0] for p in positions]
     lats = [p[1] for p in positions]
-    lon0, lon1 = math.radians(min(lons)), math.radians(max(lons))
-    lat0, lat1 = math.radians(min(lats)), math.radians(max(lats))
+    return _rect_box(min(lons), max(lons), min(lats), max(lats))
+
+
+def _array_rect_box(positions: Floats) -> Box3:
+    """`lonlat_rect_box` of positions held as an n x 2 array (lon, lat)."""
+    # Four reductions down the columns: a third of the time of two across the rows (measured).
+    lon, lat = positions[:, 0], positions[:, 1]
+    return _rect_box(float(lon.min()), float(lon.max()), float(lat.min()), float(lat.max()))
+
+
+def _rect_box(west: float, east: float, south: float, north: float) -> Box3:
+    """ECEF box of the lon/lat rectangle between those longitudes and latitudes (degrees)."""
+    lon0, lon1 = math.radians(west), math.radians(east)
+    lat0, lat1 = math.radians(south), math.radians(north)
     # Distance from the axis peaks at the latitude nearest the equator.
     r0, r1 = _axis_distance_m(lat0), _axis_distance_m(lat1)
     r_low = min(r0, r1)

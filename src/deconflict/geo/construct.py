@@ -45,7 +45,6 @@ from deconflict.geo.shapes import (
     Corridor,
     LonLat,
     Orbit,
-    PolygonRings,
     Sector,
     Shape,
     Side,
@@ -474,7 +473,7 @@ def _largest_gap_m(chord_middles: Floats, true_middles: Floats) -> float:
 
 def _with_extent(area: Area, why_empty: str) -> Area:
     """The area, unless building it left nothing (ShapeError saying why)."""
-    if not area.polygons:
+    if not area.ring_lengths:
         raise ShapeError(why_empty)
     return area
 
@@ -519,18 +518,18 @@ def _closed(points: Floats) -> Floats:
 
 def _split_area(geometry: shapely.Geometry, margin_m: float) -> Area:
     """The unwrapped geometry cut at the antimeridian into polygons within -180..180."""
-    polygons: list[PolygonRings] = []
     west, _, east, _ = geometry.bounds
     if west >= -180.0 and east <= 180.0:  # the usual case: nothing to cut
-        return Area(tuple(_rings(polygon) for polygon in _polygons_of(geometry)), margin_m)
+        return _area_of(_polygons_of(geometry), margin_m)
+    polygons: list[shapely.Polygon] = []
     for shift in (-360.0, 0.0, 360.0):
         window = shapely.box(-180.0 - shift, -90.0, 180.0 - shift, 90.0)
         piece = geometry.intersection(window)
         if piece.is_empty:
             continue
         piece = shapely.affinity.translate(piece, xoff=shift)
-        polygons.extend(_rings(polygon) for polygon in _polygons_of(piece))
-    return Area(tuple(polygons), margin_m)
+        polygons.extend(_polygons_of(piece))
+    return _area_of(polygons, margin_m)
 
 
 def _polygons_of(geometry: shapely.Geometry) -> list[shapely.Polygon]:
@@ -541,10 +540,14 @@ def _polygons_of(geometry: shapely.Geometry) -> list[shapely.Polygon]:
     return []  # lines and points where a piece only touches the cut
 
 
-def _rings(polygon: shapely.Polygon) -> PolygonRings:
-    def ring(coords: shapely.LinearRing) -> tuple[LonLat, ...]:
-        xy = shapely.get_coordinates(coords)
-        lon = np.clip(xy[:, 0], -180.0, 180.0)
-        return tuple(zip(lon.tolist(), xy[:, 1].tolist(), strict=True))
-
-    return (ring(polygon.exterior), *(ring(hole) for hole in polygon.interiors))
+def _area_of(polygons: list[shapely.Polygon], margin_m: float) -> Area:
+    """The polygons as an area held as one array of positions (`Area.of_arrays`), longitudes
+    clipped to -180..180 (a cut at the antimeridian may leave a hair beyond)."""
+    rings, owner = shapely.get_rings(np.asarray(polygons, dtype=object), return_index=True)
+    positions = shapely.get_coordinates(rings)
+    positions[:, 0] = np.clip(positions[:, 0], -180.0, 180.0)
+    counts = shapely.get_num_coordinates(rings).tolist()
+    lengths: list[list[int]] = [[] for _ in polygons]
+    for polygon, count in zip(owner.tolist(), counts, strict=True):
+        lengths[polygon].append(count)
+    return Area.of_arrays(positions, tuple(tuple(ring) for ring in lengths), margin_m)

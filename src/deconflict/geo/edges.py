@@ -59,7 +59,12 @@ class Edges:
     @classmethod
     def of_paths(cls, paths: Iterable[tuple[tuple[float, float], ...]]) -> Edges:
         """The edges between consecutive positions of each path, long ones cut into pieces."""
-        xy = [lonlat_array(path) for path in paths]
+        return cls.of_arrays([lonlat_array(path) for path in paths])
+
+    @classmethod
+    def of_arrays(cls, xy: Sequence[Floats]) -> Edges:
+        """The edges between consecutive rows of each array (n x 2, lon/lat), long ones cut
+        into pieces."""
         a = np.concatenate([p[:-1] for p in xy]) if xy else np.empty((0, 2))
         b = np.concatenate([p[1:] for p in xy]) if xy else np.empty((0, 2))
         a, b = _pieces(a, b)

@@ -15,6 +15,7 @@ corridors and areas by `geo.construct` (`resolve`).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -28,6 +29,7 @@ from deconflict.geo.edges import Edges, Floats, lonlat_array
 LonLat = tuple[float, float]
 Ring = tuple[LonLat, ...]
 PolygonRings = tuple[Ring, ...]  # exterior ring first, then holes
+RingLengths = tuple[tuple[int, ...], ...]  # positions in each ring, per polygon
 
 
 @dataclass(frozen=True)
@@ -70,23 +72,68 @@ class Area:
 
     `margin_m` grows the area on every side; it is 0 for an area as typed and
     holds the construction tolerance of an area built from a sector or track.
+
+    An area built from arrays (`of_arrays`: a sector or track, or any area sent
+    back from a worker process) keeps them, and makes `polygons` as tuples only
+    when they are first asked for: the engine measures on the arrays, and a
+    large plan's built areas hold millions of positions.
     """
 
     polygons: tuple[PolygonRings, ...]
     margin_m: float = 0.0
+
+    @classmethod
+    def of_arrays(cls, positions: Floats, lengths: RingLengths, margin_m: float = 0.0) -> Area:
+        """The area whose rings are consecutive runs of `positions` (n x 2, lon/lat), as
+        many positions in each as `lengths` says (per polygon, exterior first)."""
+        area = object.__new__(cls)
+        kept = vars(area)  # a frozen dataclass refuses new attributes, not its __dict__
+        kept["margin_m"] = margin_m
+        kept["ring_lengths"] = lengths
+        ends = itertools.accumulate(n for ring_lengths in lengths for n in ring_lengths)
+        runs = itertools.pairwise(itertools.chain((0,), ends))
+        kept["ring_arrays"] = tuple(positions[start:end] for start, end in runs)
+        return area
+
+    def __getattr__(self, name: str) -> tuple[PolygonRings, ...]:
+        """`polygons` of an area built from arrays, made from them when first asked for."""
+        if name != "polygons":
+            raise AttributeError(f"'Area' object has no attribute '{name}'")
+        rings = iter(_ring_tuples(self.ring_arrays))
+        polygons = tuple(
+            tuple(next(rings) for _ in ring_lengths) for ring_lengths in self.ring_lengths
+        )
+        vars(self)["polygons"] = polygons
+        return polygons
 
     @property
     def reach_m(self) -> float:
         return self.margin_m
 
     @cached_property
+    def ring_lengths(self) -> RingLengths:
+        """How many positions each ring holds, per polygon (exterior first)."""
+        return tuple(tuple(len(ring) for ring in rings) for rings in self.polygons)
+
+    @cached_property
+    def ring_arrays(self) -> tuple[Floats, ...]:
+        """Every ring (exteriors and holes, in order) as an n x 2 array of lon/lat."""
+        return tuple(lonlat_array(ring) for rings in self.polygons for ring in rings)
+
+    def exterior_arrays(self) -> tuple[Floats, ...]:
+        """Each polygon's exterior ring as an n x 2 array of lon/lat."""
+        firsts = itertools.accumulate((len(rings) for rings in self.ring_lengths), initial=0)
+        polygons = len(self.ring_lengths)
+        return tuple(self.ring_arrays[first] for first in itertools.islice(firsts, polygons))
+
+    @cached_property
     def planar(self) -> BaseGeometry:
         """The area as a planar lon/lat geometry, for exact containment tests."""
-        # Rings as arrays: shapely then builds them in C, not point by point.
-        parts = [
-            shapely.Polygon(lonlat_array(rings[0]), [lonlat_array(hole) for hole in rings[1:]])
-            for rings in self.polygons
-        ]
+        rings = iter(self.ring_arrays)
+        parts = []
+        for ring_lengths in self.ring_lengths:
+            exterior = next(rings)
+            parts.append(shapely.Polygon(exterior, [next(rings) for _ in ring_lengths[1:]]))
         geometry = parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
         shapely.prepare(geometry)
         return geometry
@@ -94,11 +141,9 @@ class Area:
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         """Pickled as one array of positions and the length of every ring: a worker process
         that built a plan's sectors and tracks sends them back in half the time tuples take
-        (and a fifth fewer bytes); reading them back costs the same."""
-        lengths = tuple(tuple(len(ring) for ring in rings) for rings in self.polygons)
-        positions = [lonlat_array(ring) for ring in self.rings]
-        flat = np.concatenate(positions) if positions else np.empty((0, 2))
-        return (_area_from_arrays, (flat, lengths, self.margin_m))
+        (and a fifth fewer bytes), and they are read back as arrays."""
+        flat = np.concatenate(self.ring_arrays) if self.ring_arrays else np.empty((0, 2))
+        return (Area.of_arrays, (flat, self.ring_lengths, self.margin_m))
 
     @property
     def rings(self) -> tuple[Ring, ...]:
@@ -108,24 +153,12 @@ class Area:
     @cached_property
     def edges(self) -> Edges:
         """The boundary's edges (exteriors and holes), for geodesic search."""
-        return Edges.of_paths(self.rings)
+        return Edges.of_arrays(self.ring_arrays)
 
 
-def _area_from_arrays(
-    positions: Floats, lengths: tuple[tuple[int, ...], ...], margin_m: float
-) -> Area:
-    """The area `Area.__reduce__` pickled: rings cut from one array of positions."""
-    lon, lat = positions[:, 0].tolist(), positions[:, 1].tolist()
-    polygons, start = [], 0
-    for ring_lengths in lengths:
-        rings = []
-        for length in ring_lengths:
-            rings.append(
-                tuple(zip(lon[start : start + length], lat[start : start + length], strict=True))
-            )
-            start += length
-        polygons.append(tuple(rings))
-    return Area(tuple(polygons), margin_m)
+def _ring_tuples(arrays: tuple[Floats, ...]) -> list[Ring]:
+    """Rings of lon/lat arrays as tuples of (lon, lat) floats."""
+    return [tuple(zip(a[:, 0].tolist(), a[:, 1].tolist(), strict=True)) for a in arrays]
 
 
 class Side(StrEnum):
