@@ -51,7 +51,7 @@ def test_a_strike_inside_the_zone_is_notified_with_its_conflict(
     consoles: Consoles, notified: httpx.Response
 ) -> None:
     assert notified.status_code == 201
-    assert notified.headers["location"] == "/v1/features/strike-1"
+    assert notified.headers["location"] == "/v1/parties/russia/features/strike-1"
     body = notified.json()
     assert body["feature"]["properties"]["party"] == "russia"
     assert body["feature"]["properties"]["version"] == 1

@@ -283,7 +283,7 @@ REFUSED_WRITES: dict[str, tuple[str, str, str | None, dict[str, Any], int]] = {
         422,
     ),
     "undecodable": ("POST", "/v1/activities", "russia", {"content": b"{", "headers": JSON}, 422),
-    "an id in use": ("POST", "/v1/activities", "coalition", {"json": strike_body()}, 409),
+    "an id of yours in use": ("POST", "/v1/activities", "russia", {"json": strike_body()}, 409),
     "a key reused for another body": (
         "POST",
         "/v1/activities",

@@ -156,7 +156,10 @@ def test_amendment_is_a_new_version_and_notifies_again(line: Line, store: Store)
     moved = line.declare("russia", strike(lon=39.5), Share.SHAPE, amend=True)
     properties = moved.feature["properties"]
     assert moved.conflicts == () and isinstance(properties, dict) and properties["version"] == 2
-    assert [change for change, _, _ in store.history("strike-1")] == ["declared", "amended"]
+    assert [change for change, _, _ in store.history("russia", "strike-1")] == [
+        "declared",
+        "amended",
+    ]
     latest = line.inbox("coalition")[-1]
     assert latest.version == 2 and "amends" in latest.thread[0].text
 

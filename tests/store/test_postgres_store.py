@@ -99,7 +99,7 @@ def _story(store: Store, clock: FrozenClock) -> list[Any]:
     for party in PARTIES:
         answers += [line.inbox(party.id), line.outbox(party.id)]
         answers.append(store.events_after(party.id, 0, 1000))
-    answers += [store.declared_features(), store.history("strike-1"), store.parties()]
+    answers += [store.declared_features(), store.history("russia", "strike-1"), store.parties()]
     answers += [store.events_since(0, 1000), store.last_event_id()]
     return answers
 
@@ -209,7 +209,7 @@ def test_a_duplicate_feature_id_is_refused_and_nothing_of_the_batch_is_kept(url:
         with pytest.raises(StateConflict) as raised:
             store.add_features([strike("s2", lon=10.0), strike("s1")])
         assert raised.value.feature_id == "s1"
-        assert store.feature("s2") is None
+        assert store.feature("russia", "s2") is None
         assert store.count() == 1
     finally:
         store.close()

@@ -38,8 +38,8 @@ def test_features_survive_reopening_the_file(tmp_path: Path) -> None:
     store.add_features([_strike("s1", 38.6, 33.5)])
     store.close()
     reopened = SqliteStore(path)
-    assert reopened.feature("s1") == _strike("s1", 38.6, 33.5)
-    assert reopened.feature("s1").extra == {"category": "kinetic"}  # type: ignore[union-attr]
+    assert reopened.feature("p1", "s1") == _strike("s1", 38.6, 33.5)
+    assert reopened.feature("p1", "s1").extra == {"category": "kinetic"}  # type: ignore[union-attr]
     assert reopened.count() == 1
 
 
@@ -57,7 +57,7 @@ def test_duplicate_id_is_refused_and_nothing_of_the_batch_is_kept(tmp_path: Path
     with pytest.raises(StateConflict) as raised:
         store.add_features([_strike("s2", 10.0, 10.0), _strike("s1", 38.6, 33.5)])
     assert raised.value.feature_id == "s1"
-    assert store.feature("s2") is None
+    assert store.feature("p1", "s2") is None
     assert store.count() == 1
 
 

@@ -3,7 +3,8 @@
 `GET /v1/export/{format}` writes the features `GET /v1/features` lists (yours,
 activities, shared zones; never another party's `contact` zone) as KML, site
 CSV, CoT XML, a USMTF ACO, NOTAM-style text or GeoJSON. `GET
-/v1/features/{id}/notam` renders one activity for the people who brief pilots.
+/v1/parties/{party}/features/{id}/notam` (or `/v1/features/{id}/notam`) renders one activity
+for the people who brief pilots.
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from deconflict.api.routes import Duty
-from deconflict.errors import InvalidFeature, NotFound
+from deconflict.api.routes import Duty, FeatureId, PartyId
+from deconflict.errors import InvalidFeature
 from deconflict.formats.notam import notam_text
 from deconflict.formats.registry import MEDIA_TYPES, WRITERS
 from deconflict.line.model import Share
 from deconflict.line.service import Line
-from deconflict.line.views import may_see
 
 exports_router = APIRouter(prefix="/v1", tags=["exports"])
 
@@ -57,25 +57,48 @@ def export(
     )
 
 
+Fir = Annotated[str, Query(description="The FIR's four-letter ICAO code.")]
+NotamNumber = Annotated[str | None, Query(description="Series, number and year, e.g. A0042/26.")]
+
+
 @exports_router.get(
     "/features/{feature_id}/notam",
     response_class=Response,
-    summary="One activity as NOTAM-style text (ICAO-like Q-line and items A-G)",
+    summary="One activity as NOTAM-style text: yours, else the one of that id you may see",
 )
 def notam(
     request: Request,
     credential: Duty,
-    feature_id: str,
-    fir: Annotated[str, Query(description="The FIR's four-letter ICAO code.")] = "XXXX",
-    number: Annotated[
-        str | None, Query(description="Series, number and year, e.g. A0042/26.")
-    ] = None,
+    feature_id: FeatureId,
+    fir: Fir = "XXXX",
+    number: NotamNumber = None,
 ) -> Response:
     line: Line = request.app.state.line
-    history = line.store.history(feature_id)
-    if not history or not may_see(credential.party_id, history[-1][2]):
-        raise NotFound("no such feature", feature_id=feature_id, field="id", value=feature_id)
-    declared = history[-1][2]
+    owner = line.owner_of(credential.party_id, feature_id)
+    return _notam(line, credential.party_id, owner, feature_id, fir, number)
+
+
+@exports_router.get(
+    "/parties/{party}/features/{feature_id}/notam",
+    response_class=Response,
+    summary="One party's activity as NOTAM-style text (ICAO-like Q-line and items A-G)",
+)
+def party_notam(
+    request: Request,
+    credential: Duty,
+    party: PartyId,
+    feature_id: FeatureId,
+    fir: Fir = "XXXX",
+    number: NotamNumber = None,
+) -> Response:
+    line: Line = request.app.state.line
+    return _notam(line, credential.party_id, party, feature_id, fir, number)
+
+
+def _notam(
+    line: Line, reader: str, party: str, feature_id: str, fir: str, number: str | None
+) -> Response:
+    declared = line.history_seen(reader, party, feature_id)[-1][2]
     if declared.share is Share.CONTACT:
         raise InvalidFeature(
             "this zone is shared only as a contact; a NOTAM would show its shape to everyone",

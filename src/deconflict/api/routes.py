@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal, NamedTuple
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.api.push import LAST_EVENT_ID, hub_of, start_after, stream
-from deconflict.errors import Forbidden, InvalidFeature, InvalidPlan, NotFound
+from deconflict.errors import Forbidden, InvalidFeature, InvalidPlan
 from deconflict.geo.coords import format_dms, format_mgrs, parse_position
 from deconflict.i18n.dtg import format_dtg, parse_moment
 from deconflict.i18n.messages import ObjectionReason
@@ -20,7 +21,7 @@ from deconflict.line.model import ResponseKind, Share
 from deconflict.line.parties import Credential, Role
 from deconflict.line.results import Refused
 from deconflict.line.service import Idempotency, Line
-from deconflict.line.views import feature_view, iso, may_see
+from deconflict.line.views import feature_view, iso
 from deconflict.record.base64text import decode_base64
 from deconflict.record.errors import RecordError
 from deconflict.record.sealed import SALT_SIZE
@@ -79,6 +80,10 @@ def _party_signature(
 
 Signature = Annotated[PartySignature | None, Depends(_party_signature)]
 NoticeId = Annotated[int, Path(description="The notice's number.")]
+FeatureId = Annotated[
+    str, Path(description="A feature's id (ids are per party), percent-encoded in the URL.")
+]
+PartyId = Annotated[str, Path(description="The id of the party the feature belongs to.")]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="Retrying with the same key changes nothing."),
@@ -211,6 +216,11 @@ def _respond_by(feature_id: str, value: Any) -> datetime | None:
         ) from None
 
 
+def feature_url(party: str, feature_id: str) -> str:
+    """The URL that names a party's feature, its id percent-encoded (any script, one segment)."""
+    return f"/v1/parties/{quote(party, safe='')}/features/{quote(feature_id, safe='')}"
+
+
 def _declare(
     request: Request,
     response: Response,
@@ -224,6 +234,7 @@ def _declare(
 ) -> dict[str, Any]:
     feature, share, respond_by = _read_body(body, kind, credential.party_id, url_id)
     amend = url_id is not None
+    location = feature_url(feature.party, feature.id)  # before the commit: nothing fails after
     idempotency = Idempotency.of(key, "amend" if amend else "declare", body.model_dump())
     result = _line(request).declare(
         credential.party_id,
@@ -238,7 +249,7 @@ def _declare(
     _committed(request)
     if not amend:
         response.status_code = 201
-        response.headers["Location"] = f"/v1/features/{feature.id}"
+        response.headers["Location"] = location
     return result.document()
 
 
@@ -258,7 +269,7 @@ def declare_zone(
 def amend_zone(
     request: Request,
     response: Response,
-    feature_id: str,
+    feature_id: FeatureId,
     body: FeatureBody,
     credential: Planner,
     key: IdempotencyKey = None,
@@ -286,7 +297,7 @@ def declare_activity(
 def amend_activity(
     request: Request,
     response: Response,
-    feature_id: str,
+    feature_id: FeatureId,
     body: FeatureBody,
     credential: Planner,
     key: IdempotencyKey = None,
@@ -363,10 +374,37 @@ def import_features(
 @router.post("/features/{feature_id}/cancel", summary="Cancel one of your zones or activities")
 def cancel_feature(
     request: Request,
-    feature_id: str,
+    feature_id: FeatureId,
     credential: Planner,
     key: IdempotencyKey = None,
     signature: Signature = None,
+) -> dict[str, Any]:
+    return _cancel(request, feature_id, credential, key, signature)
+
+
+@router.post(
+    "/parties/{party}/features/{feature_id}/cancel",
+    summary="Cancel one of your zones or activities, named with your party",
+)
+def cancel_party_feature(
+    request: Request,
+    party: PartyId,
+    feature_id: FeatureId,
+    credential: Planner,
+    key: IdempotencyKey = None,
+    signature: Signature = None,
+) -> dict[str, Any]:
+    if party != credential.party_id:
+        raise Forbidden("a party cancels only its own features", field="party", value=party)
+    return _cancel(request, feature_id, credential, key, signature)
+
+
+def _cancel(
+    request: Request,
+    feature_id: str,
+    credential: Credential,
+    key: str | None,
+    signature: PartySignature | None,
 ) -> dict[str, Any]:
     idempotency = Idempotency.of(key, "cancel", feature_id)
     signed = _signed({"cancel": feature_id}, signature)
@@ -402,11 +440,28 @@ def list_features(
     return {"type": "FeatureCollection", "features": visible}
 
 
-@router.get("/features/{feature_id}", summary="One feature with its version history")
-def get_feature(request: Request, feature_id: str, credential: Duty) -> dict[str, Any]:
-    history = _line(request).store.history(feature_id)
-    if not history or not may_see(credential.party_id, history[-1][2]):
-        raise NotFound("no such feature", feature_id=feature_id, field="id", value=feature_id)
+@router.get(
+    "/features/{feature_id}",
+    summary="One feature with its version history: yours, else the one of that id you may see",
+)
+def get_feature(request: Request, feature_id: FeatureId, credential: Duty) -> dict[str, Any]:
+    """Your feature with this id; without one, the one feature with this id you may see
+    (409 naming the parties when several parties' features have it: name the party)."""
+    owner = _line(request).owner_of(credential.party_id, feature_id)
+    return _feature_answer(request, credential, owner, feature_id)
+
+
+@router.get("/parties/{party}/features/{feature_id}", summary="One party's feature and its history")
+def get_party_feature(
+    request: Request, party: PartyId, feature_id: FeatureId, credential: Duty
+) -> dict[str, Any]:
+    return _feature_answer(request, credential, party, feature_id)
+
+
+def _feature_answer(
+    request: Request, credential: Credential, party: str, feature_id: str
+) -> dict[str, Any]:
+    history = _line(request).history_seen(credential.party_id, party, feature_id)
     return {
         "feature": feature_view(history[-1][2]),
         "history": [

@@ -27,7 +27,8 @@ class Unrecorded(Protocol):
     """What a step reads, and writes that the record does not hold: the same on both sides of
     the port, so the unit of work passes it through."""
 
-    def declared(self, feature_id: str) -> Declared | None: ...
+    def declared(self, party: str, feature_id: str) -> Declared | None:
+        """The party's feature with this id (ids are per party), current version."""
 
     def parties(self) -> list[Party]: ...
 
@@ -39,7 +40,8 @@ class Unrecorded(Protocol):
 
     def ended_activities(self, now: datetime) -> list[Declared]: ...
 
-    def notices_of_feature(self, feature_id: str) -> list[Notice]: ...
+    def notices_of_feature(self, party: str, feature_id: str) -> list[Notice]:
+        """Notices the party sent about its feature with this id."""
 
     def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int: ...
 
@@ -144,4 +146,8 @@ class LineStore(Protocol):
 
     def declared_features(self) -> list[Declared]: ...
 
-    def history(self, feature_id: str) -> list[tuple[str, datetime, Declared]]: ...
+    def declared_with_id(self, feature_id: str) -> list[Declared]:
+        """Every party's feature with this id, current version, by party."""
+
+    def history(self, party: str, feature_id: str) -> list[tuple[str, datetime, Declared]]:
+        """Every version of the party's feature with this id, oldest first."""

@@ -57,6 +57,7 @@ from deconflict.line.views import (
     feature_view,
     iso,
     may_see,
+    other_id,
     see_conflict,
     see_notice,
     when,
@@ -202,7 +203,7 @@ class Line:
         signed: Signed | None,
     ) -> Declaration:
         now = self.clock()
-        current = tx.declared(feature.id)
+        current = tx.declared(feature.party, feature.id)
         version = _next_version(current, feature, amend)
         conflicts = tx.conflicts_of(feature)
         declared = Declared(feature, version, share)
@@ -411,7 +412,7 @@ class Line:
         for position, (feature, share) in enumerate(items):
             try:
                 self._refuse_if_over(feature, allow_past)
-                if tx.declared(feature.id) is not None:
+                if tx.declared(feature.party, feature.id) is not None:
                     raise StateConflict(
                         "a feature with this id exists; amend it instead",
                         feature_id=feature.id,
@@ -470,8 +471,8 @@ class Line:
         self, tx: LineTx, party: str, feature_id: str, signed: Signed | None
     ) -> Cancellation:
         now = self.clock()
-        current = tx.declared(feature_id)
-        if current is None or current.feature.party != party:
+        current = tx.declared(party, feature_id)
+        if current is None:
             raise NotFound(
                 "no such feature of yours", feature_id=feature_id, field="id", value=feature_id
             )
@@ -487,7 +488,8 @@ class Line:
     def _inform(self, tx: LineTx, declared: Declared, code: MessageCode, now: datetime) -> None:
         """An information notice (no answer due) to every party told of this feature before."""
         parties = {p.id: p for p in tx.parties()}
-        told = sorted({n.recipient for n in tx.notices_of_feature(declared.feature.id)})
+        feature = declared.feature
+        told = sorted({n.recipient for n in tx.notices_of_feature(feature.party, feature.id)})
         for recipient in told:
             message = self._message(code, declared, parties, now)
             self._send(tx, declared, recipient, None, (), [message], parties, now)
@@ -665,12 +667,13 @@ class Line:
     def _current(self, notices: list[Notice], include_ended: bool) -> list[Notice]:
         if include_ended:
             return notices
-        current: dict[str, bool] = {}
+        current: dict[tuple[str, str], bool] = {}
         for notice in notices:
-            if notice.feature_id not in current:
-                history = self.store.history(notice.feature_id)
-                current[notice.feature_id] = not history or self.is_current(history[-1][2])
-        return [n for n in notices if current[n.feature_id]]
+            key = (notice.sender, notice.feature_id)  # a notice's sender owns its feature
+            if key not in current:
+                history = self.store.history(*key)
+                current[key] = not history or self.is_current(history[-1][2])
+        return [n for n in notices if current[(n.sender, n.feature_id)]]
 
     def is_current(self, declared: Declared) -> bool:
         """False once its last occurrence has ended: it drops off lists, never off the record."""
@@ -691,6 +694,40 @@ class Line:
             and (include_cancelled or declared.cancelled_at is None)
             and (include_ended or self.is_current(declared))
         ]
+
+    def history_seen(
+        self, reader: str, party: str, feature_id: str
+    ) -> list[tuple[str, datetime, Declared]]:
+        """Every version of `party`'s feature `feature_id`, oldest first, if `reader` may see it.
+
+        NotFound alike for a feature that does not exist and one hidden from the reader.
+        """
+        history = self.store.history(party, feature_id)
+        if not history or not may_see(reader, history[-1][2]):
+            raise NotFound("no such feature", feature_id=feature_id, field="id", value=feature_id)
+        return history
+
+    def owner_of(self, reader: str, feature_id: str) -> str:
+        """The party whose feature `feature_id` names when `reader` gives no party.
+
+        The reader's own feature with this id; without one, the one feature with this id
+        the reader may see. A feature hidden from the reader counts as none, so the answer
+        is the same whether it exists or not. NotFound when there is none; StateConflict
+        naming the parties when several parties' features with this id are visible.
+        """
+        found = self.store.declared_with_id(feature_id)
+        owners = [d.feature.party for d in found if may_see(reader, d)]
+        if reader in owners or not owners:
+            return reader
+        if len(owners) > 1:
+            raise StateConflict(
+                f"features of {', '.join(owners)} have this id and you have none; name the "
+                "party: /v1/parties/{party}/features/{id}",
+                feature_id=feature_id,
+                field="party",
+                value=owners,
+            )
+        return owners[0]
 
     def outbox(self, party: str, include_ended: bool = False) -> list[NoticeSeen]:
         """Notices the party sent, newest first, with their state and responses.
@@ -757,7 +794,7 @@ def _next_version(current: Declared | None, feature: Feature, amend: bool) -> in
                 value=feature.id,
             )
         return 1
-    if current is None or current.feature.party != feature.party:
+    if current is None:
         raise NotFound(
             "no such feature of yours", feature_id=feature.id, field="id", value=feature.id
         )
@@ -782,7 +819,6 @@ def _own_conflict(
     recipient: str, conflict: Conflict, other: Declared, parties: Mapping[str, Party]
 ) -> ConflictView:
     """A conflict with the recipient's own feature: they see it whole (a `contact` zone private)."""
-    mine = [i for i in conflict.ids if i != other.feature.id]
     private = other.share is Share.CONTACT
     owner = parties.get(recipient)
     return ConflictView(
@@ -790,7 +826,7 @@ def _own_conflict(
         conflict.window.start,
         conflict.window.end,
         feature_id=other.feature.id,
-        other_id=mine[0] if mine else None,
+        other_id=other_id(conflict, other.feature.id),
         distance_m=round(conflict.distance_m, 3),
         contact=owner.contact if private and owner else None,
         private=private,

@@ -116,8 +116,8 @@ class UnitOfWork:
         self.rows.set_party_key(party_id, public_key_b64)
         self.record(party_key_entry(party_id, public_key_b64, at))
 
-    def declared(self, feature_id: str) -> Declared | None:
-        return self.rows.declared(feature_id)
+    def declared(self, party: str, feature_id: str) -> Declared | None:
+        return self.rows.declared(party, feature_id)
 
     def parties(self) -> list[Party]:
         return self.rows.parties()
@@ -134,8 +134,8 @@ class UnitOfWork:
     def ended_activities(self, now: datetime) -> list[Declared]:
         return self.rows.ended_activities(now)
 
-    def notices_of_feature(self, feature_id: str) -> list[Notice]:
-        return self.rows.notices_of_feature(feature_id)
+    def notices_of_feature(self, party: str, feature_id: str) -> list[Notice]:
+        return self.rows.notices_of_feature(party, feature_id)
 
     def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int:
         return self.rows.add_event(party, kind, payload, at)

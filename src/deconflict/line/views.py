@@ -50,14 +50,14 @@ def conflict_for(
     """
     owner = other.feature.party
     hidden = owner != reader and other.share is Share.CONTACT
-    mine = [i for i in conflict.ids if i != other.feature.id]
+    mine = other_id(conflict, other.feature.id)
     if hidden:
         party = parties.get(owner)
         return ConflictView(
             owner,
             conflict.window.start,
             conflict.window.end,
-            feature_id=mine[0] if mine else None,
+            feature_id=mine,
             contact=party.contact if party else None,
             occurrences=conflict.occurrences,
             altitude=conflict.altitude,
@@ -66,12 +66,21 @@ def conflict_for(
         owner,
         conflict.window.start,
         conflict.window.end,
-        feature_id=mine[0] if mine else None,
+        feature_id=mine,
         other_id=other.feature.id,
         distance_m=round(conflict.distance_m, 3),
         occurrences=conflict.occurrences,
         altitude=conflict.altitude,
     )
+
+
+def other_id(conflict: Conflict, known: str) -> str:
+    """The id of the feature in a conflict that is not the one with id `known`.
+
+    The two belong to different parties, and ids are per party: both may have the same id.
+    """
+    first, second = conflict.ids
+    return second if first == known else first
 
 
 def see_conflict(view: ConflictView) -> ConflictSeen:

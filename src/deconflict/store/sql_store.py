@@ -70,15 +70,17 @@ class SqlStore(RecordReads):
                     self._insert(db, feature)
                 except self.taken:
                     raise StateConflict(
-                        "a feature with this id is already stored",
+                        "a feature of this party with this id is already stored",
                         feature_id=feature.id,
                         field="id",
                         value=feature.id,
                     ) from None
 
-    def feature(self, feature_id: str) -> Feature | None:
-        """The stored feature with this id, or None."""
-        row = self._row("SELECT document FROM volume WHERE feature_id = ?", (feature_id,))
+    def feature(self, party: str, feature_id: str) -> Feature | None:
+        """The party's stored feature with this id, or None."""
+        row = self._row(
+            "SELECT document FROM volume WHERE party = ? AND feature_id = ?", (party, feature_id)
+        )
         return feature_of(row[0]) if row else None
 
     def count(self) -> int:
@@ -87,16 +89,27 @@ class SqlStore(RecordReads):
     def declared_features(self) -> list[Declared]:
         """Every feature's current version, cancelled ones included."""
         rows = self._rows(
-            f"SELECT {VOLUME_COLUMNS} FROM volume ORDER BY feature_id {self.bytewise}"
+            f"SELECT {VOLUME_COLUMNS} FROM volume"
+            f" ORDER BY feature_id {self.bytewise}, party {self.bytewise}"
         )
         return [declared_of(row) for row in rows]
 
-    def history(self, feature_id: str) -> list[tuple[str, datetime, Declared]]:
-        """Every version of a feature, oldest first: (change, when, the feature as then)."""
+    def declared_with_id(self, feature_id: str) -> list[Declared]:
+        """The current version of every party's feature with this id, by party."""
+        rows = self._rows(
+            f"SELECT {VOLUME_COLUMNS} FROM volume WHERE feature_id = ?"
+            f" ORDER BY party {self.bytewise}",
+            (feature_id,),
+        )
+        return [declared_of(row) for row in rows]
+
+    def history(self, party: str, feature_id: str) -> list[tuple[str, datetime, Declared]]:
+        """Every version of the party's feature, oldest first: (change, when, the feature as
+        then)."""
         rows = self._rows(
             "SELECT change, recorded_at, document, version, share FROM feature_version"
-            " WHERE feature_id = ? ORDER BY version",
-            (feature_id,),
+            " WHERE party = ? AND feature_id = ? ORDER BY version",
+            (party, feature_id),
         )
         return [history_of(row) for row in rows]
 

@@ -63,9 +63,10 @@ class SqlTx(ABC):
     def _notices(self, where: str, parameters: Sequence[Any]) -> list[Notice]:
         """Notices matching a WHERE clause (qmark, a literal of this package), with threads."""
 
-    def declared(self, feature_id: str) -> Declared | None:
+    def declared(self, party: str, feature_id: str) -> Declared | None:
         row = self.db.execute(
-            f"SELECT {VOLUME_COLUMNS} FROM volume WHERE feature_id = ?", (feature_id,)
+            f"SELECT {VOLUME_COLUMNS} FROM volume WHERE party = ? AND feature_id = ?",
+            (party, feature_id),
         ).fetchone()
         return declared_of(row) if row else None
 
@@ -162,8 +163,8 @@ class SqlTx(ABC):
         )
         return [declared_of(row) for row in rows]
 
-    def notices_of_feature(self, feature_id: str) -> list[Notice]:
-        return self._notices("feature_id = ? ORDER BY id", (feature_id,))
+    def notices_of_feature(self, party: str, feature_id: str) -> list[Notice]:
+        return self._notices("sender = ? AND feature_id = ? ORDER BY id", (party, feature_id))
 
     def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int:
         return self._inserted_id(

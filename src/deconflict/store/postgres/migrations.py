@@ -196,6 +196,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (idx, commitment)
     );
     """,
+    # 8: ids are per party: two parties may use the same feature id. A notice names its
+    # feature with its sender. Each constraint is dropped before it is made, so the step
+    # leaves the same schema whatever it starts from.
+    """
+    ALTER TABLE volume DROP CONSTRAINT IF EXISTS volume_feature_id_key;
+    ALTER TABLE volume DROP CONSTRAINT IF EXISTS volume_party_feature_id_key;
+    ALTER TABLE volume ADD CONSTRAINT volume_party_feature_id_key UNIQUE (party, feature_id);
+    ALTER TABLE feature_version DROP CONSTRAINT feature_version_pkey;
+    ALTER TABLE feature_version ADD PRIMARY KEY (party, feature_id, version);
+    DROP INDEX notice_feature;
+    CREATE INDEX notice_feature ON notice (sender, feature_id);
+    """,
 )
 
 

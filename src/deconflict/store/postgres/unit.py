@@ -75,7 +75,7 @@ class PostgresTx(SqlTx):
             "INSERT INTO volume (feature_id, party, kind, document, version, share, cancelled_at,"
             " closed_at, ends_at_s, box)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, cube(%s::float8[], %s::float8[]))"
-            " ON CONFLICT (feature_id) DO UPDATE SET party = excluded.party,"
+            " ON CONFLICT (party, feature_id) DO UPDATE SET"
             " kind = excluded.kind, document = excluded.document, version = excluded.version,"
             " share = excluded.share, cancelled_at = excluded.cancelled_at,"
             " closed_at = excluded.closed_at, ends_at_s = excluded.ends_at_s, box = excluded.box",

@@ -174,6 +174,51 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (idx, commitment)
     ) WITHOUT ROWID;
     """,
+    # 9: ids are per party: two parties may use the same feature id. SQLite cannot drop a
+    # UNIQUE constraint, so `volume` and `feature_version` are rebuilt; each volume keeps its
+    # rowid, which its index row is keyed by. A notice names its feature with its sender.
+    """
+    CREATE TABLE volume_by_party (
+        rowid INTEGER PRIMARY KEY,
+        feature_id TEXT NOT NULL,
+        party TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        document TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        cancelled_at TEXT,
+        share TEXT NOT NULL DEFAULT 'shape',
+        closed_at TEXT,
+        ends_at_s REAL,
+        UNIQUE (party, feature_id)
+    );
+    INSERT INTO volume_by_party (rowid, feature_id, party, kind, document, version,
+        cancelled_at, share, closed_at, ends_at_s)
+        SELECT rowid, feature_id, party, kind, document, version, cancelled_at, share,
+        closed_at, ends_at_s FROM volume;
+    DROP TABLE volume;
+    ALTER TABLE volume_by_party RENAME TO volume;
+    CREATE INDEX volume_open_ends ON volume(ends_at_s)
+        WHERE cancelled_at IS NULL AND closed_at IS NULL AND kind = 'activity';
+    CREATE TABLE feature_version_by_party (
+        party TEXT NOT NULL,
+        feature_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        change TEXT NOT NULL,
+        document TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        share TEXT NOT NULL DEFAULT 'shape',
+        salt BLOB,
+        PRIMARY KEY (party, feature_id, version)
+    );
+    INSERT INTO feature_version_by_party (party, feature_id, version, change, document,
+        recorded_at, share, salt)
+        SELECT party, feature_id, version, change, document, recorded_at, share, salt
+        FROM feature_version;
+    DROP TABLE feature_version;
+    ALTER TABLE feature_version_by_party RENAME TO feature_version;
+    DROP INDEX notice_feature;
+    CREATE INDEX notice_feature ON notice(sender, feature_id);
+    """,
 )
 
 

@@ -49,7 +49,8 @@ class SqliteTx(SqlTx):
     def put_feature(self, declared: Declared) -> None:
         feature_id, *values = volume_row(declared)
         row = self.db.execute(
-            "SELECT rowid FROM volume WHERE feature_id = ?", (feature_id,)
+            "SELECT rowid FROM volume WHERE party = ? AND feature_id = ?",
+            (declared.feature.party, feature_id),
         ).fetchone()
         if row is None:
             rowid = self.db.execute(
