@@ -72,10 +72,10 @@ def test_feed_shows_what_features_shows_and_never_another_partys_contact_zone(
             seen = feed(duty)
             listed = listed_features(duty)
         own = feed(aid)
-    assert uids(seen) == ["deconflict.at-tanf", "deconflict.strike-1"]
+    assert uids(seen) == ["deconflict.coalition.at-tanf", "deconflict.russia.strike-1"]
     for trace in HOSPITAL_TRACES:
         assert trace not in seen, f"{trace} leaked in the coalition's feed"
-    assert "deconflict.aid-hospital-7" in uids(own)
+    assert "deconflict.aid.aid-hospital-7" in uids(own)
     reading = read_cot(seen, Defaults("coalition", NOW))
     assert reading.rejected == ()
     assert sorted(reading.features, key=lambda f: f.id) == sorted(listed, key=lambda f: f.id)
@@ -94,8 +94,8 @@ def test_ended_features_stay_out_unless_asked_for_and_cancelled_ones_never_show(
         current = feed(coalition)
         everything = feed(coalition, ended="include")
         refused = coalition.get("/v1/cot", params={"ended": "sometimes"})
-    assert uids(current) == ["deconflict.at-tanf"]
-    assert uids(everything) == ["deconflict.at-tanf", "deconflict.drill-2020"]
+    assert uids(current) == ["deconflict.coalition.at-tanf"]
+    assert uids(everything) == ["deconflict.coalition.at-tanf", "deconflict.coalition.drill-2020"]
     assert refused.status_code == 422
 
 
@@ -105,7 +105,7 @@ def test_open_ended_zone_goes_stale_a_day_after_the_poll(live: LiveServer) -> No
         declare(coalition, "/v1/activities", strike_body())
         text = feed(coalition)
     events = {e.get("uid"): e for e in etree.fromstring(text.encode()).iter("event")}
-    zone, strike = events["deconflict.at-tanf"], events["deconflict.strike-1"]
+    zone, strike = events["deconflict.coalition.at-tanf"], events["deconflict.coalition.strike-1"]
     polled = parse_time(zone.get("time"))
     assert parse_time(zone.get("stale")) - polled == timedelta(hours=24)
     assert parse_time(zone.get("start")) == parse_time("2026-01-01T00:00:00Z")

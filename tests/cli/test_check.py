@@ -122,7 +122,7 @@ def test_every_problem_in_a_bad_plan_is_listed_with_id_and_field(tmp_path: Path)
             geometry={"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},
         ),
         _feature("twice", "p1"),
-        _feature("twice", "p2"),
+        _feature("twice", "p1"),
         {"type": "Feature", "geometry": None, "properties": {}},
     ]
     result = run_cli("check", str(write_plan(tmp_path / "bad.geojson", features)))
@@ -137,7 +137,7 @@ def test_every_problem_in_a_bad_plan_is_listed_with_id_and_field(tmp_path: Path)
         "feature 'kind', field 'kind'",
         "feature 'far', field 'geometry.coordinates': longitude 181.0 is outside -180..180",
         "feature 'bowtie', field 'geometry': invalid polygon: Self-intersection",
-        "feature 'twice', field 'id': id is used by an earlier feature",
+        "feature 'twice', field 'id': id is used by an earlier feature of the same party",
         "feature '#10', field 'id'",
     ):
         assert expected in err, f"missing {expected!r} in:\n{err}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -133,7 +134,7 @@ def test_every_event_carries_the_cot_2_0_attributes_tak_requires() -> None:
 
 
 def test_circle_is_a_tak_circle_with_its_radius_as_both_axes() -> None:
-    event = events_of(write_cot([AT_TANF], NAMES, NOW))["deconflict.at-tanf"]
+    event = events_of(write_cot([AT_TANF], NAMES, NOW))["deconflict.coalition.at-tanf"]
     assert event.get("type") == "u-d-c-c"
     ellipse = event.find("detail/shape/ellipse")
     assert float(ellipse.get("major")) == float(ellipse.get("minor")) == 55_000.0
@@ -150,15 +151,16 @@ def test_colours_are_signed_32_bit_argb_with_zones_and_activities_apart() -> Non
             value = int(event.find(f"detail/{name}").get("value"))
             assert -(2**31) <= value < 2**31
             colours[uid, name] = value & 0xFFFFFFFF
-    assert colours["deconflict.at-tanf", "strokeColor"] >> 24 == 0xFF  # opaque outline
-    assert colours["deconflict.at-tanf", "fillColor"] >> 24 < 0x80  # see-through fill
+    assert colours["deconflict.coalition.at-tanf", "strokeColor"] >> 24 == 0xFF  # opaque outline
+    assert colours["deconflict.coalition.at-tanf", "fillColor"] >> 24 < 0x80  # see-through fill
     assert (
-        colours["deconflict.at-tanf", "strokeColor"] != colours["deconflict.drill-1", "strokeColor"]
+        colours["deconflict.coalition.at-tanf", "strokeColor"]
+        != colours["deconflict.coalition.drill-1", "strokeColor"]
     )
 
 
 def test_area_is_a_closed_drawing_through_its_exterior_and_its_holes_are_left_out() -> None:
-    event = events_of(write_cot([CAMP], NAMES, NOW))["deconflict.camp-bravo"]
+    event = events_of(write_cot([CAMP], NAMES, NOW))["deconflict.aid.camp-bravo"]
     assert event.get("type") == "u-d-f"
     assert link_points(event) == list(CAMP.shape.polygons[0][0])  # type: ignore[union-attr]
     assert "holes not drawn" in event.find("detail/remarks").text
@@ -166,26 +168,28 @@ def test_area_is_a_closed_drawing_through_its_exterior_and_its_holes_are_left_ou
 
 def test_area_of_two_polygons_is_drawn_as_two_events_the_second_pointing_at_the_first() -> None:
     events = events_of(write_cot([ISLANDS], NAMES, NOW))
-    assert list(events) == ["deconflict.islands", "deconflict.islands#2"]
-    assert link_points(events["deconflict.islands#2"]) == list(square(38.3, 33.2, 0.01))
-    part = events["deconflict.islands#2"].find("detail/__deconflict")
+    assert list(events) == ["deconflict.aid.islands", "deconflict.aid.islands#2"]
+    assert link_points(events["deconflict.aid.islands#2"]) == list(square(38.3, 33.2, 0.01))
+    part = events["deconflict.aid.islands#2"].find("detail/__deconflict")
     assert (part.get("part"), part.get("of"), part.text) == ("2", "islands", None)
 
 
 def test_corridor_without_width_is_an_open_polyline_through_its_path() -> None:
-    event = events_of(write_cot([ROUTE], NAMES, NOW))["deconflict.supply-route"]
+    event = events_of(write_cot([ROUTE], NAMES, NOW))["deconflict.aid.supply-route"]
     assert event.get("type") == "u-d-f"
     assert link_points(event) == list(ROUTE.shape.path)  # type: ignore[union-attr]
 
 
 def test_bare_point_is_a_spot_marker() -> None:
-    event = events_of(write_cot([WELL], NAMES, NOW))["deconflict.aid-well"]
+    event = events_of(write_cot([WELL], NAMES, NOW))["deconflict.aid.aid-well"]
     assert event.get("type") == "b-m-p-s-m"
     assert event.find("detail/link") is None
 
 
 def test_remarks_give_kind_party_window_levels_schedule_and_buffer() -> None:
-    remarks = events_of(write_cot([DRILL], NAMES, NOW))["deconflict.drill-1"].find("detail/remarks")
+    remarks = events_of(write_cot([DRILL], NAMES, NOW))["deconflict.coalition.drill-1"].find(
+        "detail/remarks"
+    )
     assert remarks.text == (
         "Drill: Night assault drill; party: Coalition; window: 010600ZDEC26 to 010800ZDEC26; "
         "levels: 328 FT WGS84 (100 m) to 6,562 FT WGS84 (2,000 m); "
@@ -195,8 +199,8 @@ def test_remarks_give_kind_party_window_levels_schedule_and_buffer() -> None:
 
 def test_height_above_the_ellipsoid_is_the_point_hae_and_other_datums_leave_it_unknown() -> None:
     events = events_of(write_cot([DRILL, AT_TANF], NAMES, NOW))
-    assert events["deconflict.drill-1"].find("point").get("hae") == "100"
-    assert events["deconflict.at-tanf"].find("point").get("hae") == "9999999.0"
+    assert events["deconflict.coalition.drill-1"].find("point").get("hae") == "100"
+    assert events["deconflict.coalition.at-tanf"].find("point").get("hae") == "9999999.0"
 
 
 # -- times -----------------------------------------------------------------------------------
@@ -539,3 +543,15 @@ def test_entities_are_never_expanded_nor_files_read(tmp_path: Path) -> None:
         read(text)
     assert refused.value.problems[0].message == "line 1: a DOCTYPE is not allowed in CoT"
     assert "TOP SECRET" not in str(refused.value.problems)
+
+
+def test_features_of_two_parties_with_one_id_have_their_own_uids_and_read_back_both() -> None:
+    theirs = replace(AT_TANF, party="aid", name="Aid's At Tanf")
+    text = write_cot([AT_TANF, theirs], NAMES, NOW)
+    assert list(events_of(text)) == ["deconflict.coalition.at-tanf", "deconflict.aid.at-tanf"]
+    reading = read(text)
+    assert [(f.party, f.id) for f in reading.features] == [
+        ("coalition", "at-tanf"),
+        ("aid", "at-tanf"),
+    ]
+    assert reading.rejected == ()

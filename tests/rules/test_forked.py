@@ -36,6 +36,7 @@ bad["features"][3]["geometry"]["coordinates"] = [0.0, 91.0]
 bad["features"][1200]["properties"]["sector"] = {"outer_m": 5e6, "from_deg": 0, "to_deg": 90}
 bad["features"][1200]["geometry"] = {"type": "Point", "coordinates": [0.0, 80.0]}
 bad["features"][-1]["id"] = bad["features"][0]["id"]
+bad["features"][-1]["properties"]["party"] = bad["features"][0]["properties"]["party"]
 
 forks = []
 real = forked.map_forked

@@ -207,6 +207,15 @@ def test_a_plan_reports_every_mistake_of_every_feature_at_once() -> None:
     ]
 
 
+def test_ids_are_per_party_in_a_plan() -> None:
+    theirs = item(POINT, party="p2")
+    features = parse_plan({"type": "FeatureCollection", "features": [item(POINT), theirs]})
+    assert [(f.party, f.id) for f in features] == [("p1", "z1"), ("p2", "z1")]
+    with pytest.raises(InvalidPlan) as raised:
+        parse_plan({"type": "FeatureCollection", "features": [item(POINT), item(POINT)]})
+    assert [(p.feature_id, p.field) for p in raised.value.problems] == [("z1", "id")]
+
+
 def test_levels_may_be_written_as_pilots_write_them() -> None:
     document = item(POINT, radius_m=10, altitude={"lower": "SFC", "upper": "FL195"})
     feature, problems = parse_feature(document)

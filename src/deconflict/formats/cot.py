@@ -1,7 +1,8 @@
 """Cursor on Target (CoT) for TAK clients (ATAK, WinTAK, iTAK): features as drawn shapes.
 
-Every feature is a CoT event (version 2.0) with the uid `deconflict.<feature id>`, the same
-for every version, so a TAK client redraws a feature in place when it is amended. `how` is
+Every feature is a CoT event (version 2.0) with the uid `deconflict.<party>.<feature id>`
+(ids are per party; a party id has no dot), the same for every version, so a TAK client
+redraws a feature in place when it is amended. `how` is
 `h-g-i-g-o` (placed by a person on a map). The drawing is what TAK knows how to show:
 
 - a circle is a `u-d-c-c` with `<shape><ellipse major minor angle/>`, both semi-axes its
@@ -9,7 +10,7 @@ for every version, so a TAK client redraws a feature in place when it is amended
 - every other shape is a `u-d-f` drawing through `<link point="lat,lon"/>` vertices of
   `outline(shape)`, closed (the first vertex repeated last) like an ATAK polygon; a corridor
   of no width is an open polyline. An area of several polygons is drawn as one event per
-  polygon (`deconflict.<id>#2`, ...). TAK cannot draw holes, so they are left out and
+  polygon (`deconflict.<party>.<id>#2`, ...). TAK cannot draw holes, so they are left out and
   the drawing covers at least the whole feature.
 
 `point` is the circle's centre or the drawing's first vertex; `hae` is the band's lower
@@ -50,7 +51,7 @@ from deconflict.rules.altitude import Datum, format_level
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.plan import feature_to_geojson, format_time, parse_feature, parse_time
 
-__all__ = ["OPEN_ENDED_STALE", "UID_PREFIX", "cot_events", "read_cot", "write_cot"]
+__all__ = ["OPEN_ENDED_STALE", "UID_PREFIX", "cot_events", "cot_uid", "read_cot", "write_cot"]
 
 UID_PREFIX = "deconflict."
 OPEN_ENDED_STALE = timedelta(hours=24)
@@ -95,6 +96,11 @@ def write_cot(
     )
 
 
+def cot_uid(feature: Feature) -> str:
+    """The uid of a feature's (first) event: unique across parties, the same for every version."""
+    return f"{UID_PREFIX}{feature.party}.{feature.id}"
+
+
 def cot_events(
     feature: Feature, names: Mapping[str, str] | None = None, now: datetime | None = None
 ) -> list[etree._Element]:
@@ -104,7 +110,7 @@ def cot_events(
     remarks = _remarks(feature, names or {}, drawing.note)
     events = []
     for index, part in enumerate(drawing.parts or ((),)):
-        uid = _xml_text(UID_PREFIX + feature.id + (f"#{index + 1}" if index else ""))
+        uid = _xml_text(cot_uid(feature) + (f"#{index + 1}" if index else ""))
         event = _event(feature, drawing, part, uid, moment)
         detail = event.find("detail")
         etree.SubElement(detail, "remarks").text = _xml_text(remarks)
@@ -263,7 +269,7 @@ def read_cot(text: str, defaults: Defaults) -> Reading:
     larger circle in its place would move the feature's edge without anyone seeing it), a
     closed `u-d-f` or a `u-d-r` as an area, an open `u-d-f` as a corridor of no width, a
     tasking or delete event (`t-...`) refused, any other event as a bare point. Its id is
-    the uid (without our `deconflict.` prefix), its name the contact callsign, its window
+    the uid (without our `deconflict.<party>.` prefix), its name the contact callsign, its window
     `start` to `stale` (`defaults` where missing).
     Raises InvalidPlan, naming the line, only when the document is not CoT XML at all.
     """
@@ -272,7 +278,7 @@ def read_cot(text: str, defaults: Defaults) -> Reading:
     features: list[Feature] = []
     lines: list[int] = []
     rejected: list[Rejected] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()  # (party, id): ids are per party
     for event in events:
         line = event.sourceline or 0
         if event.tag != "event":
@@ -284,7 +290,7 @@ def read_cot(text: str, defaults: Defaults) -> Reading:
         if _part_of(event) is not None:
             continue  # a further polygon of a feature read whole from its first event
         feature, problems = _read_event(event, defaults)
-        if feature is not None and feature.id in seen:
+        if feature is not None and (feature.party, feature.id) in seen:
             problems = [
                 InvalidFeature(
                     f"line {line}: the id is used by an earlier event",
@@ -297,10 +303,10 @@ def read_cot(text: str, defaults: Defaults) -> Reading:
         if feature is None:
             rejected.append(Rejected(line, tuple(problems), event.get("uid")))
             continue
-        seen.add(feature.id)
+        seen.add((feature.party, feature.id))
         features.append(feature)
         lines.append(line)
-    rejected.extend(_orphan_parts(events, seen))
+    rejected.extend(_orphan_parts(events, {feature_id for _, feature_id in seen}))
     return Reading(tuple(features), tuple(lines), tuple(rejected))
 
 
@@ -364,6 +370,16 @@ def _orphan_parts(events: Iterable[etree._Element], read: set[str]) -> list[Reje
     return orphans
 
 
+def _id_of_uid(uid: str) -> str:
+    """The feature id in a uid: ours (`deconflict.<party>.<id>`) without prefix and party,
+    any other uid as it is."""
+    rest = uid.removeprefix(UID_PREFIX)
+    if rest == uid or not rest:
+        return uid
+    _, dot, feature_id = rest.partition(".")
+    return feature_id if dot and feature_id else rest
+
+
 def _read_event(
     event: etree._Element, defaults: Defaults
 ) -> tuple[Feature | None, list[InvalidFeature]]:
@@ -389,7 +405,7 @@ def _read_event(
     name = contact.get("callsign") if contact is not None else None
     item = {
         "type": "Feature",
-        "id": uid.removeprefix(UID_PREFIX) or uid,
+        "id": _id_of_uid(uid),
         "geometry": geometry,
         "properties": {
             "kind": defaults.kind.value,

@@ -61,21 +61,21 @@ def parse_plan(document: Any) -> list[Feature]:
         )
     features: list[Feature] = []
     problems: list[InvalidFeature] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()  # (party, id): ids are per party
     for feature, found in _parsed_features(raw):
         problems.extend(found)
         if feature is None:
             continue
-        if feature.id in seen:
+        if (feature.party, feature.id) in seen:
             problems.append(
                 InvalidFeature(
-                    "id is used by an earlier feature",
+                    "id is used by an earlier feature of the same party",
                     feature_id=feature.id,
                     field="id",
                     value=feature.id,
                 )
             )
-        seen.add(feature.id)
+        seen.add((feature.party, feature.id))
         features.append(feature)
     if problems:
         raise InvalidPlan(problems)
