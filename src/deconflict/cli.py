@@ -1423,15 +1423,22 @@ def notam(
     number: Annotated[
         str | None, typer.Option("--number", help="The NOTAM's series and number (A0001/26).")
     ] = None,
+    party: Annotated[
+        str | None,
+        typer.Option(
+            "--party",
+            help="Whose activity (ids are per party); default: yours, else the one you may see.",
+        ),
+    ] = None,
     server: ServerOption = DEFAULT_SERVER,
     token: TokenOption = None,
 ) -> None:
     """Print an activity as NOTAM-style text (Q-line and items A-G), for briefing pilots.
 
-    Example: deconflict notam strike-1 --fir OSTT --number A0042/26
+    Example: deconflict notam strike-1 --party russia --fir OSTT --number A0042/26
     """
     with _on_the_line(server, token) as line:
-        sys.stdout.write(line.notam(feature_id, fir=fir, number=number))
+        sys.stdout.write(line.notam(feature_id, fir=fir, number=number, party=party))
 
 
 def main() -> None:

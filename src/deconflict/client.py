@@ -247,9 +247,13 @@ class Client:
             params["ended"] = "include"
         return self._send("GET", "/v1/features", params=params or None)
 
-    def feature(self, feature_id: str) -> Json:
-        """`{"feature", "history"}`: one feature and its versions."""
-        return self._send("GET", f"/v1/features/{_segment(feature_id)}")
+    def feature(self, feature_id: str, party: str | None = None) -> Json:
+        """`{"feature", "history"}`: one feature and its versions.
+
+        Ids are per party: `party` names whose feature; without it, your own, else the one
+        feature of that id you may see.
+        """
+        return self._send("GET", _feature_path(feature_id, party))
 
     def inbox(self) -> Json:
         """`{"notices": [...]}` addressed to you, overdue first; marks them delivered."""
@@ -306,10 +310,17 @@ class Client:
         params = {"ended": "include"} if ended else None
         return self._text(f"/v1/export/{_segment(file_format)}", params)
 
-    def notam(self, feature_id: str, fir: str = "XXXX", number: str | None = None) -> str:
-        """One feature as NOTAM-style text (a zone shared only as a contact is refused)."""
+    def notam(
+        self,
+        feature_id: str,
+        fir: str = "XXXX",
+        number: str | None = None,
+        party: str | None = None,
+    ) -> str:
+        """One feature as NOTAM-style text (a zone shared only as a contact is refused);
+        `party` names whose feature, as for `feature`."""
         params = {"fir": fir} | ({"number": number} if number else {})
-        return self._text(f"/v1/features/{_segment(feature_id)}/notam", params)
+        return self._text(f"{_feature_path(feature_id, party)}/notam", params)
 
     # The record.
 
@@ -578,6 +589,13 @@ def _allowing_past(allow_past: bool) -> dict[str, str] | None:
 def _segment(text: str) -> str:
     """A feature id as one URL path segment."""
     return quote(text, safe="")
+
+
+def _feature_path(feature_id: str, party: str | None) -> str:
+    """The path of a feature: the party's when named, else the one a bare id names."""
+    if party is None:
+        return f"/v1/features/{_segment(feature_id)}"
+    return f"/v1/parties/{_segment(party)}/features/{_segment(feature_id)}"
 
 
 def _b64(text: str) -> bytes:

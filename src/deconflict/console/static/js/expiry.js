@@ -2,28 +2,28 @@
 // the notices about them leave the inbox with them. Only the view forgets: the record keeps all.
 
 import { hasEnded, lastEnd } from "./schedule.js";
-import { serverNow } from "./state.js";
+import { keyOf, serverNow } from "./state.js";
 
 const LONGEST_WAIT_MS = 60_000; // look again at least this often, whatever the next end
-const ends = new Map(); // feature id -> when its last occurrence ends (ms; null = never)
+const ends = new Map(); // feature key (party/id) -> when its last occurrence ends (ms; null = never)
 let timer = null;
 
 /** The features still current at the server's time; remembers when each ends. */
 export function current(features) {
-  for (const feature of features) ends.set(feature.id, lastEnd(feature.properties));
+  for (const feature of features) ends.set(keyOf(feature), lastEnd(feature.properties));
   const now = serverNow().getTime();
   return features.filter((feature) => !hasEnded(feature.properties, now));
 }
 
-/** True when the feature `id` is known to have ended (an unknown feature has not). */
-export function ended(id) {
-  const end = ends.get(id);
+/** True when the feature `key` is known to have ended (an unknown feature has not). */
+export function ended(key) {
+  const end = ends.get(key);
   return end !== undefined && end !== null && end <= serverNow().getTime();
 }
 
-/** Forget the ends of features no longer listed and no longer named by `stillNamed` ids. */
+/** Forget the ends of features no longer listed and no longer named by `stillNamed` keys. */
 export function forget(listed, stillNamed) {
-  const keep = new Set([...listed.map((feature) => feature.id), ...stillNamed]);
+  const keep = new Set([...listed.map(keyOf), ...stillNamed]);
   for (const id of ends.keys()) if (!keep.has(id)) ends.delete(id);
 }
 

@@ -6,7 +6,7 @@ import { describe, get, post } from "./api.js";
 import { $, $$, append, h } from "./dom.js";
 import { ended } from "./expiry.js";
 import { distance, t } from "./i18n.js";
-import { emit, on, partyName, serverNow, state } from "./state.js";
+import { emit, featureKey, on, partyName, serverNow, state } from "./state.js";
 import { countdown, dtg, moment, parseTime, span } from "./time.js";
 
 export const REASONS = ["forces_present", "civilians_present", "protected_site", "insufficient_notice", "airspace_conflict", "other"];
@@ -32,7 +32,7 @@ export async function loadNotices() {
  */
 export function merge(notice) {
   const box = notice.recipient === state.session.party ? state.inbox : notice.sender === state.session.party ? state.sent : null;
-  if (!box || (box === state.inbox && ended(notice.feature))) return false;
+  if (!box || (box === state.inbox && ended(featureKey(notice.sender, notice.feature)))) return false;
   const known = box.get(notice.id);
   if (known && compare(notice, known) <= 0) return false;
   box.set(notice.id, notice);
@@ -50,7 +50,7 @@ function compare(a, b) {
 
 /** Let go of inbox notices about features that have ended; redraw if any went. */
 export function dropEndedNotices() {
-  const gone = Array.from(state.inbox.values()).filter((n) => ended(n.feature));
+  const gone = Array.from(state.inbox.values()).filter((n) => ended(featureKey(n.sender, n.feature)));
   for (const notice of gone) state.inbox.delete(notice.id);
   if (gone.length) emit("notices");
 }

@@ -10,7 +10,7 @@ import { connect, disconnect, initSound } from "./live.js";
 import { createMap, fitAll, focusFeature, renderLegend, showFeatures } from "./map.js";
 import { fillActivities, initNotify } from "./notify.js";
 import { nearestOccurrence } from "./schedule.js";
-import { emit, on, serverNow, state } from "./state.js";
+import { emit, featureKey, keyOf, on, serverNow, state } from "./state.js";
 import { dtg, localTime, parseTime } from "./time.js";
 import { initTimeline, jumpTo } from "./timeline.js";
 
@@ -72,8 +72,7 @@ async function start(session) {
   on("signed-out", signedOut);
   on("refresh-features", scheduleFeatures);
   on("focus-notice", (notice) => {
-    const others = notice.conflicts.flatMap((c) => [c.feature, c.against]).filter((id) => id && id !== notice.feature);
-    focusFeature(notice.feature, others);
+    focusFeature(featureKey(notice.sender, notice.feature), conflictKeys(notice));
     const when = meetingTime(notice);
     if (when) jumpTo(when);
   });
@@ -87,6 +86,16 @@ async function start(session) {
   document.body.dataset.ready = "true";
 }
 
+// The keys of the features a notice's conflicts name besides its own: `party` owns one side of
+// each conflict, the notice's other party the other side.
+function conflictKeys(notice) {
+  const otherSide = (party) => (party === notice.sender ? notice.recipient : notice.sender);
+  const own = featureKey(notice.sender, notice.feature);
+  return notice.conflicts
+    .flatMap((c) => [c.against && featureKey(c.party, c.against), c.feature && featureKey(otherSide(c.party), c.feature)])
+    .filter((key) => key && key !== own);
+}
+
 // Where a notice's conflict is next (or last) on: its next overlapping occurrence, else its window,
 // else the feature's nearest occurrence.
 function meetingTime(notice) {
@@ -96,7 +105,8 @@ function meetingTime(notice) {
   const next = windows.find((w) => !w.end || parseTime(w.end) > now) ?? windows[windows.length - 1];
   if (next?.start) return parseTime(next.start);
   if (conflict?.start) return parseTime(conflict.start);
-  const feature = state.features.find((f) => f.id === notice.feature);
+  const own = featureKey(notice.sender, notice.feature);
+  const feature = state.features.find((f) => keyOf(f) === own);
   return feature ? new Date(nearestOccurrence(feature.properties, now).start) : null;
 }
 
@@ -106,7 +116,7 @@ function scheduleFeatures() {
   featureTimer = setTimeout(loadFeatures, 150);
 }
 
-let conflictPairs = []; // [mine, theirs-or-null] of the features shown
+let conflictPairs = []; // [mine, theirs-or-null] keys (party/id) of the features shown
 
 /** Everything the party may see that has not ended, and the conflicts of its own (dry runs). */
 async function loadFeatures() {
@@ -116,7 +126,7 @@ async function loadFeatures() {
     const pairs = await ownConflicts(features);
     state.features = features;
     conflictPairs = pairs;
-    forget(collection.features, Array.from(state.inbox.values(), (n) => n.feature));
+    forget(collection.features, Array.from(state.inbox.values(), (n) => featureKey(n.sender, n.feature)));
     showFeatures(state.features, conflictPairs);
     emit("features");
     watchEnds(dropEnded);
@@ -129,7 +139,7 @@ async function loadFeatures() {
 function dropEnded() {
   const features = current(state.features);
   if (features.length !== state.features.length) {
-    const shown = new Set(features.map((f) => f.id));
+    const shown = new Set(features.map(keyOf));
     state.features = features;
     conflictPairs = conflictPairs.filter(([mine, theirs]) => shown.has(mine) && (!theirs || shown.has(theirs)));
     showFeatures(state.features, conflictPairs);
@@ -145,7 +155,8 @@ async function ownConflicts(features) {
     .filter((f) => f.properties.party === state.session.party && !f.properties.closed_at)
     .slice(0, MAX_CHECKED);
   const answers = await Promise.all(mine.map((f) => post("/v1/check", checkable(f)).catch(() => ({ conflicts: [] }))));
-  return answers.flatMap((answer, i) => answer.conflicts.map((c) => [mine[i].id, c.against ?? null]));
+  return answers.flatMap((answer, i) =>
+    answer.conflicts.map((c) => [keyOf(mine[i]), c.against ? featureKey(c.party, c.against) : null]));
 }
 
 // A stored feature as a check body: the plan's properties without the line's bookkeeping.

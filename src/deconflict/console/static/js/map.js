@@ -9,7 +9,7 @@ import { t } from "./i18n.js";
 import { bandText } from "./levels.js";
 import { nearestOccurrence, occurrenceAt, scheduleText } from "./schedule.js";
 import { bufferLayer, featureBounds, shapeLayers, shapeName } from "./shapes.js";
-import { CONFLICT_COLOUR, canPlan, emit, partyColour, partyIndex, partyName, serverNow, state } from "./state.js";
+import { CONFLICT_COLOUR, canPlan, emit, featureKey, keyOf, partyColour, partyIndex, partyName, serverNow, state } from "./state.js";
 import { parseTime, span } from "./time.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -44,7 +44,7 @@ export function createMap(element) {
 export const theMap = () => map;
 export const svgRenderer = () => renderer;
 
-/** Draw `features`; `conflicts` are [mine, theirs-or-null] id pairs found by the server. */
+/** Draw `features`; `conflicts` are [mine, theirs-or-null] key pairs found by the server. */
 export function showFeatures(features, conflicts) {
   featureLayer.clearLayers();
   overlapLayer.clearLayers();
@@ -53,8 +53,8 @@ export function showFeatures(features, conflicts) {
   const red = new Set(conflicts.flatMap(([a, b]) => (b ? [a, b] : [a])));
   const ordered = features.slice().sort((a, b) => kindRank(a) - kindRank(b));
   for (const feature of ordered) {
-    const layers = drawFeature(feature, red.has(feature.id), featureLayer);
-    drawn.set(feature.id, { feature, layers, key: layers.key });
+    const layers = drawFeature(feature, red.has(keyOf(feature)), featureLayer);
+    drawn.set(keyOf(feature), { feature, layers, key: layers.key });
   }
   for (const [mine, theirs] of conflicts) {
     if (theirs && drawn.has(mine) && drawn.has(theirs)) {
@@ -147,6 +147,7 @@ function overlap(feature, otherKey, layer) {
   shape.addTo(layer);
   shape.getElement().setAttribute("clip-path", `url(#${clipId})`);
   shape.getElement().dataset.overlap = feature.id;
+  shape.getElement().dataset.overlapKey = keyOf(feature);
 }
 
 function svg(tag, attributes) {
@@ -174,14 +175,14 @@ export function applyTime(at) {
     for (const layer of layers) layer.getElement()?.classList.toggle("inactive", !active);
   }
   for (const layer of overlapLayer.getLayers()) {
-    const entry = drawn.get(layer.getElement()?.dataset.overlap);
+    const entry = drawn.get(layer.getElement()?.dataset.overlapKey);
     layer.getElement()?.classList.toggle("inactive", !!entry && !isActive(entry.feature, at));
   }
 }
 
-/** Zoom to a feature (with the features it meets, if given) and open its card. */
-export function focusFeature(id, alsoShow = []) {
-  const entry = drawn.get(id);
+/** Zoom to a feature by its key (with the features it meets, if given) and open its card. */
+export function focusFeature(key, alsoShow = []) {
+  const entry = drawn.get(key);
   if (!entry) return false;
   let bounds = featureBounds(entry.feature);
   for (const other of alsoShow) {
@@ -207,7 +208,7 @@ export function showDraft(feature, conflicts = []) {
   if (!feature) return;
   const layers = drawFeature(feature, conflicts.length > 0, draftLayer, "draft");
   for (const conflict of conflicts) {
-    const other = drawn.get(conflict.against);
+    const other = conflict.against && drawn.get(featureKey(conflict.party, conflict.against));
     if (other) overlap(feature, other.key, draftLayer);
   }
   const bounds = featureBounds(feature);

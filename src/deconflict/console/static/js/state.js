@@ -10,6 +10,12 @@ export const state = {
   clockOffsetMs: 0, // server clock minus this browser's clock
 };
 
+/** A feature's key in the console: ids are per party, so the party and the id together. */
+export const featureKey = (party, id) => `${party}/${id}`;
+
+/** The key of a GeoJSON Feature from the line. */
+export const keyOf = (feature) => featureKey(feature.properties.party, feature.id);
+
 const topics = new Map();
 
 export function on(topic, listener) {

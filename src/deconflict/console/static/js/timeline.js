@@ -7,7 +7,7 @@ import { $, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { applyTime, focusFeature, isActive } from "./map.js";
 import { occurrencesBetween } from "./schedule.js";
-import { emit, on, partyColour, serverNow, state } from "./state.js";
+import { emit, keyOf, on, partyColour, serverNow, state } from "./state.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS, dtg, moment, span } from "./time.js";
 
 const LEAD_MS = 6 * HOUR_MS; // the window opens this long before now, or before a chosen time
@@ -141,7 +141,7 @@ function bar(feature, occurrence, start, end, at) {
     "aria-label": `${name}, ${when}`,
     dataset: { feature: feature.id, start: new Date(occurrence.start).toISOString() },
     onclick: () => {
-      focusFeature(feature.id);
+      focusFeature(keyOf(feature));
       if (!on) jumpTo(new Date(occurrence.start));
     },
   });
