@@ -288,3 +288,34 @@ def test_live_event_arrives_on_an_open_stream(line: dict[str, Client]) -> None:
         "strike-1",
         True,
     )
+
+
+def test_an_admin_issues_and_revokes_its_partys_tokens_and_only_those(live: LiveServer) -> None:
+    with Client(live.url, live.tokens["russia-admin"]) as admin:
+        issued = admin.issue_token("duty")
+        assert (issued["party"], issued["role"]) == ("russia", "duty")
+        with Client(live.url, issued["token"]) as duty:
+            assert duty.me()["role"] == "duty"
+            with pytest.raises(ApiError) as refused:
+                duty.issue_token("admin")
+            assert refused.value.status == 403
+            assert admin.revoke_token(issued["token_id"])["revoked"] is True
+            with pytest.raises(ApiError) as revoked:
+                duty.me()
+            assert revoked.value.status == 401
+        theirs = live.tokens["coalition"].split("_")[1]
+        with pytest.raises(ApiError) as not_ours:
+            admin.revoke_token(theirs)
+        assert (not_ours.value.status, not_ours.value.field) == (404, "token")
+    with Client(live.url, live.tokens["coalition"]) as coalition:
+        assert coalition.me()["party"] == "coalition"
+
+
+def test_a_planner_cannot_register_the_partys_signing_key(live: LiveServer) -> None:
+    public_key = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+    with Client(live.url, live.tokens["russia"]) as planner:
+        with pytest.raises(ApiError) as refused:
+            planner.register_key(public_key)
+        assert refused.value.status == 403
+    with Client(live.url, live.tokens["russia-admin"]) as admin:
+        assert admin.register_key(public_key) == {"party": "russia", "public_key": public_key}

@@ -298,11 +298,21 @@ class Client:
         signed = {"notice": int(notice_id), "text": text}
         return self._write("POST", path, {"text": text}, signed, idempotency_key)
 
-    # Your signing key.
+    # Your party's signing key and tokens: an admin token's to manage.
 
     def register_key(self, public_key_b64: str) -> Json:
-        """Register your party's public Ed25519 key (base64, raw 32 bytes) for signed writes."""
+        """Register or rotate your party's public Ed25519 key (base64, raw 32 bytes) for signed
+        writes (admin)."""
         return self._send("PUT", "/v1/me/key", body={"public_key": public_key_b64})
+
+    def issue_token(self, role: str) -> Json:
+        """A new token of your party with `role` (duty, planner or admin):
+        `{"party", "token_id", "role", "token"}`; the token is shown this once (admin)."""
+        return self._send("POST", "/v1/me/tokens", body={"role": role})
+
+    def revoke_token(self, token_id: str) -> Json:
+        """Revoke one of your party's tokens by its id (admin)."""
+        return self._send("DELETE", f"/v1/me/tokens/{_segment(token_id)}")
 
     def exported(self, file_format: str, ended: bool = False) -> str:
         """What you may see, written by the line as `geojson`, `kml`, `csv`, `cot`, `aco` or

@@ -59,7 +59,7 @@ class LiveServer:
 
 
 def seed_parties(db: str | Path) -> dict[str, str]:
-    """coalition (en), russia (ru), aid (ar); planner and duty tokens for each."""
+    """coalition (en), russia (ru), aid (ar); planner, duty and admin tokens for each."""
     store = open_store(db)
     tokens = {}
     for party in (
@@ -67,7 +67,7 @@ def seed_parties(db: str | Path) -> dict[str, str]:
         Party("russia", "Russian forces", "ru", "Hmeimim duty officer", "Hmeimim command"),
         Party("aid", "Aid agency", "ar", "aid security desk"),
     ):
-        register_party(store, party, NOW)
+        tokens[f"{party.id}-admin"] = register_party(store, party, NOW)
         tokens[party.id] = issue_token(store, party.id, Role.PLANNER, NOW)
         tokens[f"{party.id}-duty"] = issue_token(store, party.id, Role.DUTY, NOW)
     store.close()

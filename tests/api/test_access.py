@@ -101,6 +101,12 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/cot", None),
     ("GET", "/v1/export/kml", None),
     ("GET", "/v1/features/strike-1/notam", None),
+    ("GET", "/v1/parties/russia/features/strike-1", None),
+    ("POST", "/v1/parties/russia/features/strike-1/cancel", None),
+    ("GET", "/v1/parties/russia/features/strike-1/notam", None),
+    ("PUT", "/v1/me/key", {"public_key": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="}),
+    ("POST", "/v1/me/tokens", {"role": "admin"}),
+    ("DELETE", "/v1/me/tokens/0badf00d", None),
 ]
 ENDPOINT_IDS = [f"{method} {path}" for method, path, _ in ENDPOINTS]
 

@@ -143,8 +143,9 @@ def test_contact_zone_is_committed_to_not_shown(live: LiveServer) -> None:
 def test_a_signed_declaration_keeps_the_party_signature_in_the_record(live: LiveServer) -> None:
     private_key, public_b64 = generate_party_key()
     body = strike_body("signed-strike")
+    with live.client("russia-admin") as admin:
+        assert admin.put("/v1/me/key", json={"public_key": public_b64}).status_code == 200
     with live.client("russia") as russia:
-        assert russia.put("/v1/me/key", json={"public_key": public_b64}).status_code == 200
         signature, salt = sign_sealed(private_key, body)
         response = russia.post(
             "/v1/activities", json=body, headers=_signed_headers(signature, salt)
@@ -162,8 +163,9 @@ def test_a_signed_declaration_keeps_the_party_signature_in_the_record(live: Live
 def test_a_signature_without_its_salt_is_refused(live: LiveServer) -> None:
     private_key, public_b64 = generate_party_key()
     body = strike_body("unsalted")
+    with live.client("russia-admin") as admin:
+        admin.put("/v1/me/key", json={"public_key": public_b64}).raise_for_status()
     with live.client("russia") as russia:
-        russia.put("/v1/me/key", json={"public_key": public_b64})
         signature, _ = sign_sealed(private_key, body)
         response = russia.post(
             "/v1/activities", json=body, headers={"Deconflict-Signature": signature}
@@ -184,8 +186,9 @@ def test_a_forged_signature_is_refused_and_nothing_is_stored(live: LiveServer) -
     _, public_b64 = generate_party_key()
     forger, _ = generate_party_key()
     body = strike_body("forged")
+    with live.client("russia-admin") as admin:
+        admin.put("/v1/me/key", json={"public_key": public_b64}).raise_for_status()
     with live.client("russia") as russia:
-        russia.put("/v1/me/key", json={"public_key": public_b64})
         response = russia.post(
             "/v1/activities", json=body, headers=_signed_headers(*sign_sealed(forger, body))
         )

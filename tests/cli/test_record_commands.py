@@ -101,7 +101,7 @@ def test_signed_notify_puts_the_party_signature_in_the_record_and_verify_checks_
     live: LiveServer, tmp_path: Path
 ) -> None:
     key_file = tmp_path / "russia.pem"
-    made = run_cli(*_as(live, "russia", "keygen", "--out", str(key_file), "--register"))
+    made = run_cli(*_as(live, "russia-admin", "keygen", "--out", str(key_file), "--register"))
     assert made.returncode == 0, made.stderr
     assert key_file.stat().st_mode & 0o077 == 0
     sent = run_cli(

@@ -18,7 +18,14 @@ from deconflict.i18n.dtg import format_dtg, parse_moment
 from deconflict.i18n.messages import ObjectionReason
 from deconflict.line.entries import Signed
 from deconflict.line.model import ResponseKind, Share
-from deconflict.line.parties import Credential, Role
+from deconflict.line.parties import (
+    Credential,
+    PartyStore,
+    Role,
+    issue_token,
+    revoke,
+    token_id_of,
+)
 from deconflict.line.results import Refused
 from deconflict.line.service import Idempotency, Line
 from deconflict.line.views import feature_view, iso
@@ -33,6 +40,7 @@ router = APIRouter(prefix="/v1")
 
 Duty = Annotated[Credential, Depends(requires(Role.DUTY))]
 Planner = Annotated[Credential, Depends(requires(Role.PLANNER))]
+Admin = Annotated[Credential, Depends(requires(Role.ADMIN))]
 
 
 class PartySignature(NamedTuple):
@@ -138,6 +146,11 @@ def _signed(payload: dict[str, Any], signature: PartySignature | None) -> Signed
 def _line(request: Request) -> Line:
     line: Line = request.app.state.line
     return line
+
+
+def _party_store(request: Request) -> PartyStore:
+    store: PartyStore = request.app.state.store
+    return store
 
 
 def _committed(request: Request) -> None:
@@ -560,8 +573,8 @@ def parties(request: Request, credential: Duty) -> dict[str, Any]:
     }
 
 
-@router.put("/me/key", summary="Register your party's public signing key (Ed25519)")
-def register_key(request: Request, body: KeyBody, credential: Planner) -> dict[str, Any]:
+@router.put("/me/key", summary="Register or rotate your party's public signing key (admin)")
+def register_key(request: Request, body: KeyBody, credential: Admin) -> dict[str, Any]:
     raw = decode_base64(body.public_key)
     if raw is None or len(raw) != 32:
         raise InvalidFeature(
@@ -571,6 +584,38 @@ def register_key(request: Request, body: KeyBody, credential: Planner) -> dict[s
         )
     _line(request).store.set_party_key(credential.party_id, body.public_key, _line(request).clock())
     return {"party": credential.party_id, "public_key": body.public_key}
+
+
+class TokenBody(BaseModel):
+    """A new token for your own party, with its role."""
+
+    role: Role = Field(description="duty (reads and answers), planner (also declares), admin.")
+
+
+@router.post("/me/tokens", status_code=201, summary="Issue a token for your party (admin)")
+def issue_party_token(request: Request, body: TokenBody, credential: Admin) -> dict[str, Any]:
+    """The token is in this answer only: the line keeps its hash."""
+    token = issue_token(
+        _party_store(request), credential.party_id, body.role, _line(request).clock()
+    )
+    return {
+        "party": credential.party_id,
+        "token_id": token_id_of(token),
+        "role": body.role.value,
+        "token": token,
+    }
+
+
+TokenId = Annotated[str, Path(description="The token's id: the part after `dcf_` up to `_`.")]
+
+
+@router.delete(
+    "/me/tokens/{token_id}", summary="Revoke one of your party's tokens (admin)", status_code=200
+)
+def revoke_party_token(request: Request, token_id: TokenId, credential: Admin) -> dict[str, Any]:
+    """Only your own party's live tokens: another party's token id is no such token."""
+    revoke(_party_store(request), credential.party_id, token_id, _line(request).clock())
+    return {"party": credential.party_id, "token_id": token_id, "revoked": True}
 
 
 @router.get("/me", summary="Who your token speaks for")

@@ -103,6 +103,11 @@ def issue_token(store: PartyStore, party_id: str, role: Role, at: datetime) -> s
     return token
 
 
+def token_id_of(token: str) -> str:
+    """The public id inside a token `dcf_<id>_<secret>` (what revoking names it by)."""
+    return token.removeprefix(TOKEN_PREFIX).split("_", 1)[0]
+
+
 def revoke(store: PartyStore, party_id: str, token_id: str | None, at: datetime) -> int:
     """Revoke one token (by its id) or, with None, every token of the party; returns how many."""
     if store.party(party_id) is None:
