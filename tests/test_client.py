@@ -236,6 +236,43 @@ def test_answer_lost_after_commit_is_retried_with_the_same_key_and_makes_one_not
     assert [n["feature"] for n in line["coalition"].inbox()["notices"]] == ["strike-1"]
 
 
+class FailsFirstAnswer(LossyProxy):
+    """A proxy that lets the first request reach the server, then answers it 500 itself: the
+    write is stored and notified, and the client is told it failed."""
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(upstream, cut=lambda received: None)
+
+    def _answer(self, server: socket.socket, client: socket.socket, first: bool) -> None:
+        if not first:
+            super()._answer(server, client, first)
+            return
+        with suppress(OSError):
+            server.recv(65536)  # the server's own answer: it has committed
+            client.sendall(
+                b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/problem+json"
+                b"\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}"
+            )
+        for sock in (client, server):
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.mark.parametrize("unicode_id", ["strike-1", "удар-3"])
+def test_a_stored_write_answered_500_is_retried_with_its_key_and_reported_stored(
+    live: LiveServer, line: dict[str, Client], unicode_id: str
+) -> None:
+    proxy = FailsFirstAnswer(live.url)
+    try:
+        with Client(proxy.url, live.tokens["russia"]) as russia:
+            answer = russia.notify(strike_body(unicode_id))
+    finally:
+        proxy.close()
+    assert proxy.connections == 2
+    assert answer["feature"]["id"] == unicode_id
+    assert [n["feature"] for n in line["coalition"].inbox()["notices"]] == [unicode_id]
+
+
 def _three_notices(line: dict[str, Client]) -> None:
     for number in range(3):
         line["russia"].notify(strike_body(f"strike-{number}", lon=39.4 + number / 10))

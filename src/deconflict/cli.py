@@ -56,6 +56,7 @@ from deconflict.record.keys import load_private_key_file, private_key_pem
 from deconflict.record.signature import generate_party_key
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature, Kind
+from deconflict.rules.ids import read_id
 from deconflict.rules.plan import feature_to_geojson, format_time, parse_plan
 from deconflict.settings import Settings
 from deconflict.store import Store, open_store, shown, upgrade
@@ -763,6 +764,7 @@ def notify(
         features = _features_in(plan)
     else:
         features = [_circle(str(at), radius_m, activity, start, end, feature_id)]
+    features = _with_valid_ids(features)
     with _on_the_line(server, token, key_file) as line:
         party = str(line.me()["party"])
         features, skipped = _own_features(features, party)
@@ -838,6 +840,24 @@ def _features_in(path: Path) -> list[Json]:
         f"{path}: field 'type': expected a GeoJSON Feature or FeatureCollection "
         f"(value: {json.dumps(kind)})"
     )
+
+
+def _with_valid_ids(features: list[Json]) -> list[Json]:
+    """The features with their ids in NFC form; UnusableInput naming every id that breaks the
+    id syntax, before anything is sent (a lone surrogate could not even be sent)."""
+    checked, problems = [], []
+    for feature in features:
+        feature_id = feature.get("id")
+        try:
+            normal = read_id(feature_id) if isinstance(feature_id, str) else feature_id
+        except InvalidFeature as problem:
+            problems.append(problem)
+            continue
+        checked.append({**feature, "id": normal})
+    if problems:
+        lines = [f"{InvalidPlan(problems)}:", *(f"  {_describe(p)}" for p in problems)]
+        raise UnusableInput("\n".join(lines))
+    return checked
 
 
 def _own_features(features: list[Json], party: str) -> tuple[list[Json], list[Json]]:

@@ -44,6 +44,10 @@ Json = dict[str, Any]
 # Last-Event-ID), so `events(timeout_s=...)` overruns its bound by at most this.
 _STREAM_SLICE_S = 1.0
 _DEFAULT_RETRY_S = 2.0
+# A request is sent at most this often; a write answered 5xx is tried again after a pause
+# growing by this much each time.
+_ATTEMPTS = 3
+_RETRY_PAUSE_S = 0.25
 
 
 class ApiError(DeconflictError):
@@ -478,19 +482,32 @@ class Client:
         headers: Mapping[str, str] | None = None,
     ) -> Json:
         headers = dict(headers or {})
-        if method in ("POST", "PUT"):
+        keyed = method in ("POST", "PUT")
+        if keyed:
             headers["Idempotency-Key"] = key or str(uuid.uuid4())
         request = self._http.build_request(method, path, json=body, headers=headers, params=params)
-        try:
-            response = self._http.send(request)
-        except httpx.TransportError:
-            # The server may have committed before the answer was lost: the same
-            # Idempotency-Key makes this second attempt return the first answer.
+        return _answer(self.server, self._send_until_answered(request, keyed))
+
+    def _send_until_answered(self, request: httpx.Request, keyed: bool) -> httpx.Response:
+        """The server's answer to `request`, sent again while none comes back, and, for a write
+        under an Idempotency-Key, while the server answers 5xx.
+
+        The server may have stored a write before its answer was lost or failed: the same key
+        makes a later attempt return the first answer (or do the write, if it was not done),
+        so a stored write is never reported as failed while a retry can reach the server.
+        """
+        for attempt in range(1, _ATTEMPTS):
             try:
                 response = self._http.send(request)
-            except httpx.TransportError as error:
-                raise ServerUnreachable(self.server, _reason(error)) from None
-        return _answer(self.server, response)
+            except httpx.TransportError:
+                continue
+            if not (keyed and response.status_code >= 500):
+                return response
+            time.sleep(_RETRY_PAUSE_S * attempt)
+        try:
+            return self._http.send(request)
+        except httpx.TransportError as error:
+            raise ServerUnreachable(self.server, _reason(error)) from None
 
 
 class _EventParser:

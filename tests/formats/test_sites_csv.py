@@ -20,6 +20,7 @@ from deconflict.geo.shapes import Area, Circle, Corridor
 from deconflict.rules.altitude import AltitudeBand, Datum
 from deconflict.rules.feature import Feature, Kind, TimeWindow
 from deconflict.rules.schedule import Every, Recurrence
+from tests.strategies import feature_ids
 
 GOLDEN = Path(__file__).parent / "golden"
 T0 = datetime(2026, 9, 7, 6, 0, tzinfo=UTC)
@@ -530,7 +531,7 @@ _DEGREES_E7 = 10_000_000
 
 @st.composite
 def _sites(draw: st.DrawFn) -> list[Feature]:
-    ids = draw(st.lists(_TEXT, min_size=1, max_size=6, unique=True))
+    ids = draw(st.lists(feature_ids(max_size=16), min_size=1, max_size=6, unique=True))
     sites = []
     for feature_id in ids:
         lat = draw(st.integers(-90 * _DEGREES_E7, 90 * _DEGREES_E7)) / _DEGREES_E7

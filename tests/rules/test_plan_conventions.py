@@ -22,6 +22,7 @@ from deconflict.rules.feature import UNBOUNDED, Feature, Kind, TimeWindow
 from deconflict.rules.plan import feature_to_geojson, parse_feature, parse_plan
 from deconflict.rules.schedule import Every, Recurrence
 from tests.oracle import moved
+from tests.strategies import feature_ids
 
 MONDAY_0600 = "2026-09-07T06:00:00Z"
 POINT = {"type": "Point", "coordinates": [38.64, 33.5]}
@@ -305,7 +306,7 @@ def features(draw: st.DrawFn) -> Feature:
     )
     window, repeat = draw(schedules(start))
     return Feature(
-        draw(st.text(min_size=1).filter(str.strip)),
+        draw(feature_ids()),
         draw(st.sampled_from(Kind)),
         draw(st.sampled_from(["p1", "coalition"])),
         draw(airspace_shapes()),

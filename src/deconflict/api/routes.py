@@ -33,6 +33,7 @@ from deconflict.record.base64text import decode_base64
 from deconflict.record.errors import RecordError
 from deconflict.record.sealed import SALT_SIZE
 from deconflict.rules.feature import Feature, Kind
+from deconflict.rules.ids import ID_SYNTAX, read_id
 from deconflict.rules.plan import format_time, parse_feature
 from deconflict.web.auth import requires
 
@@ -88,9 +89,19 @@ def _party_signature(
 
 Signature = Annotated[PartySignature | None, Depends(_party_signature)]
 NoticeId = Annotated[int, Path(description="The notice's number.")]
-FeatureId = Annotated[
-    str, Path(description="A feature's id (ids are per party), percent-encoded in the URL.")
-]
+
+
+def _feature_id(
+    feature_id: Annotated[
+        str,
+        Path(description="A feature's id (ids are per party), percent-encoded in the URL."),
+    ],
+) -> str:
+    """The id a URL names, in its NFC form; 422 naming it when it breaks the id syntax."""
+    return read_id(feature_id)
+
+
+FeatureId = Annotated[str, Depends(_feature_id)]
 PartyId = Annotated[str, Path(description="The id of the party the feature belongs to.")]
 IdempotencyKey = Annotated[
     str | None,
@@ -114,7 +125,8 @@ class FeatureBody(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     type: Literal["Feature"]
-    id: str = Field(min_length=1, max_length=200)
+    id: str = Field(description=f"The feature's id: {ID_SYNTAX}; ids are per party.")
+
     geometry: dict[str, Any]
     properties: dict[str, Any]
 
@@ -161,6 +173,7 @@ def _read_body(
     body: FeatureBody, kind: Kind, party: str, url_id: str | None = None
 ) -> tuple[Feature, Share, datetime | None]:
     document = body.model_dump()
+    document["id"] = read_id(document["id"])
     properties = dict(document["properties"])
     if url_id is not None and document["id"] != url_id:
         raise InvalidFeature(

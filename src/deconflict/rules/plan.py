@@ -17,6 +17,7 @@ from deconflict.geo.geojson import ProblemList, parse_shape, read_length_m, shap
 from deconflict.rules.altitude import Datum, parse_level
 from deconflict.rules.feature import UNBOUNDED, AltitudeBand, Feature, Kind, TimeWindow
 from deconflict.rules.forked import map_chunks, workers_for
+from deconflict.rules.ids import ID_SYNTAX, id_problem, normal_id
 from deconflict.rules.moments import out_of_range
 from deconflict.rules.schedule import WEEKDAYS, Every, Recurrence
 
@@ -120,7 +121,12 @@ def parse_feature(item: Any, position: int = 0) -> tuple[Feature | None, list[In
     if not isinstance(feature_id, str) or not feature_id.strip():
         problems.add("id", feature_id, "every feature needs an id (a non-empty string)")
     else:
-        problems.feature_id = feature_id
+        feature_id = normal_id(feature_id)
+        wrong = id_problem(feature_id)
+        if wrong is None:
+            problems.feature_id = feature_id
+        else:
+            problems.add("id", feature_id, f"the id {feature_id!r} {wrong}; an id is {ID_SYNTAX}")
     properties = item.get("properties")
     if not isinstance(properties, Mapping):
         problems.add("properties", properties, "must be an object")
