@@ -28,7 +28,7 @@ from deconflict.line.parties import (
 )
 from deconflict.line.results import Refused
 from deconflict.line.service import Idempotency, Line
-from deconflict.line.views import feature_view, iso
+from deconflict.line.views import feature_view, version_view
 from deconflict.record.base64text import decode_base64
 from deconflict.record.errors import RecordError
 from deconflict.record.sealed import SALT_SIZE
@@ -490,10 +490,7 @@ def _feature_answer(
     history = _line(request).history_seen(credential.party_id, party, feature_id)
     return {
         "feature": feature_view(history[-1][2]),
-        "history": [
-            {"version": d.version, "change": change, "at": iso(at), "feature": feature_view(d)}
-            for change, at, d in history
-        ],
+        "history": [version_view(credential.party_id, version) for version in history],
     }
 
 

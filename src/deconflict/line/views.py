@@ -187,3 +187,21 @@ def feature_view(declared: Declared) -> dict[str, Any]:
 def may_see(reader: str, declared: Declared) -> bool:
     """Own features, other parties' activities, and zones shared at `shape` level."""
     return declared.feature.party == reader or declared.share is Share.SHAPE
+
+
+Version = tuple[str, datetime, Declared]
+"""One version of a feature as its history keeps it: the change, when, and the version."""
+
+
+def version_view(reader: str, version: Version) -> dict[str, Any]:
+    """One version of a feature's history: in full, or withheld if `reader` could not see it."""
+    change, at, declared = version
+    shown = may_see(reader, declared)
+    return {
+        "version": declared.version,
+        "change": change,
+        "at": iso(at),
+        "share": declared.share.value,
+        "withheld": not shown,
+        "feature": feature_view(declared) if shown else None,
+    }
