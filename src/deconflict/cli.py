@@ -958,8 +958,11 @@ def _line_conflict_table(conflicts: list[Json]) -> Table:
             against = (
                 f"a zone of {conflict['party']}, shape withheld; contact: {conflict.get('contact')}"
             )
+        start = conflict.get("start")
         table.add_row(
-            _when(parse_moment(conflict["start"]), parse_moment(end) if end else None),
+            _when(parse_moment(start), parse_moment(end) if end else None)
+            if start
+            else "(withheld)",
             escape(str(conflict.get("feature"))),
             escape(against),
             _distance(conflict.get("distance_m")),

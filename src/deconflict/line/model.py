@@ -104,7 +104,8 @@ class ConflictView:
     altitude: AltitudeMeet | None = None  # when the altitude datums differed
 
     def for_others(self) -> ConflictView:
-        """The view for anyone but the owner of a `contact` zone: party, contact, window only."""
+        """The view for anyone but the owner of a `contact` zone: its party and contact only
+        (`see_conflict` shows no window, occurrences or altitude without `other_id`)."""
         if not self.private:
             return self
         return ConflictView(

@@ -69,7 +69,8 @@ class ConflictSeen:
     """A conflict as one party may know it.
 
     `against` None: the other feature is a `contact` zone of another party,
-    shown only by its party, duty contact and window (no id, no shape, no distance).
+    shown only by its party and published contact (no id, shape, distance,
+    window, occurrences or altitude: `start` and `end` are None).
     """
 
     party: str

@@ -316,8 +316,8 @@ class Line:
             "sender": _name(parties, feature.party),
             "activity": feature.activity or feature.kind.value,
             "feature": WITHHELD_ZONE if withheld else (feature.name or feature.id),
-            "start": when(feature.window.start),
-            "end": when(feature.window.end),
+            "start": WITHHELD if withheld else when(feature.window.start),
+            "end": WITHHELD if withheld else when(feature.window.end),
             "respond_by": when(respond_by),
             "notice": WITHHELD if withheld else (notice or f"{feature.id} v{declared.version}"),
         }
@@ -326,9 +326,13 @@ class Line:
     def _warnings(
         self, declared: Declared, view: ConflictView, target: Declared, now: datetime
     ) -> list[Message]:
-        """The conflict warning, then which occurrences meet and whether datums were mixed."""
+        """The conflict warning, then which occurrences meet and whether datums were mixed
+        (left out when the warning is of a `contact` zone to another party: they would tell
+        when and how high it is)."""
         warning = self._warning(declared, view, target, now)
         found = [warning]
+        if _hides(declared, target):
+            return found
         shared = {k: v for k, v in warning.params.items() if k in ("target", PRIVATE)}
         if view.occurrences is not None:
             windows = ", ".join(
@@ -357,12 +361,12 @@ class Line:
     ) -> Message:
         feature = declared.feature
         shown = view.other_id is not None or feature.party == target.feature.party
-        withheld = declared.share is Share.CONTACT and target.feature.party != feature.party
+        withheld = _hides(declared, target)
         params = {
             "activity": feature.activity or feature.kind.value,
             "feature": WITHHELD_SHAPE if withheld else (feature.name or feature.id),
-            "start": when(view.start),
-            "end": when(view.end),
+            "start": WITHHELD if withheld else when(view.start),
+            "end": WITHHELD if withheld else when(view.end),
             "target": target.feature.name or target.feature.id,
             "distance_km": "—"
             if withheld or view.distance_m is None or not shown
@@ -833,6 +837,11 @@ def _own_conflict(
         occurrences=conflict.occurrences,
         altitude=conflict.altitude,
     )
+
+
+def _hides(declared: Declared, target: Declared) -> bool:
+    """True when `declared` is a `contact` zone and `target` another party's feature."""
+    return declared.share is Share.CONTACT and target.feature.party != declared.feature.party
 
 
 def _inbox_order(notices: list[Notice]) -> list[Notice]:

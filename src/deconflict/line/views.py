@@ -45,8 +45,8 @@ def conflict_for(
 ) -> ConflictView:
     """What `reader` may know of a conflict with `other` (another party's feature).
 
-    A `contact` zone of another party shows only its party, duty contact and
-    the overlapping window: no id, no shape, no distance (which would locate it).
+    A `contact` zone of another party shows only its party and published contact
+    (`see_conflict` drops the rest): no id, no shape, no distance, no window.
     """
     owner = other.feature.party
     hidden = owner != reader and other.share is Share.CONTACT
@@ -84,16 +84,21 @@ def other_id(conflict: Conflict, known: str) -> str:
 
 
 def see_conflict(view: ConflictView) -> ConflictSeen:
-    """A conflict view as it is shown."""
-    shown = view.other_id is not None
+    """A conflict view as it is shown.
+
+    A `contact` zone of another party (no `other_id`) is shown only as a
+    protected zone of its party with the party's published contact: no window,
+    occurrences or altitude, which would tell when and how high the zone is.
+    """
+    if view.other_id is None:
+        return ConflictSeen(view.party, view.feature_id, None, None, contact=view.contact)
     return ConflictSeen(
         view.party,
         view.feature_id,
         iso(view.start),
         iso(view.end),
         against=view.other_id,
-        distance_m=view.distance_m if shown else None,
-        contact=None if shown else view.contact,
+        distance_m=view.distance_m,
         occurrences=None if view.occurrences is None else see_occurrences(view.occurrences),
         altitude=None if view.altitude is None else see_altitude(view.altitude),
     )
@@ -123,12 +128,17 @@ def occurrences_json(found: Overlaps) -> JsonObject:
 PRIVATE = "private"
 """Marks a conflict warning that names the recipient's own `contact` zone."""
 
+ZONE_PARAMS = ("start", "end", "count", "occurrences", "datums", "widened_m")
+"""A private warning's parameters that tell when or how high the `contact` zone is."""
+
 
 def shown_params(message: Message, owner_reads: bool) -> dict[str, str]:
-    """A message's parameters as the reader may see them (a private target hidden from others)."""
+    """A message's parameters as the reader may see them (a private target hidden from others:
+    its name, distance, window, occurrences and altitude datums)."""
     params = {k: v for k, v in message.params.items() if k != PRIVATE}
     if message.params.get(PRIVATE) and not owner_reads:
         params.update(target=WITHHELD, distance_km="—")
+        params.update({k: WITHHELD for k in ZONE_PARAMS if k in params})
     return params
 
 

@@ -180,8 +180,8 @@ export function conflictText(c) {
 }
 
 function meeting(c) {
+  if (c.shape_withheld) return t("conflict.withheld", { party: partyName(c.party), contact: c.contact || "—" });
   const window = span(parseTime(c.start), parseTime(c.end));
-  if (c.shape_withheld) return t("conflict.withheld", { party: partyName(c.party), contact: c.contact || "—", window });
   const where = c.distance_m === 0 ? t("conflict.inside") : t("conflict.apart", { distance: distance(c.distance_m) });
   // `party` owns one of the two features; which one depends on who the view was made for.
   const theirs = ownerOf(c.feature) === c.party && ownerOf(c.against) !== c.party ? c.feature : c.against;
