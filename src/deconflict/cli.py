@@ -39,6 +39,7 @@ from deconflict.errors import (
     InvalidFeature,
     InvalidPlan,
     NotFound,
+    RateLimited,
     StateConflict,
 )
 from deconflict.examples import EXAMPLES, example_text
@@ -100,6 +101,7 @@ EXIT_CODES: tuple[tuple[type[DeconflictError], Exit], ...] = (
     (NotFound, Exit.BAD_INPUT),
     (Forbidden, Exit.BAD_INPUT),
     (StateConflict, Exit.BAD_INPUT),
+    (RateLimited, Exit.BAD_INPUT),
     (DeconflictError, Exit.FAILURE),  # EngineFailure, StoreUnavailable, ServerUnreachable...
 )
 
@@ -889,12 +891,13 @@ def _skipped_note(skipped: list[Json], party: str, nothing_left: bool = False) -
 
 
 def _dry_run_all(line: Client, features: list[Json], allow_past: bool) -> None:
-    """Have the server check every feature first, so an invalid one means nothing is sent."""
+    """Have the server read every feature first, so an invalid one means nothing is sent (a
+    validation only: not checked against the line, so never a probe of a hidden zone)."""
     problems: list[str] = []
     for position, feature in enumerate(features):
         label = feature.get("id") if isinstance(feature, dict) else None
         try:
-            line.check(feature, allow_past=allow_past)
+            line.check(feature, allow_past=allow_past, validate_only=True)
         except ApiError as error:
             if error.status >= 500:
                 raise

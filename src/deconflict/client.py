@@ -209,15 +209,21 @@ class Client:
         path = f"/v1/features/{_segment(feature_id)}/cancel"
         return self._write("POST", path, None, {"cancel": feature_id}, idempotency_key)
 
-    def check(self, feature: Mapping[str, Any], *, allow_past: bool = False) -> Json:
-        """Dry run: `{"conflicts": [...]}` the feature would have; stores nothing.
+    def check(
+        self, feature: Mapping[str, Any], *, allow_past: bool = False, validate_only: bool = False
+    ) -> Json:
+        """Dry run: `{"conflicts": [...]}` the feature would have; declares nothing.
 
         Refused, as `notify` would refuse it, for an activity wholly in the past unless
-        `allow_past`.
+        `allow_past`. One that meets another party's hidden zone is a probe: counted
+        against your party's budget (429 once spent), recorded, and shown to the zone's
+        owner. `validate_only` only reads the feature (`{"valid": true}`): no conflicts,
+        no probe.
         """
-        return self._send(
-            "POST", "/v1/check", body=dict(feature), params=_allowing_past(allow_past)
-        )
+        params = dict(_allowing_past(allow_past) or {})
+        if validate_only:
+            params["validate_only"] = "true"
+        return self._send("POST", "/v1/check", body=dict(feature), params=params or None)
 
     # Reading the line.
 

@@ -71,6 +71,15 @@ class StateConflict(DeconflictError):
     """The request contradicts the stored state (a duplicate id, a closed notice)."""
 
 
+class RateLimited(DeconflictError):
+    """The asker has spent its budget of something the line bounds; `retry_after_s` says when
+    the next one is allowed."""
+
+    def __init__(self, message: str, retry_after_s: int, *, field: str | None = None) -> None:
+        super().__init__(message, field=field, value=retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
 class EngineFailure(DeconflictError):
     """The conflict engine could not decide a pair of features: nothing was decided or stored.
 

@@ -31,7 +31,7 @@ from deconflict.api.push import Broadcast
 from deconflict.api.routes import router
 from deconflict.api.strict_json import JsonRefused, read_strict
 from deconflict.console.routes import install_console
-from deconflict.line.model import NoticePolicy
+from deconflict.line.model import NoticePolicy, ProbeBudget
 from deconflict.line.service import Clock, Line
 from deconflict.record.note import generate_signer, load_signer
 from deconflict.settings import Settings
@@ -58,7 +58,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         timedelta(seconds=settings.respond_within_s),
         timedelta(seconds=settings.respond_before_start_s),
     )
-    line = Line(store, policy, clock)
+    line = Line(store, policy, clock, ProbeBudget(settings.probes_per_hour))
     broadcast = Broadcast()
 
     @asynccontextmanager

@@ -33,6 +33,9 @@ class Settings:
     access_log: where the server writes one line per request (request id, party, method,
         path, status, milliseconds): a file (appended), `-` for standard error; empty (the
         default): nowhere, so a terminal running the line stays readable.
+    probes_per_hour: how many dry runs that meet other parties' `contact` zones a party may
+        make in any hour (a sliding window); beyond it every dry run of the party is refused
+        (429) until the oldest of them is an hour old.
     """
 
     db: str | Path = "deconflict.db"
@@ -47,6 +50,7 @@ class Settings:
     log_origin: str = "deconflict.line/log"
     tile_url: str = ""
     access_log: str = ""
+    probes_per_hour: int = 20
 
     @property
     def log_key_path(self) -> Path:

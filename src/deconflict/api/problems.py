@@ -23,6 +23,7 @@ from deconflict.errors import (
     InvalidFeature,
     InvalidPlan,
     NotFound,
+    RateLimited,
     StateConflict,
 )
 from deconflict.record.errors import InvalidSignature, RecordError
@@ -36,6 +37,7 @@ STATUS: dict[type[DeconflictError], int] = {
     NotFound: 404,
     Forbidden: 403,
     StateConflict: 409,
+    RateLimited: 429,
     InvalidSignature: 403,
     RecordError: 422,
     EngineFailure: 500,
@@ -50,6 +52,7 @@ TITLES = {
     413: "Request too large",
     415: "Unsupported media type",
     422: "Invalid request",
+    429: "Too many requests",
     500: "Internal error",
 }
 
@@ -133,7 +136,15 @@ async def _on_deconflict_error(request: Request, error: Exception) -> JSONRespon
         feature_id=error.feature_id,
         field=error.field,
         value=error.value,
+        headers=_headers_of(error),
     )
+
+
+def _headers_of(error: DeconflictError) -> dict[str, str] | None:
+    """Retry-After (whole seconds) for a spent budget; no extra headers otherwise."""
+    if isinstance(error, RateLimited):
+        return {"Retry-After": str(error.retry_after_s)}
+    return None
 
 
 async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:

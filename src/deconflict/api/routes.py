@@ -439,12 +439,37 @@ def _cancel(
     return result.document()
 
 
-@router.post("/check", summary="Dry run: the conflicts a feature would have; stores nothing")
+ValidateOnly = Annotated[
+    bool,
+    Query(
+        description='Only read the feature as a declaration would (`{"valid": true}` or 422), '
+        "without checking it against the line: no conflicts, not a probe, never refused for a "
+        "spent probe budget."
+    ),
+]
+
+
+@router.post(
+    "/check",
+    summary="Dry run: the conflicts a feature would have; declares nothing",
+    description="A dry run that meets another party's `contact` zone is a probe: it counts "
+    "against your party's budget (429 with Retry-After once spent), is recorded, and the "
+    "zone's owner is told who checked what (docs/reference.md, Dry runs and hidden zones).",
+)
 def dry_run(
-    request: Request, body: FeatureBody, credential: Duty, allow_past: AllowPast = False
+    request: Request,
+    body: FeatureBody,
+    credential: Duty,
+    allow_past: AllowPast = False,
+    validate_only: ValidateOnly = False,
 ) -> dict[str, Any]:
     feature, _, _ = _read_body(body, _kind_of(body), credential.party_id)
-    return _line(request).dry_run(credential.party_id, feature, allow_past).document()
+    if validate_only:
+        _line(request).validate(feature, allow_past)
+        return {"valid": True}
+    result = _line(request).dry_run(credential.party_id, feature, allow_past)
+    _committed(request)  # a probe's event for the zone's owner
+    return result.document()
 
 
 @router.get("/features", summary="Features you may see: yours, activities, shared zones")

@@ -18,6 +18,7 @@ from deconflict.line.model import Declared, Message, Notice, NoticeState, Respon
 from deconflict.line.parties import Party
 from deconflict.line.views import iso, see_conflict, shown_params
 from deconflict.record.sealed import seal
+from deconflict.rules.feature import Feature
 from deconflict.rules.plan import feature_to_geojson
 
 ENTRY_KINDS = (
@@ -28,6 +29,7 @@ ENTRY_KINDS = (
     "message",
     "notice_state",
     "overdue",
+    "probe",
 )
 """Every kind of entry the record holds (docs/record.md describes each)."""
 
@@ -168,6 +170,21 @@ def state_entry(
 def overdue_entry(notice: Notice, at: datetime) -> Draft:
     """A notice passed its respond-by time unanswered and was escalated."""
     return Draft({"kind": "overdue", "at": iso(at)}, {"notice": notice.id}, _parties_of(notice))
+
+
+def probe_entry(at: datetime, asker: str, zone: Declared, feature: Feature) -> Draft:
+    """A party's dry run met another party's `contact` zone: who asked, with what feature, and
+    which zone, sealed to the zone's owner (the asker may not learn the zone's id)."""
+    return Draft(
+        {"kind": "probe", "at": iso(at)},
+        {
+            "asker": asker,
+            "owner": zone.feature.party,
+            "feature": feature_to_geojson(feature),
+            "zone_id": zone.feature.id,
+        },
+        frozenset({zone.feature.party}),
+    )
 
 
 def _parties_of(notice: Notice) -> frozenset[str]:

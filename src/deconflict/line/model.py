@@ -77,6 +77,24 @@ class NoticePolicy:
 
 
 @dataclass(frozen=True)
+class ProbeBudget:
+    """How many probes (dry runs that meet other parties' `contact` zones) a party may make in
+    any `window`: a sliding window, so the budget comes back one probe at a time."""
+
+    per_window: int = 20
+    window: timedelta = timedelta(hours=1)
+
+    def retry_after(self, counted: list[datetime], now: datetime) -> timedelta | None:
+        """None while `counted` (the party's probes in the window, oldest first) leaves room;
+        else how long until the oldest one leaves the window."""
+        if len(counted) < self.per_window:
+            return None
+        if not counted:  # a budget of none: no probe is ever allowed
+            return self.window
+        return counted[-self.per_window] + self.window - now
+
+
+@dataclass(frozen=True)
 class Message:
     """One structured line of a notice's thread; `text` is free text carried alongside."""
 

@@ -45,6 +45,9 @@ class Unrecorded(Protocol):
 
     def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int: ...
 
+    def probes_since(self, party: str, since: datetime) -> list[datetime]:
+        """When the party's probes after `since` were made, oldest first."""
+
     def recall(self, party: str, key: str) -> tuple[str, dict[str, Any]] | None: ...
 
     def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None: ...
@@ -72,6 +75,12 @@ class LineTx(Unrecorded, Protocol):
     ) -> None: ...
 
     def mark_overdue(self, notice: Notice, at: datetime) -> None: ...
+
+    def add_probe(self, party: str, at: datetime, forget_before: datetime) -> None:
+        """Count a probe of the party's (those before `forget_before` no longer count)."""
+
+    def record_probe(self, asker: str, zone: Declared, feature: Feature, at: datetime) -> int:
+        """Record that `asker` checked `feature`, which meets `zone`; returns its leaf index."""
 
     @property
     def first_leaf(self) -> int | None:
@@ -118,6 +127,9 @@ class StoreTx(Unrecorded, Protocol):
     def add_party(self, party: Party, at: datetime) -> None: ...
 
     def set_party_key(self, party_id: str, public_key_b64: str) -> None: ...
+
+    def add_probe(self, party: str, at: datetime, forget_before: datetime) -> None:
+        """Keep when a probe of the party's was made; drop its probes before `forget_before`."""
 
 
 class LineStore(Protocol):

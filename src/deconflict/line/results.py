@@ -398,6 +398,32 @@ class DryRun:
 
 
 @dataclass(frozen=True)
+class ProbeSeen:
+    """What a zone's owner is told of a probe: who checked which feature against which of its
+    `contact` zones, when, and the record entry that keeps it."""
+
+    at: str | None
+    party: str
+    party_name: str
+    zone: str
+    zone_name: str | None
+    feature: JsonObject
+    entry: int
+
+    def document(self) -> JsonObject:
+        """As JSON: the event the owner's consoles receive."""
+        return {
+            "at": self.at,
+            "party": self.party,
+            "party_name": self.party_name,
+            "zone": self.zone,
+            "zone_name": self.zone_name,
+            "feature": self.feature,
+            "entry": self.entry,
+        }
+
+
+@dataclass(frozen=True)
 class Tick:
     """What one tick did: the notices escalated and the activities closed out (their ids)."""
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from deconflict.errors import Forbidden, InvalidFeature, NotFound, StateConflict
+from deconflict.errors import Forbidden, InvalidFeature, NotFound, RateLimited, StateConflict
 from deconflict.i18n.dtg import format_dtg
 from deconflict.i18n.messages import (
     UFN,
@@ -33,6 +34,7 @@ from deconflict.line.model import (
     Notice,
     NoticePolicy,
     NoticeState,
+    ProbeBudget,
     ResponseKind,
     Share,
 )
@@ -47,6 +49,7 @@ from deconflict.line.results import (
     NoticeAnswer,
     NoticeSeen,
     NoticeSent,
+    ProbeSeen,
     Recorded,
     Refused,
     Tick,
@@ -54,6 +57,7 @@ from deconflict.line.results import (
 from deconflict.line.views import (
     PRIVATE,
     conflict_for,
+    drawable,
     feature_view,
     iso,
     may_see,
@@ -68,6 +72,8 @@ from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature, Kind
 
 Clock = Callable[[], datetime]
+PROBES = ProbeBudget()
+"""The line's default probe budget: 20 an hour."""
 Answer = TypeVar("Answer", bound=Recorded)
 
 
@@ -90,10 +96,17 @@ class Idempotency:
 class Line:
     """The deconfliction line over one store."""
 
-    def __init__(self, store: LineStore, policy: NoticePolicy, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: LineStore,
+        policy: NoticePolicy,
+        clock: Clock,
+        probes: ProbeBudget = PROBES,
+    ) -> None:
         self.store = store
         self.policy = policy
         self.clock = clock
+        self.probes = probes
 
     def _once(
         self,
@@ -432,23 +445,74 @@ class Line:
             imported.append(Imported(feature.id, len(result.conflicts), len(result.notices)))
         return Batch(tuple(imported), tuple(refused))
 
+    def validate(self, feature: Feature, allow_past: bool = False) -> None:
+        """Refuse what a declaration would refuse before it is checked against the line: an
+        activity wholly in the past unless `allow_past`. Reads nothing stored."""
+        self._refuse_if_over(feature, allow_past)
+
     def dry_run(self, party: str, feature: Feature, allow_past: bool = False) -> DryRun:
-        """The conflicts a declaration would have, as the party would see them; stores nothing.
+        """The conflicts a declaration would have, as the party would see them; declares nothing.
 
         Refused as `declare` would refuse it when the activity is wholly in the past.
+        A dry run that meets another party's `contact` zone is a probe: it counts
+        against the party's budget, is recorded, and the zone's owner is told who
+        checked what. Once the budget is spent every dry run of the party is
+        refused (`RateLimited`), whatever it meets, so a refusal tells nothing of
+        where hidden zones are. A dry run of the party's own stored feature as it
+        stands is no probe: its declaration already told the owners it meets.
         """
         self._refuse_if_over(feature, allow_past)
 
         def step(tx: LineTx) -> DryRun:
+            now = self.clock()
+            restated = _restates(tx.declared(feature.id), party, feature)
+            if not restated:
+                self._within_budget(tx, party, now)
+            conflicts = tx.conflicts_of(feature)
+            hidden = [other for _, other in conflicts if _is_hidden_from(other, party)]
+            if hidden and not restated:
+                self._probe(tx, party, feature, hidden, now)
             parties = {p.id: p for p in tx.parties()}
             return DryRun(
                 tuple(
-                    see_conflict(conflict_for(party, c, other, parties))
-                    for c, other in tx.conflicts_of(feature)
+                    see_conflict(conflict_for(party, c, other, parties)) for c, other in conflicts
                 )
             )
 
         return self.store.run_atomic(step)
+
+    def _within_budget(self, tx: LineTx, party: str, now: datetime) -> None:
+        """RateLimited once the party has made its budget of probes in the last window."""
+        counted = tx.probes_since(party, now - self.probes.window)
+        wait = self.probes.retry_after(counted, now)
+        if wait is None:
+            return
+        raise RateLimited(
+            f"this party has made {len(counted)} dry runs that meet other parties' protected "
+            f"zones in the last {_hours(self.probes.window)}, its budget; every dry run is "
+            "refused until the oldest of them leaves that window",
+            math.ceil(max(wait.total_seconds(), 1)),
+            field="Retry-After",
+        )
+
+    def _probe(
+        self, tx: LineTx, party: str, feature: Feature, zones: list[Declared], now: datetime
+    ) -> None:
+        """Count the probe, record it once per zone met, and tell each zone's owner."""
+        tx.add_probe(party, now, now - self.probes.window)
+        names = {p.id: p.name for p in tx.parties()}
+        for zone in zones:
+            entry = tx.record_probe(party, zone, feature, now)
+            told = ProbeSeen(
+                iso(now),
+                party,
+                names.get(party, party),
+                zone.feature.id,
+                zone.feature.name,
+                drawable(feature),
+                entry,
+            )
+            tx.add_event(zone.feature.party, "probe", told.document(), now)
 
     def cancel(
         self,
@@ -842,6 +906,26 @@ def _own_conflict(
 def _hides(declared: Declared, target: Declared) -> bool:
     """True when `declared` is a `contact` zone and `target` another party's feature."""
     return declared.share is Share.CONTACT and target.feature.party != declared.feature.party
+
+
+def _restates(stored: Declared | None, party: str, feature: Feature) -> bool:
+    """True when `feature` is the party's own stored feature as it stands (not cancelled)."""
+    return (
+        stored is not None
+        and stored.cancelled_at is None
+        and stored.feature.party == party
+        and stored.feature == feature
+    )
+
+
+def _is_hidden_from(other: Declared, party: str) -> bool:
+    """True for another party's `contact` zone: `party` may not know where it is."""
+    return other.share is Share.CONTACT and other.feature.party != party
+
+
+def _hours(window: timedelta) -> str:
+    hours = window / timedelta(hours=1)
+    return "hour" if hours == 1 else f"{hours:g} hours"
 
 
 def _inbox_order(notices: list[Notice]) -> list[Notice]:

@@ -22,6 +22,7 @@ from deconflict.line.entries import (
     overdue_entry,
     party_entry,
     party_key_entry,
+    probe_entry,
     state_entry,
 )
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
@@ -106,6 +107,14 @@ class UnitOfWork:
         self.rows.set_overdue(notice.id, at)
         self.record(overdue_entry(notice, at))
 
+    def add_probe(self, party: str, at: datetime, forget_before: datetime) -> None:
+        """Count a probe against the party's budget (it is recorded by `record_probe`)."""
+        self.rows.add_probe(party, at, forget_before)
+
+    def record_probe(self, asker: str, zone: Declared, feature: Feature, at: datetime) -> int:
+        """Record that `asker` checked `feature`, which meets another party's `contact` zone."""
+        return self.record(probe_entry(at, asker, zone, feature))
+
     def add_party(self, party: Party, at: datetime) -> None:
         """Register a party (the store refuses an id already taken)."""
         self.rows.add_party(party, at)
@@ -139,6 +148,9 @@ class UnitOfWork:
 
     def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int:
         return self.rows.add_event(party, kind, payload, at)
+
+    def probes_since(self, party: str, since: datetime) -> list[datetime]:
+        return self.rows.probes_since(party, since)
 
     def recall(self, party: str, key: str) -> tuple[str, dict[str, Any]] | None:
         return self.rows.recall(party, key)

@@ -24,6 +24,7 @@ from deconflict.line.results import (
 )
 from deconflict.rules.altitude import AltitudeMeet
 from deconflict.rules.conflicts import Conflict
+from deconflict.rules.feature import Feature
 from deconflict.rules.plan import feature_to_geojson, format_time
 from deconflict.rules.schedule import Overlaps
 
@@ -178,13 +179,18 @@ def see_notice(notice: Notice, reader: Party) -> NoticeSeen:
     )
 
 
+def drawable(feature: Feature) -> dict[str, Any]:
+    """A feature as a GeoJSON Feature for maps: a sector, orbit or track also as the polygons of
+    its `outline` (read-only; the plan format ignores it)."""
+    document = feature_to_geojson(feature)
+    if isinstance(feature.shape, (Sector, Orbit, Track)):
+        document["properties"]["outline"] = shape_to_geojson(outline(feature.shape))[0]
+    return document
+
+
 def feature_view(declared: Declared) -> dict[str, Any]:
     """A declared feature as a GeoJSON Feature, with its version, share level and state."""
-    document = feature_to_geojson(declared.feature)
-    shape = declared.feature.shape
-    if isinstance(shape, (Sector, Orbit, Track)):
-        # For maps: the shape as polygons (read-only; the plan format ignores it).
-        document["properties"]["outline"] = shape_to_geojson(outline(shape))[0]
+    document = drawable(declared.feature)
     document["properties"].update(
         version=declared.version,
         share=declared.share.value,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from deconflict.line.entries import Readers
@@ -171,6 +171,19 @@ class SqlTx(ABC):
             "INSERT INTO event (party, kind, payload, at) VALUES (?, ?, ?, ?)",
             (party, kind, payload_json(payload), at.isoformat()),
         )
+
+    def add_probe(self, party: str, at: datetime, forget_before: datetime) -> None:
+        self.db.execute(
+            "DELETE FROM probe WHERE party = ? AND at_s < ?", (party, forget_before.timestamp())
+        )
+        self.db.execute("INSERT INTO probe (party, at_s) VALUES (?, ?)", (party, at.timestamp()))
+
+    def probes_since(self, party: str, since: datetime) -> list[datetime]:
+        rows = self.db.execute(
+            "SELECT at_s FROM probe WHERE party = ? AND at_s > ? ORDER BY at_s",
+            (party, since.timestamp()),
+        )
+        return [datetime.fromtimestamp(row[0], UTC) for row in rows]
 
     def recall(self, party: str, key: str) -> tuple[str, dict[str, Any]] | None:
         row = self.db.execute(

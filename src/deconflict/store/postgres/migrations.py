@@ -208,6 +208,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     DROP INDEX notice_feature;
     CREATE INDEX notice_feature ON notice (sender, feature_id);
     """,
+    # 9: probes: each dry run that met another party's `contact` zone, for the asker's budget
+    # (kept if a store set back to an earlier version is upgraded again).
+    """
+    CREATE TABLE IF NOT EXISTS probe (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        party TEXT NOT NULL,
+        at_s DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS probe_party ON probe(party, at_s);
+    """,
 )
 
 
