@@ -5,6 +5,7 @@ import { get } from "./api.js";
 import { $ } from "./dom.js";
 import { t } from "./i18n.js";
 import { merge } from "./inbox.js";
+import { receivedProbe } from "./probes.js";
 import { emit, on, partyName, state } from "./state.js";
 
 const KINDS = ["notice", "response", "message", "state", "escalation"];
@@ -16,6 +17,10 @@ export function connect() {
   if (source) source.close();
   source = new EventSource(lastEventId ? `/v1/events?after=${lastEventId}` : "/v1/events");
   for (const kind of KINDS) source.addEventListener(kind, (event) => received(kind, event));
+  source.addEventListener("probe", (event) => {
+    lastEventId = Math.max(lastEventId, Number(event.lastEventId) || 0);
+    if (receivedProbe(JSON.parse(event.data))) beep(true);
+  });
   source.addEventListener("open", () => link("live"));
   source.addEventListener("error", () => {
     if (source.readyState !== EventSource.CLOSED) {

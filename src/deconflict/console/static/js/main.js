@@ -9,6 +9,7 @@ import { dropEndedNotices, initInbox, loadNotices } from "./inbox.js";
 import { connect, disconnect, initSound } from "./live.js";
 import { createMap, fitAll, focusFeature, renderLegend, showFeatures } from "./map.js";
 import { fillActivities, initNotify } from "./notify.js";
+import { initProbes } from "./probes.js";
 import { nearestOccurrence } from "./schedule.js";
 import { emit, featureKey, keyOf, on, serverNow, state } from "./state.js";
 import { dtg, localTime, parseTime } from "./time.js";
@@ -62,6 +63,7 @@ async function start(session) {
   const map = createMap($("#map"));
   initTimeline();
   initInbox();
+  initProbes();
   initNotify();
   on("language", () => {
     $("#who").textContent = `${session.name} · ${t(`role.${session.role}`)}`;

@@ -19,6 +19,7 @@ let renderer;
 let featureLayer;
 let overlapLayer;
 let draftLayer;
+let probeLayer;
 let legend;
 const drawn = new Map(); // feature id -> {feature, layers, key}
 let selectedTime = new Date();
@@ -32,6 +33,7 @@ export function createMap(element) {
   featureLayer = L.layerGroup().addTo(map);
   overlapLayer = L.layerGroup().addTo(map);
   draftLayer = L.layerGroup().addTo(map);
+  probeLayer = L.layerGroup().addTo(map);
   legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => h("div", { class: "legend", id: "legend" });
   legend.addTo(map);
@@ -214,6 +216,28 @@ export function showDraft(feature, conflicts = []) {
   const bounds = featureBounds(feature);
   if (!map.getBounds().contains(bounds)) map.fitBounds(bounds.pad(1.5), { maxZoom: 11 });
   return layers;
+}
+
+/** Another party's feature that a dry run found meeting one of our hidden zones (a probe). */
+export function showProbe(probe) {
+  const style = { renderer, color: CONFLICT_COLOUR, weight: 2, dashArray: "2 6", fillColor: CONFLICT_COLOUR, fillOpacity: 0.08, className: "shape probe" };
+  const layers = shapeLayers(probe.feature, style);
+  const group = L.featureGroup(layers).addTo(probeLayer);
+  group.bindTooltip(() => h("span", { text: probeLabel(probe) }), { sticky: true, direction: "top" });
+  const outline = layers[0]?.getElement();
+  if (outline) {
+    outline.dataset.probe = String(probe.entry);
+    outline.dataset.party = probe.party;
+  }
+}
+
+export const probeLabel = (probe) => t("probe.line", { party: probe.party_name, zone: probe.zone_name || probe.zone });
+
+/** Zoom to a probe's feature, with our zone it met when it is drawn. */
+export function focusProbe(probe) {
+  let bounds = featureBounds(probe.feature);
+  if (drawn.has(probe.zone)) bounds = bounds.extend(featureBounds(drawn.get(probe.zone).feature));
+  map.fitBounds(bounds.pad(0.3), { maxZoom: 11 });
 }
 
 function label(feature) {
