@@ -344,7 +344,7 @@ class Line:
         when and how high it is)."""
         warning = self._warning(declared, view, target, now)
         found = [warning]
-        if _hides(declared, target):
+        if _is_hidden_from(declared, target.feature.party):
             return found
         shared = {k: v for k, v in warning.params.items() if k in ("target", PRIVATE)}
         if view.occurrences is not None:
@@ -374,7 +374,7 @@ class Line:
     ) -> Message:
         feature = declared.feature
         shown = view.other_id is not None or feature.party == target.feature.party
-        withheld = _hides(declared, target)
+        withheld = _is_hidden_from(declared, target.feature.party)
         params = {
             "activity": feature.activity or feature.kind.value,
             "feature": WITHHELD_SHAPE if withheld else (feature.name or feature.id),
@@ -901,11 +901,6 @@ def _own_conflict(
         occurrences=conflict.occurrences,
         altitude=conflict.altitude,
     )
-
-
-def _hides(declared: Declared, target: Declared) -> bool:
-    """True when `declared` is a `contact` zone and `target` another party's feature."""
-    return declared.share is Share.CONTACT and target.feature.party != declared.feature.party
 
 
 def _restates(stored: Declared | None, party: str, feature: Feature) -> bool:
