@@ -465,7 +465,7 @@ class Line:
 
         def step(tx: LineTx) -> DryRun:
             now = self.clock()
-            restated = _restates(tx.declared(feature.id), party, feature)
+            restated = _restates(tx.declared(party, feature.id), party, feature)
             if not restated:
                 self._within_budget(tx, party, now)
             conflicts = tx.conflicts_of(feature)
