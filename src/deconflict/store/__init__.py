@@ -11,14 +11,16 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 from deconflict.line.parties import PartyStore
 from deconflict.line.ports import LineStore
 from deconflict.record.sealed import Opening
 from deconflict.settings import is_postgres_url
+from deconflict.store.connection import Connection
 from deconflict.store.errors import StoreUnavailable
+from deconflict.store.head import HeadFile
 from deconflict.store.record_reads import LogKey
 from deconflict.store.sqlite.store import SqliteStore
 
@@ -38,8 +40,13 @@ class Store(LineStore, PartyStore, Protocol):
     """What the API and the CLI use of a store, whichever the backend."""
 
     log_key: LogKey | None
+    index_boxes: ClassVar[str]
 
     def close(self) -> None: ...
+
+    def snapshot(self) -> AbstractContextManager[Connection]: ...
+
+    def keep_head(self, head: HeadFile) -> None: ...
 
     def log_size(self) -> int: ...
 

@@ -18,6 +18,8 @@ from deconflict.line.model import Declared, Event, Notice
 from deconflict.line.parties import Credential, Party, Role
 from deconflict.line.unit import UnitOfWork
 from deconflict.rules.feature import Feature
+from deconflict.store.connection import Connection
+from deconflict.store.head import HeadFile
 from deconflict.store.record_reads import RecordReads
 from deconflict.store.rows import VOLUME_COLUMNS, declared_of, event_of, feature_of, history_of
 
@@ -32,6 +34,16 @@ class SqlStore(RecordReads):
     """The dialect's COLLATE clause that orders text by its bytes (the order answers promise)."""
     taken: ClassVar[type[Exception]]
     """What the driver raises when a new row's key is taken already."""
+    _head: HeadFile | None = None
+
+    def keep_head(self, head: HeadFile) -> None:
+        """From now on, sign the record's head into `head` after every commit that grew it."""
+        self._head = head
+
+    def _committed(self) -> None:
+        """A write transaction committed: the head file follows the log (store/head.py)."""
+        if self._head is not None:
+            self._head.advance(self.log_size, self.log_checkpoint)
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[Any]:
@@ -39,6 +51,14 @@ class SqlStore(RecordReads):
 
     @abstractmethod
     def atomic(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    index_boxes: ClassVar[str]
+    """The dialect's SELECT of every indexed volume's box: feature_id, then x0, x1, y0, y1, z0,
+    z1, t0, t1, alt0, alt1 (the order of rules/volume.py's `volume_box`)."""
+
+    @abstractmethod
+    def snapshot(self) -> AbstractContextManager[Connection]:
+        """Reads that must agree with each other (the check's): one read-only transaction."""
 
     @abstractmethod
     def _insert(self, db: Any, feature: Feature) -> None:

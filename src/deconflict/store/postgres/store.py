@@ -48,6 +48,9 @@ class PostgresStore(SqlStore):
     _log = log
     bytewise = PostgresTx.bytewise
     taken = psycopg.errors.UniqueViolation
+    index_boxes = "SELECT feature_id, {} FROM volume WHERE box IS NOT NULL".format(
+        ", ".join(f"cube_ll_coord(box, {d}), cube_ur_coord(box, {d})" for d in range(1, 6))
+    )
 
     def __init__(self, url: str, log_key: LogKey | None = None, pool_size: int = POOL_SIZE) -> None:
         self.url = url
@@ -93,6 +96,7 @@ class PostgresStore(SqlStore):
             with db.transaction():
                 lock_line(db)
                 yield db
+        self._committed()
 
     @contextmanager
     def atomic(self) -> Iterator[UnitOfWork]:
@@ -121,6 +125,12 @@ class PostgresStore(SqlStore):
             db.read_only = True
             with db.transaction():
                 yield db
+
+    @contextmanager
+    def snapshot(self) -> Iterator[QmarkConnection]:
+        """Reads that must agree with each other: one read-only REPEATABLE READ transaction."""
+        with self._snapshot() as db:
+            yield QmarkConnection(db)
 
     @contextmanager
     def listening(self, on_commit: Callable[[], None]) -> Iterator[None]:

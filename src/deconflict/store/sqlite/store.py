@@ -36,6 +36,10 @@ class SqliteStore(SqlStore):
     _log = log
     bytewise = SqliteTx.bytewise
     taken = sqlite3.IntegrityError
+    index_boxes = (
+        "SELECT v.feature_id, i.x0, i.x1, i.y0, i.y1, i.z0, i.z1, i.t0, i.t1, i.alt0, i.alt1"
+        " FROM volume_index AS i JOIN volume AS v ON v.rowid = i.rowid"
+    )
 
     def __init__(self, path: str | Path, log_key: LogKey | None = None) -> None:
         self.path = str(path)
@@ -84,6 +88,7 @@ class SqliteStore(SqlStore):
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        self._committed()
 
     def _insert(self, db: sqlite3.Connection, feature: Feature) -> None:
         cursor = db.execute(
@@ -110,7 +115,7 @@ class SqliteStore(SqlStore):
         if self._writer is None:
             with self._lock:
                 if self._writer is None:
-                    self._writer = GroupCommit(self._db, self._lock)
+                    self._writer = GroupCommit(self._db, self._lock, self._committed)
         result: T = self._writer.run(lambda db: step(UnitOfWork(SqliteTx(db, self.log_key))))
         return result
 
@@ -132,6 +137,16 @@ class SqliteStore(SqlStore):
             with self._lock:
                 self._reader_connections.append(reader)
         yield reader
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """Reads that must agree with each other: one read transaction on a reader connection."""
+        with self._reading() as db:
+            db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                db.execute("COMMIT")
 
     def candidate_ids(self, feature: Feature) -> list[str]:
         """Ids of stored features whose volume box meets `feature`'s (a superset of conflicts)."""

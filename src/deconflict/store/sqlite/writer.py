@@ -25,9 +25,15 @@ _MAX_BATCH = 64
 class GroupCommit:
     """Runs steps on `db` in batched transactions, on one thread of its own."""
 
-    def __init__(self, db: sqlite3.Connection, lock: AbstractContextManager[Any]) -> None:
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        lock: AbstractContextManager[Any],
+        committed: Callable[[], None],
+    ) -> None:
         self._db = db
         self._lock = lock
+        self._committed = committed  # called after each batch that committed
         self._queue: queue.SimpleQueue[tuple[Step, Future[Any]] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="deconflict-writer", daemon=True)
         self._thread.start()
@@ -73,6 +79,7 @@ class GroupCommit:
                 for _, done in batch:
                     done.set_exception(error)
                 return
+        self._committed()
         for done, result, failure in outcomes:
             if failure is None:
                 done.set_result(result)

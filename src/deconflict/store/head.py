@@ -1,0 +1,83 @@
+"""The head file: the latest checkpoint the line itself signed, kept outside the store's tables.
+
+After every commit that wrote entries, the server signs the record's head and
+writes it to a file of its own beside the log key (`<log key>.head`; a temporary
+file renamed over it, so a reader never sees half a note). A store whose log is
+shorter than that head, or differs at that size, has lost or changed entries
+the line already vouched for: the check (store/audit.py) says so. The head may
+lag behind the log after a crash between a commit and its write; it never runs
+ahead of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from deconflict.record.errors import RecordError
+from deconflict.record.note import Checkpoint, open_checkpoint
+from deconflict.store.record_reads import LogKey
+
+log = logging.getLogger("deconflict.store")
+
+
+def head_path(log_key_path: Path) -> Path:
+    """Where the head file of the log key at `log_key_path` lives: beside it, `.head` added."""
+    return log_key_path.with_name(log_key_path.name + ".head")
+
+
+class HeadUnreadable(RecordError):
+    """The head file is there but is not a checkpoint of this record signed with its key."""
+
+
+class HeadFile:
+    """The head file at `path`, signed and checked with `key`."""
+
+    def __init__(self, path: Path, key: LogKey) -> None:
+        self.path = path
+        self.key = key
+        self._lock = threading.Lock()
+        self._written = -1
+
+    def read(self) -> Checkpoint | None:
+        """The checkpoint in the file (its signature checked); None when there is no file."""
+        try:
+            note = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise HeadUnreadable(f"cannot read the head file {self.path}: {error}") from None
+        try:
+            return open_checkpoint(note, [self.key.signer.verifier], origin=self.key.origin)
+        except RecordError as error:
+            raise HeadUnreadable(
+                f"the head file {self.path} is not a checkpoint signed with the log key: {error}"
+            ) from None
+
+    def write(self, note: str) -> None:
+        """Replace the file with the signed note `note`, atomically and durably."""
+        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(note)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, self.path)
+
+    def advance(self, log_size: Callable[[], int], checkpoint: Callable[[], str]) -> None:
+        """After a commit: sign and write the head if the log grew since this process last did.
+
+        The commit is already durable, so a failure here is logged, never raised:
+        the head only lags (the next commit writes it), it never runs ahead.
+        """
+        with self._lock:
+            try:
+                if log_size() > self._written:
+                    note = checkpoint()
+                    self.write(note)
+                    self._written = open_checkpoint(note, [self.key.signer.verifier]).size
+            except Exception:
+                log.exception("could not write the head file %s", self.path)
