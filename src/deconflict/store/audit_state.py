@@ -1,0 +1,376 @@
+"""The check of the state rows against the record: each row rendered as the record holds it.
+
+A row is rendered into its entry with the same builders the line records with
+(line/entries.py), and compared field by field with the entry as recorded,
+opened with every opening. Rows that change after their first entry (a
+volume, a notice's state) are compared with the latest entries that changed
+them. A row with no entry, and an entry with no row, are findings too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from deconflict.line.entries import (
+    Draft,
+    feature_entry,
+    message_entry,
+    notice_entry,
+    party_entry,
+)
+from deconflict.line.parties import Party
+from deconflict.line.views import iso
+from deconflict.record.canonical import canonical_bytes
+from deconflict.rules.volume import volume_box
+from deconflict.store.audit_log import Finding, Opened
+from deconflict.store.audit_tables import (
+    MESSAGE_COLUMNS,
+    NOTICE_ROW_COLUMNS,
+    PARTY_COLUMNS,
+    VERSION_COLUMNS,
+    VOLUME_COLUMNS,
+    Box,
+    Row,
+    Tables,
+)
+from deconflict.store.rows import (
+    declared_of,
+    ends_at_s,
+    message_of,
+    moment,
+    notice_of,
+    version_of,
+)
+
+FeatureKey = tuple[str, str]
+"""A feature: (party, id)."""
+
+# Where an entry's field is kept in each table, when its column is named otherwise.
+_FEATURE_COLUMN = {"feature": "document", "feature_kind": "document", "at": "recorded_at"}
+_NOTICE_COLUMN = {"notice": "id", "version": "feature_version", "at": "sent_at"}
+_MESSAGE_COLUMN = {"notice": "notice_id", "message": "id", "free_text": "text"}
+_PARTY_COLUMN = {"party": "id", "at": "created_at"}
+
+
+@dataclass
+class Recorded:
+    """The state the record says the store holds, gathered entry by entry."""
+
+    versions: dict[tuple[str, str, int], Opened] = field(default_factory=dict)
+    latest: dict[FeatureKey, Opened] = field(default_factory=dict)
+    notices: dict[int, Opened] = field(default_factory=dict)
+    states: dict[int, list[Opened]] = field(default_factory=dict)
+    overdue: dict[int, Opened] = field(default_factory=dict)
+    messages: dict[int, Opened] = field(default_factory=dict)
+    parties: dict[str, Opened] = field(default_factory=dict)
+    keys: dict[str, Opened] = field(default_factory=dict)
+
+
+def gather(entries: list[Opened]) -> Recorded:
+    """What the entries record, by the row each decides (entries of unknown shape skipped:
+    the log's check has named them)."""
+    recorded = Recorded()
+    for item in entries:
+        entry = item.entry
+        kind = entry.get("kind")
+        if kind == "feature" and "feature_id" in entry:
+            key = (entry["party"], entry["feature_id"])
+            recorded.versions[(*key, entry["version"])] = item
+            recorded.latest[key] = item
+        elif kind == "notice" and "notice" in entry:
+            recorded.notices[entry["notice"]] = item
+        elif kind == "notice_state" and "notice" in entry:
+            recorded.states.setdefault(entry["notice"], []).append(item)
+        elif kind == "overdue" and "notice" in entry:
+            recorded.overdue[entry["notice"]] = item
+        elif kind == "message" and "message" in entry:
+            recorded.messages[entry["message"]] = item
+        elif kind == "party":
+            recorded.parties[entry["party"]] = item
+        elif kind == "party_key":
+            recorded.keys[entry["party"]] = item
+    return recorded
+
+
+def check_state(tables: Tables, recorded: Recorded) -> list[Finding]:
+    """Every state row against the record, and every recorded row against the tables."""
+    return [
+        *_versions(tables, recorded),
+        *_volumes(tables, recorded),
+        *_notices(tables, recorded),
+        *_messages(tables, recorded),
+        *_parties(tables, recorded),
+    ]
+
+
+def label(item: Opened) -> str:
+    """An entry as a finding names it: its index, kind and what it is about."""
+    entry = item.entry
+    kind = entry.get("kind")
+    if kind == "feature":
+        about = f"feature {entry.get('feature_id')} of {entry.get('party')}"
+        about += f", version {entry.get('version')}, {entry.get('change')}"
+    elif kind in ("party", "party_key"):
+        about = f"party {entry.get('party')}"
+    elif kind == "message":
+        about = f"message {entry.get('message')} of notice {entry.get('notice')}"
+    else:
+        about = f"notice {entry.get('notice')}"
+    return f"entry {item.index} ({kind}: {about})"
+
+
+def _as_recorded(draft: Draft) -> dict[str, Any]:
+    """A draft's fields exactly as the record holds them once opened (its canonical JSON)."""
+    fields = dict(draft.public) | dict(draft.sealed or {})
+    parsed: dict[str, Any] = json.loads(canonical_bytes(fields))
+    return parsed
+
+
+def _without_signed(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k not in ("signed", "sealed")}
+
+
+def _differences(
+    item: Opened, draft: Draft, row: str, columns: dict[str, str]
+) -> Iterator[Finding]:
+    """The fields where the row, rendered as `draft`, differs from the entry `item`."""
+    rendered = _as_recorded(draft)
+    recorded = _without_signed(item.entry)
+    for key in sorted(rendered.keys() | recorded.keys()):
+        held, wanted = rendered.get(key), recorded.get(key)
+        if held != wanted:
+            yield Finding(
+                label(item),
+                f"{row}, column {columns.get(key, key)}",
+                f"the row holds {_short(held)}, the record {_short(wanted)}",
+            )
+    if draft.sealed is not None and item.readers != draft.readers:
+        yield Finding(
+            label(item),
+            f"table log_opening, idx {item.index}",
+            f"readers {_short(_sorted(item.readers))}, the row's parties"
+            f" {_short(_sorted(draft.readers))}",
+        )
+
+
+def _sorted(readers: frozenset[str] | None) -> list[str] | None:
+    return None if readers is None else sorted(readers)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def _named(columns: tuple[str, ...], row: Row) -> dict[str, Any]:
+    return dict(zip(columns, row, strict=True))
+
+
+def _no_row(item: Opened, table: str, key: str) -> Finding:
+    return Finding(label(item), f"table {table}, {key}", "no row")
+
+
+def _no_entry(table: str, key: str, what: str) -> Finding:
+    return Finding(f"no entry records {what}", f"table {table}, {key}", "a row without its entry")
+
+
+def _versions(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
+    seen = set()
+    for stored in tables.versions:
+        row = _named(VERSION_COLUMNS, stored)
+        key = (row["party"], row["feature_id"], int(row["version"]))
+        seen.add(key)
+        where = f"table feature_version, feature_id {row['feature_id']}, version {key[2]}"
+        item = recorded.versions.get(key)
+        if item is None:
+            yield _no_entry("feature_version", where.split(", ", 1)[1], f"{key[1]} v{key[2]}")
+            continue
+        declared = version_of((row["document"], row["version"], row["share"]))
+        at = moment(row["recorded_at"])
+        assert at is not None
+        draft = feature_entry(declared, row["change"], at, None)
+        yield from _differences(item, draft, where, _FEATURE_COLUMN)
+    for key, item in recorded.versions.items():
+        if key not in seen:
+            yield _no_row(item, "feature_version", f"feature_id {key[1]}, version {key[2]}")
+
+
+def _volumes(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
+    seen = set()
+    for stored in tables.volumes:
+        row = _named(VOLUME_COLUMNS, stored)
+        key = (row["party"], row["feature_id"])
+        seen.add(key)
+        where = f"table volume, feature_id {row['feature_id']}"
+        item = recorded.latest.get(key)
+        if item is None:
+            yield _no_entry("volume", f"feature_id {key[1]}", f"feature {key[1]} of {key[0]}")
+            continue
+        yield from _volume(row, item, where, tables.boxes.get(row["feature_id"]))
+    for key, item in recorded.latest.items():
+        if key not in seen:
+            yield _no_row(item, "volume", f"feature_id {key[1]}")
+
+
+def _volume(row: dict[str, Any], item: Opened, where: str, box: Box | None) -> Iterator[Finding]:
+    """A volume row against its feature's latest entry, and its index box against its shape."""
+    declared = declared_of(
+        (row["document"], row["version"], row["share"], row["cancelled_at"], row["closed_at"])
+    )
+    change, at = item.entry.get("change"), moment(item.entry.get("at"))
+    assert at is not None
+    yield from _differences(
+        item, feature_entry(declared, str(change), at, None), where, _FEATURE_COLUMN
+    )
+    feature = declared.feature
+    expected = {
+        "party": feature.party,
+        "kind": feature.kind.value,
+        "cancelled_at": item.entry.get("at") if change == "cancelled" else None,
+        "closed_at": item.entry.get("at") if change == "closed" else None,
+        "ends_at_s": ends_at_s(feature),
+    }
+    held = {
+        "party": row["party"],
+        "kind": row["kind"],
+        "cancelled_at": iso(moment(row["cancelled_at"])),
+        "closed_at": iso(moment(row["closed_at"])),
+        "ends_at_s": row["ends_at_s"],
+    }
+    for column, value in expected.items():
+        if held[column] != value:
+            yield Finding(
+                label(item),
+                f"{where}, column {column}",
+                f"the row holds {_short(held[column])}, the record gives {_short(value)}",
+            )
+    yield from _index(item, where, declared.cancelled_at is None, volume_box(feature), box)
+
+
+def _index(
+    item: Opened, where: str, indexed: bool, wanted: Box, box: Box | None
+) -> Iterator[Finding]:
+    """The index must hold the box of the stored shape (or wider: it is a superset), and none
+    for a cancelled feature."""
+    index = where.replace("table volume,", "the volume index,")
+    if not indexed:
+        if box is not None:
+            yield Finding(label(item), index, "a box for a cancelled feature")
+        return
+    if box is None:
+        yield Finding(label(item), index, "no box: the feature can never be found in conflict")
+        return
+    low_ok = all(box[d] <= wanted[d] for d in range(0, len(wanted), 2))
+    high_ok = all(box[d] >= wanted[d] for d in range(1, len(wanted), 2))
+    if not (low_ok and high_ok):
+        yield Finding(
+            label(item),
+            index,
+            f"the box {_short(box)} does not hold the stored shape's {_short(wanted)}",
+        )
+
+
+def _notices(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
+    seen = set()
+    for stored in tables.notices:
+        row = _named(NOTICE_ROW_COLUMNS, stored)
+        notice_id = int(row["id"])
+        seen.add(notice_id)
+        where = f"table notice, id {notice_id}"
+        item = recorded.notices.get(notice_id)
+        if item is None:
+            yield _no_entry("notice", f"id {notice_id}", f"notice {notice_id}")
+            continue
+        notice = notice_of(stored[:-1], ())
+        yield from _differences(item, notice_entry(notice), where, _NOTICE_COLUMN)
+        yield from _notice_state(row, item, recorded, where)
+    for notice_id, item in recorded.notices.items():
+        if notice_id not in seen:
+            yield _no_row(item, "notice", f"id {notice_id}")
+
+
+def _notice_state(
+    row: dict[str, Any], item: Opened, recorded: Recorded, where: str
+) -> Iterator[Finding]:
+    """A notice's state, response, when it last changed, and when it went overdue, against
+    its notice_state and overdue entries."""
+    notice_id = int(row["id"])
+    states = recorded.states.get(notice_id, [])
+    last = states[-1] if states else item
+    overdue = recorded.overdue.get(notice_id)
+    responses = [s.entry.get("response") for s in states if s.entry.get("response")]
+    expected = {
+        "state": last.entry.get("state", "sent"),
+        "response": responses[-1] if responses else None,
+        "changed_at": last.entry.get("at"),
+        "overdue_at": overdue.entry.get("at") if overdue else None,
+    }
+    held = {
+        "state": row["state"],
+        "response": row["response"],
+        "changed_at": iso(moment(row["changed_at"])),
+        "overdue_at": iso(moment(row["overdue_at"])),
+    }
+    for column, value in expected.items():
+        if held[column] != value:
+            deciding = overdue if column == "overdue_at" and overdue else last
+            yield Finding(
+                label(deciding),
+                f"{where}, column {column}",
+                f"the row holds {_short(held[column])}, the record gives {_short(value)}",
+            )
+
+
+def _messages(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
+    notices = {int(row[0]): notice_of(row[:-1], ()) for row in tables.notices}
+    seen = set()
+    for stored in tables.messages:
+        row = _named(MESSAGE_COLUMNS, stored)
+        message_id, notice_id = int(row["id"]), int(row["notice_id"])
+        seen.add(message_id)
+        where = f"table message, id {message_id}"
+        item = recorded.messages.get(message_id)
+        if item is None:
+            yield _no_entry("message", f"id {message_id}", f"message {message_id}")
+            continue
+        notice = notices.get(notice_id)
+        if notice is None:
+            yield Finding(label(item), f"{where}, column notice_id", f"no notice {notice_id}")
+            continue
+        message = message_of((stored[0], *stored[2:]))
+        yield from _differences(item, message_entry(notice, message, None), where, _MESSAGE_COLUMN)
+    for message_id, item in recorded.messages.items():
+        if message_id not in seen:
+            yield _no_row(item, "message", f"id {message_id}")
+
+
+def _parties(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
+    seen = set()
+    for stored in tables.parties:
+        row = _named(PARTY_COLUMNS, stored)
+        party_id = row["id"]
+        seen.add(party_id)
+        where = f"table party, id {party_id}"
+        item = recorded.parties.get(party_id)
+        if item is None:
+            yield _no_entry("party", f"id {party_id}", f"party {party_id}")
+            continue
+        at = moment(row["created_at"])
+        assert at is not None
+        party = Party(*stored[:5])
+        yield from _differences(item, party_entry(party, at), where, _PARTY_COLUMN)
+        key = recorded.keys.get(party_id)
+        held = tables.party_keys.get(party_id)
+        wanted = key.entry.get("public_key") if key else None
+        if held != wanted:
+            yield Finding(
+                label(key) if key else f"no entry records a key of party {party_id}",
+                f"{where}, column public_key",
+                f"the row holds {_short(held)}, the record gives {_short(wanted)}",
+            )
+    for party_id, item in recorded.parties.items():
+        if party_id not in seen:
+            yield _no_row(item, "party", f"id {party_id}")
