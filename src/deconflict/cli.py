@@ -54,6 +54,7 @@ from deconflict.line.views import altitude_json, occurrences_json
 from deconflict.record.bundle import BundleInvalid, verify_bundle
 from deconflict.record.errors import RecordError
 from deconflict.record.keys import load_private_key_file, private_key_pem
+from deconflict.record.note import open_checkpoint
 from deconflict.record.signature import generate_party_key
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature, Kind
@@ -61,6 +62,15 @@ from deconflict.rules.ids import read_id
 from deconflict.rules.plan import feature_to_geojson, format_time, parse_plan
 from deconflict.settings import Settings
 from deconflict.store import Store, open_store, shown, upgrade
+from deconflict.store.audit import (
+    StoreInconsistent,
+    check_store,
+    consistent_line,
+    head_line,
+    refusal,
+    report_document,
+)
+from deconflict.store.head import HeadFile, HeadUnreadable, head_path
 
 
 class Exit(IntEnum):
@@ -94,6 +104,7 @@ class ServerAnswered(DeconflictError):
 EXIT_CODES: tuple[tuple[type[DeconflictError], Exit], ...] = (
     (DoesNotVerify, Exit.CONFLICTS),
     (BundleInvalid, Exit.CONFLICTS),
+    (StoreInconsistent, Exit.CONFLICTS),
     (UnusableInput, Exit.BAD_INPUT),
     (InvalidFeature, Exit.BAD_INPUT),
     (InvalidPlan, Exit.BAD_INPUT),
@@ -466,6 +477,62 @@ def db_upgrade(db: DbOption = None, as_json: JsonOption = False) -> None:
         )
 
 
+AcceptHeadOption = Annotated[
+    bool,
+    typer.Option(
+        "--accept-head",
+        help="After an incident, accept the record as it now is: sign its head into the head file"
+        " (what the file held before is printed).",
+    ),
+]
+
+
+@db_app.command("check")
+def db_check(
+    db: DbOption = None, accept_head: AcceptHeadOption = False, as_json: JsonOption = False
+) -> None:
+    """Check the store against its record: the log, its signed head, and every row that decides a
+    conflict or a notice. Exits 1 naming each entry and row that differ.
+
+    Example: deconflict db check --db line.db
+    """
+    from deconflict.server import open_log_key
+
+    settings = Settings.from_env(db=db)
+    key = open_log_key(settings) if settings.log_key_path.exists() else None
+    store = open_store(settings.db, key)
+    try:
+        head = None if key is None else HeadFile(head_path(settings.log_key_path), key)
+        if accept_head and head is not None:
+            _accept_head(store, head)
+        report = check_store(store, head)
+    finally:
+        store.close()
+    if as_json:
+        _print_json(report_document(report))
+    if report.findings:
+        raise StoreInconsistent(refusal(shown(settings.db), report, shown_at_most=None))
+    if not as_json:
+        _stdout.print(
+            consistent_line(shown(settings.db), report, head), markup=False, soft_wrap=True
+        )
+
+
+def _accept_head(store: Store, head: HeadFile) -> None:
+    """Sign the record's head as it is into the head file, saying what the file held before."""
+    try:
+        before = head.read()
+        held = "no head" if before is None else head_line(before)
+    except HeadUnreadable as error:
+        held = str(error)
+    note = store.log_checkpoint()
+    head.write(note)
+    now = open_checkpoint(note, [head.key.signer.verifier])
+    _write_errors(
+        [f"accepted the record as it is: {head.path} now holds {head_line(now)} (before: {held})"]
+    )
+
+
 # Talking to a running server: `serve`, `inbox`, `notify`, `respond`, `demo`.
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
@@ -601,7 +668,19 @@ def _check_listen(host: str, port: int) -> None:
 
 
 @app.command()
-def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None) -> None:
+def serve(
+    db: DbOption = None,
+    host: HostOption = None,
+    port: PortOption = None,
+    skip_check: Annotated[
+        bool | None,
+        typer.Option(
+            "--skip-check",
+            help="Emergencies only: serve without checking the store against its record.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Serve the line's HTTP API (documented at /docs) over the store, until Ctrl-C.
 
     Example: deconflict serve --db line.db --port 8000
@@ -611,7 +690,7 @@ def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None)
 
     from deconflict.server import create_app, quiet_server, requests_logged
 
-    settings = Settings.from_env(db=db, host=host, port=port)
+    settings = Settings.from_env(db=db, host=host, port=port, skip_check=skip_check or None)
     _check_listen(settings.host, settings.port)
     url = f"http://{settings.host}:{settings.port}"
     served = create_app(settings)

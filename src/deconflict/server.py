@@ -35,7 +35,9 @@ from deconflict.line.model import NoticePolicy, ProbeBudget
 from deconflict.line.service import Clock, Line
 from deconflict.record.note import generate_signer, load_signer
 from deconflict.settings import Settings
-from deconflict.store import LogKey, listening, open_store
+from deconflict.store import LogKey, Store, listening, open_store, shown
+from deconflict.store.audit import StoreInconsistent, check_store, refusal
+from deconflict.store.head import HeadFile, head_path
 
 log = logging.getLogger("deconflict.api")
 
@@ -52,8 +54,21 @@ def utc_now() -> datetime:
 
 
 def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) -> FastAPI:
-    """The deconflict API over the store `settings.db`, escalating every `settings.tick_s`."""
-    store = open_store(settings.db, open_log_key(settings))
+    """The deconflict API over the store `settings.db`, escalating every `settings.tick_s`.
+
+    Refuses (StoreInconsistent) a store that differs from its record, unless
+    `settings.skip_check`.
+    """
+    key_made = not settings.log_key_path.exists()
+    log_key = open_log_key(settings)
+    store = open_store(settings.db, log_key)
+    try:
+        check_at_start(
+            store, HeadFile(head_path(settings.log_key_path), log_key), settings, key_made
+        )
+    except BaseException:
+        store.close()
+        raise
     policy = NoticePolicy(
         timedelta(seconds=settings.respond_within_s),
         timedelta(seconds=settings.respond_before_start_s),
@@ -104,6 +119,30 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     return app
 
 
+def check_at_start(store: Store, head: HeadFile, settings: Settings, key_made: bool) -> None:
+    """Check the store against its record and its head file before serving; then keep the head
+    file after every commit. A key made just now has signed no head yet: none is required."""
+    if settings.skip_check:
+        log.warning(
+            "NOT CHECKED: %s is served without checking it against its record (skip_check);"
+            " its head file %s is left as it was until `deconflict db check` passes",
+            shown(settings.db),
+            head.path,
+        )
+        return
+    report = check_store(store, head, head_required=not key_made)
+    if report.findings:
+        raise StoreInconsistent(refusal(shown(settings.db), report))
+    store.keep_head(head)
+    head.advance(store.log_size, store.log_checkpoint)
+    log.info(
+        "checked %s against its record: %d entries, %.2f s",
+        shown(settings.db),
+        report.size,
+        report.seconds,
+    )
+
+
 def open_log_key(settings: Settings) -> LogKey:
     """The record's signing key from its PEM file, made (mode 0600) when there is none yet."""
     path = settings.log_key_path
@@ -141,8 +180,13 @@ def requests_logged(settings: Settings) -> str:
 
 
 def app_from_env() -> FastAPI:
-    """The app configured from DECONFLICT_* variables (for `uvicorn --factory`)."""
-    return create_app(Settings.from_env())
+    """The app configured from DECONFLICT_* variables (for `uvicorn --factory`); exits 1 with
+    the findings when the store differs from its record."""
+    try:
+        return create_app(Settings.from_env())
+    except StoreInconsistent as error:
+        sys.stderr.write(f"{error}\n")
+        raise SystemExit(1) from None
 
 
 async def _tick_forever(line: Line, broadcast: Broadcast, every_s: float) -> None:

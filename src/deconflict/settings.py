@@ -36,6 +36,8 @@ class Settings:
     probes_per_hour: how many dry runs that meet other parties' `contact` zones a party may
         make in any hour (a sliding window); beyond it every dry run of the party is refused
         (429) until the oldest of them is an hour old.
+    skip_check: start the server without checking the store against its record (an
+        emergency only: the server says so loudly, and leaves the head file as it was).
     """
 
     db: str | Path = "deconflict.db"
@@ -51,6 +53,7 @@ class Settings:
     tile_url: str = ""
     access_log: str = ""
     probes_per_hour: int = 20
+    skip_check: bool = False
 
     @property
     def log_key_path(self) -> Path:
@@ -83,6 +86,8 @@ def is_postgres_url(db: str | Path) -> bool:
 
 def _convert(name: str, raw: str) -> Any:
     default = getattr(Settings(), name)
+    if isinstance(default, bool):
+        return _flag(name, raw)
     if isinstance(default, Path) or name == "log_key":
         return Path(raw)
     if isinstance(default, int):
@@ -93,3 +98,11 @@ def _convert(name: str, raw: str) -> Any:
                 f"DECONFLICT_{name.upper()} must be a whole number, not {raw!r}"
             ) from None
     return raw
+
+
+def _flag(name: str, raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"DECONFLICT_{name.upper()} must be 1 or 0 (true or false), not {raw!r}")
