@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from deconflict.store import is_postgres_url
+from deconflict.store.head import head_path
 from deconflict.store.postgres.migrations import MIGRATIONS, schema_version
 
 BACKENDS = ("sqlite", "postgres")
@@ -81,7 +82,7 @@ class Databases:
                     db.execute(f"DELETE FROM {table}".encode())
                 for (sequence,) in sequences:
                     db.execute(f"ALTER SEQUENCE {sequence} RESTART".encode())
-        log_key_of(url).unlink(missing_ok=True)
+        forget_log_key(url)
         self.free.append(url)
 
     def drop_all(self, *, server_discarded: bool = False) -> None:
@@ -91,10 +92,16 @@ class Databases:
         for name in self.made:
             if not server_discarded:
                 self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            log_key_of(self._url(name)).unlink(missing_ok=True)
+            forget_log_key(self._url(name))
         self.made.clear()
         self.free.clear()
         self._admin.close()
+
+
+def forget_log_key(db: str) -> None:
+    """Remove the log key of `db` and the head file it signed."""
+    head_path(log_key_of(db)).unlink(missing_ok=True)
+    log_key_of(db).unlink(missing_ok=True)
 
 
 def log_key_of(db: str | Path) -> Path:

@@ -1,0 +1,273 @@
+"""The store is bound to its record: every tampering is caught by `db check` and at start.
+
+Each case changes a store that lived a real story (tests/store/story.py) behind
+the line's back, then runs `deconflict db check` and `deconflict serve` as an
+operator would: both exit 1 naming the entry and the row; `--skip-check`
+(the setting skip_check) starts the server anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deconflict.server import create_app
+from deconflict.settings import Settings
+from deconflict.store import is_postgres_url
+from deconflict.store.head import head_path
+from tests.api.conftest import free_port
+from tests.backends import run_sql
+from tests.conftest import run_cli
+from tests.store.story import fresh_log_key, live_story, open_keeping_head
+
+
+@dataclass(frozen=True)
+class Storied:
+    """A store after the story: where it is, its log key and its head file."""
+
+    db: str
+    key: Path
+
+    @property
+    def head(self) -> Path:
+        return head_path(self.key)
+
+    @property
+    def postgres(self) -> bool:
+        return is_postgres_url(self.db)
+
+
+@pytest.fixture
+def storied(db: str, monkeypatch: pytest.MonkeyPatch) -> Storied:
+    key_path, key = fresh_log_key(db)
+    store = open_keeping_head(db, key_path, key)
+    live_story(store)
+    store.close()
+    monkeypatch.setenv("DECONFLICT_LOG_KEY", str(key_path))
+    return Storied(db, key_path)
+
+
+def _sql(*statements: str) -> Callable[[Storied], None]:
+    def tamper(story: Storied) -> None:
+        for statement in statements:
+            run_sql(story.db, statement)
+
+    return tamper
+
+
+def _by_backend(sqlite: str, postgres: str) -> Callable[[Storied], None]:
+    def tamper(story: Storied) -> None:
+        run_sql(story.db, postgres if story.postgres else sqlite)
+
+    return tamper
+
+
+def _delete_head(story: Storied) -> None:
+    story.head.unlink()
+
+
+AT_TANF = "(SELECT rowid FROM volume WHERE feature_id = 'at-tanf')"
+
+TAMPERINGS: dict[str, tuple[Callable[[Storied], None], tuple[str, ...]]] = {
+    "a moved volume (document)": (
+        _sql(
+            "UPDATE volume SET document = replace(document, '[38.64,33.5]', '[36.0,33.5]')"
+            " WHERE feature_id = 'at-tanf'"
+        ),
+        (
+            "(feature: feature at-tanf of coalition",
+            "table volume, feature_id at-tanf, column document",
+        ),
+    ),
+    "a volume moved in the index only": (
+        _by_backend(
+            f"UPDATE volume_index SET x0 = 0, x1 = 1, y0 = 0, y1 = 1 WHERE rowid = {AT_TANF}",
+            "UPDATE volume SET box = cube(ARRAY[0, 0, 0, 0, 0]::float8[],"
+            " ARRAY[1, 1, 1, 1, 1]::float8[]) WHERE feature_id = 'at-tanf'",
+        ),
+        ("(feature: feature at-tanf of coalition", "the volume index, feature_id at-tanf"),
+    ),
+    "a deleted last leaf": (
+        _sql(
+            "DELETE FROM log_leaf"
+            " WHERE idx = (SELECT max(idx) FROM (SELECT idx FROM log_leaf) AS l)"
+        ),
+        ("entry 46; table log_leaf, idx 46: no rows", "the log was truncated"),
+    ),
+    "a deleted middle leaf": (
+        _sql("DELETE FROM log_leaf WHERE idx = 20"),
+        ("entry 20; table log_leaf, idx 20: no row",),
+    ),
+    "an edited notice (respond_by)": (
+        _sql("UPDATE notice SET respond_by = '2030-01-01T00:00:00+00:00' WHERE id = 2"),
+        ("(notice: notice 2)", "table notice, id 2, column respond_by"),
+    ),
+    "an edited notice (conflicts)": (
+        _sql("UPDATE notice SET conflicts = '[]' WHERE id = 2"),
+        ("(notice: notice 2)", "table notice, id 2, column conflicts"),
+    ),
+    "a notice set to responded without an entry": (
+        _sql("UPDATE notice SET state = 'responded', response = 'acknowledged' WHERE id = 6"),
+        ("(notice: notice 6)", "table notice, id 6, column state"),
+    ),
+    "a deleted notice row": (
+        _sql("DELETE FROM message WHERE notice_id = 7", "DELETE FROM notice WHERE id = 7"),
+        ("(notice: notice 7); table notice, id 7: no row",),
+    ),
+    "a deleted message row": (
+        _sql("DELETE FROM message WHERE id = 21"),
+        ("(message: message 21 of notice 8); table message, id 21: no row",),
+    ),
+    "two leaves' rows swapped": (
+        _sql(
+            "UPDATE log_leaf SET idx = -1 WHERE idx = 13",
+            "UPDATE log_leaf SET idx = 13 WHERE idx = 14",
+            "UPDATE log_leaf SET idx = 14 WHERE idx = -1",
+        ),
+        ("entry 13; table log_leaf, idx 13, column entry", "entry 14; table log_leaf, idx 14"),
+    ),
+    "an edited opening": (
+        _by_backend(
+            "UPDATE log_opening SET salt = zeroblob(32) WHERE idx = 7",
+            "UPDATE log_opening SET salt = decode(repeat('00', 32), 'hex') WHERE idx = 7",
+        ),
+        ("entry 7; table log_opening, idx 7, commitment", "do not hash to the commitment"),
+    ),
+    "a deleted head file": (
+        _delete_head,
+        ("entries 0 to 46; file ", "no head file, though the record holds 47 entries"),
+    ),
+}
+
+
+@dataclass
+class Served:
+    """A `deconflict serve` child: what it wrote on standard error, once it has stopped."""
+
+    errors: str = ""
+
+
+@contextmanager
+def serving(db: str, *flags: str) -> Iterator[Served]:
+    """`deconflict serve` on a free port in a child process, from when it answers /healthz
+    until the block ends (then interrupted as Ctrl-C would)."""
+    port = free_port()
+    process = _serve(db, "--port", str(port), *flags)
+    served = Served()
+    try:
+        deadline = time.monotonic() + 30
+        while _status(f"http://127.0.0.1:{port}/healthz") != 200:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the server did not answer within 30 s"
+            time.sleep(0.1)
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)
+        served.errors = process.communicate(timeout=20)[1]
+
+
+def _status(url: str) -> int | None:
+    try:
+        return httpx.get(url).status_code
+    except httpx.TransportError:
+        return None
+
+
+def _serve(db: str, *flags: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from deconflict.cli import main; main()",
+            "serve",
+            "--db",
+            db,
+            *flags,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_an_untouched_store_after_the_story_passes_the_check_and_serves(storied: Storied) -> None:
+    checked = run_cli("db", "check", "--db", storied.db)
+    assert checked.returncode == 0, checked.stderr
+    assert "matches its record: 47 entries; the head at size 47" in checked.stdout
+    with serving(storied.db) as served:
+        pass
+    assert "NOT CHECKED" not in served.errors
+
+
+@pytest.mark.parametrize("case", TAMPERINGS)
+def test_each_tampering_is_caught_by_db_check_and_at_start(storied: Storied, case: str) -> None:
+    tamper, named = TAMPERINGS[case]
+    tamper(storied)
+    checked = run_cli("db", "check", "--db", storied.db)
+    assert checked.returncode == 1, checked.stdout
+    for words in named:
+        assert words in checked.stderr
+    started = _serve(storied.db, "--port", str(free_port()))
+    _, refused = started.communicate(timeout=60)
+    assert started.returncode == 1
+    for words in named:
+        assert words in refused
+    assert "--skip-check" in refused
+
+
+@pytest.mark.parametrize("case", ["a moved volume (document)", "a deleted last leaf"])
+def test_skip_check_starts_on_a_tampered_store_and_says_so(storied: Storied, case: str) -> None:
+    TAMPERINGS[case][0](storied)
+    held = storied.head.read_bytes()
+    with serving(storied.db, "--skip-check") as served:
+        pass
+    assert "NOT CHECKED" in served.errors
+    assert storied.head.read_bytes() == held  # the evidence is kept
+
+
+def test_the_setting_skip_check_starts_the_app_anyway(storied: Storied) -> None:
+    TAMPERINGS["a deleted middle leaf"][0](storied)
+    app = create_app(Settings(db=storied.db, log_key=storied.key, skip_check=True))
+    app.state.store.close()
+
+
+def test_the_uvicorn_factory_refuses_a_tampered_store(storied: Storied) -> None:
+    TAMPERINGS["an edited notice (respond_by)"][0](storied)
+    environ = {**os.environ, "DECONFLICT_DB": storied.db}
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "deconflict.server:app_from_env",
+            "--port",
+            str(free_port()),
+        ],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert started.returncode != 0
+    assert "table notice, id 2, column respond_by" in started.stderr
+
+
+def test_accept_head_signs_the_head_as_it_is_and_says_what_it_replaced(storied: Storied) -> None:
+    TAMPERINGS["a deleted head file"][0](storied)
+    accepted = run_cli("db", "check", "--db", storied.db, "--accept-head")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "now holds the head at size 47" in accepted.stderr
+    assert "(before: no head)" in accepted.stderr
+    assert run_cli("db", "check", "--db", storied.db).returncode == 0
