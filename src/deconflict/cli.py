@@ -54,14 +54,14 @@ from deconflict.line.views import altitude_json, occurrences_json
 from deconflict.record.bundle import BundleInvalid, verify_bundle
 from deconflict.record.errors import RecordError
 from deconflict.record.keys import load_private_key_file, private_key_pem
-from deconflict.record.note import open_checkpoint
+from deconflict.record.note import load_signer, open_checkpoint
 from deconflict.record.signature import generate_party_key
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.ids import read_id
 from deconflict.rules.plan import feature_to_geojson, format_time, parse_plan
 from deconflict.settings import Settings
-from deconflict.store import Store, open_store, shown, upgrade
+from deconflict.store import LogKey, Store, open_store, shown, upgrade
 from deconflict.store.audit import (
     StoreInconsistent,
     check_store,
@@ -496,10 +496,8 @@ def db_check(
 
     Example: deconflict db check --db line.db
     """
-    from deconflict.server import open_log_key
-
     settings = Settings.from_env(db=db)
-    key = open_log_key(settings) if settings.log_key_path.exists() else None
+    key = _existing_log_key(settings)
     store = open_store(settings.db, key)
     try:
         head = None if key is None else HeadFile(head_path(settings.log_key_path), key)
@@ -516,6 +514,17 @@ def db_check(
         _stdout.print(
             consistent_line(shown(settings.db), report, head), markup=False, soft_wrap=True
         )
+
+
+def _existing_log_key(settings: Settings) -> LogKey | None:
+    """The record's signing key if its file exists (None: no head was ever signed with it)."""
+    path = settings.log_key_path
+    if not path.exists():
+        return None
+    try:
+        return LogKey(load_signer(settings.log_origin, path.read_bytes()), settings.log_origin)
+    except (OSError, RecordError) as error:
+        raise UnusableInput(f"cannot read the log key {path}: {error}") from None
 
 
 def _accept_head(store: Store, head: HeadFile) -> None:
