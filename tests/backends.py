@@ -18,8 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from deconflict.store import is_postgres_url
-from deconflict.store.head import head_path
+from deconflict.record.note import load_signer
+from deconflict.store import LogKey, is_postgres_url, open_store
+from deconflict.store.head import HeadFile, head_path
 from deconflict.store.postgres.migrations import MIGRATIONS, schema_version
 
 BACKENDS = ("sqlite", "postgres")
@@ -96,6 +97,17 @@ class Databases:
         self.made.clear()
         self.free.clear()
         self._admin.close()
+
+
+def sign_head(db: str, log_key: Path, origin: str) -> None:
+    """Sign the record's head of `db` into the head file of `log_key`, as `deconflict db check
+    --accept-head` does: a store written before its log key was first used is accepted."""
+    key = LogKey(load_signer(origin, log_key.read_bytes()), origin)
+    store = open_store(db, key)
+    try:
+        HeadFile(head_path(log_key), key).write(store.log_checkpoint())
+    finally:
+        store.close()
 
 
 def forget_log_key(db: str) -> None:

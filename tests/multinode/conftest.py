@@ -25,7 +25,7 @@ import pytest
 
 from deconflict.record.note import generate_signer
 from tests.api.conftest import free_port, seed_parties
-from tests.backends import Databases
+from tests.backends import Databases, sign_head
 
 ORIGIN = "deconflict.test/multinode"
 
@@ -105,6 +105,7 @@ def start_cluster(db: str, folder: Path, count: int = 2, **settings: Any) -> Clu
     log_key = folder / "log-key.pem"
     log_key.write_bytes(generate_signer(ORIGIN)[2])
     log_key.chmod(0o600)
+    sign_head(db, log_key, ORIGIN)  # the parties were added before the key was first used
     nodes = [start_node(db, log_key, **settings) for _ in range(count)]
     try:
         for node in nodes:
