@@ -1,0 +1,196 @@
+"""Property: after any sequence of the line's operations the check passes, and after one
+change to any row behind the line's back it finds it (both stores)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from deconflict.errors import DeconflictError
+from deconflict.i18n.messages import ObjectionReason
+from deconflict.line.model import NoticePolicy, ResponseKind, Share
+from deconflict.line.service import Line
+from deconflict.store import Store
+from deconflict.store.audit import check_store
+from deconflict.store.head import HeadFile, head_path
+from tests.backends import Databases, run_sql
+from tests.store.story import Clock, fresh_log_key, open_keeping_head, parties, strike, zone
+
+PARTIES = ("coalition", "russia", "aid")
+
+
+@dataclass
+class World:
+    """The line, the store under it, and the clock the operations move."""
+
+    line: Line
+    store: Store
+    clock: Clock
+
+
+Operation = Callable[[World, st.DataObject], None]
+
+
+def _declare(world: World, data: st.DataObject) -> None:
+    party = data.draw(st.sampled_from(PARTIES))
+    number = data.draw(st.integers(1, 4))
+    lon = data.draw(st.floats(38.5, 38.9))
+    if data.draw(st.booleans()):
+        feature = zone(f"z{number}", party, lon, data.draw(st.floats(500, 30_000)))
+        share = data.draw(st.sampled_from(Share))
+    else:
+        feature, share = strike(f"a{number}", lon, party), Share.SHAPE
+    stored = [d.feature for d in world.store.declared_features() if d.feature.id == feature.id]
+    amend = bool(stored) and stored[0].party == party
+    world.line.declare(party, feature, share, amend=amend)
+
+
+def _open_notice(world: World, data: st.DataObject) -> tuple[str, int]:
+    party = data.draw(st.sampled_from(PARTIES))
+    inbox = world.store.inbox(party)
+    if not inbox:
+        raise DeconflictError("no notice to answer")
+    return party, data.draw(st.sampled_from(inbox)).id
+
+
+def _respond(world: World, data: st.DataObject) -> None:
+    party, notice = _open_notice(world, data)
+    kind = data.draw(st.sampled_from(ResponseKind))
+    reason = ObjectionReason.OTHER if kind is ResponseKind.OBJECTION else None
+    world.line.respond(party, notice, kind, reason, "noted")
+
+
+def _read_and_reply(world: World, data: st.DataObject) -> None:
+    party, notice = _open_notice(world, data)
+    world.line.delivered(party, [notice])
+    world.line.read(party, notice)
+    world.line.reply(party, notice, "seen")
+
+
+def _cancel(world: World, data: st.DataObject) -> None:
+    party = data.draw(st.sampled_from(PARTIES))
+    mine = [d for d in world.store.declared_features() if d.feature.party == party]
+    if not mine:
+        raise DeconflictError("nothing to cancel")
+    world.line.cancel(party, data.draw(st.sampled_from(mine)).feature.id)
+
+
+def _tick(world: World, data: st.DataObject) -> None:
+    world.clock.now += timedelta(minutes=data.draw(st.integers(1, 600)))
+    world.line.tick()
+
+
+OPERATIONS: tuple[Operation, ...] = (_declare, _declare, _respond, _read_and_reply, _cancel, _tick)
+
+# One change behind the line's back: (table it needs a row of, the statement with {key}).
+MUTATIONS = (
+    ("volume", "UPDATE volume SET document = replace(document, '33.5', '33.9') WHERE {key}"),
+    ("volume", "UPDATE volume SET version = version + 7 WHERE {key}"),
+    ("volume", "UPDATE volume SET cancelled_at = '2001-01-01T00:00:00+00:00' WHERE {key}"),
+    ("feature_version", "DELETE FROM feature_version WHERE {key}"),
+    (
+        "feature_version",
+        "UPDATE feature_version SET change = CASE WHEN change = 'closed' THEN 'amended'"
+        " ELSE 'closed' END WHERE {key}",
+    ),
+    ("notice", "UPDATE notice SET respond_by = '2001-01-01T00:00:00+00:00' WHERE {key}"),
+    ("notice", "UPDATE notice SET priority = 1 - priority WHERE {key}"),
+    (
+        "notice",
+        "UPDATE notice SET state = CASE WHEN state = 'read' THEN 'sent' ELSE 'read' END"
+        " WHERE {key}",
+    ),
+    ("notice", "UPDATE notice SET overdue_at = '2001-01-01T00:00:00+00:00' WHERE {key}"),
+    ("message", "DELETE FROM message WHERE {key}"),
+    ("message", "UPDATE message SET text = 'forged' WHERE {key}"),
+    ("party", "UPDATE party SET name = 'someone else' WHERE {key}"),
+    ("log_leaf", "DELETE FROM log_leaf WHERE {key}"),
+    (
+        "log_node",  # another leaf's hash in this leaf's place
+        "UPDATE log_node SET hash = (SELECT hash FROM (SELECT hash FROM log_node"
+        " WHERE level = 0 AND idx = {other}) AS o) WHERE level = 0 AND {key}",
+    ),
+)
+KEYS = {
+    "volume": "feature_id",
+    "feature_version": "feature_id",
+    "notice": "id",
+    "message": "id",
+    "party": "id",
+    "log_leaf": "idx",
+    "log_node": "idx",
+}
+
+
+@contextmanager
+def empty_store(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new store of the backend for one example: a SQLite file, or a PostgreSQL database."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield str(Path(folder) / "line.db")
+        return
+    databases: Databases = request.getfixturevalue("databases")
+    url = databases.new()
+    try:
+        yield url
+    finally:
+        databases.release(url)
+
+
+def _lived(store: Store, data: st.DataObject) -> None:
+    clock = Clock()
+    world = World(Line(store, NoticePolicy(), clock), store, clock)
+    parties(store)
+    for operation in data.draw(st.lists(st.sampled_from(OPERATIONS), min_size=1, max_size=12)):
+        # Refused by the line (or nothing to do): nothing stored, nothing recorded.
+        with suppress(DeconflictError):
+            operation(world, data)
+
+
+def _keys(db: str, table: str) -> list[object]:
+    where = "WHERE level = 0" if table == "log_node" else ""
+    return sorted(row[0] for row in run_sql(db, f"SELECT {KEYS[table]} FROM {table} {where}"))
+
+
+def _mutate(db: str, data: st.DataObject) -> str:
+    """Change one row that exists; the statement run."""
+    keys = {table: _keys(db, table) for table in KEYS}
+    table, statement = data.draw(st.sampled_from([m for m in MUTATIONS if keys[m[0]]]))
+    key = data.draw(st.sampled_from(keys[table]))
+    literal = f"{KEYS[table]} = '{key}'" if isinstance(key, str) else f"{KEYS[table]} = {key}"
+    other = keys[table][(keys[table].index(key) + 1) % len(keys[table])]
+    done = statement.format(key=literal, other=other)
+    run_sql(db, done)
+    return done
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_the_check_passes_after_any_operations_and_finds_any_one_change(
+    backend: str, request: pytest.FixtureRequest, data: st.DataObject
+) -> None:
+    with empty_store(backend, request) as db:
+        key_path, key = fresh_log_key(db)
+        head = HeadFile(head_path(key_path), key)
+        store = open_keeping_head(db, key_path, key)
+        try:
+            _lived(store, data)
+            report = check_store(store, head)
+            assert report.findings == [], [str(f) for f in report.findings]
+            changed = _mutate(db, data)
+            report = check_store(store, head)
+        finally:
+            store.close()
+        assert report.findings, f"not found: {changed}"
