@@ -36,7 +36,7 @@ from deconflict.line.service import Clock, Line
 from deconflict.record.note import generate_signer, load_signer
 from deconflict.settings import Settings
 from deconflict.store import LogKey, Store, listening, open_store, shown
-from deconflict.store.audit import StoreInconsistent, check_store, refusal
+from deconflict.store.audit import StoreInconsistent, check_store, partial_note, refusal
 from deconflict.store.head import HeadFile, head_path
 
 log = logging.getLogger("deconflict.api")
@@ -130,11 +130,13 @@ def check_at_start(store: Store, head: HeadFile, settings: Settings, key_made: b
             head.path,
         )
         return
-    report = check_store(store, head, head_required=not key_made)
+    report = check_store(store, head, not key_made, settings.start_check_entries)
     if report.findings:
         raise StoreInconsistent(refusal(shown(settings.db), report))
     store.keep_head(head)
     head.advance(store.log_size, store.log_checkpoint)
+    if report.first:
+        log.warning("checked %s at start:%s", shown(settings.db), partial_note(report))
     log.info(
         "checked %s against its record: %d entries, %.2f s",
         shown(settings.db),

@@ -38,6 +38,9 @@ class Settings:
         (429) until the oldest of them is an hour old.
     skip_check: start the server without checking the store against its record (an
         emergency only: the server says so loudly, and leaves the head file as it was).
+    start_check_entries: the check at start compares the rows with at most this many of the
+        latest entries (every leaf and the signed head are checked whatever the size);
+        `deconflict db check` always compares them all.
     """
 
     db: str | Path = "deconflict.db"
@@ -54,6 +57,7 @@ class Settings:
     access_log: str = ""
     probes_per_hour: int = 20
     skip_check: bool = False
+    start_check_entries: int = 100_000
 
     @property
     def log_key_path(self) -> Path:

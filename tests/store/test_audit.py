@@ -9,6 +9,7 @@ operator would: both exit 1 naming the entry and the row; `--skip-check`
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import pytest
 from deconflict.server import create_app
 from deconflict.settings import Settings
 from deconflict.store import is_postgres_url
+from deconflict.store.audit import StoreInconsistent
 from deconflict.store.head import head_path
 from tests.api.conftest import free_port
 from tests.backends import run_sql
@@ -271,3 +273,32 @@ def test_accept_head_signs_the_head_as_it_is_and_says_what_it_replaced(storied: 
     assert "now holds the head at size 47" in accepted.stderr
     assert "(before: no head)" in accepted.stderr
     assert run_cli("db", "check", "--db", storied.db).returncode == 0
+
+
+@pytest.mark.parametrize("case", ["a deleted middle leaf", "a deleted head file"])
+def test_a_start_check_bounded_to_the_latest_entries_still_checks_every_leaf_and_the_head(
+    storied: Storied, case: str
+) -> None:
+    TAMPERINGS[case][0](storied)
+    with pytest.raises(StoreInconsistent, match=re.escape(TAMPERINGS[case][1][0])):
+        create_app(Settings(db=storied.db, log_key=storied.key, start_check_entries=5))
+
+
+def test_a_start_check_bounded_to_the_latest_entries_compares_their_rows(
+    storied: Storied,
+) -> None:
+    TAMPERINGS["a deleted notice row"][0](storied)  # notice 7: entry 43, among the latest 5
+    with pytest.raises(StoreInconsistent, match=r"\(notice: notice 7\); table notice, id 7"):
+        create_app(Settings(db=storied.db, log_key=storied.key, start_check_entries=5))
+
+
+def test_an_older_row_outside_the_bounded_start_check_is_left_to_db_check(
+    storied: Storied, caplog: pytest.LogCaptureFixture
+) -> None:
+    TAMPERINGS["an edited notice (respond_by)"][0](storied)  # notice 2: entry 10
+    app = create_app(Settings(db=storied.db, log_key=storied.key, start_check_entries=5))
+    app.state.store.close()
+    assert "compared with the latest 5 entries only (entries 42 to 46" in caplog.text
+    checked = run_cli("db", "check", "--db", storied.db)
+    assert checked.returncode == 1
+    assert "table notice, id 2, column respond_by" in checked.stderr

@@ -15,7 +15,7 @@ from typing import Any
 from deconflict.line.entries import Readers
 from deconflict.record import merkle
 from deconflict.record.note import Checkpoint
-from deconflict.record.sealed import Opening, commitments_in, opened
+from deconflict.record.sealed import Opening, commitments_in
 from deconflict.store.audit_tables import Leaf, Tables
 
 
@@ -42,18 +42,22 @@ class Opened:
 
 @dataclass(frozen=True)
 class LogCheck:
-    """The log as checked: its size, its tree, its opened entries, and what was wrong."""
+    """The log as checked: its size, the first entry opened, its tree, its opened entries, and
+    what was wrong."""
 
     size: int
+    first: int
     tree: merkle.MemoryTree
     entries: list[Opened]
     findings: list[Finding]
 
 
-def check_log(tables: Tables) -> LogCheck:
-    """Check every leaf, node and opening; open every entry that parses."""
+def check_log(tables: Tables, window: int | None = None) -> LogCheck:
+    """Check every leaf and node; check the openings of, and open, every entry that parses
+    (only the latest `window` entries when given)."""
     findings: list[Finding] = []
     size = tables.leaves[-1].index + 1 if tables.leaves else 0
+    first = 0 if window is None else max(0, size - window)
     by_index = {leaf.index: leaf for leaf in tables.leaves}
     hashes = []
     entries = []
@@ -66,13 +70,15 @@ def check_log(tables: Tables) -> LogCheck:
             continue
         hashes.append(merkle.leaf_hash(leaf.data))
         findings += _leaf_findings(leaf, hashes[-1], stored)
+        if index < first:
+            continue
         read = _read_entry(leaf, tables.openings.get(index, []), findings)
         if read is not None:
             entries.append(read)
     tree = merkle.MemoryTree(hashes)
     findings += _node_findings(tree, tables.nodes)
     findings += _stray_openings(tables, size)
-    return LogCheck(size, tree, entries, findings)
+    return LogCheck(size, first, tree, entries, findings)
 
 
 def check_head(head: Checkpoint, log: LogCheck, where: str) -> list[Finding]:
@@ -140,7 +146,8 @@ def _read_entry(
                 )
             )
     wanted = commitments_in(entry)
-    for opening, _ in openings:
+    holding = []
+    for opening, readers in openings:
         opening_row = f"table log_opening, idx {leaf.index}, commitment {opening.commitment}"
         if not opening.holds():
             findings.append(
@@ -148,6 +155,8 @@ def _read_entry(
             )
         elif opening.commitment not in wanted:
             findings.append(Finding(label, opening_row, "the entry holds no such commitment"))
+        else:
+            holding.append((opening, readers))
     held = {opening.commitment for opening, _ in openings}
     for commitment in wanted:
         if commitment not in held:
@@ -158,9 +167,17 @@ def _read_entry(
                     "no row: the entry's sealed part cannot be opened",
                 )
             )
-    sealed = [opening for opening, readers in openings if opening.commitment == entry.get("sealed")]
-    readers = next((r for o, r in openings if o.commitment == entry.get("sealed")), None)
-    return Opened(leaf.index, opened(entry, sealed), readers)
+    return _opened(leaf.index, entry, holding)
+
+
+def _opened(index: int, entry: dict[str, Any], holding: list[tuple[Opening, Readers]]) -> Opened:
+    """The entry with its sealed part's fields in place of its commitment, from the openings
+    that hold (checked once, above: `record.sealed.opened` would hash each again)."""
+    for opening, readers in holding:
+        if opening.commitment == entry.get("sealed") and isinstance(opening.value, dict):
+            view = {k: v for k, v in entry.items() if k != "sealed"}
+            return Opened(index, view | opening.value, readers)
+    return Opened(index, entry, None)
 
 
 def _node_findings(tree: merkle.MemoryTree, nodes: dict[tuple[int, int], bytes]) -> list[Finding]:

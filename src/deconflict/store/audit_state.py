@@ -23,7 +23,6 @@ from deconflict.line.entries import (
 )
 from deconflict.line.parties import Party
 from deconflict.line.views import iso
-from deconflict.record.canonical import canonical_bytes
 from deconflict.rules.volume import volume_box
 from deconflict.store.audit_log import Finding, Opened
 from deconflict.store.audit_tables import (
@@ -57,7 +56,10 @@ _PARTY_COLUMN = {"party": "id", "at": "created_at"}
 
 @dataclass
 class Recorded:
-    """The state the record says the store holds, gathered entry by entry."""
+    """The state the record says the store holds, gathered entry by entry; `complete` when from
+    the first entry on (else only rows whose entries were gathered can be compared)."""
+
+    complete: bool
 
     versions: dict[tuple[str, str, int], Opened] = field(default_factory=dict)
     latest: dict[FeatureKey, Opened] = field(default_factory=dict)
@@ -69,10 +71,10 @@ class Recorded:
     keys: dict[str, Opened] = field(default_factory=dict)
 
 
-def gather(entries: list[Opened]) -> Recorded:
+def gather(entries: list[Opened], complete: bool = True) -> Recorded:
     """What the entries record, by the row each decides (entries of unknown shape skipped:
-    the log's check has named them)."""
-    recorded = Recorded()
+    the log's check has named them). `complete`: the entries are all of the record's."""
+    recorded = Recorded(complete)
     for item in entries:
         entry = item.entry
         kind = entry.get("kind")
@@ -123,9 +125,10 @@ def label(item: Opened) -> str:
 
 
 def _as_recorded(draft: Draft) -> dict[str, Any]:
-    """A draft's fields exactly as the record holds them once opened (its canonical JSON)."""
+    """A draft's fields as JSON values, as the record holds them once opened (tuples become
+    lists; a number equals itself whichever way it is written)."""
     fields = dict(draft.public) | dict(draft.sealed or {})
-    parsed: dict[str, Any] = json.loads(canonical_bytes(fields))
+    parsed: dict[str, Any] = json.loads(json.dumps(fields))
     return parsed
 
 
@@ -186,7 +189,8 @@ def _versions(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
         where = f"table feature_version, feature_id {row['feature_id']}, version {key[2]}"
         item = recorded.versions.get(key)
         if item is None:
-            yield _no_entry("feature_version", where.split(", ", 1)[1], f"{key[1]} v{key[2]}")
+            if recorded.complete:
+                yield _no_entry("feature_version", where.split(", ", 1)[1], f"{key[1]} v{key[2]}")
             continue
         declared = version_of((row["document"], row["version"], row["share"]))
         at = moment(row["recorded_at"])
@@ -207,7 +211,8 @@ def _volumes(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
         where = f"table volume, feature_id {row['feature_id']}"
         item = recorded.latest.get(key)
         if item is None:
-            yield _no_entry("volume", f"feature_id {key[1]}", f"feature {key[1]} of {key[0]}")
+            if recorded.complete:
+                yield _no_entry("volume", f"feature_id {key[1]}", f"feature {key[1]} of {key[0]}")
             continue
         yield from _volume(row, item, where, tables.boxes.get(row["feature_id"]))
     for key, item in recorded.latest.items():
@@ -282,7 +287,8 @@ def _notices(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
         where = f"table notice, id {notice_id}"
         item = recorded.notices.get(notice_id)
         if item is None:
-            yield _no_entry("notice", f"id {notice_id}", f"notice {notice_id}")
+            if recorded.complete:
+                yield _no_entry("notice", f"id {notice_id}", f"notice {notice_id}")
             continue
         notice = notice_of(stored[:-1], ())
         yield from _differences(item, notice_entry(notice), where, _NOTICE_COLUMN)
@@ -334,7 +340,8 @@ def _messages(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
         where = f"table message, id {message_id}"
         item = recorded.messages.get(message_id)
         if item is None:
-            yield _no_entry("message", f"id {message_id}", f"message {message_id}")
+            if recorded.complete:
+                yield _no_entry("message", f"id {message_id}", f"message {message_id}")
             continue
         notice = notices.get(notice_id)
         if notice is None:
@@ -356,7 +363,8 @@ def _parties(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
         where = f"table party, id {party_id}"
         item = recorded.parties.get(party_id)
         if item is None:
-            yield _no_entry("party", f"id {party_id}", f"party {party_id}")
+            if recorded.complete:
+                yield _no_entry("party", f"id {party_id}", f"party {party_id}")
             continue
         at = moment(row["created_at"])
         assert at is not None
