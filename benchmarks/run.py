@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.audit import audit_section
 from benchmarks.backends import backends_section, check_latency_ms
 from benchmarks.baselines import postgis_comparison, shapely_scan
 from benchmarks.check_latency import check_latency
@@ -258,6 +259,7 @@ def main() -> None:
         record_section(50_000, (100_000,), 20_000)
         if quick
         else record_section(1_000_000, (1_000_000, 10_000_000), 200_000),
+        audit_section((2_000,) if quick else (10_000, 50_000)),
     ]
     header = [
         "# Benchmarks",
