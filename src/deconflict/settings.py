@@ -57,7 +57,7 @@ class Settings:
     access_log: str = ""
     probes_per_hour: int = 20
     skip_check: bool = False
-    start_check_entries: int = 100_000
+    start_check_entries: int = 20_000
 
     @property
     def log_key_path(self) -> Path:

@@ -173,7 +173,7 @@ def _mutate(db: str, data: st.DataObject) -> str:
 
 
 @settings(
-    max_examples=25,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

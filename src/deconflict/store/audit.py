@@ -66,8 +66,8 @@ def check_store(
     started = time.perf_counter()
     checkpoint, findings = _head_of(head)
     with store.snapshot() as db:
-        tables = read_tables(db, store.index_boxes)
-    log = check_log(tables, window)
+        tables = read_tables(db, store.index_boxes, window)
+    log = check_log(tables)
     findings += log.findings
     if checkpoint is not None and head is not None:
         findings += check_head(checkpoint, log, str(head.path))

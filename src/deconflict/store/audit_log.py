@@ -52,12 +52,12 @@ class LogCheck:
     findings: list[Finding]
 
 
-def check_log(tables: Tables, window: int | None = None) -> LogCheck:
+def check_log(tables: Tables) -> LogCheck:
     """Check every leaf and node; check the openings of, and open, every entry that parses
-    (only the latest `window` entries when given)."""
+    from `tables.first` on."""
     findings: list[Finding] = []
     size = tables.leaves[-1].index + 1 if tables.leaves else 0
-    first = 0 if window is None else max(0, size - window)
+    first = tables.first
     by_index = {leaf.index: leaf for leaf in tables.leaves}
     hashes = []
     entries = []

@@ -63,6 +63,9 @@ class Recorded:
 
     versions: dict[tuple[str, str, int], Opened] = field(default_factory=dict)
     latest: dict[FeatureKey, Opened] = field(default_factory=dict)
+    ended: dict[FeatureKey, dict[str, Any]] = field(default_factory=dict)
+    """When each feature was cancelled and closed out (`cancelled_at`, `closed_at`), as of its
+    latest entry; absent when no declaration or amendment of it was gathered (so unknown)."""
     notices: dict[int, Opened] = field(default_factory=dict)
     states: dict[int, list[Opened]] = field(default_factory=dict)
     overdue: dict[int, Opened] = field(default_factory=dict)
@@ -82,6 +85,7 @@ def gather(entries: list[Opened], complete: bool = True) -> Recorded:
             key = (entry["party"], entry["feature_id"])
             recorded.versions[(*key, entry["version"])] = item
             recorded.latest[key] = item
+            _follow(recorded.ended, key, entry)
         elif kind == "notice" and "notice" in entry:
             recorded.notices[entry["notice"]] = item
         elif kind == "notice_state" and "notice" in entry:
@@ -95,6 +99,18 @@ def gather(entries: list[Opened], complete: bool = True) -> Recorded:
         elif kind == "party_key":
             recorded.keys[entry["party"]] = item
     return recorded
+
+
+def _follow(
+    ended: dict[FeatureKey, dict[str, Any]], key: FeatureKey, entry: dict[str, Any]
+) -> None:
+    """A declaration or amendment is neither cancelled nor closed; a cancellation keeps when it
+    was closed out, and a closing when it was cancelled (as line/service.py makes them)."""
+    change = entry.get("change")
+    if change in ("declared", "amended"):
+        ended[key] = {"cancelled_at": None, "closed_at": None}
+    elif key in ended and change in ("cancelled", "closed"):
+        ended[key][f"{change}_at"] = entry.get("at")
 
 
 def check_state(tables: Tables, recorded: Recorded) -> list[Finding]:
@@ -214,30 +230,34 @@ def _volumes(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
             if recorded.complete:
                 yield _no_entry("volume", f"feature_id {key[1]}", f"feature {key[1]} of {key[0]}")
             continue
-        yield from _volume(row, item, where, tables.boxes.get(row["feature_id"]))
+        ended = recorded.ended.get(key)
+        yield from _volume(row, item, ended, where, tables.boxes.get(row["feature_id"]))
     for key, item in recorded.latest.items():
         if key not in seen:
             yield _no_row(item, "volume", f"feature_id {key[1]}")
 
 
-def _volume(row: dict[str, Any], item: Opened, where: str, box: Box | None) -> Iterator[Finding]:
-    """A volume row against its feature's latest entry, and its index box against its shape."""
+def _volume(
+    row: dict[str, Any],
+    item: Opened,
+    ended: dict[str, Any] | None,
+    where: str,
+    box: Box | None,
+) -> Iterator[Finding]:
+    """A volume row against its feature's latest entry (and when it was cancelled and closed
+    out, when known), and its index box against its shape."""
     declared = declared_of(
         (row["document"], row["version"], row["share"], row["cancelled_at"], row["closed_at"])
     )
-    change, at = item.entry.get("change"), moment(item.entry.get("at"))
+    change, at_text = item.entry.get("change"), item.entry.get("at")
+    at = moment(at_text)
     assert at is not None
     yield from _differences(
         item, feature_entry(declared, str(change), at, None), where, _FEATURE_COLUMN
     )
     feature = declared.feature
-    expected = {
-        "party": feature.party,
-        "kind": feature.kind.value,
-        "cancelled_at": item.entry.get("at") if change == "cancelled" else None,
-        "closed_at": item.entry.get("at") if change == "closed" else None,
-        "ends_at_s": ends_at_s(feature),
-    }
+    expected = {"party": feature.party, "kind": feature.kind.value, **(ended or {})}
+    expected["ends_at_s"] = ends_at_s(feature)
     held = {
         "party": row["party"],
         "kind": row["kind"],
@@ -252,6 +272,12 @@ def _volume(row: dict[str, Any], item: Opened, where: str, box: Box | None) -> I
                 f"{where}, column {column}",
                 f"the row holds {_short(held[column])}, the record gives {_short(value)}",
             )
+    if ended is None and change in ("cancelled", "closed") and held[f"{change}_at"] != at_text:
+        yield Finding(
+            label(item),
+            f"{where}, column {change}_at",
+            f"the row holds {_short(held[f'{change}_at'])}, the record gives {_short(at_text)}",
+        )
     yield from _index(item, where, declared.cancelled_at is None, volume_box(feature), box)
 
 

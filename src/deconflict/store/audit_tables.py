@@ -48,8 +48,9 @@ class Leaf:
 
 @dataclass(frozen=True)
 class Tables:
-    """What the check reads of a store, as stored."""
+    """What the check reads of a store, as stored; the openings from entry `first` on."""
 
+    first: int
     leaves: list[Leaf]
     nodes: dict[tuple[int, int], bytes]
     openings: dict[int, list[tuple[Opening, Readers]]]
@@ -62,10 +63,14 @@ class Tables:
     party_keys: dict[str, str | None]
 
 
-def read_tables(db: Connection, index_boxes: str) -> Tables:
+def read_tables(db: Connection, index_boxes: str, window: int | None = None) -> Tables:
     """Everything the check compares, read on `db` (one snapshot); `index_boxes` is the
-    backend's SELECT of the index."""
+    backend's SELECT of the index. `window`: the openings of the latest `window` entries only
+    (those the rows are compared with)."""
+    size = int(db.execute("SELECT coalesce(max(idx) + 1, 0) FROM log_leaf").fetchone()[0])
+    first = 0 if window is None else max(0, size - window)
     return Tables(
+        first=first,
         leaves=[
             Leaf(int(i), kind, at, _as_bytes(entry))
             for i, kind, entry, at in db.execute(
@@ -76,7 +81,7 @@ def read_tables(db: Connection, index_boxes: str) -> Tables:
             (int(level), int(i)): bytes(digest)
             for level, i, digest in db.execute("SELECT level, idx, hash FROM log_node")
         },
-        openings=_openings(db),
+        openings=_openings(db, first),
         volumes=_select(db, "volume", VOLUME_COLUMNS, "feature_id"),
         boxes={row[0]: tuple(float(v) for v in row[1:]) for row in db.execute(index_boxes)},
         versions=_select(db, "feature_version", VERSION_COLUMNS, "feature_id, version"),
@@ -92,9 +97,11 @@ def _select(db: Connection, table: str, columns: tuple[str, ...], order: str) ->
     return [tuple(row) for row in rows]
 
 
-def _openings(db: Connection) -> dict[int, list[tuple[Opening, Readers]]]:
+def _openings(db: Connection, first: int) -> dict[int, list[tuple[Opening, Readers]]]:
     found: dict[int, list[tuple[Opening, Readers]]] = {}
-    rows = db.execute("SELECT idx, commitment, salt, value, readers FROM log_opening")
+    rows = db.execute(
+        "SELECT idx, commitment, salt, value, readers FROM log_opening WHERE idx >= ?", (first,)
+    )
     for row in rows:
         index, opening, readers = opening_of(row)
         found.setdefault(index, []).append((opening, readers))
