@@ -180,7 +180,7 @@ def _sorted(readers: frozenset[str] | None) -> list[str] | None:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
     return text if len(text) <= 80 else f"{text[:77]}..."
 
 
