@@ -88,7 +88,7 @@ TAMPERINGS: dict[str, tuple[Callable[[Storied], None], tuple[str, ...]]] = {
         ),
         (
             "(feature: feature at-tanf of coalition",
-            "table volume, feature_id at-tanf, column document",
+            "table volume, party coalition, feature_id at-tanf, column document",
         ),
     ),
     "a volume moved in the index only": (
@@ -97,7 +97,10 @@ TAMPERINGS: dict[str, tuple[Callable[[Storied], None], tuple[str, ...]]] = {
             "UPDATE volume SET box = cube(ARRAY[0, 0, 0, 0, 0]::float8[],"
             " ARRAY[1, 1, 1, 1, 1]::float8[]) WHERE feature_id = 'at-tanf'",
         ),
-        ("(feature: feature at-tanf of coalition", "the volume index, feature_id at-tanf"),
+        (
+            "(feature: feature at-tanf of coalition",
+            "the volume index, party coalition, feature_id at-tanf",
+        ),
     ),
     "a deleted last leaf": (
         _sql(

@@ -202,11 +202,13 @@ def _versions(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
         row = _named(VERSION_COLUMNS, stored)
         key = (row["party"], row["feature_id"], int(row["version"]))
         seen.add(key)
-        where = f"table feature_version, feature_id {row['feature_id']}, version {key[2]}"
+        where = f"table feature_version, party {key[0]}, feature_id {key[1]}, version {key[2]}"
         item = recorded.versions.get(key)
         if item is None:
             if recorded.complete:
-                yield _no_entry("feature_version", where.split(", ", 1)[1], f"{key[1]} v{key[2]}")
+                yield _no_entry(
+                    "feature_version", where.split(", ", 1)[1], f"{key[1]} of {key[0]} v{key[2]}"
+                )
             continue
         declared = version_of((row["document"], row["version"], row["share"]))
         at = moment(row["recorded_at"])
@@ -215,7 +217,9 @@ def _versions(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
         yield from _differences(item, draft, where, _FEATURE_COLUMN)
     for key, item in recorded.versions.items():
         if key not in seen:
-            yield _no_row(item, "feature_version", f"feature_id {key[1]}, version {key[2]}")
+            yield _no_row(
+                item, "feature_version", f"party {key[0]}, feature_id {key[1]}, version {key[2]}"
+            )
 
 
 def _volumes(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
@@ -224,17 +228,21 @@ def _volumes(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
         row = _named(VOLUME_COLUMNS, stored)
         key = (row["party"], row["feature_id"])
         seen.add(key)
-        where = f"table volume, feature_id {row['feature_id']}"
+        where = f"table volume, party {key[0]}, feature_id {key[1]}"
         item = recorded.latest.get(key)
         if item is None:
             if recorded.complete:
-                yield _no_entry("volume", f"feature_id {key[1]}", f"feature {key[1]} of {key[0]}")
+                yield _no_entry(
+                    "volume",
+                    f"party {key[0]}, feature_id {key[1]}",
+                    f"feature {key[1]} of {key[0]}",
+                )
             continue
         ended = recorded.ended.get(key)
-        yield from _volume(row, item, ended, where, tables.boxes.get(row["feature_id"]))
+        yield from _volume(row, item, ended, where, tables.boxes.get(key))
     for key, item in recorded.latest.items():
         if key not in seen:
-            yield _no_row(item, "volume", f"feature_id {key[1]}")
+            yield _no_row(item, "volume", f"party {key[0]}, feature_id {key[1]}")
 
 
 def _volume(

@@ -55,7 +55,8 @@ class Tables:
     nodes: dict[tuple[int, int], bytes]
     openings: dict[int, list[tuple[Opening, Readers]]]
     volumes: list[Row]
-    boxes: dict[str, Box]
+    boxes: dict[tuple[str, str], Box]
+    """Each indexed volume's box, by (party, feature id)."""
     versions: list[Row]
     notices: list[Row]
     messages: list[Row]
@@ -83,7 +84,9 @@ def read_tables(db: Connection, index_boxes: str, window: int | None = None) -> 
         },
         openings=_openings(db, first),
         volumes=_select(db, "volume", VOLUME_COLUMNS, "feature_id"),
-        boxes={row[0]: tuple(float(v) for v in row[1:]) for row in db.execute(index_boxes)},
+        boxes={
+            (row[0], row[1]): tuple(float(v) for v in row[2:]) for row in db.execute(index_boxes)
+        },
         versions=_select(db, "feature_version", VERSION_COLUMNS, "feature_id, version"),
         notices=_select(db, "notice", NOTICE_ROW_COLUMNS, "id"),
         messages=_select(db, "message", MESSAGE_COLUMNS, "id"),

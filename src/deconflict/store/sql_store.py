@@ -53,8 +53,8 @@ class SqlStore(RecordReads):
     def atomic(self) -> AbstractContextManager[UnitOfWork]: ...
 
     index_boxes: ClassVar[str]
-    """The dialect's SELECT of every indexed volume's box: feature_id, then x0, x1, y0, y1, z0,
-    z1, t0, t1, alt0, alt1 (the order of rules/volume.py's `volume_box`)."""
+    """The dialect's SELECT of every indexed volume's box: party, feature_id, then x0, x1, y0,
+    y1, z0, z1, t0, t1, alt0, alt1 (the order of rules/volume.py's `volume_box`)."""
 
     @abstractmethod
     def snapshot(self) -> AbstractContextManager[Connection]:

@@ -48,7 +48,7 @@ class PostgresStore(SqlStore):
     _log = log
     bytewise = PostgresTx.bytewise
     taken = psycopg.errors.UniqueViolation
-    index_boxes = "SELECT feature_id, {} FROM volume WHERE box IS NOT NULL".format(
+    index_boxes = "SELECT party, feature_id, {} FROM volume WHERE box IS NOT NULL".format(
         ", ".join(f"cube_ll_coord(box, {d}), cube_ur_coord(box, {d})" for d in range(1, 6))
     )
 

@@ -37,8 +37,8 @@ class SqliteStore(SqlStore):
     bytewise = SqliteTx.bytewise
     taken = sqlite3.IntegrityError
     index_boxes = (
-        "SELECT v.feature_id, i.x0, i.x1, i.y0, i.y1, i.z0, i.z1, i.t0, i.t1, i.alt0, i.alt1"
-        " FROM volume_index AS i JOIN volume AS v ON v.rowid = i.rowid"
+        "SELECT v.party, v.feature_id, i.x0, i.x1, i.y0, i.y1, i.z0, i.z1, i.t0, i.t1,"
+        " i.alt0, i.alt1 FROM volume_index AS i JOIN volume AS v ON v.rowid = i.rowid"
     )
 
     def __init__(self, path: str | Path, log_key: LogKey | None = None) -> None:
