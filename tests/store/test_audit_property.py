@@ -48,8 +48,10 @@ def _declare(world: World, data: st.DataObject) -> None:
         share = data.draw(st.sampled_from(Share))
     else:
         feature, share = strike(f"a{number}", lon, party), Share.SHAPE
-    stored = [d.feature for d in world.store.declared_features() if d.feature.id == feature.id]
-    amend = bool(stored) and stored[0].party == party
+    amend = any(
+        d.feature.id == feature.id and d.feature.party == party
+        for d in world.store.declared_features()
+    )
     world.line.declare(party, feature, share, amend=amend)
 
 
