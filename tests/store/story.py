@@ -95,3 +95,16 @@ def live_story(store: Store) -> None:
     clock.now += timedelta(hours=1)
     line.tick()
     line.cancel("russia", "strike-2")
+
+
+def probes_story(store: Store) -> None:
+    """Dry runs that meet aid's `contact` zone (probes), after `live_story`: russia's first two
+    are forgotten by its budget at its third, over an hour later; coalition's one stays."""
+    clock = Clock(START + timedelta(hours=2))
+    line = Line(store, NoticePolicy(), clock)
+    line.dry_run("russia", strike("try-1", 38.7))
+    clock.now += timedelta(minutes=5)
+    line.dry_run("russia", strike("try-2", 38.71))
+    line.dry_run("coalition", strike("look", 38.7, party="coalition"))
+    clock.now += timedelta(hours=1, minutes=30)
+    line.dry_run("russia", strike("try-3", 38.69))

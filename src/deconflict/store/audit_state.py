@@ -5,13 +5,20 @@ A row is rendered into its entry with the same builders the line records with
 opened with every opening. Rows that change after their first entry (a
 volume, a notice's state) are compared with the latest entries that changed
 them. A row with no entry, and an entry with no row, are findings too.
+
+The probe budget's rows are what the line's own writes leave of the `probe`
+entries: one row per dry run that met `contact` zones (its entries, one per zone
+met, follow each other in the record), a party's rows older than the budget's
+window forgotten at its next probe.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from deconflict.line.entries import (
@@ -21,6 +28,7 @@ from deconflict.line.entries import (
     notice_entry,
     party_entry,
 )
+from deconflict.line.model import ProbeBudget
 from deconflict.line.parties import Party
 from deconflict.line.views import iso
 from deconflict.rules.volume import volume_box
@@ -29,6 +37,7 @@ from deconflict.store.audit_tables import (
     MESSAGE_COLUMNS,
     NOTICE_ROW_COLUMNS,
     PARTY_COLUMNS,
+    PROBE_COLUMNS,
     VERSION_COLUMNS,
     VOLUME_COLUMNS,
     Box,
@@ -46,6 +55,10 @@ from deconflict.store.rows import (
 
 FeatureKey = tuple[str, str]
 """A feature: (party, id)."""
+
+PROBES_FORGOTTEN_AFTER = ProbeBudget().window
+"""How long a party's probe row is kept: the line forgets those older than its budget's window
+at the party's next probe (store/unit.py, `add_probe`)."""
 
 # Where an entry's field is kept in each table, when its column is named otherwise.
 _FEATURE_COLUMN = {"feature": "document", "feature_kind": "document", "at": "recorded_at"}
@@ -72,6 +85,7 @@ class Recorded:
     messages: dict[int, Opened] = field(default_factory=dict)
     parties: dict[str, Opened] = field(default_factory=dict)
     keys: dict[str, Opened] = field(default_factory=dict)
+    probes: list[Opened] = field(default_factory=list)
 
 
 def gather(entries: list[Opened], complete: bool = True) -> Recorded:
@@ -98,6 +112,8 @@ def gather(entries: list[Opened], complete: bool = True) -> Recorded:
             recorded.parties[entry["party"]] = item
         elif kind == "party_key":
             recorded.keys[entry["party"]] = item
+        elif kind == "probe" and "asker" in entry:
+            recorded.probes.append(item)
     return recorded
 
 
@@ -121,6 +137,7 @@ def check_state(tables: Tables, recorded: Recorded) -> list[Finding]:
         *_notices(tables, recorded),
         *_messages(tables, recorded),
         *_parties(tables, recorded),
+        *_probes(tables, recorded),
     ]
 
 
@@ -135,6 +152,8 @@ def label(item: Opened) -> str:
         about = f"party {entry.get('party')}"
     elif kind == "message":
         about = f"message {entry.get('message')} of notice {entry.get('notice')}"
+    elif kind == "probe":
+        about = f"probe by {entry.get('asker')} at {entry.get('at')}"
     else:
         about = f"notice {entry.get('notice')}"
     return f"entry {item.index} ({kind}: {about})"
@@ -416,3 +435,89 @@ def _parties(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
     for party_id, item in recorded.parties.items():
         if party_id not in seen:
             yield _no_row(item, "party", f"id {party_id}")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One dry run that met `contact` zones: who asked, when, and its entries (one per zone)."""
+
+    asker: str
+    at: datetime
+    entries: tuple[Opened, ...]
+
+    @property
+    def at_s(self) -> float:
+        """When, as the budget's row holds it (seconds since the epoch)."""
+        return self.at.timestamp()
+
+
+def probes_of(entries: list[Opened]) -> list[Probe]:
+    """The dry runs the `probe` entries record, in order: a run of entries of one asker, moment
+    and feature is one dry run until a zone repeats (a dry run meets each zone once)."""
+    probes: list[Probe] = []
+    zones: set[tuple[Any, Any]] = set()
+    for item in entries:
+        entry = item.entry
+        zone = (entry.get("owner"), entry.get("zone_id"))
+        if probes and _same_probe(probes[-1], item) and zone not in zones:
+            probes[-1] = replace(probes[-1], entries=(*probes[-1].entries, item))
+            zones.add(zone)
+            continue
+        at = moment(entry.get("at"))
+        assert at is not None
+        probes.append(Probe(str(entry.get("asker")), at, (item,)))
+        zones = {zone}
+    return probes
+
+
+def _same_probe(probe: Probe, item: Opened) -> bool:
+    """`item` follows the probe's last entry and is of its asker, moment and feature."""
+    last = probe.entries[-1]
+    return item.index == last.index + 1 and all(
+        item.entry.get(k) == last.entry.get(k) for k in ("asker", "at", "feature")
+    )
+
+
+def budget_rows(probes: list[Probe]) -> list[Probe]:
+    """The probes whose rows the budget keeps after them all, as the line's writes leave it: at
+    each probe of a party, its probes from before the window are forgotten."""
+    kept: dict[str, list[Probe]] = {}
+    for probe in probes:
+        forget_before = (probe.at - PROBES_FORGOTTEN_AFTER).timestamp()
+        mine = [p for p in kept.get(probe.asker, []) if p.at_s >= forget_before]
+        kept[probe.asker] = [*mine, probe]
+    return [probe for mine in kept.values() for probe in mine]
+
+
+def _probes(tables: Tables, recorded: Recorded) -> Iterator[Finding]:
+    """The budget's rows against the probes the record leaves counted: each kept probe needs its
+    row (party and moment), and each row its probe."""
+    probes = probes_of(recorded.probes)
+    rows: dict[tuple[str, float], list[int]] = {}
+    for stored in tables.probes:
+        row = _named(PROBE_COLUMNS, stored)
+        rows.setdefault((row["party"], float(row["at_s"])), []).append(int(row["id"]))
+    for probe in budget_rows(probes):
+        held = rows.get((probe.asker, probe.at_s))
+        if held:
+            held.pop(0)
+            continue
+        yield Finding(
+            label(probe.entries[0]),
+            f"table probe, party {probe.asker}, at_s {probe.at_s!r}",
+            "no row: the probe does not count against its party's budget",
+        )
+    if not recorded.complete:
+        return  # rows of probes before the entries gathered cannot be told apart
+    recorded_at = Counter((p.asker, p.at_s) for p in probes)
+    for (party, at_s), ids in sorted(rows.items()):
+        for row_id in ids:
+            when = iso(datetime.fromtimestamp(at_s, tz=UTC))
+            what = "a row without its entry"
+            if recorded_at[(party, at_s)]:
+                what = "a row of a probe its party's later probe forgot (older than the window)"
+            yield Finding(
+                f"no entry records a probe by {party} at {when} that the budget keeps",
+                f"table probe, id {row_id} (party {party}, at_s {at_s!r})",
+                what,
+            )

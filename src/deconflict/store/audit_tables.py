@@ -2,7 +2,7 @@
 
 `read_tables` reads the log (leaves, nodes, openings) and every state row that
 decides a conflict or a notice: volumes and their index boxes, feature
-versions, notices, messages, parties and their keys.
+versions, notices, messages, parties and their keys, and the probe budget's rows.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ NOTICE_ROW_COLUMNS = (*NOTICE_COLUMNS.split(", "), "changed_at")
 MESSAGE_COLUMNS = ("id", "notice_id", "code", "params", "sender", "at", "text")
 PARTY_COLUMNS = ("id", "name", "language", "contact", "escalation_contact", "created_at")
 PARTY_KEY_COLUMN = "public_key"
+PROBE_COLUMNS = ("id", "party", "at_s")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Tables:
     messages: list[Row]
     parties: list[Row]
     party_keys: dict[str, str | None]
+    probes: list[Row]
 
 
 def read_tables(db: Connection, index_boxes: str, window: int | None = None) -> Tables:
@@ -92,6 +94,7 @@ def read_tables(db: Connection, index_boxes: str, window: int | None = None) -> 
         messages=_select(db, "message", MESSAGE_COLUMNS, "id"),
         parties=_select(db, "party", PARTY_COLUMNS, "id"),
         party_keys=dict(db.execute(f"SELECT id, {PARTY_KEY_COLUMN} FROM party").fetchall()),
+        probes=_select(db, "probe", PROBE_COLUMNS, "id"),
     )
 
 
