@@ -61,7 +61,7 @@ from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.ids import read_id
 from deconflict.rules.plan import feature_to_geojson, format_time, parse_plan
 from deconflict.settings import Settings
-from deconflict.store import LogKey, Store, open_store, shown, upgrade
+from deconflict.store import LogKey, Store, is_postgres_url, open_store, shown, upgrade
 from deconflict.store.audit import (
     StoreInconsistent,
     check_store,
@@ -71,6 +71,7 @@ from deconflict.store.audit import (
     report_document,
 )
 from deconflict.store.head import HeadFile, HeadUnreadable, head_path
+from deconflict.store.rebuild import rebuild, rebuilt_lines
 
 
 class Exit(IntEnum):
@@ -448,7 +449,7 @@ def party_revoke(
 db_app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
-    help="Look after the store: its schema.",
+    help="Look after the store: its schema, its check against the record, its rebuild from it.",
 )
 app.add_typer(db_app, name="db")
 
@@ -514,6 +515,52 @@ def db_check(
         _stdout.print(
             consistent_line(shown(settings.db), report, head), markup=False, soft_wrap=True
         )
+
+
+ToOption = Annotated[
+    str,
+    typer.Option(
+        "--to",
+        help="The new store: a SQLite file that does not exist yet, or an empty PostgreSQL"
+        " database (a postgresql:// URL).",
+        show_default=False,
+    ),
+]
+
+
+@db_app.command("rebuild")
+def db_rebuild(to: ToOption, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Make a new store from the record of --db: verify the record (every leaf, node and opening,
+    and the head the line last signed), then make every row that decides a conflict or a notice
+    from it, copy the log, and check the new store as db check does. Exits 1 when the record does
+    not verify, 2 when --to holds a store already; a failed rebuild leaves nothing at --to.
+
+    Example: deconflict db rebuild --db line.db --to line-rebuilt.db
+    """
+    settings = Settings.from_env(db=db)
+    _refuse_as_rebuild(settings.db, to)
+    key = _existing_log_key(settings)
+    store = open_store(settings.db, key)
+    try:
+        head = None if key is None else HeadFile(head_path(settings.log_key_path), key)
+        rebuilt = rebuild(store, head, to, key)
+    finally:
+        store.close()
+    if as_json:
+        _print_json({"db": shown(settings.db), "to": shown(to), **rebuilt.document()})
+        return
+    for line in rebuilt_lines(shown(settings.db), shown(to), rebuilt, head):
+        _stdout.print(line, markup=False, soft_wrap=True)
+
+
+def _refuse_as_rebuild(source: str | Path, target: str) -> None:
+    """A rebuild reads a store that is there and makes one where there is none yet."""
+    if str(source) == target:
+        raise UnusableInput(f"--to names the store --db names ({shown(target)}): give a new one")
+    if not is_postgres_url(source) and not Path(source).is_file():
+        raise UnusableInput(f"no store at {source}: --db names the store to rebuild from")
+    if not is_postgres_url(target) and not Path(target).resolve().parent.is_dir():
+        raise UnusableInput(f"no folder for {target}: make it first")
 
 
 def _existing_log_key(settings: Settings) -> LogKey | None:

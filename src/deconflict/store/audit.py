@@ -18,9 +18,9 @@ from typing import Any, ClassVar, Protocol
 from deconflict.errors import DeconflictError
 from deconflict.record.base64text import encode_base64
 from deconflict.record.note import Checkpoint
-from deconflict.store.audit_log import Finding, check_head, check_log
+from deconflict.store.audit_log import Finding, LogCheck, check_head, check_log
 from deconflict.store.audit_state import check_state, gather
-from deconflict.store.audit_tables import read_tables
+from deconflict.store.audit_tables import Tables, read_tables
 from deconflict.store.connection import Connection
 from deconflict.store.head import HeadFile, HeadUnreadable
 
@@ -64,20 +64,35 @@ def check_store(
     the rows with the latest `window` entries only (every leaf and node is checked, and the
     head, whatever the window)."""
     started = time.perf_counter()
-    checkpoint, findings = _head_of(head)
+    checkpoint, findings = read_head(head)
     with store.snapshot() as db:
         tables = read_tables(db, store.index_boxes, window)
+    log = check_record(tables, checkpoint, head, head_required, findings)
+    findings += check_state(tables, gather(log.entries, complete=log.first == 0))
+    return Report(log.size, log.first, checkpoint, findings, time.perf_counter() - started)
+
+
+def check_record(
+    tables: Tables,
+    checkpoint: Checkpoint | None,
+    head: HeadFile | None,
+    head_required: bool,
+    findings: list[Finding],
+) -> LogCheck:
+    """Check the log in `tables` and hold it to `checkpoint`, the head read from `head`; what
+    is wrong is added to `findings`. The log as checked, its entries opened."""
     log = check_log(tables)
     findings += log.findings
     if checkpoint is not None and head is not None:
         findings += check_head(checkpoint, log, str(head.path))
     elif head is not None and head_required and log.size:
         findings.append(_no_head(head, log.size))
-    findings += check_state(tables, gather(log.entries, complete=log.first == 0))
-    return Report(log.size, log.first, checkpoint, findings, time.perf_counter() - started)
+    return log
 
 
-def _head_of(head: HeadFile | None) -> tuple[Checkpoint | None, list[Finding]]:
+def read_head(head: HeadFile | None) -> tuple[Checkpoint | None, list[Finding]]:
+    """The checkpoint in the head file (None: no log key, or no head signed yet), or a finding
+    when the file cannot be read as one."""
     if head is None:
         return None, []
     try:

@@ -99,7 +99,7 @@ def gather(entries: list[Opened], complete: bool = True) -> Recorded:
             key = (entry["party"], entry["feature_id"])
             recorded.versions[(*key, entry["version"])] = item
             recorded.latest[key] = item
-            _follow(recorded.ended, key, entry)
+            follow_ended(recorded.ended, key, entry)
         elif kind == "notice" and "notice" in entry:
             recorded.notices[entry["notice"]] = item
         elif kind == "notice_state" and "notice" in entry:
@@ -117,7 +117,7 @@ def gather(entries: list[Opened], complete: bool = True) -> Recorded:
     return recorded
 
 
-def _follow(
+def follow_ended(
     ended: dict[FeatureKey, dict[str, Any]], key: FeatureKey, entry: dict[str, Any]
 ) -> None:
     """A declaration or amendment is neither cancelled nor closed; a cancellation keeps when it
@@ -157,6 +157,11 @@ def label(item: Opened) -> str:
     else:
         about = f"notice {entry.get('notice')}"
     return f"entry {item.index} ({kind}: {about})"
+
+
+def agrees(item: Opened, draft: Draft) -> bool:
+    """A row rendered as `draft` says all that the entry `item` says, as the check compares."""
+    return next(_differences(item, draft, "", {}), None) is None
 
 
 def _as_recorded(draft: Draft) -> dict[str, Any]:

@@ -39,6 +39,23 @@ NOTICE_COLUMNS = (
     " conflicts, overdue_at, response, withheld"
 )
 VOLUME_COLUMNS = "document, version, share, cancelled_at, closed_at"
+NEW_NOTICE_COLUMNS = (
+    "feature_id",
+    "feature_version",
+    "sender",
+    "recipient",
+    "priority",
+    "state",
+    "sent_at",
+    "respond_by",
+    "respond_by_s",
+    "conflicts",
+    "changed_at",
+    "withheld",
+)
+"""The columns `notice_row` gives, in its order."""
+NEW_MESSAGE_COLUMNS = ("notice_id", "code", "params", "sender", "at", "text")
+"""The columns `message_row` gives, in its order."""
 
 
 def document(feature: Feature) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -22,6 +22,8 @@ from deconflict.rules.feature import Feature, Kind
 from deconflict.store.connection import Connection
 from deconflict.store.record_reads import LogKey
 from deconflict.store.rows import (
+    NEW_MESSAGE_COLUMNS,
+    NEW_NOTICE_COLUMNS,
     VOLUME_COLUMNS,
     declared_of,
     message_row,
@@ -38,6 +40,8 @@ class SqlTx(ABC):
 
     bytewise: ClassVar[str]
     """The dialect's COLLATE clause that orders text by its bytes (the order answers promise)."""
+    given_ids: ClassVar[str] = ""
+    """The dialect's clause that lets an INSERT give an identity column its values."""
 
     def __init__(self, db: Connection, log_key: LogKey | None = None) -> None:
         self.db = db
@@ -62,6 +66,27 @@ class SqlTx(ABC):
     @abstractmethod
     def _notices(self, where: str, parameters: Sequence[Any]) -> list[Notice]:
         """Notices matching a WHERE clause (qmark, a literal of this package), with threads."""
+
+    @abstractmethod
+    def ids_follow(self, table: str) -> None:
+        """After rows were inserted with their ids: the table's next id follows the highest."""
+
+    def insert_rows(
+        self,
+        table: str,
+        columns: tuple[str, ...],
+        rows: Iterable[Sequence[Any]],
+        identity: bool = False,
+    ) -> int:
+        """Insert rows as they are; `identity`: with the values of the table's identity column
+        `id` (a store rebuilt from its record keeps every id; then `ids_follow`). How many were
+        inserted."""
+        sql = _insert(table, columns, self.given_ids if identity else "")
+        count = 0
+        for row in rows:
+            self.db.execute(sql, row)
+            count += 1
+        return count
 
     def declared(self, party: str, feature_id: str) -> Declared | None:
         row = self.db.execute(
@@ -91,18 +116,11 @@ class SqlTx(ABC):
         return self._signed_receipt(leaf_index, self.log_key)
 
     def add_notice(self, notice: Notice) -> int:
-        return self._inserted_id(
-            "INSERT INTO notice (feature_id, feature_version, sender, recipient, priority, state,"
-            " sent_at, respond_by, respond_by_s, conflicts, changed_at, withheld)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            notice_row(notice),
-        )
+        return self._inserted_id(_insert("notice", NEW_NOTICE_COLUMNS), notice_row(notice))
 
     def add_message(self, notice_id: int, message: Message) -> int:
         return self._inserted_id(
-            "INSERT INTO message (notice_id, code, params, sender, at, text)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            message_row(notice_id, message),
+            _insert("message", NEW_MESSAGE_COLUMNS), message_row(notice_id, message)
         )
 
     def set_state(
@@ -197,3 +215,11 @@ class SqlTx(ABC):
             "INSERT INTO idempotency (party, key, fingerprint, result) VALUES (?, ?, ?, ?)",
             (party, key, fingerprint, payload_json(result)),
         )
+
+
+def _insert(table: str, columns: tuple[str, ...], given_ids: str = "") -> str:
+    """An INSERT of one row of `columns` into `table` (literals of this package), qmark style."""
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) {given_ids}"
+        f" VALUES ({', '.join('?' for _ in columns)})"
+    )

@@ -51,6 +51,7 @@ class PostgresTx(SqlTx):
     """The StoreTx of one open PostgreSQL transaction; `flush` before it commits."""
 
     bytewise = 'COLLATE "C"'
+    given_ids = "OVERRIDING SYSTEM VALUE"
 
     def __init__(self, db: psycopg.Connection, log_key: LogKey | None = None) -> None:
         super().__init__(QmarkConnection(db), log_key)
@@ -95,6 +96,12 @@ class PostgresTx(SqlTx):
 
     def _notices(self, where: str, parameters: Sequence[Any]) -> list[Notice]:
         return notices_where(self.pg, where, parameters)
+
+    def ids_follow(self, table: str) -> None:
+        self.pg.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+            " HAVING max(id) IS NOT NULL"
+        )
 
     def add_party(self, party: Party, at: datetime) -> None:
         super().add_party(party, at)

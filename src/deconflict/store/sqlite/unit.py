@@ -74,6 +74,9 @@ class SqliteTx(SqlTx):
                 (rowid, *volume_box(declared.feature)),
             )
 
+    def ids_follow(self, table: str) -> None:
+        """AUTOINCREMENT follows the highest id inserted by itself."""
+
     def append(self, entry: dict[str, Any]) -> int:
         return log.append(self.db, entry)
 
