@@ -1,5 +1,6 @@
-"""Property: after any sequence of the line's operations the check passes, and after one
-change to any row behind the line's back it finds it (both stores)."""
+"""Property: after any sequence of the line's operations (dry runs that probe hidden zones
+among them) the check passes, and after one change to any row behind the line's back it finds
+it (both stores)."""
 
 from __future__ import annotations
 
@@ -90,7 +91,20 @@ def _tick(world: World, data: st.DataObject) -> None:
     world.line.tick()
 
 
-OPERATIONS: tuple[Operation, ...] = (_declare, _declare, _respond, _read_and_reply, _cancel, _tick)
+def _probe(world: World, data: st.DataObject) -> None:
+    party = data.draw(st.sampled_from(PARTIES))
+    world.line.dry_run(party, strike("dry", data.draw(st.floats(38.5, 38.9)), party))
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    _declare,
+    _declare,
+    _respond,
+    _read_and_reply,
+    _cancel,
+    _tick,
+    _probe,
+)
 
 # One change behind the line's back: (table it needs a row of, the statement with {key}).
 MUTATIONS = (
@@ -114,6 +128,8 @@ MUTATIONS = (
     ("message", "DELETE FROM message WHERE {key}"),
     ("message", "UPDATE message SET text = 'forged' WHERE {key}"),
     ("party", "UPDATE party SET name = 'someone else' WHERE {key}"),
+    ("probe", "DELETE FROM probe WHERE {key}"),
+    ("probe", "UPDATE probe SET at_s = at_s + 1 WHERE {key}"),
     ("log_leaf", "DELETE FROM log_leaf WHERE {key}"),
     (
         "log_node",  # another leaf's hash in this leaf's place
@@ -127,6 +143,7 @@ KEYS = {
     "notice": "id",
     "message": "id",
     "party": "id",
+    "probe": "id",
     "log_leaf": "idx",
     "log_node": "idx",
 }
