@@ -543,7 +543,7 @@ def db_rebuild(to: ToOption, db: DbOption = None, as_json: JsonOption = False) -
     store = open_store(settings.db, key)
     try:
         head = None if key is None else HeadFile(head_path(settings.log_key_path), key)
-        rebuilt = rebuild(store, head, to, key)
+        rebuilt = rebuild(store, head, to)
     finally:
         store.close()
     if as_json:

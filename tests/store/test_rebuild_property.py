@@ -52,7 +52,7 @@ def test_a_rebuild_gives_back_the_line_or_refuses_and_leaves_nothing(
             untouched = line_rows(db)
             changed = _mutate(db, data) if data.draw(st.integers(0, 3)) else ""
             try:
-                rebuilt = rebuild(store, HeadFile(head_path(key_path), key), target, key)
+                rebuilt = rebuild(store, HeadFile(head_path(key_path), key), target)
             except RecordUnverified:
                 event("refused: the record does not verify")
                 assert changed.startswith(("DELETE FROM log_leaf", "UPDATE log_node")), changed

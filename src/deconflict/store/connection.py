@@ -8,7 +8,7 @@ them a connection that turns `?` into psycopg's `%s` (`store/postgres/qmark.py`)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 
@@ -29,3 +29,5 @@ class Connection(Protocol):
     """A connection that runs qmark statements: `?` for each parameter, in order."""
 
     def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Any: ...

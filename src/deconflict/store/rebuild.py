@@ -70,7 +70,6 @@ from deconflict.store.audit_state import (
 from deconflict.store.audit_tables import Tables, read_tables
 from deconflict.store.connection import Connection
 from deconflict.store.head import HeadFile
-from deconflict.store.record_reads import LogKey
 from deconflict.store.rows import (
     NEW_MESSAGE_COLUMNS,
     NEW_NOTICE_COLUMNS,
@@ -82,6 +81,8 @@ from deconflict.store.rows import (
     opening_row,
 )
 from deconflict.store.unit import SqlTx
+
+__all__ = ["Rebuilt", "RecordUnverified", "rebuild", "rebuilt_lines"]
 
 UNPROVEN = {
     "token": ("id", "hash", "party_id", "role", "created_at", "revoked_at"),
@@ -140,7 +141,7 @@ class Rebuilt:
         }
 
 
-def rebuild(source: Store, head: HeadFile | None, target: str, log_key: LogKey | None) -> Rebuilt:
+def rebuild(source: Store, head: HeadFile | None, target: str) -> Rebuilt:
     """Make the store `target` (a SQLite file that does not exist yet, or an empty PostgreSQL
     database) from the record of `source`, held to the head file `head` (None: no log key).
 
@@ -157,12 +158,12 @@ def rebuild(source: Store, head: HeadFile | None, target: str, log_key: LogKey |
     if findings:
         raise RecordUnverified(_listed("the record does not verify", findings))
     recorded = gather(log.entries)
-    with _made(target, log_key) as store, store.atomic() as unit:
+    with _made(target) as store, store.atomic() as unit:
         assert isinstance(unit, UnitOfWork)
         rows = unit.rows
         assert isinstance(rows, SqlTx)  # both stores' transactions are
-        replay = Replay(rows, tables)
-        replay.entries(log.entries)
+        replay = _Replay(rows, tables)
+        replay.entries(log.entries, recorded.probes)
         copied = replay.unproven(unproven)
         replay.log(tables)
         made = read_tables(rows.db, store.index_boxes)
@@ -186,7 +187,7 @@ def rebuild(source: Store, head: HeadFile | None, target: str, log_key: LogKey |
 
 
 @dataclass
-class Replay:
+class _Replay:
     """The record's entries replayed, in order, through a store's row writes (never recorded
     again: the log is copied as it is)."""
 
@@ -200,13 +201,13 @@ class Replay:
     notices: dict[int, Notice] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._parties = _rows_by(self.source.parties)
+        self._parties = {row[0]: row for row in self.source.parties}
         self._notices = {int(row[0]): row for row in self.source.notices}
         self._messages = {int(row[0]): row for row in self.source.messages}
 
-    def entries(self, entries: list[Opened]) -> None:
+    def entries(self, entries: list[Opened], probes: list[Opened]) -> None:
         """Write the state rows every entry makes, in the record's order, then the probe
-        budget's; the identity columns then follow the ids given."""
+        budget's from the `probe` entries; the identity columns then follow the ids given."""
         writes = {
             "party": self.party,
             "party_key": self.party_key,
@@ -220,8 +221,7 @@ class Replay:
             write = writes.get(str(item.entry.get("kind")))
             if write is not None:
                 write(item)
-        recorded = gather(entries).probes
-        for probe in probes_of(recorded):
+        for probe in probes_of(probes):
             self.rows.add_probe(probe.asker, probe.at, probe.at - PROBES_FORGOTTEN_AFTER)
         for table in ("notice", "message"):
             self.rows.ids_follow(table)
@@ -277,8 +277,8 @@ class Replay:
             if found is None:
                 return
             notice = found
-        self.rows.insert_rows(
-            "notice", ("id", *NEW_NOTICE_COLUMNS), [(notice.id, *notice_row(notice))], True
+        self.rows.insert_row(
+            "notice", ("id", *NEW_NOTICE_COLUMNS), (notice.id, *notice_row(notice)), True
         )
         self.notices[notice.id] = notice
 
@@ -353,10 +353,10 @@ class Replay:
                 entry["free_text"],
                 message_id,
             )
-        self.rows.insert_rows(
+        self.rows.insert_row(
             "message",
             ("id", *NEW_MESSAGE_COLUMNS),
-            [(message_id, *message_row(notice_id, message))],
+            (message_id, *message_row(notice_id, message)),
             True,
         )
 
@@ -442,12 +442,13 @@ def _view_of(seen: ConflictSeen) -> ConflictView:
 
 
 @contextmanager
-def _made(target: str, log_key: LogKey | None) -> Iterator[Store]:
+def _made(target: str) -> Iterator[Store]:
     """The empty store at `target`, kept only if the block ends well: a PostgreSQL database's
-    transaction rolls back; a SQLite file is made under a temporary name, renamed into place
-    once closed."""
+    transaction rolls back (the schema stays); a SQLite file is made under a temporary name,
+    renamed into place once closed. Opened without the log key: it signs nothing, and a
+    PostgreSQL database records the key it is signed with when a node first opens it."""
     if is_postgres_url(target):
-        store = open_store(target, log_key)
+        store = open_store(target)
         try:
             _refuse_unless_empty(store, target)
             yield store
@@ -459,7 +460,7 @@ def _made(target: str, log_key: LogKey | None) -> Iterator[Store]:
         raise _taken(target)
     temporary = path.with_name(f".{path.name}.rebuilding-{os.getpid()}")
     _remove(temporary)
-    store = open_store(temporary, log_key)
+    store = open_store(temporary)
     try:
         yield store
     except BaseException:
@@ -493,11 +494,6 @@ def _remove(path: Path) -> None:
 
 def _select(db: Connection, table: str, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in db.execute(f"SELECT {', '.join(columns)} FROM {table}")]
-
-
-def _rows_by(rows: list[tuple[Any, ...]]) -> dict[Any, tuple[Any, ...]]:
-    """Rows by their first column (their key)."""
-    return {row[0]: row for row in rows}
 
 
 def _at(entry: dict[str, Any]) -> datetime:

@@ -71,6 +71,13 @@ class SqlTx(ABC):
     def ids_follow(self, table: str) -> None:
         """After rows were inserted with their ids: the table's next id follows the highest."""
 
+    def insert_row(
+        self, table: str, columns: tuple[str, ...], row: Sequence[Any], identity: bool = False
+    ) -> None:
+        """Insert a row as it is; `identity`: with the value of the table's identity column `id`
+        (a store rebuilt from its record keeps every id; then `ids_follow`)."""
+        self.db.execute(_insert(table, columns, self.given_ids if identity else ""), row)
+
     def insert_rows(
         self,
         table: str,
@@ -78,15 +85,10 @@ class SqlTx(ABC):
         rows: Iterable[Sequence[Any]],
         identity: bool = False,
     ) -> int:
-        """Insert rows as they are; `identity`: with the values of the table's identity column
-        `id` (a store rebuilt from its record keeps every id; then `ids_follow`). How many were
-        inserted."""
-        sql = _insert(table, columns, self.given_ids if identity else "")
-        count = 0
-        for row in rows:
-            self.db.execute(sql, row)
-            count += 1
-        return count
+        """Insert many rows as they are, all at once (see `insert_row`); how many."""
+        given = list(rows)
+        self.db.executemany(_insert(table, columns, self.given_ids if identity else ""), given)
+        return len(given)
 
     def declared(self, party: str, feature_id: str) -> Declared | None:
         row = self.db.execute(

@@ -13,7 +13,7 @@ and named forms) is refused too.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -74,3 +74,8 @@ class QmarkConnection:
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
         return self.db.execute(to_format(sql), parameters)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> None:
+        # psycopg pipelines the rows: one round trip for all, not one each.
+        with self.db.cursor() as cursor:
+            cursor.executemany(to_format(sql), rows)
