@@ -117,7 +117,8 @@ def feature_entry(declared: Declared, change: str, at: datetime, signed: Signed 
 
 
 def notice_entry(notice: Notice) -> Draft:
-    """A notice was sent (its conflicts as the recipient sees them), sealed to its two parties."""
+    """A notice was sent (its conflicts as a party other than a hidden zone's owner sees them),
+    sealed to its two parties."""
     return Draft(
         {"kind": "notice", "at": iso(notice.sent_at)},
         {
