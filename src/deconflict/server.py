@@ -23,7 +23,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.api import problems
+from deconflict.api import openapi, problems
 from deconflict.api.exports import exports_router
 from deconflict.api.feeds import feeds_router
 from deconflict.api.log_routes import log_router
@@ -100,6 +100,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.state.poll_s = poll_s
     app.state.settings = settings
     problems.install(app)
+    openapi.install(app)
     app.include_router(router)
     app.include_router(log_router)
     app.include_router(feeds_router)

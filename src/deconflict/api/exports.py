@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from deconflict.api.routes import Duty, FeatureId, PartyId
+from deconflict.api.schemas import TEXT, answered, body_of
 from deconflict.errors import InvalidFeature
 from deconflict.formats.notam import notam_text
 from deconflict.formats.registry import MEDIA_TYPES, WRITERS
@@ -23,6 +24,7 @@ from deconflict.line.service import Line
 exports_router = APIRouter(prefix="/v1", tags=["exports"])
 
 ExportFormat = Literal["geojson", "kml", "csv", "cot", "aco", "notam"]
+NOTAM = MEDIA_TYPES["notam"]
 _SUFFIX = {"geojson": "geojson", "kml": "kml", "csv": "csv", "cot": "xml", "aco": "txt"}
 
 
@@ -30,6 +32,16 @@ _SUFFIX = {"geojson": "geojson", "kml": "kml", "csv": "csv", "cot": "xml", "aco"
     "/export/{file_format}",
     response_class=Response,
     summary="What you may see, as KML, site CSV, CoT, a USMTF ACO, NOTAM text or GeoJSON",
+    **answered(
+        None,
+        401,
+        422,
+        content={
+            media: body_of("Plan") if media == MEDIA_TYPES["geojson"] else TEXT
+            for media in MEDIA_TYPES.values()
+        },
+        description="A file in the format asked for (Content-Disposition names it).",
+    ),
 )
 def export(
     request: Request,
@@ -65,6 +77,7 @@ NotamNumber = Annotated[str | None, Query(description="Series, number and year, 
     "/features/{feature_id}/notam",
     response_class=Response,
     summary="One activity as NOTAM-style text: yours, else the one of that id you may see",
+    **answered(None, 401, 404, 409, 422, content={NOTAM: TEXT}, description="The NOTAM."),
 )
 def notam(
     request: Request,
@@ -82,6 +95,7 @@ def notam(
     "/parties/{party}/features/{feature_id}/notam",
     response_class=Response,
     summary="One party's activity as NOTAM-style text (ICAO-like Q-line and items A-G)",
+    **answered(None, 401, 404, 422, content={NOTAM: TEXT}, description="The NOTAM."),
 )
 def party_notam(
     request: Request,
@@ -108,4 +122,4 @@ def _notam(
         )
     names = {party.id: party.name for party in line.store.parties()}
     text = notam_text(declared.feature, names, number=number, fir=fir)
-    return Response(text + "\n", media_type="text/plain; charset=utf-8")
+    return Response(text + "\n", media_type=NOTAM)

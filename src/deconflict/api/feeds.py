@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from deconflict.api.routes import Duty
+from deconflict.api.schemas import TEXT, answered
 from deconflict.formats.cot import write_cot
 from deconflict.line.service import Line
 
@@ -27,7 +28,7 @@ Ended = Annotated[
 @feeds_router.get(
     "/cot",
     response_class=Response,
-    responses={200: {"content": {"application/xml": {}}, "description": "CoT `<events>`"}},
+    **answered(None, 401, 422, content={"application/xml": TEXT}, description="CoT `<events>`"),
     summary="Features you may see, as Cursor on Target events for TAK",
 )
 def cot_feed(request: Request, credential: Duty, ended: Ended = "exclude") -> Response:

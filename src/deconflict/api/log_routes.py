@@ -12,7 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
+from deconflict.api import schemas
 from deconflict.api.routes import Duty
+from deconflict.api.schemas import answered
 from deconflict.record.base64text import encode_base64
 from deconflict.record.errors import RecordError
 from deconflict.record.sealed import Opening, opened
@@ -32,6 +34,7 @@ def _store(request: Request) -> Store:
     "/checkpoint",
     response_class=PlainTextResponse,
     summary="The record's head: a C2SP checkpoint in a signed note",
+    **answered(None, 401, description="The checkpoint (docs/record.md)."),
 )
 def checkpoint(request: Request, credential: Duty) -> PlainTextResponse:
     return PlainTextResponse(_store(request).log_checkpoint())
@@ -41,6 +44,7 @@ def checkpoint(request: Request, credential: Duty) -> PlainTextResponse:
     "/key",
     response_class=PlainTextResponse,
     summary="The verifier key of the record (compare it out of band, then pin it)",
+    **answered(None, 401, description="The verifier key, one line."),
 )
 def key(request: Request, credential: Duty) -> PlainTextResponse:
     log_key = _store(request).log_key
@@ -52,6 +56,7 @@ def key(request: Request, credential: Duty) -> PlainTextResponse:
     "/entries",
     summary="Entries [start, end): leaf bytes in base64, the entry, and the openings of its "
     "sealed parts that your party may read",
+    **answered(schemas.LogEntries, 401, 422),
 )
 def entries(
     request: Request,
@@ -93,7 +98,11 @@ def _entry(index: int, data: bytes, digest: bytes, openings: list[Opening]) -> d
     return served
 
 
-@log_router.get("/proof/inclusion", summary="RFC 9162 inclusion proof of leaf `index` at `size`")
+@log_router.get(
+    "/proof/inclusion",
+    summary="RFC 9162 inclusion proof of leaf `index` at `size`",
+    **answered(schemas.InclusionProof, 401, 422),
+)
 def inclusion(
     request: Request,
     credential: Duty,
@@ -106,7 +115,9 @@ def inclusion(
 
 
 @log_router.get(
-    "/proof/consistency", summary="RFC 9162 consistency proof between sizes `first` and `second`"
+    "/proof/consistency",
+    summary="RFC 9162 consistency proof between sizes `first` and `second`",
+    **answered(schemas.ConsistencyProof, 401, 422),
 )
 def consistency(
     request: Request,

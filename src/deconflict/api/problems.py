@@ -8,11 +8,12 @@ to find it in the log.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deconflict.errors import (
@@ -57,6 +58,73 @@ TITLES = {
 }
 
 
+MEANINGS = {
+    401: "No bearer token (or console session), or one unknown or revoked.",
+    403: "The token's role may not do this, the feature or notice is another party's, or a "
+    "party signature does not verify.",
+    404: "No such thing, or none the asker may see.",
+    409: "Conflicts with the stored state: an id in use, a notice already answered, a retry "
+    "with another body under the same Idempotency-Key, an id several parties use.",
+    413: "The body is over the line's limit.",
+    422: "The request cannot be read or accepted: the problem names the feature, field and value.",
+    429: "A budget is spent (dry runs that meet hidden zones); Retry-After says when to retry.",
+    500: "The server failed; the problem holds only the request id to quote to its operator.",
+}
+HEADERS = {
+    401: {"WWW-Authenticate": 'Bearer realm="deconflict".'},
+    429: {"Retry-After": "Whole seconds until the budget allows another."},
+}
+
+
+class ProblemItem(BaseModel):
+    """One of several things wrong with a request."""
+
+    model_config = ConfigDict(extra="forbid")
+    feature_id: str | None
+    field: str | None
+    value: Any = Field(description="The value refused, as sent (text when it is not JSON).")
+    detail: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, plus the feature, field and value at fault and the request id."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["about:blank"]
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    feature_id: str | None
+    field: str | None
+    value: Any
+    request_id: str | None = Field(description="As X-Request-ID; quote it to the operator.")
+    errors: list[ProblemItem] | None = Field(
+        default=None, description="Every thing wrong, when there are several."
+    )
+
+
+def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses for `statuses`, each a problem+json; and 500, which any route may send."""
+    return {status: _refusal(status) for status in sorted({*statuses, 500})}
+
+
+def _refusal(status: int) -> dict[str, Any]:
+    documented: dict[str, Any] = {
+        "description": MEANINGS[status],
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": COMPONENTS + "Problem"}}},
+    }
+    if status in HEADERS:
+        documented["headers"] = {
+            name: {"description": text, "required": True, "schema": {"type": "string"}}
+            for name, text in HEADERS[status].items()
+        }
+    return documented
+
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+COMPONENTS = "#/components/schemas/"
+
+
 def problem(
     request: Request | None,
     status: int,
@@ -81,9 +149,7 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    return JSONResponse(
-        body, status_code=status, media_type="application/problem+json", headers=headers
-    )
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def _jsonable(value: Any) -> Any:

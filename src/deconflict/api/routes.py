@@ -9,9 +9,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema
 
+from deconflict.api import schemas
 from deconflict.api.push import LAST_EVENT_ID, hub_of, start_after, stream
+from deconflict.api.schemas import answered
 from deconflict.errors import Forbidden, InvalidFeature, InvalidPlan
 from deconflict.geo.coords import format_dms, format_mgrs, parse_position
 from deconflict.i18n.dtg import format_dtg, parse_moment
@@ -116,6 +118,51 @@ AllowPast = Annotated[
 ]
 
 
+GEOMETRY = {
+    "type": "object",
+    "description": "A GeoJSON geometry (RFC 7946, positions [lon, lat]): a Point with "
+    "`radius_m` or `sector`, a LineString with `half_width_m`, `track` or `orbit`, a Polygon or a "
+    "MultiPolygon (holes allowed).",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"enum": ["Point", "LineString", "Polygon", "MultiPolygon"]},
+        "coordinates": {"type": "array"},
+    },
+}
+PROPERTIES_READ = (
+    "`kind` (zone or activity), `start` and `end` (ISO 8601 with an offset; end absent: until "
+    "further notice), the shape's extent, `altitude`, `buffer_m`, `name`, `activity`, `repeat`; "
+    "any other property is kept as given. The line reads them and names the field at fault "
+    "(docs/formats.md, The plan format)."
+)
+EXAMPLES: list[JsonValue] = [
+    {
+        "type": "Feature",
+        "id": "strike-1",
+        "geometry": {"type": "Point", "coordinates": [38.7, 33.5]},
+        "properties": {
+            "kind": "activity",
+            "activity": "strike",
+            "radius_m": 1500,
+            "start": "2030-09-06T22:00:00Z",
+            "end": "2030-09-07T02:00:00Z",
+        },
+    },
+    {
+        "type": "Feature",
+        "id": "at-tanf",
+        "geometry": {"type": "Point", "coordinates": [38.64, 33.5]},
+        "properties": {
+            "kind": "zone",
+            "start": "2026-01-01T00:00:00Z",
+            "radius_m": 55000,
+            "name": "At Tanf",
+            "share": "shape",
+        },
+    },
+]
+
+
 class FeatureBody(BaseModel):
     """One GeoJSON Feature in the `deconflict check` format.
 
@@ -123,12 +170,12 @@ class FeatureBody(BaseModel):
     (ISO 8601 or DTG) to override the line's deadline for this feature's notices.
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": EXAMPLES})
     type: Literal["Feature"]
     id: str = Field(description=f"The feature's id: {ID_SYNTAX}; ids are per party.")
 
-    geometry: dict[str, Any]
-    properties: dict[str, Any]
+    geometry: Annotated[dict[str, Any], WithJsonSchema(GEOMETRY)]
+    properties: dict[str, Any] = Field(description=PROPERTIES_READ)
 
 
 class ResponseBody(BaseModel):
@@ -279,7 +326,14 @@ def _declare(
     return result.document()
 
 
-@router.post("/zones", status_code=201, summary="Declare a zone you protect")
+LOCATION = {"Location": "The URL of the feature declared (`/v1/parties/{party}/features/{id}`)."}
+# Every POST and PUT may carry a body: over the limit it is refused (413), not JSON the line
+# reads (422) likewise, before any route sees it.
+DECLARED = answered(schemas.Declaration, 401, 403, 409, 413, 422, status=201, headers=LOCATION)
+AMENDED = answered(schemas.Declaration, 401, 403, 404, 409, 413, 422)
+
+
+@router.post("/zones", status_code=201, summary="Declare a zone you protect", **DECLARED)
 def declare_zone(
     request: Request,
     response: Response,
@@ -291,7 +345,7 @@ def declare_zone(
     return _declare(request, response, body, Kind.ZONE, credential, key, signature)
 
 
-@router.put("/zones/{feature_id}", summary="Amend a zone (a new version)")
+@router.put("/zones/{feature_id}", summary="Amend a zone (a new version)", **AMENDED)
 def amend_zone(
     request: Request,
     response: Response,
@@ -304,7 +358,7 @@ def amend_zone(
     return _declare(request, response, body, Kind.ZONE, credential, key, signature, feature_id)
 
 
-@router.post("/activities", status_code=201, summary="Notify an activity you plan")
+@router.post("/activities", status_code=201, summary="Notify an activity you plan", **DECLARED)
 def declare_activity(
     request: Request,
     response: Response,
@@ -319,7 +373,7 @@ def declare_activity(
     )
 
 
-@router.put("/activities/{feature_id}", summary="Amend an activity (a new version)")
+@router.put("/activities/{feature_id}", summary="Amend an activity (a new version)", **AMENDED)
 def amend_activity(
     request: Request,
     response: Response,
@@ -348,7 +402,11 @@ class ImportBody(BaseModel):
     allow_past: bool = False
 
 
-@router.post("/imports", summary="Declare many zones and activities in one step")
+@router.post(
+    "/imports",
+    summary="Declare many zones and activities in one step",
+    **answered(schemas.Import, 401, 403, 409, 413, 422),
+)
 def import_features(
     request: Request,
     body: ImportBody,
@@ -397,7 +455,14 @@ def import_features(
     return replace(result, refused=tuple(every)).document()
 
 
-@router.post("/features/{feature_id}/cancel", summary="Cancel one of your zones or activities")
+CANCELLED = answered(schemas.Cancellation, 401, 403, 404, 409, 413, 422)
+
+
+@router.post(
+    "/features/{feature_id}/cancel",
+    summary="Cancel one of your zones or activities",
+    **CANCELLED,
+)
 def cancel_feature(
     request: Request,
     feature_id: FeatureId,
@@ -411,6 +476,7 @@ def cancel_feature(
 @router.post(
     "/parties/{party}/features/{feature_id}/cancel",
     summary="Cancel one of your zones or activities, named with your party",
+    **CANCELLED,
 )
 def cancel_party_feature(
     request: Request,
@@ -455,6 +521,15 @@ ValidateOnly = Annotated[
     description="A dry run that meets another party's `contact` zone is a probe: it counts "
     "against your party's budget (429 with Retry-After once spent), is recorded, and the "
     "zone's owner is told who checked what (docs/reference.md, Dry runs and hidden zones).",
+    **answered(
+        schemas.DryRun | schemas.Valid,
+        401,
+        403,
+        413,
+        422,
+        429,
+        description="The conflicts it would have, or `valid` with `validate_only`.",
+    ),
 )
 def dry_run(
     request: Request,
@@ -472,7 +547,11 @@ def dry_run(
     return result.document()
 
 
-@router.get("/features", summary="Features you may see: yours, activities, shared zones")
+@router.get(
+    "/features",
+    summary="Features you may see: yours, activities, shared zones",
+    **answered(schemas.FeatureCollection, 401, 422),
+)
 def list_features(
     request: Request,
     credential: Duty,
@@ -494,6 +573,7 @@ def list_features(
 @router.get(
     "/features/{feature_id}",
     summary="One feature with its version history: yours, else the one of that id you may see",
+    **answered(schemas.FeatureHistory, 401, 404, 409, 422),
 )
 def get_feature(request: Request, feature_id: FeatureId, credential: Duty) -> dict[str, Any]:
     """Your feature with this id; without one, the one feature with this id you may see
@@ -502,7 +582,11 @@ def get_feature(request: Request, feature_id: FeatureId, credential: Duty) -> di
     return _feature_answer(request, credential, owner, feature_id)
 
 
-@router.get("/parties/{party}/features/{feature_id}", summary="One party's feature and its history")
+@router.get(
+    "/parties/{party}/features/{feature_id}",
+    summary="One party's feature and its history",
+    **answered(schemas.FeatureHistory, 401, 404, 422),
+)
 def get_party_feature(
     request: Request, party: PartyId, feature_id: FeatureId, credential: Duty
 ) -> dict[str, Any]:
@@ -519,7 +603,11 @@ def _feature_answer(
     }
 
 
-@router.get("/inbox", summary="Notices addressed to you, overdue first")
+@router.get(
+    "/inbox",
+    summary="Notices addressed to you, overdue first",
+    **answered(schemas.Notices, 401, 422),
+)
 def inbox(
     request: Request,
     credential: Duty,
@@ -534,7 +622,11 @@ def inbox(
     return result
 
 
-@router.get("/outbox", summary="Notices you sent, with their state and responses")
+@router.get(
+    "/outbox",
+    summary="Notices you sent, with their state and responses",
+    **answered(schemas.Notices, 401, 422),
+)
 def outbox(
     request: Request,
     credential: Duty,
@@ -547,15 +639,25 @@ def outbox(
     return {"notices": [n.document() for n in notices]}
 
 
-@router.get("/notices/{notice_id}", summary="One notice and its thread (marks it read)")
+@router.get(
+    "/notices/{notice_id}",
+    summary="One notice and its thread (marks it read)",
+    **answered(schemas.NoticeAnswer, 401, 404, 422),
+)
 def read_notice(request: Request, notice_id: NoticeId, credential: Duty) -> dict[str, Any]:
     result = _line(request).read(credential.party_id, notice_id)
     _committed(request)
     return result.document()
 
 
+ANSWERED = answered(schemas.NoticeAnswer, 401, 403, 404, 409, 413, 422, status=201)
+
+
 @router.post(
-    "/notices/{notice_id}/responses", status_code=201, summary="Answer a notice addressed to you"
+    "/notices/{notice_id}/responses",
+    status_code=201,
+    summary="Answer a notice addressed to you",
+    **ANSWERED,
 )
 def respond(
     request: Request,
@@ -581,7 +683,10 @@ def respond(
 
 
 @router.post(
-    "/notices/{notice_id}/replies", status_code=201, summary="Add free text to a notice's thread"
+    "/notices/{notice_id}/replies",
+    status_code=201,
+    summary="Add free text to a notice's thread",
+    **ANSWERED,
 )
 def reply(
     request: Request,
@@ -598,7 +703,11 @@ def reply(
     return result.document()
 
 
-@router.get("/parties", summary="The parties on the line and their duty contacts")
+@router.get(
+    "/parties",
+    summary="The parties on the line and their duty contacts",
+    **answered(schemas.Parties, 401),
+)
 def parties(request: Request, credential: Duty) -> dict[str, Any]:
     return {
         "parties": [
@@ -608,7 +717,11 @@ def parties(request: Request, credential: Duty) -> dict[str, Any]:
     }
 
 
-@router.put("/me/key", summary="Register or rotate your party's public signing key (admin)")
+@router.put(
+    "/me/key",
+    summary="Register or rotate your party's public signing key (admin)",
+    **answered(schemas.PartyKey, 401, 403, 413, 422),
+)
 def register_key(request: Request, body: KeyBody, credential: Admin) -> dict[str, Any]:
     raw = decode_base64(body.public_key)
     if raw is None or len(raw) != 32:
@@ -627,7 +740,12 @@ class TokenBody(BaseModel):
     role: Role = Field(description="duty (reads and answers), planner (also declares), admin.")
 
 
-@router.post("/me/tokens", status_code=201, summary="Issue a token for your party (admin)")
+@router.post(
+    "/me/tokens",
+    status_code=201,
+    summary="Issue a token for your party (admin)",
+    **answered(schemas.TokenIssued, 401, 403, 413, 422, status=201),
+)
 def issue_party_token(request: Request, body: TokenBody, credential: Admin) -> dict[str, Any]:
     """The token is in this answer only: the line keeps its hash."""
     token = issue_token(
@@ -645,7 +763,10 @@ TokenId = Annotated[str, Path(description="The token's id: the part after `dcf_`
 
 
 @router.delete(
-    "/me/tokens/{token_id}", summary="Revoke one of your party's tokens (admin)", status_code=200
+    "/me/tokens/{token_id}",
+    summary="Revoke one of your party's tokens (admin)",
+    status_code=200,
+    **answered(schemas.TokenRevoked, 401, 403, 404, 422),
 )
 def revoke_party_token(request: Request, token_id: TokenId, credential: Admin) -> dict[str, Any]:
     """Only your own party's live tokens: another party's token id is no such token."""
@@ -653,7 +774,7 @@ def revoke_party_token(request: Request, token_id: TokenId, credential: Admin) -
     return {"party": credential.party_id, "token_id": token_id, "revoked": True}
 
 
-@router.get("/me", summary="Who your token speaks for")
+@router.get("/me", summary="Who your token speaks for", **answered(schemas.Me, 401))
 def me(request: Request, credential: Duty) -> dict[str, Any]:
     party = _line(request).store.party(credential.party_id)
     assert party is not None
@@ -668,7 +789,11 @@ def me(request: Request, credential: Duty) -> dict[str, Any]:
 TypedText = Annotated[str, Query(min_length=1, max_length=200, description="As a person typed it.")]
 
 
-@router.get("/position", summary="Read a typed position: decimal degrees, DMS or MGRS")
+@router.get(
+    "/position",
+    summary="Read a typed position: decimal degrees, DMS or MGRS",
+    **answered(schemas.TypedPosition, 401, 422),
+)
 def read_position(text: TypedText, credential: Duty) -> dict[str, Any]:
     """What the line understands by a typed position, in every form (422 if unreadable)."""
     position = parse_position(text)
@@ -681,7 +806,11 @@ def read_position(text: TypedText, credential: Duty) -> dict[str, Any]:
     }
 
 
-@router.get("/time", summary="Read a typed time: ISO 8601 with an offset, a DTG, or now+2h")
+@router.get(
+    "/time",
+    summary="Read a typed time: ISO 8601 with an offset, a DTG, or now+2h",
+    **answered(schemas.TypedTime, 401, 422),
+)
 def read_time(request: Request, text: TypedText, credential: Duty) -> dict[str, Any]:
     """The time in UTC as ISO 8601 and as a DTG (four-digit year outside 2000-2099); 422 if
     unreadable or outside 1970-2199.
@@ -697,6 +826,14 @@ def read_time(request: Request, text: TypedText, credential: Duty) -> dict[str, 
     "/events",
     summary="Live events (server-sent events); resume with Last-Event-ID",
     response_class=StreamingResponse,
+    **answered(
+        None,
+        401,
+        422,
+        content={"text/event-stream": {"itemSchema": schemas.EVENT}},
+        description="Events as they are committed, each with its `id`, its kind (`event`) and "
+        "its JSON `data`; a keep-alive comment every 15 s.",
+    ),
 )
 def events(
     request: Request,
