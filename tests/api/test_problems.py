@@ -17,7 +17,7 @@ import pytest
 
 from tests.api.conftest import LiveServer, strike_body, zone_body
 from tests.api.consoles import Consoles, consoles_on, serving
-from tests.api.problem_shape import problem_of
+from tests.api.problem_shape import PROBLEM_KEYS, problem_of
 
 ITEM_KEYS = {"feature_id", "field", "value", "detail"}
 
@@ -341,3 +341,26 @@ def test_after_a_refused_request_nothing_is_stored(
 
 def test_a_notice_id_beyond_any_stored_one_is_not_found(consoles: Consoles) -> None:
     problem_of(consoles["russia"].get(f"/v1/notices/{2**64}"), 404)
+
+
+# -- the shape as the OpenAPI document gives it ---------------------------------------------------
+
+
+def test_the_openapi_document_gives_every_refusal_this_shape(shared: Consoles) -> None:
+    document = shared.with_token(None).get("/openapi.json").json()
+    problem = document["components"]["schemas"]["Problem"]
+    assert set(problem["properties"]) - {"errors"} == PROBLEM_KEYS == set(problem["required"])
+    item = document["components"]["schemas"]["ProblemItem"]
+    assert set(item["properties"]) == ITEM_KEYS
+    refusals = [
+        (f"{method.upper()} {path}", status, answer)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        for status, answer in operation["responses"].items()
+        if int(status) >= 400
+    ]
+    assert {status for _, status, _ in refusals} >= {"401", "403", "404", "409", "422", "500"}
+    for operation, status, answer in refusals:
+        schema = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        assert answer["content"] == {"application/problem+json": schema}, (operation, status)
+    assert "HTTPValidationError" not in document["components"]["schemas"]
