@@ -40,6 +40,7 @@ from deconflict.errors import (
     InvalidPlan,
     NotFound,
     RateLimited,
+    RequestTooLarge,
     StateConflict,
 )
 from deconflict.examples import EXAMPLES, example_text
@@ -114,6 +115,7 @@ EXIT_CODES: tuple[tuple[type[DeconflictError], Exit], ...] = (
     (Forbidden, Exit.BAD_INPUT),
     (StateConflict, Exit.BAD_INPUT),
     (RateLimited, Exit.BAD_INPUT),
+    (RequestTooLarge, Exit.BAD_INPUT),
     (DeconflictError, Exit.FAILURE),  # EngineFailure, StoreUnavailable, ServerUnreachable...
 )
 
@@ -169,7 +171,7 @@ def _read_json(path: Path) -> Any:
 def _read_plan(path: Path) -> list[Feature]:
     document = _read_json(path)
     try:
-        return parse_plan(document)
+        return parse_plan(document, Settings.from_env().limits)
     except InvalidPlan as error:
         lines = [f"{path}: {error}:", *(f"  {_describe(p)}" for p in error.problems)]
         raise UnusableInput("\n".join(lines)) from None

@@ -59,6 +59,25 @@ class InvalidPlan(DeconflictError):
         self.problems = list(problems)
 
 
+class RequestTooLarge(DeconflictError):
+    """A request over one of the line's limits as a whole (too many features or vertices in
+    all): `setting` names the limit an operator sets, `limit` its value, `value` the count."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        setting: str,
+        limit: int,
+        field: str,
+        value: int,
+        feature_id: str | None = None,
+    ) -> None:
+        super().__init__(message, feature_id=feature_id, field=field, value=value)
+        self.setting = setting
+        self.limit = limit
+
+
 class NotFound(DeconflictError):
     """The thing asked for does not exist, or is not visible to the asker."""
 

@@ -34,6 +34,7 @@ from deconflict.console.routes import install_console
 from deconflict.line.model import NoticePolicy, ProbeBudget
 from deconflict.line.service import Clock, Line
 from deconflict.record.note import generate_signer, load_signer
+from deconflict.rules.limits import Limits
 from deconflict.settings import Settings
 from deconflict.store import LogKey, Store, listening, open_store, shown
 from deconflict.store.audit import StoreInconsistent, check_store, partial_note, refusal
@@ -110,6 +111,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         RequestBodies,
         limit=settings.max_body_bytes,
         larger={"/v1/imports": settings.max_import_bytes},
+        limits=settings.limits,
     )
     app.add_middleware(RequestLog, log=access_log(settings.access_log))
 
@@ -206,18 +208,27 @@ async def _tick_forever(line: Line, broadcast: Broadcast, every_s: float) -> Non
 
 
 class RequestBodies:
-    """Refuses a request body over `limit` bytes with 413, whether declared or streamed, and a
-    JSON body the line does not read (api/strict_json.py) with 422.
+    """Refuses a request body over `limit` bytes with 413, whether declared or streamed, a
+    JSON body the line does not read (api/strict_json.py) with 422, and one that carries more
+    features or vertices than `limits` allow in one request with 413.
 
     A body is read whole before the route sees it (at most `limit` bytes are
     held), so a streamed body that grows too large is refused as cleanly as
-    one whose Content-Length says so.
+    one whose Content-Length says so; and it is counted as soon as it is read,
+    before any route builds a model or a shape of it.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        larger: dict[str, int] | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.larger = larger or {}  # paths (bulk imports) that may carry more
+        self.limits = limits or Limits()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -241,7 +252,7 @@ class RequestBodies:
                 break
         if body and _is_json(scope):
             try:
-                read_strict(bytes(body))
+                too_large = self.limits.request_refusal(read_strict(bytes(body)))
             except JsonRefused as refused:
                 item = {"feature_id": None, "field": "body", "value": refused.value}
                 response = problems.problem(
@@ -253,6 +264,9 @@ class RequestBodies:
                     errors=[item | {"detail": refused.detail}],
                 )
                 await response(scope, receive, send)
+                return
+            if too_large is not None:
+                await problems.rendered(Request(scope), too_large)(scope, receive, send)
                 return
         await self.app(scope, _replay(bytes(body), receive), send)
 

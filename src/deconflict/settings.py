@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from deconflict.rules.limits import Limits
+
 _URL_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -23,6 +25,11 @@ class Settings:
     tick_s: how often the server escalates overdue notices and closes out ended activities.
     max_body_bytes: the largest request body the API accepts (413 beyond).
     max_import_bytes: the largest body of a bulk import (`POST /v1/imports`).
+    max_vertices_per_feature: the most vertices (positions) one feature's geometry may have;
+        a feature with more is refused (422, naming it), on every path that takes one.
+    max_vertices_per_request: the most vertices one request may carry in all (an import: all
+        its features together); beyond it the whole request is refused (413).
+    max_features_per_import: the most features one import may carry (413 beyond).
     log_key: the PEM file of the key that signs the record's checkpoints
         (default: beside the store, `<db>.log-key.pem`, made on first start; for a
         PostgreSQL URL `<database name>.log-key.pem` in the working directory).
@@ -51,6 +58,9 @@ class Settings:
     tick_s: int = 5
     max_body_bytes: int = 1_048_576
     max_import_bytes: int = 64 * 1_048_576
+    max_vertices_per_feature: int = Limits.max_vertices_per_feature
+    max_vertices_per_request: int = Limits.max_vertices_per_request
+    max_features_per_import: int = Limits.max_features_per_import
     log_key: Path | None = None
     log_origin: str = "deconflict.line/log"
     tile_url: str = ""
@@ -69,6 +79,15 @@ class Settings:
             return Path(f"{name}.log-key.pem")
         db = Path(self.db)
         return db.with_name(db.name + ".log-key.pem")
+
+    @property
+    def limits(self) -> Limits:
+        """What one feature and one request may carry (rules/limits.py)."""
+        return Limits(
+            self.max_vertices_per_feature,
+            self.max_vertices_per_request,
+            self.max_features_per_import,
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **flags: Any) -> Settings:

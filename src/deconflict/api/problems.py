@@ -25,6 +25,7 @@ from deconflict.errors import (
     InvalidPlan,
     NotFound,
     RateLimited,
+    RequestTooLarge,
     StateConflict,
 )
 from deconflict.record.errors import InvalidSignature, RecordError
@@ -39,6 +40,7 @@ STATUS: dict[type[DeconflictError], int] = {
     Forbidden: 403,
     StateConflict: 409,
     RateLimited: 429,
+    RequestTooLarge: 413,
     InvalidSignature: 403,
     RecordError: 422,
     EngineFailure: 500,
@@ -49,6 +51,7 @@ TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflicts with the stored state",
     413: "Request too large",
     415: "Unsupported media type",
@@ -176,6 +179,11 @@ def _item(error: DeconflictError) -> dict[str, Any]:
 
 async def _on_deconflict_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DeconflictError)
+    return rendered(request, error)
+
+
+def rendered(request: Request, error: DeconflictError) -> JSONResponse:
+    """The problem+json answer to `error`, its status from the one table (STATUS)."""
     if isinstance(error, InvalidPlan):
         first = error.problems[0] if error.problems else error
         return problem(

@@ -217,7 +217,7 @@ def _committed(request: Request) -> None:
 
 
 def _read_body(
-    body: FeatureBody, kind: Kind, party: str, url_id: str | None = None
+    request: Request, body: FeatureBody, kind: Kind, party: str, url_id: str | None = None
 ) -> tuple[Feature, Share, datetime | None]:
     document = body.model_dump()
     document["id"] = read_id(document["id"])
@@ -248,7 +248,8 @@ def _read_body(
         )
     share = _share(document["id"], properties.pop("share", Share.SHAPE.value))
     respond_by = _respond_by(document["id"], properties.pop("respond_by", None))
-    feature, problems = parse_feature({**document, "properties": properties})
+    limits = request.app.state.settings.limits
+    feature, problems = parse_feature({**document, "properties": properties}, limits=limits)
     if feature is None:
         raise InvalidPlan(problems)
     return feature, share, respond_by
@@ -305,7 +306,7 @@ def _declare(
     url_id: str | None = None,
     allow_past: bool = False,
 ) -> dict[str, Any]:
-    feature, share, respond_by = _read_body(body, kind, credential.party_id, url_id)
+    feature, share, respond_by = _read_body(request, body, kind, credential.party_id, url_id)
     amend = url_id is not None
     location = feature_url(feature.party, feature.id)  # before the commit: nothing fails after
     idempotency = Idempotency.of(key, "amend" if amend else "declare", body.model_dump())
@@ -420,7 +421,7 @@ def import_features(
     problems: list[InvalidFeature] = []
     for position, item in enumerate(body.features):
         try:
-            feature, share, _ = _read_body(item, _kind_of(item), credential.party_id)
+            feature, share, _ = _read_body(request, item, _kind_of(item), credential.party_id)
         except (InvalidPlan, InvalidFeature) as error:  # Forbidden refuses the whole import
             found = error.problems if isinstance(error, InvalidPlan) else [error]
             problems.extend(found)
@@ -538,7 +539,7 @@ def dry_run(
     allow_past: AllowPast = False,
     validate_only: ValidateOnly = False,
 ) -> dict[str, Any]:
-    feature, _, _ = _read_body(body, _kind_of(body), credential.party_id)
+    feature, _, _ = _read_body(request, body, _kind_of(body), credential.party_id)
     if validate_only:
         _line(request).validate(feature, allow_past)
         return {"valid": True}

