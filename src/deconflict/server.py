@@ -24,6 +24,7 @@ from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from deconflict.api import openapi, problems
+from deconflict.api.deadlines import with_deadlines
 from deconflict.api.exports import exports_router
 from deconflict.api.feeds import feeds_router
 from deconflict.api.log_routes import log_router
@@ -162,13 +163,17 @@ def open_log_key(settings: Settings) -> LogKey:
 
 
 def quiet_server(settings: Settings) -> dict[str, Any]:
-    """uvicorn.run's arguments for a server that says only what goes wrong: no start-up
-    chatter, and no access lines of its own (ours follow `settings.access_log`)."""
+    """uvicorn.run's arguments for a server that says only what goes wrong (no start-up
+    chatter, and no access lines of its own: ours follow `settings.access_log`), with the
+    deadlines and the bound on connections of `settings`."""
     return {
         "host": settings.host,
         "port": settings.port,
         "log_level": "warning",
         "access_log": False,
+        "http": with_deadlines(settings.header_timeout_s, settings.body_timeout_s),
+        "timeout_keep_alive": settings.keep_alive_s,
+        "limit_concurrency": settings.max_connections,
     }
 
 

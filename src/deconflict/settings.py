@@ -30,6 +30,13 @@ class Settings:
     max_vertices_per_request: the most vertices one request may carry in all (an import: all
         its features together); beyond it the whole request is refused (413).
     max_features_per_import: the most features one import may carry (413 beyond).
+    header_timeout_s: a request's headers must have arrived this long after its first byte
+        (or after the connection opened); otherwise 408 and the connection is closed.
+    body_timeout_s: a request's body must have arrived this long after its headers; otherwise
+        408 (when no answer has begun) and the connection is closed.
+    keep_alive_s: an idle connection between requests is closed after this long.
+    max_connections: connections (and requests in progress) the server takes at once; beyond
+        it a request is answered 503. Each open console's event stream holds one.
     log_key: the PEM file of the key that signs the record's checkpoints
         (default: beside the store, `<db>.log-key.pem`, made on first start; for a
         PostgreSQL URL `<database name>.log-key.pem` in the working directory).
@@ -61,6 +68,10 @@ class Settings:
     max_vertices_per_feature: int = Limits.max_vertices_per_feature
     max_vertices_per_request: int = Limits.max_vertices_per_request
     max_features_per_import: int = Limits.max_features_per_import
+    header_timeout_s: int = 10
+    body_timeout_s: int = 60
+    keep_alive_s: int = 5
+    max_connections: int = 2048
     log_key: Path | None = None
     log_origin: str = "deconflict.line/log"
     tile_url: str = ""
