@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import sys
@@ -142,6 +143,38 @@ def test_every_problem_in_a_bad_plan_is_listed_with_id_and_field(tmp_path: Path)
     ):
         assert expected in err, f"missing {expected!r} in:\n{err}"
     assert result.stdout == ""
+
+
+def _ring(vertices: int) -> list[list[float]]:
+    """A closed ring of exactly `vertices` positions round a point in Syria."""
+    turn = [2 * math.pi * k / (vertices - 1) for k in range(vertices - 1)]
+    corners = [[38.0 + 0.05 * math.cos(a), 33.0 + 0.05 * math.sin(a)] for a in turn]
+    return [*corners, corners[0]]
+
+
+def test_a_feature_over_the_vertex_limit_is_bad_input_naming_it_and_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DECONFLICT_MAX_VERTICES_PER_FEATURE", "30")
+    features = [
+        _feature("at-limit", "p1", geometry={"type": "Polygon", "coordinates": [_ring(30)]}),
+        _feature("over", "p1", geometry={"type": "Polygon", "coordinates": [_ring(31)]}),
+    ]
+    result = run_cli("check", str(write_plan(tmp_path / "plan.geojson", features)))
+    assert result.returncode == 2, result.stderr
+    assert "feature 'over', field 'geometry.coordinates': the geometry has 31 vertices" in (
+        result.stderr
+    )
+    assert "limit of 30 per feature" in result.stderr
+    assert "DECONFLICT_MAX_VERTICES_PER_FEATURE" in result.stderr
+    assert "at-limit" not in result.stderr
+
+
+def test_the_default_vertex_limit_holds_for_a_plan_checked_locally(tmp_path: Path) -> None:
+    huge = _feature("sprawl", "p1", geometry={"type": "Polygon", "coordinates": [_ring(10_001)]})
+    result = run_cli("check", str(write_plan(tmp_path / "plan.geojson", [huge])))
+    assert result.returncode == 2, result.stderr
+    assert "feature 'sprawl'" in result.stderr and "10,001 vertices" in result.stderr
 
 
 def test_not_json_is_refused_with_line_and_column(tmp_path: Path) -> None:

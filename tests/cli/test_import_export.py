@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,3 +163,54 @@ def test_a_csv_export_names_the_feature_a_site_row_cannot_hold(live: LiveServer)
     result = _as(live, "russia", "export", "--format", "csv")
     assert result.returncode == 2
     assert "feature 'strike-1'" in result.stderr
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server that takes at most 40 vertices a feature and 3 features an import."""
+    db = tmp_path / "small.db"
+    server = start_server(
+        db, seed_parties(db), max_vertices_per_feature=40, max_features_per_import=3
+    )
+    yield server
+    server.stop()
+
+
+def _kml_area(name: str, vertices: int) -> str:
+    turn = [2 * math.pi * k / (vertices - 1) for k in range(vertices - 1)]
+    corners = [f"{38.6 + 0.05 * math.cos(a)},{33.5 + 0.05 * math.sin(a)}" for a in turn]
+    ring = " ".join([*corners, corners[0]])
+    return (
+        f"<Placemark><name>{name}</name><Polygon><outerBoundaryIs><LinearRing>"
+        f"<coordinates>{ring}</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>"
+    )
+
+
+def test_a_kml_area_over_the_vertex_limit_imports_nothing_and_names_it(
+    small: LiveServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "areas.kml"
+    path.write_text(
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        + _kml_area("Camp west", 40)
+        + _kml_area("Camp sprawl", 41)
+        + "</Document></kml>",
+        encoding="utf-8",
+    )
+    result = _as(small, "aid", "import", str(path))
+    assert result.returncode == 2, result.stderr
+    assert "camp-sprawl" in result.stderr and "41 vertices" in result.stderr
+    assert "max_vertices_per_feature" in result.stderr
+    assert _ids(small, "aid") == []
+
+
+def test_a_site_list_over_the_features_per_import_imports_nothing_and_names_the_limit(
+    small: LiveServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "sites.csv"
+    path.write_text(SITES + "Clinic 9,33.6,38.8,,300,clinic,\n", encoding="utf-8")
+    result = _as(small, "aid", "import", str(path))
+    assert result.returncode == 2, result.stderr
+    assert "4 features" in result.stderr and "limit of 3 per import" in result.stderr
+    assert "DECONFLICT_MAX_FEATURES_PER_IMPORT" in result.stderr
+    assert _ids(small, "aid") == []
