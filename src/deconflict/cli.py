@@ -60,6 +60,7 @@ from deconflict.record.signature import generate_party_key
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.ids import read_id
+from deconflict.rules.limits import Limits
 from deconflict.rules.plan import feature_to_geojson, format_time, parse_plan
 from deconflict.settings import Settings
 from deconflict.store import LogKey, Store, is_postgres_url, open_store, shown, upgrade
@@ -171,7 +172,7 @@ def _read_json(path: Path) -> Any:
 def _read_plan(path: Path) -> list[Feature]:
     document = _read_json(path)
     try:
-        return parse_plan(document, Settings.from_env().limits)
+        return parse_plan(document, Limits.of(Settings.from_env()))
     except InvalidPlan as error:
         lines = [f"{path}: {error}:", *(f"  {_describe(p)}" for p in error.problems)]
         raise UnusableInput("\n".join(lines)) from None

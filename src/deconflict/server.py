@@ -101,6 +101,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.state.broadcast = broadcast
     app.state.poll_s = poll_s
     app.state.settings = settings
+    app.state.limits = Limits.of(settings)
     problems.install(app)
     openapi.install(app)
     app.include_router(router)
@@ -112,7 +113,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         RequestBodies,
         limit=settings.max_body_bytes,
         larger={"/v1/imports": settings.max_import_bytes},
-        limits=settings.limits,
+        limits=app.state.limits,
     )
     app.add_middleware(RequestLog, log=access_log(settings.access_log))
 
@@ -227,13 +228,13 @@ class RequestBodies:
         self,
         app: ASGIApp,
         limit: int,
+        limits: Limits,
         larger: dict[str, int] | None = None,
-        limits: Limits | None = None,
     ) -> None:
         self.app = app
         self.limit = limit
         self.larger = larger or {}  # paths (bulk imports) that may carry more
-        self.limits = limits or Limits()
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from deconflict.rules.limits import Limits
-
 _URL_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -65,9 +63,9 @@ class Settings:
     tick_s: int = 5
     max_body_bytes: int = 1_048_576
     max_import_bytes: int = 64 * 1_048_576
-    max_vertices_per_feature: int = Limits.max_vertices_per_feature
-    max_vertices_per_request: int = Limits.max_vertices_per_request
-    max_features_per_import: int = Limits.max_features_per_import
+    max_vertices_per_feature: int = 10_000
+    max_vertices_per_request: int = 500_000
+    max_features_per_import: int = 50_000
     header_timeout_s: int = 10
     body_timeout_s: int = 60
     keep_alive_s: int = 5
@@ -90,15 +88,6 @@ class Settings:
             return Path(f"{name}.log-key.pem")
         db = Path(self.db)
         return db.with_name(db.name + ".log-key.pem")
-
-    @property
-    def limits(self) -> Limits:
-        """What one feature and one request may carry (rules/limits.py)."""
-        return Limits(
-            self.max_vertices_per_feature,
-            self.max_vertices_per_request,
-            self.max_features_per_import,
-        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **flags: Any) -> Settings:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from deconflict.rules.limits import Limits
 from deconflict.settings import Settings
 from tests.api.conftest import LiveServer, seed_parties, start_server, strike_body, zone_body
 from tests.api.problem_shape import problem_of
@@ -225,11 +226,7 @@ def test_the_limits_are_read_from_the_environment() -> None:
             "DECONFLICT_MAX_FEATURES_PER_IMPORT": "56",
         }
     )
-    assert (
-        settings.limits.max_vertices_per_feature,
-        settings.limits.max_vertices_per_request,
-        settings.limits.max_features_per_import,
-    ) == (12, 34, 56)
+    assert Limits.of(settings) == Limits(12, 34, 56)
 
 
 def test_a_body_without_geometry_is_not_counted(small: LiveServer) -> None:

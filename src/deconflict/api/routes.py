@@ -248,7 +248,7 @@ def _read_body(
         )
     share = _share(document["id"], properties.pop("share", Share.SHAPE.value))
     respond_by = _respond_by(document["id"], properties.pop("respond_by", None))
-    limits = request.app.state.settings.limits
+    limits = request.app.state.limits
     feature, problems = parse_feature({**document, "properties": properties}, limits=limits)
     if feature is None:
         raise InvalidPlan(problems)

@@ -175,7 +175,7 @@ def draft_outline(request: Request, body: DraftBody, credential: Duty) -> dict[s
     draft is drawn exactly as the line will draw the declared feature. Stores
     nothing; a shape that cannot be read is refused as the dry run refuses it.
     """
-    too_large = request.app.state.settings.limits.feature_problem(body.id, body.geometry)
+    too_large = request.app.state.limits.feature_problem(body.id, body.geometry)
     if too_large is not None:
         raise InvalidPlan([too_large])
     shape, problems = parse_shape(body.geometry, body.properties, body.id)

@@ -20,15 +20,25 @@ from typing import Any
 
 from deconflict.errors import InvalidFeature, RequestTooLarge
 from deconflict.geo.geojson import count_positions
+from deconflict.settings import Settings
 
 
 @dataclass(frozen=True)
 class Limits:
     """The line's bounds on what one request may carry (each field is the setting's name)."""
 
-    max_vertices_per_feature: int = 10_000
-    max_vertices_per_request: int = 500_000
-    max_features_per_import: int = 50_000
+    max_vertices_per_feature: int
+    max_vertices_per_request: int
+    max_features_per_import: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """The limits `settings` set."""
+        return cls(
+            settings.max_vertices_per_feature,
+            settings.max_vertices_per_request,
+            settings.max_features_per_import,
+        )
 
     def feature_problem(self, feature_id: str | None, geometry: Any) -> InvalidFeature | None:
         """The problem of a feature whose geometry has more vertices than one feature may have;
