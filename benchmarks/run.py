@@ -24,6 +24,7 @@ from benchmarks.check_latency import check_latency
 from benchmarks.conventions import FULL, QUICK, conventions_section
 from benchmarks.engine import engine_section
 from benchmarks.fanout import fanout_latency_ms
+from benchmarks.limits import limits_section
 from benchmarks.line_api import notices_per_second, push_latency_ms
 from benchmarks.plans import random_plan
 from benchmarks.record import memory_tree_proofs, sqlite_log, verification_rate
@@ -248,6 +249,7 @@ def main() -> None:
     sections = [
         plan_check_section(2000, 1 if quick else 3),
         conventions_section(QUICK if quick else FULL),
+        limits_section(0.1 if quick else 1.0),
         engine_section(quick),
         check_latency_section(
             (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000),
