@@ -30,8 +30,8 @@ from numpy.typing import NDArray
 
 from deconflict.geo.construct import resolve
 from deconflict.geo.edges import Edges, Floats
-from deconflict.geo.ellipsoid import WGS84, ecef_array_m, geodesic_floor_m
-from deconflict.geo.hierarchy import BoxTree, near_pairs, segment_closest, segment_gaps_m
+from deconflict.geo.ellipsoid import WGS84, ecef_array_m, geodesic_floor_m, inverse
+from deconflict.geo.hierarchy import BoxTree, near_pairs, segment_closest
 from deconflict.geo.shapes import Area, BasicShape, Circle, Corridor, Shape
 
 Indices = NDArray[np.intp]
@@ -142,12 +142,8 @@ class _Geodesics:
 
 
 def _geodesics(lon1: Floats, lat1: Floats, lon2: Floats, lat2: Floats) -> _Geodesics:
-    forward, back, distance = WGS84.inv(lon1, lat1, lon2, lat2)
-    return _Geodesics(
-        np.asarray(distance, dtype=np.float64),
-        np.asarray(forward, dtype=np.float64),
-        np.asarray(back, dtype=np.float64),
-    )
+    forward, back, distance = inverse(lon1, lat1, lon2, lat2)
+    return _Geodesics(distance, forward, back)
 
 
 def _keep_nearest(nearest: Nearest, point: Indices, found: _Geodesics) -> None:
@@ -189,15 +185,33 @@ def points_to_edges_m(
 
     near = near_pairs(points, edges.tree, attained, cutoff_m, enough_m)
     point, edge = near.first, near.second
-    bound = _chord_bound_m(
-        xyz[point], xyz[point], edges.a_xyz[edge], edges.b_xyz[edge], edges.sag_m[edge]
-    )
-    hopeful = bound <= min(near.attained_m, cutoff_m)
-    if not hopeful.any():
+    if point.size == 0:
         return near.attained_m
+    # As between two sets of edges: the chords first, the point against each piece's chord.
+    close = segment_closest(xyz[point], xyz[point], edges.a_xyz[edge], edges.b_xyz[edge])
+    floors = geodesic_floor_m(close.gap_m - edges.sag_m[edge] - _CHORD_SLACK_M)
+    lowest = _lowest(floors)
+    foot_lon, foot_lat = edges.at(edge[lowest], close.along_second[lowest])
+    lifted = _geodesics(lon[point[lowest]], lat[point[lowest]], foot_lon, foot_lat)
+    best = min(near.attained_m, float(lifted.distance_m.min()))
+    if best <= enough_m:
+        return best
+    if best - float(floors.min()) <= _SETTLED_BY_CHORDS_M:
+        return float(floors.min())
+    hopeful = floors <= min(best, cutoff_m)
+    if not hopeful.any():
+        return best
     point, edge = point[hopeful], edge[hopeful]
     found = _nearest_over_pairs(lon, lat, edges, point, edge, cutoff_m, enough_m)
-    return min(near.attained_m, float(found.distance_m.min()))
+    return min(best, float(found.distance_m.min()))
+
+
+def _lowest(floors: Floats) -> Indices:
+    """The (at most _LIFTED_PAIRS) pairs with the lowest floors."""
+    if floors.size <= _LIFTED_PAIRS:
+        return np.arange(floors.size)
+    lowest: Indices = np.argpartition(floors, _LIFTED_PAIRS - 1)[:_LIFTED_PAIRS]
+    return lowest
 
 
 def _nearest_over_pairs(
@@ -355,7 +369,7 @@ def _foot_on_chord(xyz: Floats, edges: Edges, edge: Indices) -> Floats:
     along, span = b - a, ((b - a) ** 2).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = ((xyz - a) * along).sum(axis=1) / span
-    foot: Floats = np.clip(np.nan_to_num(t), 0.0, 1.0)
+    foot: Floats = np.clip(np.where(np.isnan(t), 0.0, t), 0.0, 1.0)
     return foot
 
 
@@ -471,7 +485,7 @@ def _floor_m(b: _Brackets, speed_m: Floats, bend_m: Floats) -> Floats:
     falling, rising = b.slope_low * speed_m, b.slope_high * speed_m
     with np.errstate(divide="ignore", invalid="ignore"):
         cross = (b.distance_high - b.distance_low - rising * width) / (falling - rising)
-    cross = np.clip(np.nan_to_num(cross), 0.0, width)
+    cross = np.clip(np.where(np.isnan(cross), 0.0, cross), 0.0, width)
     tangents = np.maximum(
         b.distance_low + falling * cross, b.distance_high - rising * (width - cross)
     )
@@ -553,11 +567,10 @@ def edges_to_edges_m(
     best = min(near.attained_m, _lifted_m(first, i, second, j, chords))
     if best <= enough_m:
         return best
-    floors = chords.floor_m
-    if best - float(floors.min()) <= _SETTLED_BY_CHORDS_M:
-        return float(floors.min())
-    keep = floors <= min(best, cutoff_m)
-    i, j, floors = i[keep], j[keep], floors[keep]
+    if best - float(chords.floor_m.min()) <= _SETTLED_BY_CHORDS_M:
+        return float(chords.floor_m.min())
+    keep = chords.floor_m <= min(best, cutoff_m)
+    i, j, chords = i[keep], j[keep], chords.only(keep)
     if i.size == 0:
         return best
     # Each stage tightens the distance attained, so the next searches fewer pairs: the
@@ -568,8 +581,8 @@ def edges_to_edges_m(
     if best <= enough_m:
         return best
     limit = min(best, cutoff_m)
-    keep = (ends.bound_m < limit) & (floors <= limit)
-    i, j, bound, floors = i[keep], j[keep], ends.bound_m[keep], floors[keep]
+    keep = (ends.bound_m < limit) & (chords.floor_m <= limit)
+    i, j, bound, chords = i[keep], j[keep], ends.bound_m[keep], chords.only(keep)
     if i.size == 0:
         return best
     from_first, from_second = _ends_to_paired_edges(first, i, second, j, cutoff_m, enough_m)
@@ -577,12 +590,24 @@ def edges_to_edges_m(
     if best <= enough_m:
         return best
     limit = min(best, cutoff_m)
-    keep = (bound < limit) & (floors <= limit)
+    keep = (bound < limit) & (chords.floor_m <= limit)
     if not keep.any():
         return best
-    if best - float(floors[keep].min()) <= _SETTLED_BY_CHORDS_M:
-        return float(floors[keep].min())
-    inside = _inside_edge_pairs_m(first, i[keep], second, j[keep], limit, from_first.only(keep))
+    if best - float(chords.floor_m[keep].min()) <= _SETTLED_BY_CHORDS_M:
+        return float(chords.floor_m[keep].min())
+    # Each pair is walked along one of its edges; where a vertex of the second faces the
+    # first's side, along the second: the least distance then lies at the walk's end, so
+    # no minimum turns up inside it and no root search is needed.
+    along_second = keep & chords.at_vertex_of_second()
+    along_first = keep & ~along_second
+    inside = min(
+        _inside_edge_pairs_m(
+            first, i[along_first], second, j[along_first], limit, from_first.only(along_first)
+        ),
+        _inside_edge_pairs_m(
+            second, j[along_second], first, i[along_second], limit, from_second.only(along_second)
+        ),
+    )
     return min(best, inside)
 
 
@@ -594,6 +619,16 @@ class _Chords:
     floor_m: Floats
     along_first: Floats
     along_second: Floats
+
+    def only(self, keep: NDArray[np.bool_]) -> _Chords:
+        """The pairs where `keep` holds, in order."""
+        return _Chords(self.floor_m[keep], self.along_first[keep], self.along_second[keep])
+
+    def at_vertex_of_second(self) -> NDArray[np.bool_]:
+        """Per pair, whether the chords come closest at an end of the second's chord and
+        inside the first's: where an edge's vertex faces the other edge's side."""
+        end: NDArray[np.bool_] = (self.along_second == 0.0) | (self.along_second == 1.0)
+        return end & (self.along_first > 0.0) & (self.along_first < 1.0)
 
 
 def _chords_apart(first: Edges, i: Indices, second: Edges, j: Indices) -> _Chords:
@@ -617,19 +652,10 @@ def _lifted_m(first: Edges, i: Indices, second: Edges, j: Indices, chords: _Chor
     edges come closest, so this is within millimetres of the least distance: every pair
     whose floor lies above it is dropped before a single root search.
     """
-    nearest = np.arange(chords.floor_m.size)
-    if nearest.size > _LIFTED_PAIRS:
-        nearest = np.argpartition(chords.floor_m, _LIFTED_PAIRS - 1)[:_LIFTED_PAIRS]
+    nearest = _lowest(chords.floor_m)
     lon1, lat1 = first.at(i[nearest], chords.along_first[nearest])
     lon2, lat2 = second.at(j[nearest], chords.along_second[nearest])
     return float(_geodesics(lon1, lat1, lon2, lat2).distance_m.min())
-
-
-def _chord_bound_m(p0: Floats, p1: Floats, q0: Floats, q1: Floats, bows_m: Floats) -> Floats:
-    """Per row, a lower bound of the geodesic distance between surface points that lie
-    within `bows_m` (both bows together) of segments p0-p1 and q0-q1 respectively."""
-    bound: Floats = geodesic_floor_m(segment_gaps_m(p0, p1, q0, q1) - bows_m - _CHORD_SLACK_M)
-    return bound
 
 
 @dataclass(frozen=True)
@@ -722,6 +748,8 @@ def _inside_edge_pairs_m(
     where the slope turns, then narrowed by the root search. `ends` holds the
     distances from both ends of each edge of `first`, already found.
     """
+    if i.size == 0:
+        return math.inf
     samples = np.clip(np.ceil(first.speed_m[i] / _SAMPLE_STEP_M), 1, _MAX_SAMPLES_PER_EDGE)
     counts = samples.astype(np.intp) + 1
     pair = np.repeat(np.arange(i.size), counts)

@@ -19,6 +19,46 @@ MIN_CURVATURE_RADIUS_M = SEMI_MAJOR_AXIS_M * (1 - ECCENTRICITY_SQUARED)
 
 WGS84 = Geod(ellps="WGS84")
 
+Floats = NDArray[np.float64]
+
+
+def inverse(
+    lon1: Floats, lat1: Floats, lon2: Floats, lat2: Floats
+) -> tuple[Floats, Floats, Floats]:
+    """The geodesic inverse problem per row: (forward azimuth at the first point, back
+    azimuth at the second, distance in metres), degrees in and out.
+
+    The engine solves a few geodesics at a time, thousands of times a check:
+    `Geod.inv` spends two thirds of such a call on checking and copying its
+    inputs. So rows go straight to PROJ's solver (`Geod._inv`, the one `inv`
+    calls, which writes its answers over its inputs) in fresh float64 arrays,
+    wherever that solver answers as `inv` does (checked at import).
+    """
+    if not _SOLVER_MATCHES:
+        forward, back, distance = WGS84.inv(lon1, lat1, lon2, lat2)
+        return np.asarray(forward), np.asarray(back), np.asarray(distance)
+    forward = np.array(lon1, dtype=np.float64)
+    back = np.array(lat1, dtype=np.float64)
+    distance = np.array(lon2, dtype=np.float64)
+    WGS84._inv(forward, back, distance, np.array(lat2, dtype=np.float64), return_back_azimuth=True)
+    return forward, back, distance
+
+
+def _solver_matches() -> bool:
+    """Whether `Geod._inv` answers in place exactly as `Geod.inv` does."""
+    lon1, lat1 = np.array([38.64, -179.9, 0.0]), np.array([33.5, 0.0, 89.0])
+    lon2, lat2 = np.array([38.7, 179.9, 180.0]), np.array([33.6, 0.5, 89.0])
+    expected = [np.asarray(v) for v in WGS84.inv(lon1, lat1, lon2, lat2)]
+    try:
+        found = [lon1.copy(), lat1.copy(), lon2.copy()]
+        WGS84._inv(found[0], found[1], found[2], lat2.copy(), return_back_azimuth=True)
+    except (AttributeError, TypeError):
+        return False
+    return all(np.array_equal(a, b) for a, b in zip(found, expected, strict=True))
+
+
+_SOLVER_MATCHES = _solver_matches()
+
 
 def ecef_m(lon_deg: float, lat_deg: float) -> tuple[float, float, float]:
     """Earth-centred coordinates in metres of a point on the ellipsoid surface.
@@ -44,14 +84,14 @@ def prime_vertical_radius_m(lat_rad: float) -> float:
 def ecef_array_m(lon_deg: NDArray[np.float64], lat_deg: NDArray[np.float64]) -> NDArray[np.float64]:
     """Earth-centred coordinates in metres of many surface points, one row (x, y, z) each."""
     lon, lat = np.radians(lon_deg), np.radians(lat_deg)
-    n = SEMI_MAJOR_AXIS_M / np.sqrt(1 - ECCENTRICITY_SQUARED * np.sin(lat) ** 2)
-    return np.column_stack(
-        (
-            n * np.cos(lat) * np.cos(lon),
-            n * np.cos(lat) * np.sin(lon),
-            n * (1 - ECCENTRICITY_SQUARED) * np.sin(lat),
-        )
-    )
+    sin_lat = np.sin(lat)
+    n = SEMI_MAJOR_AXIS_M / np.sqrt(1 - ECCENTRICITY_SQUARED * sin_lat**2)
+    across = n * np.cos(lat)
+    xyz = np.empty((lon.size, 3))
+    xyz[:, 0] = across * np.cos(lon)
+    xyz[:, 1] = across * np.sin(lon)
+    xyz[:, 2] = n * (1 - ECCENTRICITY_SQUARED) * sin_lat
+    return xyz
 
 
 _POLAR_RADIUS_M = SEMI_MAJOR_AXIS_M * (1 - FLATTENING)

@@ -5,7 +5,8 @@ gap between two Earth-centred boxes is a lower bound of the geodesic distance
 between anything they hold (and, far apart, `geodesic_floor_m` of it). Edges
 come in runs (a ring, a path) whose neighbours lie side by side, so boxing
 consecutive edges two by two, then those boxes two by two, gives a tree whose
-boxes stay tight. Two trees are walked together from their roots: a pair of
+boxes stay tight. Two trees are walked together from the deepest levels
+whose nodes make a few dozen pairs (the levels above cost a call each): a pair of
 boxes farther apart than a distance already attained (or than the cut-off)
 cannot hold the least distance and is dropped with everything below it; the
 rest are opened one level down (two while so few remain that numpy's cost per
@@ -23,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,6 +46,9 @@ _FAR_M = 1_000_000.0
 # Up to this many pairs a level is opened twice before its boxes are measured: numpy's
 # cost per call dwarfs its cost per pair at this size.
 _FEW_PAIRS = 16
+# The walk starts with every pair of nodes of the deepest levels holding at most this many
+# pairs: measuring them all costs one call, as measuring the root pair does.
+_START_PAIRS = 64
 # Up to this many pairs of leaves below what is left, they are all measured in one step:
 # one call over them costs less than walking the levels down to them.
 _LEAF_PAIRS = 1024
@@ -58,10 +63,12 @@ class BoxTree:
     is one box around everything.
     """
 
-    low: tuple[Floats, ...]
-    high: tuple[Floats, ...]
-    # Per node: how far (metres, along the run) its items reach from its first item's start.
-    reach_m: tuple[Floats, ...]
+    # Per level, one row per node: the low corner (x, y, z), then the high one.
+    boxes: tuple[Floats, ...]
+    # Per edge, a bound of its length, and whether the next edge starts where it ends
+    # (None for unconnected points).
+    length_m: Floats | None = None
+    joined: Bools | None = None
 
     @classmethod
     def of_boxes(
@@ -73,36 +80,49 @@ class BoxTree:
         k + 1 starts where edge k ends; a run is reached along only while its
         edges are joined. Without them the items are unconnected points.
         """
-        lows, highs = [low], [high]
-        reach = [np.zeros(len(low)) if length_m is None else length_m]
-        level = 0
-        while len(lows[-1]) > 1:
-            below_low, below_high, below_reach = lows[-1], highs[-1], reach[-1]
-            pairs = len(below_low) // 2
-            up_low = np.minimum(below_low[0 : 2 * pairs : 2], below_low[1 : 2 * pairs : 2])
-            up_high = np.maximum(below_high[0 : 2 * pairs : 2], below_high[1 : 2 * pairs : 2])
-            up_reach = _joined_reach(below_reach, pairs, level, joined)
-            if len(below_low) % 2:  # an odd node out goes up as it is
-                up_low = np.concatenate((up_low, below_low[-1:]))
-                up_high = np.concatenate((up_high, below_high[-1:]))
-                carried = below_reach[-1:] if joined is not None else np.full(1, np.inf)
-                up_reach = np.concatenate((up_reach, carried))
-            lows.append(up_low)
-            highs.append(up_high)
-            reach.append(up_reach)
-            level += 1
-        return cls(tuple(lows), tuple(highs), tuple(reach))
+        levels = [np.hstack((low, high))]
+        while len(levels[-1]) > 1:
+            below = levels[-1]
+            pairs = len(below) // 2
+            up = np.empty((pairs + len(below) % 2, 6))
+            left, right = below[0 : 2 * pairs : 2], below[1 : 2 * pairs : 2]
+            np.minimum(left[:, :3], right[:, :3], out=up[:pairs, :3])
+            np.maximum(left[:, 3:], right[:, 3:], out=up[:pairs, 3:])
+            if len(below) % 2:  # an odd node out goes up as it is
+                up[-1] = below[-1]
+            levels.append(up)
+        return cls(tuple(levels), length_m, joined)
+
+    def nodes(self, level: int) -> int:
+        """How many nodes `level` has (level 0: one per item)."""
+        return len(self.boxes[level])
+
+    @cached_property
+    def reach_m(self) -> tuple[Floats, ...]:
+        """Per level, per node: how far (metres, along the run) its items reach from its
+        first item's start. Only walks thousands of kilometres apart need it, so it is
+        worked out on first use."""
+        reach = [np.zeros(self.nodes(0)) if self.length_m is None else self.length_m]
+        for level in range(self.top):
+            below = reach[-1]
+            pairs = len(below) // 2
+            up = _joined_reach(below, pairs, level, self.joined)
+            if len(below) % 2:
+                carried = below[-1:] if self.joined is not None else np.full(1, np.inf)
+                up = np.concatenate((up, carried))
+            reach.append(up)
+        return tuple(reach)
 
     @property
     def top(self) -> int:
         """The level of the root."""
-        return len(self.low) - 1
+        return len(self.boxes) - 1
 
     def children(self, level: int, node: Indices) -> tuple[Indices, Indices]:
         """(parent position, child) for every child of `node` (level >= 1) that exists."""
         child = np.concatenate((2 * node, 2 * node + 1))
         parent = np.concatenate((np.arange(node.size), np.arange(node.size)))
-        exists = child < len(self.low[level - 1])
+        exists = child < self.nodes(level - 1)
         return parent[exists], child[exists]
 
 
@@ -140,8 +160,7 @@ def near_pairs(
     Pairs farther apart than `cutoff_m` are dropped too; once a distance at or
     below `enough_m` is attained the walk stops with no pairs (that is enough).
     """
-    i, j = np.zeros(1, dtype=np.intp), np.zeros(1, dtype=np.intp)
-    level_i, level_j = first.top, second.top
+    i, level_i, j, level_j = _start(first, second)
     best = math.inf
     while True:
         gap = _gaps(first, level_i, i, second, level_j, j)
@@ -170,10 +189,26 @@ def near_pairs(
             i, level_i, j, level_j = _open(first, level_i, i, second, level_j, j)
 
 
+def _start(first: BoxTree, second: BoxTree) -> tuple[Indices, int, Indices, int]:
+    """Every pair of nodes of the deepest levels (opened as `_open` opens them) that hold
+    at most _START_PAIRS pairs: the levels above would be walked one call each."""
+    level_i, level_j = first.top, second.top
+    while level_i > 0 or level_j > 0:
+        down_i = level_i - 1 if level_i >= level_j and level_i > 0 else level_i
+        down_j = level_j - 1 if level_j >= level_i and level_j > 0 else level_j
+        if first.nodes(down_i) * second.nodes(down_j) > _START_PAIRS:
+            break
+        level_i, level_j = down_i, down_j
+    count_i, count_j = first.nodes(level_i), second.nodes(level_j)
+    i = np.repeat(np.arange(count_i, dtype=np.intp), count_j)
+    j = np.tile(np.arange(count_j, dtype=np.intp), count_i)
+    return i, level_i, j, level_j
+
+
 def _leaf_counts(tree: BoxTree, level: int, node: Indices) -> tuple[Indices, Indices]:
     """(first leaf, number of leaves) under each node of `level`."""
     start = node << level
-    count: Indices = np.minimum(start + (1 << level), len(tree.low[0])) - start
+    count: Indices = np.minimum(start + (1 << level), tree.nodes(0)) - start
     return start, count
 
 
@@ -213,11 +248,10 @@ def _gaps(
 ) -> Floats:
     """Geodesic lower bounds from the straight gaps between box first[level_i][i[k]] and
     second[level_j][j[k]]."""
-    apart = np.maximum(
-        np.maximum(second.low[level_j][j] - first.high[level_i][i], 0.0),
-        first.low[level_i][i] - second.high[level_j][j],
-    )
-    return geodesic_floor_m(np.sqrt((apart * apart).sum(axis=1)))
+    a, b = first.boxes[level_i].take(i, axis=0), second.boxes[level_j].take(j, axis=0)
+    apart = np.maximum(b[:, :3] - a[:, 3:], a[:, :3] - b[:, 3:])
+    np.maximum(apart, 0.0, out=apart)
+    return geodesic_floor_m(np.sqrt(np.einsum("ij,ij->i", apart, apart)))
 
 
 def _probe(attained: Attained, gap: Floats, leaf_i: Indices, leaf_j: Indices) -> float:
