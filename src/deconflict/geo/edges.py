@@ -67,8 +67,12 @@ class Edges:
         into pieces."""
         a = np.concatenate([p[:-1] for p in xy]) if xy else np.empty((0, 2))
         b = np.concatenate([p[1:] for p in xy]) if xy else np.empty((0, 2))
-        a, b = _pieces(a, b)
-        return cls(a[:, 0], a[:, 1], b[:, 0], b[:, 1], _speed_bound_m(a, b), _sag_bound_m(a, b))
+        speed, sag = _speed_bound_m(a, b), _sag_bound_m(a, b)
+        cut_a, cut_b = _pieces(a, b, speed, sag)
+        if cut_a is not a:  # cut: the pieces' own bounds
+            a, b = cut_a, cut_b
+            speed, sag = _speed_bound_m(a, b), _sag_bound_m(a, b)
+        return cls(a[:, 0], a[:, 1], b[:, 0], b[:, 1], speed, sag)
 
     def __len__(self) -> int:
         return len(self.a_lon)
@@ -138,12 +142,10 @@ def lonlat_array(positions: Sequence[tuple[float, float]]) -> Floats:
     return flat.reshape(-1, 2)
 
 
-def _pieces(a: Floats, b: Floats) -> tuple[Floats, Floats]:
-    """Edges (a[k] to b[k]) cut evenly in lon/lat into pieces short and straight enough."""
-    count = np.maximum(
-        np.ceil(_speed_bound_m(a, b) / _PIECE_M),
-        np.ceil(np.sqrt(_sag_bound_m(a, b) / _PIECE_SAG_M)),
-    )
+def _pieces(a: Floats, b: Floats, speed_m: Floats, sag_m: Floats) -> tuple[Floats, Floats]:
+    """Edges (a[k] to b[k], their bounds `speed_m` and `sag_m`) cut evenly in lon/lat into
+    pieces short and straight enough; `a` and `b` themselves when none needs cutting."""
+    count = np.maximum(np.ceil(speed_m / _PIECE_M), np.ceil(np.sqrt(sag_m / _PIECE_SAG_M)))
     count = np.maximum(count, 1).astype(np.intp)
     if int(count.max(initial=1)) == 1:
         return a, b
