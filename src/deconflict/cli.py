@@ -62,7 +62,7 @@ from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.ids import read_id
 from deconflict.rules.limits import Limits
 from deconflict.rules.plan import feature_to_geojson, format_time, parse_plan
-from deconflict.settings import Settings
+from deconflict.settings import Settings, SettingsError
 from deconflict.store import LogKey, Store, is_postgres_url, open_store, shown, upgrade
 from deconflict.store.audit import (
     StoreInconsistent,
@@ -137,6 +137,9 @@ class _Edge(TyperGroup):
         except DeconflictError as error:
             _write_errors([_describe(error)])
             raise typer.Exit(int(exit_code(error))) from None
+        except SettingsError as error:  # a DECONFLICT_* variable the line cannot run with
+            _write_errors([_describe(UnusableInput(str(error)))])
+            raise typer.Exit(int(Exit.BAD_INPUT)) from None
 
 
 app = typer.Typer(

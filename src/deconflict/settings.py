@@ -12,6 +12,25 @@ from urllib.parse import urlsplit
 _URL_SCHEMES = ("postgresql://", "postgres://")
 
 
+class SettingsError(ValueError):
+    """A `DECONFLICT_*` variable or a flag the line cannot run with; the message names it."""
+
+
+# Limits, deadlines and sizes: zero or less would refuse everything or nothing.
+_AT_LEAST_ONE = (
+    "max_body_bytes",
+    "max_import_bytes",
+    "max_vertices_per_feature",
+    "max_vertices_per_request",
+    "max_features_per_import",
+    "header_timeout_s",
+    "body_timeout_s",
+    "keep_alive_s",
+    "max_connections",
+    "tick_s",
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     """How one deconflict process runs.
@@ -78,6 +97,14 @@ class Settings:
     skip_check: bool = False
     start_check_entries: int = 20_000
 
+    def __post_init__(self) -> None:
+        for name in _AT_LEAST_ONE:
+            value = getattr(self, name)
+            if value < 1:
+                raise SettingsError(
+                    f"{name} (DECONFLICT_{name.upper()}) must be at least 1, not {value!r}"
+                )
+
     @property
     def log_key_path(self) -> Path:
         """Where the record's signing key lives."""
@@ -117,7 +144,7 @@ def _convert(name: str, raw: str) -> Any:
         try:
             return int(raw)
         except ValueError:
-            raise ValueError(
+            raise SettingsError(
                 f"DECONFLICT_{name.upper()} must be a whole number, not {raw!r}"
             ) from None
     return raw
@@ -128,4 +155,4 @@ def _flag(name: str, raw: str) -> bool:
         return True
     if raw.lower() in ("", "0", "false", "no", "off"):
         return False
-    raise ValueError(f"DECONFLICT_{name.upper()} must be 1 or 0 (true or false), not {raw!r}")
+    raise SettingsError(f"DECONFLICT_{name.upper()} must be 1 or 0 (true or false), not {raw!r}")

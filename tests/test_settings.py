@@ -1,0 +1,64 @@
+"""Settings the line cannot run with are refused by name, before anything starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deconflict.settings import Settings, SettingsError
+
+EXAMPLE_PLAN = Path(__file__).resolve().parents[1] / "src/deconflict/examples/at-tanf.geojson"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["max_vertices_per_feature", "max_features_per_import", "header_timeout_s", "max_connections"],
+)
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_a_limit_or_deadline_below_one_is_refused_naming_its_variable(
+    name: str, value: str
+) -> None:
+    with pytest.raises(SettingsError, match=f"DECONFLICT_{name.upper()}.* at least 1"):
+        Settings.from_env({f"DECONFLICT_{name.upper()}": value})
+
+
+def test_a_flag_below_one_is_refused_too() -> None:
+    with pytest.raises(SettingsError, match="max_body_bytes"):
+        Settings.from_env({}, max_body_bytes=0)
+
+
+def test_settings_that_may_be_zero_stay_allowed() -> None:
+    settings = Settings.from_env(
+        {"DECONFLICT_PROBES_PER_HOUR": "0", "DECONFLICT_START_CHECK_ENTRIES": "0"}, port=0
+    )
+    assert (settings.probes_per_hour, settings.start_check_entries, settings.port) == (0, 0, 0)
+
+
+def _deconflict(*arguments: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from deconflict.cli import main; main()", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **variables},
+    )
+
+
+def test_check_with_a_zero_vertex_limit_exits_2_naming_the_variable() -> None:
+    result = _deconflict("check", str(EXAMPLE_PLAN), DECONFLICT_MAX_VERTICES_PER_FEATURE="0")
+    assert result.returncode == 2, result.stderr
+    assert "DECONFLICT_MAX_VERTICES_PER_FEATURE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_with_a_port_that_is_not_a_number_exits_2_before_starting(tmp_path: Path) -> None:
+    db = tmp_path / "line.db"
+    result = _deconflict("serve", "--db", str(db), DECONFLICT_PORT="abc")
+    assert result.returncode == 2, result.stderr
+    assert "DECONFLICT_PORT must be a whole number, not 'abc'" in result.stderr
+    assert not db.exists()
