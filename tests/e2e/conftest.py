@@ -77,9 +77,15 @@ class Officer:
         assert [e for e in self.errors if not EXPECTED_ERRORS.search(e)] == []
 
 
-def open_console(browser: Browser, url: str, name: str, language: str | None = "en") -> Officer:
+def open_console(
+    browser: Browser,
+    url: str,
+    name: str,
+    language: str | None = "en",
+    viewport: ViewportSize = VIEWPORT,
+) -> Officer:
     """A new browser context on the console's sign-in page (`language` chosen beforehand)."""
-    context = browser.new_context(viewport=VIEWPORT, timezone_id="Asia/Amman", locale="en-GB")
+    context = browser.new_context(viewport=viewport, timezone_id="Asia/Amman", locale="en-GB")
     if language is not None:
         context.add_init_script(
             f"if (!localStorage.getItem('deconflict.language')) "
