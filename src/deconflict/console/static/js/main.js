@@ -14,6 +14,7 @@ import { nearestOccurrence } from "./schedule.js";
 import { emit, featureKey, keyOf, on, serverNow, state } from "./state.js";
 import { dtg, localTime, parseTime } from "./time.js";
 import { initTimeline, jumpTo } from "./timeline.js";
+import { initViews } from "./views.js";
 
 const FEATURE_POLL_MS = 60_000;
 
@@ -55,12 +56,15 @@ async function start(session) {
   $("#console").hidden = false;
   document.body.dataset.party = session.party;
   applyLanguage(initialLanguage(session.language));
+  initSkipLink();
   $("#who").textContent = `${session.name} · ${t(`role.${session.role}`)}`;
   startClock();
   initTabs();
+  initViews();
   initToasts();
   const showSound = initSound();
   const map = createMap($("#map"));
+  new ResizeObserver(() => map.invalidateSize()).observe($("#map"));
   initTimeline();
   initInbox();
   initProbes();
@@ -74,6 +78,7 @@ async function start(session) {
   on("signed-out", signedOut);
   on("refresh-features", scheduleFeatures);
   on("focus-notice", (notice) => {
+    emit("show-view", "map");
     focusFeature(featureKey(notice.sender, notice.feature), conflictKeys(notice));
     const when = meetingTime(notice);
     if (when) jumpTo(when);
@@ -187,6 +192,21 @@ function startClock() {
   setInterval(tick, 1000);
 }
 
+// The skip link comes first in the page. The sign-in form held focus before the console replaced it,
+// so the next Tab would start from where that form was; starting from the top puts the link first.
+function initSkipLink() {
+  const skip = $("#skip");
+  skip.hidden = false;
+  skip.addEventListener("click", (e) => {
+    e.preventDefault();
+    emit("show-view", "inbox");
+    $("#side").focus();
+  });
+  document.body.tabIndex = -1;
+  document.body.focus({ preventScroll: true });
+  document.body.removeAttribute("tabindex");
+}
+
 function initTabs() {
   const tabs = $$('[role="tab"]');
   const select = (tab) => {
@@ -219,6 +239,7 @@ function initToasts() {
         type: "button", class: "ghost", text: t("toast.open"),
         onclick: () => {
           const tab = notice.recipient === state.session.party ? "#tab-inbox" : "#tab-sent";
+          emit("show-view", "inbox");
           $(tab).click();
           $(`${tab === "#tab-inbox" ? "#inbox" : "#sent"} [data-notice="${notice.id}"] article`)?.focus();
           toast.remove();

@@ -1,6 +1,7 @@
 // The map: every feature the party may see, in party colours (activities hatched),
 // conflicts in red with the overlap filled, and features outside the chosen time dimmed
-// (a repeating one between its occurrences too).
+// (a repeating one between its occurrences too). The map is one Tab stop; its features are
+// reached from a list beside it, not one Tab each.
 
 /* global L */
 
@@ -21,6 +22,7 @@ let overlapLayer;
 let draftLayer;
 let probeLayer;
 let legend;
+let index;
 const drawn = new Map(); // feature id -> {feature, layers, key}
 let selectedTime = new Date();
 let nextKey = 0;
@@ -37,9 +39,13 @@ export function createMap(element) {
   legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => h("div", { class: "legend", id: "legend" });
   legend.addTo(map);
+  index = L.control({ position: "topright" });
+  index.onAdd = featureIndex;
+  index.addTo(map);
   const cursor = document.getElementById("cursor");
   map.on("mousemove", (e) => { cursor.textContent = `${e.latlng.lat.toFixed(5)}, ${e.latlng.lng.toFixed(5)}`; });
   map.on("mouseout", () => { cursor.textContent = ""; });
+  map.on("resize", fitPending);
   return map;
 }
 
@@ -82,6 +88,7 @@ function drawFeature(feature, conflicting, layer, extraClass = "") {
   group.bindTooltip(() => h("span", { text: label(feature) }), { sticky: true, direction: "top" });
   group.bindPopup(() => popup(feature), { maxWidth: 320 });
   group.addTo(layer);
+  outOfTabOrder(layers);
   layers.group = group;
   const outline = layers[0].getElement();
   if (outline) {
@@ -91,17 +98,15 @@ function drawFeature(feature, conflicting, layer, extraClass = "") {
     outline.dataset.kind = p.kind;
     outline.dataset.shape = shapeName(feature);
     if (conflicting) outline.dataset.conflict = "true";
-    outline.setAttribute("tabindex", "0");
-    outline.setAttribute("role", "button");
-    outline.setAttribute("aria-label", label(feature));
-    outline.addEventListener("keydown", (e) => {
-      if (e.key !== "Enter" && e.key !== " ") return;
-      e.preventDefault();
-      group.openPopup(featureBounds(feature).getCenter());
-    });
   }
   layers.key = key;
   return layers;
+}
+
+// A tooltip listens for focus on its shapes, which makes Chromium put each one in the Tab order;
+// the map is one stop and its features are reached from the list instead.
+function outOfTabOrder(layers) {
+  for (const layer of layers) layer.getElement()?.setAttribute("tabindex", "-1");
 }
 
 function styleOf(feature, conflicting, extraClass) {
@@ -180,6 +185,71 @@ export function applyTime(at) {
     const entry = drawn.get(layer.getElement()?.dataset.overlapKey);
     layer.getElement()?.classList.toggle("inactive", !!entry && !isActive(entry.feature, at));
   }
+  for (const button of document.querySelectorAll("#feature-list button")) {
+    const entry = drawn.get(button.dataset.key);
+    button.classList.toggle("inactive", !!entry && !isActive(entry.feature, at));
+  }
+}
+
+function featureIndex() {
+  const box = h("details", { class: "feature-index", id: "feature-index" },
+    h("summary", {}, h("span", { id: "feature-index-title" }), h("span", { id: "feature-index-count", class: "count" })),
+    h("ul", { id: "feature-list", class: "feature-list", "aria-labelledby": "feature-index-title" }));
+  L.DomEvent.disableClickPropagation(box);
+  L.DomEvent.disableScrollPropagation(box);
+  box.querySelector("ul").addEventListener("keydown", moveInList);
+  return box;
+}
+
+// The list of what is drawn (activities first), one Tab stop: arrows move within it.
+function renderIndex() {
+  const list = document.getElementById("feature-list");
+  if (!list) return;
+  document.getElementById("feature-index-title").textContent = t("map.features");
+  document.getElementById("feature-index-count").textContent = String(drawn.size);
+  const focusedKey = list.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+  const entries = Array.from(drawn.entries()).sort(([, a], [, b]) =>
+    kindRank(b.feature) - kindRank(a.feature) || label(a.feature).localeCompare(label(b.feature)));
+  list.replaceChildren(...entries.map(([key, { feature, layers }], i) => {
+    const button = h("button", {
+      type: "button", tabindex: i === 0 ? "0" : "-1", text: label(feature),
+      dataset: { key, feature: feature.id, conflict: layers[0]?.getElement()?.dataset.conflict || "false" },
+      onclick: () => openCard(key, button),
+    });
+    button.style.setProperty("--c", partyColour(feature.properties.party));
+    return h("li", {}, button);
+  }));
+  const again = focusedKey && list.querySelector(`button[data-key="${CSS.escape(focusedKey)}"]`);
+  if (again) rove(list, again);
+  applyTime(selectedTime);
+}
+
+function moveInList(e) {
+  const buttons = Array.from(e.currentTarget.querySelectorAll("button"));
+  const at = buttons.indexOf(document.activeElement);
+  const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: buttons.length - 1 }[e.key];
+  if (to === undefined || at < 0) return;
+  e.preventDefault();
+  rove(e.currentTarget, buttons[Math.max(0, Math.min(buttons.length - 1, to))]);
+}
+
+function rove(list, button) {
+  for (const other of list.querySelectorAll("button")) other.tabIndex = other === button ? 0 : -1;
+  button.focus();
+}
+
+// From the list: zoom to the feature and open its card with focus in it; Escape returns to the list.
+function openCard(key, from) {
+  if (!focusFeature(key)) return;
+  const card = document.querySelector(`.leaflet-popup .card[data-feature="${CSS.escape(drawn.get(key).feature.id)}"]`);
+  if (!card) return;
+  card.tabIndex = -1;
+  card.focus({ preventScroll: true });
+  card.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    map.closePopup();
+    from.focus();
+  });
 }
 
 /** Zoom to a feature by its key (with the features it meets, if given) and open its card. */
@@ -190,9 +260,26 @@ export function focusFeature(key, alsoShow = []) {
   for (const other of alsoShow) {
     if (drawn.has(other)) bounds = bounds.extend(featureBounds(drawn.get(other).feature));
   }
-  map.fitBounds(bounds.pad(0.3), { maxZoom: 11 });
+  fit(bounds.pad(0.3), 11);
   if (!alsoShow.length) entry.layers.group.openPopup(featureBounds(entry.feature).getCenter());
   return true;
+}
+
+// Fit the map to `bounds`. A hidden map (another view shows on a phone) has no size to fit to,
+// so it fits when it is next shown.
+let pendingFit = null;
+function fit(bounds, maxZoom) {
+  map.invalidateSize({ pan: false });
+  pendingFit = [bounds, maxZoom];
+  fitPending();
+}
+
+function fitPending() {
+  const size = map.getSize();
+  if (!pendingFit || !size.x || !size.y) return;
+  const [bounds, maxZoom] = pendingFit;
+  pendingFit = null;
+  map.fitBounds(bounds, { maxZoom });
 }
 
 export function fitAll() {
@@ -201,7 +288,7 @@ export function fitAll() {
   if (!chosen.length) return;
   let bounds = featureBounds(chosen[0]);
   for (const feature of chosen.slice(1)) bounds = bounds.extend(featureBounds(feature));
-  map.fitBounds(bounds.pad(0.3), { maxZoom: 10 });
+  fit(bounds.pad(0.3), 10);
 }
 
 /** The activity being prepared, with the conflicts the server found for it. */
@@ -214,7 +301,7 @@ export function showDraft(feature, conflicts = []) {
     if (other) overlap(feature, other.key, draftLayer);
   }
   const bounds = featureBounds(feature);
-  if (!map.getBounds().contains(bounds)) map.fitBounds(bounds.pad(1.5), { maxZoom: 11 });
+  if (!map.getBounds().contains(bounds)) fit(bounds.pad(1.5), 11);
   return layers;
 }
 
@@ -224,6 +311,7 @@ export function showProbe(probe) {
   const layers = shapeLayers(probe.feature, style);
   const group = L.featureGroup(layers).addTo(probeLayer);
   group.bindTooltip(() => h("span", { text: probeLabel(probe) }), { sticky: true, direction: "top" });
+  outOfTabOrder(layers);
   const outline = layers[0]?.getElement();
   if (outline) {
     outline.dataset.probe = String(probe.entry);
@@ -237,7 +325,7 @@ export const probeLabel = (probe) => t("probe.line", { party: probe.party_name, 
 export function focusProbe(probe) {
   let bounds = featureBounds(probe.feature);
   if (drawn.has(probe.zone)) bounds = bounds.extend(featureBounds(drawn.get(probe.zone).feature));
-  map.fitBounds(bounds.pad(0.3), { maxZoom: 11 });
+  fit(bounds.pad(0.3), 11);
 }
 
 function label(feature) {
@@ -321,4 +409,5 @@ export function renderLegend() {
     h("div", {}, h("span", { class: "swatch activity" }), h("span", { text: t("legend.activity") })),
     h("div", {}, h("span", { class: "swatch conflict" }), h("span", { text: t("legend.conflict") })),
   );
+  renderIndex();
 }

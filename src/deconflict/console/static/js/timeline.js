@@ -1,6 +1,7 @@
 // The time slider and the timeline strip: scrub through the coming days and see what is
 // active when (a repeating feature as one bar per occurrence). In live mode the chosen time is
-// "now" and follows the clock.
+// "now" and follows the clock. The console opens on now when an activity is on, otherwise on the
+// start of the next one, so its first view shows the line's work.
 
 import { describe, get, query } from "./api.js";
 import { $, h } from "./dom.js";
@@ -23,6 +24,11 @@ export function initTimeline() {
     render();
   });
   $("#time-now").addEventListener("click", () => { time.live = true; render(); });
+  $("#time-next").addEventListener("click", () => {
+    const next = nextActivity(time.selected.getTime());
+    if (next) jumpTo(new Date(next));
+    else emit("toast", t("time.no_next"), "info");
+  });
   $("#time-span").addEventListener("change", (e) => { time.spanDays = Number(e.target.value); render(); });
   $("#time-go").addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -37,10 +43,10 @@ export function initTimeline() {
     }
   });
   $("#strip").addEventListener("click", (e) => {
-    if (e.target.closest(".span-bar")) return;
-    const lanes = $("#strip .lanes");
-    if (!lanes) return;
-    const box = lanes.getBoundingClientRect();
+    if (e.target.closest("button")) return;
+    const track = $("#strip .ticks");
+    if (!track) return;
+    const box = track.getBoundingClientRect();
     let fraction = (e.clientX - box.left) / box.width;
     if (document.dir === "rtl") fraction = 1 - fraction;
     time.windowStart = windowStart();
@@ -48,7 +54,7 @@ export function initTimeline() {
     time.selected = new Date(time.windowStart + Math.max(0, Math.min(1, fraction)) * spanMs());
     render();
   });
-  on("features", render);
+  on("features", opening);
   on("language", render);
   on("time-to", (date) => jumpTo(date));
   setInterval(() => { if (time.live) render(); }, 15_000);
@@ -64,6 +70,45 @@ export function jumpTo(date) {
 }
 
 const spanMs = () => time.spanDays * DAY_MS;
+
+let opened = false;
+
+// The first time the features arrive: if no activity is on now, go to the next one's start.
+function opening() {
+  if (!opened && time.live) {
+    opened = true;
+    const now = serverNow().getTime();
+    const on = activities().some((f) => isActive(f, new Date(now)));
+    const next = on ? null : nextActivity(now);
+    if (next !== null && next - now < 7 * DAY_MS) {
+      opensOn(next);
+      return;
+    }
+  }
+  render();
+}
+
+// Select `moment` in a window that still starts just before now: 3 days, or 7 when it is further.
+function opensOn(moment) {
+  time.live = false;
+  time.windowStart = windowStart();
+  time.selected = new Date(moment);
+  if (moment >= time.windowStart + spanMs()) {
+    time.spanDays = 7;
+    $("#time-span").value = "7";
+  }
+  render();
+}
+
+const activities = () => state.features.filter((f) => f.properties.kind === "activity" && !f.properties.cancelled_at && !f.properties.closed_at);
+
+/** When the first activity occurrence after `afterMs` starts (ms), or null when none does. */
+function nextActivity(afterMs) {
+  const starts = activities()
+    .map((f) => occurrencesBetween(f.properties, afterMs, Infinity, 2).find((o) => o.start > afterMs)?.start)
+    .filter((start) => start !== undefined);
+  return starts.length ? Math.min(...starts) : null;
+}
 
 function windowStart() {
   if (time.live || time.windowStart === null) return Math.floor((serverNow().getTime() - LEAD_MS) / (15 * MINUTE_MS)) * 15 * MINUTE_MS;
@@ -85,9 +130,10 @@ function render() {
   applyTime(time.selected);
 }
 
+// One row per feature: its name in full beside the track of its bars, a tick per day above.
 function renderStrip(start, end) {
   const at = (moment) => `${(100 * (moment - start)) / (end - start)}%`;
-  const lanes = h("div", { class: "lanes" });
+  const lanes = h("div", { class: "lanes" }, h("div", { class: "ticks-gap" }));
   const header = h("div", { class: "ticks" });
   for (let day = Math.ceil(start / DAY_MS) * DAY_MS; day < end; day += DAY_MS) {
     const tick = h("span", { class: "tick", text: dtg(new Date(day)).slice(0, 7) });
@@ -95,13 +141,22 @@ function renderStrip(start, end) {
     header.append(tick);
   }
   lanes.append(header);
-  for (const [feature, occurrences] of visible(start, end)) lanes.append(lane(feature, occurrences, start, end, at));
+  const shown = visible(start, end);
+  for (const [i, [feature, occurrences]] of shown.entries()) {
+    for (const cell of lane(feature, occurrences, start, end, at)) {
+      cell.style.gridRow = String(i + 2);
+      lanes.append(cell);
+    }
+  }
+  const markers = h("div", { class: "markers", "aria-hidden": "true" });
+  markers.style.gridRow = `1 / ${shown.length + 2}`;
   for (const [name, moment] of [["now", serverNow().getTime()], ["chosen", time.selected.getTime()]]) {
     if (moment < start || moment > end) continue;
     const marker = h("div", { class: `marker ${name}` });
     marker.style.insetInlineStart = at(moment);
-    lanes.append(marker);
+    markers.append(marker);
   }
+  lanes.append(markers);
   $("#strip").replaceChildren(lanes);
 }
 
@@ -115,15 +170,29 @@ function visible(start, end) {
 
 const rank = (feature) => (feature.properties.kind === "activity" ? 0 : 1);
 
-// One lane per feature; only its first bar is a Tab stop, so a busy schedule costs one key press.
+// One lane per feature: its name is the lane's one Tab stop (to the feature and its next or
+// current occurrence); its bars are for the pointer.
 function lane(feature, occurrences, start, end, at) {
-  const row = h("div", { class: "lane" });
-  for (const [i, occurrence] of occurrences.entries()) {
-    const button = bar(feature, occurrence, start, end, at);
-    if (i > 0) button.tabIndex = -1;
-    row.append(button);
-  }
-  return row;
+  const p = feature.properties;
+  const name = p.name || feature.id;
+  const on = isActive(feature, time.selected);
+  const first = occurrences.find((o) => o.end === null || o.end > time.selected.getTime()) ?? occurrences[0];
+  const when = span(new Date(first.start), first.end === null ? null : new Date(first.end));
+  const title = h("button", {
+    type: "button", class: `lane-name ${p.kind}${on ? " active" : ""}`, text: name, title: `${name} · ${when}`,
+    "aria-label": `${name}, ${when}`, dataset: { feature: feature.id },
+    onclick: () => show(feature, on ? null : first),
+  });
+  title.style.setProperty("--c", partyColour(p.party));
+  const track = h("div", { class: "track" }, occurrences.map((o) => bar(feature, o, start, end, at)));
+  return [title, track];
+}
+
+// Go to a feature on the map (the map view on a phone), at `occurrence` when one is given.
+function show(feature, occurrence) {
+  emit("show-view", "map");
+  focusFeature(keyOf(feature));
+  if (occurrence) jumpTo(new Date(occurrence.start));
 }
 
 function bar(feature, occurrence, start, end, at) {
@@ -135,15 +204,12 @@ function bar(feature, occurrence, start, end, at) {
   const on = occurrence.start <= time.selected && (occurrence.end === null || time.selected < occurrence.end);
   const button = h("button", {
     type: "button",
+    tabindex: "-1",
     class: `span-bar ${p.kind}${on && isActive(feature, time.selected) ? " active" : ""}`,
-    text: name,
     title: `${name} · ${when}`,
     "aria-label": `${name}, ${when}`,
     dataset: { feature: feature.id, start: new Date(occurrence.start).toISOString() },
-    onclick: () => {
-      focusFeature(keyOf(feature));
-      if (!on) jumpTo(new Date(occurrence.start));
-    },
+    onclick: () => show(feature, on ? null : occurrence),
   });
   button.style.setProperty("--c", partyColour(p.party));
   button.style.insetInlineStart = at(from);
