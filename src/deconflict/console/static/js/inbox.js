@@ -3,7 +3,8 @@
 // about a feature that has ended leaves the inbox (the sender's list keeps it, as the server does).
 
 import { describe, get, post } from "./api.js";
-import { $, $$, append, h } from "./dom.js";
+import { $, $$, h } from "./dom.js";
+import { dropDraft, fillForm, formValues, loadDraft, saveDraft } from "./drafts.js";
 import { ended } from "./expiry.js";
 import { distance, t } from "./i18n.js";
 import { emit, featureKey, on, partyName, serverNow, state } from "./state.js";
@@ -82,56 +83,71 @@ function renderAll() {
   tickCountdowns();
 }
 
-// Each notice keeps its element while it is unchanged, so a half-typed objection survives updates.
+// Each notice keeps its element for as long as it is listed: a change redraws only what it
+// shows, never its buttons or forms, so a click in flight lands and a half-typed answer stays
+// where it is, focus and caret included.
 function renderList(list, notices, box) {
   const existing = new Map($$(":scope > li", list).map((li) => [Number(li.dataset.notice), li]));
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  const caret = focused?.selectionStart != null ? [focused.selectionStart, focused.selectionEnd] : null;
   const items = notices.map((notice) => {
-    const signature = JSON.stringify([notice.state, notice.response, notice.overdue, notice.thread.length, state.receipts.get(notice.id)]);
-    const old = existing.get(notice.id);
-    if (old && old.dataset.signature === signature) return old;
-    const item = h("li", { dataset: { notice: notice.id, signature } }, card(notice, box));
-    if (old) keepDraft(old, item);
+    const item = existing.get(notice.id) ?? h("li", { dataset: { notice: notice.id } }, card(notice, box));
+    update(item, notice, box);
     return item;
   });
-  const focused = list.contains(document.activeElement) ? document.activeElement : null;
-  const same = items.length === list.children.length && items.every((item, i) => list.children[i] === item);
-  if (!same) list.replaceChildren(...items);
-  if (focused && document.activeElement !== focused) counterpart(focused, list)?.focus({ preventScroll: true });
-}
-
-// The control that took the place of `element` when its notice was drawn again (focus stays put).
-function counterpart(element, list) {
-  if (element.isConnected) return element;
-  const notice = element.closest("li")?.dataset.notice;
-  const item = notice && $(`:scope > li[data-notice="${notice}"]`, list);
-  if (!item) return null;
-  if (element.dataset.act) return $(`[data-act="${element.dataset.act}"]`, item);
-  const form = element.closest("form.respond");
-  if (form && element.name) return $(`form[data-kind="${form.dataset.kind}"] [name="${element.name}"]`, item);
-  return $("article", item);
-}
-
-function keepDraft(from, to) {
-  const form = $("form.respond", from);
-  if (!form || form.hidden) return;
-  const copy = $(`form.respond[data-kind="${form.dataset.kind}"]`, to);
-  if (!copy) return;
-  copy.hidden = false;
-  for (const field of $$("select, textarea", form)) {
-    const target = $(`[name="${field.name}"]`, copy);
-    if (target) target.value = field.value;
+  place(list, items);
+  if (focused?.isConnected && document.activeElement !== focused) {
+    focused.focus({ preventScroll: true });
+    if (caret) focused.setSelectionRange(...caret);
   }
 }
 
+// `items` in this order, moving only those out of place (a moved element loses focus).
+function place(list, items) {
+  for (const [i, item] of items.entries()) {
+    if (list.children[i] !== item) list.insertBefore(item, list.children[i] ?? null);
+  }
+  while (list.children.length > items.length) list.lastElementChild.remove();
+}
+
 function card(notice, box) {
+  const article = h("article", { class: "notice", tabindex: "-1", "aria-labelledby": `${box}-${notice.id}-title` },
+    h("div", { class: "notice-body" }),
+    h("div", { class: "notice-actions" }, h("div", { class: "actions" })),
+    h("div", { class: "notice-thread" }));
+  if (box === "inbox" && STATE_RANK[notice.state] < STATE_RANK.read) {
+    const markRead = () => {
+      article.removeEventListener("pointerenter", markRead);
+      article.removeEventListener("focusin", markRead);
+      if (STATE_RANK[state.inbox.get(notice.id)?.state] < STATE_RANK.read) read(notice.id);
+    };
+    article.addEventListener("pointerenter", markRead);
+    article.addEventListener("focusin", markRead);
+  }
+  return article;
+}
+
+// Draw what changed in a notice's card: its facts and thread, and its buttons when the set of
+// answers offered changes (the forms still offered are kept as they are). The thread comes
+// after the buttons, so a message arriving never moves a button from under the pointer.
+function update(item, notice, box) {
+  const signature = JSON.stringify([notice.state, notice.response, notice.overdue, notice.thread.length, state.receipts.get(notice.id)]);
+  if (item.dataset.signature === signature) return;
+  item.dataset.signature = signature;
+  const article = $("article", item);
+  Object.assign(article.dataset, { notice: notice.id, feature: notice.feature || "", state: notice.state, response: notice.response || "", priority: String(notice.priority) });
+  $(".notice-body", article).replaceChildren(...body(notice, box));
+  $(".notice-thread", article).replaceChildren(thread(notice));
+  const offered = answers(notice, box);
+  const bar = $(".notice-actions > .actions", article);
+  if (bar.dataset.offered === offered.join(" ")) return;
+  bar.dataset.offered = offered.join(" ");
+  actions(article, notice, box, offered);
+}
+
+function body(notice, box) {
   const inbox = box === "inbox";
   const other = inbox ? notice.sender : notice.recipient;
-  const article = h("article", {
-    class: "notice",
-    tabindex: "-1",
-    dataset: { notice: notice.id, feature: notice.feature || "", state: notice.state, response: notice.response || "", priority: String(notice.priority) },
-    "aria-labelledby": `${box}-${notice.id}-title`,
-  });
   const title = h("h3", { id: `${box}-${notice.id}-title`, class: "title" },
     h("span", { class: "nid", text: `#${notice.id}` }),
     h("span", { class: "party", text: `${inbox ? t("notice.from") : t("notice.to")} ${partyName(other)}` }),
@@ -140,16 +156,9 @@ function card(notice, box) {
   const clock = notice.respond_by && !notice.response
     ? h("p", { class: "countdown", dataset: { due: notice.respond_by } })
     : null;
-  append(article, [title, clock, details(notice), conflicts(notice), thread(notice)]);
   const receipt = state.receipts.get(notice.id);
-  if (receipt !== undefined) article.append(h("p", { class: "receipt", text: t("receipt", { n: receipt }) }));
-  article.append(actions(notice, inbox));
-  if (inbox && STATE_RANK[notice.state] < STATE_RANK.read) {
-    const markRead = () => { article.removeEventListener("pointerenter", markRead); article.removeEventListener("focusin", markRead); read(notice.id); };
-    article.addEventListener("pointerenter", markRead);
-    article.addEventListener("focusin", markRead);
-  }
-  return article;
+  return [title, clock, details(notice), conflicts(notice),
+    receipt !== undefined ? h("p", { class: "receipt", text: t("receipt", { n: receipt }) }) : null].filter(Boolean);
 }
 
 function stateLabel(notice) {
@@ -217,36 +226,81 @@ function thread(notice) {
       m.free_text ? h("span", { class: "free", text: m.free_text }) : null)));
 }
 
-function actions(notice, inbox) {
-  const bar = h("div", { class: "actions" });
-  if (notice.feature) {
-    bar.append(h("button", { type: "button", class: "ghost", dataset: { act: "show" }, text: t("notice.show"), onclick: () => emit("focus-notice", notice) }));
-  }
-  const forms = [];
-  if (inbox && awaiting(notice)) {
-    bar.append(h("button", { type: "button", class: "ok", dataset: { act: "acknowledge" }, text: t("act.acknowledge"), onclick: () => respond(notice, { response: "acknowledged" }) }));
-    const object = respondForm(notice, "objection");
-    const clarify = respondForm(notice, "clarification");
-    bar.append(
-      h("button", { type: "button", class: "danger", dataset: { act: "object" }, text: t("act.object"), "aria-expanded": "false", onclick: (e) => toggle(object, e.target) }),
-      h("button", { type: "button", class: "warn", dataset: { act: "clarify" }, text: t("act.clarify"), "aria-expanded": "false", onclick: (e) => toggle(clarify, e.target) }));
-    forms.push(object, clarify);
-  }
-  const replyForm = respondForm(notice, "reply");
-  bar.append(h("button", { type: "button", class: "ghost", dataset: { act: "reply" }, text: t("act.reply"), "aria-expanded": "false", onclick: (e) => toggle(replyForm, e.target) }));
-  forms.push(replyForm);
-  return h("div", { class: "notice-actions" }, bar, forms);
+// The answers a notice offers now: Show on map, while it awaits ours Acknowledge, Object and Ask,
+// and always Reply.
+function answers(notice, box) {
+  return [
+    notice.feature ? "show" : null,
+    ...(box === "inbox" && awaiting(notice) ? ["acknowledge", "objection", "clarification"] : []),
+    "reply",
+  ].filter(Boolean);
 }
+
+const BUTTONS = {
+  show: { class: "ghost", act: "show", text: "notice.show" },
+  acknowledge: { class: "ok", act: "acknowledge", text: "act.acknowledge" },
+  objection: { class: "danger", act: "object", text: "act.object" },
+  clarification: { class: "warn", act: "clarify", text: "act.clarify" },
+  reply: { class: "ghost", act: "reply", text: "act.reply" },
+};
+const FORMS = new Set(["objection", "clarification", "reply"]);
+
+function actions(article, notice, box, offered) {
+  const id = notice.id;
+  const latest = () => (box === "inbox" ? state.inbox : state.sent).get(id);
+  const holder = $(".notice-actions", article);
+  const kept = new Map($$("form.respond", holder).map((form) => [form.dataset.kind, form]));
+  const forms = offered.filter((kind) => FORMS.has(kind)).map((kind) => kept.get(kind) ?? respondForm(id, kind));
+  for (const [kind, form] of kept) {
+    if (!offered.includes(kind)) {
+      form.remove();
+      dropDraft(draftName(id, kind));
+    }
+  }
+  const bar = $(".actions", holder);
+  bar.replaceChildren(...offered.map((kind) => {
+    const spec = BUTTONS[kind];
+    const form = forms.find((f) => f.dataset.kind === kind);
+    const onclick = kind === "show" ? () => emit("focus-notice", latest())
+      : kind === "acknowledge" ? () => respond(latest(), { response: "acknowledged" })
+        : (e) => toggle(form, e.currentTarget);
+    return h("button", {
+      type: "button", class: spec.class, dataset: { act: spec.act }, text: t(spec.text), onclick,
+      "aria-expanded": form ? String(!form.hidden) : null,
+    });
+  }));
+  holder.append(...forms.filter((form) => form.parentNode !== holder));
+}
+
+const draftName = (id, kind) => `notice.${id}.${kind}`;
 
 function toggle(form, button) {
   form.hidden = !form.hidden;
   button.setAttribute("aria-expanded", String(!form.hidden));
+  keep(form);
   if (!form.hidden) $("select, textarea", form)?.focus();
 }
 
-function respondForm(notice, kind) {
-  const id = `f-${kind}-${notice.id}`;
-  const form = h("form", { class: "respond", hidden: true, dataset: { kind } });
+// The form's draft as it is now: kept while it is open or holds text, dropped otherwise.
+function keep(form) {
+  const values = formValues(form);
+  const name = draftName(form.dataset.notice, form.dataset.kind);
+  if (form.hidden && !Object.values(values).some(Boolean)) dropDraft(name);
+  else saveDraft(name, { open: !form.hidden, values });
+}
+
+function close(form) {
+  form.reset();
+  form.hidden = true;
+  dropDraft(draftName(form.dataset.notice, form.dataset.kind));
+  // A live update may have taken the form out of its card already (the notice was answered).
+  form.closest(".notice-actions")?.querySelector(`[data-act="${BUTTONS[form.dataset.kind].act}"]`)
+    ?.setAttribute("aria-expanded", "false");
+}
+
+function respondForm(noticeId, kind) {
+  const id = `f-${kind}-${noticeId}`;
+  const form = h("form", { class: "respond", hidden: true, dataset: { kind, notice: noticeId } });
   if (kind === "objection") {
     form.append(h("label", { for: `${id}-reason`, text: t("act.reason") }),
       h("select", { id: `${id}-reason`, name: "reason", required: true },
@@ -258,12 +312,20 @@ function respondForm(notice, kind) {
   const send = { objection: "act.send_objection", clarification: "act.send_clarification", reply: "act.send_reply" }[kind];
   form.append(h("div", { class: "actions" },
     h("button", { type: "submit", class: kind === "objection" ? "danger" : "primary", text: t(send) }),
-    h("button", { type: "button", class: "ghost", text: t("act.cancel"), onclick: () => { form.hidden = true; } })));
+    h("button", { type: "button", class: "ghost", text: t("act.cancel"), onclick: () => close(form) })));
+  const draft = loadDraft(draftName(noticeId, kind));
+  if (draft) {
+    fillForm(form, draft.values);
+    form.hidden = !draft.open;
+  }
+  form.addEventListener("input", () => keep(form));
+  form.addEventListener("change", () => keep(form));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
+    const notice = state.inbox.get(noticeId) ?? state.sent.get(noticeId);
     const text = form.elements.text.value.trim() || undefined;
     if (kind === "reply") {
-      if (text) reply(notice, text);
+      if (text) reply(notice, text, form);
       return;
     }
     if (kind === "objection" && !form.elements.reason.value) {
@@ -271,22 +333,24 @@ function respondForm(notice, kind) {
       form.elements.reason.focus();
       return;
     }
-    respond(notice, { response: kind, reason: kind === "objection" ? form.elements.reason.value : undefined, text });
+    respond(notice, { response: kind, reason: kind === "objection" ? form.elements.reason.value : undefined, text }, form);
   });
   return form;
 }
 
-async function respond(notice, body) {
-  await write(notice, `/v1/notices/${notice.id}/responses`, body, t(`done.${body.response}`, { n: notice.id }));
+async function respond(notice, body, form = null) {
+  await write(notice, `/v1/notices/${notice.id}/responses`, body, t(`done.${body.response}`, { n: notice.id }), form);
 }
 
-async function reply(notice, text) {
-  await write(notice, `/v1/notices/${notice.id}/replies`, { text }, t("done.reply", { n: notice.id }));
+async function reply(notice, text, form) {
+  await write(notice, `/v1/notices/${notice.id}/replies`, { text }, t("done.reply", { n: notice.id }), form);
 }
 
-async function write(notice, path, body, done) {
+// Send an answer; once the line has it, its form is emptied and its draft dropped.
+async function write(notice, path, body, done, form) {
   try {
     const answer = await post(path, body);
+    if (form) close(form);
     if (answer.receipt) state.receipts.set(notice.id, answer.receipt.leaf_index);
     merge(answer.notice);
     emit("notices");
@@ -322,8 +386,10 @@ function tickCountdowns() {
   }
   const waiting = Array.from(state.inbox.values()).filter(awaiting);
   const overdue = waiting.filter(isOverdue).length;
-  $("#inbox-count").textContent = waiting.length ? String(waiting.length) : "";
-  $("#inbox-count").classList.toggle("overdue", overdue > 0);
+  for (const count of $$("#inbox-count, #view-inbox-count")) {
+    count.textContent = waiting.length ? String(waiting.length) : "";
+    count.classList.toggle("overdue", overdue > 0);
+  }
   const objections = Array.from(state.sent.values()).filter((n) => n.response === "objection").length;
   $("#sent-count").textContent = objections ? String(objections) : "";
   $("#sent-count").classList.toggle("overdue", objections > 0);

@@ -3,6 +3,7 @@
 
 import { describe, post } from "./api.js";
 import { $, $$, h } from "./dom.js";
+import { dropDraft, fillForm, formValues, loadDraft, saveDraft } from "./drafts.js";
 import { startDrawing, stopDrawing, typed } from "./draw.js";
 import { t } from "./i18n.js";
 import { conflictText, loadNotices } from "./inbox.js";
@@ -14,6 +15,7 @@ import { moment } from "./time.js";
 export const ACTIVITIES = ["strike", "drill", "flight", "convoy", "patrol", "raid", "demining", "other"];
 const AIRSPACE = new Set(["sector", "orbit", "track"]);
 // How each shape is drawn with the mouse: a sector as its origin and outer radius, a track as its path.
+const DRAFT = "notify";
 const DRAWN_AS = { circle: "circle", sector: "circle", corridor: "corridor", track: "corridor", polygon: "polygon", orbit: "orbit" };
 
 let checked = null; // the form as it was when last checked: Send needs the same form
@@ -21,10 +23,13 @@ let checked = null; // the form as it was when last checked: Send needs the same
 export function initNotify() {
   const form = $("#notify");
   fillActivities();
+  const draft = loadDraft(DRAFT);
+  if (draft) fillForm(form, draft.values);
   for (const radio of $$('input[name="shape"]', form)) radio.addEventListener("change", showShapeFields);
   $("#n-repeat").addEventListener("change", showRepeatFields);
   $("#n-ufn").addEventListener("change", showRepeatFields);
-  form.addEventListener("input", changed);
+  form.addEventListener("input", remember);
+  form.addEventListener("change", remember);
   $("#draw").addEventListener("click", draw);
   $("#n-check").addEventListener("click", () => check());
   $("#n-clear").addEventListener("click", clear);
@@ -57,6 +62,13 @@ function showRepeatFields() {
   changed();
 }
 
+// What was typed or drawn is kept as the form's draft until it is sent or cleared.
+function remember() {
+  if (canPlan()) saveDraft(DRAFT, { values: formValues($("#notify")) });
+  changed();
+}
+
+// A form that differs from what was checked needs a new check before it can be sent.
 function changed() {
   if (checked && checked !== fingerprint()) {
     checked = null;
@@ -79,7 +91,7 @@ function draw() {
     } else {
       $("#n-points").value = result.points.map(typed).join("\n");
     }
-    changed();
+    remember();
     check();
   }, hint);
 }
@@ -94,6 +106,7 @@ function clear() {
   $("#n-result").replaceChildren();
   checked = null;
   $("#n-send").disabled = true;
+  dropDraft(DRAFT);
 }
 
 /** Dry run: what the activity would conflict with, shown on the map and listed; stores nothing. */
@@ -166,6 +179,7 @@ async function send() {
     checked = null;
     $("#n-send").disabled = true;
     $("#n-id").value = "";
+    dropDraft(DRAFT);
     emit("refresh-features");
     await loadNotices();
   } catch (error) {
