@@ -9,6 +9,7 @@ from tests.api.conftest import LiveServer, strike_body, zone_body
 from tests.e2e.conftest import Officer, open_console, sign_in
 
 TYPED = "Which battery fires, and from where?"
+OBJECTING = "Our advisers may be in the wadi"
 
 
 def notice_for_coalition(line: LiveServer) -> int:
@@ -38,7 +39,7 @@ def reload(page: Page) -> None:
     page.wait_for_selector("body[data-ready=true]")
 
 
-def test_a_half_typed_clarification_survives_a_live_update_and_a_reload_and_goes_once_sent(
+def test_half_typed_answers_survive_a_live_update_and_a_reload_and_go_once_one_is_sent(
     line: LiveServer, browser: Browser, consoles: list[Officer]
 ) -> None:
     notice = notice_for_coalition(line)
@@ -59,9 +60,16 @@ def test_a_half_typed_clarification_survives_a_live_update_and_a_reload_and_goes
     expect(text).to_be_focused()
     assert text.evaluate("t => [t.selectionStart, t.selectionEnd]") == [len(TYPED) - 3] * 2
 
+    card.locator('[data-act="object"]').click()
+    objection = card.locator('form[data-kind="objection"]')
+    objection.locator("select").select_option("forces_present")
+    objection.locator("textarea").fill(OBJECTING)
+
     reload(page)
     expect(text).to_be_visible()
     expect(text).to_have_value(TYPED)
+    expect(objection.locator("select")).to_have_value("forces_present")
+    expect(objection.locator("textarea")).to_have_value(OBJECTING)
     officer.shot("draft-after-reload")
     card.locator('form[data-kind="clarification"] button[type=submit]').click()
     expect(card).to_have_attribute("data-response", "clarification")

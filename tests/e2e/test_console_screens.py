@@ -27,7 +27,7 @@ WIDTHS: dict[str, ViewportSize] = {
 # What a duty officer must be able to reach at any width (on a phone, through the tab bar).
 CONTROLS = {
     "sign-out", "sound", "map", "time-now", "time-next", "time-slider", "time-span",
-    "time-go-text", "tab-inbox", "tab-sent", "tab-notify", "show", "reply",
+    "time-go-text", "tab-inbox", "tab-sent", "tab-notify", "show", "reply", "draw", "n-centre",
 }  # fmt: skip
 
 
@@ -95,6 +95,11 @@ def test_every_screen_fits_its_width_keeps_every_control_in_reach_and_passes_axe
 
     if phone:
         page.click("#view-inbox")
+    page.click("#tab-notify")
+    page.check('input[name="shape"][value="sector"]')
+    page.select_option("#n-repeat", "week")
+    reached |= fits(page, "notify")
+    page.click("#tab-inbox")
     notice = page.locator("#inbox article[data-priority=true]").first
     notice.locator('[data-act="reply"]').click()
     expect(notice.locator('form[data-kind="reply"]')).to_be_visible()
