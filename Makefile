@@ -44,9 +44,11 @@ bench-quick: $(BIN)/deconflict
 	$(BIN)/python -m pip install --quiet --editable '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run --quick
 
-# Retake docs/console.png (the README's picture) from the browser test of the At Tanf story.
+# Retake docs/console.png (the README's picture) and docs/console-phone.png from the browser
+# tests of the At Tanf story.
 console-screenshot: prerequisites $(BIN)/deconflict
 	DECONFLICT_CONSOLE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/e2e/test_console_flow.py -k objected
+	DECONFLICT_CONSOLE_SCREENSHOT=1 $(BIN)/python -m pytest -q "tests/e2e/test_console_screens.py::test_every_screen_fits_its_width_keeps_every_control_in_reach_and_passes_axe[phone-en]"
 
 # What the tests need from the machine (Debian's chromium, PostgreSQL's server binaries):
 # installed with apt-get when make runs as root, else the command to run is printed.
