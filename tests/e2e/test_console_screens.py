@@ -5,6 +5,7 @@ clicked, the map has room, axe-core finds nothing serious; and the first view sh
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import datetime
@@ -162,3 +163,14 @@ def test_the_first_view_opens_on_the_next_activity_and_names_every_lane_in_full(
 def chosen_time(page: Page) -> datetime:
     """The time the slider shows, read from its date-time group."""
     return parse_moment(page.locator("#time-shown").inner_text().split(" ")[0])
+
+
+def test_every_console_word_is_in_english_russian_and_arabic() -> None:
+    source = (ROOT / "src/deconflict/console/static/js/i18n.js").read_text(encoding="utf-8")
+    words = {
+        language: set(re.findall(r'^  "?([\w.]+)"?: ', block, re.MULTILINE))
+        for language, block in re.findall(r"^const (en|ru|ar) = \{\n(.*?)^\};", source, re.M | re.S)
+    }
+    assert set(words) == {"en", "ru", "ar"}
+    assert len(words["en"]) > 200
+    assert words["ru"] == words["en"] and words["ar"] == words["en"]
