@@ -133,14 +133,18 @@ def head_line(head: Checkpoint) -> str:
     return f"the head at size {head.size} (root {encode_base64(head.root_hash)})"
 
 
+def held_to(head: HeadFile | None, signed: Checkpoint | None) -> str:
+    """What a check or a rebuild held the record to: the signed head in its file, if any."""
+    if head is None:
+        return "no log key yet, so no signed head to hold it to"
+    if signed is None:
+        return f"no head signed yet in {head.path}"
+    return f"{head_line(signed)} in {head.path}"
+
+
 def consistent_line(db: str, report: Report, head: HeadFile | None) -> str:
     """What a check that found nothing says."""
-    if head is None:
-        against = "no log key yet, so no signed head to hold it to"
-    elif report.head is None:
-        against = f"no head signed yet in {head.path}"
-    else:
-        against = f"{head_line(report.head)} in {head.path}"
+    against = held_to(head, report.head)
     return (
         f"{db} matches its record: {report.size} entries; {against};"
         f" checked in {report.seconds:.2f} s.{partial_note(report)}"

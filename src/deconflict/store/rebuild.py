@@ -56,7 +56,7 @@ from deconflict.rules.plan import parse_feature
 from deconflict.rules.schedule import Overlaps, TimeWindow
 from deconflict.settings import is_postgres_url
 from deconflict.store import Store, open_store, shown
-from deconflict.store.audit import Report, StoreInconsistent, check_record, read_head
+from deconflict.store.audit import Report, StoreInconsistent, check_record, held_to, read_head
 from deconflict.store.audit_log import Finding, Opened
 from deconflict.store.audit_state import (
     PROBES_FORGOTTEN_AFTER,
@@ -553,12 +553,9 @@ _SAID = {
 def rebuilt_lines(source: str, target: str, rebuilt: Rebuilt, head: HeadFile | None) -> list[str]:
     """What a rebuild did, as an operator reads it: what it was held to, what it made from the
     record, what it copied unproven, what came from the source's rows, how the source differed."""
-    if head is None:
-        held = "no log key yet, so no signed head to hold it to"
-    elif rebuilt.head is None:
-        held = f"no head signed yet in {head.path}"
-    else:
-        held = f"held to the head at size {rebuilt.head.size} in {head.path}"
+    held = held_to(head, rebuilt.head)
+    if rebuilt.head is not None:
+        held = f"held to {held}"
     lines = [
         f"{target} rebuilt from the record of {source}: {rebuilt.entries} entries under the"
         f" same root {encode_base64(rebuilt.root)}, {held}; it matches its record"
