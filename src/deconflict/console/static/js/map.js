@@ -359,7 +359,12 @@ function popup(feature) {
       type: "button", class: "ghost", text: t("popup.show_time"),
       onclick: () => emit("time-to", new Date(nearestOccurrence(p, serverNow().getTime()).start)),
     }));
-  if (mine && canPlan() && !p.cancelled_at && !p.closed_at) actions.append(cancelButton(feature));
+  if (mine && canPlan() && !p.cancelled_at && !p.closed_at) {
+    actions.append(
+      h("button", { type: "button", class: "ghost", dataset: { act: "amend" }, text: t("popup.amend"), onclick: () => { map.closePopup(); emit("amend-feature", feature); } }),
+      cancelButton(feature),
+    );
+  }
   card.append(actions);
   return card;
 }

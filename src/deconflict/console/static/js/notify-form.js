@@ -1,10 +1,12 @@
-// The notify form read into a GeoJSON Feature in the plan format: positions and times read by the
-// server as people type them, levels sent as typed (SFC, FL195, 1500 ft AGL), a repeat schedule;
-// and every problem, the form's own or the server's, shown beside the field it names.
+// The declare form read into a GeoJSON Feature in the plan format (a zone or an activity):
+// positions and times read by the server as people type them, levels sent as typed (SFC, FL195,
+// 1500 ft AGL), a repeat schedule; a stored feature put back into it to be amended; and every
+// problem, the form's own or the server's, shown beside the field it names.
 
 import { ApiError, describe, get, query } from "./api.js";
 import { $, $$, h } from "./dom.js";
 import { t } from "./i18n.js";
+import { formatLevel } from "./levels.js";
 import { scheduleText } from "./schedule.js";
 import { dtg } from "./time.js";
 
@@ -12,12 +14,19 @@ import { dtg } from "./time.js";
 export class InputProblem extends Error {}
 
 export const shapeKind = () => $('#notify input[name="shape"]:checked').value;
+export const declaredKind = () => $('#notify input[name="kind"]:checked').value;
 
-/** The form as {feature, understood}: what will be sent, and how the server read what was typed. */
-export async function readForm() {
+/**
+ * The form as {feature, understood}: what will be sent, and how the server read what was typed.
+ * An amendment (`amending`: {id, kept}) keeps its id and the properties the form does not show.
+ */
+export async function readForm(amending = null) {
   clearProblems();
   const form = new Reading();
-  const properties = { kind: "activity", activity: $("#n-activity").value };
+  const kind = declaredKind();
+  const properties = { ...(amending?.kept ?? {}), kind };
+  if (kind === "activity") properties.activity = $("#n-activity").value;
+  else properties.share = $("#n-share").value;
   const geometry = await SHAPES[shapeKind()](form, properties);
   const buffer = await form.read($("#n-buffer"), async () => metres($("#n-buffer"), false));
   if (buffer) properties.buffer_m = buffer;
@@ -34,7 +43,7 @@ export async function readForm() {
   }
   const repeats = scheduleText(properties);
   if (repeats) form.understood.push(`${t("popup.repeat")}: ${repeats}`);
-  const id = $("#n-id").value.trim() || madeId(properties);
+  const id = amending?.id ?? ($("#n-id").value.trim() || madeId(properties));
   return { feature: { type: "Feature", id, geometry, properties }, understood: form.understood };
 }
 
@@ -219,7 +228,100 @@ function madeId(properties) {
   crypto.getRandomValues(bytes);
   const suffix = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   const at = properties.start ? dtg(new Date(properties.start)).toLowerCase() : "now";
-  return `${properties.activity}-${at}-${suffix}`;
+  return `${properties.activity ?? properties.kind}-${at}-${suffix}`;
+}
+
+// The properties the form reads; any other a stored feature has (a site's category, its contact)
+// is kept as it is when the feature is amended. The line's bookkeeping is left out.
+const READ = new Set([
+  "kind", "party", "activity", "share", "name", "start", "end", "respond_by", "repeat", "altitude",
+  "buffer_m", "radius_m", "half_width_m", "sector", "orbit", "track",
+]);
+const BOOKKEEPING = new Set(["version", "cancelled_at", "closed_at", "outline"]);
+
+/** Put a stored feature into the form to be amended; returns the properties it keeps unshown. */
+export function fillFromFeature(feature) {
+  const form = $("#notify");
+  form.reset();
+  const p = feature.properties;
+  const set = (selector, value) => { $(selector).value = value === null || value === undefined ? "" : String(value); };
+  const check = (name, value) => { $(`#notify input[name="${name}"][value="${value}"]`).checked = true; };
+  check("kind", p.kind === "zone" ? "zone" : "activity");
+  if (p.activity) set("#n-activity", p.activity);
+  set("#n-share", p.share === "contact" ? "contact" : "shape");
+  const shape = storedShape(feature);
+  check("shape", shape);
+  const points = geometryPoints(feature.geometry);
+  if (shape === "circle" || shape === "sector") set("#n-centre", points[0] ?? "");
+  else set("#n-points", points.join("\n"));
+  set("#n-radius", p.radius_m);
+  set("#n-half-width", p.half_width_m);
+  if (p.sector) {
+    set("#n-outer", p.sector.outer_m);
+    set("#n-inner", p.sector.inner_m ?? 0);
+    set("#n-from", p.sector.from_deg ?? 0);
+    set("#n-to", p.sector.to_deg ?? 360);
+  }
+  if (p.orbit) {
+    set("#n-orbit-width", p.orbit.width_m);
+    set("#n-orbit-side", p.orbit.side || "centre");
+  }
+  if (p.track) {
+    set("#n-left", p.track.left_m ?? 0);
+    set("#n-right", p.track.right_m ?? 0);
+  }
+  set("#n-buffer", p.buffer_m ?? 0);
+  set("#n-start", p.start);
+  set("#n-end", p.end);
+  fillRepeat(p.repeat);
+  const [lower, upper] = typedBand(p.altitude);
+  set("#n-lower", lower);
+  set("#n-upper", upper);
+  set("#n-id", feature.id);
+  set("#n-name", p.name);
+  return Object.fromEntries(Object.entries(p).filter(([key]) => !READ.has(key) && !BOOKKEEPING.has(key)));
+}
+
+function storedShape(feature) {
+  const p = feature.properties;
+  if (p.sector) return "sector";
+  if (p.orbit) return "orbit";
+  if (p.track) return "track";
+  if (feature.geometry.type === "Point") return "circle";
+  if (feature.geometry.type === "LineString") return "corridor";
+  return "polygon";
+}
+
+// Positions as typed in decimal degrees (latitude first), as precise as stored. A polygon gives its
+// outer ring without the closing point (a MultiPolygon its first part's).
+function geometryPoints(geometry) {
+  const at = ([lon, lat]) => `${lat}, ${lon}`;
+  if (geometry.type === "Point") return [at(geometry.coordinates)];
+  if (geometry.type === "LineString") return geometry.coordinates.map(at);
+  const ring = geometry.type === "Polygon" ? geometry.coordinates[0] : geometry.coordinates[0][0];
+  return ring.slice(0, -1).map(at);
+}
+
+function fillRepeat(repeat) {
+  $("#n-repeat").value = repeat?.every ?? "none";
+  if (!repeat) return;
+  if (repeat.interval) $("#n-every-hours").value = String(repeat.interval);
+  for (const box of $$('#n-days input[name="repeat_on"]')) box.checked = (repeat.on ?? []).includes(box.value);
+  $("#n-ufn").checked = repeat.until === "UFN";
+  $("#n-until").value = repeat.until && repeat.until !== "UFN" ? repeat.until : "";
+}
+
+// A stored band ({lower_m, upper_m, datum, upper_datum}) as levels the server reads back exactly.
+function typedBand(altitude) {
+  if (!altitude) return ["", ""];
+  const level = (metres, datum) => {
+    if (metres === null || metres === undefined) return "UNL";
+    if (datum === "fl") return formatLevel(metres, "fl");
+    if (datum === "agl" && metres === 0) return "SFC";
+    return `${metres} m ${(datum || "msl").toUpperCase()}`;
+  };
+  const lower = altitude.lower_m === null || altitude.lower_m === undefined ? "" : level(altitude.lower_m, altitude.datum);
+  return [lower, level(altitude.upper_m, altitude.upper_datum || altitude.datum)];
 }
 
 // Where the server's field names point in the form (the first part decides for nested names).
@@ -227,6 +329,8 @@ const FIELD_INPUTS = {
   id: "#n-id",
   name: "#n-name",
   activity: "#n-activity",
+  kind: "#n-kind",
+  share: "#n-share",
   start: "#n-start",
   end: "#n-end",
   respond_by: "#n-respond-by",

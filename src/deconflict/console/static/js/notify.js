@@ -1,15 +1,16 @@
-// Notify an activity: draw it or type it (notify-form.js reads it), see the conflicts of a
-// dry run, then send. Sectors, orbits and tracks are drawn from the outline the server makes.
+// Declare a zone or notify an activity, or amend one of the party's own: draw it or type it
+// (notify-form.js reads it), see the conflicts of a dry run, then send. Sectors, orbits and tracks
+// are drawn from the outline the server makes.
 
-import { describe, post } from "./api.js";
+import { api, describe, post } from "./api.js";
 import { $, $$, h } from "./dom.js";
 import { dropDraft, fillForm, formValues, loadDraft, saveDraft } from "./drafts.js";
 import { startDrawing, stopDrawing, typed } from "./draw.js";
 import { t } from "./i18n.js";
 import { conflictText, loadNotices } from "./inbox.js";
 import { showDraft } from "./map.js";
-import { InputProblem, clearProblems, placeProblems, readForm, shapeKind } from "./notify-form.js";
-import { canPlan, emit, partyName, state } from "./state.js";
+import { InputProblem, clearProblems, declaredKind, fillFromFeature, placeProblems, readForm, shapeKind } from "./notify-form.js";
+import { canPlan, emit, on, partyName, state } from "./state.js";
 import { moment } from "./time.js";
 
 export const ACTIVITIES = ["strike", "drill", "flight", "convoy", "patrol", "raid", "demining", "other"];
@@ -19,13 +20,21 @@ const DRAFT = "notify";
 const DRAWN_AS = { circle: "circle", sector: "circle", corridor: "corridor", track: "corridor", polygon: "polygon", orbit: "orbit" };
 
 let checked = null; // the form as it was when last checked: Send needs the same form
+let amending = null; // the own feature being amended: {id, kind, version, kept}, or null
 
 export function initNotify() {
   const form = $("#notify");
   fillActivities();
   const draft = loadDraft(DRAFT);
-  if (draft) fillForm(form, draft.values);
+  if (draft) {
+    fillForm(form, draft.values);
+    amending = draft.amending ?? null;
+  }
   for (const radio of $$('input[name="shape"]', form)) radio.addEventListener("change", showShapeFields);
+  for (const radio of $$('input[name="kind"]', form)) radio.addEventListener("change", showKindFields);
+  $("#n-amend-stop").addEventListener("click", clear);
+  on("amend-feature", amend);
+  on("language", showAmending);
   $("#n-repeat").addEventListener("change", showRepeatFields);
   $("#n-ufn").addEventListener("change", showRepeatFields);
   form.addEventListener("input", remember);
@@ -40,6 +49,7 @@ export function initNotify() {
   }
   showShapeFields();
   showRepeatFields();
+  showAmending();
 }
 
 export function fillActivities() {
@@ -55,6 +65,47 @@ function showShapeFields() {
   changed();
 }
 
+function showKindFields() {
+  const kind = declaredKind();
+  for (const field of $$("#notify [data-kind]")) field.hidden = field.dataset.kind !== kind;
+  showSendLabel();
+  changed();
+}
+
+// What Send does: notify an activity, declare a zone, or send the amendment of either.
+function showSendLabel() {
+  $("#n-send").textContent = t(amending ? "declare.send_amend" : declaredKind() === "zone" ? "declare.send_zone" : "notify.send");
+}
+
+// An amendment names its feature above the form; its kind and id stay as they are.
+function showAmending() {
+  $("#n-amending").hidden = !amending;
+  if (amending) $("#n-amending-text").textContent = t("declare.amending", { id: amending.id, version: amending.version });
+  for (const radio of $$('#notify input[name="kind"]')) radio.disabled = Boolean(amending) || !canPlan();
+  $("#n-id").readOnly = Boolean(amending);
+  showKindFields();
+}
+
+/** Open the form on one of the party's own features, as it stands, to amend it. */
+function amend(feature) {
+  stopDrawing();
+  clearProblems();
+  const kept = fillFromFeature(feature);
+  amending = { id: feature.id, kind: feature.properties.kind, version: feature.properties.version, kept };
+  checked = null;
+  $("#n-send").disabled = true;
+  $("#n-result").replaceChildren();
+  showDraft(null);
+  showShapeFields();
+  showRepeatFields();
+  showAmending();
+  remember();
+  emit("show-view", "inbox");
+  $("#tab-notify").click();
+  $("#n-amending-text").tabIndex = -1;
+  $("#n-amending-text").focus();
+}
+
 function showRepeatFields() {
   const every = $("#n-repeat").value;
   for (const field of $$("#notify [data-repeat]")) field.hidden = !field.dataset.repeat.split(" ").includes(every);
@@ -64,7 +115,7 @@ function showRepeatFields() {
 
 // What was typed or drawn is kept as the form's draft until it is sent or cleared.
 function remember() {
-  if (canPlan()) saveDraft(DRAFT, { values: formValues($("#notify")) });
+  if (canPlan()) saveDraft(DRAFT, { values: formValues($("#notify")), amending });
   changed();
 }
 
@@ -107,14 +158,16 @@ function clear() {
   checked = null;
   $("#n-send").disabled = true;
   dropDraft(DRAFT);
+  amending = null;
+  showAmending();
 }
 
-/** Dry run: what the activity would conflict with, shown on the map and listed; stores nothing. */
+/** Dry run: what the feature (or the amendment) would conflict with, shown and listed; stores nothing. */
 async function check() {
   const result = $("#n-result");
   result.replaceChildren(h("p", { class: "muted", text: t("notify.checking") }));
   try {
-    const { feature, understood } = await readForm();
+    const { feature, understood } = await readForm(amending);
     const answer = await post("/v1/check", feature);
     await withOutline(feature);
     showDraft(feature, answer.conflicts);
@@ -159,27 +212,35 @@ async function send() {
   }
   const result = $("#n-result");
   try {
-    const { feature } = await readForm();
-    const answer = await post("/v1/activities", feature);
+    const { feature } = await readForm(amending);
+    const collection = feature.properties.kind === "zone" ? "zones" : "activities";
+    const answer = amending
+      ? (await api("PUT", `/v1/${collection}/${encodeURIComponent(feature.id)}`, feature)).data
+      : await post(`/v1/${collection}`, feature);
     const entry = answer.receipt ? answer.receipt.leaf_index : null;
     if (entry !== null) {
       state.receipts.set(feature.id, entry);
       for (const n of answer.notices) state.receipts.set(n.id, entry);
     }
+    const done = amending
+      ? t("declare.amended", { id: feature.id, version: answer.feature.properties.version })
+      : t(feature.properties.kind === "zone" ? "declare.declared" : "notify.sent", { id: feature.id });
     result.replaceChildren(
-      h("p", { class: "sent", dataset: { sent: feature.id }, text: t("notify.sent", { id: feature.id }) }),
+      h("p", { class: "sent", dataset: { sent: feature.id }, text: done }),
       conflictSummary(answer.conflicts),
       h("ul", { class: "notices-sent" }, answer.notices.map((n) => h("li", {
         text: `#${n.id} → ${partyName(n.recipient)}${n.priority ? ` · ${t("notice.conflict")}` : ""}${n.respond_by ? ` · ${t("notice.respond_by")} ${moment(new Date(n.respond_by))}` : ""}`,
       }))),
       entry !== null ? h("p", { class: "receipt", text: t("receipt", { n: entry }) }) : null,
     );
-    emit("toast", `${t("notify.sent", { id: feature.id })} ${entry !== null ? t("receipt", { n: entry }) : ""}`, "ok");
+    emit("toast", `${done} ${entry !== null ? t("receipt", { n: entry }) : ""}`, "ok");
     showDraft(null);
     checked = null;
     $("#n-send").disabled = true;
     $("#n-id").value = "";
     dropDraft(DRAFT);
+    amending = null;
+    showAmending();
     emit("refresh-features");
     await loadNotices();
   } catch (error) {
