@@ -9,10 +9,11 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from deconflict.geo.coords import Position, format_mgrs
 from tests.api.conftest import LiveServer, strike_body, zone_body
+from tests.e2e.audit import axe_violations, layout_problems
 from tests.e2e.conftest import EXPECTED_ERRORS, Officer, open_console, sign_in
 
 START, END = "2030-09-06T22:00Z", "2030-09-07T02:00Z"
@@ -51,7 +52,11 @@ TYPED: dict[str, tuple[dict[str, str], str, dict[str, Any]]] = {
         {"orbit": {"width_m": 6000, "side": "left"}},
     ),
     "track": (
-        {"#n-points": "33.20, 38.30\n33.25, 38.40\n33.22, 38.50", "#n-left": "1000", "#n-right": "3000"},
+        {
+            "#n-points": "33.20, 38.30\n33.25, 38.40\n33.22, 38.50",
+            "#n-left": "1000",
+            "#n-right": "3000",
+        },
         "LineString",
         {"track": {"left_m": 1000, "right_m": 3000}},
     ),
@@ -158,11 +163,15 @@ def test_an_amended_activity_shows_its_conflict_before_sending_and_its_notice_ar
         answer = russia.post("/v1/activities", json=far)
         assert answer.status_code == 201 and answer.json()["conflicts"] == []
     russia_officer = sign_in(open_console(browser, line.url, "amend-ru"), line.tokens["russia"])
-    coalition_officer = sign_in(open_console(browser, line.url, "amend-en"), line.tokens["coalition"])
+    coalition_officer = sign_in(
+        open_console(browser, line.url, "amend-en"), line.tokens["coalition"]
+    )
     consoles += [russia_officer, coalition_officer]
     r, c = russia_officer.page, coalition_officer.page
     urgent = c.locator('#inbox article[data-feature="strike-1"][data-priority="true"]')
-    expect(c.locator('#inbox article[data-feature="strike-1"]')).to_have_count(1)  # told, no conflict
+    expect(c.locator('#inbox article[data-feature="strike-1"]')).to_have_count(
+        1
+    )  # told, no conflict
     expect(urgent).to_have_count(0)
 
     r.click("#feature-index summary")
@@ -232,3 +241,42 @@ def test_a_value_the_server_refuses_is_shown_beside_its_field(
     assert refused == [
         "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
     ]  # the refused check, and nothing else
+
+
+def test_an_amendment_on_a_phone_fits_passes_axe_and_survives_a_reload(
+    line: LiveServer, browser: Browser, consoles: list[Officer]
+) -> None:
+    with line.client("russia") as russia:
+        assert (
+            russia.post("/v1/activities", json=strike_body(name="Night strike")).status_code == 201
+        )
+    phone: ViewportSize = {"width": 390, "height": 844}
+    officer = open_console(browser, line.url, "amend-phone", "ar", phone)
+    consoles.append(officer)
+    page = sign_in(officer, line.tokens["russia"]).page
+    page.click("#view-map")
+    page.click("#feature-index summary")
+    page.click('#feature-list button[data-feature="strike-1"]')
+    page.click('.leaflet-popup .card [data-act="amend"]')
+    expect(page.locator("#view-inbox")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#tab-notify")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#n-amending-text")).to_be_focused()
+    page.fill("#n-end", "2030-09-07T04:00Z")
+    problems, _ = layout_problems(page)
+    assert problems == []
+    assert axe_violations(page) == []
+    officer.shot("amending")
+
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("#tab-notify")
+    expect(page.locator("#n-amending-text")).to_contain_text("strike-1")
+    expect(page.locator("#n-end")).to_have_value("2030-09-07T04:00Z")
+    expect(page.locator("#n-name")).to_have_value("Night strike")
+    expect(page.locator("#n-id")).to_have_attribute("readonly", "")
+    page.click("#n-amend-stop")
+    expect(page.locator("#n-amending")).to_be_hidden()
+    expect(page.locator("#n-end")).to_have_value("")
+    expect(page.locator("#n-id")).not_to_have_attribute("readonly", "")
+    assert stored(line, "russia", "strike-1")["properties"]["version"] == 1
+    officer.assert_no_errors()
