@@ -280,3 +280,29 @@ def test_an_amendment_on_a_phone_fits_passes_axe_and_survives_a_reload(
     expect(page.locator("#n-id")).not_to_have_attribute("readonly", "")
     assert stored(line, "russia", "strike-1")["properties"]["version"] == 1
     officer.assert_no_errors()
+
+
+def test_a_zone_with_a_hole_offers_no_amendment_that_would_drop_the_hole(
+    line: LiveServer, browser: Browser, consoles: list[Officer]
+) -> None:
+    outer = [[38.5, 33.3], [38.8, 33.3], [38.8, 33.6], [38.5, 33.6], [38.5, 33.3]]
+    hole = [[38.6, 33.4], [38.7, 33.4], [38.7, 33.5], [38.6, 33.5], [38.6, 33.4]]
+    holed = zone_body("camp")
+    holed["geometry"] = {"type": "Polygon", "coordinates": [outer, hole]}
+    del holed["properties"]["radius_m"]
+    with line.client("coalition") as coalition:
+        assert coalition.post("/v1/zones", json=holed).status_code == 201
+        assert coalition.post("/v1/zones", json=zone_body("plain")).status_code == 201
+    officer = sign_in(open_console(browser, line.url, "holed"), line.tokens["coalition"])
+    consoles.append(officer)
+    page = officer.page
+    page.click("#feature-index summary")
+    page.click('#feature-list button[data-feature="camp"]')
+    card = page.locator('.leaflet-popup .card[data-feature="camp"]')
+    expect(card.locator('[data-note="not-amendable"]')).to_be_visible()
+    expect(card.locator('[data-act="amend"]')).to_have_count(0)
+    page.keyboard.press("Escape")
+    page.click('#feature-list button[data-feature="plain"]')
+    plain = page.locator('.leaflet-popup .card[data-feature="plain"]')
+    expect(plain.locator('[data-act="amend"]')).to_be_visible()
+    assert stored(line, "coalition", "camp")["geometry"]["coordinates"][1] == hole

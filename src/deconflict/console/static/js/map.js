@@ -360,10 +360,12 @@ function popup(feature) {
       onclick: () => emit("time-to", new Date(nearestOccurrence(p, serverNow().getTime()).start)),
     }));
   if (mine && canPlan() && !p.cancelled_at && !p.closed_at) {
-    actions.append(
-      h("button", { type: "button", class: "ghost", dataset: { act: "amend" }, text: t("popup.amend"), onclick: () => { map.closePopup(); emit("amend-feature", feature); } }),
-      cancelButton(feature),
-    );
+    if (formHolds(feature)) {
+      actions.append(h("button", { type: "button", class: "ghost", dataset: { act: "amend" }, text: t("popup.amend"), onclick: () => { map.closePopup(); emit("amend-feature", feature); } }));
+    } else {
+      card.append(h("p", { class: "note", dataset: { note: "not-amendable" }, text: t("popup.not_amendable") }));
+    }
+    actions.append(cancelButton(feature));
   }
   card.append(actions);
   return card;
@@ -389,6 +391,17 @@ function extentRows(p) {
 }
 
 // Two steps, so a stray click never cancels: the first arms the button, the second sends.
+// Whether the declare form shows every part of the feature's shape, so that an amendment sent
+// from it keeps what the officer did not touch: not a polygon's holes, a multipolygon's further
+// parts or a bare point (the form's circle needs a radius).
+function formHolds(feature) {
+  const p = feature.properties;
+  const geometry = feature.geometry;
+  if (p.sector || p.orbit || p.track || geometry.type === "LineString") return true;
+  if (geometry.type === "Point") return p.radius_m !== undefined && p.radius_m !== null;
+  return geometry.type === "Polygon" && geometry.coordinates.length === 1;
+}
+
 function cancelButton(feature) {
   const button = h("button", { type: "button", class: "danger", text: t("popup.cancel") });
   button.addEventListener("click", () => {
