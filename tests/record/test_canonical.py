@@ -7,6 +7,7 @@ import math
 import struct
 
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -154,3 +155,58 @@ def test_canonical_bytes_are_json_of_the_same_value_and_a_fixed_point(value: Jso
     # Read every number as the double JSON means (ints compare equal to their floats).
     assert json.loads(encoded, parse_int=float) == value
     assert canonical_bytes(json.loads(encoded)) == encoded
+
+
+def _boundaries() -> list[float]:
+    """Floats either side of where Python's writing and JCS's part ways."""
+    edges = [1e-4, 1e16, 2.0**53, 1e21, 1e-6, 1e-7]
+    around = [math.nextafter(x, direction) for x in edges for direction in (0.0, math.inf)]
+    return [sign * x for x in edges + around for sign in (1.0, -1.0)]
+
+
+every_character = st.characters(exclude_categories=())
+exact_numbers = (
+    st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats()
+    | st.integers(-(2**53), 2**53).map(float)
+    | st.sampled_from(_boundaries())
+    | st.floats(1e-8, 1e-3)
+    | st.floats(1e15, 1e22)
+)
+json_like = st.recursive(
+    st.none() | st.booleans() | exact_numbers | st.text(every_character),
+    lambda children: (
+        st.lists(children)
+        | st.lists(children).map(tuple)
+        | st.dictionaries(st.text(every_character), children)
+        | st.dictionaries(
+            st.sampled_from(["\ufb33", "\U0001f600", "a", "\u20ac", "\ud800"]), children
+        )
+    ),
+    max_leaves=30,
+)
+
+
+def _rfc8785_or_refusal(value: object) -> bytes | None:
+    try:
+        return rfc8785.dumps(value)  # type: ignore[arg-type]  # the oracle takes what it is given
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError):
+        return None
+
+
+@settings(max_examples=1500, deadline=None, database=None)
+@given(json_like)
+def test_canonical_bytes_are_the_rfc8785_packages_bytes_or_both_refuse(value: JsonValue) -> None:
+    expected = _rfc8785_or_refusal(value)
+    if expected is None:
+        with pytest.raises(NoCanonicalForm):
+            canonical_bytes(value)
+    else:
+        assert canonical_bytes(value) == expected
+
+
+@pytest.mark.parametrize("number", _boundaries())
+def test_floats_at_the_edges_of_pythons_own_form_are_written_as_rfc8785_writes_them(
+    number: float,
+) -> None:
+    assert canonical_bytes({"x": [number]}) == rfc8785.dumps({"x": [number]})

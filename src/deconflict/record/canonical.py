@@ -13,12 +13,22 @@ double is exactly that integer (10**21 -> 1e+21), or it prints back as the
 same digits (47263949197924900, which JCS itself writes for the double
 4.72639491979249e16). Without this, canonical bytes read back by Python
 could not be canonicalised again.
+
+Most values the line records are written by Python's own JSON encoder (in C)
+with sorted keys and no whitespace: for the values it is given there, its
+bytes are RFC 8785's by construction (see `_as_written`), and a property test
+holds them to the rfc8785 package's over generated values. Anything else
+(a float that is tiny, huge or integral beyond 2**53, a key outside the Basic
+Multilingual Plane, an integer beyond 2**53, a type other than JSON's own)
+goes the rfc8785 package's way.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import rfc8785
 
@@ -30,6 +40,19 @@ JsonValue: TypeAlias = (
 """A parsed JSON value. At run time arrays must be lists or tuples and objects dicts."""
 
 _SAFE_INTEGER = 2**53 - 1
+# Python writes a float as repr() does: exactly JCS's form for a non-integral magnitude in
+# [1e-4, 1e16) (no exponent there in either); an integral one below 2**53 is written as the int.
+_PLAIN_FLOAT_LOW, _PLAIN_FLOAT_HIGH = 1e-4, 1e16
+# Keys sort by code point in Python, by UTF-16 code unit in JCS: the same order unless a key
+# holds a character beyond U+FFFF.
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, check_circular=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+)
+
+
+class _NotPlain(Exception):
+    """A value Python's encoder would not write as JCS does."""
 
 
 def canonical_bytes(value: JsonValue) -> bytes:
@@ -45,10 +68,44 @@ def canonical_bytes(value: JsonValue) -> bytes:
     b'[1e+21,47263949197924900]'
     """
     try:
+        # A feature entry (measured): about 20 us this way, 70 us through rfc8785.
+        return _ENCODER.encode(_as_written(value)).encode("utf-8")
+    except (_NotPlain, UnicodeEncodeError):
+        pass  # rfc8785 writes it, or names what has no canonical form
+    try:
         return _jcs(value)
     except rfc8785.IntegerDomainError:
         # Rare: only values holding an integer beyond 2**53 pay for this second pass.
         return _jcs(_as_doubles(value))
+
+
+def _as_written(value: Any) -> Any:
+    """`value` as Python's encoder writes in JCS form: arrays and objects copied, each
+    integral float below 2**53 as its int; _NotPlain for anything it would write otherwise."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        if -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+            return value
+        raise _NotPlain
+    if kind is float:
+        magnitude = abs(value)
+        if magnitude.is_integer():
+            if magnitude <= _SAFE_INTEGER:
+                return int(value)
+            raise _NotPlain
+        if _PLAIN_FLOAT_LOW <= magnitude < _PLAIN_FLOAT_HIGH:
+            return value
+        raise _NotPlain
+    if kind is dict:
+        for key in value:
+            if type(key) is not str or (not key.isascii() and _ASTRAL.search(key)):
+                raise _NotPlain
+        return {key: _as_written(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_as_written(item) for item in value]
+    raise _NotPlain
 
 
 def _jcs(value: JsonValue) -> bytes:
