@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind, Share
 from deconflict.line.parties import Party
 from deconflict.line.views import iso, see_conflict, shown_params
-from deconflict.record.sealed import seal
+from deconflict.record.sealed import Opening
 from deconflict.rules.feature import Feature
 from deconflict.rules.plan import feature_to_geojson
 
@@ -50,9 +51,14 @@ class Signed:
     signature: str
     salt: bytes
 
+    @cached_property
+    def opening(self) -> Opening:
+        """The payload sealed under the request's salt (sealed once, however often asked)."""
+        return Opening.of(self.payload, self.salt)
+
     @property
     def commitment(self) -> str:
-        return seal(self.payload, self.salt)
+        return self.opening.commitment
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,7 @@ class UnitOfWork:
             commitment = draft.signed.commitment
             signed = {"commitment": commitment, "signature": draft.signed.signature}
             (content if content is not None and draft.signer_sealed else entry)["signed"] = signed
-            payload = Opening(commitment, draft.signed.salt, draft.signed.payload)
-            openings.append((payload, draft.readers))
+            openings.append((draft.signed.opening, draft.readers))
         if content is not None:
             sealed = Opening.of(content, new_salt())
             entry["sealed"] = sealed.commitment

@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cryptography.exceptions import InvalidSignature as _BadEd25519Signature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -61,7 +62,7 @@ class NoteVerifier:
         _require_key_name(self.name)
         public_key_from_bytes(self.public_key)
 
-    @property
+    @cached_property
     def key_id(self) -> bytes:
         """The 4-byte key ID that signature lines carry."""
         return key_id(self.name, self.public_key)
@@ -116,9 +117,10 @@ class NoteSigner:
     def __post_init__(self) -> None:
         _require_key_name(self.name)
 
-    @property
+    @cached_property
     def verifier(self) -> NoteVerifier:
-        """The verifier of this signer's notes, to hand to everyone who checks them."""
+        """The verifier of this signer's notes, to hand to everyone who checks them (made once:
+        every signature line carries its key ID)."""
         return NoteVerifier(self.name, public_key_bytes(self.private_key))
 
     def signature_line(self, text: str) -> str:

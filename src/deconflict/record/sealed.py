@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from deconflict.record.base64text import decode_base64, encode_base64
@@ -42,9 +42,13 @@ def seal(value: JsonValue, salt: bytes) -> str:
     >>> seal({"a": 1}, bytes(32))[:16]
     'b06a229070741292'
     """
+    return _commitment(canonical_bytes(value), salt)
+
+
+def _commitment(value_bytes: bytes, salt: bytes) -> str:
     if len(salt) != SALT_SIZE:
         raise RecordError(f"a salt is {SALT_SIZE} bytes, not {len(salt)}", field="salt")
-    return hashlib.sha256(salt + canonical_bytes(value)).hexdigest()
+    return hashlib.sha256(salt + value_bytes).hexdigest()
 
 
 def signed_bytes(commitment: str) -> bytes:
@@ -59,11 +63,18 @@ class Opening:
     commitment: str
     salt: bytes
     value: JsonValue
+    known_bytes: bytes | None = field(default=None, compare=False, repr=False)
+    """The value's canonical bytes when they were computed already (by `of`)."""
 
     @classmethod
     def of(cls, value: JsonValue, salt: bytes) -> Opening:
         """The opening of a value sealed under `salt` now."""
-        return cls(seal(value, salt), salt, value)
+        value_bytes = canonical_bytes(value)
+        return cls(_commitment(value_bytes, salt), salt, value, value_bytes)
+
+    def value_bytes(self) -> bytes:
+        """The canonical bytes of the value (computed once where the opening was sealed)."""
+        return self.known_bytes if self.known_bytes is not None else canonical_bytes(self.value)
 
     def holds(self) -> bool:
         """Whether the salt and value hash to the commitment."""

@@ -75,9 +75,11 @@ class HeadFile:
         """
         with self._lock:
             try:
-                if log_size() > self._written:
-                    note = checkpoint()
-                    self.write(note)
-                    self._written = open_checkpoint(note, [self.key.signer.verifier]).size
+                size = log_size()
+                if size > self._written:
+                    # The note is of `size` leaves or more (the log only grows): the next
+                    # commit writes again rather than check the signature just made.
+                    self.write(checkpoint())
+                    self._written = size
             except Exception:
                 log.exception("could not write the head file %s", self.path)

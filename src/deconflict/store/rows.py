@@ -27,7 +27,6 @@ from deconflict.line.model import (
 )
 from deconflict.line.parties import Party
 from deconflict.line.views import altitude_json
-from deconflict.record.canonical import canonical_bytes
 from deconflict.record.sealed import Opening
 from deconflict.rules.altitude import AltitudeMeet
 from deconflict.rules.feature import Feature
@@ -303,7 +302,7 @@ def opening_row(leaf_index: int, opening: Opening, readers: Readers) -> tuple[An
         leaf_index,
         opening.commitment,
         opening.salt,
-        canonical_bytes(opening.value).decode("utf-8"),
+        opening.value_bytes().decode("utf-8"),
         None if readers is None else json.dumps(sorted(readers)),
     )
 
