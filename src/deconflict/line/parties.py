@@ -52,6 +52,12 @@ class Credential:
 class PartyStore(Protocol):
     """What party management needs of a store."""
 
+    @property
+    def reads_in_process(self) -> bool:
+        """Whether a read is answered in this process, never waiting on a network or a writer
+        (a SQLite file in WAL mode: readers never wait), so it may run on an event loop."""
+        ...
+
     def add_party(self, party: Party, at: datetime) -> None: ...
 
     def party(self, party_id: str) -> Party | None: ...

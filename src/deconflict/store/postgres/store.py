@@ -111,6 +111,9 @@ class PostgresStore(SqlStore):
         with self.atomic() as tx:
             return step(tx)
 
+    reads_in_process = False
+    """Every read is a trip to the database server."""
+
     @contextmanager
     def _reading(self) -> Iterator[psycopg.Connection]:
         """A connection for one read statement, which sees what was committed when it began."""

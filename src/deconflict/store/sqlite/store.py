@@ -119,6 +119,11 @@ class SqliteStore(SqlStore):
         result: T = self._writer.run(lambda db: step(UnitOfWork(SqliteTx(db, self.log_key))))
         return result
 
+    @property
+    def reads_in_process(self) -> bool:
+        """A file's readers never wait (WAL); an in-memory store's share the writer's lock."""
+        return self.path != ":memory:"
+
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         """A connection for reads: each thread its own (WAL readers never wait for the writer),
