@@ -1,7 +1,7 @@
 """The record on PostgreSQL: the same leaves and perfect-subtree nodes as on SQLite, fewer trips.
 
-A write transaction appends in memory (`Appender`) and writes its leaves and
-nodes in one statement before it commits. A proof first lists the ranges it
+A write transaction appends in memory (`edge`, store/log_edge.py) and writes
+its leaves and nodes in one statement before it commits. A proof first lists the ranges it
 will ask for (they depend only on the index and the sizes, never on hashes),
 reads every node those ranges join in one query, then computes the proof.
 """
@@ -9,95 +9,45 @@ reads every node those ranges join in one query, then computes the proof.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any
 
 import psycopg
 
 from deconflict.record import merkle
-from deconflict.record.canonical import canonical_bytes
 from deconflict.record.merkle import Node, SubtreeHash
 from deconflict.record.note import Checkpoint, NoteSigner, sign_checkpoint
-from deconflict.record.receipt import make_receipt
+from deconflict.store.log_edge import LeafRow, LogEdge, NodeRow
 from deconflict.store.postgres.qmark import QmarkConnection
 from deconflict.store.record_reads import size
 
 Range = tuple[int, int]
 
 
-class Appender:
-    """The log's right edge within one write transaction: appends computed in memory.
+def edge(db: psycopg.Connection) -> LogEdge:
+    """The log's right edge for one write transaction on `db` (store/log_edge.py)."""
+    return LogEdge(lambda: size(QmarkConnection(db)), lambda wanted: _nodes(db, wanted))
 
-    The first append reads the log's size and its frontier (the perfect subtrees
-    of the whole log, at most log2(n) + 1 nodes) in two queries; every node an
-    append completes then joins a left sibling that is on that frontier or was
-    made in this transaction, and so does every hash of a receipt for a leaf of
-    this transaction. `flush` writes the new leaves and nodes in one statement.
-    Only one transaction appends at a time: it holds the line's lock.
-    """
 
-    def __init__(self, db: psycopg.Connection) -> None:
-        self.db = db
-        self.size: int | None = None
-        self._nodes: dict[Node, bytes] = {}
-        self._data: dict[int, bytes] = {}
-        self._unwritten: list[tuple[int, str, bytes, str]] = []
-
-    def append(self, entry: dict[str, Any]) -> int:
-        """Add `entry` (as its canonical bytes) as the log's next leaf; returns its index."""
-        if self.size is None:
-            self.size = size(QmarkConnection(self.db))
-            self._nodes = _nodes(self.db, merkle.perfect_subtrees(0, self.size))
-        index = self.size
-        data = canonical_bytes(entry)
-        digest = merkle.leaf_hash(data)
-        self._nodes[(0, index)] = digest
-        for level, position in merkle.nodes_completed_by_append(index)[1:]:
-            # Each node completed is the parent of the one before: its right child.
-            digest = merkle.node_hash(self._nodes[(level - 1, 2 * position)], digest)
-            self._nodes[(level, position)] = digest
-        self._data[index] = data
-        self._unwritten.append((index, entry["kind"], data, entry["at"]))
-        self.size += 1
-        return index
-
-    def receipt(self, index: int, signer: NoteSigner, origin: str) -> dict[str, Any]:
-        """Proof that leaf `index` (appended here) is in the log as it now stands, signed."""
-        assert self.size is not None and index in self._data
-
-        def subtree(start: int, end: int) -> bytes:
-            wanted = merkle.perfect_subtrees(start, end)
-            return merkle.join_subtrees([self._nodes[node] for node in wanted])
-
-        return make_receipt(index, self.size, self._data[index], subtree, signer, origin)
-
-    def flush(self) -> None:
-        """Write the leaves appended so far, and the nodes they completed, in one statement."""
-        if not self._unwritten:
-            return
-        first = self._unwritten[0][0]
-        made = [
-            (level, position, digest)
-            for (level, position), digest in self._nodes.items()
-            if (position + 1) << level > first  # completed since: it covers an unwritten leaf
-        ]
-        indexes, kinds, entries, moments = zip(*self._unwritten, strict=True)
-        levels, positions, digests = zip(*made, strict=True)
-        self.db.execute(
-            "WITH leaf AS (INSERT INTO log_leaf (idx, kind, entry, at)"
-            " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bytea[], %s::text[]))"
-            " INSERT INTO log_node (level, idx, hash)"
-            " SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])",
-            (
-                list(indexes),
-                list(kinds),
-                list(entries),
-                list(moments),
-                list(levels),
-                list(positions),
-                list(digests),
-            ),
-        )
-        self._unwritten.clear()
+def write(db: psycopg.Connection, leaves: list[LeafRow], nodes: list[NodeRow]) -> None:
+    """Write new leaves and the nodes they completed, in one statement."""
+    if not leaves:
+        return
+    indexes, kinds, entries, moments = zip(*leaves, strict=True)
+    levels, positions, digests = zip(*nodes, strict=True)
+    db.execute(
+        "WITH leaf AS (INSERT INTO log_leaf (idx, kind, entry, at)"
+        " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bytea[], %s::text[]))"
+        " INSERT INTO log_node (level, idx, hash)"
+        " SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])",
+        (
+            list(indexes),
+            list(kinds),
+            list(entries),
+            list(moments),
+            list(levels),
+            list(positions),
+            list(digests),
+        ),
+    )
 
 
 def _nodes(db: psycopg.Connection, wanted: Collection[Node]) -> dict[Node, bytes]:

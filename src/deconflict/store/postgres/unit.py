@@ -56,13 +56,13 @@ class PostgresTx(SqlTx):
     def __init__(self, db: psycopg.Connection, log_key: LogKey | None = None) -> None:
         super().__init__(QmarkConnection(db), log_key)
         self.pg = db
-        self._log = log.Appender(db)
+        self._log = log.edge(db)
         self._parties: list[Party] | None = None
         self._notified = False
 
     def flush(self) -> None:
         """Write what is still held in memory (the record's new leaves); before commit."""
-        self._log.flush()
+        log.write(self.pg, *self._log.unwritten())
 
     def candidates(self, feature: Feature) -> list[Declared]:
         return [version_of(row[1:]) for row in candidate_rows(self.pg, feature)]

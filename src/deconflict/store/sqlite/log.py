@@ -8,46 +8,65 @@ records. A proof reads at most about 2 log2(n) nodes.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from typing import Any
 
 from deconflict.record import merkle
-from deconflict.record.canonical import canonical_bytes
 from deconflict.record.note import Checkpoint, NoteSigner, sign_checkpoint
 from deconflict.record.receipt import make_receipt
+from deconflict.store.log_edge import LeafRow, LogEdge, NodeRow
 from deconflict.store.record_reads import leaves, size
 
 __all__ = [
     "append",
     "checkpoint",
     "consistency",
+    "edge",
     "inclusion",
     "leaves",
     "receipt",
     "root",
     "size",
     "subtree_hash",
+    "write",
 ]
 
 
+def edge(db: sqlite3.Connection) -> LogEdge:
+    """The log's right edge for one write transaction on `db` (store/log_edge.py)."""
+    return LogEdge(lambda: size(db), lambda wanted: _nodes(db, wanted))
+
+
 def append(db: sqlite3.Connection, entry: dict[str, Any]) -> int:
-    """Append an entry (as its canonical bytes); returns its leaf index."""
-    data = canonical_bytes(entry)
-    index = size(db)
-    db.execute(
-        "INSERT INTO log_leaf (idx, kind, entry, at) VALUES (?, ?, ?, ?)",
-        (index, entry["kind"], data, entry["at"]),
-    )
-    for level, position in merkle.nodes_completed_by_append(index):
-        if level == 0:
-            digest = merkle.leaf_hash(data)
-        else:
-            digest = merkle.node_hash(
-                _node(db, (level - 1, 2 * position)), _node(db, (level - 1, 2 * position + 1))
-            )
-        db.execute(
-            "INSERT INTO log_node (level, idx, hash) VALUES (?, ?, ?)", (level, position, digest)
-        )
+    """Append an entry (as its canonical bytes) on its own; returns its leaf index. (A step
+    that appends several keeps one `edge` and `write`s after each append.)"""
+    right = edge(db)
+    index = right.append(entry)
+    write(db, *right.unwritten())
     return index
+
+
+def write(db: sqlite3.Connection, leaves: list[LeafRow], nodes: list[NodeRow]) -> None:
+    """Write new leaves and the nodes they completed."""
+    db.executemany("INSERT INTO log_leaf (idx, kind, entry, at) VALUES (?, ?, ?, ?)", leaves)
+    db.executemany("INSERT INTO log_node (level, idx, hash) VALUES (?, ?, ?)", nodes)
+
+
+def _nodes(db: sqlite3.Connection, wanted: Collection[merkle.Node]) -> dict[merkle.Node, bytes]:
+    """The stored hashes of the nodes `wanted` (at most about 2 log2(n): one query)."""
+    if not wanted:
+        return {}
+    unique = list(set(wanted))
+    # One primary-key search a node (SQLite's plan for a row-value IN list scans the table).
+    rows = db.execute(
+        "SELECT level, idx, hash FROM log_node WHERE "
+        + " OR ".join("(level = ? AND idx = ?)" for _ in unique),
+        [number for node in unique for number in node],
+    )
+    found = {(int(level), int(position)): bytes(digest) for level, position, digest in rows}
+    missing = set(unique) - found.keys()
+    assert not missing, f"the log lacks nodes {sorted(missing)}"
+    return found
 
 
 def _node(db: sqlite3.Connection, node: merkle.Node) -> bytes:

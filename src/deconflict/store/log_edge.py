@@ -1,0 +1,84 @@
+"""The record's right edge within one write transaction: appends and receipts computed in memory.
+
+The first append reads the log's size and its frontier (the perfect subtrees
+of the whole log, at most log2(n) + 1 nodes); every node an append completes
+then joins a left sibling that is on that frontier or was made in this
+transaction, and so does every hash of a receipt for a leaf of this
+transaction. The store writes what is new (`unwritten`) its own way: SQLite
+at once, PostgreSQL in one statement before it commits. Only one transaction
+appends at a time: it holds the store's write lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from deconflict.record import merkle
+from deconflict.record.canonical import canonical_bytes
+from deconflict.record.merkle import Node
+from deconflict.record.note import NoteSigner
+from deconflict.record.receipt import make_receipt
+
+LeafRow = tuple[int, str, bytes, str]
+"""A leaf as stored: index, entry kind, canonical entry bytes, the entry's time."""
+NodeRow = tuple[int, int, bytes]
+"""A perfect subtree's node as stored: level, index at that level, hash."""
+
+
+class LogEdge:
+    """The log's right edge in one transaction, read through `read_size` and `read_nodes` (the
+    stored hashes of the nodes asked for, every one of them)."""
+
+    def __init__(
+        self,
+        read_size: Callable[[], int],
+        read_nodes: Callable[[Collection[Node]], dict[Node, bytes]],
+    ) -> None:
+        self._read_size = read_size
+        self._read_nodes = read_nodes
+        self.size: int | None = None
+        self._nodes: dict[Node, bytes] = {}
+        self._data: dict[int, bytes] = {}
+        self._unwritten: list[LeafRow] = []
+
+    def append(self, entry: dict[str, Any]) -> int:
+        """Add `entry` (as its canonical bytes) as the log's next leaf; returns its index."""
+        if self.size is None:
+            self.size = self._read_size()
+            self._nodes = self._read_nodes(merkle.perfect_subtrees(0, self.size))
+        index = self.size
+        data = canonical_bytes(entry)
+        digest = merkle.leaf_hash(data)
+        self._nodes[(0, index)] = digest
+        for level, position in merkle.nodes_completed_by_append(index)[1:]:
+            # Each node completed is the parent of the one before: its right child.
+            digest = merkle.node_hash(self._nodes[(level - 1, 2 * position)], digest)
+            self._nodes[(level, position)] = digest
+        self._data[index] = data
+        self._unwritten.append((index, entry["kind"], data, entry["at"]))
+        self.size += 1
+        return index
+
+    def receipt(self, index: int, signer: NoteSigner, origin: str) -> dict[str, Any]:
+        """Proof that leaf `index` (appended here) is in the log as it now stands, signed."""
+        assert self.size is not None and index in self._data
+
+        def subtree(start: int, end: int) -> bytes:
+            wanted = merkle.perfect_subtrees(start, end)
+            return merkle.join_subtrees([self._nodes[node] for node in wanted])
+
+        return make_receipt(index, self.size, self._data[index], subtree, signer, origin)
+
+    def unwritten(self) -> tuple[list[LeafRow], list[NodeRow]]:
+        """The leaves appended since the last call and the nodes they completed; then none."""
+        if not self._unwritten:
+            return [], []
+        first = self._unwritten[0][0]
+        made = [
+            (level, position, digest)
+            for (level, position), digest in self._nodes.items()
+            if (position + 1) << level > first  # completed since: it covers an unwritten leaf
+        ]
+        leaves, self._unwritten = self._unwritten, []
+        return leaves, made
