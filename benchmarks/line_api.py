@@ -58,10 +58,13 @@ def server(db: Path) -> Iterator[str]:
 
 
 @contextmanager
-def server_process(db: Path) -> Iterator[tuple[str, int]]:
-    """A uvicorn process serving the line over `db`; yields its URL and process id."""
+def server_process(
+    db: Path, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """A uvicorn process serving the line over `db` (with `workers` > 1: that many worker
+    processes under uvicorn's own), `env` added to its environment; yields its URL and id."""
     port = _free_port()
-    env = {**os.environ, "DECONFLICT_DB": str(db), "DECONFLICT_TICK_S": "3600"}
+    env = {**os.environ, "DECONFLICT_DB": str(db), "DECONFLICT_TICK_S": "3600", **(env or {})}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -75,25 +78,61 @@ def server_process(db: Path) -> Iterator[tuple[str, int]]:
             str(port),
             "--log-level",
             "warning",
+            *(["--workers", str(workers)] if workers > 1 else []),
         ],
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
+        while not _healthy(url) or len(_descendants(process.pid)) < workers - 1:
             if time.monotonic() > deadline:
                 raise RuntimeError("the benchmark server did not start")
             time.sleep(0.1)
+        if workers > 1:
+            time.sleep(2)  # every worker has checked the store and listens
         yield url, process.pid
     finally:
         process.terminate()
         process.wait(10)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _descendants(pid: int) -> list[int]:
+    """The ids of a process's children and theirs (from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            parents.setdefault(parent, []).append(int(entry.name))
+    found, waiting = [], [pid]
+    while waiting:
+        children = parents.get(waiting.pop(), [])
+        found += children
+        waiting += children
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) used so far by a process and its descendants."""
+    total = 0.0
+    for each in [pid, *_descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _activity(i: int, lon: float) -> dict[str, Any]:
@@ -158,19 +197,59 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-def notices_per_second(count: int, concurrency: int = 16) -> dict[str, float]:
-    """POST `count` activities; each notifies the two other parties (2 notices per request)."""
+SERVERS = {
+    "one process": (1, {}),
+    "one process, no head file": (1, {"DECONFLICT_SKIP_CHECK": "true"}),
+    "two worker processes": (2, {}),
+}
+"""The servers measured: worker processes and environment. Without the start's check
+(`skip_check`) the server leaves the head file alone: that is the head file's cost."""
+PRODUCT = ("one process", "two worker processes")
+"""The servers as the line runs them (the head file is not optional)."""
+
+
+def notices_per_second(
+    count: int, concurrency: int = 16, workers: int = 1, env: dict[str, str] | None = None
+) -> dict[str, float]:
+    """POST `count` activities; each notifies the two other parties (2 notices per request).
+
+    Also the CPU time per request of the server's processes and of this load
+    generator, measured over the same requests (after 50 to warm up).
+    """
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "line.db"
         tokens = _seed(db)
-        with server(db) as url:
+        with server_process(db, workers, env) as (url, pid):
+            asyncio.run(_load(url, tokens["p2"], 50, concurrency))  # warm: p2's own ids
+            server_before, here_before = cpu_seconds(pid), time.process_time()
             elapsed = asyncio.run(_load(url, tokens["p1"], count, concurrency))
+            server_cpu = cpu_seconds(pid) - server_before
+            load_cpu = time.process_time() - here_before
         notices = count * (len(PARTIES) - 1)
         return {
             "requests_per_s": count / elapsed,
             "notices_per_s": notices / elapsed,
-            "raw_commits_per_s": raw_commit_rate(Path(folder) / "raw.db"),
+            "server_cpu_ms": server_cpu / count * 1000,
+            "load_cpu_ms": load_cpu / count * 1000,
         }
+
+
+def throughput(count: int, rounds: int = 3) -> dict[str, dict[str, float]]:
+    """Each of SERVERS over `count` requests, in turn for `rounds` (the machine is shared: a
+    busy moment falls on all alike), the median of each measure; and the disk's raw rate."""
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in SERVERS}
+    raw = []
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory() as folder:
+            raw.append(raw_commit_rate(Path(folder) / "raw.db"))
+        for name, (workers, env) in SERVERS.items():
+            runs[name].append(notices_per_second(count, workers=workers, env=env))
+    figures = {
+        name: {key: statistics.median(run[key] for run in taken) for key in taken[0]}
+        for name, taken in runs.items()
+    }
+    figures["raw"] = {"commits_per_s": statistics.median(raw)}
+    return figures
 
 
 def raw_commit_rate(path: Path, commits: int = 500) -> float:
