@@ -13,7 +13,6 @@ from typing import Any
 
 from deconflict.record import merkle
 from deconflict.record.note import Checkpoint, NoteSigner, sign_checkpoint
-from deconflict.record.receipt import make_receipt
 from deconflict.store.log_edge import LeafRow, LogEdge, NodeRow
 from deconflict.store.record_reads import leaves, size
 
@@ -24,7 +23,6 @@ __all__ = [
     "edge",
     "inclusion",
     "leaves",
-    "receipt",
     "root",
     "size",
     "subtree_hash",
@@ -99,11 +97,3 @@ def checkpoint(db: sqlite3.Connection, signer: NoteSigner, origin: str) -> str:
     """The signed note of the log's current head."""
     tree_size = size(db)
     return sign_checkpoint(Checkpoint(origin, tree_size, root(db, tree_size)), signer)
-
-
-def receipt(db: sqlite3.Connection, index: int, signer: NoteSigner, origin: str) -> dict[str, Any]:
-    """Proof that leaf `index` is in the log: the leaf, its inclusion proof, a signed checkpoint."""
-    row = db.execute("SELECT entry FROM log_leaf WHERE idx = ?", (index,)).fetchone()
-    return make_receipt(
-        index, size(db), bytes(row[0]), lambda a, b: subtree_hash(db, a, b), signer, origin
-    )
