@@ -258,6 +258,8 @@ def test_an_amendment_on_a_phone_fits_passes_axe_and_survives_a_reload(
     page.click("#feature-index summary")
     page.click('#feature-list button[data-feature="strike-1"]')
     page.click('.leaflet-popup .card [data-act="amend"]')
+    # A loaded machine animates the map slowly: the form may take longer than the default wait.
+    expect(page.locator("#n-amending")).to_be_visible(timeout=20_000)
     expect(page.locator("#view-inbox")).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#tab-notify")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#n-amending-text")).to_be_focused()
