@@ -279,7 +279,7 @@ function fitPending() {
   if (!pendingFit || !size.x || !size.y) return;
   const [bounds, maxZoom] = pendingFit;
   pendingFit = null;
-  map.fitBounds(bounds, { maxZoom });
+  map.fitBounds(bounds, { maxZoom, animate: false }); // a card opened on a moving map would move under the finger
 }
 
 export function fitAll() {
