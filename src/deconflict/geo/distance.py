@@ -189,7 +189,7 @@ def points_to_edges_m(
         return near.attained_m
     # As between two sets of edges: the chords first, the point against each piece's chord.
     close = segment_closest(xyz[point], xyz[point], edges.a_xyz[edge], edges.b_xyz[edge])
-    floors = geodesic_floor_m(close.gap_m - edges.sag_m[edge] - _CHORD_SLACK_M)
+    floors = _chord_floor_m(close.gap_m, edges.sag_m[edge])
     lowest = _lowest(floors)
     foot_lon, foot_lat = edges.at(edge[lowest], close.along_second[lowest])
     lifted = _geodesics(lon[point[lowest]], lat[point[lowest]], foot_lon, foot_lat)
@@ -204,6 +204,13 @@ def points_to_edges_m(
     point, edge = point[hopeful], edge[hopeful]
     found = _nearest_over_pairs(lon, lat, edges, point, edge, cutoff_m, enough_m)
     return min(best, float(found.distance_m.min()))
+
+
+def _chord_floor_m(gap_m: Floats, bows_m: Floats) -> Floats:
+    """A lower bound of the geodesic distance between surface points that lie within `bows_m`
+    of chords `gap_m` apart (both bows together), rounding allowed for."""
+    floor: Floats = geodesic_floor_m(gap_m - bows_m - _CHORD_SLACK_M)
+    return floor
 
 
 def _lowest(floors: Floats) -> Indices:
@@ -640,7 +647,7 @@ def _chords_apart(first: Edges, i: Indices, second: Edges, j: Indices) -> _Chord
     """
     close = segment_closest(first.a_xyz[i], first.b_xyz[i], second.a_xyz[j], second.b_xyz[j])
     bows = first.sag_m[i] + second.sag_m[j]
-    floor = geodesic_floor_m(close.gap_m - bows - _CHORD_SLACK_M)
+    floor = _chord_floor_m(close.gap_m, bows)
     return _Chords(floor, close.along_first, close.along_second)
 
 
