@@ -742,17 +742,27 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    tiles: Annotated[
+        Path | None,
+        typer.Option(
+            "--tiles",
+            help="A map tile file for the console: MBTiles or PMTiles, raster or vector.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the line's HTTP API (documented at /docs) over the store, until Ctrl-C.
 
-    Example: deconflict serve --db line.db --port 8000
+    Example: deconflict serve --db line.db --port 8000 --tiles area.mbtiles
     """
     # The web stack loads only for the commands that serve, so `check` starts fast.
     import uvicorn
 
     from deconflict.server import create_app, quiet_server, requests_logged
 
-    settings = Settings.from_env(db=db, host=host, port=port, skip_check=skip_check or None)
+    settings = Settings.from_env(
+        db=db, host=host, port=port, skip_check=skip_check or None, tiles=tiles
+    )
     _check_listen(settings.host, settings.port)
     url = f"http://{settings.host}:{settings.port}"
     served = create_app(settings)
@@ -762,6 +772,14 @@ def serve(
         markup=False,
     )
     _stdout.print(requests_logged(settings), markup=False, soft_wrap=True)
+    tile_set = served.state.console_tiles.tile_set if settings.tiles is not None else None
+    if tile_set is not None:
+        _stdout.print(
+            f"The console's map tiles: {tile_set.name} ({tile_set.format},"
+            f" zoom {tile_set.min_zoom}-{tile_set.max_zoom}) from {settings.tiles}.",
+            markup=False,
+            soft_wrap=True,
+        )
     with _uvicorn_exit():
         uvicorn.run(served, **quiet_server(settings))
 

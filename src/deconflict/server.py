@@ -32,6 +32,7 @@ from deconflict.api.push import Broadcast
 from deconflict.api.routes import router
 from deconflict.api.strict_json import JsonRefused, read_strict
 from deconflict.console.routes import install_console
+from deconflict.console.tile_files import TileFile, open_tile_file
 from deconflict.line.model import NoticePolicy, ProbeBudget
 from deconflict.line.service import Clock, Line
 from deconflict.record.note import generate_signer, load_signer
@@ -59,17 +60,23 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     """The deconflict API over the store `settings.db`, escalating every `settings.tick_s`.
 
     Refuses (StoreInconsistent) a store that differs from its record, unless
-    `settings.skip_check`.
+    `settings.skip_check`; and (SettingsError) a tile file `settings.tiles` it cannot serve.
     """
+    tiles = open_tile_file(settings.tiles) if settings.tiles is not None else None
     key_made = not settings.log_key_path.exists()
-    log_key = open_log_key(settings)
-    store = open_store(settings.db, log_key)
+    try:
+        log_key = open_log_key(settings)
+        store = open_store(settings.db, log_key)
+    except BaseException:
+        _close(tiles)
+        raise
     try:
         check_at_start(
             store, HeadFile(head_path(settings.log_key_path), log_key), settings, key_made
         )
     except BaseException:
         store.close()
+        _close(tiles)
         raise
     policy = NoticePolicy(
         timedelta(seconds=settings.respond_within_s),
@@ -89,6 +96,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         finally:
             ticker.cancel()
             store.close()
+            _close(tiles)
 
     app = FastAPI(
         title="deconflict",
@@ -108,7 +116,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.include_router(log_router)
     app.include_router(feeds_router)
     app.include_router(exports_router)
-    install_console(app, settings)
+    install_console(app, settings, tiles)
     app.add_middleware(
         RequestBodies,
         limit=settings.max_body_bytes,
@@ -122,6 +130,11 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         return {"status": "ok"}
 
     return app
+
+
+def _close(tiles: TileFile | None) -> None:
+    if tiles is not None:
+        tiles.close()
 
 
 def check_at_start(store: Store, head: HeadFile, settings: Settings, key_made: bool) -> None:

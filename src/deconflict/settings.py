@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 _URL_SCHEMES = ("postgresql://", "postgres://")
+_PATHS = ("log_key", "tiles")
 
 
 class SettingsError(ValueError):
@@ -61,6 +62,9 @@ class Settings:
     log_origin: the record's name, first line of every checkpoint and the key's name.
     tile_url: an online map tile layer for the console (`{z}/{x}/{y}` template, `{s}` allowed);
         empty: the console shows only its offline world map.
+    tiles: a map tile file the server serves to the console (MBTiles or PMTiles v3; raster
+        PNG, JPEG or WebP, or vector tiles); drawn over the offline world map, in place of
+        `tile_url`. A file that cannot be served is refused at start.
     access_log: where the server writes one line per request (request id, party, method,
         path, status, milliseconds): a file (appended), `-` for standard error; empty (the
         default): nowhere, so a terminal running the line stays readable.
@@ -92,6 +96,7 @@ class Settings:
     log_key: Path | None = None
     log_origin: str = "deconflict.line/log"
     tile_url: str = ""
+    tiles: Path | None = None
     access_log: str = ""
     probes_per_hour: int = 20
     skip_check: bool = False
@@ -138,8 +143,8 @@ def _convert(name: str, raw: str) -> Any:
     default = getattr(Settings(), name)
     if isinstance(default, bool):
         return _flag(name, raw)
-    if isinstance(default, Path) or name == "log_key":
-        return Path(raw)
+    if name in _PATHS:
+        return Path(raw) if raw else None
     if isinstance(default, int):
         try:
             return int(raw)

@@ -17,6 +17,9 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
+from deconflict.console.tile_files import TileFile
+from deconflict.console.tiles import TILEJSON_PATH
+from deconflict.console.tiles import router as tiles_router
 from deconflict.errors import InvalidPlan
 from deconflict.geo.construct import outline
 from deconflict.geo.geojson import parse_shape, shape_to_geojson
@@ -41,11 +44,14 @@ STATIC_PATH = "/console/static"
 router = APIRouter(include_in_schema=False)
 
 
-def install_console(app: FastAPI, settings: Settings) -> None:
-    """Serve the console at `/` on `app`: routes, assets, sessions and security headers."""
+def install_console(app: FastAPI, settings: Settings, tiles: TileFile | None = None) -> None:
+    """Serve the console at `/` on `app`: routes, assets, sessions and security headers;
+    and `tiles`, the operator's tile file, when there is one."""
     install_sessions(app)
     app.state.console_tile_url = settings.tile_url
+    app.state.console_tiles = tiles
     app.include_router(router)
+    app.include_router(tiles_router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
     app.add_middleware(SecurityHeaders, policy=content_security_policy(settings.tile_url))
 
@@ -133,7 +139,8 @@ def sign_out(request: Request) -> Response:
 
 @router.get("/console/session")
 def current_session(request: Request) -> dict[str, Any]:
-    """Who this console speaks for, its CSRF token, the parties and the map settings."""
+    """Who this console speaks for, its CSRF token, the parties and the map settings
+    (`tiles`: the TileJSON of the server's tile file, None without one)."""
     session = _live_session(request)
     store = request.app.state.store
     credential = authenticate(store, session.token)
@@ -151,6 +158,7 @@ def current_session(request: Request) -> dict[str, Any]:
         "csrf_header": CSRF_HEADER,
         "languages": list(LANGUAGES),
         "tile_url": request.app.state.console_tile_url,
+        "tiles": TILEJSON_PATH if request.app.state.console_tiles is not None else None,
         "parties": [{"id": p.id, "name": p.name, "language": p.language} for p in store.parties()],
     }
 
