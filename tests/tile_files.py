@@ -21,6 +21,7 @@ from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 
 TileKey = tuple[int, int, int]
+AT_TANF_BOUNDS = "36,31,41,36"  # west, south, east, north (degrees) of the files made here
 
 
 def png(rgb: tuple[int, int, int], size: int = 256) -> bytes:
@@ -135,7 +136,7 @@ def raster_mbtiles(path: Path, keys: Iterable[TileKey], rgb: tuple[int, int, int
         path,
         dict.fromkeys(keys, tile),
         "png",
-        {"attribution": "Test survey", "bounds": "36,31,41,36"},
+        {"attribution": "Test survey", "bounds": AT_TANF_BOUNDS},
     )
 
 
@@ -147,7 +148,7 @@ def vector_mbtiles(path: Path, keys: Iterable[TileKey], layer: str = "water") ->
         path,
         dict.fromkeys(keys, tile),
         "pbf",
-        {"json": json.dumps(layers), "attribution": "Test survey"},
+        {"json": json.dumps(layers), "attribution": "Test survey", "bounds": AT_TANF_BOUNDS},
     )
 
 

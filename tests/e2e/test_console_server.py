@@ -3,6 +3,7 @@ and the small API endpoints it reads typed positions and times with."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,9 +42,20 @@ def test_the_page_has_no_inline_script_style_or_handler() -> None:
 
 def test_every_vendored_asset_keeps_its_licence() -> None:
     vendor = STATIC / "vendor"
-    for package in ("leaflet", "topojson-client", "world-atlas"):
+    readme = (vendor / "README.md").read_text()
+    for package in (
+        "leaflet", "topojson-client", "world-atlas", "protomaps-leaflet", "mgrs", "geographiclib-geodesic"
+    ):  # fmt: skip
         assert (vendor / package / "LICENSE").read_text().strip()
-    assert "Natural Earth" in (vendor / "README.md").read_text()
+        assert f"`{package}/`" in readme
+    assert "Natural Earth" in readme
+    for script in (
+        vendor / "protomaps-leaflet",
+        vendor / "mgrs",
+        vendor / "geographiclib-geodesic",
+    ):
+        for path in script.glob("*.js"):
+            assert hashlib.sha256(path.read_bytes()).hexdigest() in readme, path.name
 
 
 def test_a_sign_in_posted_from_another_site_is_refused(line: LiveServer) -> None:

@@ -1,14 +1,19 @@
 // The offline world: Natural Earth land and borders shipped in the package; tiles only if configured.
 
+import { addTileFile } from "./tiles.js";
+
 /* global L, topojson */
 
 const ATLAS = "/console/static/vendor/world-atlas/countries-50m.json";
 
-export async function addBasemap(map, tileUrl) {
+/** The world map, under the server's tile file (session.tiles) or else the online tiles (tile_url). */
+export async function addBasemap(map, session) {
+  const tileUrl = session.tiles ? "" : session.tile_url;
   map.createPane("basemap");
   map.getPane("basemap").classList.add("basemap-pane");
   map.attributionControl.setPrefix("Leaflet");
   map.attributionControl.addAttribution("Borders: Natural Earth");
+  const tileFile = session.tiles ? addTileFile(map, session.tiles) : null;
   if (tileUrl) {
     L.tileLayer(tileUrl, { maxZoom: 18, attribution: `Tiles: ${tileHost(tileUrl)}` }).addTo(map);
   }
@@ -21,10 +26,11 @@ export async function addBasemap(map, tileUrl) {
   const borders = topojson.mesh(atlas, atlas.objects.countries, (a, b) => a !== b);
   L.geoJSON(land, {
     ...options,
-    style: { stroke: true, color: "#55697d", weight: 0.8, fill: !tileUrl, fillColor: "#1d2a36", fillOpacity: 1 },
+    style: { stroke: true, color: "#55697d", weight: 0.8, fill: !tileUrl && !session.tiles, fillColor: "#1d2a36", fillOpacity: 1 },
   }).addTo(map);
   L.geoJSON(borders, { ...options, style: { color: "#9aabbd", weight: 1, opacity: 0.9 } }).addTo(map);
   addCountryNames(map, topojson.feature(atlas, atlas.objects.countries));
+  await tileFile;
 }
 
 function tileHost(url) {

@@ -24,3 +24,15 @@ export function append(element, children) {
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 export const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
+
+/** Load a classic script of this origin once (a vendored library needed only by some views). */
+const loaded = new Map();
+export function loadScript(src) {
+  if (!loaded.has(src)) {
+    loaded.set(src, new Promise((resolve, reject) => {
+      const script = h("script", { src, onload: resolve, onerror: () => reject(new Error(`cannot load ${src}`)) });
+      document.head.append(script);
+    }));
+  }
+  return loaded.get(src);
+}

@@ -85,7 +85,7 @@ async function start(session) {
   });
   on("cancel-feature", cancelFeature);
   $("#sign-out").addEventListener("click", signOut);
-  addBasemap(map, session.tile_url).catch((error) => emit("toast", describe(error), "error"));
+  addBasemap(map, session).catch((error) => emit("toast", describe(error), "error"));
   await Promise.all([loadFeatures(), loadNotices()]);
   fitAll();
   connect();
