@@ -44,7 +44,8 @@ def test_every_vendored_asset_keeps_its_licence() -> None:
     vendor = STATIC / "vendor"
     readme = (vendor / "README.md").read_text()
     for package in (
-        "leaflet", "topojson-client", "world-atlas", "protomaps-leaflet", "mgrs", "geographiclib-geodesic"
+        "leaflet", "topojson-client", "world-atlas",
+        "protomaps-leaflet", "mgrs", "geographiclib-geodesic",
     ):  # fmt: skip
         assert (vendor / package / "LICENSE").read_text().strip()
         assert f"`{package}/`" in readme
