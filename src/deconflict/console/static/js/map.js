@@ -6,8 +6,10 @@
 /* global L */
 
 import { h } from "./dom.js";
+import { addGrid } from "./grid.js";
 import { t } from "./i18n.js";
 import { bandText } from "./levels.js";
+import { decimalText, dmsText, mgrsText } from "./position.js";
 import { nearestOccurrence, occurrenceAt, scheduleText } from "./schedule.js";
 import { bufferLayer, featureBounds, shapeLayers, shapeName } from "./shapes.js";
 import { CONFLICT_COLOUR, canPlan, emit, featureKey, keyOf, partyColour, partyIndex, partyName, serverNow, state } from "./state.js";
@@ -32,6 +34,7 @@ export function createMap(element) {
   renderer = L.svg({ padding: 0.5 });
   map.setView([33.5, 38.6], 5);
   L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
+  addGrid(map).addTo(map);
   featureLayer = L.layerGroup().addTo(map);
   overlapLayer = L.layerGroup().addTo(map);
   draftLayer = L.layerGroup().addTo(map);
@@ -43,10 +46,15 @@ export function createMap(element) {
   index.onAdd = featureIndex;
   index.addTo(map);
   const cursor = document.getElementById("cursor");
-  map.on("mousemove", (e) => { cursor.textContent = `${e.latlng.lat.toFixed(5)}, ${e.latlng.lng.toFixed(5)}`; });
+  map.on("mousemove", (e) => { cursor.textContent = cursorText(e.latlng); });
   map.on("mouseout", () => { cursor.textContent = ""; });
   map.on("resize", fitPending);
   return map;
+}
+
+// The pointer's position in MGRS, DMS and decimal degrees, one to a line.
+function cursorText({ lat, lng }) {
+  return [mgrsText(lat, lng), dmsText(lat, lng), decimalText(lat, lng)].filter(Boolean).join("\n");
 }
 
 export const theMap = () => map;
