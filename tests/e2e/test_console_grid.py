@@ -10,6 +10,7 @@ from typing import Any
 import mgrs
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from pyproj import Geod
 
 from deconflict.geo.coords import Position, format_dms, format_mgrs
 from tests.api.conftest import seed_parties, start_server
@@ -101,22 +102,25 @@ def test_grid_lines_lie_on_their_mgrs_eastings_and_northings(console: Page) -> N
     assert sum(1 for line in grid["lines"] if line["kind"] == "line") >= 20
 
 
-def zoom_in(page: Page) -> None:
-    """One step in with the zoom button, once the map has stopped moving."""
-    page.click(".leaflet-control-zoom-in")
-    page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')")
+def zoom_to(page: Page, zoom: int, grid: str) -> None:
+    """In with the zoom button, a step at a time, to `zoom`; there the map shows `grid`."""
+    map_ = page.locator("#map")
+    while int(map_.get_attribute("data-zoom") or 0) < zoom:
+        before = map_.get_attribute("data-zoom") or ""
+        page.click(".leaflet-control-zoom-in")
+        expect(map_).not_to_have_attribute("data-zoom", before)
+    expect(map_).to_have_attribute("data-grid", grid)
 
 
 def test_the_grid_follows_the_zoom(console: Page) -> None:
-    labels = console.locator(".grid-label")
+    expect(console.locator("#map")).to_have_attribute("data-grid", "zones")
     expect(console.locator(".grid-label-zone", has_text="37S")).to_have_count(1)
-    zoom_in(console)
+    zoom_to(console, 6, "100000")
     expect(console.locator(".grid-label-square", has_text=re.compile("^DT$"))).to_have_count(1)
-    for _ in range(3):
-        zoom_in(console)
-    expect(console.locator(".grid-label-easting").first).to_be_visible()
     expect(console.locator(".grid-label-zone")).to_have_count(0)
-    assert labels.count() > 4
+    zoom_to(console, 9, "10000")
+    expect(console.locator(".grid-label-easting").first).to_be_visible()
+    expect(console.locator(".grid-label-square", has_text="37S DT")).to_have_count(1)
 
 
 def test_grid_lines_crossing_a_zone_boundary_stop_at_it(console: Page) -> None:
@@ -128,3 +132,28 @@ def test_grid_lines_crossing_a_zone_boundary_stop_at_it(console: Page) -> None:
         for part in line["latlngs"]:
             lons = [lon for _, lon in part]
             assert max(lons) <= 36.0 + 1e-9 or min(lons) >= 36.0 - 1e-9, line
+
+
+def test_range_and_bearing_between_two_clicks_are_the_geodesic_s(console: Page) -> None:
+    box = console.locator("#map").bounding_box()
+    assert box is not None
+    console.click("#measure")
+    expect(console.locator("#measure")).to_have_attribute("aria-pressed", "true")
+    expect(console.locator("#measure-result")).to_have_text("Click the first point")
+    console.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.7)
+    expect(console.locator("#measure-result")).to_have_text("Click the second point")
+    console.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.3)
+    result = console.locator("#measure-result")
+    expect(result).to_have_attribute("data-distance-m", re.compile(r"\d"))
+    lat1, lon1 = (float(v) for v in (result.get_attribute("data-from") or "").split(","))
+    lat2, lon2 = (float(v) for v in (result.get_attribute("data-to") or "").split(","))
+    azimuth, _, metres = Geod(ellps="WGS84").inv(lon1, lat1, lon2, lat2)
+    assert float(result.get_attribute("data-distance-m") or 0) == pytest.approx(metres, abs=1e-3)
+    assert float(result.get_attribute("data-bearing-deg") or 0) == pytest.approx(
+        azimuth % 360, abs=1e-6
+    )
+    km = f"{metres / 1000:.1f}" if metres < 100_000 else f"{round(metres / 1000):,}"
+    assert result.inner_text() == f"{km} km · {round(azimuth % 360, 1):05.1f}° true"
+    console.keyboard.press("Escape")  # the map has focus from the clicks
+    expect(console.locator("#measure")).to_have_attribute("aria-pressed", "false")
+    expect(result).to_be_hidden()

@@ -214,6 +214,7 @@ export function addGrid(map) {
   const redraw = () => {
     layer.clearLayers();
     if (!map.hasLayer(layer)) return;
+    Object.assign(map.getContainer().dataset, { zoom: map.getZoom(), grid: gridSpacing(map.getZoom()) ?? "zones" });
     const bounds = map.getBounds();
     const view = { south: bounds.getSouth(), north: bounds.getNorth(), west: wrapLon(bounds.getWest()), east: wrapLon(bounds.getWest()) + (bounds.getEast() - bounds.getWest()) };
     const { lines, labels } = gridLines(view, map.getZoom());

@@ -9,6 +9,7 @@ import { h } from "./dom.js";
 import { addGrid } from "./grid.js";
 import { t } from "./i18n.js";
 import { bandText } from "./levels.js";
+import { addMeasure } from "./measure.js";
 import { decimalText, dmsText, mgrsText } from "./position.js";
 import { nearestOccurrence, occurrenceAt, scheduleText } from "./schedule.js";
 import { bufferLayer, featureBounds, shapeLayers, shapeName } from "./shapes.js";
@@ -35,6 +36,7 @@ export function createMap(element) {
   map.setView([33.5, 38.6], 5);
   L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
   addGrid(map).addTo(map);
+  addMeasure(map);
   featureLayer = L.layerGroup().addTo(map);
   overlapLayer = L.layerGroup().addTo(map);
   draftLayer = L.layerGroup().addTo(map);
