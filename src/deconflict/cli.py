@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -53,10 +54,12 @@ from deconflict.line.model import ResponseKind
 from deconflict.line.parties import Party, Role, issue_token, register_party, revoke
 from deconflict.line.views import altitude_json, occurrences_json
 from deconflict.record.bundle import BundleInvalid, verify_bundle
+from deconflict.record.cosignature import Cosigner
 from deconflict.record.errors import RecordError
-from deconflict.record.keys import load_private_key_file, private_key_pem
-from deconflict.record.note import load_signer, open_checkpoint
+from deconflict.record.keys import generate_private_key, load_private_key_file, private_key_pem
+from deconflict.record.note import NoteVerifier, load_signer, open_checkpoint
 from deconflict.record.signature import generate_party_key
+from deconflict.record.witness import Witness
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.ids import read_id
@@ -74,6 +77,7 @@ from deconflict.store.audit import (
 )
 from deconflict.store.head import HeadFile, HeadUnreadable, head_path
 from deconflict.store.rebuild import rebuild, rebuilt_lines
+from deconflict.store.witness_state import WitnessStateFile
 
 
 class Exit(IntEnum):
@@ -1307,6 +1311,97 @@ def log_checkpoint(
     else:
         out.write_text(note, encoding="utf-8")
         _stdout.print(f"Checkpoint saved to {out}.", markup=False)
+
+
+witness_app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="Your party's witness of the line's record: it cosigns only consistent checkpoints.",
+)
+app.add_typer(witness_app, name="witness")
+
+WitnessNameOption = Annotated[
+    str,
+    typer.Option(
+        "--name", help="The witness's name, e.g. coalition.example/witness (no spaces, no +)."
+    ),
+]
+
+
+@witness_app.command("key")
+def witness_key(
+    name: WitnessNameOption,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the private key (PEM).")],
+) -> None:
+    """Make a witness's key: a private key file (mode 0600) and the verifier key to hand to
+    the parties that require this witness.
+
+    Example: deconflict witness key --name coalition.example/witness --out witness.pem
+    """
+    if out.exists():
+        raise UnusableInput(f"{out} exists; refusing to overwrite a key")
+    try:
+        cosigner = Cosigner(name, generate_private_key())
+    except RecordError as error:
+        raise UnusableInput(_describe(error)) from None
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(private_key_pem(cosigner.private_key))
+    _stdout.print(f"Private key written to {out} (keep it secret). Witness key:", markup=False)
+    _stdout.print(cosigner.verifier.to_text(), markup=False, soft_wrap=True)
+
+
+@witness_app.command("serve")
+def witness_serve(
+    name: WitnessNameOption,
+    key: Annotated[Path, typer.Option("--key", help="The witness's private key (PEM).")],
+    log_keys: Annotated[
+        list[str],
+        typer.Option(
+            "--log-key",
+            help="The verifier key of the line's record (`GET /v1/log/key`); repeat it while "
+            "the line changes its key.",
+        ),
+    ],
+    state: Annotated[
+        Path,
+        typer.Option("--state", help="The file that holds the latest checkpoint cosigned."),
+    ] = Path("witness-state.json"),
+    origin: Annotated[
+        str | None,
+        typer.Option("--origin", help="The log's origin line (default: the log key's name)."),
+    ] = None,
+    host: HostOption = None,
+    port: PortOption = None,
+) -> None:
+    """Run a witness (C2SP tlog-witness) of the line's record, on your party's side: the line
+    sends it each new checkpoint with a consistency proof (`POST /add-checkpoint`), and it
+    cosigns only those consistent with the last one it cosigned.
+
+    Example: deconflict witness serve --name w.example/c --key w.pem --log-key "$KEY" --port 8700
+    """
+    import uvicorn
+
+    from deconflict.api.witness_app import create_witness_app
+
+    try:
+        cosigner = Cosigner(name, load_private_key_file(key))
+        verifiers = [NoteVerifier.from_text(text) for text in log_keys]
+    except RecordError as error:
+        raise UnusableInput(_describe(error)) from None
+    logs = {origin or verifiers[0].name: verifiers}
+    witness = Witness(cosigner, logs, WitnessStateFile(state), lambda: int(time.time()))
+    settings = Settings.from_env(host=host, port=port)
+    _check_listen(settings.host, settings.port)
+    _stdout.print(
+        f"Witnessing {', '.join(logs)} at http://{settings.host}:{settings.port} as "
+        f"{cosigner.verifier.to_text()}; state in {state}. Ctrl-C stops it.",
+        markup=False,
+        soft_wrap=True,
+    )
+    with _uvicorn_exit():
+        app = create_witness_app(witness)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 
 @app.command()

@@ -17,11 +17,17 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from deconflict.api.witness_app import create_witness_app
 from deconflict.line.parties import Party, Role, issue_token, register_party
+from deconflict.record.cosignature import Cosigner
+from deconflict.record.note import NoteVerifier
+from deconflict.record.witness import Witness
 from deconflict.server import create_app
 from deconflict.settings import Settings
 from deconflict.store import is_postgres_url, open_store
+from deconflict.store.witness_state import WitnessStateFile
 from tests.backends import log_key_of
 
 NOW = datetime(2026, 9, 6, 20, 0, tzinfo=UTC)
@@ -128,3 +134,49 @@ def strike_body(fid: str = "strike-1", lon: float = 38.7, **properties: Any) -> 
             **properties,
         },
     }
+
+
+@dataclass
+class LiveWitness:
+    url: str
+    cosigner: Cosigner
+    state: Path
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def key(self) -> str:
+        """Its verifier key, as a party pins it and the line's `witnesses` setting names it."""
+        return self.cosigner.verifier.to_text()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def start_witness(
+    state: Path,
+    log_keys: list[NoteVerifier],
+    cosigner: Cosigner | None = None,
+    port: int | None = None,
+) -> LiveWitness:
+    """A party's witness of the logs of `log_keys` (origin: the key's name) in a thread, its
+    state in the file `state`, on `port` (a free one by default), until `stop`."""
+    cosigner = cosigner or Cosigner("party.example/witness", Ed25519PrivateKey.generate())
+    logs: dict[str, list[NoteVerifier]] = {}
+    for key in log_keys:
+        logs.setdefault(key.name, []).append(key)
+    witness = Witness(cosigner, logs, WitnessStateFile(state), lambda: int(time.time()))
+    port = port or free_port()
+    config = uvicorn.Config(
+        create_witness_app(witness), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test witness did not start within 10 s")
+        time.sleep(0.02)
+    return LiveWitness(f"http://127.0.0.1:{port}", cosigner, state, server, thread)

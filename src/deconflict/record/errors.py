@@ -23,3 +23,8 @@ class InvalidCheckpoint(RecordError):
 
 class NoCanonicalForm(RecordError):
     """A value has no RFC 8785 canonical JSON form (NaN, infinity, a huge integer, a bad key)."""
+
+
+class NotWitnessed(RecordError):
+    """A checkpoint carries fewer valid cosignatures of the witnesses required than the policy
+    asks: it may be a view of the record that other parties were not shown."""

@@ -44,11 +44,35 @@ _CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")
 _TREE_SIZE = re.compile("0|[1-9][0-9]{0,19}")
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """The 4-byte key ID of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || public key)[:4]."""
-    return hashlib.sha256(name.encode("utf-8") + b"\n" + ED25519_TYPE + public_key).digest()[
+def key_id(name: str, public_key: bytes, key_type: bytes = ED25519_TYPE) -> bytes:
+    """The 4-byte key ID of a key: SHA-256(name || 0x0A || type || public key)[:4]; the type is
+    0x01 for a note's Ed25519 key, 0x04 for a cosigner's (record/cosignature.py)."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + key_type + public_key).digest()[
         :KEY_ID_SIZE
     ]
+
+
+def read_verifier_key(vkey: str, key_type: bytes) -> tuple[str, bytes, str]:
+    """The name, raw 32-byte Ed25519 public key and hex key ID a verifier key string
+    "<name>+<8 hex key ID>+<base64(type || key)>" spells, for keys of `key_type`.
+
+    Raises RecordError if it is malformed or of another type; the caller checks the ID.
+    """
+    parts = vkey.split("+", 2)  # the base64 key may hold "+" itself
+    raw = decode_base64(parts[2]) if len(parts) == 3 else None
+    if raw is None or not re.fullmatch("[0-9a-fA-F]{8}", parts[1]):
+        raise RecordError(
+            "a verifier key reads <name>+<8 hex digits>+<base64 key>",
+            field="verifier_key",
+            value=vkey,
+        )
+    if raw[:1] != key_type or len(raw) != 1 + PUBLIC_KEY_SIZE:
+        raise RecordError(
+            f"the verifier key is not an Ed25519 key of type 0x{key_type.hex()}",
+            field="verifier_key",
+            value=vkey,
+        )
+    return parts[0], raw[1:], parts[1].lower()
 
 
 @dataclass(frozen=True)
@@ -74,20 +98,11 @@ class NoteVerifier:
         Raises RecordError if it is malformed, not Ed25519, or its key ID does
         not match its name and key.
         """
-        parts = vkey.split("+", 2)  # the base64 key may hold "+" itself
-        raw = decode_base64(parts[2]) if len(parts) == 3 else None
-        if raw is None or not re.fullmatch("[0-9a-fA-F]{8}", parts[1]):
+        name, public_key, given_id = read_verifier_key(vkey, ED25519_TYPE)
+        verifier = cls(name, public_key)
+        if verifier.key_id.hex() != given_id:
             raise RecordError(
-                "a verifier key reads <name>+<8 hex digits>+<base64 key>",
-                field="verifier_key",
-                value=vkey,
-            )
-        if raw[:1] != ED25519_TYPE or len(raw) != 1 + PUBLIC_KEY_SIZE:
-            raise RecordError("the verifier key is not an Ed25519 key", field="verifier_key")
-        verifier = cls(parts[0], raw[1:])
-        if verifier.key_id.hex() != parts[1].lower():
-            raise RecordError(
-                f"the verifier key's ID {parts[1]} does not match its name and key "
+                f"the verifier key's ID {given_id} does not match its name and key "
                 f"(expected {verifier.key_id.hex()})",
                 field="verifier_key",
                 value=vkey,
@@ -166,24 +181,12 @@ def open_note(note: str | bytes, verifiers: Iterable[NoteVerifier]) -> tuple[str
     InvalidSignature if the note is malformed, if a known key's signature
     fails (the whole note is refused), or if no known key signed it.
     """
-    note = _decode_note(note)
-    split = note.rfind("\n\n")
-    if split < 0:
-        raise _malformed("no blank line between the text and the signatures")
-    text, block = note[: split + 1], note[split + 2 :]
-    if not block:
-        raise _malformed("no signature lines after the blank line")
-    if not block.endswith("\n"):
-        raise _malformed("the signatures do not end in a newline")
-    lines = block[:-1].split("\n")
-    if len(lines) > MAX_SIGNATURES:
-        raise _malformed(f"{len(lines)} signatures, more than {MAX_SIGNATURES}")
+    text, signatures = note_signatures(note)
     known = {(verifier.name, verifier.key_id): verifier for verifier in verifiers}
     text_bytes = text.encode("utf-8")
     verified: list[str] = []
     seen: set[tuple[str, bytes]] = set()
-    for number, line in enumerate(lines, start=1):
-        name, signature = _parse_signature_line(number, line)
+    for name, signature in signatures:
         identity = (name, signature[:KEY_ID_SIZE])
         verifier = known.get(identity)
         if verifier is None or identity in seen:
@@ -197,6 +200,24 @@ def open_note(note: str | bytes, verifiers: Iterable[NoteVerifier]) -> tuple[str
     if not verified:
         raise InvalidSignature("the note has no signature from a known key", field="signature")
     return text, verified
+
+
+def note_signatures(note: str | bytes) -> tuple[str, list[tuple[str, bytes]]]:
+    """The text of a note and each signature line's key name and bytes (key ID first),
+    unchecked; InvalidSignature if the note is malformed."""
+    note = _decode_note(note)
+    split = note.rfind("\n\n")
+    if split < 0:
+        raise _malformed("no blank line between the text and the signatures")
+    text, block = note[: split + 1], note[split + 2 :]
+    if not block:
+        raise _malformed("no signature lines after the blank line")
+    if not block.endswith("\n"):
+        raise _malformed("the signatures do not end in a newline")
+    lines = block[:-1].split("\n")
+    if len(lines) > MAX_SIGNATURES:
+        raise _malformed(f"{len(lines)} signatures, more than {MAX_SIGNATURES}")
+    return text, [_parse_signature_line(number, line) for number, line in enumerate(lines, 1)]
 
 
 @dataclass(frozen=True)

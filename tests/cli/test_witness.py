@@ -1,0 +1,79 @@
+"""`deconflict witness key` and `deconflict witness serve`, run as a party runs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from deconflict.record.cosignature import CosignatureVerifier, cosignatures
+from deconflict.record.note import NoteSigner
+from tests.api.conftest import free_port
+from tests.conftest import run_cli
+from tests.record.test_witness import Log
+
+
+def test_witness_key_writes_a_private_key_and_prints_the_witness_key(tmp_path: Path) -> None:
+    out = tmp_path / "witness.pem"
+    made = run_cli("witness", "key", "--name", "coalition.example/witness", "--out", str(out))
+    assert made.returncode == 0, made.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    verifier = CosignatureVerifier.from_text(made.stdout.split()[-1])
+    assert verifier.name == "coalition.example/witness"
+    again = run_cli("witness", "key", "--name", "coalition.example/witness", "--out", str(out))
+    assert again.returncode == 2 and "refusing to overwrite" in again.stderr
+    spaced = run_cli("witness", "key", "--name", "a name", "--out", str(tmp_path / "b.pem"))
+    assert spaced.returncode == 2 and "key_name" in spaced.stderr
+
+
+def test_witness_serve_cosigns_the_log_it_is_given(tmp_path: Path) -> None:
+    key = tmp_path / "witness.pem"
+    made = run_cli("witness", "key", "--name", "coalition.example/witness", "--out", str(key))
+    verifier = CosignatureVerifier.from_text(made.stdout.split()[-1])
+    log = Log(NoteSigner("deconflict.example/log", Ed25519PrivateKey.generate()))
+    log.append(b"zero", b"one")
+    port = free_port()
+    state = tmp_path / "state.json"
+    with subprocess.Popen(
+        [sys.executable, "-c", "from deconflict.cli import main; main()", "witness", "serve",
+         "--name", "coalition.example/witness", "--key", str(key),
+         "--log-key", log.signer.verifier.to_text(), "--state", str(state),
+         "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as serving:  # fmt: skip
+        try:
+            answer = _post_when_up(f"http://127.0.0.1:{port}/add-checkpoint", log.request(0))
+        finally:
+            serving.terminate()
+            serving.communicate(timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert cosignatures(log.note() + answer.text, [verifier]) != {}
+    assert '"deconflict.example/log"' in state.read_text()
+
+
+def test_witness_serve_refuses_a_log_key_that_does_not_read(tmp_path: Path) -> None:
+    key = tmp_path / "witness.pem"
+    run_cli("witness", "key", "--name", "coalition.example/witness", "--out", str(key))
+    refused = run_cli(
+        "witness", "serve", "--name", "coalition.example/witness", "--key", str(key),
+        "--log-key", "not-a-key", "--port", str(free_port()),
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "verifier_key" in refused.stderr
+
+
+def _post_when_up(url: str, body: bytes) -> httpx.Response:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            return httpx.post(url, content=body, timeout=5)
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
