@@ -62,3 +62,26 @@ def test_serve_with_a_port_that_is_not_a_number_exits_2_before_starting(tmp_path
     assert result.returncode == 2, result.stderr
     assert "DECONFLICT_PORT must be a whole number, not 'abc'" in result.stderr
     assert not db.exists()
+
+
+def test_witnesses_are_read_as_urls_and_keys_and_a_witness_may_have_two() -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from deconflict.record.cosignature import Cosigner
+
+    old, new = (Cosigner("w.example/one", Ed25519PrivateKey.generate()) for _ in range(2))
+    setting = (
+        f"http://127.0.0.1:8700/ {old.verifier.to_text()}, "
+        f"http://127.0.0.1:8700 {new.verifier.to_text()}"
+    )
+    read = Settings.from_env({"DECONFLICT_WITNESSES": setting}).witness_keys()
+    assert read == {"http://127.0.0.1:8700": [old.verifier, new.verifier]}
+    assert Settings().witness_keys() == {}
+
+
+@pytest.mark.parametrize(
+    "setting", ["127.0.0.1:8700 w+00000000+AAAA", "http://127.0.0.1:8700", "http://w w+1+2"]
+)
+def test_a_witness_setting_that_does_not_read_is_refused_naming_it(setting: str) -> None:
+    with pytest.raises(SettingsError, match="DECONFLICT_WITNESSES"):
+        Settings(witnesses=setting)

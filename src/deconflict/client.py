@@ -31,6 +31,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from deconflict.errors import DeconflictError
 from deconflict.record.base64text import decode_base64, encode_base64
 from deconflict.record.bundle import write_bundle
+from deconflict.record.cosignature import Witnessed, WitnessPolicy
+from deconflict.record.errors import NotWitnessed, RecordError
+from deconflict.record.merkle import verify_consistency
 from deconflict.record.note import NoteVerifier, open_checkpoint
 from deconflict.record.receipt import verify_receipt
 from deconflict.record.sealed import Opening
@@ -48,6 +51,8 @@ _DEFAULT_RETRY_S = 2.0
 # growing by this much each time.
 _ATTEMPTS = 3
 _RETRY_PAUSE_S = 0.25
+# How often a client waiting for its witnesses' cosignatures asks for the checkpoint again.
+_WITNESS_POLL_S = 0.2
 
 
 class ApiError(DeconflictError):
@@ -110,15 +115,19 @@ class Client:
         *,
         signing_key: Ed25519PrivateKey | None = None,
         log_key: str | None = None,
+        witnesses: WitnessPolicy | None = None,
     ) -> None:
         """`signing_key`: sign every write as your party (register its public key first).
         `log_key`: the record's verifier key you trust; without it the key the server
         presents on first use is pinned for this client's life.
+        `witnesses`: the witnesses whose cosignatures `witnessed_checkpoint`,
+        `witnessed_receipt` and `export` require.
         """
         self.server = server.rstrip("/")
         self._timeout_s = timeout_s
         self._signing_key = signing_key
         self._log_key = NoteVerifier.from_text(log_key) if log_key else None
+        self.witnesses = witnesses
         self.receipts: list[Json] = []
         self._http = httpx.Client(
             base_url=self.server,
@@ -352,6 +361,55 @@ class Client:
         """The record's current head: a signed note."""
         return self._text("/v1/log/checkpoint")
 
+    def witnessed_checkpoint(self, wait_s: float = 10.0, at_least: int = 0) -> Witnessed:
+        """The record's checkpoint, of `at_least` entries or more, once the witnesses this client
+        requires have cosigned it (the line asks them after each commit).
+
+        Raises NotWitnessed when none has been after `wait_s` seconds: the line may be
+        showing this party a view of the record its witnesses refused.
+        """
+        policy = self._policy()
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                witnessed = policy.check(self.checkpoint(), self._pinned_log_key())
+                if witnessed.checkpoint.size >= at_least:
+                    return witnessed
+                refusal = NotWitnessed(
+                    f"the cosigned checkpoint holds {witnessed.checkpoint.size} entries, "
+                    f"not yet {at_least}",
+                    field="cosignature",
+                )
+            except NotWitnessed as missing:
+                refusal = missing
+            if time.monotonic() >= deadline:
+                raise refusal
+            time.sleep(_WITNESS_POLL_S)
+
+    def witnessed_receipt(self, receipt: Mapping[str, Any], wait_s: float = 10.0) -> Witnessed:
+        """Hold a receipt to the witnesses: a checkpoint they cosigned that extends the
+        receipt's (its consistency proof checked). Raises NotWitnessed or InvalidProof."""
+        held = verify_receipt(receipt, self._pinned_log_key())
+        witnessed = self.witnessed_checkpoint(wait_s, at_least=held.size)
+        later = witnessed.checkpoint
+        proof: list[bytes] = []
+        if held.size < later.size:
+            answer = self._send(
+                "GET",
+                "/v1/log/proof/consistency",
+                params={"first": str(held.size), "second": str(later.size)},
+            )
+            proof = [_b64(h) for h in answer["proof"]]
+        verify_consistency(held.size, later.size, held.root_hash, later.root_hash, proof)
+        return witnessed
+
+    def _policy(self) -> WitnessPolicy:
+        if self.witnesses is None:
+            raise RecordError(
+                "this client requires no witnesses: give it a WitnessPolicy", field="witnesses"
+            )
+        return self.witnesses
+
     def log_entries(self, start: int = 0, end: int | None = None) -> Json:
         """`{"tree_size", "entries": [{"index", "leaf", "leaf_hash", "entry"}]}`, up to 1,000;
         an entry also has `openings` of the sealed parts your party may read, and `opened`,
@@ -363,11 +421,16 @@ class Client:
         """Write the whole record as an offline bundle (see `record.bundle`); returns its size.
 
         The checkpoint is taken first and exactly its entries are fetched, so
-        the bundle is consistent even while the line keeps writing.
+        the bundle is consistent even while the line keeps writing; with `witnesses`,
+        the first checkpoint they cosigned, with their cosignatures.
         """
-        note = self.checkpoint()
         verifier = self._pinned_log_key()
-        size = open_checkpoint(note, [verifier], origin=verifier.name).size
+        if self.witnesses is None:
+            note = self.checkpoint()
+            size = open_checkpoint(note, [verifier], origin=verifier.name).size
+        else:
+            witnessed = self.witnessed_checkpoint()
+            note, size = witnessed.note, witnessed.checkpoint.size
         leaves: list[tuple[int, bytes, bytes]] = []
         openings: dict[int, list[Opening]] = {}
         while len(leaves) < size:

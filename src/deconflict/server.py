@@ -24,6 +24,7 @@ from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from deconflict.api import openapi, problems
+from deconflict.api.cosigning import Cosigning, WitnessEndpoint
 from deconflict.api.deadlines import with_deadlines
 from deconflict.api.exports import exports_router
 from deconflict.api.feeds import feeds_router
@@ -84,17 +85,21 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     )
     line = Line(store, policy, clock, ProbeBudget(settings.probes_per_hour))
     broadcast = Broadcast()
+    witnesses = [WitnessEndpoint(url, tuple(keys)) for url, keys in settings.witness_keys().items()]
+    cosigning = Cosigning(witnesses, store, settings.witness_timeout_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         broadcast.bind(asyncio.get_running_loop())
         ticker = asyncio.create_task(_tick_forever(line, broadcast, settings.tick_s))
+        asking = asyncio.create_task(cosigning.run(broadcast))
         try:
             # Other nodes' commits wake this node's streams too (PostgreSQL only).
             with listening(store, broadcast.notify):
                 yield
         finally:
             ticker.cancel()
+            asking.cancel()
             store.close()
             _close(tiles)
 
@@ -107,6 +112,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.state.store = store
     app.state.line = line
     app.state.broadcast = broadcast
+    app.state.cosigning = cosigning
     app.state.poll_s = poll_s
     app.state.settings = settings
     app.state.limits = Limits.of(settings)

@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from deconflict.record.cosignature import CosignatureVerifier
+from deconflict.record.errors import RecordError
+
 _URL_SCHEMES = ("postgresql://", "postgres://")
 _PATHS = ("log_key", "tiles")
 
@@ -29,6 +32,7 @@ _AT_LEAST_ONE = (
     "keep_alive_s",
     "max_connections",
     "tick_s",
+    "witness_timeout_s",
 )
 
 
@@ -76,6 +80,12 @@ class Settings:
     start_check_entries: the check at start compares the rows with at most this many of the
         latest entries (every leaf and the signed head are checked whatever the size);
         `deconflict db check` always compares them all.
+    witnesses: the parties' witnesses the line asks to cosign each new checkpoint, separated
+        by commas, each `URL KEY`: the witness's URL prefix (`POST URL/add-checkpoint`) and
+        its witness key (`deconflict witness key`); a witness named twice with two keys is
+        accepted under either (while it changes its key). Empty (the default): none.
+    witness_timeout_s: how long the line waits for one witness's answer before it counts as
+        failed (and is asked again later, after a pause that doubles up to a minute).
     """
 
     db: str | Path = "deconflict.db"
@@ -101,6 +111,8 @@ class Settings:
     probes_per_hour: int = 20
     skip_check: bool = False
     start_check_entries: int = 20_000
+    witnesses: str = ""
+    witness_timeout_s: int = 5
 
     def __post_init__(self) -> None:
         for name in _AT_LEAST_ONE:
@@ -109,6 +121,28 @@ class Settings:
                 raise SettingsError(
                     f"{name} (DECONFLICT_{name.upper()}) must be at least 1, not {value!r}"
                 )
+        self.witness_keys()
+
+    def witness_keys(self) -> dict[str, list[CosignatureVerifier]]:
+        """The `witnesses` setting read: each witness's URL prefix and its keys."""
+        found: dict[str, list[CosignatureVerifier]] = {}
+        for item in filter(None, (part.strip() for part in self.witnesses.split(","))):
+            url, _, key = item.partition(" ")
+            if not url.startswith(("http://", "https://")):
+                raise SettingsError(
+                    f"witnesses (DECONFLICT_WITNESSES): {item!r} does not start with an "
+                    "http:// or https:// URL"
+                )
+            try:
+                found.setdefault(url.rstrip("/"), []).append(
+                    CosignatureVerifier.from_text(key.strip())
+                )
+            except RecordError as error:
+                raise SettingsError(
+                    f"witnesses (DECONFLICT_WITNESSES): the key of {url} does not read: "
+                    f"{error.message}"
+                ) from None
+        return found
 
     @property
     def log_key_path(self) -> Path:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from deconflict.api import schemas
+from deconflict.api.cosigning import Cosigning
 from deconflict.api.routes import Duty
 from deconflict.api.schemas import answered
 from deconflict.record.base64text import encode_base64
@@ -33,11 +34,13 @@ def _store(request: Request) -> Store:
 @log_router.get(
     "/checkpoint",
     response_class=PlainTextResponse,
-    summary="The record's head: a C2SP checkpoint in a signed note",
+    summary="The record's head: a C2SP checkpoint in a signed note, with the cosignatures of "
+    "the line's witnesses that cosigned exactly this checkpoint",
     **answered(None, 401, description="The checkpoint (docs/record.md)."),
 )
 def checkpoint(request: Request, credential: Duty) -> PlainTextResponse:
-    return PlainTextResponse(_store(request).log_checkpoint())
+    cosigning: Cosigning = request.app.state.cosigning
+    return PlainTextResponse(cosigning.cosigned(_store(request).log_checkpoint()))
 
 
 @log_router.get(

@@ -192,6 +192,8 @@ def with_cosignatures(note: str, lines: Iterable[str]) -> str:
 class Witnessed:
     """A checkpoint the log signed and enough required witnesses cosigned."""
 
+    note: str
+    """The signed note, with its cosignature lines."""
     checkpoint: Checkpoint
     witnesses: dict[str, int]
     """Each required witness that cosigned it, with when (unix seconds)."""
@@ -252,4 +254,5 @@ class WitnessPolicy:
                 field="cosignature",
                 value=missing,
             )
-        return Witnessed(checkpoint, found)
+        text = note if isinstance(note, str) else note.decode("utf-8")
+        return Witnessed(text, checkpoint, found)

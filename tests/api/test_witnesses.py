@@ -1,0 +1,136 @@
+"""The line and the parties' witnesses, all real servers on loopback: the line asks its
+witnesses after each commit without ever waiting for them, serves their cosignatures, and a
+party that requires its own witness is never shown a forked record unnoticed."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from deconflict.client import Client
+from deconflict.record.cosignature import Cosigner, WitnessPolicy, cosignatures
+from deconflict.record.errors import NotWitnessed
+from deconflict.record.note import NoteVerifier, open_checkpoint
+from tests.api.conftest import (
+    LiveServer,
+    LiveWitness,
+    free_port,
+    seed_parties,
+    start_server,
+    start_witness,
+    zone_body,
+)
+from tests.backends import log_key_of
+
+
+def witness_setting(*witnesses: tuple[str, Cosigner]) -> str:
+    return ", ".join(f"{url} {cosigner.verifier.to_text()}" for url, cosigner in witnesses)
+
+
+def log_key(line: LiveServer) -> NoteVerifier:
+    with line.client("aid") as aid:
+        return NoteVerifier.from_text(aid.get("/v1/log/key").text.strip())
+
+
+def client(line: LiveServer, party: str, *witnesses: Cosigner, required: int = 1) -> Client:
+    policy = WitnessPolicy(tuple(w.verifier for w in witnesses), required)
+    return Client(line.url, line.tokens[party], witnesses=policy)
+
+
+def test_a_witness_that_is_down_delays_its_cosignature_and_never_a_write(
+    tmp_path: Path,
+) -> None:
+    db = str(tmp_path / "line.db")
+    port = free_port()
+    cosigner = Cosigner("coalition.example/witness", Ed25519PrivateKey.generate())
+    line = start_server(
+        db, seed_parties(db), witnesses=witness_setting((f"http://127.0.0.1:{port}", cosigner))
+    )
+    witness: LiveWitness | None = None
+    try:
+        with line.client("coalition") as coalition:
+            started = time.monotonic()
+            for number in range(3):
+                answer = coalition.post("/v1/zones", json=zone_body(f"zone-{number}"))
+                assert answer.status_code == 201
+            assert time.monotonic() - started < 3  # no write waited for the witness
+            note = coalition.get("/v1/log/checkpoint").text
+            assert cosignatures(note, [cosigner.verifier]) == {}
+            witness = start_witness(tmp_path / "witness.json", [log_key(line)], cosigner, port)
+            with client(line, "coalition", cosigner) as party:
+                first = party.witnessed_checkpoint(wait_s=30)
+                assert first.witnesses.keys() == {"coalition.example/witness"}
+                # The next commit is cosigned from the size the witness holds, with its proof.
+                receipt = party.declare_zone(zone_body("zone-3"))["receipt"]
+                assert party.witnessed_receipt(receipt, wait_s=30).checkpoint.size > (
+                    first.checkpoint.size
+                )
+    finally:
+        line.stop()
+        if witness is not None:
+            witness.stop()
+
+
+def copy_line(db: Path, to: Path) -> None:
+    """A copy of a stopped line's store, its log key and head file: the operator's fork."""
+    with sqlite3.connect(db) as source, sqlite3.connect(to) as target:
+        source.backup(target)
+    shutil.copy(log_key_of(db), log_key_of(to))
+    head = log_key_of(db).with_name(log_key_of(db).name + ".head")
+    shutil.copy(head, log_key_of(to).with_name(log_key_of(to).name + ".head"))
+
+
+def test_a_forked_record_never_gains_the_cosignature_of_the_party_it_is_shown_to(
+    tmp_path: Path,
+) -> None:
+    db, fork_db = tmp_path / "line.db", tmp_path / "fork.db"
+    tokens = seed_parties(str(db))
+    coalition_witness = Cosigner("coalition.example/witness", Ed25519PrivateKey.generate())
+    russia_witness = Cosigner("russia.example/witness", Ed25519PrivateKey.generate())
+    urls = [free_port(), free_port()]
+    setting = witness_setting(
+        (f"http://127.0.0.1:{urls[0]}", coalition_witness),
+        (f"http://127.0.0.1:{urls[1]}", russia_witness),
+    )
+    line = start_server(str(db), tokens, witnesses=setting)
+    key = log_key(line)
+    witnesses = [
+        start_witness(tmp_path / "coalition.json", [key], coalition_witness, urls[0]),
+        start_witness(tmp_path / "russia.json", [key], russia_witness, urls[1]),
+    ]
+    fork: LiveServer | None = None
+    try:
+        with client(line, "coalition", coalition_witness, russia_witness, required=2) as party:
+            party.declare_zone(zone_body("common"))
+            party.witnessed_checkpoint(wait_s=30)  # both witnesses hold the common history
+        line.stop()
+        copy_line(db, fork_db)
+        line = start_server(str(db), tokens, witnesses=setting)
+        fork = start_server(str(fork_db), tokens, witnesses=setting)
+        # The operator goes on with one history, which both witnesses see ...
+        with client(line, "coalition", coalition_witness, russia_witness, required=2) as both:
+            honest = both.declare_zone(zone_body("honest"))["receipt"]
+            assert both.witnessed_receipt(honest, wait_s=30)
+        # ... and shows Russia another, signed with the same key.
+        with client(fork, "russia", russia_witness) as russia:
+            forked = russia.declare_zone(zone_body("forked"))["receipt"]
+            seen = open_checkpoint(russia.checkpoint(), [key], origin=key.name)
+            assert seen.size == forked["tree_size"]  # the line's signature alone checks out
+            with pytest.raises(NotWitnessed, match=r"russia\.example/witness"):
+                russia.witnessed_receipt(forked, wait_s=3)
+            with pytest.raises(NotWitnessed):
+                russia.witnessed_checkpoint(wait_s=1)
+        # Shown the history its witness saw, Russia trusts it.
+        with client(line, "russia", russia_witness) as russia:
+            assert russia.witnessed_checkpoint(wait_s=30).checkpoint.size >= honest["tree_size"]
+    finally:
+        line.stop()
+        if fork is not None:
+            fork.stop()
+        for witness in witnesses:
+            witness.stop()
