@@ -54,8 +54,8 @@ from deconflict.line.model import ResponseKind
 from deconflict.line.parties import Party, Role, issue_token, register_party, revoke
 from deconflict.line.views import altitude_json, occurrences_json
 from deconflict.record.bundle import BundleInvalid, verify_bundle
-from deconflict.record.cosignature import Cosigner
-from deconflict.record.errors import RecordError
+from deconflict.record.cosignature import Cosigner, WitnessPolicy
+from deconflict.record.errors import NotWitnessed, RecordError
 from deconflict.record.keys import generate_private_key, load_private_key_file, private_key_pem
 from deconflict.record.note import NoteVerifier, load_signer, open_checkpoint
 from deconflict.record.signature import generate_party_key
@@ -653,9 +653,37 @@ LogKeyOption = Annotated[
 ]
 
 
+WitnessOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help="A witness whose cosignature you require, NAME=KEY (its witness key, or the base64 "
+        "of its public key); repeat it for several, or for one witness's old and new keys.",
+    ),
+]
+WitnessesRequiredOption = Annotated[
+    int | None,
+    typer.Option(
+        "--witnesses-required",
+        help="How many of the named witnesses must have cosigned (default: all of them).",
+    ),
+]
+
+
+def _witness_policy(witness: list[str] | None, required: int | None) -> WitnessPolicy | None:
+    try:
+        return WitnessPolicy.from_flags(witness or [], required)
+    except RecordError as error:
+        raise UnusableInput(_describe(error)) from None
+
+
 @contextmanager
 def _on_the_line(
-    server: str, token: str | None, key_file: Path | None = None, log_key: str | None = None
+    server: str,
+    token: str | None,
+    key_file: Path | None = None,
+    log_key: str | None = None,
+    witnesses: WitnessPolicy | None = None,
 ) -> Iterator[Client]:
     """A client of the server; its errors are told here with the server's words and URL."""
     if not server.startswith(("http://", "https://")):
@@ -669,8 +697,12 @@ def _on_the_line(
         except RecordError as error:
             raise UnusableInput(_describe(error)) from None
     try:
-        with Client(server, token, signing_key=signing_key, log_key=log_key) as client:
+        with Client(
+            server, token, signing_key=signing_key, log_key=log_key, witnesses=witnesses
+        ) as client:
             yield client
+    except NotWitnessed as error:
+        raise DoesNotVerify(f"{server}: NOT WITNESSED: {error.message}") from None
     except RecordError as error:
         told = f"the server's record does not check out: {_describe(error)}"
         raise OperationalFailure(told) from None
@@ -1282,12 +1314,16 @@ def log_export(
     server: ServerOption = DEFAULT_SERVER,
     token: TokenOption = None,
     log_key: LogKeyOption = None,
+    witness: WitnessOption = None,
+    witnesses_required: WitnessesRequiredOption = None,
 ) -> None:
-    """Download the whole record as a bundle that `deconflict verify` checks offline.
+    """Download the whole record as a bundle that `deconflict verify` checks offline; with
+    `--witness`, at a checkpoint those witnesses cosigned (waiting up to 10 s for one).
 
     Example: deconflict log export --out record-2026-09-07
     """
-    with _on_the_line(server, token, log_key=log_key) as line:
+    policy = _witness_policy(witness, witnesses_required)
+    with _on_the_line(server, token, log_key=log_key, witnesses=policy) as line:
         count = line.export(out)
     _stdout.print(
         f"Exported {count} entries to {out}. Check them: deconflict verify {out}", markup=False
@@ -1299,13 +1335,18 @@ def log_checkpoint(
     out: Annotated[Path | None, typer.Option("--out", help="Save the signed note here.")] = None,
     server: ServerOption = DEFAULT_SERVER,
     token: TokenOption = None,
+    log_key: LogKeyOption = None,
+    witness: WitnessOption = None,
+    witnesses_required: WitnessesRequiredOption = None,
 ) -> None:
-    """Fetch the record's signed checkpoint (save it: a later bundle must extend it).
+    """Fetch the record's signed checkpoint (save it: a later bundle must extend it); with
+    `--witness`, only once those witnesses cosigned it (exit 1 if none is within 10 s).
 
-    Example: deconflict log checkpoint --out saved.note
+    Example: deconflict log checkpoint --out saved.note --witness "w.example/c=$W_KEY"
     """
-    with _on_the_line(server, token) as line:
-        note = line.checkpoint()
+    policy = _witness_policy(witness, witnesses_required)
+    with _on_the_line(server, token, log_key=log_key, witnesses=policy) as line:
+        note = line.checkpoint() if policy is None else line.witnessed_checkpoint().note
     if out is None:
         sys.stdout.write(note)
     else:
@@ -1419,13 +1460,15 @@ def verify(
         bool,
         typer.Option("--canonical", help="Also re-canonicalise every entry (RFC 8785); slower."),
     ] = False,
+    witness: WitnessOption = None,
+    witnesses_required: WitnessesRequiredOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check a record bundle offline: every leaf, the root, every signature and opening, the
-    history.
+    history; with `--witness`, the cosignatures of the witnesses you require.
 
-    Exit status: 0 it verifies, 1 it does not (the first entry at fault is named),
-    2 the bundle or checkpoint cannot be read.
+    Exit status: 0 it verifies, 1 it does not (the first entry at fault is named, or the
+    witnesses missing), 2 the bundle, checkpoint or a witness flag cannot be read.
 
     Example: deconflict verify record-2026-09-07 --checkpoint saved.note --server-key "$KEY"
     """
@@ -1439,8 +1482,11 @@ def verify(
             ) from None
     if not bundle.is_dir():
         raise UnusableInput(f"{bundle}: not a bundle folder")
+    policy = _witness_policy(witness, witnesses_required)
     try:
-        verified = verify_bundle(bundle, server_key, older, every_entry_canonical=canonical)
+        verified = verify_bundle(
+            bundle, server_key, older, every_entry_canonical=canonical, witnesses=policy
+        )
     except BundleInvalid as error:
         raise DoesNotVerify(f"{bundle}: DOES NOT VERIFY: {error.message}") from None
     summary = {
@@ -1451,6 +1497,7 @@ def verify(
         "sealed_entries": verified.sealed,
         "opened_entries": verified.opened,
         "extends_checkpoint_of_size": verified.older_size,
+        "witnesses": verified.witnessed,
         "warnings": verified.warnings,
     }
     if as_json:
@@ -1469,6 +1516,9 @@ def verify(
         )
     if verified.older_size is not None:
         _stdout.print(f"It extends the saved checkpoint of {verified.older_size} entries.")
+    if verified.witnessed:
+        names = ", ".join(sorted(verified.witnessed))
+        _stdout.print(f"Its checkpoint is cosigned by the witnesses {names}.", markup=False)
     for warning in verified.warnings:
         _stdout.print(f"warning: {warning}", markup=False)
 

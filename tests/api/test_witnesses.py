@@ -134,3 +134,30 @@ def test_a_forked_record_never_gains_the_cosignature_of_the_party_it_is_shown_to
             fork.stop()
         for witness in witnesses:
             witness.stop()
+
+
+def test_a_witness_changes_its_key_and_parties_that_know_both_keep_trusting(
+    tmp_path: Path,
+) -> None:
+    db = str(tmp_path / "line.db")
+    port = free_port()
+    old = Cosigner("coalition.example/witness", Ed25519PrivateKey.generate())
+    new = Cosigner("coalition.example/witness", Ed25519PrivateKey.generate())
+    url = f"http://127.0.0.1:{port}"
+    line = start_server(db, seed_parties(db), witnesses=witness_setting((url, old), (url, new)))
+    state = tmp_path / "witness.json"
+    witness = start_witness(state, [log_key(line)], old, port)
+    try:
+        with client(line, "coalition", old, new) as both, client(line, "aid", old) as stale:
+            both.declare_zone(zone_body("before"))
+            assert both.witnessed_checkpoint(wait_s=30).witnesses
+            assert stale.witnessed_checkpoint(wait_s=30).witnesses
+            witness.stop()
+            witness = start_witness(state, [log_key(line)], new, port)  # same state, new key
+            after = both.declare_zone(zone_body("after"))["receipt"]
+            assert both.witnessed_receipt(after, wait_s=30)
+            with pytest.raises(NotWitnessed):  # a party that never learned the new key
+                stale.witnessed_checkpoint(wait_s=1, at_least=after["tree_size"])
+    finally:
+        line.stop()
+        witness.stop()

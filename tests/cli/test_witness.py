@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -10,9 +11,9 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from deconflict.record.cosignature import CosignatureVerifier, cosignatures
-from deconflict.record.note import NoteSigner
-from tests.api.conftest import free_port
+from deconflict.record.cosignature import CosignatureVerifier, Cosigner, cosignatures
+from deconflict.record.note import NoteSigner, NoteVerifier
+from tests.api.conftest import free_port, seed_parties, start_server, start_witness, zone_body
 from tests.conftest import run_cli
 from tests.record.test_witness import Log
 
@@ -77,3 +78,43 @@ def _post_when_up(url: str, body: bytes) -> httpx.Response:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_export_and_verify_require_the_witnesses_named(tmp_path: Path) -> None:
+    db = str(tmp_path / "line.db")
+    port = free_port()
+    cosigner = Cosigner("coalition.example/witness", Ed25519PrivateKey.generate())
+    other = Cosigner("russia.example/witness", Ed25519PrivateKey.generate())
+    setting = f"http://127.0.0.1:{port} {cosigner.verifier.to_text()}"
+    line = start_server(db, seed_parties(db), witnesses=setting)
+    witness = None
+    try:
+        with line.client("coalition") as coalition:
+            assert coalition.post("/v1/zones", json=zone_body()).status_code == 201
+            key = NoteVerifier.from_text(coalition.get("/v1/log/key").text.strip())
+        witness = start_witness(tmp_path / "witness.json", [key], cosigner, port)
+        ours = f"coalition.example/witness={cosigner.verifier.to_text()}"
+        theirs = f"russia.example/witness={other.verifier.to_text()}"
+        talk = ["--server", line.url, "--token", line.tokens["coalition"]]
+        bundle = tmp_path / "bundle"
+        exported = run_cli("log", "export", "--out", str(bundle), *talk, "--witness", ours)
+        assert exported.returncode == 0, exported.stderr
+        saved = run_cli("log", "checkpoint", *talk, "--witness", ours)
+        assert saved.returncode == 0 and "— coalition.example/witness " in saved.stdout
+        unseen = run_cli("log", "checkpoint", *talk, "--witness", theirs)
+        assert unseen.returncode == 1 and "russia.example/witness" in unseen.stderr
+    finally:
+        line.stop()
+        if witness is not None:
+            witness.stop()
+    key_flag = ["--server-key", key.to_text()]
+    checked = run_cli("verify", str(bundle), *key_flag, "--witness", ours, "--json")
+    assert checked.returncode == 0, checked.stderr
+    assert list(json.loads(checked.stdout)["witnesses"]) == ["coalition.example/witness"]
+    assert run_cli("verify", str(bundle), *key_flag).returncode == 0  # as before witnesses
+    missing = run_cli("verify", str(bundle), *key_flag, "--witness", ours, "--witness", theirs)
+    assert missing.returncode == 1 and "missing: russia.example/witness" in missing.stderr
+    one_of_two = ["--witness", ours, "--witness", theirs, "--witnesses-required", "1"]
+    assert run_cli("verify", str(bundle), *key_flag, *one_of_two).returncode == 0
+    bad = run_cli("verify", str(bundle), "--witness", "no-key-here")
+    assert bad.returncode == 2 and "NAME=KEY" in bad.stderr

@@ -26,6 +26,7 @@ from typing import Any
 
 from deconflict.record.base64text import decode_base64, encode_base64
 from deconflict.record.canonical import canonical_bytes
+from deconflict.record.cosignature import WitnessPolicy
 from deconflict.record.errors import RecordError
 from deconflict.record.merkle import leaf_hash, root
 from deconflict.record.note import Checkpoint, NoteVerifier, open_checkpoint
@@ -59,6 +60,8 @@ class Verified:
     """Entries with a sealed part."""
     opened: int = 0
     """Of those, the entries whose sealed part this bundle opens (its holder may read them)."""
+    witnessed: dict[str, int] = field(default_factory=dict)
+    """The required witnesses that cosigned the checkpoint, with when (unix seconds)."""
 
 
 def write_bundle(
@@ -98,6 +101,7 @@ def verify_bundle(
     older_checkpoint: str | None = None,
     *,
     every_entry_canonical: bool = False,
+    witnesses: WitnessPolicy | None = None,
 ) -> Verified:
     """Check a bundle end to end; raises BundleInvalid naming the first failure.
 
@@ -108,14 +112,17 @@ def verify_bundle(
     Integrity rests on the hashes: every leaf is hashed and the root compared
     with the signed one. Entries that carry a party key or a party signature
     are read and must be canonical JSON; `every_entry_canonical` reads and
-    re-canonicalises every entry too (about three times slower).
+    re-canonicalises every entry too (about three times slower). `witnesses`: the
+    checkpoint must also carry the cosignatures that policy requires.
     """
     warnings: list[str] = []
     if server_key is None:
         server_key = _read(folder / LOG_KEY).strip()
         warnings.append("no --server-key given: trusting the key shipped in the bundle")
     verifier = _verifier(server_key)
-    checkpoint = _open(_read(folder / CHECKPOINT), verifier, "the bundle's checkpoint")
+    note = _read(folder / CHECKPOINT)
+    checkpoint = _open(note, verifier, "the bundle's checkpoint")
+    witnessed = {} if witnesses is None else _witnessed(note, verifier, witnesses)
     leaves, claimed, openings = _read_entries(folder / ENTRIES)
     _check_size(checkpoint, len(leaves), warnings)
     leaves, claimed = leaves[: checkpoint.size], claimed[: checkpoint.size]
@@ -143,7 +150,15 @@ def verify_bundle(
         warnings,
         sealed=sealed,
         opened=sealed - hidden,
+        witnessed=witnessed,
     )
+
+
+def _witnessed(note: str, verifier: NoteVerifier, witnesses: WitnessPolicy) -> dict[str, int]:
+    try:
+        return witnesses.check(note, verifier).witnesses
+    except RecordError as error:
+        raise BundleInvalid(f"the bundle's checkpoint: {error.message}") from None
 
 
 def _read(path: Path) -> str:
