@@ -67,6 +67,7 @@ def test_serve_with_a_port_that_is_not_a_number_exits_2_before_starting(tmp_path
 def test_witnesses_are_read_as_urls_and_keys_and_a_witness_may_have_two() -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from deconflict.api.cosigning import WitnessEndpoint, witness_endpoints
     from deconflict.record.cosignature import Cosigner
 
     old, new = (Cosigner("w.example/one", Ed25519PrivateKey.generate()) for _ in range(2))
@@ -74,14 +75,25 @@ def test_witnesses_are_read_as_urls_and_keys_and_a_witness_may_have_two() -> Non
         f"http://127.0.0.1:8700/ {old.verifier.to_text()}, "
         f"http://127.0.0.1:8700 {new.verifier.to_text()}"
     )
-    read = Settings.from_env({"DECONFLICT_WITNESSES": setting}).witness_keys()
-    assert read == {"http://127.0.0.1:8700": [old.verifier, new.verifier]}
-    assert Settings().witness_keys() == {}
+    read = witness_endpoints(Settings.from_env({"DECONFLICT_WITNESSES": setting}))
+    assert read == [WitnessEndpoint("http://127.0.0.1:8700", (old.verifier, new.verifier))]
+    assert witness_endpoints(Settings()) == []
 
 
-@pytest.mark.parametrize(
-    "setting", ["127.0.0.1:8700 w+00000000+AAAA", "http://127.0.0.1:8700", "http://w w+1+2"]
-)
+@pytest.mark.parametrize("setting", ["127.0.0.1:8700 w+00000000+AAAA", "http://127.0.0.1:8700"])
 def test_a_witness_setting_that_does_not_read_is_refused_naming_it(setting: str) -> None:
     with pytest.raises(SettingsError, match="DECONFLICT_WITNESSES"):
         Settings(witnesses=setting)
+
+
+def test_a_witness_key_that_does_not_read_is_refused_before_the_line_starts(
+    tmp_path: Path,
+) -> None:
+    from tests.api.conftest import free_port
+
+    port = str(free_port())
+    db = str(tmp_path / "line.db")
+    refused = _deconflict("serve", "--db", db, "--port", port, DECONFLICT_WITNESSES="http://w k")
+    assert refused.returncode == 2
+    assert "DECONFLICT_WITNESSES" in refused.stderr
+    assert list(tmp_path.iterdir()) == []  # no store, no key made

@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from deconflict.api import openapi, problems
-from deconflict.api.cosigning import Cosigning, WitnessEndpoint
+from deconflict.api.cosigning import Cosigning, witness_endpoints
 from deconflict.api.deadlines import with_deadlines
 from deconflict.api.exports import exports_router
 from deconflict.api.feeds import feeds_router
@@ -63,6 +63,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     Refuses (StoreInconsistent) a store that differs from its record, unless
     `settings.skip_check`; and (SettingsError) a tile file `settings.tiles` it cannot serve.
     """
+    witnesses = witness_endpoints(settings)  # refused by name before anything is made
     tiles = open_tile_file(settings.tiles) if settings.tiles is not None else None
     key_made = not settings.log_key_path.exists()
     try:
@@ -85,7 +86,6 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     )
     line = Line(store, policy, clock, ProbeBudget(settings.probes_per_hour))
     broadcast = Broadcast()
-    witnesses = [WitnessEndpoint(url, tuple(keys)) for url, keys in settings.witness_keys().items()]
     cosigning = Cosigning(witnesses, store, settings.witness_timeout_s)
 
     @asynccontextmanager

@@ -9,9 +9,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from deconflict.record.cosignature import CosignatureVerifier
-from deconflict.record.errors import RecordError
-
 _URL_SCHEMES = ("postgresql://", "postgres://")
 _PATHS = ("log_key", "tiles")
 
@@ -123,26 +120,19 @@ class Settings:
                 )
         self.witness_keys()
 
-    def witness_keys(self) -> dict[str, list[CosignatureVerifier]]:
-        """The `witnesses` setting read: each witness's URL prefix and its keys."""
-        found: dict[str, list[CosignatureVerifier]] = {}
+    def witness_keys(self) -> list[tuple[str, str]]:
+        """The `witnesses` setting read: (URL prefix, witness key text) of each witness, the
+        URL without a trailing slash; api/cosigning.py reads the keys."""
+        pairs = []
         for item in filter(None, (part.strip() for part in self.witnesses.split(","))):
             url, _, key = item.partition(" ")
-            if not url.startswith(("http://", "https://")):
+            if not url.startswith(("http://", "https://")) or not key.strip():
                 raise SettingsError(
-                    f"witnesses (DECONFLICT_WITNESSES): {item!r} does not start with an "
-                    "http:// or https:// URL"
+                    f"witnesses (DECONFLICT_WITNESSES): {item!r} is not `URL KEY`, an http:// "
+                    "or https:// URL and a witness key"
                 )
-            try:
-                found.setdefault(url.rstrip("/"), []).append(
-                    CosignatureVerifier.from_text(key.strip())
-                )
-            except RecordError as error:
-                raise SettingsError(
-                    f"witnesses (DECONFLICT_WITNESSES): the key of {url} does not read: "
-                    f"{error.message}"
-                ) from None
-        return found
+            pairs.append((url.rstrip("/"), key.strip()))
+        return pairs
 
     @property
     def log_key_path(self) -> Path:

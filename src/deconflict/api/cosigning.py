@@ -27,6 +27,7 @@ from deconflict.record.cosignature import CosignatureVerifier, cosignatures, wit
 from deconflict.record.errors import RecordError
 from deconflict.record.note import Checkpoint, note_signatures
 from deconflict.record.witness import AddCheckpoint
+from deconflict.settings import Settings, SettingsError
 from deconflict.store import Store
 
 log = logging.getLogger("deconflict.witnesses")
@@ -44,6 +45,20 @@ class WitnessEndpoint:
 
     url: str
     keys: tuple[CosignatureVerifier, ...]
+
+
+def witness_endpoints(settings: Settings) -> list[WitnessEndpoint]:
+    """The witnesses of the `witnesses` setting, a URL named twice (two keys) merged into one;
+    SettingsError naming the setting for a key that does not read."""
+    keys: dict[str, list[CosignatureVerifier]] = {}
+    for url, key in settings.witness_keys():
+        try:
+            keys.setdefault(url, []).append(CosignatureVerifier.from_text(key))
+        except RecordError as error:
+            raise SettingsError(
+                f"witnesses (DECONFLICT_WITNESSES): the key of {url} does not read: {error.message}"
+            ) from None
+    return [WitnessEndpoint(url, tuple(found)) for url, found in keys.items()]
 
 
 @dataclass
