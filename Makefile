@@ -27,7 +27,7 @@ test: prerequisites lint
 # Every pair of shape kinds against the oracle, 2,000 examples a pair (the suite runs 100).
 FUZZ_EXAMPLES ?= 2000
 fuzz: $(BIN)/deconflict
-	DECONFLICT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/geo/test_every_pair.py
+	DECONFLICT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/geo/test_every_pair.py tests/geo/test_sketch.py
 
 format: $(BIN)/deconflict
 	$(BIN)/ruff format src tests

@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from deconflict.geo.construct import resolve
+from deconflict.geo.construct import is_built, resolve
 from deconflict.geo.edges import Floats
 from deconflict.geo.ellipsoid import ecef_m, prime_vertical_radius_m
 from deconflict.geo.shapes import Area, Circle, Corridor, LonLat, Shape
+from deconflict.geo.sketch import SKETCH_MARGIN_M, sketch
 
 # Float rounding in the trigonometry; far below anything a box needs to hold.
 _BOX_MARGIN_M = 0.01
@@ -52,13 +53,22 @@ class Box3:
         )
 
 
-def reach_box(shape: Shape, extra_m: float = 0.0) -> Box3:
+def reach_box(shape: Shape, extra_m: float = 0.0, sketched: bool = False) -> Box3:
     """ECEF box holding every point within `reach_m + extra_m` metres of the shape.
+
+    With `sketched`, a sector, orbit or track not built yet is boxed from its
+    sketch (`geo/sketch.py`) and left unbuilt: a box larger by up to a
+    sixty-fourth of the shape's size, holding the built shape's.
 
     >>> box = reach_box(Circle((0.0, 90.0), 1000.0))
     >>> round(box.high[2] - box.low[2])
     2000
     """
+    drawn = sketch(shape) if sketched and not is_built(shape) else None
+    if drawn is not None:
+        west, east, south, north = drawn.rectangle()
+        reach_m = drawn.reach_m + SKETCH_MARGIN_M
+        return _rect_box(west, east, south, north).grown(reach_m + extra_m + _BOX_MARGIN_M)
     shape = resolve(shape)
     if isinstance(shape, Circle):
         centre = ecef_m(*shape.centre)

@@ -50,6 +50,7 @@ from deconflict.geo.shapes import (
     Side,
     Track,
 )
+from deconflict.geo.sketch import SKETCH_MARGIN_M, sketch
 
 Floats = NDArray[np.float64]
 
@@ -91,13 +92,46 @@ def resolve(shape: Shape) -> BasicShape:
     kept = vars(shape)  # a frozen dataclass refuses new attributes, not its __dict__
     if "resolved" not in kept:
         if isinstance(shape, Sector):
-            kept["resolved"] = sector_shape(shape)
+            built = sector_shape(shape)
         elif isinstance(shape, Orbit):
-            kept["resolved"] = orbit_shape(shape)
+            built = orbit_shape(shape)
         else:
-            kept["resolved"] = track_shape(shape)
-    built: BasicShape = kept["resolved"]
-    return built
+            built = track_shape(shape)
+        _hold_to_sketch(shape, built)
+        kept["resolved"] = built
+    resolved: BasicShape = kept["resolved"]
+    return resolved
+
+
+def is_built(shape: Shape) -> bool:
+    """Whether `resolve` has nothing left to build for the shape."""
+    return isinstance(shape, (Circle, Corridor, Area)) or "resolved" in vars(shape)
+
+
+def _hold_to_sketch(shape: Sector | Orbit | Track, built: BasicShape) -> None:
+    """Fail if the build reaches beyond the sketch the shape may have been boxed by.
+
+    Its margin must be within the sketch's allowance and its vertices within the
+    sketch's rectangle. Never seen (`tests/geo/test_sketch.py`); should it
+    happen, a box drawn from the sketch might have missed a pair, so the build
+    fails (and the check with it) rather than answer from it.
+    """
+    drawn = sketch(shape)  # drawn again here if it was drawn in another process
+    if drawn is None or isinstance(built, Circle):
+        return
+    if built.reach_m > drawn.reach_m + SKETCH_MARGIN_M:
+        raise RuntimeError(
+            f"the built shape reaches {built.reach_m:.3f} m beyond its vertices, more than "
+            f"the {drawn.reach_m + SKETCH_MARGIN_M:.3f} m its sketch allowed"
+        )
+    if isinstance(built, Area):
+        vertices = np.concatenate(built.ring_arrays)
+    else:
+        vertices = np.array(built.path, dtype=np.float64)
+    west, east, south, north = drawn.rectangle()
+    lon, lat = vertices[:, 0], vertices[:, 1]
+    if lon.min() < west or lon.max() > east or lat.min() < south or lat.max() > north:
+        raise RuntimeError("the built shape has vertices outside the rectangle of its sketch")
 
 
 def outline(shape: Shape, sag_m: float = 1.0) -> Area:

@@ -33,6 +33,7 @@ from deconflict.geo.shapes import (
     Side,
     Track,
 )
+from deconflict.geo.sketch import sketch
 
 
 class ProblemList:
@@ -77,7 +78,7 @@ def parse_shape(
     if problems.found:
         return None, problems.found
     shape = readers[kind](coordinates, properties, problems)
-    if not problems.found and isinstance(shape, (Sector, Orbit, Track)):
+    if not problems.found and isinstance(shape, (Sector, Orbit, Track)) and sketch(shape) is None:
         try:
             resolve(shape)  # built now, so a shape that cannot be is refused now
         except ShapeError as error:

@@ -22,9 +22,14 @@ UNBOUNDED_M = 1.0e9
 VolumeBox = tuple[float, float, float, float, float, float, float, float, float, float]
 
 
-def volume_box(feature: Feature) -> VolumeBox:
-    """(x0, x1, y0, y1, z0, z1, t0, t1, alt0, alt1) around everything the feature may touch."""
-    box = reach_box(feature.shape, feature.buffer_m)
+def volume_box(feature: Feature, sketched: bool = False) -> VolumeBox:
+    """(x0, x1, y0, y1, z0, z1, t0, t1, alt0, alt1) around everything the feature may touch.
+
+    With `sketched`, an airspace shape not built yet is boxed from its sketch
+    and left unbuilt (`reach_box`): for a plan in memory, never for a store,
+    whose boxes are bound to the record as the built shape gives them.
+    """
+    box = reach_box(feature.shape, feature.buffer_m, sketched)
     window = feature.span
     # The band as typed (compared so against a band in the same datum) and every
     # height above the ellipsoid it may mean (against a band in another datum).
