@@ -22,19 +22,32 @@ import shapely
 from numpy.typing import NDArray
 
 from deconflict.rules.feature import Feature
-from deconflict.rules.volume import volume_box
+from deconflict.rules.forked import map_chunks, workers_for
+from deconflict.rules.volume import VolumeBox, volume_box
 
 # One row per feature, as `volume_box` gives it: x0, x1, y0, y1, z0, z1, t0, t1, alt0, alt1.
 Boxes = NDArray[np.float64]
 _COLUMNS = 10
+# From this many features on, they are boxed on every core (forking costs more below).
+_PARALLEL_FROM_FEATURES = 5_000
 # One row per pair of positions (i, j), i < j.
 Pairs = NDArray[np.intp]
 
 
 def volume_boxes(features: Sequence[Feature]) -> Boxes:
-    """The volume box of every feature, one row each, in the order given."""
-    rows = [volume_box(feature) for feature in features]
+    """The volume box of every feature, one row each, in the order given (on every core for
+    a large plan).
+
+    Sectors, orbits and tracks are boxed from their sketches, unbuilt: only those
+    in a pair that reaches the exact rule are ever built.
+    """
+    workers = workers_for(len(features), _PARALLEL_FROM_FEATURES)
+    rows = map_chunks(_boxes_of, features, range(len(features)), workers)
     return np.array(rows, dtype=np.float64).reshape(len(rows), _COLUMNS)
+
+
+def _boxes_of(features: Sequence[Feature], positions: range) -> list[VolumeBox]:
+    return [volume_box(features[position], sketched=True) for position in positions]
 
 
 def meeting_pairs(boxes: Boxes) -> Pairs:
