@@ -46,6 +46,7 @@ from deconflict.errors import (
 )
 from deconflict.examples import EXAMPLES, example_text
 from deconflict.geo.coords import InvalidCoordinate, format_dms, format_mgrs, parse_position
+from deconflict.geo.geojson import count_positions
 from deconflict.i18n.distances import format_distance
 from deconflict.i18n.dtg import format_dtg, parse_moment
 from deconflict.i18n.messages import ObjectionReason
@@ -1540,7 +1541,9 @@ class ExportFormat(StrEnum):
     NOTAM = "notam"
 
 
-# A --partial import goes in batches this size, each stored as it arrives.
+# A --partial import goes in batches of at most this many features, each stored as it
+# arrives, and of at most the line's vertices per request (halved on each 413 until the
+# server takes them).
 _IMPORT_BATCH = 250
 
 
@@ -1684,13 +1687,39 @@ def _send_import(line: Client, documents: list[Json], partial: bool, allow_past:
             return answer
         task = progress.add_task("storing features", total=len(documents))
         merged: Json = {"imported": [], "refused": []}
-        for first in range(0, len(documents), _IMPORT_BATCH):
-            batch = documents[first : first + _IMPORT_BATCH]
-            answer = line.import_features(batch, partial=True, allow_past=allow_past)
+        vertices = [count_positions(d.get("geometry")) for d in documents]
+        budget = Settings().max_vertices_per_request  # the default; a 413 says it is lower
+        most, first = _IMPORT_BATCH, 0
+        while first < len(documents):
+            end = _batch_end(vertices, first, most, budget)
+            try:
+                answer = line.import_features(
+                    documents[first:end], partial=True, allow_past=allow_past
+                )
+            except ApiError as error:
+                # Refused whole (over a limit of the server's): nothing of it was stored.
+                if error.status != 413 or end - first == 1:
+                    raise
+                most = max(1, (end - first) // 2)
+                budget = max(1, min(budget, sum(vertices[first:end])) // 2)
+                continue
             merged["imported"] += answer["imported"]
             merged["refused"] += [{**r, "index": r["index"] + first} for r in answer["refused"]]
-            progress.update(task, advance=len(batch))
+            progress.update(task, advance=end - first)
+            first = end
         return merged
+
+
+def _batch_end(vertices: list[int], first: int, most: int, budget: int) -> int:
+    """Where the batch from `first` ends: at most `most` features and `budget` vertices in
+    all, and always at least one feature."""
+    end, total = first, 0
+    while end < len(vertices) and end - first < most:
+        if end > first and total + vertices[end] > budget:
+            break
+        total += vertices[end]
+        end += 1
+    return end
 
 
 def _print_import_summary(answer: Json, skipped: list[str], chosen: str, as_json: bool) -> None:

@@ -74,6 +74,46 @@ def test_a_partial_import_stores_the_good_rows_and_lists_the_skipped(
     assert len(_ids(live, "aid")) == 3
 
 
+def test_a_partial_import_over_the_servers_request_limits_goes_in_smaller_batches(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "line.db"
+    server = start_server(
+        db, seed_parties(db), max_vertices_per_feature=100, max_vertices_per_request=300
+    )
+    try:
+        sites = [_polygon_site(f"site-{k}", 30.0 + k / 10, 50) for k in range(30)]
+        path = tmp_path / "sites.geojson"
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": sites}))
+        # All or nothing: one request, over the limit, refused whole.
+        whole = _as(server, "aid", "import", str(path))
+        assert whole.returncode == 2 and "max_vertices_per_request" in whole.stderr
+        assert _ids(server, "aid") == []
+        # Partial: batches halved on each refusal until the server takes them.
+        result = _as(server, "aid", "import", str(path), "--partial", "--json")
+        assert result.returncode == 0, result.stderr
+        assert len(json.loads(result.stdout)["imported"]) == 30
+        assert _ids(server, "aid") == sorted(site["id"] for site in sites)
+    finally:
+        server.stop()
+
+
+def _polygon_site(fid: str, lon: float, vertices: int) -> dict[str, object]:
+    ring = [
+        [
+            lon + 0.01 * math.cos(2 * math.pi * k / vertices),
+            33.5 + 0.01 * math.sin(2 * math.pi * k / vertices),
+        ]
+        for k in range(vertices - 1)
+    ]
+    return {
+        "type": "Feature",
+        "id": fid,
+        "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+        "properties": {"kind": "zone", "party": "aid", "start": "2030-01-01T00:00:00Z"},
+    }
+
+
 def test_an_import_that_meets_an_activity_exits_1_and_says_so(
     live: LiveServer, tmp_path: Path
 ) -> None:
