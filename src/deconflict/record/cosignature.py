@@ -73,16 +73,7 @@ class CosignatureVerifier:
     def from_text(cls, vkey: str) -> CosignatureVerifier:
         """Read "<name>+<8 hex key ID>+<base64(0x04 || key)>"; RecordError if it is malformed,
         of another type, or its key ID does not match its name and key."""
-        name, public_key, given_id = read_verifier_key(vkey, COSIGNATURE_TYPE)
-        verifier = cls(name, public_key)
-        if verifier.key_id.hex() != given_id:
-            raise RecordError(
-                f"the witness key's ID {given_id} does not match its name and key "
-                f"(expected {verifier.key_id.hex()})",
-                field="witness_key",
-                value=vkey,
-            )
-        return verifier
+        return cls(*read_verifier_key(vkey, COSIGNATURE_TYPE, "witness key", "witness_key"))
 
     @classmethod
     def from_flag(cls, flag: str) -> CosignatureVerifier:

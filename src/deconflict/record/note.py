@@ -52,27 +52,38 @@ def key_id(name: str, public_key: bytes, key_type: bytes = ED25519_TYPE) -> byte
     ]
 
 
-def read_verifier_key(vkey: str, key_type: bytes) -> tuple[str, bytes, str]:
-    """The name, raw 32-byte Ed25519 public key and hex key ID a verifier key string
+def read_verifier_key(
+    vkey: str, key_type: bytes, what: str = "verifier key", field: str = "verifier_key"
+) -> tuple[str, bytes]:
+    """The name and raw 32-byte Ed25519 public key a verifier key string
     "<name>+<8 hex key ID>+<base64(type || key)>" spells, for keys of `key_type`.
 
-    Raises RecordError if it is malformed or of another type; the caller checks the ID.
+    Raises RecordError (naming `what`, in `field`) if it is malformed, of another
+    type, or its key ID does not match its name and key.
     """
     parts = vkey.split("+", 2)  # the base64 key may hold "+" itself
     raw = decode_base64(parts[2]) if len(parts) == 3 else None
     if raw is None or not re.fullmatch("[0-9a-fA-F]{8}", parts[1]):
         raise RecordError(
-            "a verifier key reads <name>+<8 hex digits>+<base64 key>",
-            field="verifier_key",
+            f"a {what} reads <name>+<8 hex digits>+<base64 key>",
+            field=field,
             value=vkey,
         )
     if raw[:1] != key_type or len(raw) != 1 + PUBLIC_KEY_SIZE:
         raise RecordError(
-            f"the verifier key is not an Ed25519 key of type 0x{key_type.hex()}",
-            field="verifier_key",
+            f"the {what} is not an Ed25519 key of type 0x{key_type.hex()}",
+            field=field,
             value=vkey,
         )
-    return parts[0], raw[1:], parts[1].lower()
+    name, public_key, given_id = parts[0], raw[1:], parts[1].lower()
+    expected = key_id(name, public_key, key_type).hex()
+    if given_id != expected:
+        raise RecordError(
+            f"the {what}'s ID {given_id} does not match its name and key (expected {expected})",
+            field=field,
+            value=vkey,
+        )
+    return name, public_key
 
 
 @dataclass(frozen=True)
@@ -98,16 +109,7 @@ class NoteVerifier:
         Raises RecordError if it is malformed, not Ed25519, or its key ID does
         not match its name and key.
         """
-        name, public_key, given_id = read_verifier_key(vkey, ED25519_TYPE)
-        verifier = cls(name, public_key)
-        if verifier.key_id.hex() != given_id:
-            raise RecordError(
-                f"the verifier key's ID {given_id} does not match its name and key "
-                f"(expected {verifier.key_id.hex()})",
-                field="verifier_key",
-                value=vkey,
-            )
-        return verifier
+        return cls(*read_verifier_key(vkey, ED25519_TYPE))
 
     def to_text(self) -> str:
         """The verifier key string, as `from_text` reads it."""
