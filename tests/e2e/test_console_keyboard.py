@@ -63,7 +63,10 @@ def test_the_first_tab_after_signing_in_is_the_skip_link_and_the_map_is_one_stop
     while page.evaluate(focused) != "time-now" and len(stops) < 20:
         page.keyboard.press("Tab")
         stops.append(page.evaluate("document.activeElement.tagName"))
-    assert "path" not in stops and len(stops) <= 6, stops  # zoom, the list, attribution, Now
+    # Zoom in and out, Measure, the search, the list, the layers (their summary and a box for each
+    # party and kind), the attribution, Now: never a shape.
+    boxes = page.locator("#layers input[type=checkbox]").count()
+    assert "path" not in stops and len(stops) <= 8 + boxes, stops
 
     page.focus("#feature-index summary")
     page.keyboard.press("Enter")

@@ -25,6 +25,12 @@ export function append(element, children) {
 export const $ = (selector, root = document) => root.querySelector(selector);
 export const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
 
+/** Focus `button` in a list that is one Tab stop: it alone takes Tab, its arrows move in the list. */
+export function rove(list, button) {
+  for (const other of list.querySelectorAll("button")) other.tabIndex = other === button ? 0 : -1;
+  button.focus();
+}
+
 /** Load a classic script of this origin once (a vendored library needed only by some views). */
 const loaded = new Map();
 export function loadScript(src) {

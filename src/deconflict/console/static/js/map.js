@@ -1,19 +1,22 @@
 // The map: every feature the party may see, in party colours (activities hatched),
 // conflicts in red with the overlap filled, and features outside the chosen time dimmed
 // (a repeating one between its occurrences too). The map is one Tab stop; its features are
-// reached from a list beside it, not one Tab each.
+// reached from a list beside it, not one Tab each, or found by id or name. A party's features or
+// a kind of them may be hidden (layers.js): they leave the map and its list, nothing else.
 
 /* global L */
 
-import { h } from "./dom.js";
+import { h, rove } from "./dom.js";
 import { addGrid } from "./grid.js";
 import { t } from "./i18n.js";
+import { addLayers, isShown, renderLayers, showLayersOf } from "./layers.js";
 import { bandText } from "./levels.js";
 import { addMeasure } from "./measure.js";
 import { decimalText, dmsText, mgrsText } from "./position.js";
 import { nearestOccurrence, occurrenceAt, scheduleText } from "./schedule.js";
+import { addSearch } from "./search.js";
 import { bufferLayer, featureBounds, shapeLayers, shapeName } from "./shapes.js";
-import { CONFLICT_COLOUR, canPlan, emit, featureKey, keyOf, partyColour, partyIndex, partyName, serverNow, state } from "./state.js";
+import { CONFLICT_COLOUR, canPlan, emit, featureKey, keyOf, on, partyColour, partyIndex, partyName, serverNow, state } from "./state.js";
 import { parseTime, span } from "./time.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -24,9 +27,9 @@ let featureLayer;
 let overlapLayer;
 let draftLayer;
 let probeLayer;
-let legend;
 let index;
 const drawn = new Map(); // feature id -> {feature, layers, key}
+let given = { features: [], conflicts: [] }; // the last showFeatures, hidden layers included
 let selectedTime = new Date();
 let nextKey = 0;
 
@@ -41,9 +44,9 @@ export function createMap(element) {
   overlapLayer = L.layerGroup().addTo(map);
   draftLayer = L.layerGroup().addTo(map);
   probeLayer = L.layerGroup().addTo(map);
-  legend = L.control({ position: "bottomleft" });
-  legend.onAdd = () => h("div", { class: "legend", id: "legend" });
-  legend.addTo(map);
+  addLayers(map);
+  on("layers", () => showFeatures(given.features, given.conflicts));
+  addSearch(map, openCard);
   index = L.control({ position: "topright" });
   index.onAdd = featureIndex;
   index.addTo(map);
@@ -62,14 +65,18 @@ function cursorText({ lat, lng }) {
 export const theMap = () => map;
 export const svgRenderer = () => renderer;
 
-/** Draw `features`; `conflicts` are [mine, theirs-or-null] key pairs found by the server. */
+/**
+ * Draw `features` but those of hidden layers; `conflicts` are [mine, theirs-or-null] key pairs
+ * found by the server. A feature arriving later for a hidden layer stays hidden.
+ */
 export function showFeatures(features, conflicts) {
+  given = { features, conflicts };
   featureLayer.clearLayers();
   overlapLayer.clearLayers();
   drawn.clear();
   clearDefs("clipPath");
   const red = new Set(conflicts.flatMap(([a, b]) => (b ? [a, b] : [a])));
-  const ordered = features.slice().sort((a, b) => kindRank(a) - kindRank(b));
+  const ordered = features.filter(isShown).sort((a, b) => kindRank(a) - kindRank(b));
   for (const feature of ordered) {
     const layers = drawFeature(feature, red.has(keyOf(feature)), featureLayer);
     drawn.set(keyOf(feature), { feature, layers, key: layers.key });
@@ -243,12 +250,8 @@ function moveInList(e) {
   rove(e.currentTarget, buttons[Math.max(0, Math.min(buttons.length - 1, to))]);
 }
 
-function rove(list, button) {
-  for (const other of list.querySelectorAll("button")) other.tabIndex = other === button ? 0 : -1;
-  button.focus();
-}
-
-// From the list: zoom to the feature and open its card with focus in it; Escape returns to the list.
+// From the list or a match of Find: zoom to the feature and open its card with focus in it;
+// Escape returns to where it was chosen.
 function openCard(key, from) {
   if (!focusFeature(key)) return;
   const card = document.querySelector(`.leaflet-popup .card[data-feature="${CSS.escape(drawn.get(key).feature.id)}"]`);
@@ -262,8 +265,12 @@ function openCard(key, from) {
   });
 }
 
-/** Zoom to a feature by its key (with the features it meets, if given) and open its card. */
+/**
+ * Zoom to a feature by its key (with the features it meets, if given) and open its card.
+ * Those of them in hidden layers are shown: asked for by name, a feature is never kept hidden.
+ */
 export function focusFeature(key, alsoShow = []) {
+  showLayersFor([key, ...alsoShow]);
   const entry = drawn.get(key);
   if (!entry) return false;
   let bounds = featureBounds(entry.feature);
@@ -273,6 +280,12 @@ export function focusFeature(key, alsoShow = []) {
   fit(bounds.pad(0.3), 11);
   if (!alsoShow.length) entry.layers.group.openPopup(featureBounds(entry.feature).getCenter());
   return true;
+}
+
+function showLayersFor(keys) {
+  const wanted = new Set(keys.filter((key) => !drawn.has(key)));
+  const shown = given.features.filter((f) => wanted.has(keyOf(f))).map(showLayersOf);
+  if (shown.some(Boolean)) emit("layers");
 }
 
 // Fit the map to `bounds`. A hidden map (another view shows on a phone) has no size to fit to,
@@ -424,18 +437,8 @@ function cancelButton(feature) {
   return button;
 }
 
+/** The layers (the legend) and the list of what is drawn, in the current language. */
 export function renderLegend() {
-  const box = document.getElementById("legend");
-  if (!box) return;
-  box.replaceChildren(
-    ...Array.from(state.parties.values()).map((party) => {
-      const swatch = h("span", { class: "swatch" });
-      swatch.style.setProperty("--c", partyColour(party.id));
-      return h("div", {}, swatch, h("span", { text: party.name }));
-    }),
-    h("div", {}, h("span", { class: "swatch zone" }), h("span", { text: t("legend.zone") })),
-    h("div", {}, h("span", { class: "swatch activity" }), h("span", { text: t("legend.activity") })),
-    h("div", {}, h("span", { class: "swatch conflict" }), h("span", { text: t("legend.conflict") })),
-  );
+  renderLayers(given.features);
   renderIndex();
 }
