@@ -54,6 +54,7 @@ export function initTimeline() {
     time.selected = new Date(time.windowStart + Math.max(0, Math.min(1, fraction)) * spanMs());
     render();
   });
+  new ResizeObserver(keepTicksInside).observe($("#strip"));
   on("features", opening);
   on("language", render);
   on("time-to", (date) => jumpTo(date));
@@ -158,6 +159,28 @@ function renderStrip(start, end) {
   }
   lanes.append(markers);
   $("#strip").replaceChildren(lanes);
+  keepTicksInside();
+}
+
+// A day's label runs from its line towards the end of the window; one too near the end (the right
+// edge, the left in Arabic) would be cut off there, so it runs back from its line instead, and
+// where that would cover the label before it (a narrow strip), its line stands without a label.
+// Measured when shown: on a phone the strip has no size until its view is chosen.
+function keepTicksInside() {
+  const ticks = $("#strip .ticks");
+  if (!ticks) return;
+  const track = ticks.getBoundingClientRect();
+  let before = null;
+  for (const tick of ticks.querySelectorAll(".tick")) {
+    tick.classList.remove("back", "bare");
+    let box = tick.getBoundingClientRect();
+    if (box.right > track.right + 0.5 || box.left < track.left - 0.5) {
+      tick.classList.add("back");
+      box = tick.getBoundingClientRect();
+    }
+    if (before && box.left < before.right && box.right > before.left) tick.classList.add("bare");
+    else before = box;
+  }
 }
 
 // [feature, its occurrences in the window] for each feature on at some time in [start, end).
