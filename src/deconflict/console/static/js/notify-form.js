@@ -8,6 +8,7 @@ import { $, $$, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { formatLevel } from "./levels.js";
 import { scheduleText } from "./schedule.js";
+import { serverNow, state } from "./state.js";
 import { dtg } from "./time.js";
 
 /** A problem the form finds itself, before asking the server. */
@@ -279,7 +280,21 @@ export function fillFromFeature(feature) {
   set("#n-upper", upper);
   set("#n-id", feature.id);
   set("#n-name", p.name);
+  set("#n-respond-by", standingDeadline(feature));
   return Object.fromEntries(Object.entries(p).filter(([key]) => !READ.has(key) && !BOOKKEEPING.has(key)));
+}
+
+// The line keeps a feature's respond-by with the notices it sent, not in the feature: the deadline
+// its current version's notices carry (the earliest, if they differ), while it is still ahead. One
+// that has passed is left out, so the amendment's notices get a fresh deadline from the line.
+function standingDeadline(feature) {
+  const now = serverNow().getTime();
+  const due = Array.from(state.sent.values())
+    .filter((n) => n.feature === feature.id && n.version === feature.properties.version && n.respond_by)
+    .map((n) => n.respond_by)
+    .filter((text) => Date.parse(text) > now)
+    .sort((a, b) => Date.parse(a) - Date.parse(b));
+  return due[0] ?? null;
 }
 
 function storedShape(feature) {
