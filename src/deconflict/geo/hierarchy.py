@@ -164,11 +164,12 @@ def near_pairs(
     best = math.inf
     while True:
         gap = _gaps(first, level_i, i, second, level_j, j)
-        if best > _FAR_M:  # every pair measured (so no probe needed), bounded along its runs
+        if best > _FAR_M:  # every pair measured (so no probe needed)
             along = attained(i << level_i, j << level_j)
             best = min(best, float(along.min()))
-            reach = first.reach_m[level_i][i] + second.reach_m[level_j][j]
-            gap = np.maximum(gap, along - reach)
+            if best > _FAR_M:  # far apart: bounded along their runs too
+                reach = first.reach_m[level_i][i] + second.reach_m[level_j][j]
+                gap = np.maximum(gap, along - reach)
         else:
             best = min(best, _probe(attained, gap, i << level_i, j << level_j))
         if best <= enough_m:
