@@ -112,6 +112,12 @@ def test_an_objection_reaches_the_sender_in_russian_with_its_free_text_marked(
     assert said["free_text"] == (
         "Свободный текст (без перевода): Our patrol is at the garrison tonight."
     )
+    assert said["as_typed"] == "Our patrol is at the garrison tonight."
+    assert said["texts"]["ru"] == said["text"]
+    assert said["texts"]["en"] == (
+        f"Coalition objects to notice {notice['id']}: our forces are present in the area."
+    )
+    assert "اعتراض من" in said["texts"]["ar"]
 
 
 def test_moving_the_strike_out_of_the_zone_clears_the_conflict_and_is_acknowledged(

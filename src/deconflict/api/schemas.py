@@ -332,6 +332,15 @@ class ThreadMessage(Answer):
     params: dict[str, str]
     text: str
     free_text: str | None = Field(description="Free text as its sender wrote it, marked as such.")
+    texts: dict[str, str] = Field(
+        default_factory=dict,
+        description="The message rendered in each language the line speaks (en, ru, ar), from "
+        "its code and params; `text` is the one in the reader's language.",
+    )
+    as_typed: str | None = Field(
+        default=None,
+        description="The free text exactly as its sender typed it, unmarked and untranslated.",
+    )
 
 
 class Notice(Answer):

@@ -123,7 +123,12 @@ class ConflictSeen:
 
 @dataclass(frozen=True)
 class MessageSeen:
-    """One message of a thread, rendered in the reader's language; free text marked as such."""
+    """One message of a thread, rendered in the reader's language; free text marked as such.
+
+    `texts` holds the same message rendered in every language the line speaks, so a console
+    shows it in its own language; `as_typed` is the free text exactly as its sender typed it
+    (a view stored before either existed reads back with them empty).
+    """
 
     id: int
     code: str
@@ -132,6 +137,8 @@ class MessageSeen:
     params: dict[str, str]
     text: str
     free_text: str | None
+    texts: dict[str, str] = field(default_factory=dict)
+    as_typed: str | None = None
 
     def document(self) -> JsonObject:
         """As JSON."""
@@ -143,6 +150,8 @@ class MessageSeen:
             "params": dict(self.params),
             "text": self.text,
             "free_text": self.free_text,
+            "texts": dict(self.texts),
+            "as_typed": self.as_typed,
         }
 
     @classmethod
@@ -156,6 +165,8 @@ class MessageSeen:
             dict(document["params"]),
             document["text"],
             document["free_text"],
+            dict(document.get("texts") or {}),
+            document.get("as_typed"),
         )
 
 

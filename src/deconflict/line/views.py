@@ -10,7 +10,7 @@ from deconflict.geo.construct import outline
 from deconflict.geo.geojson import shape_to_geojson
 from deconflict.geo.shapes import Orbit, Sector, Track
 from deconflict.i18n.dtg import format_dtg
-from deconflict.i18n.messages import UFN, WITHHELD, render, render_free_text
+from deconflict.i18n.messages import LANGUAGES, UFN, WITHHELD, render, render_free_text
 from deconflict.line.model import ConflictView, Declared, Message, Notice, Share
 from deconflict.line.parties import Party
 from deconflict.line.results import (
@@ -146,14 +146,17 @@ def shown_params(message: Message, owner_reads: bool) -> dict[str, str]:
 def see_message(message: Message, language: str, owner_reads: bool = True) -> MessageSeen:
     """One message of a thread, rendered in `language`, its free text marked as such."""
     params = shown_params(message, owner_reads)
+    texts = {lang: render(message.code, params, lang) for lang in LANGUAGES}
     return MessageSeen(
         message.id,
         message.code.value,
         message.sender,
         iso(message.at),
         params,
-        render(message.code, params, language),
+        texts[language] if language in texts else render(message.code, params, language),
         render_free_text(message.text, language) if message.text else None,
+        texts,
+        message.text or None,
     )
 
 
