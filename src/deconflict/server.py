@@ -280,13 +280,17 @@ class RequestBodies:
                 too_large = self.limits.request_refusal(read_strict(bytes(body)))
             except JsonRefused as refused:
                 item = {"feature_id": None, "field": "body", "value": refused.value}
+                said = {k: v for k, v in item.items() if v is not None}
                 response = problems.problem(
                     Request(scope),
                     422,
                     refused.detail,
                     field="body",
                     value=refused.value,
-                    errors=[item | {"detail": refused.detail}],
+                    errors=[
+                        item | {"detail": refused.detail, "code": "invalid_json", "params": said}
+                    ],
+                    code="invalid_json",
                 )
                 await response(scope, receive, send)
                 return
@@ -297,7 +301,13 @@ class RequestBodies:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         request = Request(scope)
-        response = problems.problem(request, 413, f"the body is over {limit} bytes")
+        response = problems.problem(
+            request,
+            413,
+            f"the body is over {limit} bytes",
+            code="body_too_large",
+            params={"limit_bytes": limit},
+        )
         await response(scope, receive, send)
 
 

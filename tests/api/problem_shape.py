@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 
+from deconflict.problem_codes import CODES, POSITION_REASONS
+
 PROBLEM_KEYS = {
     "type",
     "title",
@@ -15,6 +17,8 @@ PROBLEM_KEYS = {
     "field",
     "value",
     "request_id",
+    "code",
+    "params",
 }
 
 
@@ -28,11 +32,29 @@ def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
     assert body["type"] == "about:blank"
     assert body["title"] and body["detail"]
     assert body["request_id"] == response.headers["x-request-id"]
+    for said in [body, *(body.get("errors") or [])]:
+        assert_coded(said)
     return body
+
+
+def assert_coded(said: dict[str, Any]) -> None:
+    """A problem (or one of its `errors`) names a known code, and its params repeat the
+    feature id, field and value it names."""
+    assert said["code"] in CODES, said
+    named = {k: said[k] for k in ("feature_id", "field", "value") if said[k] is not None}
+    assert said["params"].items() >= named.items(), said
+    if said["code"] == "unreadable_position":
+        assert said["params"]["reason"] in POSITION_REASONS, said
 
 
 def same_refusal(first: httpx.Response, second: httpx.Response) -> bool:
     """Whether two refusals say the same thing (request ids and echoed ids aside)."""
     ignored = ("request_id", "feature_id", "value")
-    a, b = ({k: v for k, v in r.json().items() if k not in ignored} for r in (first, second))
+
+    def said(response: httpx.Response) -> dict[str, Any]:
+        body = {k: v for k, v in response.json().items() if k not in ignored}
+        body["params"] = {k: v for k, v in body["params"].items() if k not in ignored}
+        return body
+
+    a, b = said(first), said(second)
     return first.status_code == second.status_code and a == b

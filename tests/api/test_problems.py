@@ -19,7 +19,7 @@ from tests.api.conftest import LiveServer, strike_body, zone_body
 from tests.api.consoles import Consoles, consoles_on, serving
 from tests.api.problem_shape import PROBLEM_KEYS, problem_of
 
-ITEM_KEYS = {"feature_id", "field", "value", "detail"}
+ITEM_KEYS = {"feature_id", "field", "value", "detail", "code", "params"}
 
 
 @pytest.fixture
@@ -73,6 +73,12 @@ def test_an_invalid_feature_lists_every_problem_with_its_field_and_value(
         first["value"],
     )
     assert problem["detail"].startswith("3 problems")
+    assert (problem["code"], problem["params"]["count"]) == ("invalid_plan", 3)
+    assert {e["field"]: e["code"] for e in problem["errors"]} == {
+        "start": "unreadable_time",
+        "geometry.coordinates": "invalid_value",
+        "radius_m": "invalid_value",
+    }
 
 
 @pytest.mark.parametrize(
@@ -364,3 +370,78 @@ def test_the_openapi_document_gives_every_refusal_this_shape(shared: Consoles) -
         schema = {"schema": {"$ref": "#/components/schemas/Problem"}}
         assert answer["content"] == {"application/problem+json": schema}, (operation, status)
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+# -- codes: each kind of refusal by a stable name, with what a sentence needs -------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "body", "status", "code", "params"),
+    [
+        (
+            "russia",
+            "GET",
+            "/v1/position?text=37S%20DT%2066561%2006777x",
+            None,
+            422,
+            "unreadable_position",
+            {"reason": "mgrs_trailing", "character": "x", "field": "position"},
+        ),
+        ("russia", "GET", "/v1/time?text=312400ZSEP26", None, 422, "unreadable_time", {}),
+        (
+            "russia",
+            "POST",
+            "/v1/activities",
+            strike_body("s-2", start="2030-09-01T10:00Z", end="2030-09-01T09:00Z"),
+            422,
+            "invalid_plan",
+            {"count": 1},
+        ),
+        ("russia", "POST", "/v1/activities", strike_body(), 409, "id_in_use", {"field": "id"}),
+        (
+            "russia-duty",
+            "POST",
+            "/v1/activities",
+            strike_body("s-3"),
+            403,
+            "role_needed",
+            {"role": "planner", "yours": "duty"},
+        ),
+        (None, "GET", "/v1/inbox", None, 401, "not_signed_in", {}),
+        ("russia", "GET", "/v1/notices/999999", None, 404, "not_found", {"value": 999999}),
+        ("russia", "DELETE", "/v1/inbox", None, 405, "method_not_allowed", {}),
+        ("russia", "POST", "/v1/check", {}, 422, "invalid_request", {"type": "missing"}),
+    ],
+    ids=[
+        "mgrs stray letter",
+        "unreadable time",
+        "window backwards",
+        "id in use",
+        "duty token declares",
+        "no token",
+        "no such notice",
+        "wrong method",
+        "schema",
+    ],
+)
+def test_every_refusal_carries_a_stable_code_and_the_params_to_say_it(
+    shared: Consoles,
+    who: str | None,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    status: int,
+    code: str,
+    params: dict[str, Any],
+) -> None:
+    console = shared[who] if who else shared.with_token(None)
+    problem = problem_of(console.request(method, path, json=body), status)
+    assert problem["code"] == code
+    assert problem["params"].items() >= params.items()
+
+
+def test_a_window_ending_before_it_starts_is_named_by_its_own_code(shared: Consoles) -> None:
+    body = strike_body("s-4", start="2030-09-01T10:00Z", end="2030-09-01T09:00Z")
+    problem = problem_of(shared["russia"].post("/v1/activities", json=body), 422)
+    [item] = problem["errors"]
+    assert (item["code"], item["field"]) == ("end_not_after_start", "end")

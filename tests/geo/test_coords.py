@@ -317,10 +317,42 @@ def test_error_names_the_text_and_the_problem() -> None:
 
 
 def test_error_is_a_value_error_and_survives_pickling() -> None:
-    error = pickle.loads(pickle.dumps(InvalidCoordinate("91, 0", "latitude too big")))
+    refused = InvalidCoordinate("91, 0", "latitude too big", "out_of_range", axis="latitude")
+    error = pickle.loads(pickle.dumps(refused))
     assert isinstance(error, InvalidCoordinate)
     assert isinstance(error, ValueError)
     assert (error.text, error.problem) == ("91, 0", "latitude too big")
+    assert (error.code, error.params) == (
+        "unreadable_position",
+        {"reason": "out_of_range", "axis": "latitude"},
+    )
+
+
+@pytest.mark.parametrize("typed", ["37S DT 66561 06777x", "37SDT6656106777 x", "37S DT 665 067;"])
+def test_an_mgrs_reference_with_a_stray_character_says_so_and_names_it(typed: str) -> None:
+    with pytest.raises(InvalidCoordinate) as caught:
+        parse_position(typed)
+    stray = typed[-1]
+    assert caught.value.problem == (
+        f"an MGRS reference holds only digits after its grid square, not {stray!r}"
+    )
+    assert caught.value.params == {"reason": "mgrs_trailing", "character": stray}
+
+
+def test_every_refusal_names_its_reason() -> None:
+    reasons = set()
+    for typed in ["", "33.5, 38.64, 1", "33 x 38", "91, 0", "33°60'N 38E", "N E 33 38"]:
+        with pytest.raises(InvalidCoordinate) as caught:
+            parse_position(typed)
+        reasons.add(caught.value.params["reason"])
+    assert reasons == {
+        "empty",
+        "separators",
+        "unexpected_character",
+        "out_of_range",
+        "sixty",
+        "hemisphere_twice",
+    }
 
 
 def assert_in_range_or_refused(text: str) -> None:

@@ -119,6 +119,7 @@ def _timeout_answer(what: str, timeout_s: float) -> bytes:
         408,
         f"the request's {what} did not arrive within {timeout_s:g} s; the connection is closed",
         field=what,
+        params={"timeout_s": timeout_s},
     )
     head = (
         "HTTP/1.1 408 Request Timeout\r\n"

@@ -1,8 +1,9 @@
 """One error shape for every HTTP error: RFC 9457 problem+json plus the operator's fields.
 
-Every body carries `feature_id`, `field`, `value` and `request_id`; a 500
-never echoes the exception text (it may hold anything), only the request id
-to find it in the log.
+Every body carries `feature_id`, `field`, `value` and `request_id`, and a stable
+`code` with the `params` its sentence needs, so a client says it in its reader's
+language (the codes are listed in `deconflict.problem_codes`); a 500 never echoes
+the exception text (it may hold anything), only the request id to find it in the log.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from deconflict.errors import (
     RequestTooLarge,
     StateConflict,
 )
+from deconflict.problem_codes import CODES
 from deconflict.record.errors import InvalidSignature, RecordError
 
 log = logging.getLogger("deconflict.api")
@@ -73,6 +75,21 @@ MEANINGS = {
     429: "A budget is spent (dry runs that meet hidden zones); Retry-After says when to retry.",
     500: "The server failed; the problem holds only the request id to quote to its operator.",
 }
+# The code of an error that names none of its own, by status (the framework's refusals).
+CODE_OF_STATUS = {
+    400: "bad_request",
+    401: "not_signed_in",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    409: "state_conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+    500: "internal_error",
+}
 HEADERS = {
     401: {"WWW-Authenticate": 'Bearer realm="deconflict".'},
     429: {"Retry-After": "Whole seconds until the budget allows another."},
@@ -87,6 +104,8 @@ class ProblemItem(BaseModel):
     field: str | None
     value: Any = Field(description="The value refused, as sent (text when it is not JSON).")
     detail: str
+    code: str = Field(description="What is wrong, by a stable name (see `Problem.code`).")
+    params: dict[str, Any] = Field(description="What a sentence saying it needs.")
 
 
 class Problem(BaseModel):
@@ -103,6 +122,16 @@ class Problem(BaseModel):
     request_id: str | None = Field(description="As X-Request-ID; quote it to the operator.")
     errors: list[ProblemItem] | None = Field(
         default=None, description="Every thing wrong, when there are several."
+    )
+    code: str = Field(
+        description="What is wrong, by a stable name a client may translate: "
+        + ", ".join(f"`{code}`" for code in CODES)
+        + ". `detail` says it in English."
+    )
+    params: dict[str, Any] = Field(
+        description="What a sentence saying `code` in any language needs: `feature_id`, "
+        "`field` and `value` when the problem names them, and the code's own (a limit, its "
+        "setting, a reason, a count)."
     )
 
 
@@ -138,8 +167,11 @@ def problem(
     value: Any = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    code: str | None = None,
+    params: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """A problem+json response in the one shape all errors take."""
+    """A problem+json response in the one shape all errors take (`code` by default the
+    status's own)."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": TITLES.get(status, "Error"),
@@ -149,10 +181,22 @@ def problem(
         "field": field,
         "value": _jsonable(value),
         "request_id": getattr(request.state, "request_id", None) if request else None,
+        "code": code or CODE_OF_STATUS.get(status, "error"),
+        "params": _params(feature_id, field, value, params),
     }
     if errors:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _params(
+    feature_id: str | None, field: str | None, value: Any, own: dict[str, Any] | None
+) -> dict[str, Any]:
+    named = {"feature_id": feature_id, "field": field, "value": _jsonable(value)}
+    return {
+        **{name: v for name, v in named.items() if v is not None},
+        **{name: _jsonable(v) for name, v in (own or {}).items()},
+    }
 
 
 def _jsonable(value: Any) -> Any:
@@ -174,6 +218,8 @@ def _item(error: DeconflictError) -> dict[str, Any]:
         "field": error.field,
         "value": _jsonable(error.value),
         "detail": error.message,
+        "code": error.code,
+        "params": _params(error.feature_id, error.field, error.value, error.params),
     }
 
 
@@ -194,6 +240,8 @@ def rendered(request: Request, error: DeconflictError) -> JSONResponse:
             field=first.field,
             value=first.value,
             errors=[_item(p) for p in error.problems],
+            code=error.code,
+            params=error.params,
         )
     status = _status_of(error)
     if status >= 500:
@@ -211,6 +259,8 @@ def rendered(request: Request, error: DeconflictError) -> JSONResponse:
         field=error.field,
         value=error.value,
         headers=_headers_of(error),
+        code=error.code,
+        params=error.params,
     )
 
 
@@ -223,16 +273,8 @@ def _headers_of(error: DeconflictError) -> dict[str, str] | None:
 
 async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    items = [
-        {
-            "feature_id": None,
-            "field": _field_of(e),
-            "value": _jsonable(e.get("input")),
-            "detail": e["msg"],
-        }
-        for e in error.errors()
-    ]
-    first = items[0] if items else {"field": None, "value": None, "detail": "invalid request"}
+    items = [_validation_item(e) for e in error.errors()]
+    first = items[0] if items else {"field": None, "value": None, "params": {}}
     return problem(
         request,
         422,
@@ -240,7 +282,23 @@ async def _on_validation_error(request: Request, error: Exception) -> JSONRespon
         field=first["field"],
         value=first["value"],
         errors=items,
+        params={"type": first["params"].get("type")} if items else None,
     )
+
+
+def _validation_item(error: Any) -> dict[str, Any]:
+    """One framework refusal: `params.type` is pydantic's stable name for it (`missing`,
+    `string_too_long`...), with its limits (`max_length`, `ge`...) beside it."""
+    field, value = _field_of(error), _jsonable(error.get("input"))
+    own = {"type": error["type"], **(error.get("ctx") or {})}
+    return {
+        "feature_id": None,
+        "field": field,
+        "value": value,
+        "detail": error["msg"],
+        "code": "invalid_request",
+        "params": _params(None, field, value, own),
+    }
 
 
 def _field_of(error: Any) -> str | None:

@@ -241,6 +241,7 @@ def _read_body(
     if claimed != party:
         raise Forbidden(
             "a party declares only its own features",
+            code="not_own_feature",
             feature_id=document["id"],
             field="properties.party",
             value=claimed,
@@ -286,6 +287,7 @@ def _respond_by(feature_id: str, value: Any) -> datetime | None:
     if not isinstance(value, str):
         raise InvalidFeature(
             "respond_by must be ISO 8601 or a DTG",
+            code="unreadable_time",
             feature_id=feature_id,
             field="properties.respond_by",
             value=value,
@@ -294,7 +296,11 @@ def _respond_by(feature_id: str, value: Any) -> datetime | None:
         return parse_moment(value)
     except InvalidFeature as error:
         raise InvalidFeature(
-            error.message, feature_id=feature_id, field="properties.respond_by", value=value
+            error.message,
+            code=error.code,
+            feature_id=feature_id,
+            field="properties.respond_by",
+            value=value,
         ) from None
 
 
@@ -496,7 +502,12 @@ def cancel_party_feature(
     signature: Signature = None,
 ) -> dict[str, Any]:
     if party != credential.party_id:
-        raise Forbidden("a party cancels only its own features", field="party", value=party)
+        raise Forbidden(
+            "a party cancels only its own features",
+            code="not_own_feature",
+            field="party",
+            value=party,
+        )
     return _cancel(request, feature_id, credential, key, signature)
 
 

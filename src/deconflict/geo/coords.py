@@ -18,7 +18,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 import mgrs
 
@@ -49,7 +49,13 @@ class Position:
 
 
 class _Unreadable(Exception):
-    """Raised deep in the reader; parse_position adds the typed text."""
+    """Raised deep in the reader; parse_position adds the typed text. `reason` names the
+    problem in every language, `params` what its sentence needs."""
+
+    def __init__(self, problem: str, reason: str, **params: Any) -> None:
+        super().__init__(problem)
+        self.reason = reason
+        self.params = params
 
 
 # Word processors and chat clients replace the ASCII marks people type.
@@ -166,13 +172,31 @@ def parse_position(text: str) -> Position:
     normalized = text.translate(_LOOKALIKES).replace("''", '"').upper().strip()
     try:
         if not normalized:
-            raise _Unreadable("no position given")
+            raise _Unreadable("no position given", "empty")
         grid = _MGRS.fullmatch(normalized)
         if grid is not None:
             return _read_mgrs(grid)
+        _refuse_mgrs_tail(text)
         return _read_lat_lon(normalized)
     except _Unreadable as unreadable:
-        raise InvalidCoordinate(text, str(unreadable)) from None
+        raise InvalidCoordinate(
+            text, str(unreadable), unreadable.reason, **unreadable.params
+        ) from None
+
+
+def _refuse_mgrs_tail(text: str) -> None:
+    """An MGRS grid square followed by more than digits is a mistyped MGRS reference: say so,
+    rather than let the latitude-longitude reader stumble on the square's letters."""
+    typed = text.translate(_LOOKALIKES).strip()
+    grid = _MGRS.match(typed.upper())
+    if grid is None:
+        return
+    tail = typed[grid.end() :]
+    raise _Unreadable(
+        f"an MGRS reference holds only digits after its grid square, not {tail[0]!r}",
+        "mgrs_trailing",
+        character=tail[0],
+    )
 
 
 def format_dms(position: Position) -> str:
@@ -259,7 +283,7 @@ def _readable(reference: str) -> bool:
 def _read_mgrs(grid: re.Match[str]) -> Position:
     zone = grid["zone"]
     if zone is not None and not 1 <= int(zone) <= 60:
-        raise _Unreadable("MGRS zone must be 1 to 60")
+        raise _Unreadable("MGRS zone must be 1 to 60", "mgrs_zone", zone=zone)
     square = "".join(grid.string[: grid.start("digits")].split())
     lat, lon = _grid_to_lat_lon(square + _mgrs_digits(grid["digits"].split()))
     return Position(lon_deg=lon, lat_deg=lat)
@@ -267,14 +291,16 @@ def _read_mgrs(grid: re.Match[str]) -> Position:
 
 def _mgrs_digits(groups: list[str]) -> str:
     if len(groups) > 2:
-        raise _Unreadable("MGRS digits must be one block, or easting then northing")
+        raise _Unreadable("MGRS digits must be one block, or easting then northing", "mgrs_blocks")
     if len(groups) == 2 and len(groups[0]) != len(groups[1]):
-        raise _Unreadable("MGRS easting and northing need the same number of digits")
+        raise _Unreadable("MGRS easting and northing need the same number of digits", "mgrs_uneven")
     digits = "".join(groups)
     if len(digits) % 2:
-        raise _Unreadable("MGRS needs as many northing digits as easting digits")
+        raise _Unreadable("MGRS needs as many northing digits as easting digits", "mgrs_uneven")
     if len(digits) > 10:
-        raise _Unreadable("MGRS allows at most 5 digits each for easting and northing")
+        raise _Unreadable(
+            "MGRS allows at most 5 digits each for easting and northing", "mgrs_too_precise"
+        )
     return digits
 
 
@@ -290,9 +316,9 @@ def _grid_to_lat_lon(reference: str) -> tuple[float, float]:
             lat, lon = _GRID.toLatLon(reference)
         except mgrs.core.MGRSError as error:
             detail = str(error).rpartition(": ")[2].lower()
-            raise _Unreadable(f"not a valid MGRS reference ({detail})") from None
+            raise _Unreadable(f"not a valid MGRS reference ({detail})", "mgrs_invalid") from None
     if any("Convert_MGRS" in str(warning.message) for warning in caught):
-        raise _Unreadable("MGRS latitude band letter does not match the grid square")
+        raise _Unreadable("MGRS latitude band letter does not match the grid square", "mgrs_band")
     return float(lat), float(lon)
 
 
@@ -330,7 +356,7 @@ def _read_lat_lon(text: str) -> Position:
 def _values(text: str) -> list[_Value]:
     pieces = _SEPARATOR.split(text)
     if len(pieces) > 2:
-        raise _Unreadable("more than one separator; expected 'latitude, longitude'")
+        raise _Unreadable("more than one separator; expected 'latitude, longitude'", "separators")
     if len(pieces) == 2:
         return [_single_value(piece) for piece in pieces]
     tokens = _tokens(text)
@@ -342,7 +368,9 @@ def _values(text: str) -> list[_Value]:
 def _single_value(piece: str) -> _Value:
     values = _group(_tokens(piece.strip()))
     if len(values) != 1:
-        raise _Unreadable("expected exactly one value on each side of the separator")
+        raise _Unreadable(
+            "expected exactly one value on each side of the separator", "one_value_each_side"
+        )
     return values[0]
 
 
@@ -352,7 +380,10 @@ def _tokens(text: str) -> list[_Token]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
-            raise _Unreadable(f"unexpected character {text[position:].lstrip()[0]!r}")
+            character = text[position:].lstrip()[0]
+            raise _Unreadable(
+                f"unexpected character {character!r}", "unexpected_character", character=character
+            )
         tokens.append(
             _Token(
                 sign=match["sign"] or "",
@@ -374,14 +405,15 @@ def _split_evenly(tokens: list[_Token]) -> list[_Value]:
     if odd or half > 3:
         raise _Unreadable(
             "cannot tell where latitude ends and longitude begins;"
-            " separate them with a comma or add hemisphere letters"
+            " separate them with a comma or add hemisphere letters",
+            "ambiguous_split",
         )
     return [_bare_value(tokens[:half]), _bare_value(tokens[half:])]
 
 
 def _bare_value(tokens: list[_Token]) -> _Value:
     if any(token.sign for token in tokens[1:]):
-        raise _Unreadable("a sign may only stand before the degrees")
+        raise _Unreadable("a sign may only stand before the degrees", "sign_placement")
     return _Value(sign=tokens[0].sign, numbers=[token.number for token in tokens])
 
 
@@ -394,14 +426,18 @@ def _group(tokens: list[_Token]) -> list[_Value]:
             _place_number(values, token)
     for value in values:
         if not value.numbers:
-            raise _Unreadable(f"hemisphere letter {value.hemisphere} has no number")
+            raise _Unreadable(
+                f"hemisphere letter {value.hemisphere} has no number",
+                "hemisphere_alone",
+                letter=value.hemisphere,
+            )
     return values
 
 
 def _place_hemisphere(values: list[_Value], letter: str) -> None:
     last = values[-1] if values else None
     if last is not None and not last.numbers:
-        raise _Unreadable("two hemisphere letters in a row")
+        raise _Unreadable("two hemisphere letters in a row", "hemisphere_twice")
     if last is not None and not last.done and not last.hemisphere:
         last.hemisphere = letter  # trailing, as in 33.5N
         last.done = True
@@ -416,7 +452,12 @@ def _place_number(values: list[_Value], token: _Token) -> None:
     position = len(value.numbers)
     rank = _MARK_RANK.get(token.mark, position)
     if rank != position:
-        raise _Unreadable(f"{_UNITS[rank]} given without {_UNITS[position]}")
+        raise _Unreadable(
+            f"{_UNITS[rank]} given without {_UNITS[position]}",
+            "unit_order",
+            unit=_UNITS[rank],
+            missing=_UNITS[position],
+        )
     value.numbers.append(token.number)
     value.sign = value.sign or token.sign
     value.marked = value.marked or bool(token.mark)
@@ -444,13 +485,17 @@ def _by_axis(values: list[_Value]) -> tuple[_Value, _Value]:
     """Return (latitude, longitude): letters decide, else latitude comes first."""
     if len(values) != 2:
         found = "one value" if len(values) == 1 else f"{len(values)} values"
-        raise _Unreadable(f"expected a latitude and a longitude, found {found}")
+        raise _Unreadable(
+            f"expected a latitude and a longitude, found {found}", "value_count", count=len(values)
+        )
     first, second = values
     first_axis = _AXIS_OF_LETTER.get(first.hemisphere)
     second_axis = _AXIS_OF_LETTER.get(second.hemisphere)
     if first_axis is not None and first_axis == second_axis:
         letters = "N/S" if first_axis == "latitude" else "E/W"
-        raise _Unreadable(f"both values are {first_axis}s ({letters})")
+        raise _Unreadable(
+            f"both values are {first_axis}s ({letters})", "same_axis", axis=first_axis
+        )
     if first_axis == "longitude" or second_axis == "latitude":
         return second, first
     return first, second
@@ -458,11 +503,18 @@ def _by_axis(values: list[_Value]) -> tuple[_Value, _Value]:
 
 def _degrees(value: _Value, axis: _Axis) -> float:
     if value.sign == "-" and value.hemisphere:
-        raise _Unreadable("a value has both a minus sign and a hemisphere letter")
+        raise _Unreadable(
+            "a value has both a minus sign and a hemisphere letter", "sign_and_hemisphere"
+        )
     magnitude = _magnitude(_expand_compact(value, axis))
     limit = _LIMIT[axis]
     if magnitude > limit:
-        raise _Unreadable(f"{axis} must be between -{limit} and {limit} degrees")
+        raise _Unreadable(
+            f"{axis} must be between -{limit} and {limit} degrees",
+            "out_of_range",
+            axis=axis,
+            limit=limit,
+        )
     negative = value.sign == "-" or value.hemisphere in ("S", "W")
     # Adding 0.0 turns a typed "-0" or "0 S" into 0.0 instead of -0.0.
     return (-float(magnitude) if negative else float(magnitude)) + 0.0
@@ -477,7 +529,10 @@ def _expand_compact(value: _Value, axis: _Axis) -> list[str]:
     if len(whole) - width not in (2, 4):
         pattern = "D" * width
         raise _Unreadable(
-            f"compact {axis} must be {pattern}MM or {pattern}MMSS, not {len(whole)} digits"
+            f"compact {axis} must be {pattern}MM or {pattern}MMSS, not {len(whole)} digits",
+            "compact_digits",
+            axis=axis,
+            digits=len(whole),
         )
     fields = [whole[:width], whole[width : width + 2], whole[width + 2 :]]
     fields = [digits for digits in fields if digits]
@@ -489,9 +544,13 @@ def _magnitude(numbers: list[str]) -> Fraction:
     """Degrees from degree, minute, second texts, exactly (no float rounding)."""
     for unit, number, next_unit in zip(_UNITS, numbers[:-1], _UNITS[1:], strict=False):
         if "." in number:
-            raise _Unreadable(f"{unit} must be a whole number when {next_unit} follow")
+            raise _Unreadable(
+                f"{unit} must be a whole number when {next_unit} follow",
+                "fraction_before",
+                unit=unit,
+            )
     parts = [Fraction(number) for number in numbers]
     for unit, part in zip(_UNITS[1:], parts[1:], strict=False):
         if part >= 60:
-            raise _Unreadable(f"{unit} must be below 60")
+            raise _Unreadable(f"{unit} must be below 60", "sixty", unit=unit)
     return sum((part / 60**index for index, part in enumerate(parts)), start=Fraction(0))

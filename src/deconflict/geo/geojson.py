@@ -43,9 +43,20 @@ class ProblemList:
         self.feature_id = feature_id
         self.found: list[InvalidFeature] = []
 
-    def add(self, field: str, value: Any, message: str) -> None:
+    def add(
+        self, field: str, value: Any, message: str, code: str | None = None, **params: Any
+    ) -> None:
+        """One more problem: `code` names it for every language when it is one a person
+        commonly meets (else InvalidFeature's own), `params` what its sentence needs."""
         self.found.append(
-            InvalidFeature(message, feature_id=self.feature_id, field=field, value=value)
+            InvalidFeature(
+                message,
+                feature_id=self.feature_id,
+                field=field,
+                value=value,
+                code=code,
+                params=params,
+            )
         )
 
 

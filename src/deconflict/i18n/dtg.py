@@ -173,4 +173,6 @@ def _zone_offset_h(text: str, letter: str) -> int:
 
 
 def _unreadable(text: str, problem: str) -> InvalidFeature:
-    return InvalidFeature(f"cannot read time {text!r}: {problem}", field="time", value=text)
+    return InvalidFeature(
+        f"cannot read time {text!r}: {problem}", code="unreadable_time", field="time", value=text
+    )

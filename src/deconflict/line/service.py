@@ -129,6 +129,7 @@ class Line:
                 if seen[0] != idempotency.fingerprint:
                     raise StateConflict(
                         "this Idempotency-Key was used for a different request",
+                        code="idempotency_key_reused",
                         field="Idempotency-Key",
                         value=idempotency.key,
                     )
@@ -184,6 +185,7 @@ class Line:
         raise InvalidFeature(
             f"the activity is over: it ended at {when(end)}, before now ({when(now)}), so "
             "nobody can act on a notice of it (send it with allow-past to record it anyway)",
+            code="activity_over",
             feature_id=feature.id,
             field="end" if feature.repeat is None else "repeat.until",
             value=iso(end),
@@ -194,6 +196,7 @@ class Line:
         if feature.party != party:
             raise Forbidden(
                 "a party declares only its own features",
+                code="not_own_feature",
                 feature_id=feature.id,
                 field="party",
                 value=feature.party,
@@ -432,6 +435,7 @@ class Line:
                 if tx.declared(feature.party, feature.id) is not None:
                     raise StateConflict(
                         "a feature with this id exists; amend it instead",
+                        code="id_in_use",
                         feature_id=feature.id,
                         field="id",
                         value=feature.id,
@@ -493,6 +497,8 @@ class Line:
             "refused until the oldest of them leaves that window",
             math.ceil(max(wait.total_seconds(), 1)),
             field="Retry-After",
+            count=len(counted),
+            window_h=self.probes.window.total_seconds() / 3600,
         )
 
     def _probe(
@@ -546,7 +552,11 @@ class Line:
             )
         if current.cancelled_at is not None:
             raise StateConflict(
-                "already cancelled", feature_id=feature_id, field="id", value=feature_id
+                "already cancelled",
+                code="already_cancelled",
+                feature_id=feature_id,
+                field="id",
+                value=feature_id,
             )
         cancelled = replace(current, version=current.version + 1, cancelled_at=now)
         tx.save_feature(cancelled, "cancelled", now, signed)
@@ -574,7 +584,9 @@ class Line:
     ) -> NoticeAnswer:
         """The recipient answers: acknowledged, objection (with a reason), or clarification."""
         if kind is ResponseKind.OBJECTION and reason is None:
-            raise InvalidFeature("an objection needs a reason code", field="reason", value=None)
+            raise InvalidFeature(
+                "an objection needs a reason code", code="reason_needed", field="reason", value=None
+            )
 
         def step(tx: LineTx) -> NoticeAnswer:
             return self._once(
@@ -603,12 +615,14 @@ class Line:
         if notice.recipient != party:
             raise Forbidden(
                 "only the recipient responds to a notice; reply instead",
+                code="not_recipient",
                 field="notice",
                 value=notice_id,
             )
         if notice.respond_by is None:
             raise StateConflict(
                 "this notice is for information; it takes no response",
+                code="no_response_taken",
                 field="notice",
                 value=notice_id,
             )
@@ -631,7 +645,7 @@ class Line:
     ) -> NoticeAnswer:
         """Either side adds free text to a notice's thread (an answer to a clarification)."""
         if not text.strip():
-            raise InvalidFeature("a reply needs text", field="text", value=text)
+            raise InvalidFeature("a reply needs text", code="text_needed", field="text", value=text)
 
         def step(tx: LineTx) -> NoticeAnswer:
             return self._once(
@@ -857,6 +871,7 @@ def _next_version(current: Declared | None, feature: Feature, amend: bool) -> in
         if current is not None:
             raise StateConflict(
                 "a feature with this id exists; amend it instead",
+                code="id_in_use",
                 feature_id=feature.id,
                 field="id",
                 value=feature.id,
@@ -869,6 +884,7 @@ def _next_version(current: Declared | None, feature: Feature, amend: bool) -> in
     if current.cancelled_at is not None:
         raise StateConflict(
             "a cancelled feature cannot be amended; declare a new one",
+            code="cancelled_not_amendable",
             feature_id=feature.id,
             field="id",
             value=feature.id,

@@ -50,6 +50,8 @@ class Limits:
             f"the geometry has {count:,} vertices, over the line's limit of "
             f"{self.max_vertices_per_feature:,} per feature "
             f"({_setting('max_vertices_per_feature')}): simplify it or split it into features",
+            code="too_many_vertices",
+            params={"limit": self.max_vertices_per_feature, "setting": "max_vertices_per_feature"},
             feature_id=feature_id,
             field="geometry.coordinates",
             value=count,

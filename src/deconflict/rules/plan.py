@@ -239,7 +239,7 @@ def _read_moment(
     try:
         return parse_time(properties.get(field))
     except ValueError as error:
-        problems.add(field, properties.get(field), str(error))
+        problems.add(field, properties.get(field), str(error), "unreadable_time")
         return None
 
 
@@ -249,7 +249,7 @@ def _read_window(properties: Mapping[str, Any], problems: ProblemList) -> TimeWi
     if start is None or (end is None and properties.get("end") is not None):
         return None
     if end is not None and end <= start:
-        problems.add("end", properties.get("end"), "must be after start")
+        problems.add("end", properties.get("end"), "must be after start", "end_not_after_start")
         return None
     return TimeWindow(start, end)
 
@@ -303,11 +303,21 @@ def _read_band(value: Any, problems: ProblemList) -> AltitudeBand:
     if len(problems.found) > before:
         return UNBOUNDED
     if lower is not None and upper is not None and band.datums == {datum} and lower > upper:
-        problems.add("altitude", dict(value), f"lower_m {lower} is above upper_m {upper}")
+        problems.add(
+            "altitude",
+            dict(value),
+            f"lower_m {lower} is above upper_m {upper}",
+            "lower_above_upper",
+        )
     elif lower is not None and upper is not None:
         low, high = band.ellipsoid_range()
         if low > high:
-            problems.add("altitude", dict(value), "the lower bound is above the upper bound")
+            problems.add(
+                "altitude",
+                dict(value),
+                "the lower bound is above the upper bound",
+                "lower_above_upper",
+            )
     return band
 
 
@@ -420,7 +430,9 @@ def _read_repeat(value: Any, window: TimeWindow | None, problems: ProblemList) -
     if until is not None and until - window.start > _LONGEST_SCHEDULE:
         problems.add("repeat.until", value.get("until"), "is more than 10 years away; use UFN")
     if until is not None and until <= window.start:
-        problems.add("repeat.until", value.get("until"), "must be after start")
+        problems.add(
+            "repeat.until", value.get("until"), "must be after start", "until_not_after_start"
+        )
     return repeat if len(problems.found) == before else None
 
 

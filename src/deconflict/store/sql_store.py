@@ -91,6 +91,7 @@ class SqlStore(RecordReads):
                 except self.taken:
                     raise StateConflict(
                         "a feature of this party with this id is already stored",
+                        code="id_in_use",
                         feature_id=feature.id,
                         field="id",
                         value=feature.id,

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from deconflict.errors import Forbidden
 from deconflict.line.parties import Credential, PartyStore, Role, authenticate
 from deconflict.web.sessions import CSRF_HEADER, SAFE_METHODS, session_of
 
@@ -29,8 +30,10 @@ def requires(role: Role) -> Callable[[Request], Awaitable[Credential]]:
         if found is None:
             raise HTTPException(401, "unknown or revoked token", headers=_CHALLENGE)
         if _RANK[found.role] < _RANK[role]:
-            raise HTTPException(
-                403, f"this needs a {role.value} token; yours is {found.role.value}"
+            raise Forbidden(
+                f"this needs a {role.value} token; yours is {found.role.value}",
+                code="role_needed",
+                params={"role": role.value, "yours": found.role.value},
             )
         request.state.party = found.party_id
         return found
@@ -50,7 +53,11 @@ def _presented_token(request: Request) -> str:
         if request.method not in SAFE_METHODS and not session.csrf_matches(
             request.headers.get(CSRF_HEADER)
         ):
-            raise HTTPException(403, f"a write from the console needs its {CSRF_HEADER} header")
+            raise Forbidden(
+                f"a write from the console needs its {CSRF_HEADER} header",
+                code="csrf_missing",
+                params={"header": CSRF_HEADER},
+            )
         return session.token
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
