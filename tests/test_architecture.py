@@ -29,7 +29,7 @@ SOURCE = Path(deconflict.__file__).parent
 ROOT = "deconflict"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "settings"),
+    ("errors", "problem_codes", "settings"),
     ("geo",),
     ("rules",),
     ("record", "i18n"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import typer.main
 
 from deconflict import errors
 from deconflict.cli import app
+from deconflict.problem_codes import CODES, POSITION_REASONS
 from deconflict.settings import Settings
 
 REFERENCE = (Path(__file__).resolve().parents[1] / "docs" / "reference.md").read_text()
@@ -77,3 +79,19 @@ def test_every_record_error_type_is_documented() -> None:
     ]
     assert len(types) >= 6
     assert [t.__name__ for t in types if f"`{t.__name__}`" not in RECORD] == []
+
+
+def test_every_problem_code_and_position_reason_is_in_the_reference() -> None:
+    assert [code for code in CODES if f"| `{code}` |" not in REFERENCE] == []
+    assert [reason for reason in POSITION_REASONS if f"`{reason}`" not in REFERENCE] == []
+
+
+def test_the_console_says_every_problem_code_and_position_reason_in_each_language() -> None:
+    root = Path(__file__).resolve().parents[1]
+    source = (root / "src/deconflict/console/static/js/problems.js").read_text(encoding="utf-8")
+    blocks = dict(re.findall(r"^const (en|ru|ar) = \{\n(.*?)^\};", source, re.M | re.S))
+    words = {lang: set(re.findall(r'^  "([\w.]+)": ', text, re.M)) for lang, text in blocks.items()}
+    wanted = {f"problem.{code}" for code in CODES} | {f"position.{r}" for r in POSITION_REASONS}
+    assert set(words) == {"en", "ru", "ar"}
+    assert wanted - words["en"] == set()
+    assert words["ru"] == words["en"] == words["ar"]

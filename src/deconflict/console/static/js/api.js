@@ -1,5 +1,6 @@
 // Calls to the line's HTTP API with the session cookie; writes carry the CSRF token.
 
+import { sayProblem, sayRefusal } from "./problems.js";
 import { emit, state } from "./state.js";
 
 export class ApiError extends Error {
@@ -27,7 +28,7 @@ export async function api(method, path, body) {
       cache: "no-store",
     });
   } catch (error) {
-    throw new ApiError(0, { detail: String(error.message || error) });
+    throw new ApiError(0, { code: "unreachable", params: {}, detail: String(error.message || error) });
   }
   const type = response.headers.get("content-type") || "";
   const data = type.includes("json") ? await response.json() : null;
@@ -41,14 +42,10 @@ export async function api(method, path, body) {
 export const get = async (path) => (await api("GET", path)).data;
 export const post = async (path, body) => (await api("POST", path, body)).data;
 
-/** A problem as an operator reads it: the detail, then the field and value it names. */
+/** A refusal as an operator reads it, in the console's language (see problems.js). */
 export function describe(error) {
-  const problem = error.problem || {};
-  const parts = [problem.detail || error.message];
-  if (problem.errors && problem.errors.length > 1) {
-    parts.push(...problem.errors.map((e) => `${e.field ?? ""}: ${e.detail}`));
-  }
-  return parts.join(" — ");
+  if (error instanceof ApiError) return sayRefusal(error.problem);
+  return sayRefusal({ detail: String(error.message || error) });
 }
 
 // crypto.randomUUID exists only in secure contexts; a console over plain http still needs keys.
@@ -59,3 +56,6 @@ function randomKey() {
 }
 
 export const query = (path, params) => `${path}?${new URLSearchParams(params)}`;
+
+/** One problem of a refusal (or one of its `errors`) in the console's language. */
+export const sayItem = (item) => sayProblem(item).text;

@@ -257,6 +257,7 @@ const en = {
   "conflict.occurrences": "{count} occurrences meet: {list}",
   "conflict.occurrences_ufn": "occurrences meet until further notice: {list}",
   "conflict.datums": "altitude datums differ ({datums}): bands widened by {distance} to be safe",
+  "thread.not_translated": "Typed, not translated:",
   fatal: "The console failed to start",
 };
 
@@ -510,6 +511,7 @@ const ru = {
   "conflict.occurrences": "пересекаются повторения ({count}): {list}",
   "conflict.occurrences_ufn": "повторения пересекаются до отмены: {list}",
   "conflict.datums": "разные системы высот ({datums}): диапазоны расширены на {distance} для надёжности",
+  "thread.not_translated": "Набрано вручную, без перевода:",
   fatal: "Консоль не запустилась",
 };
 
@@ -763,6 +765,7 @@ const ar = {
   "conflict.occurrences": "تتقاطع المرات ({count}): {list}",
   "conflict.occurrences_ufn": "تتقاطع المرات حتى إشعار آخر: {list}",
   "conflict.datums": "مراجع الارتفاع مختلفة ({datums}): وُسّعت النطاقات {distance} احتياطاً",
+  "thread.not_translated": "نص مكتوب، غير مترجم:",
   fatal: "تعذّر تشغيل وحدة التحكم",
 };
 
@@ -774,6 +777,11 @@ export const language = () => current;
 /** `text` kept left to right inside a right-to-left sentence (times, levels, codes). */
 export function isolate(text) {
   return RTL.has(current) ? `\u2066${text}\u2069` : text;
+}
+
+/** `text` of either direction (a name, free text) kept whole inside a sentence (first strong). */
+export function bidi(text) {
+  return RTL.has(current) ? `\u2068${text}\u2069` : text;
 }
 
 // Units and the way numbers are written, as deconflict.i18n.distances writes them (Latin digits).
@@ -791,6 +799,14 @@ export function distance(metres) {
   if (Math.round(metres / 100) / 10 < 100) return isolate(`${number(metres / 1000, 1)} ${kilometre}`);
   return isolate(`${number(Math.round(metres / 1000), 0)} ${kilometre}`);
 }
+
+/** Add words kept beside the module that uses them (`{ en: {...}, ru: {...}, ar: {...} }`). */
+export function addWords(byLanguage) {
+  for (const [lang, words] of Object.entries(byLanguage)) Object.assign(STRINGS[lang], words);
+}
+
+/** Whether the console has words for `key` (in English, so in every language). */
+export const translates = (key) => key in en;
 
 /** A string in the chosen language (English if missing), with {name} filled from `params`. */
 export function t(key, params = {}) {

@@ -6,7 +6,7 @@ import { describe, get, post } from "./api.js";
 import { $, $$, h } from "./dom.js";
 import { dropDraft, fillForm, formValues, loadDraft, saveDraft } from "./drafts.js";
 import { ended } from "./expiry.js";
-import { distance, t } from "./i18n.js";
+import { bidi, distance, isolate, language, t } from "./i18n.js";
 import { emit, featureKey, on, partyName, serverNow, state } from "./state.js";
 import { countdown, dtg, moment, parseTime, span } from "./time.js";
 
@@ -150,7 +150,7 @@ function body(notice, box) {
   const other = inbox ? notice.sender : notice.recipient;
   const title = h("h3", { id: `${box}-${notice.id}-title`, class: "title" },
     h("span", { class: "nid", text: `#${notice.id}` }),
-    h("span", { class: "party", text: `${inbox ? t("notice.from") : t("notice.to")} ${partyName(other)}` }),
+    h("span", { class: "party" }, `${inbox ? t("notice.from") : t("notice.to")} `, h("bdi", { text: partyName(other), dataset: { name: "" } })),
     notice.priority ? h("span", { class: "badge conflict", text: t("notice.conflict") }) : null,
     h("span", { class: `badge state-${notice.response || notice.state}`, text: stateLabel(notice) }));
   const clock = notice.respond_by && !notice.response
@@ -172,7 +172,7 @@ function details(notice) {
   if (notice.feature) rows.push([t("notice.feature"), `${notice.feature} v${notice.version}`]);
   rows.push([t("notice.sent"), moment(parseTime(notice.sent_at))]);
   if (notice.respond_by) rows.push([t("notice.respond_by"), moment(due(notice))]);
-  return h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
+  return h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", { text: k }), h("dd", {}, h("bdi", { dir: "ltr", text: v }))]));
 }
 
 function conflicts(notice) {
@@ -189,14 +189,15 @@ export function conflictText(c) {
 }
 
 function meeting(c) {
-  if (c.shape_withheld) return t("conflict.withheld", { party: partyName(c.party), contact: c.contact || "—" });
+  if (c.shape_withheld) return t("conflict.withheld", { party: bidi(partyName(c.party)), contact: bidi(c.contact || "—") });
   const window = span(parseTime(c.start), parseTime(c.end));
   const where = c.distance_m === 0 ? t("conflict.inside") : t("conflict.apart", { distance: distance(c.distance_m) });
   // `party` owns one of the two features; which one depends on who the view was made for.
   const theirs = ownerOf(c.feature) === c.party && ownerOf(c.against) !== c.party ? c.feature : c.against;
   const other = theirs === c.against ? c.feature : c.against;
-  if (c.party === state.session.party) return t("conflict.yours", { a: other, b: theirs, where, window });
-  return t("conflict.with", { a: other, b: theirs, party: partyName(c.party), where, window });
+  const [a, b] = [isolate(other), isolate(theirs)];
+  if (c.party === state.session.party) return t("conflict.yours", { a, b, where, window: isolate(window) });
+  return t("conflict.with", { a, b, party: bidi(partyName(c.party)), where, window: isolate(window) });
 }
 
 function occurrencesText(occurrences) {
@@ -217,13 +218,28 @@ function datumsText(altitude) {
 
 const ownerOf = (id) => state.features.find((f) => f.id === id)?.properties.party;
 
+// Each message in the console's language, rendered by the line from its code and params (a
+// view stored before the line sent every language falls back to the reader's). What a party
+// typed stays as typed, marked as not translated; times, names and typed text are isolated
+// so they keep their own direction inside right-to-left text.
 function thread(notice) {
-  return h("ol", { class: "thread" }, notice.thread.map((m) =>
-    h("li", { class: `message code-${m.code}`, dataset: { code: m.code } },
-      h("span", { class: "at", text: dtg(parseTime(m.at)), title: moment(parseTime(m.at)) }),
-      h("span", { class: "by", text: partyName(m.sender) }),
-      h("span", { class: "text", text: m.text }),
-      m.free_text ? h("span", { class: "free", text: m.free_text }) : null)));
+  return h("ol", { class: "thread" }, notice.thread.map((m) => {
+    const said = m.texts?.[language()];
+    return h("li", { class: `message code-${m.code}`, dataset: { code: m.code } },
+      h("bdi", { class: "at", dir: "ltr", text: dtg(parseTime(m.at)), title: moment(parseTime(m.at)) }),
+      h("bdi", { class: "by", text: partyName(m.sender), dataset: { name: "" } }),
+      h("span", { class: "text", dir: said ? null : "auto", text: said ?? m.text }),
+      typed(m));
+  }));
+}
+
+function typed(m) {
+  if (m.as_typed) {
+    return h("span", { class: "free" },
+      h("span", { class: "untranslated", text: t("thread.not_translated") }), " ",
+      h("bdi", { class: "typed", dir: "auto", dataset: { typed: "" }, text: m.as_typed }));
+  }
+  return m.free_text ? h("bdi", { class: "free", dir: "auto", text: m.free_text }) : null;
 }
 
 // The answers a notice offers now: Show on map, while it awaits ours Acknowledge, Object and Ask,

@@ -3,7 +3,7 @@
 
 import { get } from "./api.js";
 import { $ } from "./dom.js";
-import { t } from "./i18n.js";
+import { bidi, t } from "./i18n.js";
 import { merge } from "./inbox.js";
 import { receivedProbe } from "./probes.js";
 import { emit, on, partyName, state } from "./state.js";
@@ -63,7 +63,7 @@ function received(kind, event) {
 function announce(kind, notice) {
   const other = notice.recipient === state.session.party ? notice.sender : notice.recipient;
   const key = kind === "response" && notice.response ? `live.response.${notice.response}` : `live.${kind}`;
-  return t(key, { n: notice.id, party: partyName(other) });
+  return t(key, { n: notice.id, party: bidi(partyName(other)) });
 }
 
 let linkStatus = "reconnecting";

@@ -3,7 +3,7 @@
 // 1500 ft AGL), a repeat schedule; a stored feature put back into it to be amended; and every
 // problem, the form's own or the server's, shown beside the field it names.
 
-import { ApiError, describe, get, query } from "./api.js";
+import { ApiError, describe, get, query, sayItem } from "./api.js";
 import { $, $$, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { formatLevel } from "./levels.js";
@@ -389,7 +389,7 @@ export function placeProblems(error) {
   const unplaced = [];
   for (const item of items) {
     const input = inputFor(item.field);
-    if (input) placed.push(fieldError(input, item.detail));
+    if (input) placed.push(fieldError(input, sayItem(item)));
     else unplaced.push(item);
   }
   if (!placed.length) return null;

@@ -2,7 +2,7 @@
 // (notify-form.js reads it), see the conflicts of a dry run, then send. Sectors, orbits and tracks
 // are drawn from the outline the server makes.
 
-import { api, describe, post } from "./api.js";
+import { api, describe, post, sayItem } from "./api.js";
 import { $, $$, h } from "./dom.js";
 import { dropDraft, fillForm, formValues, loadDraft, saveDraft } from "./drafts.js";
 import { startDrawing, stopDrawing, typed } from "./draw.js";
@@ -195,7 +195,7 @@ function failure(error) {
   if (error instanceof InputProblem) return [alert(error.message)];
   const unplaced = placeProblems(error);
   if (unplaced === null) return [alert(describe(error))];
-  return [alert(t("notify.fix")), ...unplaced.map((item) => alert(`${item.field ?? ""}: ${item.detail}`))];
+  return [alert(t("notify.fix")), ...unplaced.map((item) => alert(sayItem(item)))];
 }
 
 function conflictSummary(conflicts) {
