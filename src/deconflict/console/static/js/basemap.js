@@ -12,10 +12,11 @@ export async function addBasemap(map, session) {
   map.createPane("basemap");
   map.getPane("basemap").classList.add("basemap-pane");
   map.attributionControl.setPrefix("Leaflet");
-  map.attributionControl.addAttribution("Borders: Natural Earth");
+  map.attributionControl.addAttribution("Natural Earth");
+  map.attributionControl.getContainer().translate = false; // names of software and data
   const tileFile = session.tiles ? addTileFile(map, session.tiles) : null;
   if (tileUrl) {
-    L.tileLayer(tileUrl, { maxZoom: 18, attribution: `Tiles: ${tileHost(tileUrl)}` }).addTo(map);
+    L.tileLayer(tileUrl, { maxZoom: 18, attribution: tileHost(tileUrl) }).addTo(map);
   }
   const renderer = L.canvas({ pane: "basemap", padding: 0.5 });
   const options = { pane: "basemap", renderer, interactive: false };
@@ -54,7 +55,7 @@ function addCountryNames(map, countries) {
     const [lon, lat] = centroid(ring);
     const icon = L.divIcon({ className: "country-name", html: "", iconSize: null });
     const marker = L.marker([lat, lon], { icon, interactive: false, keyboard: false, pane: "basemap" });
-    marker.on("add", () => { marker.getElement().textContent = name; });
+    marker.on("add", () => { Object.assign(marker.getElement(), { textContent: name, translate: false }); });
     names.addLayer(marker);
   }
   const update = () => {

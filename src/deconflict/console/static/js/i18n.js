@@ -258,6 +258,10 @@ const en = {
   "conflict.occurrences_ufn": "occurrences meet until further notice: {list}",
   "conflict.datums": "altitude datums differ ({datums}): bands widened by {distance} to be safe",
   "thread.not_translated": "Typed, not translated:",
+  "map.zoom_in": "Zoom in",
+  "map.zoom_out": "Zoom out",
+  "activity.artillery": "artillery fire",
+  "unit.m": "m",
   fatal: "The console failed to start",
 };
 
@@ -268,7 +272,7 @@ const ru = {
   "signin.token": "Токен",
   "signin.failed": "Токен неизвестен или отозван. Проверьте и попробуйте снова.",
   "signin.submit": "Войти",
-  "signin.hint": "Токен остаётся на сервере; браузер хранит только сессионный cookie.",
+  "signin.hint": "Токен остаётся на сервере; браузер хранит только сеансовый куки-файл.",
   signout: "Выйти",
   "sound.on": "Звук вкл.",
   "sound.off": "Звук выкл.",
@@ -512,6 +516,10 @@ const ru = {
   "conflict.occurrences_ufn": "повторения пересекаются до отмены: {list}",
   "conflict.datums": "разные системы высот ({datums}): диапазоны расширены на {distance} для надёжности",
   "thread.not_translated": "Набрано вручную, без перевода:",
+  "map.zoom_in": "Приблизить",
+  "map.zoom_out": "Отдалить",
+  "activity.artillery": "артиллерийский огонь",
+  "unit.m": "м",
   fatal: "Консоль не запустилась",
 };
 
@@ -766,6 +774,10 @@ const ar = {
   "conflict.occurrences_ufn": "تتقاطع المرات حتى إشعار آخر: {list}",
   "conflict.datums": "مراجع الارتفاع مختلفة ({datums}): وُسّعت النطاقات {distance} احتياطاً",
   "thread.not_translated": "نص مكتوب، غير مترجم:",
+  "map.zoom_in": "تكبير",
+  "map.zoom_out": "تصغير",
+  "activity.artillery": "قصف مدفعي",
+  "unit.m": "م",
   fatal: "تعذّر تشغيل وحدة التحكم",
 };
 
@@ -779,9 +791,11 @@ export function isolate(text) {
   return RTL.has(current) ? `\u2066${text}\u2069` : text;
 }
 
-/** `text` of either direction (a name, free text) kept whole inside a sentence (first strong). */
+/** `text` that is no word of the console (a name, an id, typed text) kept whole inside its
+ * sentence, in its own direction (first strong isolate), and so marked as not to translate;
+ * English, the line's own script for such text, leaves it as it is. */
 export function bidi(text) {
-  return RTL.has(current) ? `\u2068${text}\u2069` : text;
+  return current === "en" ? text : `\u2068${text}\u2069`;
 }
 
 // Units and the way numbers are written, as deconflict.i18n.distances writes them (Latin digits).

@@ -150,7 +150,7 @@ function body(notice, box) {
   const other = inbox ? notice.sender : notice.recipient;
   const title = h("h3", { id: `${box}-${notice.id}-title`, class: "title" },
     h("span", { class: "nid", text: `#${notice.id}` }),
-    h("span", { class: "party" }, `${inbox ? t("notice.from") : t("notice.to")} `, h("bdi", { text: partyName(other), dataset: { name: "" } })),
+    h("span", { class: "party" }, `${inbox ? t("notice.from") : t("notice.to")} `, h("bdi", { translate: "no", text: partyName(other) })),
     notice.priority ? h("span", { class: "badge conflict", text: t("notice.conflict") }) : null,
     h("span", { class: `badge state-${notice.response || notice.state}`, text: stateLabel(notice) }));
   const clock = notice.respond_by && !notice.response
@@ -172,7 +172,7 @@ function details(notice) {
   if (notice.feature) rows.push([t("notice.feature"), `${notice.feature} v${notice.version}`]);
   rows.push([t("notice.sent"), moment(parseTime(notice.sent_at))]);
   if (notice.respond_by) rows.push([t("notice.respond_by"), moment(due(notice))]);
-  return h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", { text: k }), h("dd", {}, h("bdi", { dir: "ltr", text: v }))]));
+  return h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", { text: k }), h("dd", {}, h("bdi", { dir: "ltr", translate: "no", text: v }))]));
 }
 
 function conflicts(notice) {
@@ -195,7 +195,7 @@ function meeting(c) {
   // `party` owns one of the two features; which one depends on who the view was made for.
   const theirs = ownerOf(c.feature) === c.party && ownerOf(c.against) !== c.party ? c.feature : c.against;
   const other = theirs === c.against ? c.feature : c.against;
-  const [a, b] = [isolate(other), isolate(theirs)];
+  const [a, b] = [bidi(other), bidi(theirs)];
   if (c.party === state.session.party) return t("conflict.yours", { a, b, where, window: isolate(window) });
   return t("conflict.with", { a, b, party: bidi(partyName(c.party)), where, window: isolate(window) });
 }
@@ -226,20 +226,44 @@ function thread(notice) {
   return h("ol", { class: "thread" }, notice.thread.map((m) => {
     const said = m.texts?.[language()];
     return h("li", { class: `message code-${m.code}`, dataset: { code: m.code } },
-      h("bdi", { class: "at", dir: "ltr", text: dtg(parseTime(m.at)), title: moment(parseTime(m.at)) }),
-      h("bdi", { class: "by", text: partyName(m.sender), dataset: { name: "" } }),
-      h("span", { class: "text", dir: said ? null : "auto", text: said ?? m.text }),
+      h("bdi", { class: "at", dir: "ltr", translate: "no", text: dtg(parseTime(m.at)), title: moment(parseTime(m.at)) }),
+      h("bdi", { class: "by", translate: "no", text: partyName(m.sender) }),
+      h("span", { class: "text", dir: said ? null : "auto" }, kept(said ?? m.text, m.params)),
       typed(m));
   }));
+}
+
+// Parameters the line words in each language itself; the others (parties, features, times)
+// are names and notation, kept as they are and isolated inside the sentence.
+const WORDED = new Set(["activity", "reason", "text", "count", "distance_km", "widened_m"]);
+
+function kept(text, params) {
+  const values = new Set();
+  for (const [name, value] of Object.entries(params || {})) {
+    if (WORDED.has(name) || typeof value !== "string" || value.length < 2) continue;
+    values.add(value);
+    const versioned = /^(.+) v\d+$/.exec(value); // a notice named by its feature and version
+    if (versioned) values.add(versioned[1]);
+  }
+  if (!values.size) return [text];
+  const escaped = [...values].sort((a, b) => b.length - a.length).map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const parts = [];
+  let last = 0;
+  for (const found of text.matchAll(new RegExp(escaped.join("|"), "g"))) {
+    parts.push(text.slice(last, found.index), h("bdi", { translate: "no", text: found[0] }));
+    last = found.index + found[0].length;
+  }
+  parts.push(text.slice(last));
+  return parts;
 }
 
 function typed(m) {
   if (m.as_typed) {
     return h("span", { class: "free" },
       h("span", { class: "untranslated", text: t("thread.not_translated") }), " ",
-      h("bdi", { class: "typed", dir: "auto", dataset: { typed: "" }, text: m.as_typed }));
+      h("bdi", { class: "typed", dir: "auto", translate: "no", text: m.as_typed }));
   }
-  return m.free_text ? h("bdi", { class: "free", dir: "auto", text: m.free_text }) : null;
+  return m.free_text ? h("bdi", { class: "free", dir: "auto", translate: "no", text: m.free_text }) : null;
 }
 
 // The answers a notice offers now: Show on map, while it awaits ours Acknowledge, Object and Ask,

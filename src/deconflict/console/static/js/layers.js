@@ -56,7 +56,7 @@ export function renderLayers(features) {
   const parties = Array.from(state.parties.values()).filter((p) => present.has(p.id) || hidden.parties.has(p.id));
   document.getElementById("layers-body").replaceChildren(...[
     h("fieldset", {}, h("legend", { text: t("layers.parties") }),
-      parties.map((party) => row({ party: party.id }, hidden.parties.has(party.id), swatch(partyColour(party.id)), party.name))),
+      parties.map((party) => row({ party: party.id }, hidden.parties.has(party.id), swatch(partyColour(party.id)), party.name, true))),
     h("fieldset", {}, h("legend", { text: t("layers.kinds") }),
       KINDS.map((kind) => row({ kind }, hidden.kinds.has(kind), swatch(null, kind), t(`legend.${kind}`)))),
     h("div", { class: "key" }, swatch(null, "conflict"), h("span", { text: t("legend.conflict") })),
@@ -64,8 +64,10 @@ export function renderLayers(features) {
   ].filter(Boolean));
 }
 
-function row(dataset, off, mark, text) {
-  return h("label", { class: "layer" }, h("input", { type: "checkbox", checked: !off, dataset }), mark, h("span", { text }));
+/** One toggle; a party's name is its own (`translate=no`, isolated), not a UI word. */
+function row(dataset, off, mark, text, name = false) {
+  const label = name ? h("bdi", { text, translate: "no" }) : h("span", { text });
+  return h("label", { class: "layer" }, h("input", { type: "checkbox", checked: !off, dataset }), mark, label);
 }
 
 function swatch(colour, kind = "") {

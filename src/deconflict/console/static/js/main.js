@@ -57,7 +57,7 @@ async function start(session) {
   document.body.dataset.party = session.party;
   applyLanguage(initialLanguage(session.language));
   initSkipLink();
-  $("#who").textContent = `${session.name} · ${t(`role.${session.role}`)}`;
+  showWho(session);
   startClock();
   initTabs();
   initViews();
@@ -70,7 +70,7 @@ async function start(session) {
   initProbes();
   initNotify();
   on("language", () => {
-    $("#who").textContent = `${session.name} · ${t(`role.${session.role}`)}`;
+    showWho(session);
     showSound();
     fillActivities();
     renderLegend();
@@ -180,6 +180,11 @@ async function cancelFeature(id) {
   } catch (error) {
     emit("toast", describe(error), "error");
   }
+}
+
+// The party's name is its own, in any language; its role is said in the console's.
+function showWho(session) {
+  $("#who").replaceChildren(h("bdi", { translate: "no", text: session.name }), ` · ${t(`role.${session.role}`)}`);
 }
 
 function startClock() {

@@ -8,7 +8,7 @@
 
 import { h, rove } from "./dom.js";
 import { addGrid } from "./grid.js";
-import { t } from "./i18n.js";
+import { distance, t } from "./i18n.js";
 import { addLayers, isShown, renderLayers, showLayersOf } from "./layers.js";
 import { bandText } from "./levels.js";
 import { addMeasure } from "./measure.js";
@@ -37,9 +37,18 @@ export function createMap(element) {
   map = L.map(element, { minZoom: 2, maxZoom: 18, zoomSnap: 0.5, worldCopyJump: true });
   renderer = L.svg({ padding: 0.5 });
   map.setView([33.5, 38.6], 5);
-  L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
+  const scale = L.control.scale({ imperial: false, position: "bottomright" });
+  // Leaflet writes "m" and "km" in any language; the console writes its own units.
+  scale._updateMetric = function (maxMetres) {
+    const metres = this._getRoundNum(maxMetres);
+    this._updateScale(this._mScale, distance(metres), metres / maxMetres);
+  };
+  scale.addTo(map);
   addGrid(map).addTo(map);
   addMeasure(map);
+  sayControls();
+  on("language", () => { sayControls(); scale._update(); });
+  map.on("popupopen", (e) => e.popup.getElement()?.querySelector(".leaflet-popup-close-button")?.setAttribute("aria-label", t("toast.close")));
   featureLayer = L.layerGroup().addTo(map);
   overlapLayer = L.layerGroup().addTo(map);
   draftLayer = L.layerGroup().addTo(map);
@@ -102,7 +111,7 @@ function drawFeature(feature, conflicting, layer, extraClass = "") {
   if (buffer) layers.push(buffer);
   if (conflicting && p.kind === "activity") layers.push(conflictRing(feature));
   const group = L.featureGroup(layers);
-  group.bindTooltip(() => h("span", { text: label(feature) }), { sticky: true, direction: "top" });
+  group.bindTooltip(() => h("span", {}, labelled(feature)), { sticky: true, direction: "top" });
   group.bindPopup(() => popup(feature), { maxWidth: 320 });
   group.addTo(layer);
   outOfTabOrder(layers);
@@ -208,6 +217,15 @@ export function applyTime(at) {
   }
 }
 
+// Leaflet's zoom buttons, named in the console's language.
+function sayControls() {
+  for (const [selector, key] of [[".leaflet-control-zoom-in", "map.zoom_in"], [".leaflet-control-zoom-out", "map.zoom_out"]]) {
+    const button = map.getContainer().querySelector(selector);
+    button?.setAttribute("title", t(key));
+    button?.setAttribute("aria-label", t(key));
+  }
+}
+
 function featureIndex() {
   const box = h("details", { class: "feature-index", id: "feature-index" },
     h("summary", {}, h("span", { id: "feature-index-title" }), h("span", { id: "feature-index-count", class: "count" })),
@@ -229,10 +247,10 @@ function renderIndex() {
     kindRank(b.feature) - kindRank(a.feature) || label(a.feature).localeCompare(label(b.feature)));
   list.replaceChildren(...entries.map(([key, { feature, layers }], i) => {
     const button = h("button", {
-      type: "button", tabindex: i === 0 ? "0" : "-1", text: label(feature),
+      type: "button", tabindex: i === 0 ? "0" : "-1",
       dataset: { key, feature: feature.id, conflict: layers[0]?.getElement()?.dataset.conflict || "false" },
       onclick: () => openCard(key, button),
-    });
+    }, labelled(feature));
     button.style.setProperty("--c", partyColour(feature.properties.party));
     return h("li", {}, button);
   }));
@@ -357,24 +375,33 @@ function label(feature) {
   return [p.name || feature.id, partyName(p.party), what, bandText(p.altitude)].filter(Boolean).join(" · ");
 }
 
+// The label in parts: names and levels kept as they are, the kind in the console's words.
+function labelled(feature) {
+  const p = feature.properties;
+  const what = p.kind === "zone" ? t("kind.zone") : t(`activity.${p.activity || "other"}`);
+  const kept = (text) => h("bdi", { translate: "no", text });
+  return [kept(p.name || feature.id), " · ", kept(partyName(p.party)), ` · ${what}`,
+    p.altitude ? [" · ", kept(bandText(p.altitude))] : null];
+}
+
 function popup(feature) {
   const p = feature.properties;
   const mine = p.party === state.session.party;
   const repeats = scheduleText(p);
   const rows = [
-    [t("popup.party"), partyName(p.party)],
+    [t("popup.party"), h("bdi", { translate: "no", text: partyName(p.party) })],
     [t("popup.what"), p.kind === "zone" ? `${t("kind.zone")}${p.category ? ` (${p.category})` : ""}` : t(`activity.${p.activity || "other"}`)],
     [t(repeats ? "popup.first" : "popup.when"), span(parseTime(p.start), parseTime(p.end))],
     repeats ? [t("popup.repeat"), repeats] : null,
     p.altitude ? [t("popup.altitude"), bandText(p.altitude)] : null,
     ...extentRows(p),
-    p.buffer_m ? [t("notify.buffer"), `${metres(p.buffer_m)} m`] : null,
+    p.buffer_m ? [t("notify.buffer"), `${metres(p.buffer_m)} ${t("unit.m")}`] : null,
     [t("popup.version"), String(p.version)],
   ].filter(Boolean);
   const card = h("div", { class: "card", dataset: { feature: feature.id } },
-    h("strong", { text: p.name || feature.id }),
-    p.name ? h("div", { class: "muted", text: feature.id }) : null,
-    h("dl", {}, rows.map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])),
+    h("strong", { translate: "no", text: p.name || feature.id }),
+    p.name ? h("div", { class: "muted", translate: "no", text: feature.id }) : null,
+    h("dl", {}, rows.map(([k, v]) => [h("dt", { text: k }), v instanceof Node ? h("dd", {}, v) : h("dd", { text: v })])),
     mine && p.share === "contact" ? h("p", { class: "note", text: t("popup.contact") }) : null,
   );
   const actions = h("div", { class: "actions" },
@@ -402,14 +429,14 @@ function extentRows(p) {
   if (p.sector) {
     const { outer_m: outer, inner_m: inner, from_deg: from, to_deg: to } = p.sector;
     return [
-      [t("popup.radii"), `${metres(inner || 0)}–${metres(outer)} m`],
+      [t("popup.radii"), `${metres(inner || 0)}–${metres(outer)} ${t("unit.m")}`],
       [t("popup.bearings"), `${bearing(from ?? 0)}–${bearing(to ?? 360)} ${t("popup.clockwise")}`],
     ];
   }
   if (p.orbit) return [[t("popup.width"), `${metres(p.orbit.width_m)} m · ${t(`side.${p.orbit.side || "centre"}`)}`]];
-  if (p.track) return [[t("popup.width"), `${t("side.left")} ${metres(p.track.left_m || 0)} m · ${t("side.right")} ${metres(p.track.right_m || 0)} m`]];
-  if (p.radius_m) return [[t("notify.radius"), `${metres(p.radius_m)} m`]];
-  if (p.half_width_m) return [[t("notify.half_width"), `${metres(p.half_width_m)} m`]];
+  if (p.track) return [[t("popup.width"), `${t("side.left")} ${metres(p.track.left_m || 0)} ${t("unit.m")} · ${t("side.right")} ${metres(p.track.right_m || 0)} ${t("unit.m")}`]];
+  if (p.radius_m) return [[t("notify.radius"), `${metres(p.radius_m)} ${t("unit.m")}`]];
+  if (p.half_width_m) return [[t("notify.half_width"), `${metres(p.half_width_m)} ${t("unit.m")}`]];
   return [];
 }
 

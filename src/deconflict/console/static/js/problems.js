@@ -1,7 +1,7 @@
 // The server's refusals (problem+json) said in the console's language from their code and
 // params; only a code this console does not know is shown in the server's English, marked so.
 
-import { addWords, isolate, t, translates } from "./i18n.js";
+import { addWords, bidi, language, t, translates } from "./i18n.js";
 
 const en = {
   "problem.untranslated": "Not translated",
@@ -23,7 +23,7 @@ const en = {
   "problem.invalid_checkpoint": "A checkpoint cannot be read.",
   "problem.no_canonical_form": "A value cannot be written as canonical JSON ({field}).",
   "problem.end_not_after_start": "{field}: the end must be after the start.",
-  "problem.until_not_after_start": "{field}: the repeat must stop after the first start.",
+  "problem.until_not_after_start": "{field} must be after start: the repeat stops after the first start.",
   "problem.lower_above_upper": "{field}: the lower level is above the upper level.",
   "problem.too_many_vertices": "The shape has {value} points, over the line's limit of {limit}.",
   "problem.activity_over": "The activity ended at {value}, before now: nobody could act on its notice.",
@@ -278,6 +278,10 @@ const ar = {
 
 addWords({ en, ru, ar });
 
+// Codes that name a kind of problem, not its reason: in English the server's detail, which
+// says the reason, is the better sentence; other languages say the kind and the field.
+const SAID_BETTER_BY_DETAIL = new Set(["error", "invalid_value", "invalid_request", "state_conflict", "forbidden", "record_refused", "invalid_signature", "not_found"]);
+
 // Params whose values are the console's own words: said in its language.
 const WORDED = { axis: "axis", unit: "unit", missing: "unit" };
 
@@ -286,12 +290,12 @@ const WORDED = { axis: "axis", unit: "unit", missing: "unit" };
 function fieldName(field) {
   if (field === null || field === undefined) return "";
   const name = String(field).replace(/^properties\./, "");
-  return translates(`field.${name}`) ? t(`field.${name}`) : isolate(name);
+  return translates(`field.${name}`) ? t(`field.${name}`) : bidi(name);
 }
 
 function shown(value) {
   if (value === null || value === undefined) return "—";
-  return isolate(typeof value === "string" ? value : JSON.stringify(value));
+  return bidi(typeof value === "string" ? value : JSON.stringify(value));
 }
 
 function words(params) {
@@ -312,8 +316,9 @@ export function sayProblem(problem) {
   const code = problem?.code;
   if (!code || !translates(`problem.${code}`)) {
     const detail = problem?.detail || t("problem.error");
-    return { text: `${t("problem.untranslated")}: ${isolate(detail)}`, translated: false };
+    return { text: `${t("problem.untranslated")}: ${bidi(detail)}`, translated: false };
   }
+  if (language() === "en" && SAID_BETTER_BY_DETAIL.has(code) && problem.detail) return { text: problem.detail, translated: true };
   const params = words({ request_id: problem.request_id, ...problem.params });
   if (code === "unreadable_position") {
     const reason = problem.params?.reason;

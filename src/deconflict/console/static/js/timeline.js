@@ -202,7 +202,7 @@ function lane(feature, occurrences, start, end, at) {
   const first = occurrences.find((o) => o.end === null || o.end > time.selected.getTime()) ?? occurrences[0];
   const when = span(new Date(first.start), first.end === null ? null : new Date(first.end));
   const title = h("button", {
-    type: "button", class: `lane-name ${p.kind}${on ? " active" : ""}`, text: name, title: `${name} · ${when}`,
+    type: "button", class: `lane-name ${p.kind}${on ? " active" : ""}`, text: name, title: `${name} · ${when}`, translate: "no",
     "aria-label": `${name}, ${when}`, dataset: { feature: feature.id },
     onclick: () => show(feature, on ? null : first),
   });
@@ -229,6 +229,7 @@ function bar(feature, occurrence, start, end, at) {
     type: "button",
     tabindex: "-1",
     class: `span-bar ${p.kind}${on && isActive(feature, time.selected) ? " active" : ""}`,
+    translate: "no",
     title: `${name} · ${when}`,
     "aria-label": `${name}, ${when}`,
     dataset: { feature: feature.id, start: new Date(occurrence.start).toISOString() },
