@@ -175,3 +175,49 @@ def test_an_english_partys_thread_reads_in_arabic_with_latin_kept_in_order(
     )
     assert order == ["rtl", "ltr", True]
     officer.assert_no_errors()
+
+
+def test_the_briefing_prints_the_map_its_features_and_the_open_notices_on_a4(
+    story: tuple[LiveServer, DemoResult], browser: Browser, consoles: list[Officer]
+) -> None:
+    server, result = story
+    officer = open_console(browser, server.url, "briefing-ar", "ar")
+    consoles.append(officer)
+    page = officer.page
+    sign_in(officer, result.tokens["coalition"])
+    expect(page.locator("#print")).to_have_text("طباعة الإحاطة")
+    expect(page.locator("#briefing")).to_be_hidden()
+    with server.client(token=result.tokens["coalition"]) as coalition:
+        boxes = [coalition.get(f"/v1/{box}").json()["notices"] for box in ("inbox", "outbox")]
+    open_ids = {str(n["id"]) for box in boxes for n in box if n["respond_by"] and not n["response"]}
+    assert open_ids, "the story leaves notices to answer"
+    in_view = set(
+        page.evaluate("""() => Array.from(document.querySelectorAll(
+        '#map path[data-feature]')).filter((p) => { const b = p.getBoundingClientRect();
+        const m = document.getElementById('map').getBoundingClientRect();
+        return b.right > m.left && b.left < m.right && b.bottom > m.top && b.top < m.bottom; })
+        .map((p) => p.dataset.feature)""")
+    )
+
+    page.emulate_media(media="print")
+    pdf = page.pdf(format="A4", print_background=False)
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
+    briefing = page.locator("#briefing")
+    expect(briefing).to_be_visible()
+    expect(briefing.locator("h2")).to_have_text("إحاطة")
+    listed = briefing.locator("#briefing-features tbody tr")
+    assert set(listed.evaluate_all("rows => rows.map((r) => r.dataset.key)")) == in_view
+    assert listed.first.locator("td").count() == 5  # name, party, kind, window, band
+    notices = briefing.locator("#briefing-notices tbody tr")
+    assert set(notices.evaluate_all("rows => rows.map((r) => r.dataset.key)")) == open_ids
+    expect(page.locator("#map")).to_be_visible()
+    for control in (
+        "#print",
+        "#sign-out",
+        "#tab-inbox",
+        "#time-now",
+        "#notify",
+        ".leaflet-control-zoom",
+    ):
+        expect(page.locator(control)).to_be_hidden()
+    officer.assert_no_errors()

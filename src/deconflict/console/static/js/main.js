@@ -2,6 +2,7 @@
 
 import { ApiError, api, describe, get, post } from "./api.js";
 import { addBasemap } from "./basemap.js";
+import { initBriefing } from "./briefing.js";
 import { $, $$, h } from "./dom.js";
 import { current, forget, watchEnds } from "./expiry.js";
 import { applyLanguage, chooseLanguage, initialLanguage, language, t } from "./i18n.js";
@@ -69,6 +70,7 @@ async function start(session) {
   initInbox();
   initProbes();
   initNotify();
+  initBriefing();
   on("language", () => {
     showWho(session);
     showSound();

@@ -194,6 +194,17 @@ function clearDefs(tag) {
 }
 
 /** True when one of the feature's occurrences holds the moment `at`. */
+/** The features drawn that lie at least partly in the map's view, activities first. */
+export function featuresInView() {
+  const view = map.getBounds();
+  return Array.from(drawn.values()).map((entry) => entry.feature)
+    .filter((feature) => view.intersects(featureBounds(feature)))
+    .sort((a, b) => kindRank(b) - kindRank(a) || label(a).localeCompare(label(b)));
+}
+
+/** Call `listener` whenever the map's view has moved or zoomed. */
+export const onView = (listener) => map.on("moveend", listener);
+
 export function isActive(feature, at) {
   const p = feature.properties;
   if (p.cancelled_at || p.closed_at) return false;
