@@ -83,6 +83,8 @@ def test_no_screen_shows_an_english_word(
     officer = open_console(browser, server.url, f"words-{language}", language)
     consoles.append(officer)
     page = officer.page
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("#sign-in button[type=submit]")).not_to_have_text("Sign in")
     found = english_in(page, "sign-in")
     sign_in(officer, result.tokens["coalition"])  # an English-speaking party's console
     notice = page.locator("#inbox article[data-priority=true]").first

@@ -224,7 +224,7 @@ export function addGrid(map) {
     for (const label of labels) {
       const icon = L.divIcon({ className: `grid-label grid-label-${label.kind}`, html: "", iconSize: null });
       const marker = L.marker(label.at, { icon, pane: "grid", interactive: false, keyboard: false });
-      marker.on("add", () => { marker.getElement().textContent = label.text; });
+      marker.on("add", () => { Object.assign(marker.getElement(), { textContent: label.text, translate: false }); });
       layer.addLayer(marker);
     }
   };
