@@ -36,7 +36,7 @@ const en = {
   "problem.not_recipient": "Only the notice's recipient answers it; reply instead.",
   "problem.no_response_taken": "This notice is for information; it takes no answer.",
   "problem.idempotency_key_reused": "This request was already sent with other content.",
-  "problem.role_needed": "This needs a {role} token; yours is a {yours} token.",
+  "problem.role_needed": "This needs a token with the {role} role; yours has the {yours} role.",
   "problem.csrf_missing": "The console's session is out of date; reload the page.",
   "problem.bad_request": "The request cannot be read.",
   "problem.not_signed_in": "You are not signed in, or your token was revoked.",
