@@ -115,6 +115,17 @@ def test_a_party_hidden_leaves_the_map_and_its_list_but_not_the_inbox(page: Page
     assert drawn(page) == everything
 
 
+def test_a_notice_shown_on_the_map_shows_the_officers_own_feature_it_meets(page: Page) -> None:
+    page.uncheck(layer(page, "coalition"))
+    assert "at-tanf" not in drawn(page)
+    conflict = page.locator('#inbox article[data-feature="strike-1"][data-priority="true"]')
+    conflict.locator('[data-act="show"]').click()
+    # The strike and the coalition's own zone it meets: both layers shown again.
+    expect(page.locator(layer(page, "coalition"))).to_be_checked()
+    expect(page.locator('path[data-feature="at-tanf"]').first).to_be_attached()
+    assert {"at-tanf", "strike-1"} <= drawn(page)
+
+
 def test_a_live_feature_of_a_hidden_party_stays_hidden_and_a_reload_keeps_the_choice(
     line: Line, page: Page
 ) -> None:

@@ -95,13 +95,14 @@ async function start(session) {
   document.body.dataset.ready = "true";
 }
 
-// The keys of the features a notice's conflicts name besides its own: `party` owns one side of
-// each conflict, the notice's other party the other side.
+// The keys of the features a notice's conflicts name besides its own. In a notice a conflict's
+// `party` owns its `feature` (the recipient's, as it is told of it) and the notice's other party
+// owns `against`.
 function conflictKeys(notice) {
   const otherSide = (party) => (party === notice.sender ? notice.recipient : notice.sender);
   const own = featureKey(notice.sender, notice.feature);
   return notice.conflicts
-    .flatMap((c) => [c.against && featureKey(c.party, c.against), c.feature && featureKey(otherSide(c.party), c.feature)])
+    .flatMap((c) => [c.feature && featureKey(c.party, c.feature), c.against && featureKey(otherSide(c.party), c.against)])
     .filter((key) => key && key !== own);
 }
 
