@@ -29,6 +29,7 @@ __all__ = [
     "MessageCode",
     "ObjectionReason",
     "activity_name",
+    "isolated",
     "render",
     "render_free_text",
     "render_reason",
@@ -338,7 +339,7 @@ def render(code: MessageCode, params: Mapping[str, str], language: str) -> str:
     values = {name: _localised(name, params[name], lang) for name in PARAMS[code]}
     text = _TEMPLATES[lang][code].format(**values)
     if code is MessageCode.ESCALATION and params.get("contact"):
-        text += _RESENT_TO[lang].format(contact=_isolated(params["contact"], lang))
+        text += _RESENT_TO[lang].format(contact=isolated(params["contact"], lang))
     return text
 
 
@@ -358,7 +359,7 @@ def render_free_text(text: str, language: str) -> str:
     'Free text (not translated): Bridge at 37S is down.'
     """
     lang = _supported(language)
-    return f"{_FREE_TEXT_MARK[lang]}: {_isolated(text, lang)}"
+    return f"{_FREE_TEXT_MARK[lang]}: {isolated(text, lang)}"
 
 
 def activity_name(activity: str, language: str) -> str:
@@ -387,7 +388,7 @@ def _localised(name: str, value: str, language: str) -> str:
     if name == "text":
         return render_free_text(value, language)
     if name == "activity":
-        return _isolated(activity_name(value, language), language)
+        return isolated(activity_name(value, language), language)
     if name == "count" and value == UFN:
         return _UNTIL_FURTHER_NOTICE[language]
     if name in _TIMES and value == UFN:
@@ -395,14 +396,14 @@ def _localised(name: str, value: str, language: str) -> str:
     if value in _WITHHELD:
         return _WITHHELD[value][language]
     if name == "occurrences":
-        return _isolated(value.replace(f"–{UFN}", f"–{_OPEN_END_ALONE[language]}"), language)
+        return isolated(value.replace(f"–{UFN}", f"–{_OPEN_END_ALONE[language]}"), language)
     named = _FEATURE_VERSION.fullmatch(value) if name == "notice" else None
     if named is not None:
-        feature = _isolated(named["feature"], language)
+        feature = isolated(named["feature"], language)
         return _VERSION[language].format(feature=feature, version=named["version"])
     if name in _DISTANCES_M_PER_UNIT:
-        return _isolated(_distance(value, _DISTANCES_M_PER_UNIT[name], language), language)
-    return _isolated(value, language)
+        return isolated(_distance(value, _DISTANCES_M_PER_UNIT[name], language), language)
+    return isolated(value, language)
 
 
 # Distance parameters and the metres in one unit of each.
@@ -418,6 +419,7 @@ def _distance(value: str, metres_per_unit: float, language: str) -> str:
     return format_distance(number * metres_per_unit, language)
 
 
-def _isolated(value: str, language: str) -> str:
-    # First-strong isolates keep a left-to-right value's order in right-to-left text.
+def isolated(value: str, language: str) -> str:
+    """A caller's value as right-to-left text must carry it: wrapped in first-strong isolates
+    (U+2068 ... U+2069), which keep a left-to-right value's order; in other languages as is."""
     return f"\u2068{value}\u2069" if language in _RIGHT_TO_LEFT else value
