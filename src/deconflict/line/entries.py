@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from deconflict.line.deliveries import Settled
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind, Share
 from deconflict.line.parties import Party
 from deconflict.line.views import iso, see_conflict, shown_params
@@ -31,6 +32,7 @@ ENTRY_KINDS = (
     "notice_state",
     "overdue",
     "probe",
+    "delivery",
 )
 """Every kind of entry the record holds (docs/record.md describes each)."""
 
@@ -191,6 +193,29 @@ def probe_entry(at: datetime, asker: str, zone: Declared, feature: Feature) -> D
             "zone_id": zone.feature.id,
         },
         frozenset({zone.feature.party}),
+    )
+
+
+def delivery_entry(notice: Notice, settled: Settled) -> Draft:
+    """An overdue notice's escalation was sent to one of its recipient's destinations (or the
+    line gave up on it): which, the attempt's number, what came of it and why, sealed to the
+    notice's two parties. A webhook is named by its scheme, host and port only."""
+    destination = settled.delivery.destination
+    return Draft(
+        {"kind": "delivery", "at": iso(settled.at)},
+        {
+            "notice": notice.id,
+            "delivery": settled.delivery.id,
+            "party": destination.party,
+            "destination": destination.id,
+            "channel": destination.channel.value,
+            "to": destination.shown_target,
+            "attempt": settled.attempt,
+            "outcome": settled.outcome.value,
+            "reason": settled.reason,
+            "next_attempt_at": iso(settled.next_at),
+        },
+        _parties_of(notice),
     )
 
 

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from deconflict.line.deliveries import DeliveryState, Settled
 from deconflict.line.entries import Entry, Readers, Signed
 from deconflict.line.model import Declared, Event, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
@@ -82,6 +83,15 @@ class LineTx(Unrecorded, Protocol):
     def record_probe(self, asker: str, zone: Declared, feature: Feature, at: datetime) -> int:
         """Record that `asker` checked `feature`, which meets `zone`; returns its leaf index."""
 
+    def queue_deliveries(self, notice: Notice, at: datetime) -> int:
+        """Queue the notice's escalation to each destination of its recipient; how many."""
+
+    def holds_delivery(self, delivery_id: int, owner: str) -> bool:
+        """Whether the job is pending and leased to `owner` (so `owner` may settle it)."""
+
+    def settle_delivery(self, notice: Notice, settled: Settled) -> Settled:
+        """Record a delivery attempt and move its job on; the attempt with its entry."""
+
     @property
     def first_leaf(self) -> int | None:
         """The record leaf of the first change this step wrote (its receipt's subject)."""
@@ -125,6 +135,19 @@ class StoreTx(Unrecorded, Protocol):
     def set_overdue(self, notice_id: int, at: datetime) -> None: ...
 
     def add_party(self, party: Party, at: datetime) -> None: ...
+
+    def queue_deliveries(self, party: str, notice_id: int, at: datetime) -> int:
+        """A pending job for each live destination of `party`, due at once; how many."""
+
+    def holds_delivery(self, delivery_id: int, owner: str) -> bool: ...
+
+    def set_delivery(
+        self, delivery_id: int, state: DeliveryState, attempts: int, next_at: datetime | None
+    ) -> None:
+        """Move a job on (its lease released): its state, tries so far, and next try."""
+
+    def add_attempt(self, settled: Settled) -> None:
+        """Keep an attempt in the delivery log."""
 
     def set_party_key(self, party_id: str, public_key_b64: str) -> None: ...
 

@@ -853,6 +853,7 @@ class Line:
             "since": when(notice.respond_by),
         }
         tx.mark_overdue(notice, now)
+        tx.queue_deliveries(notice, now)  # sent beyond the line by outbound/worker.py
         tx.add_message(notice, Message(MessageCode.OVERDUE, params, notice.sender, now))
         named = recipient.escalation_contact or recipient.contact
         escalated = {**params, "contact": named} if named else params

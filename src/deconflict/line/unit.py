@@ -12,10 +12,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from deconflict.line.deliveries import DeliveryState, Outcome, Settled
 from deconflict.line.entries import (
     Draft,
     Readers,
     Signed,
+    delivery_entry,
     feature_entry,
     message_entry,
     notice_entry,
@@ -106,6 +108,22 @@ class UnitOfWork:
         self.rows.set_overdue(notice.id, at)
         self.record(overdue_entry(notice, at))
 
+    def queue_deliveries(self, notice: Notice, at: datetime) -> int:
+        """Queue the escalation to the recipient's destinations (the attempts are recorded)."""
+        return self.rows.queue_deliveries(notice.recipient, notice.id, at)
+
+    def holds_delivery(self, delivery_id: int, owner: str) -> bool:
+        return self.rows.holds_delivery(delivery_id, owner)
+
+    def settle_delivery(self, notice: Notice, settled: Settled) -> Settled:
+        """Record the attempt, keep it in the delivery log and move its job on."""
+        recorded = replace(settled, entry=self.record(delivery_entry(notice, settled)))
+        self.rows.set_delivery(
+            settled.delivery.id, _JOB_STATE[settled.outcome], settled.attempt, settled.next_at
+        )
+        self.rows.add_attempt(recorded)
+        return recorded
+
     def add_probe(self, party: str, at: datetime, forget_before: datetime) -> None:
         """Count a probe against the party's budget (it is recorded by `record_probe`)."""
         self.rows.add_probe(party, at, forget_before)
@@ -156,3 +174,10 @@ class UnitOfWork:
 
     def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None:
         self.rows.remember(party, key, fingerprint, result)
+
+
+_JOB_STATE = {
+    Outcome.DELIVERED: DeliveryState.DELIVERED,
+    Outcome.FAILED: DeliveryState.PENDING,
+    Outcome.GIVEN_UP: DeliveryState.GIVEN_UP,
+}

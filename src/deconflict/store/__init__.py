@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
+from deconflict.line.escalation import EscalationStore
 from deconflict.line.parties import PartyStore
 from deconflict.line.ports import LineStore
 from deconflict.record.sealed import Opening
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-class Store(LineStore, PartyStore, Protocol):
+class Store(LineStore, PartyStore, EscalationStore, Protocol):
     """What the API and the CLI use of a store, whichever the backend."""
 
     log_key: LogKey | None

@@ -14,10 +14,12 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from deconflict.errors import StateConflict
+from deconflict.line.deliveries import Delivery, Destination, Settled
 from deconflict.line.model import Declared, Event, Notice
 from deconflict.line.parties import Credential, Party, Role
 from deconflict.line.unit import UnitOfWork
 from deconflict.rules.feature import Feature
+from deconflict.store import outbox
 from deconflict.store.connection import Connection
 from deconflict.store.head import HeadFile
 from deconflict.store.record_reads import RecordReads
@@ -34,6 +36,8 @@ class SqlStore(RecordReads):
     """The dialect's COLLATE clause that orders text by its bytes (the order answers promise)."""
     taken: ClassVar[type[Exception]]
     """What the driver raises when a new row's key is taken already."""
+    claim_lock: ClassVar[str] = ""
+    """The dialect's clause that makes a claim skip the jobs another claim holds."""
     _head: HeadFile | None = None
 
     def keep_head(self, head: HeadFile) -> None:
@@ -209,3 +213,39 @@ class SqlStore(RecordReads):
             (token_hash,),
         )
         return Credential(row[0], Role(row[1]), row[2]) if row else None
+
+    def notice(self, notice_id: int) -> Notice | None:
+        """The notice with its thread, or None."""
+        if not 0 < notice_id < 2**63:
+            return None
+        found = self._notices("id = ?", (notice_id,))
+        return found[0] if found else None
+
+    def add_destination(self, destination: Destination, at: datetime) -> int:
+        """Store a party's escalation destination; its id (not on the record: it may hold a
+        secret, as tokens do)."""
+        with self.transaction() as db:
+            return outbox.add_destination(self._qmark(db), destination, at)
+
+    def remove_destination(self, party: str, destination_id: int, at: datetime) -> bool:
+        with self.transaction() as db:
+            return outbox.remove_destination(self._qmark(db), party, destination_id, at)
+
+    def destinations(self, party: str) -> list[Destination]:
+        with self._reading() as db:
+            return outbox.destinations(self._qmark(db), party)
+
+    def claiming(self) -> AbstractContextManager[Any]:
+        """The transaction a claim runs in: the store's write transaction unless the backend
+        has a lighter one."""
+        return self.transaction()
+
+    def claim_deliveries(
+        self, now: datetime, lease_until: datetime, owner: str, limit: int
+    ) -> list[Delivery]:
+        with self.claiming() as db:
+            return outbox.claim(self._qmark(db), now, lease_until, owner, limit, self.claim_lock)
+
+    def delivery_log(self, party: str, limit: int) -> list[tuple[Delivery, list[Settled]]]:
+        with self.snapshot() as db:
+            return outbox.delivery_log(db, party, limit)

@@ -14,11 +14,13 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from deconflict.line.deliveries import DeliveryState, Settled
 from deconflict.line.entries import Readers
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
 from deconflict.record.sealed import Opening
 from deconflict.rules.feature import Feature, Kind
+from deconflict.store import outbox
 from deconflict.store.connection import Connection
 from deconflict.store.record_reads import LogKey
 from deconflict.store.rows import (
@@ -145,6 +147,20 @@ class SqlTx(ABC):
             " VALUES (?, ?, ?, ?, ?, ?)",
             party_row(party, at),
         )
+
+    def queue_deliveries(self, party: str, notice_id: int, at: datetime) -> int:
+        return outbox.queue(self.db, party, notice_id, at)
+
+    def holds_delivery(self, delivery_id: int, owner: str) -> bool:
+        return outbox.holds(self.db, delivery_id, owner)
+
+    def set_delivery(
+        self, delivery_id: int, state: DeliveryState, attempts: int, next_at: datetime | None
+    ) -> None:
+        outbox.set_delivery(self.db, delivery_id, state, attempts, next_at)
+
+    def add_attempt(self, settled: Settled) -> None:
+        outbox.add_attempt(self.db, settled)
 
     def set_party_key(self, party_id: str, public_key_b64: str) -> None:
         self.db.execute("UPDATE party SET public_key = ? WHERE id = ?", (public_key_b64, party_id))

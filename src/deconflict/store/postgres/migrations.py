@@ -218,6 +218,48 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     CREATE INDEX IF NOT EXISTS probe_party ON probe(party, at_s);
     """,
+    # 10: escalation beyond the line: each party's destinations (webhooks and e-mail), the
+    # delivery jobs an escalation queues for them (an outbox, claimed under a lease), and
+    # every attempt (each also a `delivery` entry of the record).
+    """
+    CREATE TABLE IF NOT EXISTS escalation_destination (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        party TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        target TEXT NOT NULL,
+        signing TEXT,
+        secret TEXT,
+        created_at TEXT NOT NULL,
+        removed_at TEXT
+    );
+    CREATE INDEX IF NOT EXISTS escalation_destination_party
+        ON escalation_destination(party, id);
+    CREATE TABLE IF NOT EXISTS escalation_delivery (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        notice_id BIGINT NOT NULL,
+        destination_id BIGINT NOT NULL REFERENCES escalation_destination(id),
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        queued_at TEXT NOT NULL,
+        next_at_s DOUBLE PRECISION NOT NULL,
+        lease_until_s DOUBLE PRECISION,
+        lease_owner TEXT
+    );
+    CREATE INDEX IF NOT EXISTS escalation_delivery_due ON escalation_delivery(next_at_s)
+        WHERE state = 'pending';
+    CREATE INDEX IF NOT EXISTS escalation_delivery_destination
+        ON escalation_delivery(destination_id, id);
+    CREATE TABLE IF NOT EXISTS escalation_attempt (
+        delivery_id BIGINT NOT NULL REFERENCES escalation_delivery(id),
+        attempt INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        next_at TEXT,
+        entry BIGINT NOT NULL,
+        PRIMARY KEY (delivery_id, attempt)
+    );
+    """,
 )
 
 

@@ -229,6 +229,48 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     CREATE INDEX IF NOT EXISTS probe_party ON probe(party, at_s);
     """,
+    # 11: escalation beyond the line: each party's destinations (webhooks and e-mail), the
+    # delivery jobs an escalation queues for them (an outbox, claimed under a lease), and
+    # every attempt (each also a `delivery` entry of the record).
+    """
+    CREATE TABLE IF NOT EXISTS escalation_destination (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        party TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        target TEXT NOT NULL,
+        signing TEXT,
+        secret TEXT,
+        created_at TEXT NOT NULL,
+        removed_at TEXT
+    );
+    CREATE INDEX IF NOT EXISTS escalation_destination_party
+        ON escalation_destination(party, id);
+    CREATE TABLE IF NOT EXISTS escalation_delivery (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        notice_id INTEGER NOT NULL,
+        destination_id INTEGER NOT NULL REFERENCES escalation_destination(id),
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        queued_at TEXT NOT NULL,
+        next_at_s REAL NOT NULL,
+        lease_until_s REAL,
+        lease_owner TEXT
+    );
+    CREATE INDEX IF NOT EXISTS escalation_delivery_due ON escalation_delivery(next_at_s)
+        WHERE state = 'pending';
+    CREATE INDEX IF NOT EXISTS escalation_delivery_destination
+        ON escalation_delivery(destination_id, id);
+    CREATE TABLE IF NOT EXISTS escalation_attempt (
+        delivery_id INTEGER NOT NULL REFERENCES escalation_delivery(id),
+        attempt INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        next_at TEXT,
+        entry INTEGER NOT NULL,
+        PRIMARY KEY (delivery_id, attempt)
+    );
+    """,
 )
 
 
