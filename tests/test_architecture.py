@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("rules",),
     ("record", "i18n"),
     ("line",),
-    ("store", "formats", "examples"),
+    ("store", "formats", "examples", "outbound"),
     ("web",),
     ("api", "console", "client"),
     ("server",),

@@ -51,6 +51,8 @@ from deconflict.i18n.distances import format_distance
 from deconflict.i18n.dtg import format_dtg, parse_moment
 from deconflict.i18n.messages import ObjectionReason
 from deconflict.line.check import check_plan
+from deconflict.line.deliveries import Signing, email, webhook
+from deconflict.line.escalation import add_destination, remove_destination
 from deconflict.line.model import ResponseKind
 from deconflict.line.parties import Party, Role, issue_token, register_party, revoke
 from deconflict.line.views import altitude_json, occurrences_json
@@ -455,6 +457,112 @@ def party_revoke(
         sys.stdout.write(json.dumps({"party": party_id, "revoked": count}) + "\n")
     else:
         _stdout.print(f"Revoked {count} token{'s' if count != 1 else ''} of {party_id}.")
+
+
+escalation_app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="Where a party's overdue notices go beyond the line: webhooks and e-mail addresses.",
+)
+party_app.add_typer(escalation_app, name="escalation")
+
+
+@escalation_app.command("add")
+def escalation_add(
+    party_id: Annotated[str, typer.Argument(help="The party.")],
+    url: Annotated[
+        str | None, typer.Option("--webhook", help="A webhook URL (https, or http to loopback).")
+    ] = None,
+    address: Annotated[str | None, typer.Option("--email", help="An e-mail address.")] = None,
+    signing: Annotated[
+        Signing, typer.Option("--signing", help="A webhook's signature: hmac or line-key.")
+    ] = Signing.HMAC,
+    secret: Annotated[
+        str | None,
+        typer.Option(
+            "--secret",
+            envvar="DECONFLICT_WEBHOOK_SECRET",
+            help="An HMAC webhook's secret (whsec_...); left out, one is made and printed once.",
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Send a party's overdue notices to a webhook (--webhook) or an e-mail address (--email).
+
+    Example: deconflict party escalation add aid --email duty@aid.example.org
+    """
+    if (url is None) == (address is None):
+        raise UnusableInput("give one destination: --webhook URL or --email ADDRESS")
+    if url is not None:
+        destination = webhook(party_id, url, signing, secret)
+    else:
+        destination = email(party_id, address or "")
+    store = _open_store(db)
+    try:
+        stored = add_destination(store, destination, datetime.now(UTC))
+    finally:
+        store.close()
+    made = url is not None and signing is Signing.HMAC and secret is None
+    if as_json:
+        _print_json({"destination": stored.document(), "secret": stored.secret if made else None})
+        return
+    _stdout.print(f"Destination {stored.id} of {party_id}: {stored.target}", markup=False)
+    if made:
+        _stdout.print("Its HMAC secret, shown once; give it to the receiver:", markup=False)
+        _stdout.print(stored.secret, markup=False)
+
+
+@escalation_app.command("list")
+def escalation_list(
+    party_id: Annotated[str, typer.Argument(help="The party.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List where a party's overdue notices go (a webhook's secret only as its first characters).
+
+    Example: deconflict party escalation list aid
+    """
+    store = _open_store(db)
+    try:
+        if store.party(party_id) is None:
+            raise NotFound("no such party", field="party", value=party_id)
+        found = [d.document() for d in store.destinations(party_id)]
+    finally:
+        store.close()
+    if as_json:
+        _print_json({"party": party_id, "destinations": found})
+        return
+    if not found:
+        _stdout.print(f"{party_id} escalates to nobody beyond the line.", markup=False)
+    for destination in found:
+        where = destination.get("address") or destination.get("url")
+        extra = f" ({destination['signing']})" if destination["channel"] == "webhook" else ""
+        _stdout.print(
+            f"{destination['id']}  {destination['channel']}  {where}{extra}", markup=False
+        )
+
+
+@escalation_app.command("remove")
+def escalation_remove(
+    party_id: Annotated[str, typer.Argument(help="The party.")],
+    destination_id: Annotated[int, typer.Argument(help="The destination's number (see list).")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Stop sending a party's overdue notices to one destination.
+
+    Example: deconflict party escalation remove aid 3
+    """
+    store = _open_store(db)
+    try:
+        remove_destination(store, party_id, destination_id, datetime.now(UTC))
+    finally:
+        store.close()
+    if as_json:
+        _print_json({"party": party_id, "destination": destination_id, "removed": True})
+    else:
+        _stdout.print(f"Removed destination {destination_id} of {party_id}.", markup=False)
 
 
 db_app = typer.Typer(

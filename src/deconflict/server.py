@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from deconflict.api import openapi, problems
 from deconflict.api.cosigning import Cosigning, witness_endpoints
 from deconflict.api.deadlines import with_deadlines
+from deconflict.api.escalation_routes import escalation_router
 from deconflict.api.exports import exports_router
 from deconflict.api.feeds import feeds_router
 from deconflict.api.log_routes import log_router
@@ -34,8 +35,11 @@ from deconflict.api.routes import router
 from deconflict.api.strict_json import JsonRefused, read_strict
 from deconflict.console.routes import install_console
 from deconflict.console.tile_files import TileFile, open_tile_file
+from deconflict.line.deliveries import Retries
+from deconflict.line.escalation import Escalations
 from deconflict.line.model import NoticePolicy, ProbeBudget
 from deconflict.line.service import Clock, Line
+from deconflict.outbound.worker import Outbound, mail_server
 from deconflict.record.note import generate_signer, load_signer
 from deconflict.rules.limits import Limits
 from deconflict.settings import Settings
@@ -85,6 +89,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         timedelta(seconds=settings.respond_before_start_s),
     )
     line = Line(store, policy, clock, ProbeBudget(settings.probes_per_hour))
+    escalations = Escalations(store, clock, retries(settings), settings.console_url)
     broadcast = Broadcast()
     cosigning = Cosigning(witnesses, store, settings.witness_timeout_s)
 
@@ -93,6 +98,10 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         broadcast.bind(asyncio.get_running_loop())
         ticker = asyncio.create_task(_tick_forever(line, broadcast, settings.tick_s))
         asking = asyncio.create_task(cosigning.run(broadcast))
+        outbound = Outbound(
+            escalations, mail_server(settings), log_key.signer, settings.delivery_timeout_s
+        )
+        sender = asyncio.create_task(_deliver_forever(outbound, broadcast, settings.tick_s))
         try:
             # Other nodes' commits wake this node's streams too (PostgreSQL only).
             with listening(store, broadcast.notify):
@@ -100,6 +109,9 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         finally:
             ticker.cancel()
             asking.cancel()
+            sender.cancel()
+            await asyncio.gather(ticker, asking, sender, return_exceptions=True)
+            outbound.close()
             store.close()
             _close(tiles)
 
@@ -111,6 +123,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     )
     app.state.store = store
     app.state.line = line
+    app.state.escalations = escalations
     app.state.broadcast = broadcast
     app.state.cosigning = cosigning
     app.state.poll_s = poll_s
@@ -122,6 +135,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.include_router(log_router)
     app.include_router(feeds_router)
     app.include_router(exports_router)
+    app.include_router(escalation_router)
     install_console(app, settings, tiles)
     app.add_middleware(
         RequestBodies,
@@ -229,6 +243,39 @@ async def _tick_forever(line: Line, broadcast: Broadcast, every_s: float) -> Non
                 broadcast.notify()
         except Exception:
             log.exception("tick failed; retrying in %ss", every_s)
+        await asyncio.sleep(every_s)
+
+
+def retries(settings: Settings) -> Retries:
+    """How failed deliveries are retried, from `settings`."""
+    return Retries(
+        timedelta(seconds=settings.delivery_retry_s),
+        timedelta(seconds=settings.delivery_retry_max_s),
+        timedelta(seconds=settings.delivery_give_up_s),
+    )
+
+
+async def _deliver_forever(outbound: Outbound, broadcast: Broadcast, every_s: float) -> None:
+    """Send the escalations that are due, on a schedule; the jobs live in the store, so none
+    is lost to a restart."""
+    while True:
+        try:
+            settled = await run_in_threadpool(outbound.run_once)
+            for attempt in settled:
+                log.info(
+                    "delivery notice=%s delivery=%s channel=%s attempt=%s outcome=%s reason=%s",
+                    attempt.delivery.notice_id,
+                    attempt.delivery.id,
+                    attempt.delivery.destination.channel.value,
+                    attempt.attempt,
+                    attempt.outcome.value,
+                    attempt.reason,
+                )
+            if settled:
+                broadcast.notify()
+                continue  # more may be due at once
+        except Exception:
+            log.exception("delivering escalations failed; retrying in %ss", every_s)
         await asyncio.sleep(every_s)
 
 

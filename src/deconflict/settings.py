@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -10,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 _URL_SCHEMES = ("postgresql://", "postgres://")
-_PATHS = ("log_key", "tiles")
+_PATHS = ("log_key", "tiles", "smtp_ca_file")
 
 
 class SettingsError(ValueError):
@@ -30,6 +31,11 @@ _AT_LEAST_ONE = (
     "max_connections",
     "tick_s",
     "witness_timeout_s",
+    "smtp_port",
+    "delivery_timeout_s",
+    "delivery_retry_s",
+    "delivery_retry_max_s",
+    "delivery_give_up_s",
 )
 
 
@@ -74,6 +80,24 @@ class Settings:
         (429) until the oldest of them is an hour old.
     skip_check: start the server without checking the store against its record (an
         emergency only: the server says so loudly, and leaves the head file as it was).
+    public_url: the line's address as the people it escalates to reach it (e.g.
+        `https://line.example.org`), for the link to the notice in escalation e-mails and
+        webhooks; empty: `http://<host>:<port>`.
+    smtp_host, smtp_port: the mail server escalation e-mails are sent through (port 587,
+        submission with STARTTLS); empty host: e-mail destinations are given up at once, each
+        with that reason on the record.
+    smtp_user, smtp_password: the mail server's login (after STARTTLS); empty: none.
+    smtp_from: the From address of escalation e-mails (empty: `deconflict@<host name>`).
+    smtp_tls: STARTTLS is required (the server's certificate checked); 0 sends in the clear,
+        refused at start unless `smtp_host` is a loopback address (a relay on the same
+        machine).
+    smtp_ca_file: a PEM file of the certificate authorities the mail server's certificate is
+        checked against (default: the system's).
+    delivery_timeout_s: how long one webhook request or one SMTP conversation may take.
+    delivery_retry_s, delivery_retry_max_s: after a failed delivery the next try comes this
+        long after, doubling each time up to the most.
+    delivery_give_up_s: a delivery not made this long after the escalation is given up (its
+        last attempt on the record says so).
     start_check_entries: the check at start compares the rows with at most this many of the
         latest entries (every leaf and the signed head are checked whatever the size);
         `deconflict db check` always compares them all.
@@ -110,6 +134,18 @@ class Settings:
     start_check_entries: int = 20_000
     witnesses: str = ""
     witness_timeout_s: int = 5
+    public_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_tls: bool = True
+    smtp_ca_file: Path | None = None
+    delivery_timeout_s: int = 10
+    delivery_retry_s: int = 30
+    delivery_retry_max_s: int = 15 * 60
+    delivery_give_up_s: int = 24 * 60 * 60
 
     def __post_init__(self) -> None:
         for name in _AT_LEAST_ONE:
@@ -118,6 +154,11 @@ class Settings:
                 raise SettingsError(
                     f"{name} (DECONFLICT_{name.upper()}) must be at least 1, not {value!r}"
                 )
+        if self.smtp_host and not self.smtp_tls and not is_loopback(self.smtp_host):
+            raise SettingsError(
+                f"smtp_tls (DECONFLICT_SMTP_TLS) is 0 but smtp_host {self.smtp_host!r} is not a"
+                " loopback address: escalation e-mail leaves the machine only over STARTTLS"
+            )
         self.witness_keys()
 
     def witness_keys(self) -> list[tuple[str, str]]:
@@ -133,6 +174,11 @@ class Settings:
                 )
             pairs.append((url.rstrip("/"), key.strip()))
         return pairs
+
+    @property
+    def console_url(self) -> str:
+        """Where the console is reached, for links to it (`public_url`, or host and port)."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def log_key_path(self) -> Path:
@@ -156,6 +202,16 @@ class Settings:
                 values[field.name] = _convert(field.name, raw)
         values.update({k: v for k, v in flags.items() if v is not None})
         return replace(cls(), **values)
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def is_postgres_url(db: str | Path) -> bool:

@@ -441,6 +441,69 @@ class TokenRevoked(Answer):
     revoked: Literal[True]
 
 
+class Destination(Answer):
+    """Where a party's overdue notices go: a webhook (`url`, `signing`, `secret_hint`) or an
+    e-mail address (`address`)."""
+
+    id: int
+    channel: Literal["webhook", "email"]
+    url: str | None = None
+    signing: Literal["hmac", "line-key"] | None = None
+    secret_hint: str | None = Field(
+        default=None, description="A webhook's HMAC secret: its first characters only."
+    )
+    address: str | None = None
+    created_at: datetime | None
+
+
+class Destinations(Answer):
+    """A party's escalation destinations, oldest first."""
+
+    destinations: list[Destination]
+
+
+class DestinationAdded(Answer):
+    """A destination added; `secret`: the HMAC secret the line made, shown in this answer only."""
+
+    destination: Destination
+    secret: str | None
+
+
+class DestinationRemoved(Answer):
+    """A destination removed."""
+
+    destination: int
+    removed: Literal[True]
+
+
+class DeliveryAttempt(Answer):
+    """One attempt at a delivery, as the record keeps it (`entry`)."""
+
+    attempt: int = Field(ge=1)
+    outcome: Literal["delivered", "failed", "given_up"]
+    reason: str | None
+    at: datetime | None
+    next_attempt_at: datetime | None
+    entry: int = Field(ge=0)
+
+
+class Delivery(Answer):
+    """A notice's escalation to one destination, and every attempt at it."""
+
+    id: int
+    notice: int
+    destination: Destination
+    state: Literal["pending", "delivered", "given_up"]
+    queued_at: datetime | None
+    attempts: list[DeliveryAttempt]
+
+
+class Deliveries(Answer):
+    """A party's escalation deliveries, newest first."""
+
+    deliveries: list[Delivery]
+
+
 class TypedPosition(Answer):
     """A typed position in every form the line reads."""
 
