@@ -4,12 +4,15 @@ and an entry of the record; a crash between escalation and delivery loses nothin
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from deconflict.line.deliveries import Retries, Signing, email, webhook
 from deconflict.line.escalation import Escalations, add_destination
@@ -66,6 +69,26 @@ def opened_entry(live: LiveServer, party: str, index: int) -> dict[str, Any] | N
         answer = client.get("/v1/log/entries", params={"start": index, "end": index + 1})
     entry: dict[str, Any] | None = answer.json()["entries"][0].get("opened")
     return entry
+
+
+def delivery_events(live: LiveServer, party: str) -> list[dict[str, Any]]:
+    """The `delivery` events stored for the party, read from its event stream."""
+    found, kind = [], None
+    with (
+        live.client(party) as client,
+        client.stream(
+            "GET", "/v1/events", params={"after": 0}, timeout=httpx.Timeout(5, read=1)
+        ) as response,
+    ):
+        try:
+            for line in response.iter_lines():
+                if line.startswith("event:"):
+                    kind = line.removeprefix("event:").strip()
+                elif line.startswith("data:") and kind == "delivery":
+                    found.append(json.loads(line.removeprefix("data:")))
+        except httpx.ReadTimeout:
+            pass  # quiet: every stored event came
+    return found
 
 
 def test_an_overdue_notice_reaches_inboxes_and_a_webhook_in_each_recipients_language(
@@ -125,6 +148,16 @@ def test_an_overdue_notice_reaches_inboxes_and_a_webhook_in_each_recipients_lang
             assert seen is not None and seen["outcome"] == "delivered"
             # ... and a party the notice is not between cannot.
             assert opened_entry(live, "russia", logged[0]["attempts"][0]["entry"]) is None
+
+            # Both sides hear of each delivery; only the recipient where it went.
+            heard = [e for e in delivery_events(live, "aid") if e["outcome"] == "delivered"]
+            assert {e["to"] for e in heard} == {
+                f"http://127.0.0.1:{receiver.port}",
+                "desk@aid.example.org",
+            }
+            told = [e for e in delivery_events(live, "coalition") if e["notice"] == to["aid"]]
+            assert sorted(e["channel"] for e in told) == ["email", "webhook"]
+            assert all("to" not in e and "destination" not in e for e in told)
     finally:
         receiver.stop()
 

@@ -498,6 +498,23 @@ class Delivery(Answer):
     attempts: list[DeliveryAttempt]
 
 
+class DeliveryEvent(Answer):
+    """An attempt at sending a notice's escalation beyond the line; `destination` and `to` only
+    for the recipient, whose destination it is."""
+
+    notice: int
+    delivery: int
+    channel: Literal["webhook", "email"]
+    attempt: int = Field(ge=1)
+    outcome: Literal["delivered", "failed", "given_up"]
+    reason: str | None
+    at: datetime | None
+    next_attempt_at: datetime | None
+    entry: int = Field(ge=0)
+    destination: int | None = None
+    to: str | None = None
+
+
 class Deliveries(Answer):
     """A party's escalation deliveries, newest first."""
 
@@ -630,9 +647,14 @@ EVENT = {
         ),
         _event(("escalation",), "EscalatedNotice", "A notice escalated as overdue."),
         _event(("probe",), "Probe", "A dry run of another party met one of your contact zones."),
+        _event(
+            ("delivery",),
+            "DeliveryEvent",
+            "An overdue notice's escalation was sent beyond the line, or given up on.",
+        ),
     ]
 }
 """One server-sent event: its id, its kind and its JSON data."""
 
-DOCUMENTED: tuple[type[BaseModel], ...] = (Plan, EscalatedNotice, Probe)
+DOCUMENTED: tuple[type[BaseModel], ...] = (Plan, EscalatedNotice, Probe, DeliveryEvent)
 """Models that media types refer to by name, beyond those FastAPI finds in the routes."""

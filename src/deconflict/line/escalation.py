@@ -226,7 +226,11 @@ class Escalations:
         def step(tx: LineTx) -> Settled | None:
             if not tx.holds_delivery(delivery.id, owner):
                 return None
-            return tx.settle_delivery(escalation.notice, settled)
+            recorded = tx.settle_delivery(escalation.notice, settled)
+            # The recipient learns where it went; the sender only that, and how, it went out.
+            tx.add_event(escalation.recipient.id, "delivery", recorded.document(), now)
+            tx.add_event(escalation.sender.id, "delivery", recorded.document(False), now)
+            return recorded
 
         result: Settled | None = self.store.run_atomic(step)
         return result

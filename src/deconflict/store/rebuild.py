@@ -16,11 +16,11 @@ zone's notice is about) is taken from the source's row when that row agrees
 with its entry; a `contact` zone's notice whose row does not is given the
 feature the sender declared in the step that sent it (the entry just before).
 What the record does not hold at all (tokens, events, answers kept for
-retried requests, escalation contacts) is copied from the source and said to
-be unproven. Everything is written in one transaction of the target and
-checked against the record as `db check` would before it commits: a rebuild
-that would differ leaves no target behind (a SQLite file is made under a
-temporary name and renamed into place only then).
+retried requests, escalation contacts and destinations, delivery jobs) is
+copied from the source and said to be unproven. Everything is written in one
+transaction of the target and checked against the record as `db check` would
+before it commits: a rebuild that would differ leaves no target behind (a
+SQLite file is made under a temporary name and renamed into place only then).
 """
 
 from __future__ import annotations
@@ -88,6 +88,36 @@ UNPROVEN = {
     "token": ("id", "hash", "party_id", "role", "created_at", "revoked_at"),
     "event": ("id", "party", "kind", "payload", "at"),
     "idempotency": ("party", "key", "fingerprint", "result"),
+    "escalation_destination": (
+        "id",
+        "party",
+        "channel",
+        "target",
+        "signing",
+        "secret",
+        "created_at",
+        "removed_at",
+    ),
+    "escalation_delivery": (
+        "id",
+        "notice_id",
+        "destination_id",
+        "state",
+        "attempts",
+        "queued_at",
+        "next_at_s",
+        "lease_until_s",
+        "lease_owner",
+    ),
+    "escalation_attempt": (
+        "delivery_id",
+        "attempt",
+        "at",
+        "outcome",
+        "reason",
+        "next_at",
+        "entry",
+    ),
 }
 """The tables the record holds nothing of, copied from the source as they are."""
 
@@ -101,6 +131,9 @@ _STATE_TABLES = (
     "event",
     "idempotency",
     "probe",
+    "escalation_destination",
+    "escalation_delivery",
+    "escalation_attempt",
     "log_leaf",
     "log_node",
     "log_opening",
@@ -388,7 +421,11 @@ class _Replay:
                 "idempotency", UNPROVEN["idempotency"], rows["idempotency"]
             ),
         }
-        self.rows.ids_follow("event")
+        for table in ("escalation_destination", "escalation_delivery", "escalation_attempt"):
+            numbered = table != "escalation_attempt"
+            copied[table] = self.rows.insert_rows(table, UNPROVEN[table], rows[table], numbered)
+        for table in ("event", "escalation_destination", "escalation_delivery"):
+            self.rows.ids_follow(table)
         return copied
 
     def log(self, tables: Tables) -> None:
@@ -547,6 +584,9 @@ _SAID = {
     "token": "tokens",
     "event": "events",
     "idempotency": "answers kept for retried requests",
+    "escalation_destination": "escalation destinations",
+    "escalation_delivery": "escalation deliveries",
+    "escalation_attempt": "delivery attempts",
 }
 
 
