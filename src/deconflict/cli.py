@@ -1355,6 +1355,14 @@ def demo(
     ] = False,
     host: HostOption = None,
     port: PortOption = None,
+    escalate_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--escalate-to",
+            help="Send the aid agency's overdue notice beyond the line to this e-mail address "
+            "(through the DECONFLICT_SMTP_* mail server) or webhook URL; repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Run the At Tanf story end to end through the real API, told as it happens.
 
@@ -1372,7 +1380,15 @@ def demo(
         for stale in keep.glob(f"{DEMO_DB}*"):  # the store, its WAL files, its log key
             stale.unlink()
     with _uvicorn_exit():
-        run_demo(serve_after, db, host=settings.host, port=settings.port, console=_stdout)
+        run_demo(
+            serve_after,
+            db,
+            host=settings.host,
+            port=settings.port,
+            console=_stdout,
+            escalate_to=escalate_to or (),
+            base=settings,
+        )
     if db is not None:
         _stdout.print(f"The demo line is kept in {db}.", markup=False)
         _stdout.print(f"Serve it: deconflict serve --db {db}", markup=False, soft_wrap=True)

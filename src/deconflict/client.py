@@ -333,6 +333,17 @@ class Client:
         """Revoke one of your party's tokens by its id (admin)."""
         return self._send("DELETE", f"/v1/me/tokens/{_segment(token_id)}")
 
+    def add_escalation(self, party: str, destination: Json) -> Json:
+        """Send your party's overdue notices to a destination (admin): `{"channel": "webhook",
+        "url", "signing", "secret"}` or `{"channel": "email", "address"}`; answers
+        `{"destination", "secret"}` (a secret the line made, shown this once)."""
+        path = f"/v1/parties/{_segment(party)}/escalation/destinations"
+        return self._send("POST", path, body=destination)
+
+    def escalation_deliveries(self, party: str) -> Json:
+        """Your party's escalation deliveries, newest first, with every attempt (admin)."""
+        return self._send("GET", f"/v1/parties/{_segment(party)}/escalation/deliveries")
+
     def exported(self, file_format: str, ended: bool = False) -> str:
         """What you may see, written by the line as `geojson`, `kml`, `csv`, `cot`, `aco` or
         `notam`; features whose last occurrence has ended only with `ended`."""

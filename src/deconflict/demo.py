@@ -17,9 +17,9 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,7 @@ Warehouse on the Tanf road,33°35'00"N,38°20'00"E,,150,warehouse,aid security d
 ARTILLERY_FROM = "33.20N 38.80E"
 ARTILLERY_SECTOR = {"outer_m": 25_000, "inner_m": 2_000, "from_deg": 290, "to_deg": 350}
 ESCALATION_WAIT_S = 10.0
+DELIVERY_WAIT_S = 60.0
 # Short deadlines so an unanswered notice escalates within seconds.
 STORY_RESPOND_WITHIN_S = 2
 STORY_TICK_S = 1
@@ -92,6 +93,8 @@ class DemoResult:
     escalation: the event that escalated the notice nobody answered.
     sites: the ids of the aid agency's sites, imported from its site list in one step.
     artillery_conflicts: the nightly artillery sector's conflicts, with the nights that meet.
+    deliveries: how the escalation beyond the line ended for each destination given
+        (`escalate_to`): the recipient's `delivery` event of its last attempt.
     verified: what the offline verification of the exported record proved.
     elapsed_s: the story's wall time, serving afterwards excluded.
     """
@@ -108,6 +111,7 @@ class DemoResult:
     elapsed_s: float
     sites: list[str]
     artillery_conflicts: list[Json]
+    deliveries: list[Json] = field(default_factory=list)
 
 
 def run_demo(
@@ -117,23 +121,36 @@ def run_demo(
     host: str = "127.0.0.1",
     port: int = 8000,
     console: Console | None = None,
+    escalate_to: Sequence[str] = (),
+    base: Settings | None = None,
 ) -> DemoResult:
     """Run the At Tanf story through a real server on loopback, narrated on `console`.
 
     db: where to keep the line (it must not exist yet); None: a temporary store,
     removed at the end. keep_running: afterwards, print each party's token and
     serve the line on host:port with the normal deadlines until Ctrl-C.
+    escalate_to: e-mail addresses and webhook URLs the aid agency's overdue notice is sent
+    to beyond the line (through the mail server of `base`'s `smtp_*` settings).
     Raises DeconflictError if the server fails or the escalation does not come.
     """
     console = console or Console(highlight=False)
     started = time.monotonic()
     with _store_path(db) as path:
         tokens = _seed(path)
-        settings = Settings(db=path, respond_within_s=STORY_RESPOND_WITHIN_S, tick_s=STORY_TICK_S)
+        settings = replace(
+            base or Settings(),
+            db=path,
+            respond_within_s=STORY_RESPOND_WITHIN_S,
+            tick_s=STORY_TICK_S,
+            skip_check=False,
+            tiles=None,
+            log_key=None,
+        )
         with _background_server(settings) as url, ExitStack() as clients:
             console.print(f"[bold]The At Tanf deconfliction line[/], through the API at {url}")
             line = {p: clients.enter_context(Client(url, tokens[p])) for p in tokens}
             story = _Story(line, console, _next_night(datetime.now(UTC)))
+            story.escalate_beyond(escalate_to)
             story.tell()
         elapsed_s = time.monotonic() - started
         console.print(f"The story took {elapsed_s:.1f} s; every message is on the line's record.")
@@ -150,6 +167,7 @@ def run_demo(
             elapsed_s,
             story.sites,
             story.artillery_conflicts,
+            story.deliveries,
         )
         if keep_running:
             result = replace(
@@ -175,6 +193,21 @@ class _Story:
         self.site_conflicts = 0
         self.artillery_conflicts: list[Json] = []
         self.verified: Verified | None = None
+        self.destinations: list[Json] = []
+        self.deliveries: list[Json] = []
+
+    def escalate_beyond(self, targets: Sequence[str]) -> None:
+        """The aid agency's admin sends its overdue notices to these addresses and webhooks."""
+        for target in targets:
+            body: Json = (
+                {"channel": "email", "address": target}
+                if "@" in target and "://" not in target
+                else {"channel": "webhook", "url": target}
+            )
+            added = self.line["aid"].add_escalation("aid", body)
+            self.destinations.append(added["destination"])
+            secret = f"; its HMAC secret: {added['secret']}" if added["secret"] else ""
+            self.say(f"The aid agency escalates overdue notices to {escape(target)}{secret}.")
 
     def tell(self) -> None:
         self.declare_zone()
@@ -383,6 +416,27 @@ class _Story:
             f"[bold]escalated[/] (the coalition's console sees it live).",
             f"«{escape(_rendered(message))}»",
         )
+        if self.destinations:
+            self.follow_deliveries(notice_id)
+
+    def follow_deliveries(self, notice_id: int) -> None:
+        """Wait (bounded) on the aid agency's events until each destination has its outcome
+        (delivered, or given up); a failed try is told and waited past."""
+        settled: dict[int, Json] = {}
+        for event in self.line["aid"].events(timeout_s=DELIVERY_WAIT_S):
+            data = event.data
+            if event.kind != "delivery" or data.get("notice") != notice_id:
+                continue
+            reason = f" ({data['reason']})" if data.get("reason") else ""
+            self.say(
+                f"Escalation by {data['channel']} to {escape(str(data['to']))}: "
+                f"[bold]{data['outcome']}[/]{escape(reason)}; record entry {data['entry']}."
+            )
+            if data["outcome"] != "failed":
+                settled[data["destination"]] = data
+            if len(settled) == len(self.destinations):
+                break
+        self.deliveries = list(settled.values())
 
 
 def _circle(

@@ -4,6 +4,7 @@ and an entry of the record; a crash between escalation and delivery loses nothin
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -266,3 +267,33 @@ def test_two_workers_never_claim_one_job(db: str) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_a_webhook_signed_with_the_lines_key_verifies_with_its_published_key(
+    db: str, tmp_path: Path
+) -> None:
+    receiver = WebhookReceiver().start()
+    try:
+        with line_with_mail(db, tmp_path) as (live, _):
+            hook = add(
+                live, "russia", {"channel": "webhook", "url": receiver.url, "signing": "line-key"}
+            )
+            assert hook["secret"] is None and hook["destination"]["signing"] == "line-key"
+            with live.client("russia") as russia:
+                published = russia.get("/v1/log/key").text.strip()
+            receiver.public_key = base64.b64decode(published.split("+", 2)[2])[1:]
+            with live.client("coalition") as coalition:
+                assert coalition.post("/v1/activities", json=strike_body()).status_code == 201
+            hooked = wait_for(lambda: receiver.received)[0]
+            assert hooked.headers["webhook-signature"].startswith("v1a,")
+            assert hooked.verified
+            assert hooked.json["data"]["recipient"] == {
+                "id": "russia",
+                "name": "Russian forces",
+                "language": "ru",
+            }
+            assert hooked.json["data"]["escalation"]["text"].startswith("Эскалация")
+            # A body changed on the way no longer verifies.
+            assert not receiver.verify(hooked.headers, hooked.body.replace(b"russia", b"rUssia"))
+    finally:
+        receiver.stop()
