@@ -8,6 +8,7 @@ import pytest
 from deconflict.line.deliveries import new_secret
 from tests.api.conftest import LiveServer
 
+LISTED = "/v1/parties/aid/escalation"
 PATHS = ("/v1/parties/aid/escalation/destinations", "/v1/parties/aid/escalation/deliveries")
 HOOK = {"channel": "webhook", "url": "https://hooks.aid.example.org/line/T0K3N"}
 
@@ -19,19 +20,19 @@ def test_only_the_partys_own_admin_reads_or_changes_its_escalation(
     live: LiveServer, token: str
 ) -> None:
     with live.client(token=live.tokens[token]) as client:
-        for path in PATHS:
+        for path in (LISTED, PATHS[1]):
             assert client.get(path).status_code == 403, (token, path)
         added = client.post(PATHS[0], json=HOOK)
         assert added.status_code == 403
         assert added.headers["content-type"] == "application/problem+json"
         assert client.delete(f"{PATHS[0]}/1").status_code == 403
     with live.client("aid-admin") as admin:
-        assert admin.get(PATHS[0]).json() == {"destinations": []}  # nothing was added
+        assert admin.get(LISTED).json() == {"destinations": []}  # nothing was added
 
 
 def test_without_a_token_nothing_is_read(live: LiveServer) -> None:
     with live.client() as anonymous:
-        assert all(anonymous.get(path).status_code == 401 for path in PATHS)
+        assert all(anonymous.get(path).status_code == 401 for path in (LISTED, PATHS[1]))
 
 
 def test_a_secret_the_line_makes_is_shown_once_and_one_given_never(live: LiveServer) -> None:
@@ -46,7 +47,7 @@ def test_a_secret_the_line_makes_is_shown_once_and_one_given_never(live: LiveSer
         keyed = admin.post(PATHS[0], json=HOOK | {"signing": "line-key"})
         mailed = admin.post(PATHS[0], json={"channel": "email", "address": "desk@aid.example.org"})
         assert keyed.json()["secret"] is None and mailed.json()["secret"] is None
-        listed = admin.get(PATHS[0])
+        listed = admin.get(LISTED)
     text = listed.text
     assert secret not in text and given not in text
     assert secret[6:] not in text and given[6:] not in text
@@ -77,7 +78,7 @@ def test_an_unusable_destination_is_refused_naming_its_field(
         if value is not None:
             assert problem["value"] == value
         assert "whsec_" not in str(problem["value"]) or problem["value"].endswith("…")
-        assert admin.get(PATHS[0]).json() == {"destinations": []}
+        assert admin.get(LISTED).json() == {"destinations": []}
 
 
 def test_a_destination_removed_is_gone_and_another_partys_cannot_be_removed(
@@ -90,4 +91,4 @@ def test_a_destination_removed_is_gone_and_another_partys_cannot_be_removed(
         )
         assert aid.delete(f"{PATHS[0]}/{made}").json() == {"destination": made, "removed": True}
         assert aid.delete(f"{PATHS[0]}/{made}").status_code == 404
-        assert aid.get(PATHS[0]).json() == {"destinations": []}
+        assert aid.get(LISTED).json() == {"destinations": []}

@@ -2,6 +2,7 @@
 
 Every route names the party in its path and admits only an admin token of that
 party: another party's admin, and every duty or planner token, is refused (403).
+Each path answers one method (a second would need its own `Allow` on 405).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _own(credential: Credential, party: str) -> None:
 
 
 @escalation_router.get(
-    "/destinations",
+    "",
     summary="Where your party's overdue notices go (admin)",
     **answered(schemas.Destinations, 401, 403, 422),
 )
