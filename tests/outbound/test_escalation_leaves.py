@@ -22,6 +22,7 @@ from deconflict.line.service import Line
 from deconflict.outbound.worker import Outbound, mail_server
 from deconflict.settings import Settings
 from deconflict.store import open_store
+from deconflict.store.audit import check_store
 from tests.api.conftest import LiveServer, seed_parties, start_server, strike_body
 from tests.line.conftest import START, FrozenClock, strike
 from tests.outbound.receivers import WebhookReceiver, smtp_server, wait_for
@@ -222,6 +223,8 @@ def test_a_crash_between_escalation_and_delivery_loses_nothing(db: str) -> None:
             ]
             assert receiver.received[0].verified
             assert receiver.received[0].json["data"]["notice"]["id"] == notice.id
+            # The store still agrees with its record, the delivery entry in it.
+            assert check_store(reopened, None).findings == []
         finally:
             reopened.close()
     finally:
