@@ -126,6 +126,26 @@ def test_a_notice_shown_on_the_map_shows_the_officers_own_feature_it_meets(page:
     assert {"at-tanf", "strike-1"} <= drawn(page)
 
 
+def test_a_link_to_a_notice_opens_its_card_and_an_unknown_one_says_so(
+    line: Line, page: Page
+) -> None:
+    with line.server.client("coalition") as coalition:
+        [notice] = [
+            n for n in coalition.get("/v1/inbox").json()["notices"] if n["feature"] == "strike-1"
+        ]
+    page.evaluate(f"location.hash = '#notice/{notice['id']}'")  # as an escalation e-mail links it
+    expect(page.locator(f'#inbox [data-notice="{notice["id"]}"] article')).to_be_focused()
+    page.set_viewport_size(PHONE)
+    page.goto(f"{line.server.url}/#notice/999999")
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#toasts .toast.error")).to_contain_text("Notice 999999")
+    page.goto(f"{line.server.url}/#notice/{notice['id']}")
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("body")).to_have_attribute("data-view", "inbox")
+    expect(page.locator(f'#inbox [data-notice="{notice["id"]}"] article')).to_be_focused()
+    page.goto(f"{line.server.url}/")  # the link stays in the address until left
+
+
 def test_a_live_feature_of_a_hidden_party_stays_hidden_and_a_reload_keeps_the_choice(
     line: Line, page: Page
 ) -> None:

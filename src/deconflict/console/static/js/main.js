@@ -92,7 +92,28 @@ async function start(session) {
   fitAll();
   connect();
   setInterval(loadFeatures, FEATURE_POLL_MS);
+  addEventListener("hashchange", openLinkedNotice);
+  openLinkedNotice();
   document.body.dataset.ready = "true";
+}
+
+// A link to a notice (`#notice/42`, as an escalation's e-mail or webhook gives it) opens its card.
+function openLinkedNotice() {
+  const match = /^#notice\/(\d+)$/.exec(location.hash);
+  if (!match) return;
+  const id = Number(match[1]);
+  const box = state.inbox.has(id) ? "inbox" : state.sent.has(id) ? "sent" : null;
+  if (box) showNotice(id, box);
+  else emit("toast", t("notice.link_unknown", { id: String(id) }), "error");
+}
+
+// Bring a notice's card into view in its list (the inbox or the sent list) and focus it.
+function showNotice(id, box) {
+  emit("show-view", "inbox");
+  $(box === "inbox" ? "#tab-inbox" : "#tab-sent").click();
+  const card = $(`#${box} [data-notice="${id}"] article`);
+  card?.scrollIntoView({ block: "center" });
+  card?.focus();
 }
 
 // The keys of the features a notice's conflicts name besides its own. In a notice a conflict's
@@ -246,10 +267,7 @@ function initToasts() {
       toast.append(h("button", {
         type: "button", class: "ghost", text: t("toast.open"),
         onclick: () => {
-          const tab = notice.recipient === state.session.party ? "#tab-inbox" : "#tab-sent";
-          emit("show-view", "inbox");
-          $(tab).click();
-          $(`${tab === "#tab-inbox" ? "#inbox" : "#sent"} [data-notice="${notice.id}"] article`)?.focus();
+          showNotice(notice.id, notice.recipient === state.session.party ? "inbox" : "sent");
           toast.remove();
         },
       }));
