@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.api.conftest import LiveServer, seed_parties, start_server, strike_body, zone_body
 from tests.e2e.conftest import VIEWPORT, Officer, open_console, sign_in
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 NIGHT_STRIKE = "Ночной удар"  # its й is one code point (NFC)
 WAREHOUSE = "مستودع الطريق"
 

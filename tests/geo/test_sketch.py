@@ -132,7 +132,7 @@ def test_the_field_s_airspace_shapes_are_sketched_and_the_edge_cases_are_built_a
 def test_a_build_beyond_its_sketch_fails_the_check_naming_both_features() -> None:
     from deconflict.rules.feature import Feature
 
-    [zone, strike] = parse_plan(json.loads(json.dumps(_plan(((38.64, 33.5), (38.66, 33.5))))))
+    [zone, strike] = parse_plan(json.loads(json.dumps(_plan([(38.64, 33.5), (38.66, 33.5)]))))
     shape = strike.shape
     drawn = sketch(shape)
     assert drawn is not None
@@ -174,7 +174,9 @@ def _plan(places: list[tuple[float, float]]) -> dict[str, object]:
     """A zone (a sector) at the first place, a strike (a track) crossing it, and sectors far
     off at the others."""
 
-    def feature(fid: str, kind: str, party: str, geometry: dict, **extent: object) -> dict:
+    def feature(
+        fid: str, kind: str, party: str, geometry: dict[str, object], **extent: object
+    ) -> dict[str, object]:
         return {
             "type": "Feature",
             "id": fid,
