@@ -8,7 +8,7 @@ the store's side of the step (`StoreTx`) only reads and writes rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -30,6 +30,10 @@ class Unrecorded(Protocol):
 
     def declared(self, party: str, feature_id: str) -> Declared | None:
         """The party's feature with this id (ids are per party), current version."""
+
+    def claim(self, features: Iterable[Feature]) -> None:
+        """The step will check and write these features: a store that locks by place and name
+        may lock them all now, at once, rather than one by one as the step comes to them."""
 
     def parties(self) -> list[Party]: ...
 
@@ -100,8 +104,9 @@ class LineTx(Unrecorded, Protocol):
 class StoreTx(Unrecorded, Protocol):
     """One open store transaction, as the unit of work uses it: rows read and written, no rules.
 
-    The store opens it holding its write lock (SQLite's writer transaction,
-    PostgreSQL's advisory lock), so what it reads cannot change before it commits.
+    The store opens it holding its write lock (SQLite's writer transaction), or
+    locks what it reads before reading it (PostgreSQL's advisory locks), so what
+    it reads cannot change before it commits.
     """
 
     def candidates(self, feature: Feature) -> list[Declared]:
@@ -160,8 +165,12 @@ class LineStore(Protocol):
 
     def atomic(self) -> AbstractContextManager[LineTx]: ...
 
-    def run_atomic(self, step: Callable[[LineTx], T]) -> T:
-        """Run `step` in one transaction; its result once committed (a store may batch steps)."""
+    def run_atomic(self, step: Callable[[LineTx], T], whole_line: bool = False) -> T:
+        """Run `step` in one transaction; its result once committed (a store may batch steps).
+
+        `whole_line`: the step may read and write anything (the tick: every due notice, every
+        ended activity), so a store that locks by place and name excludes every other step.
+        """
 
     def party(self, party_id: str) -> Party | None: ...
 

@@ -429,6 +429,7 @@ class Line:
         self, tx: LineTx, items: list[tuple[Feature, Share]], partial: bool, allow_past: bool
     ) -> Batch:
         imported, refused = [], []
+        tx.claim(feature for feature, _ in items)
         for position, (feature, share) in enumerate(items):
             try:
                 self._refuse_if_over(feature, allow_past)
@@ -718,13 +719,15 @@ class Line:
         def step(tx: LineTx) -> None:
             parties = {p.id: p for p in tx.parties()}
             now = self.clock()
-            for notice_id in notice_ids:
-                notice = tx.notice(notice_id)
+            # Every notice read before the first is advanced: a store that locks notices as
+            # they are read locks them all, in order, before it writes.
+            notices = [tx.notice(notice_id) for notice_id in sorted(set(notice_ids))]
+            for notice in notices:
                 if notice is None or notice.recipient != party:
                     continue
                 if notice.state is NoticeState.SENT:
                     tx.advance(notice, NoticeState.DELIVERED, now, None)
-                    updated = tx.notice(notice_id) or notice
+                    updated = tx.notice(notice.id) or notice
                     tx.add_event(
                         updated.sender,
                         "state",
@@ -841,7 +844,7 @@ class Line:
                 closed.append(declared.feature.id)
             return Tick(tuple(escalated), tuple(closed))
 
-        return self.store.run_atomic(step)
+        return self.store.run_atomic(step, whole_line=True)
 
     def _escalate(
         self, tx: LineTx, notice: Notice, parties: Mapping[str, Party], now: datetime

@@ -8,6 +8,7 @@ entry, and the salt of each sealed part is drawn.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -144,6 +145,9 @@ class UnitOfWork:
 
     def declared(self, party: str, feature_id: str) -> Declared | None:
         return self.rows.declared(party, feature_id)
+
+    def claim(self, features: Iterable[Feature]) -> None:
+        self.rows.claim(features)
 
     def parties(self) -> list[Party]:
         return self.rows.parties()

@@ -92,6 +92,10 @@ class SqlTx(ABC):
         self.db.executemany(_insert(table, columns, self.given_ids if identity else ""), given)
         return len(given)
 
+    @abstractmethod
+    def claim(self, features: Iterable[Feature]) -> None:
+        """Lock the features' ids and places now, where the backend locks by place and name."""
+
     def declared(self, party: str, feature_id: str) -> Declared | None:
         row = self.db.execute(
             f"SELECT {VOLUME_COLUMNS} FROM volume WHERE party = ? AND feature_id = ?",

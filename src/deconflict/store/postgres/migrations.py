@@ -7,7 +7,8 @@ is the index: a `cube` of the feature's 5-D volume box under GiST, where
 SQLite has an R*Tree.
 
 `schema_version` keeps one row per applied version. Every migration run holds
-the line's advisory lock, so nodes starting together upgrade the schema once.
+the line's advisory lock exclusively, so nodes starting together upgrade the
+schema once, and no step of the line runs meanwhile.
 A migration is a SQL script, or a step that reads stored features and writes
 back what the domain computes of them (SQL cannot: the rules are in Python).
 """
@@ -20,12 +21,10 @@ import psycopg
 
 from deconflict.rules.feature import Feature
 from deconflict.store.errors import StoreUnavailable
+from deconflict.store.postgres.locks import lock_line
 from deconflict.store.postgres.unit import cube_corners
 from deconflict.store.reindex import moved_by_calendar_weeks
 from deconflict.store.rows import ends_at_s
-
-LINE_LOCK = 0x6465636F6E666C69
-"""The advisory lock of the line ("deconfli" in ASCII): every write transaction holds it."""
 
 Migration = str | Callable[[psycopg.Connection], None]
 
@@ -261,11 +260,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     """,
 )
-
-
-def lock_line(db: psycopg.Connection) -> None:
-    """Take the line's advisory lock until the open transaction ends (waits for the holder)."""
-    db.execute("SELECT pg_advisory_xact_lock(%s)", (LINE_LOCK,))
 
 
 def schema_version(db: psycopg.Connection) -> int:

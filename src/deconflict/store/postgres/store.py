@@ -1,9 +1,12 @@
-"""PostgreSQL as the shared store of several API nodes: one database, one lock, one record.
+"""PostgreSQL as the shared store of several API nodes: one database, one record.
 
-Every write transaction takes the line's advisory lock first
-(`pg_advisory_xact_lock`), so check-and-store is one step across all nodes,
-appends to the record are serialised, and commits follow the order of the
-ids they assigned. Reads need no lock: they see what was committed.
+A step of the line holds the line's advisory lock shared and locks what it
+comes to (store/postgres/locks.py): two steps that may meet are serialised,
+so check-and-store is one step across all nodes; two far apart run side by
+side; appends to the record are serialised and commits follow the order of
+the ids they assigned. What writes the whole line (the tick, parties and
+tokens, migrations) holds the line's lock exclusively. Reads need no lock:
+they see what was committed.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from deconflict.rules.feature import Feature
 from deconflict.store.errors import StoreUnavailable
 from deconflict.store.postgres import log
 from deconflict.store.postgres.listen import CommitListener
-from deconflict.store.postgres.migrations import lock_line, migrate, schema_version
+from deconflict.store.postgres.locks import lock_line
+from deconflict.store.postgres.migrations import migrate, schema_version
 from deconflict.store.postgres.qmark import QmarkConnection
 from deconflict.store.postgres.rows import notices_where
 from deconflict.store.postgres.unit import PostgresTx, candidate_rows, cube_corners
@@ -36,6 +40,8 @@ T = TypeVar("T")
 POOL_SIZE = 10
 """Connections per node at most; the API's threadpool shares them."""
 CONNECT_TIMEOUT_S = 10
+ATTEMPTS = 5
+"""A step PostgreSQL ends to break a deadlock between locks is run again, this often at most."""
 
 
 class PostgresStore(SqlStore):
@@ -84,18 +90,19 @@ class PostgresStore(SqlStore):
             return schema_version(db)
 
     @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection]:
-        """One write transaction holding the line's lock, committed on success, else rolled back.
+    def transaction(self, whole_line: bool = True) -> Iterator[psycopg.Connection]:
+        """One write transaction holding the line's lock, exclusively unless not `whole_line`,
+        committed on success, else rolled back.
 
         READ COMMITTED on purpose: each statement sees every commit made before
-        it began, so every statement after the lock sees all that the previous
+        it began, so every statement after a lock sees all that the previous
         holder wrote. (A REPEATABLE READ snapshot would be taken before the lock.)
         """
         with self._pool.connection() as db:
             db.isolation_level = IsolationLevel.READ_COMMITTED
             db.read_only = False
             with db.transaction():
-                lock_line(db)
+                lock_line(db, exclusive=whole_line)
                 yield db
         self._committed()
 
@@ -110,16 +117,27 @@ class PostgresStore(SqlStore):
                 yield db
 
     @contextmanager
-    def atomic(self) -> Iterator[UnitOfWork]:
-        """One atomic step of the line (see `transaction`)."""
-        with self.transaction() as db:
-            rows = PostgresTx(db, self.log_key)
+    def atomic(self, whole_line: bool = True) -> Iterator[UnitOfWork]:
+        """One atomic step of the line (see `transaction`); unless `whole_line`, it locks what
+        it reads and writes as it goes (store/postgres/unit.py)."""
+        with self.transaction(whole_line) as db:
+            rows = PostgresTx(db, self.log_key, whole_line)
             yield UnitOfWork(rows)
             rows.flush()
 
-    def run_atomic(self, step: Callable[[UnitOfWork], T]) -> T:
-        """Run one atomic step of the line in its own transaction; its result once committed."""
-        with self.atomic() as tx:
+    def run_atomic(self, step: Callable[[UnitOfWork], T], whole_line: bool = False) -> T:
+        """Run one atomic step of the line in its own transaction; its result once committed.
+
+        A step ended by PostgreSQL to break a deadlock is run again (it wrote nothing),
+        so the caller never sees it; `whole_line` steps (the tick) exclude every other.
+        """
+        for _ in range(ATTEMPTS - 1):
+            try:
+                with self.atomic(whole_line) as tx:
+                    return step(tx)
+            except psycopg.errors.DeadlockDetected:
+                continue
+        with self.atomic(whole_line) as tx:
             return step(tx)
 
     reads_in_process = False

@@ -1,8 +1,13 @@
 """The store's side of one atomic step on PostgreSQL: the rows the unit of work reads and writes.
 
-The transaction holds the line's advisory lock from its first statement, so
-what it reads (candidates, due notices, the log's size) cannot change under
-it before it commits, whichever node it runs on. What to write is decided by
+The transaction takes the advisory locks of store/postgres/locks.py as the
+step comes to what they protect: the idempotency key before it is looked up,
+the feature's id before its stored version is read, the cells of its place
+(old and new) before the candidates are read or it is written, a notice
+before it is read, the record before the first append or new id. So what a
+step reads cannot change under it before it commits, whichever node it runs
+on, and steps far apart run side by side. A step holding the line's lock
+exclusively (`whole_line`) needs none of them. What to write is decided by
 `line/unit.py`. The SQL both stores speak alike is `store/unit.py`'s, run
 through `QmarkConnection`; here is PostgreSQL's own, in psycopg's `%s` style:
 the cube index, the record's appends, RETURNING, NOTIFY.
@@ -10,7 +15,7 @@ the cube index, the record's appends, RETURNING, NOTIFY.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,10 +26,11 @@ from deconflict.line.parties import Party
 from deconflict.rules.feature import Feature
 from deconflict.rules.volume import volume_box
 from deconflict.store.postgres import log
+from deconflict.store.postgres.locks import RECORD, Kind, Lock, name_lock, space_locks, take, union
 from deconflict.store.postgres.qmark import QmarkConnection
 from deconflict.store.postgres.rows import notices_where
 from deconflict.store.record_reads import LogKey
-from deconflict.store.rows import version_of, volume_row
+from deconflict.store.rows import VOLUME_COLUMNS, declared_of, version_of, volume_row
 from deconflict.store.unit import SqlTx
 
 CHANNEL = "deconflict_events"
@@ -34,6 +40,13 @@ _CANDIDATES = (
     "SELECT feature_id, document, version, share FROM volume"
     " WHERE box && cube(%s::float8[], %s::float8[])"
 )
+_DECLARED = (
+    f"SELECT {VOLUME_COLUMNS}, "
+    + ", ".join(f"cube_ll_coord(box, {d}), cube_ur_coord(box, {d})" for d in range(1, 4))
+    + " FROM volume WHERE party = %s AND feature_id = %s"
+)
+SpaceBox = tuple[float, ...]
+"""A volume box's ECEF part: x0, x1, y0, y1, z0, z1 in metres."""
 
 
 def cube_corners(feature: Feature) -> tuple[list[float], list[float]]:
@@ -53,21 +66,66 @@ class PostgresTx(SqlTx):
     bytewise = 'COLLATE "C"'
     given_ids = "OVERRIDING SYSTEM VALUE"
 
-    def __init__(self, db: psycopg.Connection, log_key: LogKey | None = None) -> None:
+    def __init__(
+        self, db: psycopg.Connection, log_key: LogKey | None = None, whole_line: bool = True
+    ) -> None:
+        """`whole_line`: the transaction holds the line's lock exclusively (no other lock is
+        needed); else it holds it shared and takes the others as it goes."""
         super().__init__(QmarkConnection(db), log_key)
         self.pg = db
         self._log = log.edge(db)
         self._parties: list[Party] | None = None
         self._notified = False
+        self._whole_line = whole_line
+        self._held: dict[tuple[int, int], bool] = {}
+        self._stored: dict[tuple[str, str], SpaceBox | None] = {}
+
+    def _lock(self, locks: Iterable[Lock]) -> None:
+        """Take those of `locks` not held yet (an exclusive one held covers a shared one)."""
+        if self._whole_line:
+            return
+        new = [
+            lock
+            for lock in locks
+            if not (self._held.get(lock[:2]) or (lock[:2] in self._held and not lock[2]))
+        ]
+        if new:
+            take(self.pg, new)
+            for kind, key, exclusive in new:
+                self._held[(kind, key)] = exclusive or self._held.get((kind, key), False)
+
+    def claim(self, features: Iterable[Feature]) -> None:
+        """Lock each feature's id and its place, old and new, before it is checked or written."""
+        if self._whole_line:
+            return
+        wanted = list(features)
+        self._lock(name_lock(Kind.FEATURE, f.party, f.id) for f in wanted)
+        places = []
+        for feature in wanted:
+            if (feature.party, feature.id) not in self._stored:
+                self.declared(feature.party, feature.id)
+            box = volume_box(feature)[:6]
+            stored = self._stored[(feature.party, feature.id)]
+            places += space_locks(box if stored is None else union(box, stored))
+        self._lock(places)
+
+    def declared(self, party: str, feature_id: str) -> Declared | None:
+        self._lock([name_lock(Kind.FEATURE, party, feature_id)])
+        row = self.pg.execute(_DECLARED, (party, feature_id)).fetchone()
+        place = None if row is None or row[-1] is None else tuple(row[-6:])
+        self._stored[(party, feature_id)] = place
+        return None if row is None else declared_of(row[:-6])
 
     def flush(self) -> None:
         """Write what is still held in memory (the record's new leaves); before commit."""
         log.write(self.pg, *self._log.unwritten())
 
     def candidates(self, feature: Feature) -> list[Declared]:
+        self.claim([feature])
         return [version_of(row[1:]) for row in candidate_rows(self.pg, feature)]
 
     def put_feature(self, declared: Declared) -> None:
+        self.claim([declared.feature])
         # A cancelled feature leaves the index; a closed one stays (a check of the past sees it).
         low, high = (
             cube_corners(declared.feature) if declared.cancelled_at is None else (None, None)
@@ -84,12 +142,15 @@ class PostgresTx(SqlTx):
         )
 
     def append(self, entry: dict[str, Any]) -> int:
+        self._lock([RECORD])
         return self._log.append(entry)
 
     def _signed_receipt(self, leaf_index: int, log_key: LogKey) -> dict[str, Any]:
         return self._log.receipt(leaf_index, log_key.signer, log_key.origin)
 
     def _inserted_id(self, sql: str, parameters: Sequence[Any]) -> int:
+        # A new notice, message or event: its id is assigned now, so commits follow ids.
+        self._lock([RECORD])
         row = self.db.execute(f"{sql} RETURNING id", parameters).fetchone()
         assert row is not None
         return int(row[0])
@@ -107,8 +168,25 @@ class PostgresTx(SqlTx):
         super().add_party(party, at)
         self._parties = None
 
+    def notice(self, notice_id: int) -> Notice | None:
+        self._lock([name_lock(Kind.NOTICE, notice_id)])
+        return super().notice(notice_id)
+
+    def probes_since(self, party: str, since: datetime) -> list[datetime]:
+        self._lock([name_lock(Kind.PROBES, party)])
+        return super().probes_since(party, since)
+
+    def add_probe(self, party: str, at: datetime, forget_before: datetime) -> None:
+        self._lock([name_lock(Kind.PROBES, party)])
+        super().add_probe(party, at, forget_before)
+
+    def recall(self, party: str, key: str) -> tuple[str, dict[str, Any]] | None:
+        self._lock([name_lock(Kind.IDEMPOTENCY, party, key)])
+        return super().recall(party, key)
+
     def parties(self) -> list[Party]:
-        # Read once per step: parties are added only under the lock this transaction holds.
+        # Read once per step: parties are added only under the line's exclusive lock, and this
+        # transaction holds it at least shared.
         if self._parties is None:
             self._parties = super().parties()
         return list(self._parties)
@@ -116,8 +194,8 @@ class PostgresTx(SqlTx):
     def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int:
         """Store an event for the party's streams; every node hears of it when this commits.
 
-        Ids come from an identity, assigned before commit; the line's lock makes
-        commits follow id order, so a stream never sees an id before a smaller one.
+        Ids come from an identity, assigned before commit under the record's lock, which
+        makes commits follow id order: a stream never sees an id before a smaller one.
         """
         event_id = super().add_event(party, kind, payload, at)
         if not self._notified:

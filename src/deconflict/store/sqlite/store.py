@@ -106,11 +106,12 @@ class SqliteStore(SqlStore):
         with self.transaction() as db:
             yield UnitOfWork(SqliteTx(db, self.log_key))
 
-    def run_atomic(self, step: Callable[[UnitOfWork], T]) -> T:
+    def run_atomic(self, step: Callable[[UnitOfWork], T], whole_line: bool = False) -> T:
         """Run one atomic step of the line through group commit; its result once durable.
 
         Steps queued together share one transaction and one fsync, each in its
         own savepoint (measured: see docs/BENCHMARKS.md, notices through the API).
+        The one writer holds the whole line for every step, `whole_line` or not.
         """
         if self._writer is None:
             with self._lock:

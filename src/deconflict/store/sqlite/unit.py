@@ -9,7 +9,7 @@ index, the record's appends, new rows' ids.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from deconflict.line.model import Declared, Notice
@@ -44,6 +44,9 @@ class SqliteTx(SqlTx):
     db: sqlite3.Connection
     bytewise = "COLLATE BINARY"
     _log: LogEdge | None = None
+
+    def claim(self, features: Iterable[Feature]) -> None:
+        """Nothing to lock: the one writer's transaction holds the whole store."""
 
     def candidates(self, feature: Feature) -> list[Declared]:
         return [version_of(row[2:]) for row in candidate_rows(self.db, feature)]
