@@ -53,11 +53,13 @@ class Node:
 
 @dataclass
 class Cluster:
-    """Nodes on one database, and the parties' tokens (planner as `party`, duty as `party-duty`)."""
+    """Nodes on one database, the parties' tokens (planner as `party`, duty as `party-duty`),
+    and the key the nodes sign the record with."""
 
     db: str
     nodes: list[Node]
     tokens: dict[str, str]
+    log_key: Path
 
     def client(self, node: int, party: str) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[party]}"}
@@ -114,7 +116,7 @@ def start_cluster(db: str, folder: Path, count: int = 2, **settings: Any) -> Clu
         for node in nodes:
             node.stop()
         raise
-    return Cluster(db, nodes, tokens)
+    return Cluster(db, nodes, tokens, log_key)
 
 
 @pytest.fixture(scope="module")
