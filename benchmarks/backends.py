@@ -81,8 +81,9 @@ def _seed(db: str) -> dict[str, str]:
 
 
 @contextmanager
-def nodes(db: str, count: int, folder: Path) -> Iterator[list[str]]:
-    """`count` uvicorn processes serving the line over `db`, one log key; their URLs."""
+def nodes(db: str, count: int, folder: Path, source: Path | None = None) -> Iterator[list[str]]:
+    """`count` uvicorn processes serving the line over `db`, one log key; their URLs.
+    `source`: the `src` folder of the code they run (None: this code)."""
     log_key = folder / "log-key.pem"
     log_key.write_bytes(generate_signer("deconflict.bench/log")[2])
     environ = {
@@ -91,6 +92,8 @@ def nodes(db: str, count: int, folder: Path) -> Iterator[list[str]]:
         "DECONFLICT_LOG_KEY": str(log_key),
         "DECONFLICT_TICK_S": "3600",
     }
+    if source is not None:
+        environ["PYTHONPATH"] = os.pathsep.join([str(source), environ.get("PYTHONPATH", "")])
     ports = [_free_port() for _ in range(count)]
     command = [sys.executable, "-m", "uvicorn", "--factory", "deconflict.server:app_from_env"]
     with ExitStack() as stack:
@@ -120,12 +123,18 @@ def _wait_until_serving(url: str) -> None:
 
 
 def notices_per_second(
-    backend: str, requests: int, node_count: int = 1, concurrency: int = 16
+    backend: str,
+    requests: int,
+    node_count: int = 1,
+    concurrency: int = 16,
+    source: Path | None = None,
 ) -> dict[str, float]:
-    """POST `requests` activities spread over the nodes; each notifies the two other parties."""
+    """POST `requests` activities spread over the nodes; each notifies the two other parties.
+    The activities are a degree or more apart (longitude -150 to 149, latitude -60 to 59).
+    `source`: the `src` folder of the code the nodes run (None: this code)."""
     with tempfile.TemporaryDirectory() as folder, store_at(backend, Path(folder)) as db:
         tokens = _seed(db)
-        with nodes(db, node_count, Path(folder)) as urls:
+        with nodes(db, node_count, Path(folder), source) as urls:
             bodies = [_activity(i, (i % 300) - 150.0) for i in range(requests)]
             elapsed = asyncio.run(_post_all(urls, tokens["p1"], bodies, concurrency))
     return {"requests_per_s": requests / elapsed, "notices_per_s": requests * 2 / elapsed}
@@ -213,10 +222,11 @@ def backends_section(requests: int = 1000, stored: int = 10_000, checks: int = 5
         "",
         f"The same load on both stores: {requests:,} activities POSTed by 16 keep-alive clients "
         "on loopback, each notifying the two other parties, one durable commit per request "
-        "(PostgreSQL: synchronous_commit on, every write holding the line's advisory lock). "
+        "(PostgreSQL: synchronous_commit on, every write locking its place, its names and, from "
+        "its first append to commit, the record). "
         "With two nodes, the clients are split between two uvicorn processes on one database. "
         f"Check latency: one new activity against {stored:,} stored volumes, in process, inside "
-        "the store's write transaction (PostgreSQL: BEGIN, advisory lock, GiST query on the "
+        "the store's write transaction (PostgreSQL: BEGIN, advisory locks, GiST query on the "
         "5-D cube, exact rule, COMMIT over loopback).",
         "",
         "| store | requests/s | notices/s | check p50 | check p99 |",
@@ -226,11 +236,66 @@ def backends_section(requests: int = 1000, stored: int = 10_000, checks: int = 5
     ]
 
 
+@contextmanager
+def source_at(revision: str) -> Iterator[Path]:
+    """The `src` folder of the repository at `revision` (a commit), in a temporary folder."""
+    repository = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(
+            ["git", "-C", str(repository), "archive", revision, "src"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        yield Path(folder) / "src"
+
+
+def against_revision_section(revision: str, requests: int = 1000, rounds: int = 3) -> list[str]:
+    """PostgreSQL with 1 and 2 nodes running the code at `revision` and this code, alternately,
+    `rounds` times: requests/s of each, and this code's over the other's."""
+    figures: dict[tuple[str, int], list[float]] = {}
+    with source_at(revision) as before:
+        for _ in range(rounds):
+            for code, source in (("before", before), ("after", None)):
+                for count in (1, 2):
+                    got = notices_per_second("postgres", requests, count, source=source)
+                    figures.setdefault((code, count), []).append(got["requests_per_s"])
+    rows = []
+    for count in (1, 2):
+        was, now = figures[("before", count)], figures[("after", count)]
+        ratio = statistics.median(now) / statistics.median(was)
+        rows.append(
+            f"| {count} | {', '.join(f'{v:.0f}' for v in was)} "
+            f"| {', '.join(f'{v:.0f}' for v in now)} | {ratio:.2f}x |"
+        )
+    two_nodes = statistics.median(figures[("after", 2)]) / statistics.median(figures[("after", 1)])
+    was_two = statistics.median(figures[("before", 2)]) / statistics.median(figures[("before", 1)])
+    return [
+        f"PostgreSQL, {requests:,} activities a run POSTed by 16 keep-alive clients (split "
+        "between the nodes), each a degree or more from the others and notifying the two other "
+        f"parties; the code at {revision} (before) and this code (after), alternately, "
+        f"{rounds} runs each, every run on a new database with new node processes.",
+        "",
+        "| nodes | before, requests/s | after, requests/s | after / before (medians) |",
+        "| --- | --- | --- | --- |",
+        *rows,
+        "",
+        f"Two nodes over one: before {was_two:.2f}x, after {two_nodes:.2f}x.",
+        "",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests and volumes")
-    quick = parser.parse_args().quick
-    lines = backends_section(300, 2_000, 200) if quick else backends_section()
+    parser.add_argument(
+        "--against", metavar="COMMIT", help="only PostgreSQL, this code against the code there"
+    )
+    arguments = parser.parse_args()
+    if arguments.against:
+        lines = against_revision_section(arguments.against, 300 if arguments.quick else 1000)
+    else:
+        lines = backends_section(300, 2_000, 200) if arguments.quick else backends_section()
     print("\n".join(lines))
 
 

@@ -108,7 +108,7 @@ def finest_level(box: Sequence[float]) -> int:
 
 def cell_size_m(level: int) -> float:
     """The edge of a cell at `level`, in metres."""
-    return BASE_CELL_M * FANOUT**level
+    return BASE_CELL_M * float(FANOUT**level)
 
 
 def union(*boxes: Sequence[float]) -> tuple[float, ...]:
