@@ -38,8 +38,10 @@ from benchmarks.line_api import PARTIES, _activity, _free_port, _post_request, _
 from deconflict.line.parties import Party, Role, issue_token, register_party
 from deconflict.record.note import generate_signer
 from deconflict.rules.feature import Feature
-from deconflict.store import Store, open_store
+from deconflict.store import LogKey, Store, open_store
+from deconflict.store.head import HeadFile, head_path
 
+ORIGIN = "deconflict.bench/log"
 ADMIN_URL = os.environ.get(
     "DECONFLICT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -85,11 +87,14 @@ def nodes(db: str, count: int, folder: Path, source: Path | None = None) -> Iter
     """`count` uvicorn processes serving the line over `db`, one log key; their URLs.
     `source`: the `src` folder of the code they run (None: this code)."""
     log_key = folder / "log-key.pem"
-    log_key.write_bytes(generate_signer("deconflict.bench/log")[2])
+    signer, _, pem = generate_signer(ORIGIN)
+    log_key.write_bytes(pem)
+    _sign_head(db, LogKey(signer, ORIGIN), log_key)
     environ = {
         **os.environ,
         "DECONFLICT_DB": db,
         "DECONFLICT_LOG_KEY": str(log_key),
+        "DECONFLICT_LOG_ORIGIN": ORIGIN,
         "DECONFLICT_TICK_S": "3600",
     }
     if source is not None:
@@ -108,6 +113,16 @@ def nodes(db: str, count: int, folder: Path, source: Path | None = None) -> Iter
         for url in urls:
             _wait_until_serving(url)
         yield urls
+
+
+def _sign_head(db: str, key: LogKey, log_key: Path) -> None:
+    """Sign the head of the store the parties were seeded into before the key existed, as
+    `deconflict db check --accept-head` does (a node does not start on a store without one)."""
+    store = open_store(db, key)
+    try:
+        HeadFile(head_path(log_key), key).write(store.log_checkpoint())
+    finally:
+        store.close()
 
 
 def _wait_until_serving(url: str) -> None:
