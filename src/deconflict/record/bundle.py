@@ -121,24 +121,24 @@ def verify_bundle(
         warnings.append("no --server-key given: trusting the key shipped in the bundle")
     verifier = _verifier(server_key)
     note = _read(folder / CHECKPOINT)
-    checkpoint = _open(note, verifier, "the bundle's checkpoint")
-    witnessed = {} if witnesses is None else _witnessed(note, verifier, witnesses)
+    checkpoint = trusted_checkpoint(note, verifier, "the bundle's checkpoint")
+    witnessed = {} if witnesses is None else witnessed_by(note, verifier, witnesses)
     leaves, claimed, openings = _read_entries(folder / ENTRIES)
     _check_size(checkpoint, len(leaves), warnings)
     leaves, claimed = leaves[: checkpoint.size], claimed[: checkpoint.size]
     _check_leaves(leaves, claimed, checkpoint)
     read = [
-        (i, _entry(i, data))
+        (i, entry_of(i, data))
         for i, data in enumerate(leaves)
         if every_entry_canonical or i in openings or _may_hold_keys_or_signatures(data)
     ]
-    entries = [(i, _opened(i, entry, openings.get(i, []))) for i, entry in read]
-    signatures = _check_party_signatures(entries)
+    entries = [(i, opened_entry(i, entry, openings.get(i, []))) for i, entry in read]
+    signatures = check_party_signatures(entries)
     sealed = sum(1 for _, entry in read if "sealed" in entry)
     hidden = sum(1 for _, view in entries if "sealed" in view)
     older_size = None
     if older_checkpoint is not None:
-        older = _open(older_checkpoint, verifier, "the saved checkpoint")
+        older = trusted_checkpoint(older_checkpoint, verifier, "the saved checkpoint")
         _check_prefix(older, checkpoint, claimed)
         older_size = older.size
     return Verified(
@@ -154,11 +154,18 @@ def verify_bundle(
     )
 
 
-def _witnessed(note: str, verifier: NoteVerifier, witnesses: WitnessPolicy) -> dict[str, int]:
+def witnessed_by(
+    note: str,
+    verifier: NoteVerifier,
+    witnesses: WitnessPolicy,
+    what: str = "the bundle's checkpoint",
+) -> dict[str, int]:
+    """The required witnesses that cosigned the note, with when; BundleInvalid naming `what`
+    when too few did."""
     try:
         return witnesses.check(note, verifier).witnesses
     except RecordError as error:
-        raise BundleInvalid(f"the bundle's checkpoint: {error.message}") from None
+        raise BundleInvalid(f"{what}: {error.message}") from None
 
 
 def _read(path: Path) -> str:
@@ -175,7 +182,8 @@ def _verifier(key: str) -> NoteVerifier:
         raise BundleInvalid(f"the server key is not a verifier key: {error.message}") from None
 
 
-def _open(note: str, verifier: NoteVerifier, what: str) -> Checkpoint:
+def trusted_checkpoint(note: str, verifier: NoteVerifier, what: str) -> Checkpoint:
+    """The checkpoint of a note the trusted key signed; BundleInvalid naming `what` if not."""
     try:
         return open_checkpoint(note, [verifier], origin=verifier.name)
     except RecordError as error:
@@ -207,11 +215,12 @@ def _read_entries(path: Path) -> tuple[list[bytes], list[bytes], dict[int, list[
         leaves.append(data)
         claimed.append(digest)
         if "openings" in line:
-            openings[position] = _openings(line["openings"], position)
+            openings[position] = openings_of(line["openings"], position)
     return leaves, claimed, openings
 
 
-def _openings(documents: Any, index: int) -> list[Opening]:
+def openings_of(documents: Any, index: int) -> list[Opening]:
+    """The openings a file holds for entry `index`; BundleInvalid naming it if they do not read."""
     if not isinstance(documents, list):
         raise BundleInvalid(f"entry {index}: its openings are not a list", index)
     try:
@@ -220,7 +229,7 @@ def _openings(documents: Any, index: int) -> list[Opening]:
         raise BundleInvalid(f"entry {index}: {error.message}", index) from None
 
 
-def _opened(index: int, entry: dict[str, Any], openings: list[Opening]) -> dict[str, Any]:
+def opened_entry(index: int, entry: dict[str, Any], openings: list[Opening]) -> dict[str, Any]:
     """The entry with its sealed part opened when the bundle holds that opening (which must
     hold), as it is when not; every opening must belong to the entry."""
     view = opened(entry, openings)
@@ -300,7 +309,8 @@ def _check_leaves(
         )
 
 
-def _entry(index: int, data: bytes) -> dict[str, Any]:
+def entry_of(index: int, data: bytes) -> dict[str, Any]:
+    """The entry leaf `index` holds; BundleInvalid unless it is canonical JSON of an object."""
     try:
         value = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -316,7 +326,7 @@ def _may_hold_keys_or_signatures(data: bytes) -> bool:
     return b"signed" in data or b"sealed" in data or b"party_key" in data or b"\\u" in data
 
 
-def _check_party_signatures(entries: Sequence[tuple[int, dict[str, Any]]]) -> int:
+def check_party_signatures(entries: Sequence[tuple[int, dict[str, Any]]]) -> int:
     """Every signed entry verifies with the key its party registered before it: the signature
     of the commitment of what it sent (record/sealed.py), checkable without its opening."""
     keys: dict[str, str] = {}
