@@ -18,11 +18,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -33,6 +33,7 @@ from deconflict.record.base64text import decode_base64, encode_base64
 from deconflict.record.bundle import write_bundle
 from deconflict.record.cosignature import Witnessed, WitnessPolicy
 from deconflict.record.errors import NotWitnessed, RecordError
+from deconflict.record.evidence import evidence_from, verify_evidence
 from deconflict.record.merkle import verify_consistency
 from deconflict.record.note import NoteVerifier, open_checkpoint
 from deconflict.record.receipt import verify_receipt
@@ -53,6 +54,8 @@ _ATTEMPTS = 3
 _RETRY_PAUSE_S = 0.25
 # How often a client waiting for its witnesses' cosignatures asks for the checkpoint again.
 _WITNESS_POLL_S = 0.2
+
+T = TypeVar("T")
 
 
 class ApiError(DeconflictError):
@@ -379,13 +382,21 @@ class Client:
         Raises NotWitnessed when none has been after `wait_s` seconds: the line may be
         showing this party a view of the record its witnesses refused.
         """
+        return self._until_witnessed(self.checkpoint, lambda note: note, wait_s, at_least)[1]
+
+    def _until_witnessed(
+        self, fetch: Callable[[], T], note_of: Callable[[T], str], wait_s: float, at_least: int = 0
+    ) -> tuple[T, Witnessed]:
+        """What `fetch` answers, once the note in it (`note_of`) is of `at_least` entries and
+        cosigned as this client's policy requires; NotWitnessed after `wait_s` seconds."""
         policy = self._policy()
         deadline = time.monotonic() + wait_s
         while True:
             try:
-                witnessed = policy.check(self.checkpoint(), self._pinned_log_key())
+                answer = fetch()
+                witnessed = policy.check(note_of(answer), self._pinned_log_key())
                 if witnessed.checkpoint.size >= at_least:
-                    return witnessed
+                    return answer, witnessed
                 refusal = NotWitnessed(
                     f"the cosigned checkpoint holds {witnessed.checkpoint.size} entries, "
                     f"not yet {at_least}",
@@ -453,6 +464,21 @@ class Client:
                 if e.get("openings"):
                     openings[e["index"]] = [Opening.from_document(o) for o in e["openings"]]
         return write_bundle(folder, leaves, note, verifier.to_text(), openings)
+
+    def evidence(self, notice_id: int, wait_s: float = 10.0) -> Json:
+        """The evidence file of a notice (record/evidence.py) as your party may read it, checked
+        with the pinned log key before it is returned; with `witnesses`, once its checkpoint
+        carries the cosignatures they require (waiting up to `wait_s`). BundleInvalid if it
+        does not verify."""
+        path = f"/v1/notices/{int(notice_id)}/evidence"
+        if self.witnesses is None:
+            document = self._send("GET", path)
+        else:
+            document, _ = self._until_witnessed(
+                lambda: self._send("GET", path), lambda d: str(d.get("checkpoint")), wait_s
+            )
+        verify_evidence(evidence_from(document), self._pinned_log_key(), self.witnesses)
+        return document
 
     def _pinned_log_key(self) -> NoteVerifier:
         if self._log_key is None:

@@ -27,6 +27,7 @@ from deconflict.api import openapi, problems
 from deconflict.api.cosigning import Cosigning, witness_endpoints
 from deconflict.api.deadlines import with_deadlines
 from deconflict.api.escalation_routes import escalation_router
+from deconflict.api.evidence import evidence_router
 from deconflict.api.exports import exports_router
 from deconflict.api.feeds import feeds_router
 from deconflict.api.log_routes import log_router
@@ -133,6 +134,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     openapi.install(app)
     app.include_router(router)
     app.include_router(log_router)
+    app.include_router(evidence_router)
     app.include_router(feeds_router)
     app.include_router(exports_router)
     app.include_router(escalation_router)

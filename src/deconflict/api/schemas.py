@@ -584,6 +584,31 @@ class ConsistencyProof(Answer):
     proof: list[str]
 
 
+class EvidenceEntry(Answer):
+    """One entry of a notice's thread: its leaf index, the leaf's bytes and its RFC 9162
+    inclusion proof (base64) in the tree of the evidence's checkpoint, and the openings of its
+    sealed parts you may read."""
+
+    index: int = Field(ge=0)
+    leaf: str
+    proof: list[str]
+    openings: list[Opening] | None = None
+
+
+class Evidence(Answer):
+    """A notice's evidence for an arbiter (docs/record.md, Evidence of a notice): every entry of
+    its thread proven against one signed checkpoint, in leaf order."""
+
+    format: Literal["deconflict-evidence/v1"]
+    notice: int
+    exported_by: str = Field(description="The party whose openings the file holds.")
+    checkpoint: str = Field(
+        description="The signed note the proofs verify against, with the cosignatures of the "
+        "line's witnesses that cosigned exactly it."
+    )
+    entries: list[EvidenceEntry]
+
+
 def answered(
     answer: type[BaseModel] | UnionType | None,
     *refused: int,
