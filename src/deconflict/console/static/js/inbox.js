@@ -267,12 +267,13 @@ function typed(m) {
 }
 
 // The answers a notice offers now: Show on map, while it awaits ours Acknowledge, Object and Ask,
-// and always Reply.
+// and always Reply and Export evidence.
 function answers(notice, box) {
   return [
     notice.feature ? "show" : null,
     ...(box === "inbox" && awaiting(notice) ? ["acknowledge", "objection", "clarification"] : []),
     "reply",
+    "evidence",
   ].filter(Boolean);
 }
 
@@ -282,6 +283,7 @@ const BUTTONS = {
   objection: { class: "danger", act: "object", text: "act.object" },
   clarification: { class: "warn", act: "clarify", text: "act.clarify" },
   reply: { class: "ghost", act: "reply", text: "act.reply" },
+  evidence: { class: "ghost", act: "evidence", text: "act.evidence" },
 };
 const FORMS = new Set(["objection", "clarification", "reply"]);
 
@@ -303,7 +305,8 @@ function actions(article, notice, box, offered) {
     const form = forms.find((f) => f.dataset.kind === kind);
     const onclick = kind === "show" ? () => emit("focus-notice", latest())
       : kind === "acknowledge" ? () => respond(latest(), { response: "acknowledged" })
-        : (e) => toggle(form, e.currentTarget);
+        : kind === "evidence" ? () => exportEvidence(id)
+          : (e) => toggle(form, e.currentTarget);
     return h("button", {
       type: "button", class: spec.class, dataset: { act: spec.act }, text: t(spec.text), onclick,
       "aria-expanded": form ? String(!form.hidden) : null,
@@ -395,6 +398,23 @@ async function write(notice, path, body, done, form) {
     merge(answer.notice);
     emit("notices");
     emit("toast", answer.receipt ? `${done} ${t("receipt", { n: answer.receipt.leaf_index })}` : done, "ok");
+  } catch (error) {
+    emit("toast", describe(error), "error");
+  }
+}
+
+// The notice's evidence for an arbiter, saved as a file (`deconflict evidence verify` checks it).
+async function exportEvidence(id) {
+  try {
+    const evidence = await get(`/v1/notices/${id}/evidence`);
+    const blob = new Blob([JSON.stringify(evidence, null, 1)], { type: "application/json" });
+    const url = URL.createObjectURL(blob);
+    const link = h("a", { href: url, download: `notice-${id}-evidence-${state.session.party}.json`, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    emit("toast", t("done.evidence", { n: id }), "ok");
   } catch (error) {
     emit("toast", describe(error), "error");
   }
