@@ -15,11 +15,14 @@ from typing import Any
 
 import httpx
 
+from deconflict.i18n.timeline import describe
 from deconflict.line.deliveries import Retries, Signing, email, webhook
 from deconflict.line.escalation import Escalations, add_destination
 from deconflict.line.model import NoticePolicy, Share
 from deconflict.line.service import Line
 from deconflict.outbound.worker import Outbound, mail_server
+from deconflict.record.evidence import evidence_from, verify_evidence
+from deconflict.record.note import NoteVerifier
 from deconflict.settings import Settings
 from deconflict.store import open_store
 from deconflict.store.audit import check_store
@@ -190,6 +193,19 @@ def test_a_receiver_that_is_down_gets_the_escalation_once_it_is_back(
             assert [e.get("outcome") for e in entries] == outcomes
             assert entries[0]["reason"] == "cannot connect to the receiver"
             assert entries[0]["to"] == f"http://127.0.0.1:{receiver.port}"  # no path
+            # The attempts are part of the notice's proven thread, told to an arbiter.
+            with live.client("aid") as aid:
+                key = NoteVerifier.from_text(aid.get("/v1/log/key").text.strip())
+                evidence = aid.get(f"/v1/notices/{entries[0]['notice']}/evidence").json()
+            thread = verify_evidence(evidence_from(evidence), key)
+            told = [
+                describe(view, {}, {}, "en")
+                for _, view in thread.entries
+                if view["kind"] == "delivery"
+            ]
+            assert [who for who, _ in told] == ["the line"] * len(outcomes)
+            assert "(attempt 1): failed (cannot connect to the receiver)" in told[0][1]
+            assert told[-1][1].endswith(": accepted by the receiver")
         finally:
             receiver.stop()
 

@@ -50,6 +50,13 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "read": "opens notice {notice}",
         "responded": "responds to notice {notice}: {response}",
         "overdue": "notice {notice} passed its respond-by time unanswered and was escalated",
+        "delivery": "sends the escalation of notice {notice} by {channel} to {to} "
+        "(attempt {attempt}): {outcome}",
+        "delivery_delivered": "accepted by the receiver",
+        "delivery_failed": "failed ({reason}); tried again later",
+        "delivery_given_up": "failed ({reason}); given up",
+        "email": "e-mail",
+        "webhook": "webhook",
         "signed": " [signed by {party}]",
         "open_ended": "open-ended",
         "acknowledged": "acknowledged",
@@ -85,6 +92,13 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "read": "открывает уведомление {notice}",
         "responded": "отвечает на уведомление {notice}: {response}",
         "overdue": "срок ответа на уведомление {notice} истёк без ответа; эскалировано",
+        "delivery": "отправляет эскалацию уведомления {notice} ({channel}) на {to} "
+        "(попытка {attempt}): {outcome}",
+        "delivery_delivered": "принято получателем",
+        "delivery_failed": "не удалось ({reason}); будет повторено",
+        "delivery_given_up": "не удалось ({reason}); попытки прекращены",
+        "email": "эл. почта",
+        "webhook": "вебхук",
         "signed": " [подписано: {party}]",
         "open_ended": "бессрочно",
         "acknowledged": "подтверждено",
@@ -120,6 +134,13 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "read": "يفتح الإشعار {notice}",
         "responded": "يرد على الإشعار {notice}: {response}",
         "overdue": "انقضى موعد الرد على الإشعار {notice} دون رد فصُعِّد",
+        "delivery": "يرسل تصعيد الإشعار {notice} عبر {channel} إلى {to} "
+        "(المحاولة {attempt}): {outcome}",
+        "delivery_delivered": "قبله المستلم",
+        "delivery_failed": "أخفق ({reason})؛ سيُعاد لاحقًا",
+        "delivery_given_up": "أخفق ({reason})؛ توقفت المحاولات",
+        "email": "البريد الإلكتروني",
+        "webhook": "خطاف ويب",
         "signed": " [بتوقيع {party}]",
         "open_ended": "مفتوح المدة",
         "acknowledged": "تأكيد الاستلام",
@@ -130,16 +151,18 @@ TEMPLATES: dict[str, dict[str, str]] = {
 
 NOT_EVIDENCED = {
     "en": "Not in the record, so not proven here: which person at a party saw a notice (a "
-    "delivery or a read is the party's token fetching it), what reached anyone outside the "
-    "line (e-mail, webhooks, the escalation contact), and whether this file leaves out "
-    "entries of the thread (the other party's file, or the whole record, shows that).",
+    "delivery or a read is the party's token fetching it), who read an escalation's e-mail or "
+    "webhook (the record holds the line's word of each attempt and what the receiver "
+    "answered), and whether this file leaves out entries of the thread (the other party's "
+    "file, or the whole record, shows that).",
     "ru": "Этого нет в журнале, поэтому здесь не доказано: кто именно у стороны видел "
-    "уведомление (доставка и прочтение означают, что его получил токен стороны), что дошло до "
-    "адресатов вне линии (почта, вебхуки, контакт для эскалации), и не опущены ли в этом файле "
-    "записи переписки (это покажет файл другой стороны или весь журнал).",
+    "уведомление (доставка и прочтение означают, что его получил токен стороны), кто прочёл "
+    "письмо или вебхук эскалации (в журнале — слово линии о каждой попытке и ответ "
+    "получателя), и не опущены ли в этом файле записи переписки (это покажет файл другой "
+    "стороны или весь журнал).",
     "ar": "ليس في السجل، فلا يُثبت هنا: أيّ شخص لدى الطرف رأى الإشعار (التسليم أو الفتح يعني "
-    "أن رمز الطرف جلبه)، وما وصل إلى أحد خارج الخط (البريد، الخطافات، جهة التصعيد)، وهل أغفل "
-    "هذا الملف قيودًا من السلسلة (يُظهر ذلك ملف الطرف الآخر أو السجل كله).",
+    "أن رمز الطرف جلبه)، ومن قرأ بريد التصعيد أو خطافه (في السجل قول الخط عن كل محاولة وجواب "
+    "المستلم)، وهل أغفل هذا الملف قيودًا من السلسلة (يُظهر ذلك ملف الطرف الآخر أو السجل كله).",
 }
 """What an evidence file cannot prove, said under every timeline."""
 
@@ -202,6 +225,16 @@ def describe(
         return name(recipients.get(view.get("notice"), "")), what
     if kind == "overdue":
         return LINE[lang], said["overdue"].format(notice=value(view.get("notice")))
+    if kind == "delivery":
+        outcome = said.get(f"delivery_{view.get('outcome')}", value(view.get("outcome")))
+        channel = str(view.get("channel"))
+        return LINE[lang], said["delivery"].format(
+            notice=value(view.get("notice")),
+            channel=said.get(channel, value(channel)),
+            to=value(view.get("to")),
+            attempt=value(view.get("attempt")),
+            outcome=outcome.format(reason=value(view.get("reason") or "—")),
+        )
     return "", value(kind)
 
 

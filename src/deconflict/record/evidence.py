@@ -44,7 +44,7 @@ from deconflict.record.sealed import Opening
 
 FORMAT = "deconflict-evidence/v1"
 
-THREAD_KINDS = frozenset({"message", "notice_state", "overdue"})
+THREAD_KINDS = frozenset({"message", "notice_state", "overdue", "delivery"})
 """Entries that belong to a notice by the `notice` their sealed part names."""
 
 PARTY_KINDS = frozenset({"party", "party_key"})
