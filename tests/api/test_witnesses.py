@@ -1,6 +1,7 @@
 """The line and the parties' witnesses, all real servers on loopback: the line asks its
 witnesses after each commit without ever waiting for them, serves their cosignatures, and a
-party that requires its own witness is never shown a forked record unnoticed."""
+party that requires its own witness is never shown a forked record unnoticed. On a SQLite file
+and on a PostgreSQL database alike, and with two API nodes on one PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -13,9 +14,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from deconflict.client import Client
-from deconflict.record.cosignature import Cosigner, WitnessPolicy, cosignatures
+from deconflict.record.cosignature import (
+    CosignatureVerifier,
+    Cosigner,
+    WitnessPolicy,
+    cosignatures,
+)
 from deconflict.record.errors import NotWitnessed
 from deconflict.record.note import NoteVerifier, open_checkpoint
+from deconflict.store import is_postgres_url
+from deconflict.store.head import head_path
 from tests.api.conftest import (
     LiveServer,
     LiveWitness,
@@ -25,7 +33,7 @@ from tests.api.conftest import (
     start_witness,
     zone_body,
 )
-from tests.backends import log_key_of
+from tests.backends import Databases, log_key_of
 
 
 def witness_setting(*witnesses: tuple[str, Cosigner]) -> str:
@@ -43,9 +51,8 @@ def client(line: LiveServer, party: str, *witnesses: Cosigner, required: int = 1
 
 
 def test_a_witness_that_is_down_delays_its_cosignature_and_never_a_write(
-    tmp_path: Path,
+    db: str, tmp_path: Path
 ) -> None:
-    db = str(tmp_path / "line.db")
     port = free_port()
     cosigner = Cosigner("coalition.example/witness", Ed25519PrivateKey.generate())
     line = start_server(
@@ -76,20 +83,25 @@ def test_a_witness_that_is_down_delays_its_cosignature_and_never_a_write(
             witness.stop()
 
 
-def copy_line(db: Path, to: Path) -> None:
-    """A copy of a stopped line's store, its log key and head file: the operator's fork."""
-    with sqlite3.connect(db) as source, sqlite3.connect(to) as target:
-        source.backup(target)
-    shutil.copy(log_key_of(db), log_key_of(to))
-    head = log_key_of(db).with_name(log_key_of(db).name + ".head")
-    shutil.copy(head, log_key_of(to).with_name(log_key_of(to).name + ".head"))
+def copy_line(db: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A copy of a stopped line's store, its log key and head file: the operator's fork. On
+    PostgreSQL, a database made from the line's as a template."""
+    if is_postgres_url(db):
+        databases: Databases = request.getfixturevalue("databases")
+        fork = databases.copy(db)
+    else:
+        fork = str(tmp_path / "fork.db")
+        with sqlite3.connect(db) as source, sqlite3.connect(fork) as target:
+            source.backup(target)
+    shutil.copy(log_key_of(db), log_key_of(fork))
+    shutil.copy(head_path(log_key_of(db)), head_path(log_key_of(fork)))
+    return fork
 
 
 def test_a_forked_record_never_gains_the_cosignature_of_the_party_it_is_shown_to(
-    tmp_path: Path,
+    db: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    db, fork_db = tmp_path / "line.db", tmp_path / "fork.db"
-    tokens = seed_parties(str(db))
+    tokens = seed_parties(db)
     coalition_witness = Cosigner("coalition.example/witness", Ed25519PrivateKey.generate())
     russia_witness = Cosigner("russia.example/witness", Ed25519PrivateKey.generate())
     urls = [free_port(), free_port()]
@@ -97,7 +109,7 @@ def test_a_forked_record_never_gains_the_cosignature_of_the_party_it_is_shown_to
         (f"http://127.0.0.1:{urls[0]}", coalition_witness),
         (f"http://127.0.0.1:{urls[1]}", russia_witness),
     )
-    line = start_server(str(db), tokens, witnesses=setting)
+    line = start_server(db, tokens, witnesses=setting)
     key = log_key(line)
     witnesses = [
         start_witness(tmp_path / "coalition.json", [key], coalition_witness, urls[0]),
@@ -109,9 +121,9 @@ def test_a_forked_record_never_gains_the_cosignature_of_the_party_it_is_shown_to
             party.declare_zone(zone_body("common"))
             party.witnessed_checkpoint(wait_s=30)  # both witnesses hold the common history
         line.stop()
-        copy_line(db, fork_db)
-        line = start_server(str(db), tokens, witnesses=setting)
-        fork = start_server(str(fork_db), tokens, witnesses=setting)
+        fork_db = copy_line(db, request, tmp_path)
+        line = start_server(db, tokens, witnesses=setting)
+        fork = start_server(fork_db, tokens, witnesses=setting)
         # The operator goes on with one history, which both witnesses see ...
         with client(line, "coalition", coalition_witness, russia_witness, required=2) as both:
             honest = both.declare_zone(zone_body("honest"))["receipt"]
@@ -161,3 +173,57 @@ def test_a_witness_changes_its_key_and_parties_that_know_both_keep_trusting(
     finally:
         line.stop()
         witness.stop()
+
+
+def test_two_nodes_on_one_postgres_database_serve_only_cosignatures_over_what_they_serve(
+    databases: Databases, tmp_path: Path
+) -> None:
+    db = databases.new()
+    tokens = seed_parties(db)
+    cosigners = [
+        Cosigner("coalition.example/witness", Ed25519PrivateKey.generate()),
+        Cosigner("russia.example/witness", Ed25519PrivateKey.generate()),
+    ]
+    ports = [free_port(), free_port()]
+    setting = witness_setting(
+        *((f"http://127.0.0.1:{port}", c) for port, c in zip(ports, cosigners, strict=True))
+    )
+    nodes = [start_server(db, tokens, witnesses=setting) for _ in range(2)]
+    key = log_key(nodes[0])
+    witnesses = [
+        start_witness(tmp_path / f"{number}.json", [key], cosigner, port)
+        for number, (port, cosigner) in enumerate(zip(ports, cosigners, strict=True))
+    ]
+    verifiers = [c.verifier for c in cosigners]
+    try:
+        for number in range(6):  # the nodes take turns, each asking the witnesses itself
+            with nodes[number % 2].client("coalition") as coalition:
+                answer = coalition.post("/v1/zones", json=zone_body(f"zone-{number}"))
+                assert answer.status_code == 201
+                # Whatever a node serves meanwhile, every line on it is a cosignature over it.
+                served = coalition.get("/v1/log/checkpoint").text
+                cosignatures(served, verifiers)  # raises if any known line does not verify
+                assert _foreign_lines(served, verifiers) == []
+        size = answer.json()["receipt"]["tree_size"]
+        for node in nodes:
+            with client(node, "aid", *cosigners, required=2) as party:
+                witnessed = party.witnessed_checkpoint(wait_s=30, at_least=size)
+                assert witnessed.witnesses.keys() == {c.name for c in cosigners}
+                assert _foreign_lines(witnessed.note, verifiers) == []
+    finally:
+        for node in nodes:
+            node.stop()
+        for witness in witnesses:
+            witness.stop()
+        databases.release(db)
+
+
+def _foreign_lines(note: str, verifiers: list[CosignatureVerifier]) -> list[str]:
+    """The signature lines of a note that are neither the log's nor a witness's cosignature
+    over exactly this note's text (a node that kept another node's lines would show them)."""
+    text, lines = note[: note.rfind("\n\n") + 1], note[note.rfind("\n\n") + 2 :].splitlines()
+    return [
+        line
+        for line in lines[1:]  # the first is the log's own signature
+        if not cosignatures(text + "\n" + line + "\n", verifiers)
+    ]
