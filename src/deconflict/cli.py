@@ -63,6 +63,7 @@ from deconflict.record.errors import NotWitnessed, RecordError
 from deconflict.record.evidence import ProvenThread, read_evidence, verify_evidence
 from deconflict.record.keys import generate_private_key, load_private_key_file, private_key_pem
 from deconflict.record.note import NoteVerifier, load_signer, open_checkpoint
+from deconflict.record.policy_file import read_witness_policy
 from deconflict.record.signature import generate_party_key
 from deconflict.record.witness import Witness
 from deconflict.rules.conflicts import Conflict
@@ -781,9 +782,28 @@ WitnessesRequiredOption = Annotated[
 ]
 
 
-def _witness_policy(witness: list[str] | None, required: int | None) -> WitnessPolicy | None:
+WitnessPolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--witness-policy",
+        help="A policy file naming the witnesses you require, their keys and the quorum "
+        "(witness, group and quorum lines, as sigsum's; instead of --witness).",
+    ),
+]
+
+
+def _witness_policy(
+    witness: list[str] | None, required: int | None, policy_file: Path | None = None
+) -> WitnessPolicy | None:
     try:
-        return WitnessPolicy.from_flags(witness or [], required)
+        if policy_file is None:
+            return WitnessPolicy.from_flags(witness or [], required)
+        if witness or required is not None:
+            raise UnusableInput(
+                "give the witnesses with --witness-policy or with --witness and "
+                "--witnesses-required, not both"
+            )
+        return read_witness_policy(policy_file)
     except RecordError as error:
         raise UnusableInput(_describe(error)) from None
 
@@ -1443,13 +1463,14 @@ def log_export(
     log_key: LogKeyOption = None,
     witness: WitnessOption = None,
     witnesses_required: WitnessesRequiredOption = None,
+    witness_policy: WitnessPolicyOption = None,
 ) -> None:
     """Download the whole record as a bundle that `deconflict verify` checks offline; with
     `--witness`, at a checkpoint those witnesses cosigned (waiting up to 10 s for one).
 
     Example: deconflict log export --out record-2026-09-07
     """
-    policy = _witness_policy(witness, witnesses_required)
+    policy = _witness_policy(witness, witnesses_required, witness_policy)
     with _on_the_line(server, token, log_key=log_key, witnesses=policy) as line:
         count = line.export(out)
     _stdout.print(
@@ -1465,13 +1486,14 @@ def log_checkpoint(
     log_key: LogKeyOption = None,
     witness: WitnessOption = None,
     witnesses_required: WitnessesRequiredOption = None,
+    witness_policy: WitnessPolicyOption = None,
 ) -> None:
     """Fetch the record's signed checkpoint (save it: a later bundle must extend it); with
     `--witness`, only once those witnesses cosigned it (exit 1 if none is within 10 s).
 
     Example: deconflict log checkpoint --out saved.note --witness "w.example/c=$W_KEY"
     """
-    policy = _witness_policy(witness, witnesses_required)
+    policy = _witness_policy(witness, witnesses_required, witness_policy)
     with _on_the_line(server, token, log_key=log_key, witnesses=policy) as line:
         note = line.checkpoint() if policy is None else line.witnessed_checkpoint().note
     if out is None:
@@ -1589,6 +1611,7 @@ def verify(
     ] = False,
     witness: WitnessOption = None,
     witnesses_required: WitnessesRequiredOption = None,
+    witness_policy: WitnessPolicyOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check a record bundle offline: every leaf, the root, every signature and opening, the
@@ -1609,13 +1632,14 @@ def verify(
             ) from None
     if not bundle.is_dir():
         raise UnusableInput(f"{bundle}: not a bundle folder")
-    policy = _witness_policy(witness, witnesses_required)
+    policy = _witness_policy(witness, witnesses_required, witness_policy)
     try:
         verified = verify_bundle(
             bundle, server_key, older, every_entry_canonical=canonical, witnesses=policy
         )
     except BundleInvalid as error:
         raise DoesNotVerify(f"{bundle}: DOES NOT VERIFY: {error.message}") from None
+    cosigned = _cosigned_by(policy, verified.witnessed)
     summary = {
         "entries": verified.size,
         "root": verified.root_hash.hex(),
@@ -1624,7 +1648,7 @@ def verify(
         "sealed_entries": verified.sealed,
         "opened_entries": verified.opened,
         "extends_checkpoint_of_size": verified.older_size,
-        "witnesses": verified.witnessed,
+        "witnesses": cosigned,
         "warnings": verified.warnings,
     }
     if as_json:
@@ -1643,11 +1667,33 @@ def verify(
         )
     if verified.older_size is not None:
         _stdout.print(f"It extends the saved checkpoint of {verified.older_size} entries.")
-    if verified.witnessed:
-        names = ", ".join(sorted(verified.witnessed))
-        _stdout.print(f"Its checkpoint is cosigned by the witnesses {names}.", markup=False)
+    if policy is not None:
+        _stdout.print(
+            f"Its checkpoint is cosigned by {len(verified.witnessed)} of the "
+            f"{len(policy.names)} witnesses named ({policy.required} required):",
+            markup=False,
+        )
+        for name, found in cosigned.items():
+            told = f"cosigned at {found['at']}" if found["cosigned"] else "no valid cosignature"
+            _stdout.print(f"  {name}: {told}", markup=False)
     for warning in verified.warnings:
         _stdout.print(f"warning: {warning}", markup=False)
+
+
+def _cosigned_by(policy: WitnessPolicy | None, found: dict[str, int]) -> dict[str, Any]:
+    """Each witness the policy names: whether a valid cosignature over the checkpoint was
+    found, and when it was made (unix seconds and ISO 8601 UTC; None when not found)."""
+    said: dict[str, Any] = {}
+    for name in [] if policy is None else policy.names:
+        timestamp = found.get(name)
+        said[name] = {
+            "cosigned": timestamp is not None,
+            "timestamp": timestamp,
+            "at": None
+            if timestamp is None
+            else datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z"),
+        }
+    return said
 
 
 class FileFormat(StrEnum):
@@ -1700,6 +1746,7 @@ def evidence_export(
     log_key: LogKeyOption = None,
     witness: WitnessOption = None,
     witnesses_required: WitnessesRequiredOption = None,
+    witness_policy: WitnessPolicyOption = None,
 ) -> None:
     """Write one file that proves a notice's thread to a third party (`deconflict evidence NOTICE
     --out FILE` says the same): its entries of the record, each with its inclusion proof, the
@@ -1708,7 +1755,7 @@ def evidence_export(
 
     Example: deconflict evidence 4 --out notice-4.evidence.json
     """
-    policy = _witness_policy(witness, witnesses_required)
+    policy = _witness_policy(witness, witnesses_required, witness_policy)
     with _on_the_line(server, token, log_key=log_key, witnesses=policy) as line:
         document = line.evidence(notice_id)
     try:
@@ -1737,6 +1784,7 @@ def evidence_verify(
     ],
     witness: WitnessOption = None,
     witnesses_required: WitnessesRequiredOption = None,
+    witness_policy: WitnessPolicyOption = None,
     lang: Annotated[
         Language, typer.Option("--lang", help="The timeline's language: en, ru or ar.")
     ] = Language.EN,
@@ -1751,7 +1799,7 @@ def evidence_verify(
 
     Example: deconflict evidence verify notice-4.evidence.json --log-key "$LOG_KEY" --lang ru
     """
-    policy = _witness_policy(witness, witnesses_required)
+    policy = _witness_policy(witness, witnesses_required, witness_policy)
     try:
         verifier = NoteVerifier.from_text(log_key)
         evidence = read_evidence(_read_text(file, "the evidence file"))

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -103,6 +104,15 @@ def test_export_and_verify_require_the_witnesses_named(tmp_path: Path) -> None:
         assert saved.returncode == 0 and "— coalition.example/witness " in saved.stdout
         unseen = run_cli("log", "checkpoint", *talk, "--witness", theirs)
         assert unseen.returncode == 1 and "russia.example/witness" in unseen.stderr
+        policy = tmp_path / "coalition.policy"
+        policy.write_text(
+            f"witness coalition.example/witness {cosigner.verifier.to_text()}\n"
+            f"witness russia.example/witness {other.verifier.public_key.hex()}\n"
+            "group sides any coalition.example/witness russia.example/witness\n"
+            "quorum sides\n"
+        )
+        from_file = run_cli("log", "checkpoint", *talk, "--witness-policy", str(policy))
+        assert from_file.returncode == 0 and "— coalition.example/witness " in from_file.stdout
     finally:
         line.stop()
         if witness is not None:
@@ -110,11 +120,38 @@ def test_export_and_verify_require_the_witnesses_named(tmp_path: Path) -> None:
     key_flag = ["--server-key", key.to_text()]
     checked = run_cli("verify", str(bundle), *key_flag, "--witness", ours, "--json")
     assert checked.returncode == 0, checked.stderr
-    assert list(json.loads(checked.stdout)["witnesses"]) == ["coalition.example/witness"]
+    ours_found = json.loads(checked.stdout)["witnesses"]["coalition.example/witness"]
+    assert ours_found["cosigned"] is True
+    assert abs(ours_found["timestamp"] - time.time()) < 120
+    assert ours_found["at"] == datetime.fromtimestamp(ours_found["timestamp"], UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     assert run_cli("verify", str(bundle), *key_flag).returncode == 0  # as before witnesses
     missing = run_cli("verify", str(bundle), *key_flag, "--witness", ours, "--witness", theirs)
     assert missing.returncode == 1 and "missing: russia.example/witness" in missing.stderr
     one_of_two = ["--witness", ours, "--witness", theirs, "--witnesses-required", "1"]
-    assert run_cli("verify", str(bundle), *key_flag, *one_of_two).returncode == 0
+    told = run_cli("verify", str(bundle), *key_flag, *one_of_two)
+    assert told.returncode == 0, told.stderr
+    assert "cosigned by 1 of the 2 witnesses named (1 required)" in told.stdout
+    assert f"coalition.example/witness: cosigned at {ours_found['at']}" in told.stdout
+    assert "russia.example/witness: no valid cosignature" in told.stdout
+    each = json.loads(run_cli("verify", str(bundle), *key_flag, *one_of_two, "--json").stdout)
+    assert each["witnesses"] == {
+        "coalition.example/witness": ours_found,
+        "russia.example/witness": {"cosigned": False, "timestamp": None, "at": None},
+    }
     bad = run_cli("verify", str(bundle), "--witness", "no-key-here")
     assert bad.returncode == 2 and "NAME=KEY" in bad.stderr
+    by_policy = run_cli("verify", str(bundle), *key_flag, "--witness-policy", str(policy))
+    assert by_policy.returncode == 0, by_policy.stderr
+    assert "cosigned by 1 of the 2 witnesses named (1 required)" in by_policy.stdout
+    all_of_them = tmp_path / "all.policy"
+    all_of_them.write_text(policy.read_text().replace("any", "all"))
+    short = run_cli("verify", str(bundle), *key_flag, "--witness-policy", str(all_of_them))
+    assert short.returncode == 1 and "missing: russia.example/witness" in short.stderr
+    policy.write_text(policy.read_text().replace("quorum sides", "quorum both"))
+    malformed = run_cli("verify", str(bundle), *key_flag, "--witness-policy", str(policy))
+    assert malformed.returncode == 2
+    assert f"{policy} line 4: 'both' is no witness or group" in malformed.stderr
+    twice = run_cli("verify", str(bundle), "--witness", ours, "--witness-policy", str(policy))
+    assert twice.returncode == 2 and "not both" in twice.stderr

@@ -77,19 +77,21 @@ class CosignatureVerifier:
 
     @classmethod
     def from_flag(cls, flag: str) -> CosignatureVerifier:
-        """Read NAME=KEY, KEY a witness verifier key of that name or the base64 of the raw
-        32-byte public key; RecordError naming the flag if it reads neither way."""
+        """Read NAME=KEY, KEY a witness verifier key of that name, the base64 of the raw
+        32-byte public key or its 64 hex digits; RecordError naming the flag if it reads none
+        of these ways."""
         name, equals, key = flag.partition("=")
         if not equals or not name:
             raise RecordError("a witness reads NAME=KEY", field="witness", value=flag)
-        raw = decode_base64(key)
-        if raw is not None and len(raw) == PUBLIC_KEY_SIZE:
+        raw = _raw_public_key(key)
+        if raw is not None:
             return cls(name, raw)
         try:
             verifier = cls.from_text(key)
         except RecordError:
             raise RecordError(
-                "a witness's KEY is its verifier key or the base64 of its 32-byte public key",
+                "a witness's KEY is its verifier key, or the base64 or 64 hex digits of its "
+                "32-byte public key",
                 field="witness",
                 value=flag,
             ) from None
@@ -121,6 +123,14 @@ class CosignatureVerifier:
         except _BadEd25519Signature:
             return None
         return int(timestamp)
+
+
+def _raw_public_key(key: str) -> bytes | None:
+    """The 32 bytes of a public key written in base64 or in hex (as sigsum writes keys)."""
+    if len(key) == 2 * PUBLIC_KEY_SIZE and all(c in "0123456789abcdefABCDEF" for c in key):
+        return bytes.fromhex(key)
+    raw = decode_base64(key)
+    return raw if raw is not None and len(raw) == PUBLIC_KEY_SIZE else None
 
 
 @dataclass(frozen=True, eq=False)
