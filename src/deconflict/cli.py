@@ -161,6 +161,11 @@ app = typer.Typer(
 _stdout = Console(highlight=False)
 
 
+def _commands(help_text: str) -> typer.Typer:
+    """A group of sub-commands (`deconflict party ...`), shown with its help when run bare."""
+    return typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, help=help_text)
+
+
 def _write_errors(lines: list[str]) -> None:
     # Plain writes: an error line must never be wrapped or restyled.
     sys.stderr.write("".join(f"{line}\n" for line in lines))
@@ -361,11 +366,7 @@ def example(
     sys.stdout.write(example_text(name, datetime.now(UTC)))
 
 
-party_app = typer.Typer(
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    help="Manage the parties on the line and their API tokens.",
-)
+party_app = _commands("Manage the parties on the line and their API tokens.")
 app.add_typer(party_app, name="party")
 
 DbOption = Annotated[
@@ -462,10 +463,8 @@ def party_revoke(
         _stdout.print(f"Revoked {count} token{'s' if count != 1 else ''} of {party_id}.")
 
 
-escalation_app = typer.Typer(
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    help="Where a party's overdue notices go beyond the line: webhooks and e-mail addresses.",
+escalation_app = _commands(
+    "Where a party's overdue notices go beyond the line: webhooks and e-mail addresses."
 )
 party_app.add_typer(escalation_app, name="escalation")
 
@@ -568,10 +567,8 @@ def escalation_remove(
         _stdout.print(f"Removed destination {destination_id} of {party_id}.", markup=False)
 
 
-db_app = typer.Typer(
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    help="Look after the store: its schema, its check against the record, its rebuild from it.",
+db_app = _commands(
+    "Look after the store: its schema, its check against the record, its rebuild from it."
 )
 app.add_typer(db_app, name="db")
 
@@ -1447,11 +1444,7 @@ def keygen(
         _stdout.print("Registered with the line: your signed writes are checked against it.")
 
 
-log_app = typer.Typer(
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    help="The record: export it, save its checkpoint.",
-)
+log_app = _commands("The record: export it, save its checkpoint.")
 app.add_typer(log_app, name="log")
 
 
@@ -1503,10 +1496,8 @@ def log_checkpoint(
         _stdout.print(f"Checkpoint saved to {out}.", markup=False)
 
 
-witness_app = typer.Typer(
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    help="Your party's witness of the line's record: it cosigns only consistent checkpoints.",
+witness_app = _commands(
+    "Your party's witness of the line's record: it cosigns only consistent checkpoints."
 )
 app.add_typer(witness_app, name="witness")
 

@@ -498,19 +498,13 @@ class Delivery(Answer):
     attempts: list[DeliveryAttempt]
 
 
-class DeliveryEvent(Answer):
+class DeliveryEvent(DeliveryAttempt):
     """An attempt at sending a notice's escalation beyond the line; `destination` and `to` only
     for the recipient, whose destination it is."""
 
     notice: int
     delivery: int
     channel: Literal["webhook", "email"]
-    attempt: int = Field(ge=1)
-    outcome: Literal["delivered", "failed", "given_up"]
-    reason: str | None
-    at: datetime | None
-    next_attempt_at: datetime | None
-    entry: int = Field(ge=0)
     destination: int | None = None
     to: str | None = None
 
