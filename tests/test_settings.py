@@ -16,7 +16,13 @@ EXAMPLE_PLAN = Path(__file__).resolve().parents[1] / "src/deconflict/examples/at
 
 @pytest.mark.parametrize(
     "name",
-    ["max_vertices_per_feature", "max_features_per_import", "header_timeout_s", "max_connections"],
+    [
+        "max_vertices_per_feature",
+        "max_features_per_import",
+        "header_timeout_s",
+        "max_connections",
+        "witness_alert_s",
+    ],
 )
 @pytest.mark.parametrize("value", ["0", "-5"])
 def test_a_limit_or_deadline_below_one_is_refused_naming_its_variable(

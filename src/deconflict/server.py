@@ -92,7 +92,9 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     line = Line(store, policy, clock, ProbeBudget(settings.probes_per_hour))
     escalations = Escalations(store, clock, retries(settings), settings.console_url)
     broadcast = Broadcast()
-    cosigning = Cosigning(witnesses, store, settings.witness_timeout_s)
+    cosigning = Cosigning(
+        witnesses, store, settings.witness_timeout_s, settings.witness_alert_s, clock
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -31,6 +31,7 @@ _AT_LEAST_ONE = (
     "max_connections",
     "tick_s",
     "witness_timeout_s",
+    "witness_alert_s",
     "smtp_port",
     "delivery_timeout_s",
     "delivery_retry_s",
@@ -107,6 +108,9 @@ class Settings:
         accepted under either (while it changes its key). Empty (the default): none.
     witness_timeout_s: how long the line waits for one witness's answer before it counts as
         failed (and is asked again later, after a pause that doubles up to a minute).
+    witness_alert_s: a witness that has not cosigned the record's head this long after the
+        line first served a newer one counts as lagging (`GET /v1/log/witnesses`, the
+        console's header).
     """
 
     db: str | Path = "deconflict.db"
@@ -134,6 +138,7 @@ class Settings:
     start_check_entries: int = 20_000
     witnesses: str = ""
     witness_timeout_s: int = 5
+    witness_alert_s: int = 10 * 60
     public_url: str = ""
     smtp_host: str = ""
     smtp_port: int = 587

@@ -8,7 +8,10 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -227,3 +230,92 @@ def _foreign_lines(note: str, verifiers: list[CosignatureVerifier]) -> list[str]
         for line in lines[1:]  # the first is the log's own signature
         if not cosignatures(text + "\n" + line + "\n", verifiers)
     ]
+
+
+def witness_status(line: LiveServer, party: str = "aid-duty") -> dict[str, Any]:
+    with line.client(party) as reader:
+        answer = reader.get("/v1/log/witnesses")
+    assert answer.status_code == 200, answer.text
+    status: dict[str, Any] = answer.json()
+    return status
+
+
+def until(line: LiveServer, seen: Callable[[dict[str, Any]], bool], wait_s: float = 30) -> Any:
+    """The first witness status of the line that `seen` accepts, asked every 0.1 s."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        status = witness_status(line)
+        if seen(status):
+            return status
+        assert time.monotonic() < deadline, f"not seen within {wait_s} s: {status}"
+        time.sleep(0.1)
+
+
+def test_every_party_sees_whether_each_witness_cosigned_and_which_one_lags_and_why(
+    tmp_path: Path,
+) -> None:
+    db = str(tmp_path / "line.db")
+    port = free_port()
+    cosigner = Cosigner("coalition.example/witness", Ed25519PrivateKey.generate())
+    url = f"http://127.0.0.1:{port}"
+    line = start_server(
+        db, seed_parties(db), witnesses=witness_setting((url, cosigner)), witness_alert_s=1
+    )
+    state = tmp_path / "witness.json"
+    witness = start_witness(state, [log_key(line)], cosigner, port)
+    try:
+        with line.client("coalition") as coalition:
+            assert coalition.post("/v1/zones", json=zone_body("before")).status_code == 201
+        up = until(line, lambda status: status["witnesses"][0]["cosigned"])
+        assert up["alert_s"] == 1
+        assert up["witnesses"] == [
+            {
+                "name": "coalition.example/witness",
+                "cosigned": True,
+                "cosigned_size": up["size"],
+                "cosigned_at": up["witnesses"][0]["cosigned_at"],
+                "behind_since": None,
+                "lagging": False,
+                "error": None,
+            }
+        ]
+        cosigned_at = datetime.fromisoformat(up["witnesses"][0]["cosigned_at"])
+        assert abs((datetime.now(UTC) - cosigned_at).total_seconds()) < 30
+        witness.stop()
+        with line.client("coalition") as coalition:
+            assert coalition.post("/v1/zones", json=zone_body("after")).status_code == 201
+        down = until(line, lambda status: status["witnesses"][0]["lagging"])
+        stopped = down["witnesses"][0]
+        assert down["size"] > up["size"]
+        assert (stopped["cosigned"], stopped["cosigned_size"]) == (False, up["size"])
+        assert stopped["cosigned_at"] == up["witnesses"][0]["cosigned_at"]
+        behind = datetime.fromisoformat(stopped["behind_since"])
+        assert datetime.now(UTC) - behind >= timedelta(seconds=1)
+        assert "cannot connect" in stopped["error"]
+        assert "reachable from the line" in stopped["error"]
+        assert "Traceback" not in stopped["error"]
+        witness = start_witness(state, [log_key(line)], cosigner, port)
+        back = until(line, lambda status: status["witnesses"][0]["cosigned"])["witnesses"][0]
+        assert (back["cosigned_size"], back["behind_since"], back["lagging"]) == (
+            down["size"],
+            None,
+            False,
+        )
+        assert back["error"] is None
+    finally:
+        line.stop()
+        witness.stop()
+
+
+def test_a_line_without_witnesses_lists_none_and_a_stranger_is_refused(tmp_path: Path) -> None:
+    db = str(tmp_path / "line.db")
+    line = start_server(db, seed_parties(db))
+    try:
+        # The record holds the three parties' registrations; nobody is asked to cosign it.
+        assert witness_status(line) == {"size": 3, "alert_s": 600, "witnesses": []}
+        with line.client() as stranger:
+            refused = stranger.get("/v1/log/witnesses")
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == "application/problem+json"
+    finally:
+        line.stop()

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from deconflict.api import schemas
 from deconflict.api.cosigning import Cosigning
@@ -41,6 +42,23 @@ def _store(request: Request) -> Store:
 def checkpoint(request: Request, credential: Duty) -> PlainTextResponse:
     cosigning: Cosigning = request.app.state.cosigning
     return PlainTextResponse(cosigning.cosigned(_store(request).log_checkpoint()))
+
+
+@log_router.get(
+    "/witnesses",
+    summary="The line's witnesses: whether each cosigned the checkpoint served now, what it "
+    "last cosigned, since when it is behind, whether it lags, and why asking it last failed",
+    **answered(schemas.Witnesses, 401),
+)
+async def witnesses(request: Request, credential: Duty) -> dict[str, Any]:
+    cosigning: Cosigning = request.app.state.cosigning
+    note = await run_in_threadpool(_store(request).log_checkpoint)
+    size, found = cosigning.status(note)
+    return {
+        "size": size,
+        "alert_s": cosigning.alert_s,
+        "witnesses": [witness.document() for witness in found],
+    }
 
 
 @log_router.get(

@@ -578,6 +578,35 @@ class ConsistencyProof(Answer):
     proof: list[str]
 
 
+class WitnessStatus(Answer):
+    """One of the line's witnesses, as this node last heard from it."""
+
+    name: str = Field(description="The witness's name, as its cosignature lines carry it.")
+    cosigned: bool = Field(description="Whether it cosigned the checkpoint the line serves now.")
+    cosigned_size: int = Field(
+        ge=0, description="The size of the last checkpoint it cosigned (0: none yet)."
+    )
+    cosigned_at: datetime | None = Field(
+        description="When it cosigned that checkpoint, by its cosignature's time (null: none)."
+    )
+    behind_since: datetime | None = Field(
+        description="Since when the record's head has been ahead of what it cosigned "
+        "(null: it cosigned the head)."
+    )
+    lagging: bool = Field(description="Whether it has been behind for `witness_alert_s` or more.")
+    error: str | None = Field(
+        description="Why asking it last failed, until it next cosigns (null: it did not fail)."
+    )
+
+
+class Witnesses(Answer):
+    """The line's witnesses and whether each cosigned the checkpoint served now (of `size`)."""
+
+    size: int = Field(ge=0, description="The size of the checkpoint the line serves now.")
+    alert_s: int = Field(ge=1, description="`witness_alert_s`: behind this long is lagging.")
+    witnesses: list[WitnessStatus]
+
+
 class EvidenceEntry(Answer):
     """One entry of a notice's thread: its leaf index, the leaf's bytes and its RFC 9162
     inclusion proof (base64) in the tree of the evidence's checkpoint, and the openings of its
