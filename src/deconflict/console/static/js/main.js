@@ -16,6 +16,7 @@ import { emit, featureKey, keyOf, on, serverNow, state } from "./state.js";
 import { dtg, localTime, parseTime } from "./time.js";
 import { initTimeline, jumpTo } from "./timeline.js";
 import { initViews } from "./views.js";
+import { initWitnesses } from "./witnesses.js";
 
 const FEATURE_POLL_MS = 60_000;
 
@@ -91,6 +92,7 @@ async function start(session) {
   await Promise.all([loadFeatures(), loadNotices()]);
   fitAll();
   connect();
+  initWitnesses();
   setInterval(loadFeatures, FEATURE_POLL_MS);
   addEventListener("hashchange", openLinkedNotice);
   openLinkedNotice();
