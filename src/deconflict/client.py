@@ -20,13 +20,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from http_message_signatures import HTTPMessageSigner, algorithms
 
 from deconflict.errors import DeconflictError
 from deconflict.record.base64text import decode_base64, encode_base64
@@ -34,6 +36,8 @@ from deconflict.record.bundle import write_bundle
 from deconflict.record.cosignature import Witnessed, WitnessPolicy
 from deconflict.record.errors import NotWitnessed, RecordError
 from deconflict.record.evidence import evidence_from, verify_evidence
+from deconflict.record.http_signature import READ_COMPONENTS, WRITE_COMPONENTS
+from deconflict.record.keys import public_key_b64
 from deconflict.record.merkle import verify_consistency
 from deconflict.record.note import NoteVerifier, open_checkpoint
 from deconflict.record.receipt import verify_receipt
@@ -103,6 +107,10 @@ class StreamEvent:
     data: Json
 
 
+Signing = Literal["commitment", "rfc9421", "both"]
+"""How a client with a signing key signs its writes (docs/reference.md, Signed requests)."""
+
+
 class Client:
     """The deconflict API at `server` (e.g. http://127.0.0.1:8000), speaking with `token`.
 
@@ -117,10 +125,15 @@ class Client:
         timeout_s: float = 10,
         *,
         signing_key: Ed25519PrivateKey | None = None,
+        signing: Signing = "both",
+        sign_reads: bool = False,
         log_key: str | None = None,
         witnesses: WitnessPolicy | None = None,
     ) -> None:
-        """`signing_key`: sign every write as your party (register its public key first).
+        """`signing_key`: sign every write as your party (register its public key first),
+        by the `signing` scheme: `commitment` (Deconflict-Signature), `rfc9421` (HTTP
+        Message Signatures), or `both`. `sign_reads`: also sign fetches of the inbox and of
+        a notice (RFC 9421), which the line then records as evidence that you fetched them.
         `log_key`: the record's verifier key you trust; without it the key the server
         presents on first use is pinned for this client's life.
         `witnesses`: the witnesses whose cosignatures `witnessed_checkpoint`,
@@ -129,6 +142,8 @@ class Client:
         self.server = server.rstrip("/")
         self._timeout_s = timeout_s
         self._signing_key = signing_key
+        self._signing = signing
+        self._sign_reads = sign_reads
         self._log_key = NoteVerifier.from_text(log_key) if log_key else None
         self.witnesses = witnesses
         self.receipts: list[Json] = []
@@ -279,7 +294,7 @@ class Client:
 
     def inbox(self) -> Json:
         """`{"notices": [...]}` addressed to you, overdue first; marks them delivered."""
-        return self._send("GET", "/v1/inbox")
+        return self._send("GET", "/v1/inbox", sign=self._sign_reads)
 
     def outbox(self) -> Json:
         """`{"notices": [...]}` you sent, newest first, with their state and responses."""
@@ -287,7 +302,7 @@ class Client:
 
     def notice(self, notice_id: int) -> Json:
         """`{"notice": ...}` with its thread rendered in your language; marks it read."""
-        return self._send("GET", f"/v1/notices/{int(notice_id)}")
+        return self._send("GET", f"/v1/notices/{int(notice_id)}", sign=self._sign_reads)
 
     # Answering.
 
@@ -496,7 +511,7 @@ class Client:
     ) -> Json:
         """A write, signed when the client has a key; its receipt checked and kept."""
         headers = {}
-        if self._signing_key is not None:
+        if self._signing_key is not None and self._signing != "rfc9421":
             signature, salt = sign_sealed(self._signing_key, signed)
             headers["Deconflict-Signature"] = signature
             headers["Deconflict-Signature-Salt"] = encode_base64(salt)
@@ -586,12 +601,17 @@ class Client:
         key: str | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        sign: bool = False,
     ) -> Json:
+        """Send a request (a write under an Idempotency-Key); a write, or a read asked to be
+        `sign`ed, carries an RFC 9421 signature when the client signs that way."""
         headers = dict(headers or {})
         keyed = method in ("POST", "PUT")
         if keyed:
             headers["Idempotency-Key"] = key or str(uuid.uuid4())
         request = self._http.build_request(method, path, json=body, headers=headers, params=params)
+        if self._signing_key is not None and self._signing != "commitment" and (keyed or sign):
+            sign_request(request, self._signing_key, write=keyed)
         return _answer(self.server, self._send_until_answered(request, keyed))
 
     def _send_until_answered(self, request: httpx.Request, keyed: bool) -> httpx.Response:
@@ -614,6 +634,22 @@ class Client:
             return self._http.send(request)
         except httpx.TransportError as error:
             raise ServerUnreachable(self.server, _reason(error)) from None
+
+
+def sign_request(request: httpx.Request, key: Ed25519PrivateKey, *, write: bool) -> None:
+    """Sign `request` in place as RFC 9421 says (label `sig1`, Ed25519, `keyid` the base64
+    public key, `created` now): a write covers its method, path, Content-Digest (SHA-256 of
+    the body, added) and Idempotency-Key; a read its method and path."""
+    signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519)
+    prepared = signer.prepare(
+        request,
+        key_id=public_key_b64(key),
+        created=datetime.now(UTC),
+        label="sig1",
+        covered_component_ids=WRITE_COMPONENTS if write else READ_COMPONENTS,
+        body=request.read() if write else None,
+    )
+    signer.apply(request, prepared, key.sign(prepared.signature_base))
 
 
 class _EventParser:

@@ -44,6 +44,12 @@ CODES: dict[str, str] = {
     "idempotency_key_reused": "an Idempotency-Key was used for another request",
     "role_needed": "the token's role may not do this (`role` needed, `yours`)",
     "csrf_missing": "a write from the console lacks its session's `header`",
+    "http_signature_malformed": "RFC 9421 signature headers that cannot be read (`field`)",
+    "http_signature_component_missing": "an RFC 9421 signature leaves out a `component` it needs",
+    "http_signature_wrong_key": "an RFC 9421 signature's `keyid` is not the party's key",
+    "http_signature_stale": "an RFC 9421 signature made over `skew_s` s before now",
+    "http_signature_future": "an RFC 9421 signature made over `skew_s` s after now",
+    "content_digest_mismatch": "a signed Content-Digest (RFC 9530) is not the digest of the body",
     # The framework's refusals, by status.
     "bad_request": "the request cannot be read",
     "not_signed_in": "no token or console session, or one unknown or revoked",

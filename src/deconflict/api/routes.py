@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema
 
 from deconflict.api import schemas
+from deconflict.api.http_signatures import http_signature
 from deconflict.api.push import LAST_EVENT_ID, hub_of, start_after, stream
 from deconflict.api.schemas import answered
 from deconflict.errors import Forbidden, InvalidFeature, InvalidPlan
@@ -33,6 +34,7 @@ from deconflict.line.service import Idempotency, Line
 from deconflict.line.views import feature_view, version_view
 from deconflict.record.base64text import decode_base64
 from deconflict.record.errors import RecordError
+from deconflict.record.http_signature import HttpSignature
 from deconflict.record.sealed import SALT_SIZE
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.ids import ID_SYNTAX, read_id
@@ -90,7 +92,22 @@ async def _party_signature(
     return PartySignature(signature, raw_salt)
 
 
-Signature = Annotated[PartySignature | None, Depends(_party_signature)]
+class Signatures(NamedTuple):
+    """A request's signatures: of its payload's commitment, RFC 9421 of the request, or both."""
+
+    commitment: PartySignature | None
+    http: HttpSignature | None
+
+
+async def _signatures(
+    commitment: Annotated[PartySignature | None, Depends(_party_signature)],
+    http: Annotated[HttpSignature | None, Depends(http_signature)],
+) -> Signatures | None:
+    return None if commitment is None and http is None else Signatures(commitment, http)
+
+
+Signature = Annotated[Signatures | None, Depends(_signatures)]
+SignedRead = Annotated[HttpSignature | None, Depends(http_signature)]
 NoticeId = Annotated[int, Path(description="The notice's number.")]
 
 
@@ -199,15 +216,21 @@ class KeyBody(BaseModel):
     public_key: str = Field(min_length=40, max_length=60)
 
 
-def _signed(payload: dict[str, Any], signature: PartySignature | None) -> Signed | None:
-    return None if signature is None else Signed(payload, signature.signature, signature.salt)
-
-
-def _signed_body(body: BaseModel, signature: PartySignature | None) -> Signed | None:
-    """The body as its party signed it (the JSON it sent), read only when it was signed."""
-    if signature is None:
+def _signed(payload: dict[str, Any], signatures: Signatures | None) -> Signed | None:
+    """The request as its party signed it, with either signature or both; None: unsigned."""
+    if signatures is None:
         return None
-    return _signed(body.model_dump(mode="json", exclude_unset=True), signature)
+    commitment, http = signatures
+    if commitment is None:
+        return Signed(payload, http=http)
+    return Signed(payload, commitment.signature, commitment.salt, http)
+
+
+def _signed_body(body: BaseModel, signatures: Signatures | None) -> Signed | None:
+    """The body as its party signed it (the JSON it sent), read only when it was signed."""
+    if signatures is None:
+        return None
+    return _signed(body.model_dump(mode="json", exclude_unset=True), signatures)
 
 
 def _line(request: Request) -> Line:
@@ -315,7 +338,7 @@ def _declare(
     kind: Kind,
     credential: Credential,
     key: str | None,
-    signature: PartySignature | None,
+    signature: Signatures | None,
     url_id: str | None = None,
     allow_past: bool = False,
 ) -> Response:
@@ -516,7 +539,7 @@ def _cancel(
     feature_id: str,
     credential: Credential,
     key: str | None,
-    signature: PartySignature | None,
+    signature: Signatures | None,
 ) -> dict[str, Any]:
     idempotency = Idempotency.of(key, "cancel", feature_id)
     signed = _signed({"cancel": feature_id}, signature)
@@ -626,7 +649,7 @@ def _feature_answer(
 @router.get(
     "/inbox",
     summary="Notices addressed to you, overdue first",
-    **answered(schemas.Notices, 401, 422),
+    **answered(schemas.Notices, 401, 403, 422),
 )
 def inbox(
     request: Request,
@@ -635,8 +658,10 @@ def inbox(
         Literal["exclude", "include"],
         Query(description="`include` keeps notices about features that have ended."),
     ] = "exclude",
+    signed: SignedRead = None,
 ) -> dict[str, Any]:
-    notices = _line(request).inbox(credential.party_id, ended == "include")
+    """A fetch signed with RFC 9421 is recorded (a `read` entry naming the notices shown)."""
+    notices = _line(request).inbox(credential.party_id, ended == "include", signed)
     result = {"notices": [n.document() for n in notices]}
     _committed(request)
     return result
@@ -662,10 +687,13 @@ def outbox(
 @router.get(
     "/notices/{notice_id}",
     summary="One notice and its thread (marks it read)",
-    **answered(schemas.NoticeAnswer, 401, 404, 422),
+    **answered(schemas.NoticeAnswer, 401, 403, 404, 422),
 )
-def read_notice(request: Request, notice_id: NoticeId, credential: Duty) -> dict[str, Any]:
-    result = _line(request).read(credential.party_id, notice_id)
+def read_notice(
+    request: Request, notice_id: NoticeId, credential: Duty, signed: SignedRead = None
+) -> dict[str, Any]:
+    """A fetch signed with RFC 9421 is recorded (a `read` entry in the notice's thread)."""
+    result = _line(request).read(credential.party_id, notice_id, signed)
     _committed(request)
     return result.document()
 

@@ -50,6 +50,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "read": "opens notice {notice}",
         "responded": "responds to notice {notice}: {response}",
         "overdue": "notice {notice} passed its respond-by time unanswered and was escalated",
+        "fetched_notice": "fetches notice {notice}, signing the request (RFC 9421)",
+        "fetched_inbox": "fetches its inbox, signing the request (RFC 9421), and is shown "
+        "notices {notices}",
         "delivery": "sends the escalation of notice {notice} by {channel} to {to} "
         "(attempt {attempt}): {outcome}",
         "delivery_delivered": "accepted by the receiver",
@@ -92,6 +95,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "read": "открывает уведомление {notice}",
         "responded": "отвечает на уведомление {notice}: {response}",
         "overdue": "срок ответа на уведомление {notice} истёк без ответа; эскалировано",
+        "fetched_notice": "запрашивает уведомление {notice}, подписав запрос (RFC 9421)",
+        "fetched_inbox": "запрашивает свои входящие, подписав запрос (RFC 9421); показаны "
+        "уведомления {notices}",
         "delivery": "отправляет эскалацию уведомления {notice} ({channel}) на {to} "
         "(попытка {attempt}): {outcome}",
         "delivery_delivered": "принято получателем",
@@ -134,6 +140,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "read": "يفتح الإشعار {notice}",
         "responded": "يرد على الإشعار {notice}: {response}",
         "overdue": "انقضى موعد الرد على الإشعار {notice} دون رد فصُعِّد",
+        "fetched_notice": "يجلب الإشعار {notice} بطلب موقَّع (RFC 9421)",
+        "fetched_inbox": "يجلب صندوق وارده بطلب موقَّع (RFC 9421)، وتُعرض عليه الإشعارات {notices}",
         "delivery": "يرسل تصعيد الإشعار {notice} عبر {channel} إلى {to} "
         "(المحاولة {attempt}): {outcome}",
         "delivery_delivered": "قبله المستلم",
@@ -225,6 +233,13 @@ def describe(
         return name(recipients.get(view.get("notice"), "")), what
     if kind == "overdue":
         return LINE[lang], said["overdue"].format(notice=value(view.get("notice")))
+    if kind == "read":
+        if view.get("notice") is None:
+            shown = ", ".join(str(n) for n in view.get("notices") or []) or "—"
+            return name(view.get("party")), said["fetched_inbox"].format(notices=value(shown))
+        return name(view.get("party")), said["fetched_notice"].format(
+            notice=value(view.get("notice"))
+        )
     if kind == "delivery":
         outcome = said.get(f"delivery_{view.get('outcome')}", value(view.get("outcome")))
         channel = str(view.get("channel"))
@@ -246,7 +261,7 @@ def _message(view: Mapping[str, Any], names: Mapping[str, str], language: str) -
         text = _isolated(f"{view.get('code')} {params}", language)
     if view.get("free_text"):
         text += " " + render_free_text(str(view["free_text"]), language)
-    if isinstance(view.get("signed"), dict):
+    if isinstance(view.get("signed"), dict) or "http_signed" in view:
         sender = str(view.get("sender"))
         party = _isolated(names.get(sender, sender), language)
         text += words(language)["signed"].format(party=party)

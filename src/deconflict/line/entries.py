@@ -19,6 +19,7 @@ from deconflict.line.deliveries import Settled
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind, Share
 from deconflict.line.parties import Party
 from deconflict.line.views import iso, see_conflict, shown_params
+from deconflict.record.http_signature import HttpSignature
 from deconflict.record.sealed import Opening
 from deconflict.rules.feature import Feature
 from deconflict.rules.plan import feature_to_geojson
@@ -33,6 +34,7 @@ ENTRY_KINDS = (
     "overdue",
     "probe",
     "delivery",
+    "read",
 )
 """Every kind of entry the record holds (docs/record.md describes each)."""
 
@@ -46,21 +48,24 @@ EVERY_PARTY: Readers = None
 
 @dataclass(frozen=True)
 class Signed:
-    """A request as its party signed it: the payload, the salt of its commitment, and the
-    base64 Ed25519 signature of that commitment (record/sealed.py)."""
+    """A request as its party signed it: the payload, and one signature or both.
+
+    `signature` is the base64 Ed25519 signature of the payload's commitment under
+    `salt` (record/sealed.py, header `Deconflict-Signature`); `http` the request's
+    RFC 9421 signature (record/http_signature.py, headers `Signature-Input` and
+    `Signature`).
+    """
 
     payload: dict[str, Any]
-    signature: str
-    salt: bytes
+    signature: str | None = None
+    salt: bytes | None = None
+    http: HttpSignature | None = None
 
     @cached_property
-    def opening(self) -> Opening:
-        """The payload sealed under the request's salt (sealed once, however often asked)."""
-        return Opening.of(self.payload, self.salt)
-
-    @property
-    def commitment(self) -> str:
-        return self.opening.commitment
+    def opening(self) -> Opening | None:
+        """The payload sealed under the request's salt (sealed once, however often asked);
+        None without a signed commitment."""
+        return None if self.salt is None else Opening.of(self.payload, self.salt)
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,9 @@ class Draft:
     `sealed` (if any) becomes one commitment in the leaf, opened to `readers`
     (None: every party). A `signed` request's commitment and signature go beside
     the public fields, or inside the sealed part when `signer_sealed` (then not
-    even who signed shows); its payload is opened to the same readers.
+    even who signed shows); its payload is opened to the same readers. Its RFC
+    9421 signature goes inside the sealed part when there is one (its path and
+    body may name what is sealed), else beside the public fields.
     """
 
     public: Entry
@@ -217,6 +224,18 @@ def delivery_entry(notice: Notice, settled: Settled) -> Draft:
         },
         _parties_of(notice),
     )
+
+
+def read_entry(
+    party: str, at: datetime, signed: HttpSignature, notice: Notice | None, shown: list[int]
+) -> Draft:
+    """A party fetched a notice (sealed to its two parties) or its inbox (sealed to itself,
+    with the notices it was shown), and signed the request (RFC 9421)."""
+    content: Entry = {"party": party, "notice": None if notice is None else notice.id}
+    if notice is None:
+        content["notices"] = shown
+    readers = frozenset({party}) if notice is None else _parties_of(notice)
+    return Draft({"kind": "read", "at": iso(at)}, content, readers, Signed({}, http=signed))
 
 
 def _parties_of(notice: Notice) -> frozenset[str]:

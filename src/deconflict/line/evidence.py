@@ -26,6 +26,7 @@ from deconflict.record.evidence import (
     THREAD_KINDS,
     ProvenEntry,
     evidence_document,
+    notices_named,
 )
 from deconflict.record.sealed import Opening, opened
 
@@ -82,7 +83,7 @@ def _scan(record: RecordReads, party: str, size: int) -> _Found:
         elif kind == "notice":
             found.notices[view.get("notice")] = (index, view)
         elif kind in THREAD_KINDS:
-            found.in_threads.append((index, view.get("notice")))
+            found.in_threads.extend((index, notice) for notice in notices_named(view))
         elif kind == "feature":
             found.features.append((index, view.get("party"), view.get("feature_id")))
     return found

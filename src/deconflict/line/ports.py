@@ -17,6 +17,7 @@ from deconflict.line.deliveries import DeliveryState, Settled
 from deconflict.line.entries import Entry, Readers, Signed
 from deconflict.line.model import Declared, Event, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
+from deconflict.record.http_signature import HttpSignature
 from deconflict.record.sealed import Opening
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature
@@ -86,6 +87,17 @@ class LineTx(Unrecorded, Protocol):
 
     def record_probe(self, asker: str, zone: Declared, feature: Feature, at: datetime) -> int:
         """Record that `asker` checked `feature`, which meets `zone`; returns its leaf index."""
+
+    def record_read(
+        self,
+        party: str,
+        at: datetime,
+        signed: HttpSignature,
+        notice: Notice | None,
+        shown: list[int],
+    ) -> int:
+        """Record that `party` fetched `notice` (None: its inbox, showing `shown`) with a
+        signed request; returns its leaf index."""
 
     def queue_deliveries(self, notice: Notice, at: datetime) -> int:
         """Queue the notice's escalation to each destination of its recipient; how many."""

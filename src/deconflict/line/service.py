@@ -66,6 +66,12 @@ from deconflict.line.views import (
     see_notice,
     when,
 )
+from deconflict.record.http_signature import (
+    READ_COMPONENTS,
+    WRITE_COMPONENTS,
+    HttpSignature,
+    check_http_signature,
+)
 from deconflict.record.sealed import signed_bytes
 from deconflict.record.signature import verify_party_signature
 from deconflict.rules.conflicts import Conflict
@@ -135,7 +141,7 @@ class Line:
                     )
                 return answer.from_document(seen[1])
         if signed is not None:
-            _check_signature(tx, party, signed)
+            _check_signature(tx, party, signed, self.clock())
         result = act()
         if tx.first_leaf is not None:
             result = replace(result, receipt=tx.receipt(tx.first_leaf))
@@ -693,11 +699,17 @@ class Line:
             raise NotFound("no such notice", field="notice", value=notice_id)
         return notice
 
-    def read(self, party: str, notice_id: int) -> NoticeAnswer:
-        """A notice with its thread; the recipient's first read is reported to the sender."""
+    def read(self, party: str, notice_id: int, signed: HttpSignature | None = None) -> NoticeAnswer:
+        """A notice with its thread; the recipient's first read is reported to the sender.
+
+        A `signed` read (RFC 9421) is checked and recorded as a `read` entry sealed to the
+        notice's two parties, the party's proof that it fetched the notice then.
+        """
 
         def step(tx: LineTx) -> NoticeAnswer:
             notice = self._notice_of(tx, party, notice_id)
+            if signed is not None:
+                self._record_read(tx, party, signed, notice, [])
             parties = {p.id: p for p in tx.parties()}
             if party == notice.recipient and notice.state.rank() < NoticeState.READ.rank():
                 now = self.clock()
@@ -737,17 +749,38 @@ class Line:
 
         self.store.run_atomic(step)
 
-    def inbox(self, party: str, include_ended: bool = False) -> list[NoticeSeen]:
+    def inbox(
+        self, party: str, include_ended: bool = False, signed: HttpSignature | None = None
+    ) -> list[NoticeSeen]:
         """Notices addressed to the party, overdue first, then by deadline; marks them delivered.
 
         Notices about features whose last occurrence has ended drop off unless
-        `include_ended`; they stay in the record and in the sender's outbox.
+        `include_ended`; they stay in the record and in the sender's outbox. A `signed`
+        fetch (RFC 9421) is checked first and recorded as a `read` entry sealed to the party,
+        naming the notices it was shown.
         """
         reader = self._party(party)
+        if signed is not None:
+            self.store.run_atomic(lambda tx: _check_read(tx, party, signed, self.clock()))
         notices = self._current(self.store.inbox(party), include_ended)
         self.delivered(party, [n.id for n in notices if n.state is NoticeState.SENT])
-        notices = self._current(self.store.inbox(party), include_ended)
-        return [see_notice(n, reader) for n in _inbox_order(notices)]
+        notices = _inbox_order(self._current(self.store.inbox(party), include_ended))
+        if signed is not None:
+            shown = [n.id for n in notices]
+            self.store.run_atomic(lambda tx: self._record_read(tx, party, signed, None, shown))
+        return [see_notice(n, reader) for n in notices]
+
+    def _record_read(
+        self,
+        tx: LineTx,
+        party: str,
+        signed: HttpSignature,
+        notice: Notice | None,
+        shown: list[int],
+    ) -> None:
+        now = self.clock()
+        _check_read(tx, party, signed, now)
+        tx.record_read(party, now, signed, notice, shown)
 
     def _current(self, notices: list[Notice], include_ended: bool) -> list[Notice]:
         if include_ended:
@@ -957,8 +990,21 @@ def _name(parties: Mapping[str, Party], party: str) -> str:
     return found.name if found else party
 
 
-def _check_signature(tx: LineTx, party: str, signed: Signed) -> None:
-    """The party's own signature must verify against the key it registered."""
+def _check_signature(tx: LineTx, party: str, signed: Signed, now: datetime) -> None:
+    """The party's own signatures (either scheme, or both) must verify against the key it
+    registered; an RFC 9421 one must also cover what a write must and be of about `now`."""
+    key = _key_of(tx, party)
+    if signed.opening is not None and signed.signature is not None:
+        verify_party_signature(key, signed_bytes(signed.opening.commitment), signed.signature)
+    if signed.http is not None:
+        check_http_signature(signed.http, key, WRITE_COMPONENTS, now)
+
+
+def _check_read(tx: LineTx, party: str, signed: HttpSignature, now: datetime) -> None:
+    check_http_signature(signed, _key_of(tx, party), READ_COMPONENTS, now)
+
+
+def _key_of(tx: LineTx, party: str) -> str:
     key = tx.party_key(party)
     if key is None:
         raise Forbidden(
@@ -966,4 +1012,4 @@ def _check_signature(tx: LineTx, party: str, signed: Signed) -> None:
             field="signature",
             value=party,
         )
-    verify_party_signature(key, signed_bytes(signed.commitment), signed.signature)
+    return key

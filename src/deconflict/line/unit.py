@@ -26,11 +26,13 @@ from deconflict.line.entries import (
     party_entry,
     party_key_entry,
     probe_entry,
+    read_entry,
     state_entry,
 )
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
 from deconflict.line.ports import StoreTx
+from deconflict.record.http_signature import HttpSignature
 from deconflict.record.sealed import Opening, new_salt
 from deconflict.rules.conflicts import Conflict, conflict_between
 from deconflict.rules.feature import Feature
@@ -49,11 +51,15 @@ class UnitOfWork:
         entry = dict(draft.public)
         content = None if draft.sealed is None else dict(draft.sealed)
         openings: list[tuple[Opening, Readers]] = []
-        if draft.signed is not None:
-            commitment = draft.signed.commitment
-            signed = {"commitment": commitment, "signature": draft.signed.signature}
-            (content if content is not None and draft.signer_sealed else entry)["signed"] = signed
-            openings.append((draft.signed.opening, draft.readers))
+        signed = draft.signed
+        if signed is not None and signed.opening is not None:
+            commitment = {"commitment": signed.opening.commitment, "signature": signed.signature}
+            (content if content is not None and draft.signer_sealed else entry)["signed"] = (
+                commitment
+            )
+            openings.append((signed.opening, draft.readers))
+        if signed is not None and signed.http is not None:
+            (entry if content is None else content)["http_signed"] = signed.http.document()
         if content is not None:
             sealed = Opening.of(content, new_salt())
             entry["sealed"] = sealed.commitment
@@ -132,6 +138,17 @@ class UnitOfWork:
     def record_probe(self, asker: str, zone: Declared, feature: Feature, at: datetime) -> int:
         """Record that `asker` checked `feature`, which meets another party's `contact` zone."""
         return self.record(probe_entry(at, asker, zone, feature))
+
+    def record_read(
+        self,
+        party: str,
+        at: datetime,
+        signed: HttpSignature,
+        notice: Notice | None,
+        shown: list[int],
+    ) -> int:
+        """Record a party's signed fetch of a notice or of its inbox."""
+        return self.record(read_entry(party, at, signed, notice, shown))
 
     def add_party(self, party: Party, at: datetime) -> None:
         """Register a party (the store refuses an id already taken)."""

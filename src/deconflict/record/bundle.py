@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,12 @@ from deconflict.record.base64text import decode_base64, encode_base64
 from deconflict.record.canonical import canonical_bytes
 from deconflict.record.cosignature import WitnessPolicy
 from deconflict.record.errors import RecordError
+from deconflict.record.http_signature import (
+    READ_COMPONENTS,
+    WRITE_COMPONENTS,
+    HttpSignature,
+    check_http_signature,
+)
 from deconflict.record.merkle import leaf_hash, root
 from deconflict.record.note import Checkpoint, NoteVerifier, open_checkpoint
 from deconflict.record.sealed import Opening, commitments_in, opened, signed_bytes
@@ -328,32 +335,59 @@ def _may_hold_keys_or_signatures(data: bytes) -> bool:
 
 def check_party_signatures(entries: Sequence[tuple[int, dict[str, Any]]]) -> int:
     """Every signed entry verifies with the key its party registered before it: the signature
-    of the commitment of what it sent (record/sealed.py), checkable without its opening."""
+    of the commitment of what it sent (record/sealed.py), checkable without its opening, and
+    the RFC 9421 signature of its request (record/http_signature.py), where it can be read."""
     keys: dict[str, str] = {}
     checked = 0
     for index, entry in entries:
         if entry.get("kind") == "party_key":
             keys[str(entry["party"])] = str(entry["public_key"])
-        signed = entry.get("signed")
-        if not isinstance(signed, dict):
-            continue
         party = str(entry.get("party") or entry.get("sender"))
-        commitment = signed.get("commitment")
-        if not isinstance(commitment, str):
-            raise BundleInvalid(f"entry {index} is signed but names no commitment", index)
-        if party not in keys:
-            raise BundleInvalid(f"entry {index} is signed by {party}, who registered no key", index)
-        try:
-            verify_party_signature(
-                keys[party], signed_bytes(commitment), str(signed.get("signature"))
-            )
-        except RecordError as error:
-            raise BundleInvalid(
-                f"entry {index}: the signature of {party} does not verify: {error.message}",
-                index,
-            ) from None
-        checked += 1
+        signed = entry.get("signed")
+        if isinstance(signed, dict):
+            _check_commitment_signature(index, party, keys, signed)
+            checked += 1
+        if "http_signed" in entry:
+            _check_http_signed(index, party, keys, entry)
+            checked += 1
     return checked
+
+
+def _key_before(index: int, party: str, keys: dict[str, str]) -> str:
+    if party not in keys:
+        raise BundleInvalid(f"entry {index} is signed by {party}, who registered no key", index)
+    return keys[party]
+
+
+def _check_commitment_signature(
+    index: int, party: str, keys: dict[str, str], signed: dict[str, Any]
+) -> None:
+    commitment = signed.get("commitment")
+    if not isinstance(commitment, str):
+        raise BundleInvalid(f"entry {index} is signed but names no commitment", index)
+    key = _key_before(index, party, keys)
+    try:
+        verify_party_signature(key, signed_bytes(commitment), str(signed.get("signature")))
+    except RecordError as error:
+        raise BundleInvalid(
+            f"entry {index}: the signature of {party} does not verify: {error.message}", index
+        ) from None
+
+
+def _check_http_signed(index: int, party: str, keys: dict[str, str], entry: dict[str, Any]) -> None:
+    """The request's RFC 9421 signature, held to the key registered before it, to what a read
+    or a write must cover, and to the entry's time within the skew the line allows."""
+    key = _key_before(index, party, keys)
+    required = READ_COMPONENTS if entry.get("kind") == "read" else WRITE_COMPONENTS
+    try:
+        signed = HttpSignature.from_document(entry["http_signed"])
+        at = datetime.fromisoformat(str(entry.get("at")))
+        check_http_signature(signed, key, required, at)
+    except (RecordError, ValueError) as error:
+        said = error.message if isinstance(error, RecordError) else str(error)
+        raise BundleInvalid(
+            f"entry {index}: the RFC 9421 signature of {party} does not verify: {said}", index
+        ) from None
 
 
 def _check_prefix(older: Checkpoint, newer: Checkpoint, claimed: Sequence[bytes]) -> None:

@@ -44,8 +44,9 @@ from deconflict.record.sealed import Opening
 
 FORMAT = "deconflict-evidence/v1"
 
-THREAD_KINDS = frozenset({"message", "notice_state", "overdue", "delivery"})
-"""Entries that belong to a notice by the `notice` their sealed part names."""
+THREAD_KINDS = frozenset({"message", "notice_state", "overdue", "delivery", "read"})
+"""Entries that belong to a notice by the `notice` their sealed part names (a signed fetch of
+an inbox, a `read` entry naming no notice, by the `notices` it was shown)."""
 
 PARTY_KINDS = frozenset({"party", "party_key"})
 """Entries that say who a party is and which key its signatures are checked with."""
@@ -237,6 +238,15 @@ def _check_thread(
             )
 
 
+def notices_named(view: Mapping[str, Any]) -> list[Any]:
+    """The notices a thread entry is of: the one it names, else those a signed inbox fetch
+    was shown."""
+    shown = view.get("notices")
+    if view.get("notice") is None and isinstance(shown, list):
+        return shown
+    return [view.get("notice")]
+
+
 def _belongs(view: Mapping[str, Any], main: Mapping[str, Any], notices: Mapping[Any, Any]) -> bool:
     kind = view.get("kind")
     sender, recipient, feature_id = (
@@ -250,7 +260,7 @@ def _belongs(view: Mapping[str, Any], main: Mapping[str, Any], notices: Mapping[
             same and feature_id is not None and view.get("feature_id") == feature_id
         )
     if kind in THREAD_KINDS:
-        return view.get("notice") in notices
+        return any(notice in notices for notice in notices_named(view))
     if kind == "feature":
         return feature_id is not None and (view.get("party"), view.get("feature_id")) == (
             sender,

@@ -173,7 +173,7 @@ def _as_recorded(draft: Draft) -> dict[str, Any]:
 
 
 def _without_signed(entry: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in entry.items() if k not in ("signed", "sealed")}
+    return {k: v for k, v in entry.items() if k not in ("signed", "http_signed", "sealed")}
 
 
 def _differences(
