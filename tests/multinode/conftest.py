@@ -1,8 +1,10 @@
-"""Two real server processes on one PostgreSQL database: a cluster of API nodes, as deployed.
+"""Real server processes on one database: a cluster of API nodes, as deployed.
 
 Each node is `uvicorn --factory deconflict.server:app_from_env` configured only
-through DECONFLICT_* variables, both signing the record with one log key.
-Deadlines are 1 s and both nodes tick every second, so escalation races for real.
+through DECONFLICT_* variables, all signing the record with one log key: on
+PostgreSQL, node processes of their own; on a SQLite file, the worker processes
+of one uvicorn (`--workers`). Deadlines are 1 s and the nodes tick every second,
+so escalation races for real.
 """
 
 from __future__ import annotations
@@ -36,6 +38,24 @@ class Node:
 
     url: str
     process: subprocess.Popen[bytes]
+    workers: int = 1
+    """Worker processes under this one uvicorn, taking its connections as the kernel hands them."""
+    startup_log: Path | None = None
+
+    def workers_connected(self) -> set[int]:
+        """The ids of this uvicorn's processes holding a client's connection now (from /proc)."""
+        port = f":{int(self.url.rsplit(':', 1)[1]):04X}"
+        with open("/proc/net/tcp") as table:  # local address, state (01: established), inode
+            rows = [row.split() for row in table]
+        inodes = {f"socket:[{row[9]}]" for row in rows if row[1].endswith(port) and row[3] == "01"}
+        held = set()
+        for pid in _children(self.process.pid):
+            try:
+                if any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                    held.add(pid)
+            except OSError:
+                continue  # gone, or the descriptor closed while looked at
+        return held
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no goodbye to the database."""
@@ -70,7 +90,20 @@ class Cluster:
             node.stop()
 
 
-def start_node(db: str, log_key: Path, **settings: Any) -> Node:
+def _children(pid: int) -> list[int]:
+    """The ids of a process's children (from /proc)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(entry.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def start_node(db: str, log_key: Path, workers: int = 1, **settings: Any) -> Node:
+    """One uvicorn serving `db`; with `workers` > 1, that many worker processes under it."""
     port = free_port()
     environ = {
         **os.environ,
@@ -80,20 +113,29 @@ def start_node(db: str, log_key: Path, **settings: Any) -> Node:
         **{f"DECONFLICT_{name.upper()}": str(value) for name, value in settings.items()},
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", "deconflict.server:app_from_env"]
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=environ,
-    )
-    return Node(f"http://127.0.0.1:{port}", process)
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    if workers == 1:
+        return Node(f"http://127.0.0.1:{port}", subprocess.Popen(command, env=environ))
+    # Each worker says "Application startup complete." once it has checked the store and listens.
+    startup_log = log_key.with_name(f"{log_key.name}.{port}.log")
+    command[-1:] = ["info", "--no-access-log", "--workers", str(workers)]
+    with startup_log.open("wb") as said:
+        process = subprocess.Popen(command, env=environ, stderr=said)
+    return Node(f"http://127.0.0.1:{port}", process, workers, startup_log)
 
 
 def wait_until_serving(node: Node, within_s: float = 30.0) -> None:
+    """Until the node answers /healthz and, with workers, every one of them has started."""
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         if node.process.poll() is not None:
             raise RuntimeError(f"the node at {node.url} exited with {node.process.returncode}")
         try:
-            if httpx.get(f"{node.url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{node.url}/healthz", timeout=1).status_code == 200 and (
+                node.startup_log is None
+                or node.startup_log.read_text().count("Application startup complete.")
+                == node.workers
+            ):
                 return
         except httpx.TransportError:
             pass
@@ -101,14 +143,21 @@ def wait_until_serving(node: Node, within_s: float = 30.0) -> None:
     raise RuntimeError(f"the node at {node.url} did not serve within {within_s} s")
 
 
-def start_cluster(db: str, folder: Path, count: int = 2, **settings: Any) -> Cluster:
-    """`count` nodes on the database `db`, started together, sharing one log key."""
+def start_cluster(
+    db: str, folder: Path, count: int = 2, *, workers: bool = False, **settings: Any
+) -> Cluster:
+    """`count` nodes on the database `db`, started together, sharing one log key. `workers`:
+    the nodes are the worker processes of one uvicorn (as several processes serve a SQLite
+    file), all at one address, so which worker takes a connection is the kernel's choice."""
     tokens = seed_parties(db)
     log_key = folder / "log-key.pem"
     log_key.write_bytes(generate_signer(ORIGIN)[2])
     log_key.chmod(0o600)
     sign_head(db, log_key, ORIGIN)  # the parties were added before the key was first used
-    nodes = [start_node(db, log_key, **settings) for _ in range(count)]
+    if workers:
+        nodes = [start_node(db, log_key, count, **settings)] * count
+    else:
+        nodes = [start_node(db, log_key, **settings) for _ in range(count)]
     try:
         for node in nodes:
             wait_until_serving(node)

@@ -10,7 +10,14 @@ was), nothing answered is missing, nothing is stored twice, every same-key
 request was answered alike, the store checks against its record, and each
 party's live event stream holds every event of the party in id order.
 
-Rounds: $DECONFLICT_MULTINODE_ROUNDS (100 in the suite; `make multinode` runs 1,000).
+The same on a SQLite file served by three worker processes of one uvicorn
+(`--workers 3`, as the line runs several processes over one file). The workers
+share one address and the kernel hands each connection to a worker of its
+choice, so a round's "nodes" are its clients' own connections, each held by
+one worker or another; the test checks that every worker held some.
+
+Rounds: $DECONFLICT_MULTINODE_ROUNDS (100 on each store in the suite, about 20 s on
+SQLite; `make multinode` and `make bench` run 1,000 and print the figures).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from deconflict.store.audit import check_store
 from deconflict.store.head import HeadFile, head_path
 from tests.api.conftest import strike_body, zone_body
 from tests.backends import Databases
-from tests.multinode.conftest import ORIGIN, Cluster, ConsoleStream, start_cluster
+from tests.multinode.conftest import ORIGIN, Cluster, ConsoleStream, Node, start_cluster
 
 ROUNDS = int(os.environ.get("DECONFLICT_MULTINODE_ROUNDS", "100"))
 LANES = 4
@@ -67,9 +74,17 @@ class Round:
 
 
 @pytest.fixture(scope="module")
-def nodes(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Three nodes on one database of their own; nothing falls due while the rounds run."""
-    made = start_cluster(databases.new(), tmp_path_factory.mktemp("rounds"), NODES)
+def nodes(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    """Three nodes on one store of their own (on SQLite, three worker processes over one file);
+    nothing falls due while the rounds run."""
+    folder = tmp_path_factory.mktemp("rounds")
+    if backend == "sqlite":
+        made = start_cluster(str(folder / "line.db"), folder, NODES, workers=True)
+    else:
+        databases: Databases = request.getfixturevalue("databases")
+        made = start_cluster(databases.new(), folder, NODES)
     yield made
     made.stop()
 
@@ -139,10 +154,11 @@ def _run_lane(cluster: Cluster, lane: int, count: int) -> list[Round]:
 
 
 def test_conflicting_pairs_sent_to_different_nodes_at_once_are_told_once_and_lose_nothing(
-    nodes: Cluster,
+    backend: str, nodes: Cluster
 ) -> None:
     streams = [ConsoleStream(nodes.nodes[i].url, nodes.tokens[p]) for i, p in enumerate(PARTIES)]
     started = time.monotonic()
+    connected = _WorkersConnected(nodes.nodes[0]) if backend == "sqlite" else None
     try:
         with ThreadPoolExecutor(LANES) as lanes:
             per_lane = [ROUNDS // LANES + (lane < ROUNDS % LANES) for lane in range(LANES)]
@@ -152,6 +168,8 @@ def test_conflicting_pairs_sent_to_different_nodes_at_once_are_told_once_and_los
                 for made in done
             ]
         elapsed = time.monotonic() - started
+        if connected is not None:
+            assert len(connected.stop()) == NODES, "not every worker took requests"
         store = open_store(nodes.db)
         try:
             _check_answers(rounds)
@@ -164,7 +182,30 @@ def test_conflicting_pairs_sent_to_different_nodes_at_once_are_told_once_and_los
             stream.close()
     _check_record(nodes)
     requests = sum(3 + len(made.repeats) for made in rounds)
-    print(f"{len(rounds)} rounds, {requests} requests on {NODES} nodes in {elapsed:.1f} s")
+    print(
+        f"\n{backend}: {len(rounds)} rounds, {requests} requests on {NODES} nodes"
+        f" in {elapsed:.1f} s, {requests / elapsed:.0f} requests/s"
+    )
+
+
+class _WorkersConnected:
+    """The worker processes seen holding a client's connection, looked at every 50 ms until
+    stopped: on one address, the kernel hands each connection to a worker of its choice."""
+
+    def __init__(self, node: Node) -> None:
+        self.seen: set[int] = set()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, args=(node,), daemon=True)
+        self._thread.start()
+
+    def _watch(self, node: Node) -> None:
+        while not self._done.wait(0.05):
+            self.seen |= node.workers_connected()
+
+    def stop(self) -> set[int]:
+        self._done.set()
+        self._thread.join(5)
+        return self.seen
 
 
 def _check_answers(rounds: list[Round]) -> None:
