@@ -1,6 +1,6 @@
 """Benchmarks: one entry point; rewrites docs/BENCHMARKS.md (and its plots) with this run.
 
-Usage: python -m benchmarks.run [--quick] [--only-notices]
+Usage: python -m benchmarks.run [--quick] [--only-notices] [--only-concurrency]
 Figures are medians of repeated runs; ratios are measured side by side in one run.
 Load generators target loopback only and stop after a fixed amount of work.
 """
@@ -21,6 +21,7 @@ from benchmarks.audit import audit_section
 from benchmarks.backends import backends_section, check_latency_ms
 from benchmarks.baselines import postgis_comparison, shapely_scan
 from benchmarks.check_latency import check_latency
+from benchmarks.concurrency import concurrency_section, rounds_on_each_store
 from benchmarks.conventions import FULL, QUICK, conventions_section
 from benchmarks.engine import engine_section
 from benchmarks.fanout import fanout_latency_ms
@@ -296,10 +297,18 @@ def main() -> None:
         action="store_true",
         help="measure only the notices through the HTTP API; rewrite that section alone",
     )
+    parser.add_argument(
+        "--only-concurrency",
+        action="store_true",
+        help="run only the concurrency test's rounds on each store; rewrite that section alone",
+    )
     arguments = parser.parse_args()
     quick = arguments.quick
     if arguments.only_notices:
         _rewrite_section(notices_section(200 if quick else 1000))
+        return
+    if arguments.only_concurrency:
+        _rewrite_section(concurrency_section(rounds_on_each_store(100 if quick else 1000)))
         return
     sections = [
         plan_check_section(2000, 1 if quick else 3),
@@ -313,6 +322,7 @@ def main() -> None:
         baselines_section((10_000,), 100) if quick else baselines_section((10_000, 100_000), 200),
         api_section(200, 50, 200, 5) if quick else api_section(1000, 300, 1000, 10),
         backends_section(200, 2_000, 100) if quick else backends_section(1000, 10_000, 500),
+        concurrency_section(rounds_on_each_store(100 if quick else 1000)),
         record_section(50_000, (100_000,), 20_000)
         if quick
         else record_section(1_000_000, (1_000_000, 10_000_000), 200_000),
