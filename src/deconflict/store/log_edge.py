@@ -41,6 +41,7 @@ class LogEdge:
         self._nodes: dict[Node, bytes] = {}
         self._data: dict[int, bytes] = {}
         self._unwritten: list[LeafRow] = []
+        self._made: list[NodeRow] = []
 
     def append(self, entry: dict[str, Any]) -> int:
         """Add `entry` (as its canonical bytes) as the log's next leaf; returns its index."""
@@ -51,10 +52,12 @@ class LogEdge:
         data = canonical_bytes(entry)
         digest = merkle.leaf_hash(data)
         self._nodes[(0, index)] = digest
+        self._made.append((0, index, digest))
         for level, position in merkle.nodes_completed_by_append(index)[1:]:
             # Each node completed is the parent of the one before: its right child.
             digest = merkle.node_hash(self._nodes[(level - 1, 2 * position)], digest)
             self._nodes[(level, position)] = digest
+            self._made.append((level, position, digest))
         self._data[index] = data
         self._unwritten.append((index, entry["kind"], data, entry["at"]))
         self.size += 1
@@ -71,14 +74,12 @@ class LogEdge:
         return make_receipt(index, self.size, self._data[index], subtree, signer, origin)
 
     def unwritten(self) -> tuple[list[LeafRow], list[NodeRow]]:
-        """The leaves appended since the last call and the nodes they completed; then none."""
-        if not self._unwritten:
-            return [], []
-        first = self._unwritten[0][0]
-        made = [
-            (level, position, digest)
-            for (level, position), digest in self._nodes.items()
-            if (position + 1) << level > first  # completed since: it covers an unwritten leaf
-        ]
+        """The leaves appended since the last call and the nodes they completed; then none.
+
+        Kept as they are made: a store that writes after every append (SQLite) would
+        otherwise look over every node of the transaction each time, and a bulk import of
+        50,000 features took minutes.
+        """
         leaves, self._unwritten = self._unwritten, []
+        made, self._made = self._made, []
         return leaves, made
