@@ -54,7 +54,13 @@ def cases(scale: float = 1.0) -> tuple[Case, ...]:
             200,
         ),
         Case("one polygon of 1,000,000 vertices", 1, 1_000_000, 413),
-        Case("one polygon filling max_import_bytes (64 MiB)", 1, 2_800_000, 413),
+        Case(
+            f"one polygon filling max_import_bytes ({Settings().max_import_bytes >> 20} MiB)",
+            1,
+            # A vertex takes about 23.7 bytes of the body (two rounded numbers, brackets).
+            int(Settings().max_import_bytes * 0.95 / 23.7),
+            413,
+        ),
     )
 
 
@@ -133,7 +139,8 @@ def limits_section(scale: float = 1.0) -> list[str]:
         "",
         "One `POST /v1/imports` of polygons to a fresh uvicorn process over a SQLite file on "
         "loopback, with the default limits (10,000 vertices per feature, 500,000 per request, "
-        "50,000 features per import, 64 MiB per import body): the server's resident memory "
+        f"50,000 features per import, {Settings().max_import_bytes >> 20} MiB per import body): "
+        "the server's resident memory "
         "before the request and its peak (VmHWM) by the answer. The time is from sending the "
         "body to the answer. A refused body is read whole (as JSON) before it is counted, so "
         "its peak follows the body's size, which `max_import_bytes` bounds. One run on a "
