@@ -25,12 +25,14 @@ PER_IMPORT = 5
 
 
 def ring(vertices: int, lon: float = 38.6, size_deg: float = 0.05) -> list[list[float]]:
-    """A closed ring of exactly `vertices` positions (the first repeated last) at 33.5 N."""
+    """A closed ring of exactly `vertices` positions (the first repeated last) at 33.5 N,
+    rounded to 6 decimals as files carry them (a million of them fit in the default import
+    body: the vertex limit, not the body's, refuses them)."""
     corners = vertices - 1
     points = [
         [
-            lon + size_deg * math.cos(2 * math.pi * k / corners),
-            33.5 + size_deg * math.sin(2 * math.pi * k / corners),
+            round(lon + size_deg * math.cos(2 * math.pi * k / corners), 6),
+            round(33.5 + size_deg * math.sin(2 * math.pi * k / corners), 6),
         ]
         for k in range(corners)
     ]
