@@ -232,6 +232,9 @@ class Retries:
 
     def next_try(self, delivery: Delivery, attempt: int, now: datetime) -> datetime | None:
         """After failed attempt number `attempt` (1 for the first), when to try again."""
-        delay: timedelta = min(self.first * 2 ** (attempt - 1), self.most)
+        # Doubled in seconds and capped before it is a timedelta: a late attempt's 2**n
+        # would overflow one.
+        doubled_s = self.first.total_seconds() * 2.0 ** min(attempt - 1, 64)
+        delay = timedelta(seconds=min(doubled_s, self.most.total_seconds()))
         next_at = now + delay
         return None if next_at > delivery.queued_at + self.give_up_after else next_at
