@@ -39,6 +39,24 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def serve_in_thread(
+    app: Any, port: int, what: str, **config: Any
+) -> tuple[uvicorn.Server, threading.Thread]:
+    """`app` served by uvicorn on 127.0.0.1:`port` in a daemon thread, once it has started
+    (10 s at most; `what` names it if it does not)."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the test {what} did not start within 10 s")
+        time.sleep(0.02)
+    return server, thread
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -86,15 +104,7 @@ def start_server(db: str | Path, tokens: dict[str, str], **settings: Any) -> Liv
     if is_postgres_url(db):
         settings.setdefault("log_key", log_key_of(db))  # not in the working directory
     app = create_app(Settings(db=str(db), **settings), poll_s=0.2)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start within 10 s")
-        time.sleep(0.02)
+    server, thread = serve_in_thread(app, port, "server", lifespan="on")
     return LiveServer(f"http://127.0.0.1:{port}", str(db), tokens, server, thread)
 
 
@@ -168,15 +178,5 @@ def start_witness(
         logs.setdefault(key.name, []).append(key)
     witness = Witness(cosigner, logs, WitnessStateFile(state), lambda: int(time.time()))
     port = port or free_port()
-    config = uvicorn.Config(
-        create_witness_app(witness), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test witness did not start within 10 s")
-        time.sleep(0.02)
+    server, thread = serve_in_thread(create_witness_app(witness), port, "witness")
     return LiveWitness(f"http://127.0.0.1:{port}", cosigner, state, server, thread)
