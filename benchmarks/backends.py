@@ -86,6 +86,17 @@ def _seed(db: str) -> dict[str, str]:
 def nodes(db: str, count: int, folder: Path, source: Path | None = None) -> Iterator[list[str]]:
     """`count` uvicorn processes serving the line over `db`, one log key; their URLs.
     `source`: the `src` folder of the code they run (None: this code)."""
+    with node_processes(db, count, folder, source) as started:
+        yield [url for url, _ in started]
+
+
+@contextmanager
+def node_processes(
+    db: str, count: int, folder: Path, source: Path | None = None, tick_s: int = 3600
+) -> Iterator[list[tuple[str, int]]]:
+    """`count` uvicorn processes serving the line over `db`, one log key, each ticking every
+    `tick_s` seconds; the URL and process id of each. `source`: the `src` folder of the code
+    they run (None: this code)."""
     log_key = folder / "log-key.pem"
     signer, _, pem = generate_signer(ORIGIN)
     log_key.write_bytes(pem)
@@ -95,13 +106,14 @@ def nodes(db: str, count: int, folder: Path, source: Path | None = None) -> Iter
         "DECONFLICT_DB": db,
         "DECONFLICT_LOG_KEY": str(log_key),
         "DECONFLICT_LOG_ORIGIN": ORIGIN,
-        "DECONFLICT_TICK_S": "3600",
+        "DECONFLICT_TICK_S": str(tick_s),
     }
     if source is not None:
         environ["PYTHONPATH"] = os.pathsep.join([str(source), environ.get("PYTHONPATH", "")])
     ports = [_free_port() for _ in range(count)]
     command = [sys.executable, "-m", "uvicorn", "--factory", "deconflict.server:app_from_env"]
     with ExitStack() as stack:
+        started = []
         for port in ports:
             process = subprocess.Popen(
                 [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
@@ -109,10 +121,10 @@ def nodes(db: str, count: int, folder: Path, source: Path | None = None) -> Iter
             )
             stack.callback(process.wait, 10)
             stack.callback(process.terminate)
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        for url in urls:
+            started.append((f"http://127.0.0.1:{port}", process.pid))
+        for url, _ in started:
             _wait_until_serving(url)
-        yield urls
+        yield started
 
 
 def _sign_head(db: str, key: LogKey, log_key: Path) -> None:

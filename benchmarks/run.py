@@ -1,6 +1,6 @@
 """Benchmarks: one entry point; rewrites docs/BENCHMARKS.md (and its plots) with this run.
 
-Usage: python -m benchmarks.run [--quick] [--only-notices] [--only-concurrency]
+Usage: python -m benchmarks.run [--quick] [--only-notices] [--only-concurrency] [--only-nodes]
 Figures are medians of repeated runs; ratios are measured side by side in one run.
 Load generators target loopback only and stop after a fixed amount of work.
 """
@@ -27,6 +27,7 @@ from benchmarks.engine import engine_section
 from benchmarks.fanout import fanout_latency_ms
 from benchmarks.limits import limits_section
 from benchmarks.line_api import PRODUCT, push_latency_ms, throughput
+from benchmarks.nodes import nodes_section
 from benchmarks.plans import random_plan
 from benchmarks.record import memory_tree_proofs, sqlite_log, verification_rate
 from deconflict.line.check import check_plan
@@ -302,8 +303,16 @@ def main() -> None:
         action="store_true",
         help="run only the concurrency test's rounds on each store; rewrite that section alone",
     )
+    parser.add_argument(
+        "--only-nodes",
+        action="store_true",
+        help="measure only 1, 2 and 3 nodes on PostgreSQL; rewrite that section alone",
+    )
     arguments = parser.parse_args()
     quick = arguments.quick
+    if arguments.only_nodes:
+        _rewrite_section(nodes_section(150, 1) if quick else nodes_section(600, 2))
+        return
     if arguments.only_notices:
         _rewrite_section(notices_section(200 if quick else 1000))
         return
@@ -322,6 +331,7 @@ def main() -> None:
         baselines_section((10_000,), 100) if quick else baselines_section((10_000, 100_000), 200),
         api_section(200, 50, 200, 5) if quick else api_section(1000, 300, 1000, 10),
         backends_section(200, 2_000, 100) if quick else backends_section(1000, 10_000, 500),
+        nodes_section(150, 1) if quick else nodes_section(600, 2),
         concurrency_section(rounds_on_each_store(100 if quick else 1000)),
         record_section(50_000, (100_000,), 20_000)
         if quick
