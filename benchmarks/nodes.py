@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from benchmarks.backends import _seed, node_processes, postgres_database
+from benchmarks.backends import _seed, node_processes, postgres_database, source_at
 from benchmarks.line_api import PARTIES, _post_request, _read_response, cpu_seconds
 from deconflict.store.postgres.locks import Kind
 
@@ -108,12 +108,15 @@ class Run:
     """Backends waiting for a lock, on average over the run, by what the lock is on."""
 
 
-def measure(workload: Activity, node_count: int, requests: int) -> Run:
+def measure(
+    workload: Activity, node_count: int, requests: int, source: Path | None = None
+) -> Run:
     """`requests` activities of `workload` (sent by each party in turn) over `node_count`
-    new nodes on a new database."""
+    new nodes on a new database. `source`: the `src` folder of the code the nodes run (None:
+    this code)."""
     with tempfile.TemporaryDirectory() as folder, postgres_database() as db:
         tokens = _seed(db)
-        with node_processes(db, node_count, Path(folder), tick_s=TICK_S) as started:
+        with node_processes(db, node_count, Path(folder), source, TICK_S) as started:
             urls = [url for url, _ in started]
             warm = [_warm_up(i) for i in range(WARM_UP * node_count)]
             asyncio.run(_drive(urls, tokens, warm, CONCURRENCY))
@@ -404,11 +407,43 @@ def nodes_section(requests: int = 600, rounds: int = 2) -> list[str]:
     ]
 
 
+def against_revision_section(revision: str, requests: int = 600, rounds: int = 3) -> list[str]:
+    """The spread workload on the most nodes, the code at `revision` and this code
+    alternately, `rounds` times each: requests/s, p99 and who waited for which lock."""
+    runs: dict[str, list[Run]] = {"before": [], "after": []}
+    count = NODE_COUNTS[-1]
+    with source_at(revision) as before:
+        for _ in range(rounds):
+            for code, source in (("before", before), ("after", None)):
+                runs[code].append(measure(spread, count, requests, source))
+    rows = [
+        f"| {code} | {', '.join(f'{run.requests_per_s:.0f}' for run in got)} "
+        f"| {', '.join(f'{run.p99_ms:.0f}' for run in got)} ms | {_waiting(got)} |"
+        for code, got in runs.items()
+    ]
+    return [
+        f"{count} nodes, the spread workload ({requests:,} activities a run, {CONCURRENCY} "
+        f"clients), the code at {revision} (before) and this code (after), alternately, "
+        f"{rounds} runs each, every run on a new database with new node processes.",
+        "",
+        "| code | requests/s | p99 | waiting for places / record / names / line (medians) |",
+        "| --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests, one round")
+    parser.add_argument(
+        "--against", metavar="COMMIT", help="only the most nodes, this code against the code there"
+    )
     arguments = parser.parse_args()
-    lines = nodes_section(150, 1) if arguments.quick else nodes_section()
+    if arguments.against:
+        lines = against_revision_section(arguments.against, 300 if arguments.quick else 600)
+    else:
+        lines = nodes_section(150, 1) if arguments.quick else nodes_section()
     print("\n".join(lines))
 
 

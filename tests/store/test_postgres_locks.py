@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from deconflict.line.model import Declared, NoticePolicy, Share
+from deconflict.line.results import Tick
 from deconflict.line.service import Idempotency, Line
 from deconflict.line.unit import UnitOfWork
 from deconflict.rules.feature import Feature
@@ -222,3 +224,36 @@ def test_steps_on_both_nodes_in_many_places_at_once_leave_a_record_that_checks(
     # Each notifies two parties, a notice and a message each; the later of each pair warns of
     # the earlier in one more message.
     assert report.size == len(PARTIES) + 24 + 24 * 2 * 2 + 12
+
+
+def test_a_tick_with_nothing_due_does_not_wait_for_the_steps_in_flight(
+    nodes: tuple[PostgresStore, PostgresStore],
+) -> None:
+    first, second = nodes
+    line = Line(second, NoticePolicy(), FrozenClock())
+    held = HeldStep(first, zone())
+    try:
+        started = time.monotonic()
+        assert line.tick() == Tick((), ())
+        assert time.monotonic() - started < WAITS_S, "the tick waited for a step in flight"
+        assert held.open
+    finally:
+        held.end()
+
+
+def test_a_tick_with_a_notice_due_takes_the_whole_line_and_escalates_it_once(
+    nodes: tuple[PostgresStore, PostgresStore],
+) -> None:
+    clock = FrozenClock()
+    lines = [Line(node, NoticePolicy(), clock) for node in nodes]
+    sent = lines[0].declare("russia", strike("due"), Share.SHAPE)
+    clock.advance(timedelta(hours=1))
+    held = HeldStep(nodes[0], zone())
+    try:
+        ticked = _in_thread(lines[1].tick)
+        time.sleep(WAITS_S)
+        assert not ticked.done(), "the tick escalated beside a step in flight"
+    finally:
+        held.end()
+    assert sorted(ticked.result(10).escalated) == sorted(n.id for n in sent.notices)
+    assert lines[0].tick() == Tick((), ())
