@@ -108,9 +108,7 @@ class Run:
     """Backends waiting for a lock, on average over the run, by what the lock is on."""
 
 
-def measure(
-    workload: Activity, node_count: int, requests: int, source: Path | None = None
-) -> Run:
+def measure(workload: Activity, node_count: int, requests: int, source: Path | None = None) -> Run:
     """`requests` activities of `workload` (sent by each party in turn) over `node_count`
     new nodes on a new database. `source`: the `src` folder of the code the nodes run (None:
     this code)."""
