@@ -110,10 +110,16 @@ class Run:
     """The share of the run during which a step held the record's lock."""
 
 
-def measure(workload: Activity, node_count: int, requests: int, source: Path | None = None) -> Run:
-    """`requests` activities of `workload` (sent by each party in turn) over `node_count`
-    new nodes on a new database. `source`: the `src` folder of the code the nodes run (None:
-    this code)."""
+def measure(
+    workload: Activity,
+    node_count: int,
+    requests: int,
+    source: Path | None = None,
+    clients: int = CONCURRENCY,
+) -> Run:
+    """`requests` activities of `workload` (sent by each party in turn) by `clients` clients
+    over `node_count` new nodes on a new database. `source`: the `src` folder of the code the
+    nodes run (None: this code)."""
     with tempfile.TemporaryDirectory() as folder, postgres_database() as db:
         tokens = _seed(db)
         with node_processes(db, node_count, Path(folder), source, TICK_S) as started:
@@ -125,7 +131,7 @@ def measure(workload: Activity, node_count: int, requests: int, source: Path | N
             postgres_before = _backend_cpu(db, {})
             load_before = time.process_time()
             with LockWaits(db) as waits:
-                elapsed, latencies = asyncio.run(_drive(urls, tokens, bodies, CONCURRENCY))
+                elapsed, latencies = asyncio.run(_drive(urls, tokens, bodies, clients))
             load_cpu = time.process_time() - load_before
             postgres_cpu = sum(_backend_cpu(db, postgres_before).values())
             node_cpu = sum(cpu_seconds(pid) for _, pid in started) - nodes_before
@@ -281,7 +287,8 @@ def raw_commits_per_s(commits: int = 500) -> float:
 
 def record_growth(requests: int) -> dict[str, float]:
     """What `requests` spread activities add, per request, on one node: leaves of the record,
-    the bytes of an entry, the record's tables (leaves, nodes, indexes) and the database."""
+    the bytes of an entry, the record's tables (leaves, Merkle nodes, the openings of sealed
+    parts, their indexes) and the database."""
     with tempfile.TemporaryDirectory() as folder, postgres_database() as db:
         tokens = _seed(db)
         with node_processes(db, 1, Path(folder), tick_s=TICK_S) as started:
@@ -301,7 +308,8 @@ def _sizes(db: str) -> dict[str, float]:
     with psycopg.connect(db) as connection:
         row = connection.execute(
             "SELECT count(*), coalesce(sum(octet_length(entry)), 0),"
-            " pg_total_relation_size('log_leaf') + pg_total_relation_size('log_node'),"
+            " pg_total_relation_size('log_leaf') + pg_total_relation_size('log_node')"
+            " + pg_total_relation_size('log_opening'),"
             " pg_database_size(current_database()) FROM log_leaf"
         ).fetchone()
     assert row is not None
@@ -338,6 +346,8 @@ def nodes_section(requests: int = 600, rounds: int = 2) -> list[str]:
     """1, 2 and 3 nodes on both workloads, and the sizes of the record, as a section of
     docs/BENCHMARKS.md."""
     runs = measure_all(requests, rounds)
+    alone = measure(spread, 1, max(requests // 2, 100), clients=1)
+    alone_held_ms = alone.record_held / alone.requests_per_s * 1000
     raw = raw_commits_per_s()
     growth = record_growth(max(requests // 2, 100))
     rows = []
@@ -406,18 +416,22 @@ def nodes_section(requests: int = 600, rounds: int = 2) -> list[str]:
         f"{1000 / postgres_ms:.0f}; n nodes on cores of their own serve about n x "
         f"{1000 / node_ms:.0f}, up to what PostgreSQL's cores serve and what the record's lock "
         "lets through: one step at a time, so at most 1,000 / (ms held per request) "
-        f"requests/s, {1000 / held_ms:.0f} at this run's {held_ms:.1f} ms, more where the "
+        "requests/s. One client alone on one node (no step waiting for another) took "
+        f"{alone.p50_ms:.1f} ms a request (p50), of which a step held the record's lock "
+        f"{alone_held_ms:.1f} ms: about {1000 / alone_held_ms:.0f} requests/s is the line's "
+        "ceiling on this machine however many nodes and cores serve it, and more where the "
         "holder never waits for a core (one-row durable commits, the floor under any hold, "
-        f"run at {raw:,.0f}/s on this PostgreSQL). Taking that lock later, once a step's "
-        "notices and entries are made, is what would let nodes scale past it. "
+        f"ran at {raw:,.0f}/s on this PostgreSQL during the run). Taking that lock later, "
+        "once a step's notices and entries are made, is what would let nodes scale past "
+        "it. "
         "The one-area workload does not scale with nodes by design: every write "
         "there takes the same places' locks, so they run one at a time whichever node takes "
         "them; the decision is serialised where it must be.",
         "",
         f"What a request adds (spread workload, one node): {growth['leaves_per_request']:.1f} "
         f"entries of the record of {growth['entry_bytes']:,.0f} bytes each on average; the "
-        f"record's tables (leaves, Merkle nodes, indexes) grow by "
-        f"{growth['record_bytes_per_request']:,.0f} bytes and the whole database by "
+        "record's tables (leaves, Merkle nodes, the openings of its sealed parts, indexes) "
+        f"grow by {growth['record_bytes_per_request']:,.0f} bytes and the whole database by "
         f"{growth['database_bytes_per_request']:,.0f} bytes (PostgreSQL's pages; the sizing "
         "in docs/deployment.md uses these).",
         "",
