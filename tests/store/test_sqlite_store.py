@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
 from deconflict.store.rows import document
 from deconflict.store.sqlite import SqliteStore
 from deconflict.store.sqlite.migrations import MIGRATIONS, migrate
+from deconflict.store.sqlite.turn import turn_path
 
 
 def _strike(fid: str, lon: float, lat: float, hour: int = 0, party: str = "p1") -> Feature:
@@ -94,3 +98,53 @@ def test_a_store_from_the_first_schema_version_is_upgraded_in_place(tmp_path: Pa
     assert store.schema_version == len(MIGRATIONS)
     assert store.parties() == []
     assert store.count() == 1
+
+
+_HOLD_THE_TURN = """
+import fcntl, sys, time
+with open(sys.argv[1], "a") as turn:
+    fcntl.flock(turn, fcntl.LOCK_EX)
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_write_waits_for_another_process_holding_the_writers_turn(tmp_path: Path) -> None:
+    path = tmp_path / "line.db"
+    store = SqliteStore(path)
+    try:
+        with subprocess.Popen(
+            [sys.executable, "-c", _HOLD_THE_TURN, turn_path(str(path)), "0.5"],
+            stdout=subprocess.PIPE,
+            text=True,
+        ) as holder:
+            assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+            started = time.monotonic()
+            store.add_features([_strike("s1", 38.6, 33.5)])
+            waited = time.monotonic() - started
+            assert holder.wait(10) == 0
+        assert waited >= 0.3  # the write began only once the other process let the turn go
+        assert store.feature("p1", "s1") == _strike("s1", 38.6, 33.5)
+    finally:
+        store.close()
+
+
+def test_writes_from_two_processes_take_turns_and_all_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "line.db"
+    SqliteStore(path).close()
+    script = (
+        "import sys\n"
+        "from tests.store.test_sqlite_store import _strike\n"
+        "from deconflict.store.sqlite import SqliteStore\n"
+        "store = SqliteStore(sys.argv[1])\n"
+        "for i in range(100):\n"
+        "    store.add_features([_strike(f'{sys.argv[2]}{i}', 38.6, 33.5)])\n"
+        "store.close()\n"
+    )
+    writers = [subprocess.Popen([sys.executable, "-c", script, str(path), name]) for name in "ab"]
+    assert [writer.wait(60) for writer in writers] == [0, 0]
+    store = SqliteStore(path)
+    try:
+        assert store.count() == 200
+    finally:
+        store.close()

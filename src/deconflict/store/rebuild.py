@@ -80,6 +80,7 @@ from deconflict.store.rows import (
     notice_row,
     opening_row,
 )
+from deconflict.store.sqlite.turn import turn_path
 from deconflict.store.unit import SqlTx
 
 __all__ = ["Rebuilt", "RecordUnverified", "rebuild", "rebuilt_lines"]
@@ -506,6 +507,7 @@ def _made(target: str) -> Iterator[Store]:
         raise
     store.close()
     os.replace(temporary, path)
+    Path(turn_path(str(temporary))).unlink(missing_ok=True)
 
 
 def _refuse_unless_empty(store: Store, target: str) -> None:
@@ -525,7 +527,7 @@ def _taken(target: str) -> StateConflict:
 
 
 def _remove(path: Path) -> None:
-    for made in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+    for made in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm", "-writer"))):
         made.unlink(missing_ok=True)
 
 

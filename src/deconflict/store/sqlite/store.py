@@ -24,6 +24,7 @@ from deconflict.store.sql_store import SqlStore
 from deconflict.store.sqlite import log
 from deconflict.store.sqlite.migrations import migrate
 from deconflict.store.sqlite.rows import notices_where
+from deconflict.store.sqlite.turn import WriterTurn, turn_path
 from deconflict.store.sqlite.unit import SqliteTx, candidate_rows
 from deconflict.store.sqlite.writer import GroupCommit
 
@@ -49,6 +50,9 @@ class SqliteStore(SqlStore):
         )
         # One write connection: one transaction at a time on it.
         self._lock = threading.RLock()
+        # One writer at a time on the file, handed on at once between processes.
+        memory = self.path == ":memory:"
+        self._turn = WriterTurn(None if memory else turn_path(self.path), self._lock)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk before we answer, even across power loss.
         self._db.execute("PRAGMA synchronous=FULL")
@@ -64,6 +68,7 @@ class SqliteStore(SqlStore):
         for reader in self._reader_connections:
             reader.close()
         self._db.close()
+        self._turn.close()
 
     @property
     def schema_version(self) -> int:
@@ -78,9 +83,10 @@ class SqliteStore(SqlStore):
         """One write transaction (BEGIN IMMEDIATE), committed on success, rolled back on error.
 
         IMMEDIATE takes the write lock at the start, so what a transaction reads
-        cannot change under it before it commits, even across processes.
+        cannot change under it before it commits, even across processes. The
+        writer's turn (store/sqlite/turn.py) is taken first.
         """
-        with self._lock:
+        with self._turn:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -116,7 +122,7 @@ class SqliteStore(SqlStore):
         if self._writer is None:
             with self._lock:
                 if self._writer is None:
-                    self._writer = GroupCommit(self._db, self._lock, self._committed)
+                    self._writer = GroupCommit(self._db, self._turn, self._committed)
         result: T = self._writer.run(lambda db: step(UnitOfWork(SqliteTx(db, self.log_key))))
         return result
 
