@@ -13,13 +13,42 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from typing import Any
 
 Step = Callable[[sqlite3.Connection], Any]
 
 _MAX_BATCH = 64
+
+
+class Outcome:
+    """A step's result or error, handed from the writer thread to the caller waiting for it.
+
+    One lock, taken at once by the caller and let go by the writer when the outcome is in:
+    a `concurrent.futures.Future` made a condition, its lock and a waiter list for each step
+    (about 4% of a notification's CPU time, profiled).
+    """
+
+    def __init__(self) -> None:
+        self._ready = threading.Lock()
+        self._ready.acquire()
+        self._result: Any = None
+        self._error: BaseException | None = None
+
+    def set_result(self, result: Any) -> None:
+        self._result = result
+        self._ready.release()
+
+    def set_exception(self, error: BaseException) -> None:
+        self._error = error
+        self._ready.release()
+
+    def result(self) -> Any:
+        """Wait for the outcome: the result, or the step's error raised here."""
+        self._ready.acquire()
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 class GroupCommit:
@@ -34,13 +63,13 @@ class GroupCommit:
         self._db = db
         self._lock = lock
         self._committed = committed  # called after each batch that committed
-        self._queue: queue.SimpleQueue[tuple[Step, Future[Any]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Step, Outcome] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="deconflict-writer", daemon=True)
         self._thread.start()
 
     def run(self, step: Step) -> Any:
         """Run `step` in a transaction; return its result once committed (or raise its error)."""
-        done: Future[Any] = Future()
+        done = Outcome()
         self._queue.put((step, done))
         return done.result()
 
@@ -65,8 +94,8 @@ class GroupCommit:
                 batch.append(more)
             self._write(batch)
 
-    def _write(self, batch: list[tuple[Step, Future[Any]]]) -> None:
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+    def _write(self, batch: list[tuple[Step, Outcome]]) -> None:
+        outcomes: list[tuple[Outcome, Any, BaseException | None]] = []
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
