@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from deconflict.geo.construct import outline
@@ -29,8 +30,13 @@ from deconflict.rules.plan import feature_to_geojson, format_time
 from deconflict.rules.schedule import Overlaps
 
 
+@lru_cache(maxsize=4096)
 def when(moment: datetime | None) -> str:
-    """A time as people on the line read it: DTG, then ISO ("until further notice" for None)."""
+    """A time as people on the line read it: DTG, then ISO ("until further notice" for None).
+
+    Kept for the times asked again (a notice's window and deadline, in its message, its
+    event and its answer): writing one costs about 10 µs, a notification asks for several.
+    """
     if moment is None:
         return UFN
     return f"{format_dtg(moment)} ({format_time(moment.replace(microsecond=0))})"

@@ -57,9 +57,23 @@ NEW_MESSAGE_COLUMNS = ("notice_id", "code", "params", "sender", "at", "text")
 """The columns `message_row` gives, in its order."""
 
 
+_last_document: tuple[Feature | None, str] = (None, "")
+"""The last feature written as a document, and its document (see `document`)."""
+
+
 def document(feature: Feature) -> str:
-    """The stored form of a feature: its plan-format GeoJSON."""
-    return json.dumps(feature_to_geojson(feature), separators=(",", ":"))
+    """The stored form of a feature: its plan-format GeoJSON.
+
+    The last one written is kept, by the identity of the (immutable) feature: a step writes
+    the same feature twice, as the current volume and as a version of its history.
+    """
+    global _last_document
+    last = _last_document
+    if last[0] is feature:
+        return last[1]
+    written = json.dumps(feature_to_geojson(feature), separators=(",", ":"))
+    _last_document = (feature, written)
+    return written
 
 
 @lru_cache(maxsize=32_768)
