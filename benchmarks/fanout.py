@@ -2,22 +2,30 @@
 
 Each console is a plain HTTP connection reading the party's server-sent
 events. A notice is sent every 200 ms; for each console and notice the time
-from the sender's POST to the console holding the notice is recorded.
+from the sender's POST to the console holding the notice is recorded. Under
+load, another process posts activities all the while as fast as the line takes
+them (the load of the notices through the API): they are the consoles' own
+party's, so their notices go to the two other parties and the consoles carry
+only the notices measured, while the load takes the server's CPU, its writer
+and the disk.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import statistics
 import tempfile
 import time
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
 
-from benchmarks.line_api import _activity, _seed, server
+from benchmarks.line_api import _activity, _seed, cpu_seconds, server_process, write_load
 
 _FEATURE = re.compile(rb'"feature":"([^"]+)"')
 
@@ -57,7 +65,30 @@ async def _console(
         writer.close()
 
 
-async def _run(url: str, tokens: dict[str, str], consoles: int, notices: int) -> list[float]:
+LOAD_REQUESTS = 100_000
+"""At most this many activities from the load (it is stopped when the notices are in)."""
+LOAD_WARM_S = 2.0
+"""Seconds between starting the load and sending the first notice measured."""
+
+
+@dataclass
+class Served:
+    """What the server did while the notices were sent: activities of the load stored, CPU
+    seconds of its process, and the seconds this took."""
+
+    loaded: int = 0
+    cpu_s: float = 0.0
+    seconds: float = 0.0
+
+
+async def _run(
+    url: str,
+    tokens: dict[str, str],
+    consoles: int,
+    notices: int,
+    under_load: bool,
+    watch: tuple[Path, int],
+) -> tuple[list[float], Served]:
     parsed = urlparse(url)
     host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
     arrived: dict[str, list[float]] = {}
@@ -70,6 +101,30 @@ async def _run(url: str, tokens: dict[str, str], consoles: int, notices: int) ->
         for _ in range(consoles)
     ]
     await asyncio.wait_for(ready.wait(), 60)
+    served = Served()
+    if under_load:
+        with write_load(url, tokens["p2"], LOAD_REQUESTS):
+            await asyncio.sleep(LOAD_WARM_S)
+            sent = await _notify(url, tokens, notices, watch, served)
+    else:
+        sent = await _notify(url, tokens, notices, watch, served)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(len(arrived.get(f, [])) < consoles for f in sent):
+        await asyncio.sleep(0.05)
+    stop.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return [(t - sent[f]) * 1000 for f in sent for t in arrived.get(f, [])], served
+
+
+async def _notify(
+    url: str, tokens: dict[str, str], notices: int, watch: tuple[Path, int], served: Served
+) -> dict[str, float]:
+    """Send `notices` activities from p1, one every 200 ms; when each POST left. What the
+    server did meanwhile goes into `served`."""
+    db, pid = watch
+    loaded, cpu, started = _loaded(db), cpu_seconds(pid), time.perf_counter()
     sent: dict[str, float] = {}
     async with httpx.AsyncClient(
         base_url=url, timeout=30, headers={"Authorization": f"Bearer {tokens['p1']}"}
@@ -80,23 +135,33 @@ async def _run(url: str, tokens: dict[str, str], consoles: int, notices: int) ->
             response = await client.post("/v1/activities", json=_activity(i, 20.0 + i * 0.01))
             assert response.status_code == 201, response.text
             await asyncio.sleep(0.2)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(len(arrived.get(f, [])) < consoles for f in sent):
-        await asyncio.sleep(0.05)
-    stop.set()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    return [(t - sent[f]) * 1000 for f in sent for t in arrived.get(f, [])]
+    served.seconds = time.perf_counter() - started
+    served.cpu_s = cpu_seconds(pid) - cpu
+    served.loaded = _loaded(db) - loaded
+    return sent
 
 
-def fanout_latency_ms(consoles: int, notices: int = 10) -> dict[str, float]:
-    """p50/p99 notice-to-console latency with `consoles` live consoles of the recipient."""
+def _loaded(db: Path) -> int:
+    """How many activities of the load the line has stored (read beside the server)."""
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as reader:
+        found = reader.execute("SELECT count(*) FROM volume WHERE feature_id LIKE 'load%'")
+        return int(found.fetchone()[0])
+
+
+def fanout_latency_ms(
+    consoles: int, notices: int = 10, under_load: bool = False
+) -> dict[str, float]:
+    """p50/p99 notice-to-console latency with `consoles` live consoles of the recipient,
+    `under_load` with the write load of another process all the while; the load's requests/s
+    and the server's CPU per notice pushed to one console, over the notices sent."""
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "line.db"
         tokens = _seed(db)
-        with server(db) as url:
-            latencies = sorted(asyncio.run(_run(url, tokens, consoles, notices)))
+        with server_process(db) as (url, pid):
+            measured, served = asyncio.run(
+                _run(url, tokens, consoles, notices, under_load, (db, pid))
+            )
+    latencies = sorted(measured)
     expected = consoles * notices
     return {
         "consoles": float(consoles),
@@ -104,4 +169,6 @@ def fanout_latency_ms(consoles: int, notices: int = 10) -> dict[str, float]:
         "expected": float(expected),
         "p50_ms": statistics.median(latencies),
         "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)],
+        "load_requests_per_s": served.loaded / served.seconds,
+        "server_cpu_us_per_push": served.cpu_s / expected * 1e6,
     }

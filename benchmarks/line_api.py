@@ -135,10 +135,10 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def _activity(i: int, lon: float) -> dict[str, Any]:
+def _activity(i: int, lon: float, prefix: str = "a") -> dict[str, Any]:
     return {
         "type": "Feature",
-        "id": f"a{i}",
+        "id": f"{prefix}{i}",
         "geometry": {"type": "Point", "coordinates": [lon, (i % 120) - 60.0]},
         "properties": {
             "kind": "activity",
@@ -150,15 +150,18 @@ def _activity(i: int, lon: float) -> dict[str, Any]:
     }
 
 
-async def _load(url: str, token: str, count: int, concurrency: int) -> float:
+async def _load(url: str, token: str, count: int, concurrency: int, prefix: str = "a") -> float:
     """POST `count` activities over `concurrency` keep-alive connections; the elapsed seconds.
 
     Plain HTTP/1.1 over asyncio streams, bodies built before the clock starts:
-    a load generator this light leaves the second core to the server.
+    a load generator this light leaves the second core to the server. Feature ids are
+    `prefix` and a number.
     """
     parsed = urlparse(url)
     host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
-    requests = [_post_request(host, token, _activity(i, (i % 300) - 150.0)) for i in range(count)]
+    requests = [
+        _post_request(host, token, _activity(i, (i % 300) - 150.0, prefix)) for i in range(count)
+    ]
     pending = iter(requests)
 
     async def worker() -> None:
@@ -206,6 +209,21 @@ SERVERS = {
 (`skip_check`) the server leaves the head file alone: that is the head file's cost."""
 PRODUCT = ("one process", "two worker processes")
 """The servers as the line runs them (the head file is not optional)."""
+
+
+@contextmanager
+def write_load(url: str, token: str, count: int, concurrency: int = 16) -> Iterator[None]:
+    """The load of `notices_per_second` from a process of its own, while the block runs:
+    `count` activities at most (ids "load0", "load1"...), stopped when the block ends."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.line_api", url, token, str(count), str(concurrency)],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def notices_per_second(
@@ -314,3 +332,14 @@ def _measure_push(url: str, tokens: dict[str, str], samples: int) -> dict[str, f
         "received": float(len(latencies)),
         "sent": float(samples),
     }
+
+
+def main() -> None:
+    """Post activities to a running line: `python -m benchmarks.line_api URL TOKEN COUNT
+    CONCURRENCY` (the load of `write_load`)."""
+    url, token, count, concurrency = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    asyncio.run(_load(url, token, count, concurrency, prefix="load"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,7 @@
 """Benchmarks: one entry point; rewrites docs/BENCHMARKS.md (and its plots) with this run.
 
-Usage: python -m benchmarks.run [--quick] [--only-notices] [--only-concurrency] [--only-nodes]
+Usage: python -m benchmarks.run [--quick] [--only-notices] [--only-consoles]
+[--only-concurrency] [--only-nodes]
 Figures are medians of repeated runs; ratios are measured side by side in one run.
 Load generators target loopback only and stop after a fixed amount of work.
 """
@@ -188,6 +189,9 @@ def notices_section(requests: int, rounds: int = 3) -> list[str]:
     best = max(figures[name]["notices_per_s"] for name in PRODUCT)
     best_share = max(figures[name]["requests_per_s"] for name in PRODUCT) / raw
     one = figures["one process"]
+    two = figures["two worker processes"]
+    cores = os.cpu_count() or 1
+    ceiling = cores * 1000 / (two["server_cpu_ms"] + two["load_cpu_ms"])
     met = best >= 1000 or best_share >= 0.5
     return [
         "## Notices through the HTTP API",
@@ -215,35 +219,74 @@ def notices_section(requests: int, rounds: int = 3) -> list[str]:
         "head file after each commit batch costs one process "
         f"{1 - one['notices_per_s'] / figures['one process, no head file']['notices_per_s']:.0%}"
         f" of its notices/s here. Target {'met' if met else 'not met'} on this "
-        f"{os.cpu_count() or 1}-core shared machine: at best {best:,.0f} notices/s, "
+        f"{cores}-core shared machine: at best {best:,.0f} notices/s, "
         f"{best_share:.0%} of the raw rate. One process does its Python work under one "
         f"interpreter lock, so {one['server_cpu_ms']:.2f} ms of CPU a request holds it to about "
-        f"{1000 / one['server_cpu_ms']:.0f} requests/s whatever the disk; two worker processes "
-        "take turns at SQLite's one write lock. The CPU a request cost before the write path "
-        "was trimmed: benchmarks/history.md.",
+        f"{1000 / one['server_cpu_ms']:.0f} requests/s whatever the disk. Several worker "
+        "processes share the cores, and take turns at SQLite's one write lock for the steps "
+        "themselves (handed on at once: store/sqlite/turn.py); with the load generator's CPU "
+        f"as well, {cores} cores allow at most about {ceiling:.0f} requests/s "
+        f"({2 * ceiling:.0f} notices/s) at {two['server_cpu_ms']:.2f} ms a request, had the "
+        "benchmark the machine to itself, which it does not: the figures move with the other "
+        "work on it. 1,000 notices/s on this machine would take at most "
+        f"{cores * 1000 / 500 - two['load_cpu_ms']:.1f} ms of server CPU a request spread "
+        "evenly over the cores, which it is not (the steps themselves, about half of it, run "
+        "one at a time under the write lock, and the processes contend for the cores with "
+        "each other and with the machine's other work), or 2 ms in one process. The CPU a "
+        "request cost before, and where it goes: benchmarks/history.md.",
         "",
     ]
 
 
+FANOUT_RUNS = 3
+"""Runs of the fan-out under load: its target holds in every one, or it is not met."""
+
+
 def console_section(push_samples: int, consoles: int, notices: int) -> list[str]:
+    """Notice to console: one console, then `consoles` without load and under load."""
     push = push_latency_ms(push_samples)
-    fanout = fanout_latency_ms(consoles, notices)
+    quiet = fanout_latency_ms(consoles, notices)
+    loaded = [fanout_latency_ms(consoles, notices, under_load=True) for _ in range(FANOUT_RUNS)]
+    worst = max(run["p99_ms"] for run in loaded)
+    whole = all(run["received"] == run["expected"] for run in loaded)
+    met = worst <= 250 and whole
     return [
         "## Notice to console",
         "",
         "From the moment the sender's POST leaves to the moment the recipient's console "
         "(server-sent events) has the notice: one console, one notice at a time; then "
-        f"{consoles:,} live consoles of the recipient on loopback, a notice every 200 ms. "
-        "Target: p99 <= 250 ms with 1,000 consoles.",
+        f"{consoles:,} live consoles of the recipient on loopback, a notice every 200 ms "
+        f"({notices} notices), without load and then under load in {FANOUT_RUNS} runs, each "
+        "with a server of its own. Under load another process posts activities all the while "
+        "as in the notices through the HTTP API (16 clients, as fast as the line answers); "
+        "they are the consoles' own party's, so their notices go to the two other parties and "
+        "the consoles carry only the notices measured while the load takes the server's CPU, "
+        "its writer and the disk. Load: the load's activities stored per second while the "
+        "notices were sent. Server CPU: the server process's CPU time over those seconds, per "
+        "notice and console (without load: the fan-out's own cost). Target: p99 <= 250 ms "
+        "with 1,000 consoles, under load, in every run.",
         "",
-        "| consoles | received | p50 | p99 |",
-        "| --- | --- | --- | --- |",
-        f"| 1 | {push['received']:.0f}/{push['sent']:.0f} | {push['p50_ms']:.1f} ms "
-        f"| {push['p99_ms']:.1f} ms |",
-        f"| {consoles:,} | {fanout['received']:,.0f}/{fanout['expected']:,.0f} "
-        f"| {fanout['p50_ms']:.1f} ms | {fanout['p99_ms']:.1f} ms |",
+        "| consoles | run | load | received | p50 | p99 | server CPU per notice and console |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| 1 | | none | {push['received']:.0f}/{push['sent']:.0f} | {push['p50_ms']:.1f} ms "
+        f"| {push['p99_ms']:.1f} ms | |",
+        _fanout_row(consoles, "", quiet),
+        *[_fanout_row(consoles, str(i), run) for i, run in enumerate(loaded, 1)],
+        "",
+        f"Target {'met' if met else 'not met'}: p99 under load at worst {worst:.0f} ms "
+        f"in {FANOUT_RUNS} runs on this {os.cpu_count() or 1}-core shared machine.",
         "",
     ]
+
+
+def _fanout_row(consoles: int, run: str, figures: dict[str, float]) -> str:
+    loaded = figures["load_requests_per_s"]
+    cpu = f"{figures['server_cpu_us_per_push']:.0f} µs" if not loaded else "(with the load's)"
+    return (
+        f"| {consoles:,} | {run} | {f'{loaded:.0f} requests/s' if loaded else 'none'} "
+        f"| {figures['received']:,.0f}/{figures['expected']:,.0f} "
+        f"| {figures['p50_ms']:.1f} ms | {figures['p99_ms']:.1f} ms | {cpu} |"
+    )
 
 
 def record_section(stored_leaves: int, memory_sizes: tuple[int, ...], verify: int) -> list[str]:
@@ -299,6 +342,12 @@ def main() -> None:
         help="measure only the notices through the HTTP API; rewrite that section alone",
     )
     parser.add_argument(
+        "--only-consoles",
+        action="store_true",
+        help="measure only the notice-to-console latency (fan-out under load, three runs); "
+        "rewrite that section alone",
+    )
+    parser.add_argument(
         "--only-concurrency",
         action="store_true",
         help="run only the concurrency test's rounds on each store; rewrite that section alone",
@@ -315,6 +364,9 @@ def main() -> None:
         return
     if arguments.only_notices:
         _rewrite_section(notices_section(200 if quick else 1000))
+        return
+    if arguments.only_consoles:
+        _rewrite_section(console_section(50, 200, 5) if quick else console_section(300, 1000, 10))
         return
     if arguments.only_concurrency:
         _rewrite_section(concurrency_section(rounds_on_each_store(100 if quick else 1000)))
