@@ -36,8 +36,9 @@ format: $(BIN)/deconflict
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-# Every benchmark, the concurrency test's 1,000 rounds on each store among them; the figures
-# are printed and written to docs/BENCHMARKS.md.
+# Every benchmark, the concurrency test's 1,000 rounds on each store and three runs of the fan-out
+# to 1,000 consoles under write load among them; the figures are printed and written to
+# docs/BENCHMARKS.md.
 bench: $(BIN)/deconflict
 	$(BIN)/python -m pip install --quiet --editable '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run
