@@ -148,3 +148,11 @@ def test_writes_from_two_processes_take_turns_and_all_are_kept(tmp_path: Path) -
         assert store.count() == 200
     finally:
         store.close()
+
+
+def test_the_writers_turn_is_readable_by_whoever_may_read_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "line.db"
+    path.touch(mode=0o640)
+    path.chmod(0o640)
+    SqliteStore(path).close()
+    assert Path(turn_path(str(path))).stat().st_mode & 0o777 == 0o440

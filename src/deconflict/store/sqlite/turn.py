@@ -39,7 +39,7 @@ class WriterTurn:
         try:
             if self._depth == 0 and self._path is not None:
                 if self._descriptor is None:
-                    self._descriptor = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                    self._descriptor = _open_turn(self._path)
                 fcntl.flock(self._descriptor, fcntl.LOCK_EX)
         except BaseException:
             self._thread_lock.release()
@@ -66,3 +66,14 @@ class WriterTurn:
             if self._descriptor is not None:
                 os.close(self._descriptor)
                 self._descriptor = None
+
+
+def _open_turn(path: str) -> int:
+    """The turn's file, made if need be with the read bits of the store beside it: a flock
+    needs the file only open for reading, so whoever may read the store may take turns."""
+    store = path.removesuffix("-writer")
+    try:
+        mode = os.stat(store).st_mode & 0o444
+    except OSError:
+        mode = 0o400
+    return os.open(path, os.O_RDONLY | os.O_CREAT, mode)
