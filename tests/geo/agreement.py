@@ -3,7 +3,9 @@
 Never more than ABOVE_M above the oracle's attained distance: a distance above the truth
 could miss a conflict. Below the oracle's proven lower bound only by how far the shapes
 the engine builds (sectors, orbits, tracks) stand beyond the true ones, centimetres
-(`docs/engine.md`), plus SLACK_M: it may flag a conflict that much early, never miss one.
+(`docs/engine.md`), by how far below the least distance it may settle beside a built
+area (its construction margin more), plus SLACK_M: it may flag a conflict that much
+early, never miss one.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import math
 
 from deconflict.geo.construct import resolve
-from deconflict.geo.shapes import Circle, Orbit, Sector, Shape, Track
+from deconflict.geo.shapes import Area, Circle, Orbit, Sector, Shape, Track
 from tests.oracle import NEEDLE_M, OracleDistance
 
 ABOVE_M = 0.01
@@ -40,9 +42,16 @@ def overreach_m(shape: Shape) -> float:
     return 2 * margin_m(shape) + (NEEDLE_M if needle else 0.0)
 
 
+def settled_m(a: Shape, b: Shape) -> float:
+    """How much further than a millimetre below the least distance the engine may settle on
+    a proven floor: the larger construction margin of an area built from either shape."""
+    margins = [built.margin_m for built in (resolve(a), resolve(b)) if isinstance(built, Area)]
+    return max(margins, default=0.0)
+
+
 def floor_m(a: Shape, b: Shape, oracle: OracleDistance) -> float:
     """The least distance the engine may report between `a` and `b`."""
-    return oracle.lower_m - overreach_m(a) - overreach_m(b) - SLACK_M
+    return oracle.lower_m - overreach_m(a) - overreach_m(b) - settled_m(a, b) - SLACK_M
 
 
 def assert_agrees(a: Shape, b: Shape, engine_m: float, oracle: OracleDistance) -> None:

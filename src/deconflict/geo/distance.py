@@ -57,6 +57,13 @@ _CHORD_SLACK_M = 1e-6
 # may hold the least distance, the lowest floor is the answer: never more than the least
 # distance, and at most a millimetre less, so no conflict is missed for taking it.
 _SETTLED_BY_CHORDS_M = 1e-3
+# Beside a shape built with a construction margin (a sector or a track: 5 to 13 cm, which
+# it already stands beyond the true shape, so its distances are known no closer), a floor
+# is taken once within that margin more: a pair of a ring and a kilometre-long edge then
+# skips the root searches that would narrow it to a millimetre (their floors lie some
+# centimetres below the distance attained, for the pieces' bows). Still never more than
+# the least distance.
+_SETTLED_BY_MARGIN = 1.0
 # Pairs of edges, those whose chords come nearest, measured between the chords' closest
 # points before the exact search: one of them holds the least distance far more often
 # than not.
@@ -74,7 +81,9 @@ def geodesic_distance_m(a: Shape, b: Shape) -> float:
     12264
     """
     a, b = resolve(a), resolve(b)
-    return max(0.0, _core_distance_m(a, b, math.inf, a.reach_m + b.reach_m) - a.reach_m - b.reach_m)
+    reaches = a.reach_m + b.reach_m
+    core = _core_distance_m(a, b, math.inf, reaches, _settled_beside_m(a, b))
+    return max(0.0, core - reaches)
 
 
 def distance_within_m(a: Shape, b: Shape, limit_m: float) -> float | None:
@@ -89,30 +98,45 @@ def distance_within_m(a: Shape, b: Shape, limit_m: float) -> float | None:
     # prove far pairs apart at their roots.
     reaches = a.reach_m + b.reach_m
     core_limit = limit_m + reaches
-    core = _core_distance_m(a, b, core_limit, reaches)
+    core = _core_distance_m(a, b, core_limit, reaches, _settled_beside_m(a, b))
     if core > core_limit:
         return None
     return max(0.0, core - reaches)
 
 
-def _core_distance_m(a: BasicShape, b: BasicShape, cutoff_m: float, enough_m: float) -> float:
+def _settled_beside_m(a: BasicShape, b: BasicShape) -> float:
+    """How much further than _SETTLED_BY_CHORDS_M a floor may lie below the distance
+    attained and be taken: the larger construction margin of the two (0 for shapes as
+    typed), times _SETTLED_BY_MARGIN."""
+    margins = [shape.margin_m for shape in (a, b) if isinstance(shape, Area)]
+    return _SETTLED_BY_MARGIN * max(margins, default=0.0)
+
+
+def _core_distance_m(
+    a: BasicShape, b: BasicShape, cutoff_m: float, enough_m: float, settled_m: float = 0.0
+) -> float:
     """Distance between the cores.
 
     A value above `cutoff_m` means only "beyond it"; a value at or below
     `enough_m` means only "within it" (the reaches make the rest moot).
+    `settled_m` as for `edges_to_edges_m`.
     """
     if isinstance(b, Circle):
         a, b = b, a
     if isinstance(a, Circle):
-        return _point_to_shape_m(a.centre, b, cutoff_m, enough_m)
+        return _point_to_shape_m(a.centre, b, cutoff_m, enough_m, settled_m)
     assert isinstance(b, (Corridor, Area))
     if a.planar.intersects(b.planar):
         return 0.0
-    return edges_to_edges_m(a.edges, b.edges, cutoff_m, enough_m)
+    return edges_to_edges_m(a.edges, b.edges, cutoff_m, enough_m, settled_m)
 
 
 def _point_to_shape_m(
-    point: tuple[float, float], shape: BasicShape, cutoff_m: float, enough_m: float
+    point: tuple[float, float],
+    shape: BasicShape,
+    cutoff_m: float,
+    enough_m: float,
+    settled_m: float = 0.0,
 ) -> float:
     if isinstance(shape, Circle):
         # Scalar call: 1.6 µs against 10 µs through one-element arrays (measured).
@@ -120,7 +144,7 @@ def _point_to_shape_m(
     lon, lat = np.array([point[0]]), np.array([point[1]])
     if isinstance(shape, Area) and shape.planar.covers(shapely.Point(point)):
         return 0.0
-    return points_to_edges_m(lon, lat, shape.edges, cutoff_m, enough_m)
+    return points_to_edges_m(lon, lat, shape.edges, cutoff_m, enough_m, settled_m)
 
 
 @dataclass(frozen=True)
@@ -171,11 +195,14 @@ def points_to_edges_m(
     edges: Edges,
     cutoff_m: float = math.inf,
     enough_m: float = 0.0,
+    settled_m: float = 0.0,
 ) -> float:
     """Least geodesic distance in metres from any of the points to any of `edges`.
 
     A distance above `cutoff_m` only says it exceeds it; one at or below
-    `enough_m` only that it is within it (the search stops there).
+    `enough_m` only that it is within it (the search stops there). The answer
+    may lie up to _SETTLED_BY_CHORDS_M + `settled_m` below the least distance,
+    never above it.
     """
     xyz = ecef_array_m(lon, lat)
     points = BoxTree.of_boxes(xyz, xyz)
@@ -196,7 +223,7 @@ def points_to_edges_m(
     best = min(near.attained_m, float(lifted.distance_m.min()))
     if best <= enough_m:
         return best
-    if best - float(floors.min()) <= _SETTLED_BY_CHORDS_M:
+    if best - float(floors.min()) <= _SETTLED_BY_CHORDS_M + settled_m:
         return float(floors.min())
     hopeful = floors <= min(best, cutoff_m)
     if not hopeful.any():
@@ -547,7 +574,11 @@ def _to_edge_points(
 
 
 def edges_to_edges_m(
-    first: Edges, second: Edges, cutoff_m: float = math.inf, enough_m: float = 0.0
+    first: Edges,
+    second: Edges,
+    cutoff_m: float = math.inf,
+    enough_m: float = 0.0,
+    settled_m: float = 0.0,
 ) -> float:
     """Least geodesic distance in metres between two sets of edges that do not cross.
 
@@ -558,8 +589,10 @@ def edges_to_edges_m(
     the distance walked along is to one smooth edge, never to a whole set
     (whose distance has a kink at every vertex). A result above `cutoff_m`
     only says the distance exceeds it; one at or below `enough_m` only that
-    it is within it.
+    it is within it. The answer may lie up to _SETTLED_BY_CHORDS_M + `settled_m`
+    below the least distance (taking a proven floor), never above it.
     """
+    settled_m += _SETTLED_BY_CHORDS_M
 
     def attained(i: Indices, j: Indices) -> Floats:
         return _geodesics(
@@ -574,7 +607,7 @@ def edges_to_edges_m(
     best = min(near.attained_m, _lifted_m(first, i, second, j, chords))
     if best <= enough_m:
         return best
-    if best - float(chords.floor_m.min()) <= _SETTLED_BY_CHORDS_M:
+    if best - float(chords.floor_m.min()) <= settled_m:
         return float(chords.floor_m.min())
     keep = chords.floor_m <= min(best, cutoff_m)
     i, j, chords = i[keep], j[keep], chords.only(keep)
@@ -600,7 +633,7 @@ def edges_to_edges_m(
     keep = (bound < limit) & (chords.floor_m <= limit)
     if not keep.any():
         return best
-    if best - float(chords.floor_m[keep].min()) <= _SETTLED_BY_CHORDS_M:
+    if best - float(chords.floor_m[keep].min()) <= settled_m:
         return float(chords.floor_m[keep].min())
     # Each pair is walked along one of its edges; where a vertex of the second faces the
     # first's side, along the second: the least distance then lies at the walk's end, so
