@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from deconflict.geo import construct
 from deconflict.geo.boxes import Box3, reach_box
 from deconflict.geo.construct import ShapeError, resolve
 from deconflict.geo.distance import distance_within_m, geodesic_distance_m
@@ -226,6 +227,27 @@ def test_shapes_near_a_pole_are_built_within_centimetres() -> None:
     annulus = Sector((0.0, 80.0), 1_000_000.0, 500_000.0, 0.0, 0.0)
     point = moved(annulus.origin, 0.0, 1_000_005.0)
     assert 4.0 <= geodesic_distance_m(annulus, Circle(point)) <= 5.0 + ABOVE_M
+
+
+# A build measures how far each chord's middle stands from the true curve by the length of the
+# lon/lat-straight path between them, not by the inverse problem: never less than the
+# geodesic (else the margin would fall short and a conflict could be missed), and within
+# about 1% of it (else margins would grow for nothing).
+@given(
+    st.floats(-180.0, 180.0),
+    st.floats(-89.9, 89.9),
+    st.floats(0.0, 360.0),
+    st.floats(1e-4, 10.0),
+)
+@settings(PROPERTY, max_examples=300)
+def test_the_gap_a_build_measures_is_never_less_than_the_geodesic(
+    lon: float, lat: float, azimuth: float, gap_m: float
+) -> None:
+    end = moved((lon, lat), azimuth, gap_m)
+    chord_middle, true_middle = np.array([[lon, lat]]), np.array([end])
+    geodesic = geodesic_m((lon, lat), end)
+    measured = construct._largest_gap_m(chord_middle, true_middle)
+    assert geodesic <= measured <= geodesic * 1.011 + 1e-6, (geodesic, measured)
 
 
 # Regression: a sweep of 6e-14 degrees (from 359.99999999999994 to 0) was built as an empty

@@ -11,7 +11,8 @@ true boundary; that gap is then *measured* at the middle of every chord
 always holds the true one and a conflict is never missed for want of a
 vertex. A shape's vertices and its chords' true middles are solved in one
 call of the direct geodesic problem (a track's centre lines in one more),
-and its gaps measured in one call of the inverse. Near the poles a chord
+and its gaps bounded in one pass (the lon/lat-straight path from each chord's
+middle to the true one, never shorter than the geodesic). Near the poles a chord
 straight in lon/lat bends away from the geodesic it stands for (by a metre
 over a kilometre at 89 degrees), so a shape whose measured gap is too wide
 is built again with denser vertices, up to 16 times as dense (and so are
@@ -37,6 +38,7 @@ import shapely
 import shapely.affinity
 from numpy.typing import NDArray
 
+from deconflict.geo.edges import path_length_bound_m
 from deconflict.geo.ellipsoid import WGS84
 from deconflict.geo.shapes import (
     Area,
@@ -496,13 +498,15 @@ def _chord_middles(points: Floats) -> Floats:
 
 
 def _largest_gap_m(chord_middles: Floats, true_middles: Floats) -> float:
-    """Largest geodesic distance from a chord's lon/lat midpoint to its true middle point."""
+    """A bound of the largest geodesic distance from a chord's lon/lat midpoint to its true
+    middle point: the length of the lon/lat-straight path between them (centimetres, where
+    that bound stands within 1% of the geodesic): a build takes a tenth (a track) to a fifth
+    (a ring) less time than solving the inverse problem for each."""
     if len(true_middles) == 0:
         return 0.0
-    _, _, gap = WGS84.inv(
-        chord_middles[:, 0], chord_middles[:, 1], true_middles[:, 0], true_middles[:, 1]
-    )
-    return float(np.max(gap))
+    across = (true_middles[:, 0] - chord_middles[:, 0] + 180.0) % 360.0 - 180.0
+    near = np.column_stack([chord_middles[:, 0] + across, true_middles[:, 1]])
+    return float(np.max(path_length_bound_m(chord_middles, near)))
 
 
 def _with_extent(area: Area, why_empty: str) -> Area:

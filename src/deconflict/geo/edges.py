@@ -67,11 +67,11 @@ class Edges:
         into pieces."""
         a = np.concatenate([p[:-1] for p in xy]) if xy else np.empty((0, 2))
         b = np.concatenate([p[1:] for p in xy]) if xy else np.empty((0, 2))
-        speed, sag = _speed_bound_m(a, b), _sag_bound_m(a, b)
+        speed, sag = path_length_bound_m(a, b), _sag_bound_m(a, b)
         cut_a, cut_b = _pieces(a, b, speed, sag)
         if cut_a is not a:  # cut: the pieces' own bounds
             a, b = cut_a, cut_b
-            speed, sag = _speed_bound_m(a, b), _sag_bound_m(a, b)
+            speed, sag = path_length_bound_m(a, b), _sag_bound_m(a, b)
         return cls(a[:, 0], a[:, 1], b[:, 0], b[:, 1], speed, sag)
 
     def __len__(self) -> int:
@@ -179,7 +179,11 @@ def _nearest_equator_deg(a: Floats, b: Floats) -> Floats:
     return nearest
 
 
-def _speed_bound_m(a: Floats, b: Floats) -> Floats:
+def path_length_bound_m(a: Floats, b: Floats) -> Floats:
+    """Per row, a bound (metres) of the length of the lon/lat-straight path from a[k] to b[k]
+    (n x 2, lon/lat, the longitudes as far apart as the path runs): so also of the geodesic
+    distance between them, which no path undercuts. At most 1% above the geodesic over
+    short paths (the largest radius of curvature against the local ones)."""
     # ds^2 = M^2 dlat^2 + N^2 cos^2(lat) dlon^2 with M, N <= MAX_CURVATURE_RADIUS_M,
     # and cos(lat) is largest at the latitude of the edge nearest the equator.
     d_lon = np.radians(b[:, 0] - a[:, 0])
