@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("geo",),
     ("rules",),
     ("record", "i18n"),
-    ("line",),
+    ("line", "utm"),
     ("store", "formats", "examples", "outbound"),
     ("web",),
     ("api", "console", "client"),
@@ -44,7 +44,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 RANK = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}
 
-DOMAIN = ("geo", "rules", "line", "record")
+DOMAIN = ("geo", "rules", "line", "utm", "record")
 NOT_IN_DOMAIN = (
     "fastapi",
     "starlette",
@@ -57,6 +57,7 @@ NOT_IN_DOMAIN = (
     "sqlalchemy",
     "typer",
     "rich",
+    "jwt",
 )
 
 

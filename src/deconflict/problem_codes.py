@@ -50,6 +50,8 @@ CODES: dict[str, str] = {
     "http_signature_stale": "an RFC 9421 signature made over `skew_s` s before now",
     "http_signature_future": "an RFC 9421 signature made over `skew_s` s after now",
     "content_digest_mismatch": "a signed Content-Digest (RFC 9530) is not the digest of the body",
+    "missing_ovns": "a DSS write's key lacks the OVN of an entity it meets (`count`)",
+    "uss_down": "the USS is marked Down at the DSS, so it may not make this change",
     # The framework's refusals, by status.
     "bad_request": "the request cannot be read",
     "not_signed_in": "no token or console session, or one unknown or revoked",

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from deconflict.api import openapi, problems
 from deconflict.api.cosigning import Cosigning, witness_endpoints
 from deconflict.api.deadlines import with_deadlines
+from deconflict.api.dss_routes import DSS_PREFIXES, aux_router, dss_router
 from deconflict.api.escalation_routes import escalation_router
 from deconflict.api.evidence import evidence_router
 from deconflict.api.exports import exports_router
@@ -43,10 +44,12 @@ from deconflict.line.service import Clock, Line
 from deconflict.outbound.worker import Outbound, mail_server
 from deconflict.record.note import generate_signer, load_signer
 from deconflict.rules.limits import Limits
-from deconflict.settings import Settings
-from deconflict.store import LogKey, Store, listening, open_store, shown
+from deconflict.settings import Settings, SettingsError
+from deconflict.store import LogKey, Store, dss_tables, listening, open_store, shown
 from deconflict.store.audit import StoreInconsistent, check_store, partial_note, refusal
 from deconflict.store.head import HeadFile, head_path
+from deconflict.utm.service import Dss
+from deconflict.web.utm_tokens import TokenCheck
 
 log = logging.getLogger("deconflict.api")
 
@@ -69,6 +72,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     `settings.skip_check`; and (SettingsError) a tile file `settings.tiles` it cannot serve.
     """
     witnesses = witness_endpoints(settings)  # refused by name before anything is made
+    utm_tokens = utm_token_check(settings)
     tiles = open_tile_file(settings.tiles) if settings.tiles is not None else None
     key_made = not settings.log_key_path.exists()
     try:
@@ -132,6 +136,8 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.state.poll_s = poll_s
     app.state.settings = settings
     app.state.limits = Limits.of(settings)
+    app.state.dss = Dss(dss_tables(store), clock)
+    app.state.utm_tokens = utm_tokens
     problems.install(app)
     openapi.install(app)
     app.include_router(router)
@@ -140,6 +146,8 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.include_router(feeds_router)
     app.include_router(exports_router)
     app.include_router(escalation_router)
+    app.include_router(dss_router)
+    app.include_router(aux_router)
     install_console(app, settings, tiles)
     app.add_middleware(
         RequestBodies,
@@ -154,6 +162,14 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         return {"status": "ok"}
 
     return app
+
+
+def utm_token_check(settings: Settings) -> TokenCheck:
+    """The check of USSs' tokens at the DSS, with the keys and audiences configured."""
+    try:
+        return TokenCheck.from_files(settings.utm_key_files(), settings.utm_audience_names())
+    except ValueError as error:
+        raise SettingsError(f"utm_jwt_keys (DECONFLICT_UTM_JWT_KEYS): {error}") from None
 
 
 def _close(tiles: TileFile | None) -> None:
@@ -326,7 +342,7 @@ class RequestBodies:
                 return
             if not message.get("more_body", False):
                 break
-        if body and _is_json(scope):
+        if body and _is_json(scope) and not scope["path"].startswith(DSS_PREFIXES):
             try:
                 too_large = self.limits.request_refusal(read_strict(bytes(body)))
             except JsonRefused as refused:

@@ -113,6 +113,12 @@ class Settings:
     witness_alert_s: a witness that has not cosigned the record's head this long after the
         line first served a newer one counts as lagging (`GET /v1/log/witnesses`, the
         console's header).
+    utm_jwt_keys: the PEM files (separated by commas) of the public keys that sign the
+        OAuth 2 access tokens USSs present to the DSS (`/dss/v1`, `/aux/v1`; RS256). Empty
+        (the default): no token is accepted there.
+    utm_audiences: the audiences (separated by commas) a USS's token must be issued for:
+        the DSS's host names as USSs reach it (e.g. `dss.example.org`). Empty: no token is
+        accepted.
     """
 
     db: str | Path = "deconflict.db"
@@ -153,6 +159,8 @@ class Settings:
     delivery_retry_s: int = 30
     delivery_retry_max_s: int = 15 * 60
     delivery_give_up_s: int = 24 * 60 * 60
+    utm_jwt_keys: str = ""
+    utm_audiences: str = ""
 
     def __post_init__(self) -> None:
         for name in _AT_LEAST_ONE:
@@ -181,6 +189,14 @@ class Settings:
                 )
             pairs.append((url.rstrip("/"), key.strip()))
         return pairs
+
+    def utm_key_files(self) -> list[Path]:
+        """The `utm_jwt_keys` setting read: each public key's PEM file."""
+        return [Path(part.strip()) for part in self.utm_jwt_keys.split(",") if part.strip()]
+
+    def utm_audience_names(self) -> list[str]:
+        """The `utm_audiences` setting read: each audience a USS's token may name."""
+        return [part.strip() for part in self.utm_audiences.split(",") if part.strip()]
 
     @property
     def console_url(self) -> str:

@@ -2,15 +2,16 @@
 planner also declares, amends, cancels and notifies, an admin also manages the party's signing
 key and tokens; and a party acts only on what is its own.
 
-Every route of the app is in ROUTES (or PUBLIC): a new endpoint fails the first test until its
-rule is written here. Each route is then called with each role's token of russia, on russia's
-own things and, where the route can name them, on another party's, and exactly the calls the
-rule allows succeed.
+Every route of the app is in ROUTES (or PUBLIC, or DSS): a new endpoint fails the first test
+until its rule is written here. Each route is then called with each role's token of russia, on
+russia's own things and, where the route can name them, on another party's, and exactly the
+calls the rule allows succeed.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,6 +282,30 @@ ELSEWHERE = {
 }
 """Routes whose rule needs a server started with a tile file: every role of every party may
 read them, and no one without a token (tests/e2e/test_console_tile_server.py)."""
+DSS_ID = "00000000-0000-4000-8000-00000000d55a"
+DSS = {
+    ("POST", "/dss/v1/operational_intent_references/query"),
+    ("GET", "/dss/v1/operational_intent_references/{entityid}"),
+    ("PUT", "/dss/v1/operational_intent_references/{entityid}"),
+    ("PUT", "/dss/v1/operational_intent_references/{entityid}/{ovn}"),
+    ("DELETE", "/dss/v1/operational_intent_references/{entityid}/{ovn}"),
+    ("POST", "/dss/v1/constraint_references/query"),
+    ("GET", "/dss/v1/constraint_references/{entityid}"),
+    ("PUT", "/dss/v1/constraint_references/{entityid}"),
+    ("PUT", "/dss/v1/constraint_references/{entityid}/{ovn}"),
+    ("DELETE", "/dss/v1/constraint_references/{entityid}/{ovn}"),
+    ("POST", "/dss/v1/subscriptions/query"),
+    ("GET", "/dss/v1/subscriptions/{subscriptionid}"),
+    ("PUT", "/dss/v1/subscriptions/{subscriptionid}"),
+    ("PUT", "/dss/v1/subscriptions/{subscriptionid}/{version}"),
+    ("DELETE", "/dss/v1/subscriptions/{subscriptionid}/{version}"),
+    ("GET", "/dss/v1/uss_availability/{uss_id}"),
+    ("PUT", "/dss/v1/uss_availability/{uss_id}"),
+    ("GET", "/aux/v1/version"),
+    ("GET", "/aux/v1/validate_oauth"),
+}
+"""Routes of the DSS (ASTM F3548-21): a USS's signed access token opens them, by the scopes
+it holds (tests/dss/), and no line token of any role: the last test here."""
 
 
 def _routes(routes: Iterable[BaseRoute]) -> Iterator[tuple[str, str]]:
@@ -298,7 +323,7 @@ def _routes(routes: Iterable[BaseRoute]) -> Iterator[tuple[str, str]]:
 
 def test_every_route_of_the_app_has_its_rule_here(tmp_path: Path) -> None:
     app = create_app(Settings(db=str(tmp_path / "line.db")))
-    assert set(_routes(app.routes)) == set(ROUTES) | PUBLIC | ELSEWHERE
+    assert set(_routes(app.routes)) == set(ROUTES) | PUBLIC | ELSEWHERE | DSS
 
 
 @pytest.fixture(scope="module")
@@ -357,3 +382,13 @@ def test_exactly_the_allowed_roles_and_parties_succeed(
         if RANK[role] >= RANK[rule.least] and whose in rule.allowed
     }
     assert succeeded == expected
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(DSS), ids=[f"{m} {p}" for m, p in sorted(DSS)])
+def test_no_line_token_opens_a_dss_route(scene: Scene, method: str, path: str) -> None:
+    filled = re.sub(r"\{[a-z_]+\}", DSS_ID, path)
+    for role in ROLES:
+        console = scene.consoles[_token(role)]
+        answer = console.request(method, filled, json={} if method in ("POST", "PUT") else None)
+        assert answer.status_code == 401, (role, answer.text)
+        assert answer.json()["code"] == "not_signed_in"

@@ -169,9 +169,11 @@ def problem(
     headers: dict[str, str] | None = None,
     code: str | None = None,
     params: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     """A problem+json response in the one shape all errors take (`code` by default the
-    status's own)."""
+    status's own); `extra` members beside them, where a standard the line speaks asks for
+    its own (the DSS's `message`)."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": TITLES.get(status, "Error"),
@@ -186,6 +188,7 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 

@@ -20,15 +20,18 @@ from deconflict.line.ports import LineStore
 from deconflict.record.sealed import Opening
 from deconflict.settings import is_postgres_url
 from deconflict.store.connection import Connection
+from deconflict.store.dss import DssTables
 from deconflict.store.errors import StoreUnavailable
 from deconflict.store.head import HeadFile
 from deconflict.store.record_reads import LogKey
+from deconflict.store.sql_store import SqlStore
 from deconflict.store.sqlite.store import SqliteStore
 
 __all__ = [
     "LogKey",
     "Store",
     "StoreUnavailable",
+    "dss_tables",
     "is_postgres_url",
     "listening",
     "open_store",
@@ -101,6 +104,12 @@ def upgrade(db: str | Path) -> tuple[int, int]:
         return before, store.schema_version
     finally:
         store.close()
+
+
+def dss_tables(store: Store) -> DssTables:
+    """The store's tables of the DSS (deconflict/utm/), in the same database."""
+    assert isinstance(store, SqlStore), "every store is a SqlStore"
+    return DssTables(store)
 
 
 def listening(store: Store, on_commit: Callable[[], None]) -> AbstractContextManager[None]:

@@ -271,6 +271,36 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (delivery_id, attempt)
     );
     """,
+    # 12: the DSS of ASTM F3548-21 (deconflict/utm/): operational intents, constraints and
+    # subscriptions as documents, each with the box it is found by (window, band, ECEF box),
+    # and the USSs' availability.
+    """
+    CREATE TABLE IF NOT EXISTS utm_entity (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        document TEXT NOT NULL,
+        subscription_id TEXT,
+        t0 REAL NOT NULL,
+        t1 REAL NOT NULL,
+        alt0 REAL NOT NULL,
+        alt1 REAL NOT NULL,
+        x0 REAL NOT NULL,
+        x1 REAL NOT NULL,
+        y0 REAL NOT NULL,
+        y1 REAL NOT NULL,
+        z0 REAL NOT NULL,
+        z1 REAL NOT NULL,
+        PRIMARY KEY (kind, id)
+    );
+    CREATE INDEX IF NOT EXISTS utm_entity_window ON utm_entity(kind, t1, t0);
+    CREATE INDEX IF NOT EXISTS utm_entity_subscription ON utm_entity(subscription_id)
+        WHERE subscription_id IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS utm_availability (
+        uss TEXT PRIMARY KEY,
+        availability TEXT NOT NULL,
+        version TEXT NOT NULL
+    );
+    """,
 )
 
 

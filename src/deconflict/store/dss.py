@@ -1,0 +1,106 @@
+"""The DSS's tables (deconflict/utm/) in either store: documents found by their boxes.
+
+Writes run in the store's write transaction, so a DSS write is serialised with every
+write to the line, on one node (SQLite's one writer) as on several (PostgreSQL's line
+lock, taken exclusively: see postgres/locks.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from deconflict.store.connection import Connection
+from deconflict.store.sql_store import SqlStore
+from deconflict.utm.extents import Box
+from deconflict.utm.model import Kind
+
+_BOX_COLUMNS = "t0, t1, alt0, alt1, x0, x1, y0, y1, z0, z1"
+# Boxes meet when each low end is at most the other's high end (ends included).
+_MEETS = " AND ".join(
+    f"{low} <= ? AND {high} >= ?"
+    for low, high in (("t0", "t1"), ("alt0", "alt1"), ("x0", "x1"), ("y0", "y1"), ("z0", "z1"))
+)
+
+
+class SqlDssTx:
+    """The DSS's rows through one qmark connection (utm/ports.py's DssTx)."""
+
+    def __init__(self, db: Connection) -> None:
+        self.db = db
+
+    def entity(self, kind: Kind, entity_id: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT document FROM utm_entity WHERE kind = ? AND id = ?", (kind.value, entity_id)
+        ).fetchone()
+        return _document(row[0]) if row else None
+
+    def put(
+        self,
+        kind: Kind,
+        entity_id: str,
+        document: dict[str, Any],
+        box: Box,
+        subscription_id: str | None = None,
+    ) -> None:
+        self.delete(kind, entity_id)
+        self.db.execute(
+            f"INSERT INTO utm_entity (kind, id, document, subscription_id, {_BOX_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind.value, entity_id, json.dumps(document), subscription_id, *box),
+        )
+
+    def delete(self, kind: Kind, entity_id: str) -> None:
+        self.db.execute("DELETE FROM utm_entity WHERE kind = ? AND id = ?", (kind.value, entity_id))
+
+    def near(self, kind: Kind, box: Box) -> list[tuple[str, dict[str, Any]]]:
+        t0, t1, alt0, alt1, x0, x1, y0, y1, z0, z1 = box
+        rows = self.db.execute(
+            f"SELECT id, document FROM utm_entity WHERE kind = ? AND {_MEETS} ORDER BY id",
+            (kind.value, t1, t0, alt1, alt0, x1, x0, y1, y0, z1, z0),
+        ).fetchall()
+        return [(row[0], _document(row[1])) for row in rows]
+
+    def dependents(self, subscription_id: str) -> list[str]:
+        rows = self.db.execute(
+            "SELECT id FROM utm_entity WHERE kind = ? AND subscription_id = ? ORDER BY id",
+            (Kind.INTENT.value, subscription_id),
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def availability(self, uss: str) -> tuple[str, str] | None:
+        row = self.db.execute(
+            "SELECT availability, version FROM utm_availability WHERE uss = ?", (uss,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_availability(self, uss: str, availability: str, version: str) -> None:
+        self.db.execute("DELETE FROM utm_availability WHERE uss = ?", (uss,))
+        self.db.execute(
+            "INSERT INTO utm_availability (uss, availability, version) VALUES (?, ?, ?)",
+            (uss, availability, version),
+        )
+
+
+class DssTables:
+    """The DSS's tables of a store (utm/ports.py's DssStore)."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    @contextmanager
+    def dss_writing(self) -> Iterator[SqlDssTx]:
+        with self.store.qmark_transaction() as db:
+            yield SqlDssTx(db)
+
+    @contextmanager
+    def dss_reading(self) -> Iterator[SqlDssTx]:
+        with self.store.snapshot() as db:
+            yield SqlDssTx(db)
+
+
+def _document(text: str) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(text)
+    return found

@@ -1,0 +1,51 @@
+"""What the DSS needs of a store: its entities by kind and id, candidates by box, and the
+USSs' availability, inside one transaction the store serialises with the line's writes."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from deconflict.utm.extents import Box
+from deconflict.utm.model import Kind
+
+
+class DssTx(Protocol):
+    """One transaction over the DSS's tables."""
+
+    def entity(self, kind: Kind, entity_id: str) -> dict[str, Any] | None:
+        """The stored document of the entity, or None."""
+
+    def put(
+        self,
+        kind: Kind,
+        entity_id: str,
+        document: dict[str, Any],
+        box: Box,
+        subscription_id: str | None = None,
+    ) -> None:
+        """Store the entity (made or replaced) with the box it is found by."""
+
+    def delete(self, kind: Kind, entity_id: str) -> None: ...
+
+    def near(self, kind: Kind, box: Box) -> list[tuple[str, dict[str, Any]]]:
+        """(id, document) of every entity of the kind whose box meets `box`: the candidates
+        the engine then decides on."""
+
+    def dependents(self, subscription_id: str) -> list[str]:
+        """Ids of the operational intents that rely on the subscription, in id order."""
+
+    def availability(self, uss: str) -> tuple[str, str] | None:
+        """(availability, version) set for the USS, or None."""
+
+    def set_availability(self, uss: str, availability: str, version: str) -> None: ...
+
+
+class DssStore(Protocol):
+    """The store's DSS tables."""
+
+    def dss_writing(self) -> AbstractContextManager[DssTx]:
+        """A write transaction, serialised with every other write to the line."""
+
+    def dss_reading(self) -> AbstractContextManager[DssTx]:
+        """Reads that agree with each other."""
