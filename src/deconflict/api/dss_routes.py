@@ -254,7 +254,9 @@ async def get_uss_availability(request: Request, uss_id: str) -> JSONResponse:
 @dss_router.put("/uss_availability/{uss_id}")
 async def set_uss_availability(request: Request, uss_id: str) -> JSONResponse:
     dss = _dss(request)
-    return await _answer(request, (AA,), lambda _, body: _ok(dss.set_availability(uss_id, body)))
+    return await _answer(
+        request, (AA,), lambda uss, body: _ok(dss.set_availability(uss.id, uss_id, body))
+    )
 
 
 # InterUSS's auxiliary endpoints

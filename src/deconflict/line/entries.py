@@ -35,8 +35,10 @@ ENTRY_KINDS = (
     "probe",
     "delivery",
     "read",
+    "dss",
 )
-"""Every kind of entry the record holds (docs/record.md describes each)."""
+"""Every kind of entry the record holds (docs/record.md describes each; `dss` entries are
+made by utm/model.py's `entry`)."""
 
 Entry = dict[str, Any]
 

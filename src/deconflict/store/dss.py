@@ -1,19 +1,21 @@
 """The DSS's tables (deconflict/utm/) in either store: documents found by their boxes.
 
-Writes run in the store's write transaction, so a DSS write is serialised with every
+Writes run as one atomic step of the store, so a DSS write is serialised with every
 write to the line, on one node (SQLite's one writer) as on several (PostgreSQL's line
-lock, taken exclusively: see postgres/locks.py).
+lock, taken exclusively: see postgres/locks.py), and its entry joins the record in the
+same transaction.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from deconflict.store.connection import Connection
 from deconflict.store.sql_store import SqlStore
+from deconflict.store.unit import SqlTx
 from deconflict.utm.extents import Box
 from deconflict.utm.model import Kind
 
@@ -26,10 +28,12 @@ _MEETS = " AND ".join(
 
 
 class SqlDssTx:
-    """The DSS's rows through one qmark connection (utm/ports.py's DssTx)."""
+    """The DSS's rows through one qmark connection (utm/ports.py's DssTx); `append` adds an
+    entry to the record in the same transaction (None: a read)."""
 
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Connection, append: Callable[[dict[str, Any]], int] | None) -> None:
         self.db = db
+        self.append = append
 
     def entity(self, kind: Kind, entity_id: str) -> dict[str, Any] | None:
         row = self.db.execute(
@@ -83,6 +87,10 @@ class SqlDssTx:
             (uss, availability, version),
         )
 
+    def record(self, entry: dict[str, Any]) -> None:
+        assert self.append is not None, "only a write transaction records"
+        self.append(entry)
+
 
 class DssTables:
     """The DSS's tables of a store (utm/ports.py's DssStore)."""
@@ -92,13 +100,16 @@ class DssTables:
 
     @contextmanager
     def dss_writing(self) -> Iterator[SqlDssTx]:
-        with self.store.qmark_transaction() as db:
-            yield SqlDssTx(db)
+        """One atomic step of the store: its rows and its record's entries commit together."""
+        with self.store.atomic() as step:
+            rows = step.rows
+            assert isinstance(rows, SqlTx), "every store's step is a SqlTx"
+            yield SqlDssTx(rows.db, rows.append)
 
     @contextmanager
     def dss_reading(self) -> Iterator[SqlDssTx]:
         with self.store.snapshot() as db:
-            yield SqlDssTx(db)
+            yield SqlDssTx(db, None)
 
 
 def _document(text: str) -> dict[str, Any]:

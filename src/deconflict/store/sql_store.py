@@ -8,8 +8,8 @@ its driver raises for a taken key, and its own SQL for the volume index.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -55,17 +55,6 @@ class SqlStore(RecordReads):
 
     @abstractmethod
     def atomic(self) -> AbstractContextManager[UnitOfWork]: ...
-
-    @abstractmethod
-    def _qmark(self, db: Any) -> Connection:
-        """The driver's connection `db`, speaking qmark SQL."""
-
-    @contextmanager
-    def qmark_transaction(self) -> Iterator[Connection]:
-        """One write transaction (`transaction`: serialised with every write to the line)
-        through a connection that speaks qmark SQL."""
-        with self.transaction() as db:
-            yield self._qmark(db)
 
     index_boxes: ClassVar[str]
     """The dialect's SELECT of every indexed volume's box: party, feature_id, then x0, x1, y0,

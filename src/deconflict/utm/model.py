@@ -4,6 +4,7 @@ documents the standard writes for them and the ones the stores keep."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -191,6 +192,30 @@ class Subscription:
             implicit=bool(kept["implicit_subscription"]),
             extents=_extents(kept["extents"]),
         )
+
+
+def entry(
+    at: datetime, uss: str, change: str, entity: str, entity_id: str, document: Any = None
+) -> dict[str, Any]:
+    """The record's entry of one DSS write (kind `dss`): who changed what, and to what.
+
+    An OVN is proof of knowledge the DSS gives only to the entity's manager, so the entry
+    holds its SHA-256, never the OVN itself.
+    """
+    found: dict[str, Any] = {
+        "kind": "dss",
+        "at": time_document(at)["value"],
+        "uss": uss,
+        "change": change,
+        "entity": entity,
+        "id": entity_id,
+    }
+    if document is not None:
+        kept = {k: v for k, v in document.items() if k != "ovn"}
+        if "ovn" in document:
+            kept["ovn_sha256"] = hashlib.sha256(document["ovn"].encode()).hexdigest()
+        found["document"] = kept
+    return found
 
 
 def _extents(documents: list[dict[str, Any]]) -> tuple[Extent, ...]:

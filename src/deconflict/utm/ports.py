@@ -40,6 +40,9 @@ class DssTx(Protocol):
 
     def set_availability(self, uss: str, availability: str, version: str) -> None: ...
 
+    def record(self, entry: dict[str, Any]) -> None:
+        """Append the entry to the line's record, in this transaction (writes only)."""
+
 
 class DssStore(Protocol):
     """The store's DSS tables."""

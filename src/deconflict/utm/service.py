@@ -22,6 +22,7 @@ from deconflict.utm.model import (
     Reference,
     State,
     Subscription,
+    entry,
     new_version,
 )
 from deconflict.utm.ports import DssStore, DssTx
@@ -76,7 +77,8 @@ class Dss:
     ) -> tuple[bool, Document]:
         """Create (`ovn` empty) or update an operational intent; (created, answer)."""
         _check_id(entity_id)
-        asked = _IntentRequest.read(body, self.clock(), creating=not ovn)
+        now = self.clock()
+        asked = _IntentRequest.read(body, now, creating=not ovn)
         if asked.state.off_nominal and "utm.conformance_monitoring_sa" not in scopes:
             raise NotPermitted(f"the {asked.state} state needs utm.conformance_monitoring_sa")
         with self.store.dss_writing() as tx:
@@ -84,7 +86,7 @@ class Dss:
             if asked.state.needs_key:
                 _check_available(tx, asker)
             previous = _subscription_of(tx, old)
-            attached = self._attached(tx, asker, asked)
+            attached = _attached(tx, now, asker, asked)
             if asked.state.needs_key:
                 _check_key(tx, asker, entity_id, asked.extents, asked.key, attached)
             intent = Reference(
@@ -98,13 +100,11 @@ class Dss:
                 state=asked.state,
                 subscription_id=attached.id if attached else None,
             )
-            tx.put(
-                Kind.INTENT, entity_id, intent.stored(), box(intent.extents), intent.subscription_id
-            )
+            _write(tx, now, Kind.INTENT, entity_id, intent.stored(), intent.extents, attached)
             if previous is not None and (attached is None or previous.id != attached.id):
-                _drop_if_implicit_and_unused(tx, previous)
+                _drop_if_implicit_and_unused(tx, now, previous)
             changed = intent.extents + (old.extents if old else ())
-            subscribers = _notify(tx, self.clock(), changed, for_intents=True)
+            subscribers = _notify(tx, now, changed, for_intents=True)
             return old is None, {
                 "subscribers": subscribers,
                 "operational_intent_reference": _shown(tx, intent, asker),
@@ -112,34 +112,20 @@ class Dss:
 
     def delete_intent(self, asker: str, entity_id: str, ovn: str) -> Document:
         _check_id(entity_id)
+        now = self.clock()
         with self.store.dss_writing() as tx:
             old = _reference(tx, Kind.INTENT, entity_id)
             _check_manager_and_ovn(old, asker, ovn)
             _check_available(tx, asker)
-            subscribers = _notify(tx, self.clock(), old.extents, for_intents=True)
-            tx.delete(Kind.INTENT, entity_id)
+            subscribers = _notify(tx, now, old.extents, for_intents=True)
+            _remove(tx, now, asker, Kind.INTENT, entity_id)
             previous = _subscription_of(tx, old)
             if previous is not None:
-                _drop_if_implicit_and_unused(tx, previous)
+                _drop_if_implicit_and_unused(tx, now, previous)
             return {
                 "subscribers": subscribers,
                 "operational_intent_reference": _shown(tx, old, asker),
             }
-
-    def _attached(self, tx: DssTx, asker: str, asked: _IntentRequest) -> Subscription | None:
-        """The subscription the intent will rely on: a new implicit one, the one named (grown
-        to cover the intent when it is implicit), or none."""
-        if asked.subscription_id is None:
-            if asked.new_subscription is None:
-                return None
-            return _new_implicit(tx, asker, asked)
-        kept = tx.entity(Kind.SUBSCRIPTION, asked.subscription_id)
-        if kept is None:
-            raise BadRequest("the subscription named does not exist", field="subscription_id")
-        subscription = Subscription.from_stored(asked.subscription_id, kept)
-        if subscription.manager != asker:
-            raise NotPermitted("the subscription named is another USS's")
-        return _covering(tx, subscription, asked.extents)
 
     # Constraints
 
@@ -160,8 +146,9 @@ class Dss:
     ) -> tuple[bool, Document]:
         """Create (`ovn` empty) or update a constraint; (created, answer)."""
         _check_id(entity_id)
+        now = self.clock()
         given = _body(body)
-        extents = _entity_extents(given, self.clock())
+        extents = _entity_extents(given, now)
         uss_base_url = _base_url(given.get("uss_base_url"), "uss_base_url")
         with self.store.dss_writing() as tx:
             old = _old_entity(tx, Kind.CONSTRAINT, entity_id, asker, ovn)
@@ -174,9 +161,9 @@ class Dss:
                 uss_base_url=uss_base_url,
                 extents=extents,
             )
-            tx.put(Kind.CONSTRAINT, entity_id, constraint.stored(), box(extents))
+            _write(tx, now, Kind.CONSTRAINT, entity_id, constraint.stored(), extents)
             changed = extents + (old.extents if old else ())
-            subscribers = _notify(tx, self.clock(), changed, for_intents=False)
+            subscribers = _notify(tx, now, changed, for_intents=False)
             return old is None, {
                 "subscribers": subscribers,
                 "constraint_reference": _shown(tx, constraint, asker),
@@ -184,11 +171,12 @@ class Dss:
 
     def delete_constraint(self, asker: str, entity_id: str, ovn: str) -> Document:
         _check_id(entity_id)
+        now = self.clock()
         with self.store.dss_writing() as tx:
             old = _reference(tx, Kind.CONSTRAINT, entity_id)
             _check_manager_and_ovn(old, asker, ovn)
-            subscribers = _notify(tx, self.clock(), old.extents, for_intents=False)
-            tx.delete(Kind.CONSTRAINT, entity_id)
+            subscribers = _notify(tx, now, old.extents, for_intents=False)
+            _remove(tx, now, asker, Kind.CONSTRAINT, entity_id)
             return {"subscribers": subscribers, "constraint_reference": _shown(tx, old, asker)}
 
     # Subscriptions
@@ -242,7 +230,7 @@ class Dss:
                 implicit=False,
                 extents=(settled,),
             )
-            tx.put(Kind.SUBSCRIPTION, subscription_id, subscription.stored(), box((settled,)))
+            _write(tx, now, Kind.SUBSCRIPTION, subscription_id, subscription.stored(), (settled,))
             answer: Document = {"subscription": subscription.shown(dependents)}
             if for_intents:
                 found = _references_meeting(tx, Kind.INTENT, (settled,))
@@ -264,7 +252,7 @@ class Dss:
                     "operational intents rely on this subscription",
                     params={"count": len(dependents)},
                 )
-            tx.delete(Kind.SUBSCRIPTION, subscription_id)
+            _remove(tx, self.clock(), asker, Kind.SUBSCRIPTION, subscription_id)
             return {"subscription": old.shown([])}
 
     # USS availability
@@ -273,7 +261,7 @@ class Dss:
         with self.store.dss_reading() as tx:
             return _availability(uss, tx.availability(uss))
 
-    def set_availability(self, uss: str, body: Any) -> Document:
+    def set_availability(self, asker: str, uss: str, body: Any) -> Document:
         given = _body(body)
         wanted = given.get("availability")
         chosen = next(
@@ -291,6 +279,8 @@ class Dss:
                 raise VersionMismatch("old_version is not the availability's current version")
             version = new_version()
             tx.set_availability(uss, chosen, version)
+            document = {"availability": chosen, "version": version}
+            tx.record(entry(self.clock(), asker, "put", "uss_availability", uss, document))
             return _availability(uss, (chosen, version))
 
 
@@ -480,7 +470,23 @@ def _subscription_of(tx: DssTx, intent: Reference | None) -> Subscription | None
     return Subscription.from_stored(intent.subscription_id, kept) if kept else None
 
 
-def _new_implicit(tx: DssTx, asker: str, asked: _IntentRequest) -> Subscription:
+def _attached(tx: DssTx, now: datetime, asker: str, asked: _IntentRequest) -> Subscription | None:
+    """The subscription the intent will rely on: a new implicit one, the one named (grown
+    to cover the intent when it is implicit), or none."""
+    if asked.subscription_id is None:
+        if asked.new_subscription is None:
+            return None
+        return _new_implicit(tx, now, asker, asked)
+    kept = tx.entity(Kind.SUBSCRIPTION, asked.subscription_id)
+    if kept is None:
+        raise BadRequest("the subscription named does not exist", field="subscription_id")
+    subscription = Subscription.from_stored(asked.subscription_id, kept)
+    if subscription.manager != asker:
+        raise NotPermitted("the subscription named is another USS's")
+    return _covering(tx, now, subscription, asked.extents)
+
+
+def _new_implicit(tx: DssTx, now: datetime, asker: str, asked: _IntentRequest) -> Subscription:
     assert asked.new_subscription is not None
     url, for_constraints = asked.new_subscription
     subscription = Subscription(
@@ -494,11 +500,13 @@ def _new_implicit(tx: DssTx, asker: str, asked: _IntentRequest) -> Subscription:
         implicit=True,
         extents=asked.extents,
     )
-    tx.put(Kind.SUBSCRIPTION, subscription.id, subscription.stored(), box(asked.extents))
+    _write(tx, now, Kind.SUBSCRIPTION, subscription.id, subscription.stored(), asked.extents)
     return subscription
 
 
-def _covering(tx: DssTx, subscription: Subscription, extents: Sequence[Extent]) -> Subscription:
+def _covering(
+    tx: DssTx, now: datetime, subscription: Subscription, extents: Sequence[Extent]
+) -> Subscription:
     """The subscription, made to cover the extents: an implicit one grows to them, an
     explicit one that does not cover them is refused (400)."""
     start = min(e.start for e in extents if e.start is not None)
@@ -509,7 +517,7 @@ def _covering(tx: DssTx, subscription: Subscription, extents: Sequence[Extent]) 
     if not subscription.implicit:
         raise BadRequest("the subscription does not cover the operational intent")
     grown = dataclasses.replace(subscription, extents=subscription.extents + tuple(extents))
-    tx.put(Kind.SUBSCRIPTION, grown.id, grown.stored(), box(grown.extents))
+    _write(tx, now, Kind.SUBSCRIPTION, grown.id, grown.stored(), grown.extents)
     return grown
 
 
@@ -517,9 +525,31 @@ def _outline_covered(outers: Sequence[Extent], inner: Extent) -> bool:
     return any(outline_covers(outer.outline, inner.outline) for outer in outers)
 
 
-def _drop_if_implicit_and_unused(tx: DssTx, subscription: Subscription) -> None:
+def _drop_if_implicit_and_unused(tx: DssTx, now: datetime, subscription: Subscription) -> None:
     if subscription.implicit and not tx.dependents(subscription.id):
-        tx.delete(Kind.SUBSCRIPTION, subscription.id)
+        _remove(tx, now, subscription.manager, Kind.SUBSCRIPTION, subscription.id)
+
+
+def _write(
+    tx: DssTx,
+    now: datetime,
+    kind: Kind,
+    entity_id: str,
+    document: Document,
+    extents: Sequence[Extent],
+    subscription: Subscription | None = None,
+) -> None:
+    """Store the entity, found by the box of its extents, and put the write on the record.
+    (A notification owed to a subscription is not an entry: each write's subscribers follow
+    from the entries before it.)"""
+    tx.put(kind, entity_id, document, box(extents), subscription.id if subscription else None)
+    tx.record(entry(now, document["manager"], "put", kind.value, entity_id, document))
+
+
+def _remove(tx: DssTx, now: datetime, asker: str, kind: Kind, entity_id: str) -> None:
+    """Remove the entity, and put the removal on the record."""
+    tx.delete(kind, entity_id)
+    tx.record(entry(now, asker, "delete", kind.value, entity_id))
 
 
 def _notify(
