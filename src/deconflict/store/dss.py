@@ -9,7 +9,7 @@ same transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,8 +18,14 @@ from deconflict.store.sql_store import SqlStore
 from deconflict.store.unit import SqlTx
 from deconflict.utm.extents import Box
 from deconflict.utm.model import Kind
+from deconflict.utm.ports import Row
 
 _BOX_COLUMNS = "t0, t1, alt0, alt1, x0, x1, y0, y1, z0, z1"
+# A replaced entity keeps the notifications owed to it.
+_REPLACED = ", ".join(
+    f"{column} = excluded.{column}"
+    for column in ("document", "subscription_id", *_BOX_COLUMNS.split(", "))
+)
 # Boxes meet when each low end is at most the other's high end (ends included).
 _MEETS = " AND ".join(
     f"{low} <= ? AND {high} >= ?"
@@ -35,11 +41,12 @@ class SqlDssTx:
         self.db = db
         self.append = append
 
-    def entity(self, kind: Kind, entity_id: str) -> dict[str, Any] | None:
+    def entity(self, kind: Kind, entity_id: str) -> Row | None:
         row = self.db.execute(
-            "SELECT document FROM utm_entity WHERE kind = ? AND id = ?", (kind.value, entity_id)
+            "SELECT id, document, notified FROM utm_entity WHERE kind = ? AND id = ?",
+            (kind.value, entity_id),
         ).fetchone()
-        return _document(row[0]) if row else None
+        return Row(*row) if row else None
 
     def put(
         self,
@@ -49,23 +56,30 @@ class SqlDssTx:
         box: Box,
         subscription_id: str | None = None,
     ) -> None:
-        self.delete(kind, entity_id)
         self.db.execute(
             f"INSERT INTO utm_entity (kind, id, document, subscription_id, {_BOX_COLUMNS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            f" ON CONFLICT (kind, id) DO UPDATE SET {_REPLACED}",
             (kind.value, entity_id, json.dumps(document), subscription_id, *box),
         )
 
     def delete(self, kind: Kind, entity_id: str) -> None:
         self.db.execute("DELETE FROM utm_entity WHERE kind = ? AND id = ?", (kind.value, entity_id))
 
-    def near(self, kind: Kind, box: Box) -> list[tuple[str, dict[str, Any]]]:
+    def near(self, kind: Kind, box: Box) -> list[Row]:
         t0, t1, alt0, alt1, x0, x1, y0, y1, z0, z1 = box
         rows = self.db.execute(
-            f"SELECT id, document FROM utm_entity WHERE kind = ? AND {_MEETS} ORDER BY id",
+            f"SELECT id, document, notified FROM utm_entity WHERE kind = ? AND {_MEETS}"
+            " ORDER BY id",
             (kind.value, t1, t0, alt1, alt0, x1, x0, y1, y0, z1, z0),
         ).fetchall()
-        return [(row[0], _document(row[1])) for row in rows]
+        return [Row(*row) for row in rows]
+
+    def notify(self, subscription_ids: Sequence[str]) -> None:
+        self.db.executemany(
+            "UPDATE utm_entity SET notified = notified + 1 WHERE kind = ? AND id = ?",
+            [(Kind.SUBSCRIPTION.value, i) for i in subscription_ids],
+        )
 
     def dependents(self, subscription_id: str) -> list[str]:
         rows = self.db.execute(
@@ -110,8 +124,3 @@ class DssTables:
     def dss_reading(self) -> Iterator[SqlDssTx]:
         with self.store.snapshot() as db:
             yield SqlDssTx(db, None)
-
-
-def _document(text: str) -> dict[str, Any]:
-    found: dict[str, Any] = json.loads(text)
-    return found

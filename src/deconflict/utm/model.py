@@ -3,7 +3,6 @@ documents the standard writes for them and the ones the stores keep."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -148,10 +147,6 @@ class Subscription:
         assert end is not None
         return end
 
-    def notified(self) -> Subscription:
-        """The subscription once one more notification is owed to it."""
-        return dataclasses.replace(self, notification_index=self.notification_index + 1)
-
     def shown(self, dependents: list[str]) -> dict[str, Any]:
         """The subscription as the standard writes it."""
         return {
@@ -168,10 +163,10 @@ class Subscription:
         }
 
     def stored(self) -> dict[str, Any]:
+        """What the store keeps of it (the notifications owed are counted beside it)."""
         return {
             "manager": self.manager,
             "version": self.version,
-            "notification_index": self.notification_index,
             "uss_base_url": self.uss_base_url,
             "notify_for_operational_intents": self.notify_for_intents,
             "notify_for_constraints": self.notify_for_constraints,
@@ -180,12 +175,12 @@ class Subscription:
         }
 
     @classmethod
-    def from_stored(cls, subscription_id: str, kept: dict[str, Any]) -> Subscription:
+    def from_stored(cls, subscription_id: str, kept: dict[str, Any], notified: int) -> Subscription:
         return cls(
             id=subscription_id,
             manager=kept["manager"],
             version=kept["version"],
-            notification_index=int(kept["notification_index"]),
+            notification_index=notified,
             uss_base_url=kept["uss_base_url"],
             notify_for_intents=bool(kept["notify_for_operational_intents"]),
             notify_for_constraints=bool(kept["notify_for_constraints"]),

@@ -3,18 +3,30 @@ USSs' availability, inside one transaction the store serialises with the line's 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from deconflict.utm.extents import Box
 from deconflict.utm.model import Kind
 
 
+@dataclass(frozen=True)
+class Row:
+    """A stored entity: its id, its document as JSON text, and (for a subscription) how many
+    notifications it is owed so far."""
+
+    id: str
+    document: str
+    notified: int = 0
+
+
 class DssTx(Protocol):
     """One transaction over the DSS's tables."""
 
-    def entity(self, kind: Kind, entity_id: str) -> dict[str, Any] | None:
-        """The stored document of the entity, or None."""
+    def entity(self, kind: Kind, entity_id: str) -> Row | None:
+        """The stored entity, or None."""
 
     def put(
         self,
@@ -24,13 +36,17 @@ class DssTx(Protocol):
         box: Box,
         subscription_id: str | None = None,
     ) -> None:
-        """Store the entity (made or replaced) with the box it is found by."""
+        """Store the entity (made, or replaced keeping its notifications) with the box it is
+        found by."""
 
     def delete(self, kind: Kind, entity_id: str) -> None: ...
 
-    def near(self, kind: Kind, box: Box) -> list[tuple[str, dict[str, Any]]]:
-        """(id, document) of every entity of the kind whose box meets `box`: the candidates
-        the engine then decides on."""
+    def near(self, kind: Kind, box: Box) -> list[Row]:
+        """Every entity of the kind whose box meets `box`, in id order: the candidates the
+        engine then decides on."""
+
+    def notify(self, subscription_ids: Sequence[str]) -> None:
+        """Count one more notification owed to each of the subscriptions."""
 
     def dependents(self, subscription_id: str) -> list[str]:
         """Ids of the operational intents that rely on the subscription, in id order."""

@@ -7,6 +7,8 @@ the answer is the standard's document. The asker is the USS named by the token's
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -25,7 +27,7 @@ from deconflict.utm.model import (
     entry,
     new_version,
 )
-from deconflict.utm.ports import DssStore, DssTx
+from deconflict.utm.ports import DssStore, DssTx, Row
 from deconflict.utm.refusals import (
     BadRequest,
     Missing,
@@ -43,6 +45,8 @@ _UUID4 = re.compile(
 )
 SUBSCRIPTION_LIMIT = timedelta(hours=24)
 """The longest window a subscription may ask for (its end defaults to its start plus this)."""
+PARSED_KEPT = 20_000
+"""How many stored entities stay read in memory (each a few kilobytes)."""
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the past a subscription may start, and how late after its intent's start."""
 
@@ -212,8 +216,7 @@ class Dss:
             raise BadRequest("a subscription must ask for some notifications")
         now = self.clock()
         with self.store.dss_writing() as tx:
-            kept = tx.entity(Kind.SUBSCRIPTION, subscription_id)
-            old = Subscription.from_stored(subscription_id, kept) if kept else None
+            old = _subscription(tx.entity(Kind.SUBSCRIPTION, subscription_id))
             _check_subscription_version(old, asker, version)
             settled = _settled_window(extent, old, now)
             dependents = tx.dependents(subscription_id)
@@ -385,10 +388,10 @@ def _area_of_interest(body: Any) -> Extent:
 
 
 def _reference(tx: DssTx, kind: Kind, entity_id: str) -> Reference:
-    kept = tx.entity(kind, entity_id)
-    if kept is None:
+    row = tx.entity(kind, entity_id)
+    if row is None:
         raise Missing(f"no {kind.value.replace('_', ' ')} {entity_id}", value=entity_id)
-    return Reference.from_stored(kind, entity_id, kept)
+    return _reference_of(kind, row.id, row.document)
 
 
 def _references(tx: DssTx, kind: Kind, ids: Iterable[str]) -> list[Reference]:
@@ -397,12 +400,12 @@ def _references(tx: DssTx, kind: Kind, ids: Iterable[str]) -> list[Reference]:
 
 def _old_entity(tx: DssTx, kind: Kind, entity_id: str, asker: str, ovn: str) -> Reference | None:
     """The entity a write replaces, checked against who writes and the OVN they name."""
-    kept = tx.entity(kind, entity_id)
-    if kept is None:
+    row = tx.entity(kind, entity_id)
+    if row is None:
         if ovn:
             raise Missing(f"no {kind.value.replace('_', ' ')} {entity_id} to update")
         return None
-    old = Reference.from_stored(kind, entity_id, kept)
+    old = _reference_of(kind, row.id, row.document)
     _check_manager_and_ovn(old, asker, ovn)
     return old
 
@@ -427,15 +430,40 @@ def _shown(tx: DssTx, reference: Reference, asker: str) -> Document:
 
 def _references_meeting(tx: DssTx, kind: Kind, extents: Sequence[Extent]) -> list[Reference]:
     """The entities of the kind that meet any of the extents, as the engine decides."""
-    found = [Reference.from_stored(kind, i, kept) for i, kept in tx.near(kind, box(extents))]
+    found = [_reference_of(kind, row.id, row.document) for row in tx.near(kind, box(extents))]
     return [r for r in found if meet(r.extents, extents)]
 
 
 def _subscriptions_meeting(tx: DssTx, extents: Sequence[Extent]) -> list[Subscription]:
-    found = [
-        Subscription.from_stored(i, kept) for i, kept in tx.near(Kind.SUBSCRIPTION, box(extents))
-    ]
+    found = [_subscription_in(row) for row in tx.near(Kind.SUBSCRIPTION, box(extents))]
     return [s for s in found if meet(s.extents, extents)]
+
+
+def _subscription(row: Row | None) -> Subscription | None:
+    return _subscription_in(row) if row is not None else None
+
+
+def _subscription_in(row: Row) -> Subscription:
+    read = _read(Kind.SUBSCRIPTION, row.id, row.document)
+    assert isinstance(read, Subscription)
+    return dataclasses.replace(read, notification_index=row.notified)
+
+
+def _reference_of(kind: Kind, entity_id: str, document: str) -> Reference:
+    read = _read(kind, entity_id, document)
+    assert isinstance(read, Reference)
+    return read
+
+
+@functools.lru_cache(maxsize=PARSED_KEPT)
+def _read(kind: Kind, entity_id: str, document: str) -> Reference | Subscription:
+    """The stored entity read from its JSON text (a subscription owed no notifications yet).
+    Kept once read: a congested area's every write reads every entity there, and a
+    document's text changes with every write to it."""
+    kept = json.loads(document)
+    if kind is Kind.SUBSCRIPTION:
+        return Subscription.from_stored(entity_id, kept, 0)
+    return Reference.from_stored(kind, entity_id, kept)
 
 
 def _check_key(
@@ -466,8 +494,7 @@ def _check_key(
 def _subscription_of(tx: DssTx, intent: Reference | None) -> Subscription | None:
     if intent is None or intent.subscription_id is None:
         return None
-    kept = tx.entity(Kind.SUBSCRIPTION, intent.subscription_id)
-    return Subscription.from_stored(intent.subscription_id, kept) if kept else None
+    return _subscription(tx.entity(Kind.SUBSCRIPTION, intent.subscription_id))
 
 
 def _attached(tx: DssTx, now: datetime, asker: str, asked: _IntentRequest) -> Subscription | None:
@@ -477,10 +504,9 @@ def _attached(tx: DssTx, now: datetime, asker: str, asked: _IntentRequest) -> Su
         if asked.new_subscription is None:
             return None
         return _new_implicit(tx, now, asker, asked)
-    kept = tx.entity(Kind.SUBSCRIPTION, asked.subscription_id)
-    if kept is None:
+    subscription = _subscription(tx.entity(Kind.SUBSCRIPTION, asked.subscription_id))
+    if subscription is None:
         raise BadRequest("the subscription named does not exist", field="subscription_id")
-    subscription = Subscription.from_stored(asked.subscription_id, kept)
     if subscription.manager != asker:
         raise NotPermitted("the subscription named is another USS's")
     return _covering(tx, now, subscription, asked.extents)
@@ -557,26 +583,27 @@ def _notify(
 ) -> list[Document]:
     """Owe one more notification to every live subscription the change meets, and name
     them to the writer, grouped by the URL to notify."""
+    owed = [
+        s
+        for s in _subscriptions_meeting(tx, changed)
+        if (s.notify_for_intents if for_intents else s.notify_for_constraints) and s.end >= now
+    ]
+    tx.notify([s.id for s in owed])
     by_url: dict[str, list[Document]] = {}
-    for subscription in _subscriptions_meeting(tx, changed):
-        wants = (
-            subscription.notify_for_intents if for_intents else subscription.notify_for_constraints
-        )
-        if not wants or subscription.end < now:
-            continue
-        notified = subscription.notified()
-        tx.put(Kind.SUBSCRIPTION, notified.id, notified.stored(), box(notified.extents))
-        by_url.setdefault(notified.uss_base_url, []).append(
-            {"subscription_id": notified.id, "notification_index": notified.notification_index}
+    for subscription in owed:
+        by_url.setdefault(subscription.uss_base_url, []).append(
+            {
+                "subscription_id": subscription.id,
+                "notification_index": subscription.notification_index + 1,
+            }
         )
     return [{"uss_base_url": url, "subscriptions": subs} for url, subs in sorted(by_url.items())]
 
 
 def _own_subscription(tx: DssTx, subscription_id: str, asker: str) -> Subscription:
-    kept = tx.entity(Kind.SUBSCRIPTION, subscription_id)
-    if kept is None:
+    subscription = _subscription(tx.entity(Kind.SUBSCRIPTION, subscription_id))
+    if subscription is None:
         raise Missing(f"no subscription {subscription_id}", value=subscription_id)
-    subscription = Subscription.from_stored(subscription_id, kept)
     if subscription.manager != asker:
         raise NotPermitted("another USS manages this subscription")
     return subscription

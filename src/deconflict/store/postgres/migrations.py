@@ -260,14 +260,15 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     """,
     # 12: the DSS of ASTM F3548-21 (deconflict/utm/): operational intents, constraints and
-    # subscriptions as documents, each with the box it is found by (window, band, ECEF box),
-    # and the USSs' availability.
+    # subscriptions as documents, each with the box it is found by (window, band, ECEF box)
+    # and a subscription's notifications so far, and the USSs' availability.
     """
     CREATE TABLE IF NOT EXISTS utm_entity (
         kind TEXT NOT NULL,
         id TEXT NOT NULL,
         document TEXT NOT NULL,
         subscription_id TEXT,
+        notified INTEGER NOT NULL DEFAULT 0,
         t0 DOUBLE PRECISION NOT NULL,
         t1 DOUBLE PRECISION NOT NULL,
         alt0 DOUBLE PRECISION NOT NULL,
