@@ -1,7 +1,7 @@
 """Benchmarks: one entry point; rewrites docs/BENCHMARKS.md (and its plots) with this run.
 
 Usage: python -m benchmarks.run [--quick] [--only-notices] [--only-consoles]
-[--only-concurrency] [--only-nodes]
+[--only-concurrency] [--only-nodes] [--only-dss]
 Figures are medians of repeated runs; ratios are measured side by side in one run.
 Load generators target loopback only and stop after a fixed amount of work.
 """
@@ -24,6 +24,7 @@ from benchmarks.baselines import postgis_comparison, shapely_scan
 from benchmarks.check_latency import check_latency
 from benchmarks.concurrency import concurrency_section, rounds_on_each_store
 from benchmarks.conventions import FULL, QUICK, conventions_section
+from benchmarks.dss import dss_section
 from benchmarks.engine import engine_section
 from benchmarks.fanout import fanout_latency_ms
 from benchmarks.limits import limits_section
@@ -323,6 +324,10 @@ def record_section(stored_leaves: int, memory_sizes: tuple[int, ...], verify: in
     ]
 
 
+def _dss(quick: bool) -> list[str]:
+    return dss_section((10, 100), 50) if quick else dss_section((10, 100, 300), 200)
+
+
 def _rewrite_section(lines: list[str]) -> None:
     """Put `lines` (a section, its heading first) in the report in place of the section of
     the same heading."""
@@ -357,6 +362,11 @@ def main() -> None:
         action="store_true",
         help="measure only 1, 2 and 3 nodes on PostgreSQL; rewrite that section alone",
     )
+    parser.add_argument(
+        "--only-dss",
+        action="store_true",
+        help="measure only the DSS in one congested area; rewrite that section alone",
+    )
     arguments = parser.parse_args()
     quick = arguments.quick
     if arguments.only_nodes:
@@ -370,6 +380,9 @@ def main() -> None:
         return
     if arguments.only_concurrency:
         _rewrite_section(concurrency_section(rounds_on_each_store(100 if quick else 1000)))
+        return
+    if arguments.only_dss:
+        _rewrite_section(_dss(quick))
         return
     sections = [
         plan_check_section(2000, 1 if quick else 3),
@@ -385,6 +398,7 @@ def main() -> None:
         backends_section(200, 2_000, 100) if quick else backends_section(1000, 10_000, 500),
         nodes_section(150, 1) if quick else nodes_section(600, 2),
         concurrency_section(rounds_on_each_store(100 if quick else 1000)),
+        _dss(quick),
         record_section(50_000, (100_000,), 20_000)
         if quick
         else record_section(1_000_000, (1_000_000, 10_000_000), 200_000),
