@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from deconflict.api import openapi, problems
 from deconflict.api.cosigning import Cosigning, witness_endpoints
 from deconflict.api.deadlines import with_deadlines
+from deconflict.api.dss_bridge import Bridge
 from deconflict.api.dss_routes import DSS_PREFIXES, aux_router, dss_router
 from deconflict.api.escalation_routes import escalation_router
 from deconflict.api.evidence import evidence_router
@@ -138,6 +139,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.state.limits = Limits.of(settings)
     app.state.dss = Dss(dss_tables(store), clock)
     app.state.utm_tokens = utm_tokens
+    app.state.dss_bridge = Bridge(line, settings.utm_party_map())
     problems.install(app)
     openapi.install(app)
     app.include_router(router)

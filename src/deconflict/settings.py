@@ -119,6 +119,9 @@ class Settings:
     utm_audiences: the audiences (separated by commas) a USS's token must be issued for:
         the DSS's host names as USSs reach it (e.g. `dss.example.org`). Empty: no token is
         accepted.
+    utm_parties: USSs mapped to line parties, `USS=PARTY` separated by commas (e.g.
+        `wing=coalition`): each operational intent of the USS is then an activity of the
+        party on the line, checked and notified as any other (api/dss_bridge.py).
     """
 
     db: str | Path = "deconflict.db"
@@ -161,6 +164,7 @@ class Settings:
     delivery_give_up_s: int = 24 * 60 * 60
     utm_jwt_keys: str = ""
     utm_audiences: str = ""
+    utm_parties: str = ""
 
     def __post_init__(self) -> None:
         for name in _AT_LEAST_ONE:
@@ -175,6 +179,7 @@ class Settings:
                 " loopback address: escalation e-mail leaves the machine only over STARTTLS"
             )
         self.witness_keys()
+        self.utm_party_map()
 
     def witness_keys(self) -> list[tuple[str, str]]:
         """The `witnesses` setting read: (URL prefix, witness key text) of each witness, the
@@ -197,6 +202,18 @@ class Settings:
     def utm_audience_names(self) -> list[str]:
         """The `utm_audiences` setting read: each audience a USS's token may name."""
         return [part.strip() for part in self.utm_audiences.split(",") if part.strip()]
+
+    def utm_party_map(self) -> dict[str, str]:
+        """The `utm_parties` setting read: the line party of each mapped USS."""
+        found = {}
+        for item in filter(None, (part.strip() for part in self.utm_parties.split(","))):
+            uss, _, party = item.partition("=")
+            if not uss.strip() or not party.strip():
+                raise SettingsError(
+                    f"utm_parties (DECONFLICT_UTM_PARTIES): {item!r} is not `USS=PARTY`"
+                )
+            found[uss.strip()] = party.strip()
+        return found
 
     @property
     def console_url(self) -> str:

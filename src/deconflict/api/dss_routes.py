@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from deconflict.api.dss_bridge import Bridge
 from deconflict.api.problems import problem
 from deconflict.api.strict_json import JsonRefused, read_strict
 from deconflict.utm.refusals import BadRequest, NotPermitted, Refused
@@ -93,6 +94,11 @@ def _dss(request: Request) -> Dss:
     return dss
 
 
+def _bridge(request: Request) -> Bridge:
+    bridge: Bridge = request.app.state.dss_bridge
+    return bridge
+
+
 def _ok(document: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return 200, document
 
@@ -130,22 +136,28 @@ async def update_operational_intent_reference(
 
 
 async def _put_intent(request: Request, entityid: str, ovn: str) -> JSONResponse:
-    dss = _dss(request)
-    return await _answer(
-        request,
-        INTENTS,
-        lambda uss, body: _made(dss.put_intent(uss.id, uss.scopes, entityid, ovn, body)),
-    )
+    dss, bridge = _dss(request), _bridge(request)
+
+    def put(uss: Uss, body: Any) -> tuple[int, dict[str, Any]]:
+        change = dss.put_intent(uss.id, uss.scopes, entityid, ovn, body)
+        bridge.carry(uss.id, change)
+        return (201 if change.created else 200), change.answer
+
+    return await _answer(request, INTENTS, put)
 
 
 @dss_router.delete("/operational_intent_references/{entityid}/{ovn}")
 async def delete_operational_intent_reference(
     request: Request, entityid: str, ovn: str
 ) -> JSONResponse:
-    dss = _dss(request)
-    return await _answer(
-        request, INTENTS, lambda uss, _: _ok(dss.delete_intent(uss.id, entityid, ovn))
-    )
+    dss, bridge = _dss(request), _bridge(request)
+
+    def delete(uss: Uss, _: Any) -> tuple[int, dict[str, Any]]:
+        change = dss.delete_intent(uss.id, entityid, ovn)
+        bridge.carry(uss.id, change)
+        return 200, change.answer
+
+    return await _answer(request, INTENTS, delete)
 
 
 # Constraint references

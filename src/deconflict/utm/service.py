@@ -51,6 +51,20 @@ CLOCK_SKEW = timedelta(minutes=5)
 """How far in the past a subscription may start, and how late after its intent's start."""
 
 
+@dataclasses.dataclass(frozen=True)
+class IntentChange:
+    """An operational intent written: the standard's answer, the intent as it now is (None
+    once removed) and as it was (None when just made)."""
+
+    answer: Document
+    intent: Reference | None
+    previous: Reference | None
+
+    @property
+    def created(self) -> bool:
+        return self.previous is None
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -78,8 +92,8 @@ class Dss:
 
     def put_intent(
         self, asker: str, scopes: frozenset[str], entity_id: str, ovn: str, body: Any
-    ) -> tuple[bool, Document]:
-        """Create (`ovn` empty) or update an operational intent; (created, answer)."""
+    ) -> IntentChange:
+        """Create (`ovn` empty) or update an operational intent."""
         _check_id(entity_id)
         now = self.clock()
         asked = _IntentRequest.read(body, now, creating=not ovn)
@@ -109,12 +123,13 @@ class Dss:
                 _drop_if_implicit_and_unused(tx, now, previous)
             changed = intent.extents + (old.extents if old else ())
             subscribers = _notify(tx, now, changed, for_intents=True)
-            return old is None, {
+            answer = {
                 "subscribers": subscribers,
                 "operational_intent_reference": _shown(tx, intent, asker),
             }
+            return IntentChange(answer, intent, old)
 
-    def delete_intent(self, asker: str, entity_id: str, ovn: str) -> Document:
+    def delete_intent(self, asker: str, entity_id: str, ovn: str) -> IntentChange:
         _check_id(entity_id)
         now = self.clock()
         with self.store.dss_writing() as tx:
@@ -126,10 +141,11 @@ class Dss:
             previous = _subscription_of(tx, old)
             if previous is not None:
                 _drop_if_implicit_and_unused(tx, now, previous)
-            return {
+            answer = {
                 "subscribers": subscribers,
                 "operational_intent_reference": _shown(tx, old, asker),
             }
+            return IntentChange(answer, None, old)
 
     # Constraints
 

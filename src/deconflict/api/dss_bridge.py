@@ -1,0 +1,87 @@
+"""One line, two worlds: a USS's operational intents as activities of a party on the line.
+
+The operator maps a USS (its token's `sub`) to a line party (`utm_parties`). Each volume
+of an intent of that USS is then an activity of the party (`dss-<intent id>-<n>`, activity
+`uas`): declared when the intent is made, amended when it is updated, cancelled when the
+intent or the volume goes. The line checks it as any activity, so a strike notified on
+the line that meets a drone's intent is a conflict for both parties, with the line's
+usual notices, in either order.
+
+The DSS's write is committed first; the line's follows in its own step. A line step that
+fails (the party unknown, say) is logged and leaves the DSS's answer as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from deconflict.errors import DeconflictError
+from deconflict.line.model import Share
+from deconflict.line.service import Line
+from deconflict.rules.altitude import AltitudeBand, Datum
+from deconflict.rules.feature import Feature, Kind
+from deconflict.rules.schedule import TimeWindow
+from deconflict.utm.extents import Extent
+from deconflict.utm.model import Reference
+from deconflict.utm.service import IntentChange
+
+log = logging.getLogger("deconflict.dss")
+
+ACTIVITY = "uas"
+"""The activity an intent's volumes are on the line."""
+
+
+def feature_id(intent_id: str, volume: int) -> str:
+    """The line's id of an intent's volume."""
+    return f"dss-{intent_id}-{volume}"
+
+
+class Bridge:
+    """Carries the intents of mapped USSs onto the line as their parties' activities."""
+
+    def __init__(self, line: Line, parties: dict[str, str]) -> None:
+        self.line = line
+        self.parties = dict(parties)
+
+    def carry(self, uss: str, change: IntentChange) -> None:
+        """Declare, amend or cancel the party's activities as the intent changed."""
+        party = self.parties.get(uss)
+        if party is None:
+            return
+        now = change.intent or change.previous
+        assert now is not None
+        try:
+            self._carry(party, now.id, change.intent, change.previous)
+        except DeconflictError as error:
+            log.error(
+                "the operational intent %s of %s did not reach the line as party %s: %s",
+                now.id,
+                uss,
+                party,
+                error,
+            )
+
+    def _carry(
+        self, party: str, intent_id: str, intent: Reference | None, previous: Reference | None
+    ) -> None:
+        new = intent.extents if intent else ()
+        old = previous.extents if previous else ()
+        for n, extent in enumerate(new):
+            feature = _feature(party, intent_id, n, extent)
+            self.line.declare(party, feature, Share.SHAPE, amend=n < len(old))
+        for n in range(len(new), len(old)):
+            self.line.cancel(party, feature_id(intent_id, n))
+
+
+def _feature(party: str, intent_id: str, volume: int, extent: Extent) -> Feature:
+    assert extent.start is not None and extent.end is not None  # an intent's are bounded
+    return Feature(
+        id=feature_id(intent_id, volume),
+        kind=Kind.ACTIVITY,
+        party=party,
+        shape=extent.outline,
+        window=TimeWindow(extent.start, extent.end),
+        band=AltitudeBand(extent.lower_m, extent.upper_m, Datum.WGS84),
+        name=f"UAS operational intent {intent_id}",
+        activity=ACTIVITY,
+    )
