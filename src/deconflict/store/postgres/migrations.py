@@ -259,7 +259,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (delivery_id, attempt)
     );
     """,
-    # 12: the DSS of ASTM F3548-21 (deconflict/utm/): operational intents, constraints and
+    # 11: the DSS of ASTM F3548-21 (deconflict/utm/): operational intents, constraints and
     # subscriptions as documents, each with the box it is found by (window, band, ECEF box)
     # and a subscription's notifications so far, and the USSs' availability.
     """
