@@ -99,3 +99,61 @@ def test_an_unmapped_uss_stays_off_the_line(bridged: Dss) -> None:
     assert made.status_code == 201, made.text
     for party in ("coalition", "russia", "aid"):
         assert _features(bridged.server, party) == {}
+
+
+def test_a_uss_mapped_after_its_intent_was_made_reaches_the_line_at_its_next_update(
+    new_db: Callable[[Path], str], tmp_path: Path
+) -> None:
+    authority = make_authority(tmp_path)
+    db = new_db(tmp_path)
+    tokens = seed_parties(db)
+    settings = {"utm_jwt_keys": str(authority.public_pem), "utm_audiences": AUDIENCE}
+    entity = new_id()
+    unmapped = start_server(db, tokens, **settings)
+    try:
+        with Dss(unmapped, authority).uss("wing") as wing:
+            made = wing.put(
+                f"/operational_intent_references/{entity}",
+                json=intent_body(volume(circle(*SITE, 800.0), 10, 70)),
+            )
+        assert made.status_code == 201, made.text
+    finally:
+        unmapped.stop()
+    mapped = start_server(db, tokens, utm_parties="wing=coalition", **settings)
+    try:
+        reference = made.json()["operational_intent_reference"]
+        body = intent_body(
+            volume(circle(*SITE, 900.0), 10, 70), subscription_id=reference["subscription_id"]
+        )
+        del body["new_subscription"]
+        with Dss(mapped, authority).uss("wing") as wing:
+            path = f"/operational_intent_references/{entity}/{reference['ovn']}"
+            assert wing.put(path, json=body).status_code == 200
+        [activity] = _features(mapped, "coalition").values()
+        assert (activity["id"], activity["properties"]["version"]) == (f"dss-{entity}-0", 1)
+    finally:
+        mapped.stop()
+
+
+def test_a_uss_mapped_to_no_party_of_the_line_still_gets_its_dss_answer(
+    new_db: Callable[[Path], str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    authority = make_authority(tmp_path)
+    db = new_db(tmp_path)
+    server = start_server(
+        db,
+        seed_parties(db),
+        utm_jwt_keys=str(authority.public_pem),
+        utm_audiences=AUDIENCE,
+        utm_parties="wing=nobody",
+    )
+    try:
+        with Dss(server, authority).uss("wing") as wing:
+            made = wing.put(
+                f"/operational_intent_references/{new_id()}",
+                json=intent_body(volume(circle(*SITE, 800.0), 10, 70)),
+            )
+    finally:
+        server.stop()
+    assert made.status_code == 201, made.text
+    assert "mapped to nobody, which is no party of the line" in caplog.text

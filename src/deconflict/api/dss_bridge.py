@@ -14,15 +14,16 @@ fails (the party unknown, say) is logged and leaves the DSS's answer as it was.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from deconflict.errors import DeconflictError
+from deconflict.errors import DeconflictError, NotFound
 from deconflict.line.model import Share
 from deconflict.line.service import Line
 from deconflict.rules.altitude import AltitudeBand, Datum
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.schedule import TimeWindow
 from deconflict.utm.extents import Extent
-from deconflict.utm.model import Reference
 from deconflict.utm.service import IntentChange
 
 log = logging.getLogger("deconflict.dss")
@@ -48,29 +49,50 @@ class Bridge:
         party = self.parties.get(uss)
         if party is None:
             return
-        now = change.intent or change.previous
-        assert now is not None
-        try:
-            self._carry(party, now.id, change.intent, change.previous)
-        except DeconflictError as error:
-            log.error(
-                "the operational intent %s of %s did not reach the line as party %s: %s",
-                now.id,
-                uss,
-                party,
-                error,
-            )
-
-    def _carry(
-        self, party: str, intent_id: str, intent: Reference | None, previous: Reference | None
-    ) -> None:
+        if self.line.store.party(party) is None:
+            log.error("the USS %s is mapped to %s, which is no party of the line", uss, party)
+            return
+        intent, previous = change.intent, change.previous
+        about = intent or previous
+        assert about is not None
         new = intent.extents if intent else ()
         old = previous.extents if previous else ()
         for n, extent in enumerate(new):
-            feature = _feature(party, intent_id, n, extent)
-            self.line.declare(party, feature, Share.SHAPE, amend=n < len(old))
+            with _logged(uss, party, about.id):
+                self._put(party, about.id, n, extent, old)
         for n in range(len(new), len(old)):
-            self.line.cancel(party, feature_id(intent_id, n))
+            with _logged(uss, party, about.id):
+                self._cancel(party, feature_id(about.id, n))
+
+    def _put(
+        self, party: str, intent_id: str, n: int, extent: Extent, old: tuple[Extent, ...]
+    ) -> None:
+        feature = _feature(party, intent_id, n, extent)
+        try:
+            self.line.declare(party, feature, Share.SHAPE, amend=n < len(old))
+        except NotFound:  # the USS was mapped after the intent was made: new on the line
+            self.line.declare(party, feature, Share.SHAPE)
+
+    def _cancel(self, party: str, fid: str) -> None:
+        try:
+            self.line.cancel(party, fid)
+        except NotFound:  # never on the line (the USS was mapped later)
+            return
+
+
+@contextmanager
+def _logged(uss: str, party: str, intent_id: str) -> Iterator[None]:
+    """One change on the line; a refusal is logged by name, and the other volumes still go."""
+    try:
+        yield
+    except DeconflictError as error:
+        log.error(
+            "the operational intent %s of %s did not reach the line as party %s: %s",
+            intent_id,
+            uss,
+            party,
+            error,
+        )
 
 
 def _feature(party: str, intent_id: str, volume: int, extent: Extent) -> Feature:
