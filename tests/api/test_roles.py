@@ -299,6 +299,7 @@ DSS = {
     ("PUT", "/dss/v1/subscriptions/{subscriptionid}"),
     ("PUT", "/dss/v1/subscriptions/{subscriptionid}/{version}"),
     ("DELETE", "/dss/v1/subscriptions/{subscriptionid}/{version}"),
+    ("POST", "/dss/v1/reports"),
     ("GET", "/dss/v1/uss_availability/{uss_id}"),
     ("PUT", "/dss/v1/uss_availability/{uss_id}"),
     ("GET", "/aux/v1/version"),

@@ -73,3 +73,24 @@ def test_availability_is_unknown_until_set_and_versioned_after(dss: Dss) -> None
         down = {"availability": "Down", "old_version": version}
         assert arbiter.put("/uss_availability/uss-a", json=down).status_code == 200
         assert arbiter.get("/uss_availability/uss-a").json()["status"]["availability"] == "Down"
+
+
+def test_a_report_is_archived_with_an_id(dss: Dss) -> None:
+    exchange = {
+        "url": "https://uss2.example/uss/v1/operational_intents/x",
+        "method": "GET",
+        "headers": ["Authorization: Bearer secret-token"],
+        "recorder_role": "Client",
+        "request_time": {"value": "2030-01-01T00:00:00Z", "format": "RFC3339"},
+        "response_code": 500,
+        "problem": "the details did not come",
+    }
+    with dss.uss("uss1", CP) as uss1:
+        made = uss1.post("/reports", json={"exchange": exchange})
+        assert made.status_code == 201, made.text
+        assert made.json()["exchange"] == exchange
+        assert len(made.json()["report_id"]) == 36
+        for bad in ({}, {"exchange": {**exchange, "recorder_role": "Bystander"}}):
+            assert uss1.post("/reports", json=bad).status_code == 400
+    with dss.uss("uss1", "utm.read") as reader:
+        assert reader.post("/reports", json={"exchange": exchange}).status_code == 403

@@ -48,6 +48,14 @@ def test_each_dss_write_is_recorded_without_its_ovn(
             gone = uss1.delete(f"/operational_intent_references/{made['id']}/{made['ovn']}")
             assert gone.status_code == 200
             assert arbiter.put("/uss_availability/uss1", json={"availability": "Normal"}).is_success
+            exchange = {
+                "url": "https://uss2.example/uss/v1/operational_intents/x",
+                "method": "GET",
+                "headers": ["Authorization: Bearer secret-token"],
+                "recorder_role": "Client",
+                "request_time": {"value": "2030-01-01T00:00:00Z", "format": "RFC3339"},
+            }
+            report = uss1.post("/reports", json={"exchange": exchange}).json()
             assert uss1.get(f"/operational_intent_references/{made['id']}").status_code == 404
     finally:
         server.stop()
@@ -59,7 +67,9 @@ def test_each_dss_write_is_recorded_without_its_ovn(
         ("delete", "operational_intent", made["id"], "uss1"),
         ("delete", "subscription", made["subscription_id"], "uss1"),
         ("put", "uss_availability", "uss1", "arbiter"),
+        ("put", "report", report["report_id"], "uss1"),
     ]
+    assert "secret-token" not in json.dumps(entries)  # a report is on the record by digest
     assert made["ovn"] not in json.dumps(entries)
     document = entries[1]["document"]
     assert isinstance(document, dict) and len(document["ovn_sha256"]) == 64

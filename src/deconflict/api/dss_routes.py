@@ -254,6 +254,17 @@ async def delete_subscription(request: Request, subscriptionid: str, version: st
     )
 
 
+# Reports
+
+
+@dss_router.post("/reports")
+async def make_dss_report(request: Request) -> JSONResponse:
+    dss = _dss(request)
+    return await _answer(
+        request, (CM, CP, SC, CMSA, AA), lambda uss, body: (201, dss.report(uss.id, body))
+    )
+
+
 # USS availability
 
 

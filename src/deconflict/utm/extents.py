@@ -258,6 +258,14 @@ def _read_altitude(value: Any, field: str) -> float | None:
     return _number(altitude.get("value"), f"{field}.value", *_ALTITUDE_RANGE_M)
 
 
+def read_time(value: Any, field: str) -> datetime:
+    """A Time of the standard that must be given."""
+    found = _read_time(value, field)
+    if found is None:
+        raise BadRequest(f"{field} is missing", field=field)
+    return found
+
+
 def _read_time(value: Any, field: str) -> datetime | None:
     if value is None:
         return None

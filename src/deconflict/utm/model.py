@@ -25,6 +25,7 @@ class Kind(StrEnum):
     INTENT = "operational_intent"
     CONSTRAINT = "constraint"
     SUBSCRIPTION = "subscription"
+    REPORT = "report"
 
 
 class State(StrEnum):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -15,7 +16,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from deconflict.utm.extents import Extent, box, meet, outline_covers, read_extent, read_extents
+from deconflict.utm.extents import (
+    Box,
+    Extent,
+    box,
+    meet,
+    outline_covers,
+    read_extent,
+    read_extents,
+    read_time,
+)
 from deconflict.utm.model import (
     AVAILABILITIES,
     DOWN,
@@ -45,6 +55,7 @@ _UUID4 = re.compile(
 )
 SUBSCRIPTION_LIMIT = timedelta(hours=24)
 """The longest window a subscription may ask for (its end defaults to its start plus this)."""
+_NOWHERE: Box = (0.0,) * 10  # a report is found by its id alone
 PARSED_KEPT = 20_000
 """How many stored entities stay read in memory (each a few kilobytes)."""
 CLOCK_SKEW = timedelta(minutes=5)
@@ -273,6 +284,34 @@ class Dss:
                 )
             _remove(tx, self.clock(), asker, Kind.SUBSCRIPTION, subscription_id)
             return {"subscription": old.shown([])}
+
+    # Reports
+
+    def report(self, asker: str, body: Any) -> Document:
+        """Archive a USS's report of a communication problem; the report with its new id.
+
+        The DSS keeps the report whole (its headers carry at least a token); the record
+        holds who reported and the report's SHA-256, so an archived report can be proven
+        without its content being shown to every party of the line.
+        """
+        given = _body(body)
+        exchange = _body(given.get("exchange"))
+        for name in ("url", "method"):
+            if not isinstance(exchange.get(name), str):
+                raise BadRequest(f"exchange.{name} must be a string", field=f"exchange.{name}")
+        if exchange.get("recorder_role") not in ("Client", "Server"):
+            raise BadRequest("exchange.recorder_role must be Client or Server")
+        read_time(exchange.get("request_time"), "exchange.request_time")
+        report_id = str(uuid4())
+        archived = {**given, "report_id": report_id}
+        text = json.dumps(archived, sort_keys=True)
+        now = self.clock()
+        with self.store.dss_writing() as tx:
+            kept = {"manager": asker, "report": archived}
+            tx.put(Kind.REPORT, report_id, kept, _NOWHERE)
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            tx.record(entry(now, asker, "put", Kind.REPORT.value, report_id, {"sha256": digest}))
+        return archived
 
     # USS availability
 
