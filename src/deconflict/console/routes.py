@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Respons
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from deconflict.console.tile_files import TileFile
 from deconflict.console.tiles import TILEJSON_PATH
@@ -108,13 +109,13 @@ async def sign_in(request: Request) -> Response:
     if credential is None:
         log.info("console sign-in refused")
         return RedirectResponse("/?sign-in=failed", status_code=303)
-    session = _sessions(request).open(token, credential.party_id)
+    session = await run_in_threadpool(_sessions(request).open, credential)
     request.state.party = credential.party_id
     log.info("console sign-in party=%s role=%s", credential.party_id, credential.role.value)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
         COOKIE,
-        session.id,
+        session.key,
         max_age=LIFETIME_S,
         path="/",
         httponly=True,
@@ -131,7 +132,7 @@ def sign_out(request: Request) -> Response:
     if session is not None:
         if not session.csrf_matches(request.headers.get(CSRF_HEADER)):
             raise HTTPException(403, f"signing out needs the session's {CSRF_HEADER} header")
-        _sessions(request).close(session.id)
+        _sessions(request).close(session.key)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response
@@ -143,10 +144,7 @@ def current_session(request: Request) -> dict[str, Any]:
     (`tiles`: the TileJSON of the server's tile file, None without one)."""
     session = _live_session(request)
     store = request.app.state.store
-    credential = authenticate(store, session.token)
-    if credential is None:
-        _sessions(request).close(session.id)
-        raise HTTPException(401, "the token behind this session was revoked; sign in again")
+    credential = session.credential
     request.state.party = credential.party_id
     party = store.party(credential.party_id)
     return {

@@ -214,6 +214,39 @@ class SqlStore(RecordReads):
         )
         return Credential(row[0], Role(row[1]), row[2]) if row else None
 
+    def add_console_session(
+        self, key_hash: str, token_id: str, expires_at_s: float, now_s: float
+    ) -> None:
+        """Keep a new console session, and remove every session expired by `now_s`."""
+        with self._aside() as db:
+            rows = self._qmark(db)
+            rows.execute("DELETE FROM console_session WHERE expires_at_s <= ?", (now_s,))
+            rows.execute(
+                "INSERT INTO console_session (key_hash, token_id, expires_at_s) VALUES (?, ?, ?)",
+                (key_hash, token_id, expires_at_s),
+            )
+
+    def console_session(self, key_hash: str) -> tuple[float, Credential | None] | None:
+        """When the console session with this key hash expires (seconds since the epoch) and
+        the credential of its token (None once the token is revoked); None for no such session.
+        One read by primary key, with the token's row by its own."""
+        row = self._row(
+            "SELECT s.expires_at_s, t.party_id, t.role, t.id FROM console_session AS s"
+            " LEFT JOIN token AS t ON t.id = s.token_id AND t.revoked_at IS NULL"
+            " WHERE s.key_hash = ?",
+            (key_hash,),
+        )
+        if row is None:
+            return None
+        if row[1] is None:
+            return float(row[0]), None
+        return float(row[0]), Credential(row[1], Role(row[2]), row[3])
+
+    def remove_console_session(self, key_hash: str) -> None:
+        """End a console session; removing an unknown one is not an error."""
+        with self._aside() as db:
+            self._qmark(db).execute("DELETE FROM console_session WHERE key_hash = ?", (key_hash,))
+
     def notice(self, notice_id: int) -> Notice | None:
         """The notice with its thread, or None."""
         if not 0 < notice_id < 2**63:
@@ -235,10 +268,14 @@ class SqlStore(RecordReads):
         with self._reading() as db:
             return outbox.destinations(self._qmark(db), party)
 
-    def claiming(self) -> AbstractContextManager[Any]:
-        """The transaction a claim runs in: the store's write transaction unless the backend
-        has a lighter one."""
+    def _aside(self) -> AbstractContextManager[Any]:
+        """A write transaction for rows no step of the line reads (delivery claims, console
+        sessions): the store's write transaction unless the backend has a lighter one."""
         return self.transaction()
+
+    def claiming(self) -> AbstractContextManager[Any]:
+        """The transaction a claim runs in (see `_aside`)."""
+        return self._aside()
 
     def claim_deliveries(
         self, now: datetime, lease_until: datetime, owner: str, limit: int

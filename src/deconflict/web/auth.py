@@ -19,14 +19,13 @@ def requires(role: Role) -> Callable[[Request], Awaitable[Credential]]:
     """A dependency that admits a live token of at least `role`, and names its party."""
 
     async def credential(request: Request) -> Credential:
-        token = _presented_token(request)
         store: PartyStore = request.app.state.store
         if store.reads_in_process:
             # One indexed row of a local file costs less than a thread hop (0.35 ms of CPU
             # a request, measured through the API).
-            found = authenticate(store, token)
+            found = _presented(request, store)
         else:
-            found = await run_in_threadpool(authenticate, store, token)
+            found = await run_in_threadpool(_presented, request, store)
         if found is None:
             raise HTTPException(401, "unknown or revoked token", headers=_CHALLENGE)
         if _RANK[found.role] < _RANK[role]:
@@ -41,8 +40,9 @@ def requires(role: Role) -> Callable[[Request], Awaitable[Credential]]:
     return credential
 
 
-def _presented_token(request: Request) -> str:
-    """The bearer token; without an Authorization header, the token of the console session.
+def _presented(request: Request, store: PartyStore) -> Credential | None:
+    """The credential of the bearer token; without an Authorization header, that of the
+    console session (None for an unknown or revoked token).
 
     A write through a session cookie must carry the session's CSRF token, so a
     page on another site cannot make the browser write with the cookie.
@@ -58,8 +58,8 @@ def _presented_token(request: Request) -> str:
                 code="csrf_missing",
                 params={"header": CSRF_HEADER},
             )
-        return session.token
+        return session.credential
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(401, "send Authorization: Bearer <token>", headers=_CHALLENGE)
-    return token.strip()
+    return authenticate(store, token.strip())

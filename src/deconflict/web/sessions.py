@@ -1,38 +1,70 @@
-"""Console sessions: a random id in an HttpOnly cookie, mapped in server memory to a token.
+"""Console sessions: a random key in an HttpOnly cookie, kept in the store only as its hash.
 
-The browser never holds the token itself, only the session id; every request
-through a session presents the token to the same check a bearer token gets, so
-a revoked token ends its sessions at once. A write made with the cookie must
-also carry the session's CSRF token in a header, which another site's page
-cannot read. Sessions live in this process: a restart signs everyone out.
+The browser holds the session's key, never the token. The store keeps the
+key's SHA-256 hash, the id of the token the session acts with and when it
+expires: any node serves any console, and a copy of the database hands nobody
+a working session. Each request through a session reads its row with its
+token's, so a revoked token ends its sessions at once. A write made with the
+cookie must also carry the session's CSRF token in a header, which another
+site's page cannot read; it is an HMAC of the key, so it is stored nowhere
+either. A session ends when it is signed out of, or 12 hours after sign-in;
+expired rows are removed when met and at every sign-in.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from fastapi import FastAPI, Request
+
+from deconflict.line.parties import Credential
 
 COOKIE = "deconflict_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LIFETIME_S = 12 * 3600  # one duty shift; then sign in again
+_KEY_CHARS = 43  # secrets.token_urlsafe(32)
+_CSRF_LABEL = b"deconflict console CSRF token"
+
+
+class SessionStore(Protocol):
+    """What console sessions need of a store."""
+
+    def add_console_session(
+        self, key_hash: str, token_id: str, expires_at_s: float, now_s: float
+    ) -> None:
+        """Keep a new session, and remove every session expired by `now_s`."""
+        ...
+
+    def console_session(self, key_hash: str) -> tuple[float, Credential | None] | None:
+        """(when it expires, its token's credential or None once revoked), or None."""
+        ...
+
+    def remove_console_session(self, key_hash: str) -> None: ...
+
+
+def key_hash(key: str) -> str:
+    """The stored form of a session's key: hex SHA-256."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class Session:
-    """One signed-in console: the token it acts with and the CSRF token its writes carry."""
+    """One signed-in console: its key (the cookie's value) and the credential it acts with."""
 
-    id: str
-    token: str
-    party_id: str
-    csrf: str
-    expires_at_s: float  # on the monotonic clock
+    key: str
+    credential: Credential
+
+    @property
+    def csrf(self) -> str:
+        """The CSRF token its writes carry: an HMAC of the key, the same on every node."""
+        return hmac.new(self.key.encode(), _CSRF_LABEL, hashlib.sha256).hexdigest()
 
     def csrf_matches(self, presented: str | None) -> bool:
         """True when `presented` is this session's CSRF token (compared in constant time)."""
@@ -40,59 +72,59 @@ class Session:
 
 
 class Sessions:
-    """The live sessions of one app; thread-safe, expired ones dropped as they are met."""
+    """The console sessions of a store, on the wall clock (shared by every node)."""
 
     def __init__(
-        self, lifetime_s: float = LIFETIME_S, clock: Callable[[], float] = time.monotonic
+        self,
+        store: SessionStore,
+        lifetime_s: float = LIFETIME_S,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self.store = store
         self.lifetime_s = lifetime_s
         self.clock = clock
-        self._by_id: dict[str, Session] = {}
-        self._lock = threading.Lock()
 
-    def open(self, token: str, party_id: str) -> Session:
-        """A new session for `token` (a fresh id every sign-in, so an old id is never reused)."""
+    def open(self, credential: Credential) -> Session:
+        """A new session acting with `credential`'s token (a fresh key every sign-in)."""
         now = self.clock()
-        session = Session(
-            secrets.token_urlsafe(32),
-            token,
-            party_id,
-            secrets.token_urlsafe(32),
-            now + self.lifetime_s,
+        session = Session(secrets.token_urlsafe(32), credential)
+        self.store.add_console_session(
+            key_hash(session.key), credential.token_id, now + self.lifetime_s, now
         )
-        with self._lock:
-            expired = [key for key, s in self._by_id.items() if s.expires_at_s <= now]
-            for key in expired:
-                del self._by_id[key]
-            self._by_id[session.id] = session
         return session
 
-    def find(self, session_id: str) -> Session | None:
-        """The live session with this id, or None (unknown or expired)."""
-        with self._lock:
-            session = self._by_id.get(session_id)
-            if session is not None and session.expires_at_s <= self.clock():
-                del self._by_id[session_id]
-                return None
-            return session
+    def find(self, key: str) -> Session | None:
+        """The live session with this key, or None (unknown, expired, or its token revoked:
+        then its row is removed)."""
+        if len(key) != _KEY_CHARS:
+            return None
+        hashed = key_hash(key)
+        found = self.store.console_session(hashed)
+        if found is None:
+            return None
+        expires_at_s, credential = found
+        if credential is None or expires_at_s <= self.clock():
+            self.store.remove_console_session(hashed)
+            return None
+        return Session(key, credential)
 
-    def close(self, session_id: str) -> None:
+    def close(self, key: str) -> None:
         """End a session; closing an unknown one is not an error."""
-        with self._lock:
-            self._by_id.pop(session_id, None)
+        self.store.remove_console_session(key_hash(key))
 
 
 def install_sessions(app: FastAPI) -> Sessions:
-    """Give `app` its session table."""
-    sessions = Sessions()
+    """Give `app` its sessions, kept in its store."""
+    sessions = Sessions(app.state.store)
     app.state.console_sessions = sessions
     return sessions
 
 
 def session_of(request: Request) -> Session | None:
-    """The console session the request's cookie names, if the app has sessions and it is live."""
+    """The console session the request's cookie names, if the app has sessions and it is live
+    (a read of the store)."""
     sessions: Sessions | None = getattr(request.app.state, "console_sessions", None)
-    session_id = request.cookies.get(COOKIE)
-    if sessions is None or not session_id:
+    key = request.cookies.get(COOKIE)
+    if sessions is None or not key:
         return None
-    return sessions.find(session_id)
+    return sessions.find(key)

@@ -107,9 +107,10 @@ class PostgresStore(SqlStore):
         self._committed()
 
     @contextmanager
-    def claiming(self) -> Iterator[psycopg.Connection]:
-        """A claim's own transaction, without the line's lock: claims on several nodes skip
-        each other's rows (`claim_lock`) rather than wait for every write on the line."""
+    def _aside(self) -> Iterator[psycopg.Connection]:
+        """A transaction of its own, without the line's lock: claims on several nodes skip
+        each other's rows (`claim_lock`) and a console's sign-in or sign-out touches only its
+        session, rather than wait for every write on the line."""
         with self._pool.connection() as db:
             db.isolation_level = IsolationLevel.READ_COMMITTED
             db.read_only = False

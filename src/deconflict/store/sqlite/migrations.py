@@ -302,6 +302,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         version TEXT NOT NULL
     );
     """,
+    # 13: console sessions, kept here so that any node serves any console: the SHA-256 hash
+    # of the session's cookie (never the cookie), the token it acts with, when it expires.
+    """
+    CREATE TABLE IF NOT EXISTS console_session (
+        key_hash TEXT PRIMARY KEY,
+        token_id TEXT NOT NULL REFERENCES token(id),
+        expires_at_s REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS console_session_expiry ON console_session(expires_at_s);
+    """,
 )
 
 
