@@ -188,13 +188,18 @@ class ConsoleStream:
     last_event_id: int | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     connected: threading.Event = field(default_factory=threading.Event)
+    cookies: dict[str, str] | None = None
+    """A signed-in console's cookies, sent instead of the token when given."""
 
     def __post_init__(self) -> None:
-        headers = {"Authorization": f"Bearer {self.token}"}
+        headers = {} if self.cookies else {"Authorization": f"Bearer {self.token}"}
         if self.last_event_id is not None:
             headers["Last-Event-ID"] = str(self.last_event_id)
         self._client = httpx.Client(
-            base_url=self.url, headers=headers, timeout=httpx.Timeout(5, read=30)
+            base_url=self.url,
+            headers=headers,
+            cookies=self.cookies,
+            timeout=httpx.Timeout(5, read=30),
         )
         self._closing = False
         self._socket: socket.socket | None = None

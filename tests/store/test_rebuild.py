@@ -22,6 +22,7 @@ from deconflict.record import merkle
 from deconflict.record.base64text import encode_base64
 from deconflict.rules.feature import Feature
 from deconflict.store import is_postgres_url, open_store
+from deconflict.web.sessions import Sessions
 from tests.backends import Databases, run_sql
 from tests.conftest import run_cli
 from tests.store.line_rows import line_rows
@@ -146,6 +147,26 @@ def test_the_rebuilt_line_serves_its_parties_with_their_tokens(lived: str, targe
         assert store.credential(line_rows(lived, ("token",))["token"][0][1]) is not None
     finally:
         store.close()
+
+
+def test_console_sessions_pass_the_check_and_are_left_behind_by_a_rebuild(
+    lived: str, target: str
+) -> None:
+    store = open_store(lived)
+    try:
+        token_hash = line_rows(lived, ("token",))["token"][0][1]
+        credential = store.credential(token_hash)
+        assert credential is not None
+        for _ in range(2):
+            Sessions(store).open(credential)
+    finally:
+        store.close()
+    assert run_cli("db", "check", "--db", lived).returncode == 0
+    rebuilt = run_cli("db", "rebuild", "--db", lived, "--to", target)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "2 console sessions were not copied" in rebuilt.stdout
+    assert run_sql(target, "SELECT count(*) FROM console_session") == [(0,)]
+    assert run_sql(lived, "SELECT count(*) FROM console_session") == [(2,)]
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,23 @@ class PartyStore(Protocol):
     def credential(self, token_hash: str) -> Credential | None: ...
 
 
+class SessionStore(Protocol):
+    """What console sessions (web/sessions.py) need of a store: each session a stand-in for
+    the token it acts with, kept by the hash of its key."""
+
+    def add_console_session(
+        self, key_hash: str, token_id: str, expires_at_s: float, now_s: float
+    ) -> None:
+        """Keep a new session, and remove every session expired by `now_s`."""
+        ...
+
+    def console_session(self, key_hash: str) -> tuple[float, Credential | None] | None:
+        """(when it expires, its token's credential or None once revoked), or None."""
+        ...
+
+    def remove_console_session(self, key_hash: str) -> None: ...
+
+
 def hash_token(token: str) -> str:
     """The stored form of a token: hex SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()

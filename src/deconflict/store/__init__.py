@@ -15,7 +15,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 from deconflict.line.escalation import EscalationStore
-from deconflict.line.parties import PartyStore
+from deconflict.line.parties import PartyStore, SessionStore
 from deconflict.line.ports import LineStore
 from deconflict.record.sealed import Opening
 from deconflict.settings import is_postgres_url
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 
-class Store(LineStore, PartyStore, EscalationStore, Protocol):
+class Store(LineStore, PartyStore, SessionStore, EscalationStore, Protocol):
     """What the API and the CLI use of a store, whichever the backend."""
 
     log_key: LogKey | None

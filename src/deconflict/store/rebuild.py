@@ -17,10 +17,12 @@ with its entry; a `contact` zone's notice whose row does not is given the
 feature the sender declared in the step that sent it (the entry just before).
 What the record does not hold at all (tokens, events, answers kept for
 retried requests, escalation contacts and destinations, delivery jobs) is
-copied from the source and said to be unproven. Everything is written in one
-transaction of the target and checked against the record as `db check` would
-before it commits: a rebuild that would differ leaves no target behind (a
-SQLite file is made under a temporary name and renamed into place only then).
+copied from the source and said to be unproven. Console sessions are not
+copied: a console signed in to the source signs in again. Everything is
+written in one transaction of the target and checked against the record as
+`db check` would before it commits: a rebuild that would differ leaves no
+target behind (a SQLite file is made under a temporary name and renamed into
+place only then).
 """
 
 from __future__ import annotations
@@ -188,6 +190,7 @@ def rebuild(source: Store, head: HeadFile | None, target: str) -> Rebuilt:
     with source.snapshot() as db:
         tables = read_tables(db, source.index_boxes)
         unproven = {table: _select(db, table, columns) for table, columns in UNPROVEN.items()}
+        sessions = int(db.execute("SELECT count(*) FROM console_session").fetchone()[0])
     log = check_record(tables, checkpoint, head, True, findings)
     if findings:
         raise RecordUnverified(_listed("the record does not verify", findings))
@@ -214,7 +217,7 @@ def rebuild(source: Store, head: HeadFile | None, target: str) -> Rebuilt:
         log.tree.root(log.size),
         _counts(made),
         copied,
-        replay.notes,
+        [*replay.notes, *_sessions_left(sessions)],
         check_state(tables, recorded),
         report,
     )
@@ -560,6 +563,13 @@ def _counts(tables: Tables) -> dict[str, int]:
         "log_node": len(tables.nodes),
         "log_opening": sum(len(openings) for openings in tables.openings.values()),
     }
+
+
+def _sessions_left(count: int) -> list[str]:
+    """The note that the source's console sessions were left behind, if it had any."""
+    if count == 0:
+        return []
+    return [f"{count} console sessions were not copied: those consoles sign in again"]
 
 
 def _listed(what: str, findings: list[Finding], notes: list[str] | None = None) -> str:

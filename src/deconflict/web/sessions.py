@@ -19,11 +19,10 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from fastapi import FastAPI, Request
 
-from deconflict.line.parties import Credential
+from deconflict.line.parties import Credential, SessionStore
 
 COOKIE = "deconflict_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -31,22 +30,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LIFETIME_S = 12 * 3600  # one duty shift; then sign in again
 _KEY_CHARS = 43  # secrets.token_urlsafe(32)
 _CSRF_LABEL = b"deconflict console CSRF token"
-
-
-class SessionStore(Protocol):
-    """What console sessions need of a store."""
-
-    def add_console_session(
-        self, key_hash: str, token_id: str, expires_at_s: float, now_s: float
-    ) -> None:
-        """Keep a new session, and remove every session expired by `now_s`."""
-        ...
-
-    def console_session(self, key_hash: str) -> tuple[float, Credential | None] | None:
-        """(when it expires, its token's credential or None once revoked), or None."""
-        ...
-
-    def remove_console_session(self, key_hash: str) -> None: ...
 
 
 def key_hash(key: str) -> str:
