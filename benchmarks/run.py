@@ -1,7 +1,7 @@
 """Benchmarks: one entry point; rewrites docs/BENCHMARKS.md (and its plots) with this run.
 
 Usage: python -m benchmarks.run [--quick] [--only-notices] [--only-consoles]
-[--only-concurrency] [--only-nodes] [--only-dss]
+[--only-concurrency] [--only-nodes] [--only-dss] [--only-sessions]
 Figures are medians of repeated runs; ratios are measured side by side in one run.
 Load generators target loopback only and stop after a fixed amount of work.
 """
@@ -32,6 +32,7 @@ from benchmarks.line_api import PRODUCT, push_latency_ms, throughput
 from benchmarks.nodes import nodes_section
 from benchmarks.plans import random_plan
 from benchmarks.record import memory_tree_proofs, sqlite_log, verification_rate
+from benchmarks.sessions import sessions_section
 from deconflict.line.check import check_plan
 from deconflict.rules.conflicts import find_conflicts
 from deconflict.rules.plan import parse_plan
@@ -367,8 +368,16 @@ def main() -> None:
         action="store_true",
         help="measure only the DSS in one congested area; rewrite that section alone",
     )
+    parser.add_argument(
+        "--only-sessions",
+        action="store_true",
+        help="time only the console session lookups on each store; rewrite that section alone",
+    )
     arguments = parser.parse_args()
     quick = arguments.quick
+    if arguments.only_sessions:
+        _rewrite_section(sessions_section(500 if quick else 2000, 3 if quick else 7))
+        return
     if arguments.only_nodes:
         _rewrite_section(nodes_section(150, 1) if quick else nodes_section(600, 2))
         return
@@ -399,6 +408,7 @@ def main() -> None:
         nodes_section(150, 1) if quick else nodes_section(600, 2),
         concurrency_section(rounds_on_each_store(100 if quick else 1000)),
         _dss(quick),
+        sessions_section(500, 3) if quick else sessions_section(2000, 7),
         record_section(50_000, (100_000,), 20_000)
         if quick
         else record_section(1_000_000, (1_000_000, 10_000_000), 200_000),
