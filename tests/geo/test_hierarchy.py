@@ -49,8 +49,8 @@ def test_every_box_of_the_tree_holds_every_point_of_its_edges(edges: Edges) -> N
     lon, lat = _samples(edges)
     xyz = ecef_array_m(lon.ravel(), lat.ravel()).reshape(len(edges), _SAMPLES_PER_EDGE, 3)
     tree = edges.tree
-    for level, boxes in enumerate(tree.boxes):
-        low, high = boxes[:, :3], boxes[:, 3:]
+    for level in range(tree.top + 1):
+        low, high = tree.boxes(level)[:, :3], tree.boxes(level)[:, 3:]
         node = np.arange(len(edges)) >> level
         assert np.all(xyz >= low[node][:, None, :] - 1e-6)
         assert np.all(xyz <= high[node][:, None, :] + 1e-6)
@@ -156,7 +156,7 @@ def test_jumping_to_the_leaves_keeps_the_pairs_walking_keeps(
 
 
 def _pair_gaps(first: Edges, i: np.ndarray, second: Edges, j: np.ndarray) -> np.ndarray:
-    box_i, box_j = first.tree.boxes[0][i], second.tree.boxes[0][j]
+    box_i, box_j = first.tree.boxes(0)[i], second.tree.boxes(0)[j]
     apart = np.maximum(np.maximum(box_j[:, :3] - box_i[:, 3:], 0.0), box_i[:, :3] - box_j[:, 3:])
     gaps: np.ndarray = geodesic_floor_m(np.sqrt((apart * apart).sum(axis=1)))
     return gaps

@@ -65,13 +65,16 @@ class Edges:
     def of_arrays(cls, xy: Sequence[Floats]) -> Edges:
         """The edges between consecutive rows of each array (n x 2, lon/lat), long ones cut
         into pieces."""
-        a = np.concatenate([p[:-1] for p in xy]) if xy else np.empty((0, 2))
-        b = np.concatenate([p[1:] for p in xy]) if xy else np.empty((0, 2))
-        speed, sag = path_length_bound_m(a, b), _sag_bound_m(a, b)
+        if len(xy) == 1:  # one path (a corridor, a one-ring area): its rows as they are
+            a, b = xy[0][:-1], xy[0][1:]
+        else:
+            a = np.concatenate([p[:-1] for p in xy]) if xy else np.empty((0, 2))
+            b = np.concatenate([p[1:] for p in xy]) if xy else np.empty((0, 2))
+        speed, sag = _bounds_m(a, b)
         cut_a, cut_b = _pieces(a, b, speed, sag)
         if cut_a is not a:  # cut: the pieces' own bounds
             a, b = cut_a, cut_b
-            speed, sag = path_length_bound_m(a, b), _sag_bound_m(a, b)
+            speed, sag = _bounds_m(a, b)
         return cls(a[:, 0], a[:, 1], b[:, 0], b[:, 1], speed, sag)
 
     def __len__(self) -> int:
@@ -85,21 +88,30 @@ class Edges:
         return bend
 
     @cached_property
+    def _ends_xyz(self) -> Floats:
+        """Both ends of every edge in Earth-centred metres, first ends then second ends:
+        one conversion, not two (numpy's cost per call outweighs a short shape's rows)."""
+        lon = np.concatenate((self.a_lon, self.b_lon))
+        lat = np.concatenate((self.a_lat, self.b_lat))
+        return ecef_array_m(lon, lat)
+
+    @property
     def a_xyz(self) -> Floats:
         """Each edge's first end in Earth-centred metres, for chord bounds."""
-        return ecef_array_m(self.a_lon, self.a_lat)
+        return self._ends_xyz[: len(self)]
 
-    @cached_property
+    @property
     def b_xyz(self) -> Floats:
         """Each edge's second end in Earth-centred metres."""
-        return ecef_array_m(self.b_lon, self.b_lat)
+        return self._ends_xyz[len(self) :]
 
     @cached_property
     def tree(self) -> BoxTree:
         """Boxes over the edges and runs of them, for `hierarchy.near_pairs`."""
+        a_xyz, b_xyz = self.a_xyz, self.b_xyz
         grow = (self.sag_m + _BOX_SLACK_M)[:, None]
-        low = np.minimum(self.a_xyz, self.b_xyz) - grow
-        high = np.maximum(self.a_xyz, self.b_xyz) + grow
+        low = np.minimum(a_xyz, b_xyz) - grow
+        high = np.maximum(a_xyz, b_xyz) + grow
         joined = (self.b_lon[:-1] == self.a_lon[1:]) & (self.b_lat[:-1] == self.a_lat[1:])
         return BoxTree.of_boxes(low, high, self.speed_m, np.append(joined, False))
 
@@ -161,12 +173,18 @@ def _pieces(a: Floats, b: Floats, speed_m: Floats, sag_m: Floats) -> tuple[Float
     return a[edge] + t0 * span, ends
 
 
-def _sag_bound_m(a: Floats, b: Floats) -> Floats:
+def _bounds_m(a: Floats, b: Floats) -> tuple[Floats, Floats]:
+    """Per row, `path_length_bound_m` and a bound of how far the lon/lat-straight path from
+    a[k] to b[k] strays from its chord, from one set of differences and cosines."""
+    d_lon = np.radians(b[:, 0] - a[:, 0])
+    d_lat = np.radians(b[:, 1] - a[:, 1])
+    cos_max = np.cos(np.radians(_nearest_equator_deg(a, b)))
+    return _speed_m(d_lon, d_lat, cos_max), _sag_m(np.abs(d_lon), np.abs(d_lat), cos_max)
+
+
+def _sag_m(d_lon: Floats, d_lat: Floats, cos_max: Floats) -> Floats:
     # A curve strays from its chord by at most an eighth of its largest second
     # derivative; in (lat, lon) that is at most K (dlat^2 + 2 |dlat dlon| + cos dlon^2).
-    d_lon = np.abs(np.radians(b[:, 0] - a[:, 0]))
-    d_lat = np.abs(np.radians(b[:, 1] - a[:, 1]))
-    cos_max = np.cos(np.radians(_nearest_equator_deg(a, b)))
     second = _SECOND_DERIVATIVE_M * (d_lat**2 + 2 * d_lat * d_lon + cos_max * d_lon**2)
     sag: Floats = second / 8
     return sag
@@ -188,7 +206,10 @@ def path_length_bound_m(a: Floats, b: Floats) -> Floats:
     # and cos(lat) is largest at the latitude of the edge nearest the equator.
     d_lon = np.radians(b[:, 0] - a[:, 0])
     d_lat = np.radians(b[:, 1] - a[:, 1])
-    cos_max = np.cos(np.radians(_nearest_equator_deg(a, b)))
+    return _speed_m(d_lon, d_lat, np.cos(np.radians(_nearest_equator_deg(a, b))))
+
+
+def _speed_m(d_lon: Floats, d_lat: Floats, cos_max: Floats) -> Floats:
     speed = MAX_CURVATURE_RADIUS_M * np.hypot(d_lat, cos_max * d_lon)
     # A hair of slack so rounding never makes the bound too tight.
     result: Floats = speed * (1 + 1e-9) + 1e-6

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -59,17 +59,23 @@ _LEAF_PAIRS = 1024
 class BoxTree:
     """Axis-aligned boxes in Earth-centred metres over runs of consecutive items.
 
-    Level 0 boxes one item each; node i of level k boxes nodes 2i and 2i + 1 of
-    level k - 1, so it holds items [i * 2**k, (i + 1) * 2**k). The last level
-    is one box around everything.
+    Level 0 boxes one item each; node i of level k boxes items
+    [i * 2**k, (i + 1) * 2**k) (the last node of a level holds what is left),
+    so it boxes nodes 2i and 2i + 1 of level k - 1. The last level is one box
+    around everything. Only the items' boxes are made up front; a level's are
+    made from them the first time a walk reaches it, in two calls: most walks
+    visit a few levels near where they start and the bottom, and for a shape
+    of a few hundred edges numpy's cost per call, not per box, is what counts.
     """
 
-    # Per level, one row per node: the low corner (x, y, z), then the high one.
-    boxes: tuple[Floats, ...]
+    # One row per item: the low corner (x, y, z), then the high one.
+    leaves: Floats
     # Per edge, a bound of its length, and whether the next edge starts where it ends
     # (None for unconnected points).
     length_m: Floats | None = None
     joined: Bools | None = None
+    # The levels above the leaves made so far, by level.
+    _made: dict[int, Floats] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of_boxes(
@@ -81,22 +87,26 @@ class BoxTree:
         k + 1 starts where edge k ends; a run is reached along only while its
         edges are joined. Without them the items are unconnected points.
         """
-        levels = [np.hstack((low, high))]
-        while len(levels[-1]) > 1:
-            below = levels[-1]
-            pairs = len(below) // 2
-            up = np.empty((pairs + len(below) % 2, 6))
-            left, right = below[0 : 2 * pairs : 2], below[1 : 2 * pairs : 2]
-            np.minimum(left[:, :3], right[:, :3], out=up[:pairs, :3])
-            np.maximum(left[:, 3:], right[:, 3:], out=up[:pairs, 3:])
-            if len(below) % 2:  # an odd node out goes up as it is
-                up[-1] = below[-1]
-            levels.append(up)
-        return cls(tuple(levels), length_m, joined)
+        return cls(np.hstack((low, high)), length_m, joined)
+
+    def boxes(self, level: int) -> Floats:
+        """The boxes of `level`, one row per node (low corner, then high corner)."""
+        if level == 0:
+            return self.leaves
+        made = self._made.get(level)
+        if made is None:
+            # The least and greatest of each node's items: exact, so the same boxes as
+            # boxing the level below two by two.
+            first = np.arange(0, len(self.leaves), 1 << level)
+            made = np.empty((first.size, 6))
+            np.minimum.reduceat(self.leaves[:, :3], first, axis=0, out=made[:, :3])
+            np.maximum.reduceat(self.leaves[:, 3:], first, axis=0, out=made[:, 3:])
+            self._made[level] = made
+        return made
 
     def nodes(self, level: int) -> int:
         """How many nodes `level` has (level 0: one per item)."""
-        return len(self.boxes[level])
+        return -(-len(self.leaves) >> level)
 
     @cached_property
     def reach_m(self) -> tuple[Floats, ...]:
@@ -117,7 +127,7 @@ class BoxTree:
     @property
     def top(self) -> int:
         """The level of the root."""
-        return len(self.boxes) - 1
+        return max(len(self.leaves) - 1, 0).bit_length()
 
     def children(self, level: int, node: Indices) -> tuple[Indices, Indices]:
         """(parent position, child) for every child of `node` (level >= 1) that exists."""
@@ -250,7 +260,7 @@ def _gaps(
 ) -> Floats:
     """Geodesic lower bounds from the straight gaps between box first[level_i][i[k]] and
     second[level_j][j[k]]."""
-    a, b = first.boxes[level_i].take(i, axis=0), second.boxes[level_j].take(j, axis=0)
+    a, b = first.boxes(level_i).take(i, axis=0), second.boxes(level_j).take(j, axis=0)
     apart = np.maximum(b[:, :3] - a[:, 3:], a[:, :3] - b[:, 3:])
     np.maximum(apart, 0.0, out=apart)
     return geodesic_floor_m(np.sqrt(np.einsum("ij,ij->i", apart, apart)))
