@@ -111,7 +111,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
         )
         sender = asyncio.create_task(_deliver_forever(outbound, broadcast, settings.tick_s))
         try:
-            # Other nodes' commits wake this node's streams too (PostgreSQL only).
+            # Other nodes' and processes' commits wake this node's streams too.
             with listening(store, broadcast.notify):
                 yield
         finally:

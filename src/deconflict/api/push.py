@@ -2,8 +2,10 @@
 
 Events are rows in the store, numbered in commit order, so a console that
 reconnects with `Last-Event-ID` (or after a server restart) gets exactly
-what it missed. Writers wake the streams in this process at once; a stream
-also looks every `poll_s` seconds, which covers writers elsewhere.
+what it missed. Writers wake the streams in this process at once, and writers
+in other processes or nodes soon after (PostgreSQL's NOTIFY, SQLite's data
+version: `store.listening`); the hub also looks every `poll_s` seconds, in case
+a wake-up was lost.
 """
 
 from __future__ import annotations

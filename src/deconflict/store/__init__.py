@@ -113,10 +113,9 @@ def dss_tables(store: Store) -> DssTables:
 
 
 def listening(store: Store, on_commit: Callable[[], None]) -> AbstractContextManager[None]:
-    """Call `on_commit` when any node commits events (PostgreSQL NOTIFY), while the block runs.
-
-    SQLite has no such channel: one process serves it, and its streams also poll.
-    """
+    """Call `on_commit` soon after any node or process commits, while the block runs: on
+    PostgreSQL when a NOTIFY comes, on a SQLite file when its data version moves (a look every
+    10 ms by one thread of the process)."""
     if isinstance(store, _HearsOtherNodes):
         return store.listening(on_commit)
     return nullcontext()

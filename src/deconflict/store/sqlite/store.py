@@ -26,6 +26,7 @@ from deconflict.store.sqlite.migrations import migrate
 from deconflict.store.sqlite.rows import notices_where
 from deconflict.store.sqlite.turn import WriterTurn, turn_path
 from deconflict.store.sqlite.unit import SqliteTx, candidate_rows
+from deconflict.store.sqlite.watch import CommitWatcher
 from deconflict.store.sqlite.writer import GroupCommit
 
 T = TypeVar("T")
@@ -125,6 +126,19 @@ class SqliteStore(SqlStore):
                     self._writer = GroupCommit(self._db, self._turn, self._committed)
         result: T = self._writer.run(lambda db: step(UnitOfWork(SqliteTx(db, self.log_key))))
         return result
+
+    @contextmanager
+    def listening(self, on_commit: Callable[[], None]) -> Iterator[None]:
+        """Call `on_commit` soon after any process commits to the file, until the block ends
+        (store/sqlite/watch.py). An in-memory store has no other process: nothing to hear."""
+        if self.path == ":memory:":
+            yield
+            return
+        watcher = CommitWatcher(self.path, on_commit).start()
+        try:
+            yield
+        finally:
+            watcher.close()
 
     @property
     def reads_in_process(self) -> bool:
