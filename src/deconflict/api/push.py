@@ -77,6 +77,10 @@ class Framed(NamedTuple):
     text: str
 
 
+KEEPALIVE = Framed(0, ": keep-alive\n\n")
+"""Queued to every stream every KEEPALIVE_S by the hub: one timer for all the consoles."""
+
+
 def frame(event: Event) -> str:
     """One SSE frame: id, event kind, JSON data."""
     data = json.dumps(event.payload, ensure_ascii=False, separators=(",", ":"))
@@ -118,12 +122,14 @@ class Hub:
         self.poll_s = poll_s
         self._queues: dict[str, set[asyncio.Queue[Framed]]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
+        self._keepalive: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
     async def subscribe(self, party: str) -> asyncio.Queue[Framed]:
         """A queue that receives every event of `party` committed from now on."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
+            self._keepalive = asyncio.get_running_loop().create_task(self._keep_alive())
         await self._ready.wait()
         queue: asyncio.Queue[Framed] = asyncio.Queue()
         self._queues[party].add(queue)
@@ -131,6 +137,15 @@ class Hub:
 
     def unsubscribe(self, party: str, queue: asyncio.Queue[Framed]) -> None:
         self._queues[party].discard(queue)
+
+    async def _keep_alive(self) -> None:
+        """A keep-alive for every stream every KEEPALIVE_S, so that proxies keep idle ones
+        open (a timer for each console's every wait cost more than the frames did)."""
+        while True:
+            await asyncio.sleep(KEEPALIVE_S)
+            for queues in self._queues.values():
+                for queue in queues:
+                    queue.put_nowait(KEEPALIVE)
 
     async def _run(self) -> None:
         last = await run_in_threadpool(self.line.store.last_event_id)
@@ -205,13 +220,12 @@ async def stream(request: Request, hub: Hub, party: str, after: int) -> AsyncIte
                 break
         # The response ends this generator when the client goes away.
         while True:
-            framed = await _next_framed(queue)
-            if framed is None:
-                yield ": keep-alive\n\n"
-                continue
+            framed = await queue.get()
             frames = []
             while True:
-                if framed.id > after:
+                if framed is KEEPALIVE:
+                    frames.append(framed.text)
+                elif framed.id > after:
                     frames.append(framed.text)
                     after = framed.id
                 if queue.empty():
@@ -221,18 +235,3 @@ async def stream(request: Request, hub: Hub, party: str, after: int) -> AsyncIte
                 yield "".join(frames)
     finally:
         hub.unsubscribe(party, queue)
-
-
-async def _next_framed(queue: asyncio.Queue[Framed]) -> Framed | None:
-    """The next frame queued for a stream, or None when KEEPALIVE_S pass without one.
-
-    One timer a wait, no task of its own (`asyncio.wait_for` made a task for each frame of
-    each console: a tenth of the server's time in a fan-out to 1,000 consoles, profiled).
-    """
-    if not queue.empty():
-        return queue.get_nowait()
-    try:
-        async with asyncio.timeout(KEEPALIVE_S):
-            return await queue.get()
-    except TimeoutError:
-        return None
