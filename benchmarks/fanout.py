@@ -18,8 +18,8 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from contextlib import closing
-from dataclasses import dataclass
+from contextlib import ExitStack, closing
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -79,17 +79,20 @@ class Served:
     loaded: int = 0
     cpu_s: float = 0.0
     seconds: float = 0.0
+    posts_ms: list[float] = field(default_factory=list)
+    """How long each of the sender's POSTs took, to its answer (the notice committed)."""
 
 
 async def _run(
     url: str,
+    console_url: str,
     tokens: dict[str, str],
     consoles: int,
     notices: int,
     under_load: bool,
-    watch: tuple[Path, int],
+    watch: tuple[Path, list[int]],
 ) -> tuple[list[float], Served]:
-    parsed = urlparse(url)
+    parsed = urlparse(console_url)
     host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
     arrived: dict[str, list[float]] = {}
     ready, stop = asyncio.Event(), asyncio.Event()
@@ -119,12 +122,12 @@ async def _run(
 
 
 async def _notify(
-    url: str, tokens: dict[str, str], notices: int, watch: tuple[Path, int], served: Served
+    url: str, tokens: dict[str, str], notices: int, watch: tuple[Path, list[int]], served: Served
 ) -> dict[str, float]:
     """Send `notices` activities from p1, one every 200 ms; when each POST left. What the
-    server did meanwhile goes into `served`."""
-    db, pid = watch
-    loaded, cpu, started = _loaded(db), cpu_seconds(pid), time.perf_counter()
+    servers did meanwhile goes into `served`."""
+    db, pids = watch
+    loaded, cpu, started = _loaded(db), _cpu(pids), time.perf_counter()
     sent: dict[str, float] = {}
     async with httpx.AsyncClient(
         base_url=url, timeout=30, headers={"Authorization": f"Bearer {tokens['p1']}"}
@@ -133,12 +136,17 @@ async def _notify(
             feature = f"a{i}"
             sent[feature] = time.perf_counter()
             response = await client.post("/v1/activities", json=_activity(i, 20.0 + i * 0.01))
+            served.posts_ms.append((time.perf_counter() - sent[feature]) * 1000)
             assert response.status_code == 201, response.text
             await asyncio.sleep(0.2)
     served.seconds = time.perf_counter() - started
-    served.cpu_s = cpu_seconds(pid) - cpu
+    served.cpu_s = _cpu(pids) - cpu
     served.loaded = _loaded(db) - loaded
     return sent
+
+
+def _cpu(pids: list[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
 
 
 def _loaded(db: Path) -> int:
@@ -149,17 +157,26 @@ def _loaded(db: Path) -> int:
 
 
 def fanout_latency_ms(
-    consoles: int, notices: int = 10, under_load: bool = False
+    consoles: int, notices: int = 10, under_load: bool = False, console_node: bool = False
 ) -> dict[str, float]:
     """p50/p99 notice-to-console latency with `consoles` live consoles of the recipient,
     `under_load` with the write load of another process all the while; the load's requests/s
-    and the server's CPU per notice pushed to one console, over the notices sent."""
+    and the servers' CPU per notice pushed to one console, over the notices sent.
+
+    With `console_node`, the consoles are served by a second server process over the same
+    SQLite file (as docs/deployment.md routes /v1/events), the writes by the first;
+    otherwise one process serves all."""
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "line.db"
         tokens = _seed(db)
-        with server_process(db) as (url, pid):
+        with ExitStack() as servers:
+            url, pid = servers.enter_context(server_process(db))
+            console_url, pids = url, [pid]
+            if console_node:
+                console_url, console_pid = servers.enter_context(server_process(db))
+                pids.append(console_pid)
             measured, served = asyncio.run(
-                _run(url, tokens, consoles, notices, under_load, (db, pid))
+                _run(url, console_url, tokens, consoles, notices, under_load, (db, pids))
             )
     latencies = sorted(measured)
     expected = consoles * notices
@@ -169,6 +186,7 @@ def fanout_latency_ms(
         "expected": float(expected),
         "p50_ms": statistics.median(latencies),
         "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)],
+        "post_p50_ms": statistics.median(served.posts_ms),
         "load_requests_per_s": served.loaded / served.seconds,
         "server_cpu_us_per_push": served.cpu_s / expected * 1e6,
     }
