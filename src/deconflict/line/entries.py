@@ -19,6 +19,8 @@ from deconflict.line.deliveries import Settled
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind, Share
 from deconflict.line.parties import Party
 from deconflict.line.views import iso, see_conflict, shown_params
+from deconflict.record import merkle
+from deconflict.record.canonical import canonical_bytes
 from deconflict.record.http_signature import HttpSignature
 from deconflict.record.sealed import Opening
 from deconflict.rules.feature import Feature
@@ -87,6 +89,24 @@ class Draft:
     readers: Readers = EVERY_PARTY
     signed: Signed | None = None
     signer_sealed: bool = False
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """An entry made ready for the record before its place in the log is known: its
+    canonical bytes and their leaf hash (an append's own work), the openings of its
+    commitments, and its kind and time (the columns it is stored with)."""
+
+    kind: str
+    at: str
+    data: bytes
+    digest: bytes
+    openings: tuple[tuple[Opening, Readers], ...] = ()
+
+    @classmethod
+    def of(cls, entry: Entry, openings: tuple[tuple[Opening, Readers], ...] = ()) -> Leaf:
+        data = canonical_bytes(entry)
+        return cls(entry["kind"], entry["at"], data, merkle.leaf_hash(data), openings)
 
 
 def party_entry(party: Party, at: datetime) -> Draft:

@@ -8,17 +8,16 @@ the store's side of the step (`StoreTx`) only reads and writes rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from deconflict.line.deliveries import DeliveryState, Settled
-from deconflict.line.entries import Entry, Readers, Signed
+from deconflict.line.entries import Leaf, Signed
 from deconflict.line.model import Declared, Event, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
 from deconflict.record.http_signature import HttpSignature
-from deconflict.record.sealed import Opening
 from deconflict.rules.conflicts import Conflict
 from deconflict.rules.feature import Feature
 
@@ -49,7 +48,8 @@ class Unrecorded(Protocol):
     def notices_of_feature(self, party: str, feature_id: str) -> list[Notice]:
         """Notices the party sent about its feature with this id."""
 
-    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int: ...
+    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> None:
+        """Store an event for the party's streams (its id is given as the step commits)."""
 
     def probes_since(self, party: str, since: datetime) -> list[datetime]:
         """When the party's probes after `since` were made, oldest first."""
@@ -95,9 +95,9 @@ class LineTx(Unrecorded, Protocol):
         signed: HttpSignature,
         notice: Notice | None,
         shown: list[int],
-    ) -> int:
+    ) -> None:
         """Record that `party` fetched `notice` (None: its inbox, showing `shown`) with a
-        signed request; returns its leaf index."""
+        signed request."""
 
     def queue_deliveries(self, notice: Notice, at: datetime) -> int:
         """Queue the notice's escalation to each destination of its recipient; how many."""
@@ -108,9 +108,10 @@ class LineTx(Unrecorded, Protocol):
     def settle_delivery(self, notice: Notice, settled: Settled) -> Settled:
         """Record a delivery attempt and move its job on; the attempt with its entry."""
 
-    @property
     def first_leaf(self) -> int | None:
-        """The record leaf of the first change this step wrote (its receipt's subject)."""
+        """The record leaf of the first change this step wrote (its receipt's subject); None
+        if it wrote none. What the step recorded is appended to the log now, if not yet: a
+        store that serialises appends serialises the step from here to its commit."""
 
 
 class StoreTx(Unrecorded, Protocol):
@@ -133,11 +134,10 @@ class StoreTx(Unrecorded, Protocol):
     def add_version(self, declared: Declared, change: str, at: datetime) -> None:
         """Keep this version in the feature's history."""
 
-    def append(self, entry: Entry) -> int:
-        """Append an entry to the record; returns its leaf index."""
-
-    def add_openings(self, leaf_index: int, openings: list[tuple[Opening, Readers]]) -> None:
-        """Keep the openings of a leaf's commitments, each with the parties that may read it."""
+    def append(self, leaves: Sequence[Leaf]) -> int:
+        """Append leaves made ready beforehand to the record, in order, and keep their
+        openings; the first one's index. Only one transaction appends at a time, from its
+        first append to its commit (the store's write lock, or PostgreSQL's record lock)."""
 
     def add_notice(self, notice: Notice) -> int:
         """Store a notice; returns its new id."""

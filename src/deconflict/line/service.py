@@ -143,8 +143,9 @@ class Line:
         if signed is not None:
             _check_signature(tx, party, signed, self.clock())
         result = act()
-        if tx.first_leaf is not None:
-            result = replace(result, receipt=tx.receipt(tx.first_leaf))
+        first_leaf = tx.first_leaf()
+        if first_leaf is not None:
+            result = replace(result, receipt=tx.receipt(first_leaf))
         if idempotency is not None:
             tx.remember(party, idempotency.key, idempotency.fingerprint, result.document())
         return result

@@ -16,6 +16,7 @@ from typing import Any
 from deconflict.line.deliveries import DeliveryState, Outcome, Settled
 from deconflict.line.entries import (
     Draft,
+    Leaf,
     Readers,
     Signed,
     delivery_entry,
@@ -39,37 +40,49 @@ from deconflict.rules.feature import Feature
 
 
 class UnitOfWork:
-    """The LineTx of one open store transaction; every change it writes is also recorded."""
+    """The LineTx of one open store transaction; every change it writes is also recorded.
+
+    An entry is made ready for the record as its change is written (its sealed
+    parts committed to, its bytes hashed) and appended to the log only when the
+    step must name its leaf, or at the end of the step (`append_recorded`): the
+    store serialises appends (PostgreSQL's record lock, held until commit), so
+    the later they come, the less of a step runs one at a time.
+    """
 
     def __init__(self, rows: StoreTx) -> None:
         self.rows = rows
-        self.first_leaf: int | None = None
+        self._made: list[Leaf] = []
+        self._first_leaf: int | None = None
 
-    def record(self, draft: Draft) -> int:
-        """Append an entry to the record in this transaction, its sealed part committed to
-        under a fresh salt and its openings kept; returns its leaf index."""
-        entry = dict(draft.public)
-        content = None if draft.sealed is None else dict(draft.sealed)
-        openings: list[tuple[Opening, Readers]] = []
-        signed = draft.signed
-        if signed is not None and signed.opening is not None:
-            commitment = {"commitment": signed.opening.commitment, "signature": signed.signature}
-            (content if content is not None and draft.signer_sealed else entry)["signed"] = (
-                commitment
-            )
-            openings.append((signed.opening, draft.readers))
-        if signed is not None and signed.http is not None:
-            (entry if content is None else content)["http_signed"] = signed.http.document()
-        if content is not None:
-            sealed = Opening.of(content, new_salt())
-            entry["sealed"] = sealed.commitment
-            openings.append((sealed, draft.readers))
-        index = self.rows.append(entry)
-        if openings:
-            self.rows.add_openings(index, openings)
-        if self.first_leaf is None:
-            self.first_leaf = index
-        return index
+    def record(self, draft: Draft) -> None:
+        """Make an entry ready for the record in this transaction, its sealed part committed
+        to under a fresh salt and its openings kept; it is appended with the step's others."""
+        self._made.append(_leaf_of(draft))
+
+    def _recorded_at(self, draft: Draft) -> int:
+        """Record an entry and append it now, with those before it: its leaf index, for a
+        step that names it (in an event, in the delivery log)."""
+        self.record(draft)
+        last = self.append_recorded()
+        assert last is not None
+        return last
+
+    def append_recorded(self) -> int | None:
+        """Append the entries made ready so far to the log, in order, in one go; the index of
+        the last (None: there were none). The store calls it before it commits."""
+        if not self._made:
+            return None
+        made, self._made = self._made, []
+        first = self.rows.append(made)
+        if self._first_leaf is None:
+            self._first_leaf = first
+        return first + len(made) - 1
+
+    def first_leaf(self) -> int | None:
+        """The record leaf of the first change this step wrote (its receipt's subject); None
+        if it wrote none. What the step recorded is appended now: only then is it known."""
+        self.append_recorded()
+        return self._first_leaf
 
     def receipt(self, leaf_index: int) -> dict[str, Any]:
         """Proof of the leaf against a signed checkpoint (just the index without a log key)."""
@@ -124,7 +137,7 @@ class UnitOfWork:
 
     def settle_delivery(self, notice: Notice, settled: Settled) -> Settled:
         """Record the attempt, keep it in the delivery log and move its job on."""
-        recorded = replace(settled, entry=self.record(delivery_entry(notice, settled)))
+        recorded = replace(settled, entry=self._recorded_at(delivery_entry(notice, settled)))
         self.rows.set_delivery(
             settled.delivery.id, _JOB_STATE[settled.outcome], settled.attempt, settled.next_at
         )
@@ -137,7 +150,7 @@ class UnitOfWork:
 
     def record_probe(self, asker: str, zone: Declared, feature: Feature, at: datetime) -> int:
         """Record that `asker` checked `feature`, which meets another party's `contact` zone."""
-        return self.record(probe_entry(at, asker, zone, feature))
+        return self._recorded_at(probe_entry(at, asker, zone, feature))
 
     def record_read(
         self,
@@ -146,9 +159,9 @@ class UnitOfWork:
         signed: HttpSignature,
         notice: Notice | None,
         shown: list[int],
-    ) -> int:
+    ) -> None:
         """Record a party's signed fetch of a notice or of its inbox."""
-        return self.record(read_entry(party, at, signed, notice, shown))
+        self.record(read_entry(party, at, signed, notice, shown))
 
     def add_party(self, party: Party, at: datetime) -> None:
         """Register a party (the store refuses an id already taken)."""
@@ -184,8 +197,8 @@ class UnitOfWork:
     def notices_of_feature(self, party: str, feature_id: str) -> list[Notice]:
         return self.rows.notices_of_feature(party, feature_id)
 
-    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int:
-        return self.rows.add_event(party, kind, payload, at)
+    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> None:
+        self.rows.add_event(party, kind, payload, at)
 
     def probes_since(self, party: str, since: datetime) -> list[datetime]:
         return self.rows.probes_since(party, since)
@@ -195,6 +208,26 @@ class UnitOfWork:
 
     def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None:
         self.rows.remember(party, key, fingerprint, result)
+
+
+def _leaf_of(draft: Draft) -> Leaf:
+    """The draft as a leaf ready for the log: each sealed part committed to under a fresh
+    salt (a signed request's under its own), the openings kept beside it."""
+    entry = dict(draft.public)
+    content = None if draft.sealed is None else dict(draft.sealed)
+    openings: list[tuple[Opening, Readers]] = []
+    signed = draft.signed
+    if signed is not None and signed.opening is not None:
+        commitment = {"commitment": signed.opening.commitment, "signature": signed.signature}
+        (content if content is not None and draft.signer_sealed else entry)["signed"] = commitment
+        openings.append((signed.opening, draft.readers))
+    if signed is not None and signed.http is not None:
+        (entry if content is None else content)["http_signed"] = signed.http.document()
+    if content is not None:
+        sealed = Opening.of(content, new_salt())
+        entry["sealed"] = sealed.commitment
+        openings.append((sealed, draft.readers))
+    return Leaf.of(entry, tuple(openings))
 
 
 _JOB_STATE = {

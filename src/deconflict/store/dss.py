@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from deconflict.line.entries import Draft
 from deconflict.store.connection import Connection
 from deconflict.store.sql_store import SqlStore
 from deconflict.store.unit import SqlTx
@@ -35,9 +36,9 @@ _MEETS = " AND ".join(
 
 class SqlDssTx:
     """The DSS's rows through one qmark connection (utm/ports.py's DssTx); `append` adds an
-    entry to the record in the same transaction (None: a read)."""
+    entry to the record in the same transaction, appended as the step ends (None: a read)."""
 
-    def __init__(self, db: Connection, append: Callable[[dict[str, Any]], int] | None) -> None:
+    def __init__(self, db: Connection, append: Callable[[dict[str, Any]], None] | None) -> None:
         self.db = db
         self.append = append
 
@@ -118,7 +119,7 @@ class DssTables:
         with self.store.atomic() as step:
             rows = step.rows
             assert isinstance(rows, SqlTx), "every store's step is a SqlTx"
-            yield SqlDssTx(rows.db, rows.append)
+            yield SqlDssTx(rows.db, lambda entry: step.record(Draft(entry)))
 
     @contextmanager
     def dss_reading(self) -> Iterator[SqlDssTx]:

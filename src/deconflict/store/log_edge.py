@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from deconflict.line.entries import Leaf
 from deconflict.record import merkle
-from deconflict.record.canonical import canonical_bytes
 from deconflict.record.merkle import Node
 from deconflict.record.note import NoteSigner
 from deconflict.record.receipt import make_receipt
@@ -45,12 +45,15 @@ class LogEdge:
 
     def append(self, entry: dict[str, Any]) -> int:
         """Add `entry` (as its canonical bytes) as the log's next leaf; returns its index."""
+        return self.add(Leaf.of(entry))
+
+    def add(self, leaf: Leaf) -> int:
+        """Add a leaf made ready beforehand as the log's next; returns its index."""
         if self.size is None:
             self.size = self._read_size()
             self._nodes = self._read_nodes(merkle.perfect_subtrees(0, self.size))
         index = self.size
-        data = canonical_bytes(entry)
-        digest = merkle.leaf_hash(data)
+        digest = leaf.digest
         self._nodes[(0, index)] = digest
         self._made.append((0, index, digest))
         for level, position in merkle.nodes_completed_by_append(index)[1:]:
@@ -58,8 +61,8 @@ class LogEdge:
             digest = merkle.node_hash(self._nodes[(level - 1, 2 * position)], digest)
             self._nodes[(level, position)] = digest
             self._made.append((level, position, digest))
-        self._data[index] = data
-        self._unwritten.append((index, entry["kind"], data, entry["at"]))
+        self._data[index] = leaf.data
+        self._unwritten.append((index, leaf.kind, leaf.data, leaf.at))
         self.size += 1
         return index
 

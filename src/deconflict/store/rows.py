@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from deconflict.i18n.messages import MessageCode
-from deconflict.line.entries import Readers
+from deconflict.line.entries import Leaf, Readers
 from deconflict.line.model import (
     ConflictView,
     Declared,
@@ -307,6 +307,18 @@ def party_row(party: Party, at: datetime) -> tuple[Any, ...]:
 def payload_json(payload: dict[str, Any]) -> str:
     """The stored form of an event's payload or a remembered result."""
     return json.dumps(payload, ensure_ascii=False)
+
+
+OPENING_COLUMNS = ("idx", "commitment", "salt", "value", "readers")
+
+
+def opening_rows(first_index: int, leaves: Sequence[Leaf]) -> list[tuple[Any, ...]]:
+    """The openings of leaves appended from `first_index` on, as `opening_row`s."""
+    return [
+        opening_row(index, opening, readers)
+        for index, leaf in enumerate(leaves, first_index)
+        for opening, readers in leaf.openings
+    ]
 
 
 def opening_row(leaf_index: int, opening: Opening, readers: Readers) -> tuple[Any, ...]:

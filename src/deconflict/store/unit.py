@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from deconflict.line.deliveries import DeliveryState, Settled
-from deconflict.line.entries import Readers
+from deconflict.line.entries import Leaf
 from deconflict.line.model import Declared, Message, Notice, NoticeState, ResponseKind
 from deconflict.line.parties import Party
-from deconflict.record.sealed import Opening
 from deconflict.rules.feature import Feature, Kind
 from deconflict.store import outbox
 from deconflict.store.connection import Connection
@@ -30,7 +29,6 @@ from deconflict.store.rows import (
     declared_of,
     message_row,
     notice_row,
-    opening_row,
     party_row,
     payload_json,
     version_row,
@@ -56,7 +54,7 @@ class SqlTx(ABC):
     def put_feature(self, declared: Declared) -> None: ...
 
     @abstractmethod
-    def append(self, entry: dict[str, Any]) -> int: ...
+    def append(self, leaves: Sequence[Leaf]) -> int: ...
 
     @abstractmethod
     def _signed_receipt(self, leaf_index: int, log_key: LogKey) -> dict[str, Any]: ...
@@ -109,14 +107,6 @@ class SqlTx(ABC):
             " recorded_at, share) VALUES (?, ?, ?, ?, ?, ?, ?)",
             version_row(declared, change, at),
         )
-
-    def add_openings(self, leaf_index: int, openings: list[tuple[Opening, Readers]]) -> None:
-        for opening, readers in openings:
-            self.db.execute(
-                "INSERT INTO log_opening (idx, commitment, salt, value, readers)"
-                " VALUES (?, ?, ?, ?, ?)",
-                opening_row(leaf_index, opening, readers),
-            )
 
     def receipt(self, leaf_index: int) -> dict[str, Any]:
         if self.log_key is None:
@@ -206,8 +196,8 @@ class SqlTx(ABC):
     def notices_of_feature(self, party: str, feature_id: str) -> list[Notice]:
         return self._notices("sender = ? AND feature_id = ? ORDER BY id", (party, feature_id))
 
-    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int:
-        return self._inserted_id(
+    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> None:
+        self.db.execute(
             "INSERT INTO event (party, kind, payload, at) VALUES (?, ?, ?, ?)",
             (party, kind, payload_json(payload), at.isoformat()),
         )

@@ -20,11 +20,15 @@ holder committed.
   coarse cells shared: they do not wait for each other.
 - Names: the party's idempotency key, the party's feature id, a notice, the
   party's probe budget; each before it is read.
-- The record (`RECORD`): exclusive, from just before a step's first append to
-  the log or first new notice, message or event until it commits. So the
-  log's leaves are appended one step after another, and ids that readers page
-  by (`events_after`) commit in the order they were assigned; the conflict
-  check before it runs in parallel.
+- The record (`RECORD`): exclusive, from the moment a step appends to the log
+  or writes its events until it commits. A step makes its entries ready as it
+  goes (sealed, hashed) and appends them all at its end, unless it must name a
+  leaf sooner (a probe's event, a delivery attempt); its events are written
+  then too. So the log's leaves are appended one step after another, with no
+  gap a reader could see, and the event ids that readers page by
+  (`events_after`) commit in the order they were assigned; everything a step
+  does before (its conflict check, its notices, messages and renderings) runs
+  beside other steps.
 
 One statement takes a set of locks in sorted order; the kinds below are
 numbered in the order a step takes them (a name before the places it names,

@@ -1,9 +1,10 @@
 """The record on PostgreSQL: the same leaves and perfect-subtree nodes as on SQLite, fewer trips.
 
 A write transaction appends in memory (`edge`, store/log_edge.py) and writes
-its leaves and nodes in one statement before it commits. A proof first lists the ranges it
-will ask for (they depend only on the index and the sizes, never on hashes),
-reads every node those ranges join in one query, then computes the proof.
+its leaves and nodes in one statement before it commits (`PostgresTx.flush`).
+A proof first lists the ranges it will ask for (they depend only on the index
+and the sizes, never on hashes), reads every node those ranges join in one
+query, then computes the proof.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import psycopg
 from deconflict.record import merkle
 from deconflict.record.merkle import Node, SubtreeHash
 from deconflict.record.note import Checkpoint, NoteSigner, sign_checkpoint
-from deconflict.store.log_edge import LeafRow, LogEdge, NodeRow
+from deconflict.store.log_edge import LogEdge
 from deconflict.store.postgres.qmark import QmarkConnection
 from deconflict.store.record_reads import size
 
@@ -25,29 +26,6 @@ Range = tuple[int, int]
 def edge(db: psycopg.Connection) -> LogEdge:
     """The log's right edge for one write transaction on `db` (store/log_edge.py)."""
     return LogEdge(lambda: size(QmarkConnection(db)), lambda wanted: _nodes(db, wanted))
-
-
-def write(db: psycopg.Connection, leaves: list[LeafRow], nodes: list[NodeRow]) -> None:
-    """Write new leaves and the nodes they completed, in one statement."""
-    if not leaves:
-        return
-    indexes, kinds, entries, moments = zip(*leaves, strict=True)
-    levels, positions, digests = zip(*nodes, strict=True)
-    db.execute(
-        "WITH leaf AS (INSERT INTO log_leaf (idx, kind, entry, at)"
-        " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bytea[], %s::text[]))"
-        " INSERT INTO log_node (level, idx, hash)"
-        " SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])",
-        (
-            list(indexes),
-            list(kinds),
-            list(entries),
-            list(moments),
-            list(levels),
-            list(positions),
-            list(digests),
-        ),
-    )
 
 
 def _nodes(db: psycopg.Connection, wanted: Collection[Node]) -> dict[Node, bytes]:

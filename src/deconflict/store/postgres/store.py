@@ -123,7 +123,9 @@ class PostgresStore(SqlStore):
         it reads and writes as it goes (store/postgres/unit.py)."""
         with self.transaction(whole_line) as db:
             rows = PostgresTx(db, self.log_key, whole_line)
-            yield UnitOfWork(rows)
+            unit = UnitOfWork(rows)
+            yield unit
+            unit.append_recorded()
             rows.flush()
 
     def run_atomic(self, step: Callable[[UnitOfWork], T], whole_line: bool = False) -> T:

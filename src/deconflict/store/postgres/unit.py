@@ -4,13 +4,15 @@ The transaction takes the advisory locks of store/postgres/locks.py as the
 step comes to what they protect: the idempotency key before it is looked up,
 the feature's id before its stored version is read, the cells of its place
 (old and new) before the candidates are read or it is written, a notice
-before it is read, the record before the first append or new id. So what a
+before it is read, the record when the step appends what it recorded (at its
+end, unless it must name a leaf sooner) or writes its events. So what a
 step reads cannot change under it before it commits, whichever node it runs
 on, and steps far apart run side by side. A step holding the line's lock
 exclusively (`whole_line`) needs none of them. What to write is decided by
 `line/unit.py`. The SQL both stores speak alike is `store/unit.py`'s, run
 through `QmarkConnection`; here is PostgreSQL's own, in psycopg's `%s` style:
-the cube index, the record's appends, RETURNING, NOTIFY.
+the cube index, the record's appends and the step's events in one statement
+under the record's lock (`flush`), RETURNING, NOTIFY.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import psycopg
 
+from deconflict.line.entries import Leaf
 from deconflict.line.model import Declared, Notice
 from deconflict.line.parties import Party
 from deconflict.rules.feature import Feature
@@ -30,7 +33,14 @@ from deconflict.store.postgres.locks import RECORD, Kind, Lock, name_lock, space
 from deconflict.store.postgres.qmark import QmarkConnection
 from deconflict.store.postgres.rows import notices_where
 from deconflict.store.record_reads import LogKey
-from deconflict.store.rows import VOLUME_COLUMNS, declared_of, version_of, volume_row
+from deconflict.store.rows import (
+    VOLUME_COLUMNS,
+    declared_of,
+    opening_rows,
+    payload_json,
+    version_of,
+    volume_row,
+)
 from deconflict.store.unit import SqlTx
 
 CHANNEL = "deconflict_events"
@@ -45,6 +55,20 @@ _DECLARED = (
     + ", ".join(f"cube_ll_coord(box, {d}), cube_ur_coord(box, {d})" for d in range(1, 4))
     + " FROM volume WHERE party = %s AND feature_id = %s"
 )
+_TAIL = (
+    "WITH leaf AS (INSERT INTO log_leaf (idx, kind, entry, at)"
+    " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bytea[], %s::text[])),"
+    " node AS (INSERT INTO log_node (level, idx, hash)"
+    " SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])),"
+    " opening AS (INSERT INTO log_opening (idx, commitment, salt, value, readers)"
+    " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bytea[], %s::text[], %s::text[])),"
+    " event AS (INSERT INTO event (party, kind, payload, at)"
+    " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) RETURNING id)"
+    # Delivered by PostgreSQL at commit, and only if the transaction commits.
+    " SELECT pg_notify(%s, '') FROM (SELECT 1 FROM event LIMIT 1) AS woken"
+)
+"""A step's writes under the record's lock, in one statement (a function scan yields the
+arrays' elements in order, so leaves and event ids are given in the order they were made)."""
 SpaceBox = tuple[float, ...]
 """A volume box's ECEF part: x0, x1, y0, y1, z0, z1 in metres."""
 
@@ -53,6 +77,11 @@ def cube_corners(feature: Feature) -> tuple[list[float], list[float]]:
     """The feature's volume box as a cube's low and high corners (float8: no rounding needed)."""
     box = volume_box(feature)
     return list(box[0::2]), list(box[1::2])
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows of `width` values as that many columns (an array parameter each)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
 def candidate_rows(db: psycopg.Connection, feature: Feature) -> list[tuple[Any, ...]]:
@@ -75,7 +104,8 @@ class PostgresTx(SqlTx):
         self.pg = db
         self._log = log.edge(db)
         self._parties: list[Party] | None = None
-        self._notified = False
+        self._openings: list[tuple[Any, ...]] = []
+        self._events: list[tuple[str, str, str, str]] = []
         self._whole_line = whole_line
         self._held: dict[tuple[int, int], bool] = {}
         self._stored: dict[tuple[str, str], SpaceBox | None] = {}
@@ -117,8 +147,23 @@ class PostgresTx(SqlTx):
         return None if row is None else declared_of(row[:-6])
 
     def flush(self) -> None:
-        """Write what is still held in memory (the record's new leaves); before commit."""
-        log.write(self.pg, *self._log.unwritten())
+        """Write what is still held in memory, under the record's lock, in one statement:
+        the record's new leaves, the nodes they complete, their openings, and new events
+        (their ids given now, so commits follow ids; every node hears of them at commit).
+        Before commit."""
+        leaves, nodes = self._log.unwritten()
+        openings, self._openings = self._openings, []
+        events, self._events = self._events, []
+        if not leaves and not events:
+            return
+        self._lock([RECORD])
+        db_columns = [
+            *_columns(leaves, 4),
+            *_columns(nodes, 3),
+            *_columns(openings, 5),
+            *_columns(events, 4),
+        ]
+        self.pg.execute(_TAIL, (*db_columns, CHANNEL))
 
     def candidates(self, feature: Feature) -> list[Declared]:
         self.claim([feature])
@@ -141,16 +186,22 @@ class PostgresTx(SqlTx):
             (*volume_row(declared), low, high),
         )
 
-    def append(self, entry: dict[str, Any]) -> int:
+    def append(self, leaves: Sequence[Leaf]) -> int:
+        """Take the record's lock (held until commit) and add the leaves at the log's edge, in
+        memory; they are written by `flush`."""
         self._lock([RECORD])
-        return self._log.append(entry)
+        first = self._log.add(leaves[0])
+        for leaf in leaves[1:]:
+            self._log.add(leaf)
+        self._openings += opening_rows(first, leaves)
+        return first
 
     def _signed_receipt(self, leaf_index: int, log_key: LogKey) -> dict[str, Any]:
         return self._log.receipt(leaf_index, log_key.signer, log_key.origin)
 
     def _inserted_id(self, sql: str, parameters: Sequence[Any]) -> int:
-        # A new notice, message or event: its id is assigned now, so commits follow ids.
-        self._lock([RECORD])
+        # A new notice or message: nobody reads them by the order of their ids (a thread's
+        # messages are written under the notice's lock), so ids need not follow commits.
         row = self.db.execute(f"{sql} RETURNING id", parameters).fetchone()
         assert row is not None
         return int(row[0])
@@ -191,15 +242,10 @@ class PostgresTx(SqlTx):
             self._parties = super().parties()
         return list(self._parties)
 
-    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> int:
-        """Store an event for the party's streams; every node hears of it when this commits.
+    def add_event(self, party: str, kind: str, payload: dict[str, Any], at: datetime) -> None:
+        """Keep an event for the party's streams, written by `flush` under the record's lock.
 
-        Ids come from an identity, assigned before commit under the record's lock, which
-        makes commits follow id order: a stream never sees an id before a smaller one.
+        Its id is assigned then, and commits follow the order of the ids: a stream
+        (`events_after`) never sees an id before a smaller one.
         """
-        event_id = super().add_event(party, kind, payload, at)
-        if not self._notified:
-            # Delivered by PostgreSQL at commit, and only if the transaction commits.
-            self.pg.execute(f"NOTIFY {CHANNEL}")
-            self._notified = True
-        return event_id
+        self._events.append((party, kind, payload_json(payload), at.isoformat()))

@@ -111,7 +111,9 @@ class SqliteStore(SqlStore):
     def atomic(self) -> Iterator[UnitOfWork]:
         """One atomic step of the line in the caller's thread (see `transaction`)."""
         with self.transaction() as db:
-            yield UnitOfWork(SqliteTx(db, self.log_key))
+            unit = UnitOfWork(SqliteTx(db, self.log_key))
+            yield unit
+            unit.append_recorded()
 
     def run_atomic(self, step: Callable[[UnitOfWork], T], whole_line: bool = False) -> T:
         """Run one atomic step of the line through group commit; its result once durable.
@@ -124,8 +126,15 @@ class SqliteStore(SqlStore):
             with self._lock:
                 if self._writer is None:
                     self._writer = GroupCommit(self._db, self._turn, self._committed)
-        result: T = self._writer.run(lambda db: step(UnitOfWork(SqliteTx(db, self.log_key))))
-        return result
+
+        def whole(db: sqlite3.Connection) -> T:
+            unit = UnitOfWork(SqliteTx(db, self.log_key))
+            result = step(unit)
+            unit.append_recorded()
+            return result
+
+        done: T = self._writer.run(whole)
+        return done
 
     @contextmanager
     def listening(self, on_commit: Callable[[], None]) -> Iterator[None]:

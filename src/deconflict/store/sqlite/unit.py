@@ -12,12 +12,13 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from deconflict.line.entries import Leaf
 from deconflict.line.model import Declared, Notice
 from deconflict.rules.feature import Feature
 from deconflict.rules.volume import volume_box
 from deconflict.store.log_edge import LogEdge
 from deconflict.store.record_reads import LogKey
-from deconflict.store.rows import version_of, volume_row
+from deconflict.store.rows import OPENING_COLUMNS, opening_rows, version_of, volume_row
 from deconflict.store.sqlite import log
 from deconflict.store.sqlite.rows import notices_where
 from deconflict.store.unit import SqlTx
@@ -82,14 +83,15 @@ class SqliteTx(SqlTx):
     def ids_follow(self, table: str) -> None:
         """AUTOINCREMENT follows the highest id inserted by itself."""
 
-    def append(self, entry: dict[str, Any]) -> int:
+    def append(self, leaves: Sequence[Leaf]) -> int:
         # The step's appends share one read of the log's edge (about 30 fewer statements a
-        # notification, measured); each is written at once, so every read sees it.
+        # notification, measured); each batch is written at once, so every read sees it.
         if self._log is None:
             self._log = log.edge(self.db)
-        index = self._log.append(entry)
+        indexes = [self._log.add(leaf) for leaf in leaves]
         log.write(self.db, *self._log.unwritten())
-        return index
+        self.insert_rows("log_opening", OPENING_COLUMNS, opening_rows(indexes[0], leaves))
+        return indexes[0]
 
     def _signed_receipt(self, leaf_index: int, log_key: LogKey) -> dict[str, Any]:
         assert self._log is not None, "a receipt is of a leaf this step appended"
