@@ -8,6 +8,7 @@ API nodes, as the database sees them) are held open mid-step and raced.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from deconflict.line.model import Declared, NoticePolicy, Share
 from deconflict.line.results import Tick
 from deconflict.line.service import Idempotency, Line
 from deconflict.line.unit import UnitOfWork
+from deconflict.record.receipt import verify_receipt
 from deconflict.rules.feature import Feature
 from deconflict.rules.volume import volume_box
 from deconflict.store.audit import check_store
@@ -115,21 +117,29 @@ def nodes(databases: Databases) -> Iterator[tuple[PostgresStore, PostgresStore]]
 
 class HeldStep:
     """A step on `store` that checks `feature` and then waits, mid-step, until released; then
-    it stores the feature and commits (as a declaration whose conflict check runs long)."""
+    it stores the feature and commits (as a declaration whose conflict check runs long).
+    `written`: it stores the feature (its entry made ready for the record) and an event for
+    its party before it waits, as a declaration held after its notices and before its end."""
 
-    def __init__(self, store: PostgresStore, feature: Feature) -> None:
+    def __init__(self, store: PostgresStore, feature: Feature, written: bool = False) -> None:
         self.checked = threading.Event()
         self.release = threading.Event()
         self._thread = threading.Thread(target=store.run_atomic, args=(self._step,))
         self._feature = feature
+        self._written = written
         self._thread.start()
         assert self.checked.wait(10), "the held step never checked its feature"
 
     def _step(self, tx: UnitOfWork) -> None:
         tx.conflicts_of(self._feature)
+        declared = Declared(self._feature, 1, Share.SHAPE)
+        if self._written:
+            tx.save_feature(declared, "declared", START)
+            tx.add_event(self._feature.party, "test", {"held": True}, START)
         self.checked.set()
         assert self.release.wait(30)
-        tx.save_feature(Declared(self._feature, 1, Share.SHAPE), "declared", START)
+        if not self._written:
+            tx.save_feature(declared, "declared", START)
 
     def end(self) -> None:
         self.release.set()
@@ -166,6 +176,41 @@ def test_a_declaration_far_away_commits_while_a_nearby_one_waits_for_the_zone_be
         held.end()
     # It waited, then saw the zone committed meanwhile.
     assert [c.against for c in near.result(10).conflicts] == ["at-tanf"]
+
+
+def test_a_step_far_away_appends_and_commits_while_a_step_that_wrote_its_changes_is_held(
+    nodes: tuple[PostgresStore, PostgresStore],
+) -> None:
+    first, second = nodes
+    line = Line(second, NoticePolicy(), FrozenClock())
+    held = HeldStep(first, zone(), written=True)
+    try:
+        started = time.monotonic()
+        far = line.declare("russia", strike("far", lon=60.0), Share.SHAPE)
+        assert time.monotonic() - started < WAITS_S, "the far step waited for the record"
+        assert held.open, "the far declaration committed while the held step was open"
+        far_size = second.log_size()
+    finally:
+        held.end()
+    assert not held.open
+    # The far step's entries were appended and committed first, its receipt names them in the
+    # log as it then stood; the held step's feature came after them, with no gap between.
+    assert far.receipt is not None
+    assert verify_receipt(far.receipt, LOG_KEY.signer.verifier).size == far_size
+    size = second.log_size()
+    leaves = second.log_leaves(0, size)
+    assert [index for index, _, _ in leaves] == list(range(size))
+    entries = [json.loads(entry) for _, entry, _ in leaves]
+    (zone_leaf,) = [
+        i for i, e in enumerate(entries) if e["kind"] == "feature" and e["party"] == "coalition"
+    ]
+    assert zone_leaf == far_size == size - 1
+    assert [e["kind"] for e in entries[far.receipt["leaf_index"] : far_size]] == [
+        "feature",
+        *["notice", "message"] * (len(PARTIES) - 1),
+    ]
+    assert [event.kind for event in second.events_since(0, 100)][-1] == "test"
+    assert check_store(second, None).findings == []
 
 
 def test_an_amendment_moving_a_strike_away_waits_for_a_step_at_its_old_place(

@@ -21,11 +21,14 @@ import pytest
 from deconflict.errors import StateConflict
 from deconflict.geo.shapes import Area, Circle, Corridor, Shape
 from deconflict.i18n.messages import ObjectionReason
+from deconflict.line.entries import party_entry
 from deconflict.line.model import NoticePolicy, ResponseKind, Share
 from deconflict.line.parties import Party
 from deconflict.line.service import Line
+from deconflict.record import merkle
 from deconflict.record.errors import RecordError
 from deconflict.record.note import generate_signer
+from deconflict.record.receipt import verify_receipt
 from deconflict.record.sealed import SALT_SIZE
 from deconflict.rules.conflicts import conflict_between
 from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
@@ -295,6 +298,30 @@ def test_a_reader_never_sees_an_event_id_before_a_smaller_one_commits(
     reader.join(10)
     assert seen == [e.id for e in nodes[0].events_since(0, 1000)]
     assert len(seen) == 32
+
+
+# -- the record's edge read in one statement ----------------------------------------------------
+
+
+def test_each_step_reads_the_logs_size_and_frontier_at_every_size_and_its_receipt_proves_it(
+    url: str,
+) -> None:
+    store = PostgresStore(url, LOG_KEY)
+    try:
+        for number in range(40):
+            with store.atomic() as tx:
+                tx.record(party_entry(Party(f"p{number}", "P", "en", "duty"), START))
+                first = tx.first_leaf()
+                assert first == number
+                receipt = tx.receipt(first)
+            hashes = [merkle.leaf_hash(entry) for _, entry, _ in store.log_leaves(0, number + 1)]
+            checkpoint = verify_receipt(receipt, LOG_KEY.signer.verifier)
+            assert (checkpoint.size, checkpoint.root_hash) == (
+                number + 1,
+                merkle.MemoryTree(hashes).root(),
+            )
+    finally:
+        store.close()
 
 
 # -- hearing other nodes' commits ----------------------------------------------------------------

@@ -11,7 +11,7 @@ appends at a time: it holds the store's write lock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import Any
 
 from deconflict.line.entries import Leaf
@@ -27,16 +27,11 @@ NodeRow = tuple[int, int, bytes]
 
 
 class LogEdge:
-    """The log's right edge in one transaction, read through `read_size` and `read_nodes` (the
-    stored hashes of the nodes asked for, every one of them)."""
+    """The log's right edge in one transaction, read through `read_edge`: the log's size and
+    the stored hashes of its frontier (`merkle.perfect_subtrees(0, size)`, every one)."""
 
-    def __init__(
-        self,
-        read_size: Callable[[], int],
-        read_nodes: Callable[[Collection[Node]], dict[Node, bytes]],
-    ) -> None:
-        self._read_size = read_size
-        self._read_nodes = read_nodes
+    def __init__(self, read_edge: Callable[[], tuple[int, dict[Node, bytes]]]) -> None:
+        self._read_edge = read_edge
         self.size: int | None = None
         self._nodes: dict[Node, bytes] = {}
         self._data: dict[int, bytes] = {}
@@ -50,8 +45,7 @@ class LogEdge:
     def add(self, leaf: Leaf) -> int:
         """Add a leaf made ready beforehand as the log's next; returns its index."""
         if self.size is None:
-            self.size = self._read_size()
-            self._nodes = self._read_nodes(merkle.perfect_subtrees(0, self.size))
+            self.size, self._nodes = self._read_edge()
         index = self.size
         digest = leaf.digest
         self._nodes[(0, index)] = digest

@@ -25,7 +25,33 @@ Range = tuple[int, int]
 
 def edge(db: psycopg.Connection) -> LogEdge:
     """The log's right edge for one write transaction on `db` (store/log_edge.py)."""
-    return LogEdge(lambda: size(QmarkConnection(db)), lambda wanted: _nodes(db, wanted))
+    return LogEdge(lambda: _edge(db))
+
+
+_EDGE = (
+    "WITH log AS (SELECT coalesce(max(idx) + 1, 0) AS size FROM log_leaf)"
+    " SELECT log.size, k.level, node.hash FROM log CROSS JOIN generate_series(0, 62) AS k(level)"
+    " LEFT JOIN log_node AS node"
+    " ON node.level = k.level AND node.idx = (log.size >> k.level) - 1"
+    " WHERE (log.size >> k.level) & 1 = 1 OR k.level = 0"
+)
+"""The log's size and its frontier in one trip: at each level k where the size has bit k
+set, the perfect subtree of 2^k leaves ending at the size rounded down to a multiple of 2^k
+(together `merkle.perfect_subtrees(0, size)`); level 0 always, so an empty log answers too."""
+
+
+def _edge(db: psycopg.Connection) -> tuple[int, dict[Node, bytes]]:
+    """The log's size and the hashes of its frontier, read in one statement."""
+    rows = db.execute(_EDGE).fetchall()
+    tree_size = int(rows[0][0])
+    found = {
+        (int(level), (tree_size >> int(level)) - 1): bytes(digest)
+        for _, level, digest in rows
+        if (tree_size >> int(level)) & 1 and digest is not None
+    }
+    missing = set(merkle.perfect_subtrees(0, tree_size)) - found.keys()
+    assert not missing, f"the log lacks nodes {sorted(missing)}"
+    return tree_size, found
 
 
 def _nodes(db: psycopg.Connection, wanted: Collection[Node]) -> dict[Node, bytes]:

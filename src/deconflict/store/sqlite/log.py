@@ -32,7 +32,12 @@ __all__ = [
 
 def edge(db: sqlite3.Connection) -> LogEdge:
     """The log's right edge for one write transaction on `db` (store/log_edge.py)."""
-    return LogEdge(lambda: size(db), lambda wanted: _nodes(db, wanted))
+
+    def read_edge() -> tuple[int, dict[merkle.Node, bytes]]:
+        tree_size = size(db)
+        return tree_size, _nodes(db, merkle.perfect_subtrees(0, tree_size))
+
+    return LogEdge(read_edge)
 
 
 def append(db: sqlite3.Connection, entry: dict[str, Any]) -> int:
