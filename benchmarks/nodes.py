@@ -438,29 +438,43 @@ def nodes_section(requests: int = 600, rounds: int = 2) -> list[str]:
     ]
 
 
-def against_revision_section(revision: str, requests: int = 600, rounds: int = 3) -> list[str]:
-    """The spread workload on the most nodes, the code at `revision` and this code
-    alternately, `rounds` times each: requests/s, p99 and who waited for which lock."""
-    runs: dict[str, list[Run]] = {"before": [], "after": []}
-    count = NODE_COUNTS[-1]
+def against_revision_section(
+    revision: str, requests: int = 600, rounds: int = 3, counts: tuple[int, ...] = (1, 2)
+) -> list[str]:
+    """The spread workload on each of `counts` nodes and by one client alone on one node, the
+    code at `revision` and this code alternately, `rounds` times each: requests/s, p99, the
+    CPU a request costs, and how long the record's lock was held per request."""
+    setups = [("one client", 1, 1), *((f"{n} node{'s' * (n > 1)}", n, CONCURRENCY) for n in counts)]
+    runs: dict[tuple[str, str], list[Run]] = {}
     with source_at(revision) as before:
         for _ in range(rounds):
-            for code, source in (("before", before), ("after", None)):
-                runs[code].append(measure(spread, count, requests, source))
-    rows = [
-        f"| {code} | {', '.join(f'{run.requests_per_s:.0f}' for run in got)} "
-        f"| {', '.join(f'{run.p99_ms:.0f}' for run in got)} ms | {_waiting(got)} "
-        f"| {_median(got, 'record_held'):.0%} |"
-        for code, got in runs.items()
-    ]
+            for name, count, clients in setups:
+                for code, source in (("before", before), ("after", None)):
+                    got = runs.setdefault((name, code), [])
+                    got.append(measure(spread, count, requests, source, clients))
+    rows = []
+    for name, _, _ in setups:
+        old = _median(runs[(name, "before")], "requests_per_s")
+        for code in ("before", "after"):
+            got = runs[(name, code)]
+            held_ms = [run.record_held / run.requests_per_s * 1000 for run in got]
+            rows.append(
+                f"| {name} | {code} | {', '.join(f'{run.requests_per_s:.0f}' for run in got)} "
+                f"| {_median(got, 'requests_per_s') / old:.2f}x "
+                f"| {_median(got, 'p99_ms'):.0f} ms | {_median(got, 'node_cpu_ms'):.1f} ms "
+                f"| {_median(got, 'postgres_cpu_ms'):.1f} ms "
+                f"| {_median(got, 'record_held'):.0%} | {statistics.median(held_ms):.1f} ms |"
+            )
     return [
-        f"{count} nodes, the spread workload ({requests:,} activities a run, {CONCURRENCY} "
-        f"clients), the code at {revision} (before) and this code (after), alternately, "
-        f"{rounds} runs each, every run on a new database with new node processes.",
+        f"The spread workload ({requests:,} activities a run; {CONCURRENCY} clients, or one "
+        f"client alone), the code at {revision} (before) and this code (after), alternately, "
+        f"{rounds} runs each, every run on a new database with new node processes. Held: the "
+        "share of the run during which a step held the record's lock (pg_locks looked at every "
+        "50 ms), and that share of the run per request.",
         "",
-        "| code | requests/s | p99 | waiting for places / record / names / line (medians) "
-        "| record's lock held |",
-        "| --- | --- | --- | --- | --- |",
+        "| setup | code | requests/s | vs before (medians) | p99 | nodes' CPU / request "
+        "| PostgreSQL CPU / request | record's lock held | held per request |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
     ]
@@ -470,7 +484,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests, one round")
     parser.add_argument(
-        "--against", metavar="COMMIT", help="only the most nodes, this code against the code there"
+        "--against", metavar="COMMIT", help="1 and 2 nodes, this code against the code there"
     )
     arguments = parser.parse_args()
     if arguments.against:
