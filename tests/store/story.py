@@ -2,7 +2,8 @@
 
 Three parties; a zone, a contact zone, a strike inside both, read, objected to,
 answered, amended and acknowledged; a second strike left unanswered until it
-escalates, then cancelled; a party key registered. Written through the line
+escalates, then cancelled; a party key registered. Then (dss_story) two USSs'
+intents, a subscription, a constraint and an availability through the DSS. Written through the line
 (line/service.py) on a store that keeps its head file, as a server's does.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from uuid import uuid4
 
 from deconflict.geo.shapes import Circle
 from deconflict.i18n.messages import ObjectionReason
@@ -20,9 +23,12 @@ from deconflict.line.service import Line
 from deconflict.record.note import generate_signer, load_signer
 from deconflict.record.signature import generate_party_key
 from deconflict.rules.feature import Feature, Kind, TimeWindow
-from deconflict.store import LogKey, Store, open_store
+from deconflict.store import LogKey, Store, dss_tables, open_store
 from deconflict.store.head import HeadFile, head_path
+from deconflict.utm.extents import time_document
+from deconflict.utm.service import Dss
 from tests.backends import log_key_of
+from tests.dss.conftest import altitude, circle, intent_body
 
 ORIGIN = "deconflict.line/log"
 START = datetime(2026, 9, 6, 20, 0, tzinfo=UTC)
@@ -108,3 +114,79 @@ def probes_story(store: Store) -> None:
     line.dry_run("coalition", strike("look", 38.7, party="coalition"))
     clock.now += timedelta(hours=1, minutes=30)
     line.dry_run("russia", strike("try-3", 38.69))
+
+
+DSS_PLACE = (38.7, 33.5)
+"""Where the DSS story's USSs fly: over the strikes of the line's story."""
+
+
+def _dss_volume(radius_m: float, start_h: float, end_h: float) -> dict[str, Any]:
+    """A Volume4D over DSS_PLACE, `start_h` to `end_h` hours after START, 0 to 120 m."""
+    lng, lat = DSS_PLACE
+    return {
+        "volume": {
+            **circle(lng, lat, radius_m),
+            "altitude_lower": altitude(0),
+            "altitude_upper": altitude(120),
+        },
+        "time_start": time_document(START + timedelta(hours=start_h)),
+        "time_end": time_document(START + timedelta(hours=end_h)),
+    }
+
+
+def dss_story(store: Store) -> dict[str, str]:
+    """DSS writes after `live_story`, through the DSS on `store`: uss1's subscription; uss2's
+    intent with an implicit subscription; uss1's intent made with uss2's OVN in its key, then
+    activated on uss1's subscription; uss1's constraint; uss2's second intent made and
+    removed; uss2 marked Normal; a report by uss1. The ids by name, and each OVN as `ovn-NAME`."""
+    clock = Clock(START + timedelta(minutes=10))
+    dss = Dss(dss_tables(store), clock)
+    ids = {name: str(uuid4()) for name in ("watch", "survey", "patrol", "tfr", "brief")}
+    dss.put_subscription(
+        "uss1",
+        ids["watch"],
+        "",
+        {
+            "extents": _dss_volume(5_000, 0.5, 6),
+            "uss_base_url": "https://uss1.example/utm",
+            "notify_for_operational_intents": True,
+            "notify_for_constraints": True,
+        },
+    )
+    survey = dss.put_intent(
+        "uss2", frozenset(), ids["survey"], "", intent_body(_dss_volume(800, 1, 3))
+    ).intent
+    assert survey is not None
+    patrol_body = intent_body(_dss_volume(500, 1, 2), key=[survey.ovn])
+    patrol = dss.put_intent("uss1", frozenset(), ids["patrol"], "", patrol_body).intent
+    assert patrol is not None
+    patrol_body.pop("new_subscription")
+    active = {**patrol_body, "state": "Activated", "subscription_id": ids["watch"]}
+    patrol = dss.put_intent("uss1", frozenset(), ids["patrol"], patrol.ovn, active).intent
+    assert patrol is not None
+    made, tfr = dss.put_constraint(
+        "uss1",
+        ids["tfr"],
+        "",
+        {"extents": [_dss_volume(300, 1, 4)], "uss_base_url": "https://uss1.example/utm"},
+    )
+    assert made
+    brief = dss.put_intent(
+        "uss2", frozenset(), ids["brief"], "", intent_body(_dss_volume(20_000, 5, 5.5))
+    ).intent
+    assert brief is not None
+    dss.delete_intent("uss2", ids["brief"], brief.ovn)
+    dss.set_availability("arbiter", "uss2", {"availability": "Normal"})
+    exchange = {
+        "url": "https://uss2.example/uss/v1/operational_intents/x",
+        "method": "GET",
+        "recorder_role": "Client",
+        "request_time": {"value": "2026-09-06T20:05:00Z", "format": "RFC3339"},
+    }
+    ids["report"] = dss.report("uss1", {"exchange": exchange})["report_id"]
+    return {
+        **ids,
+        "ovn-survey": survey.ovn,
+        "ovn-patrol": patrol.ovn,
+        "ovn-tfr": tfr["constraint_reference"]["ovn"],
+    }

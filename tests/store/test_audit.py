@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -30,7 +30,7 @@ from deconflict.store.head import head_path
 from tests.api.conftest import free_port
 from tests.backends import run_sql
 from tests.conftest import run_cli
-from tests.store.story import fresh_log_key, live_story, open_keeping_head
+from tests.store.story import dss_story, fresh_log_key, live_story, open_keeping_head
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class Storied:
 
     db: str
     key: Path
+    ids: dict[str, str] = field(default_factory=dict)
+    """The DSS story's ids and OVNs (tests/store/story.py, `dss_story`), when it was told."""
 
     @property
     def head(self) -> Path:
@@ -57,6 +59,18 @@ def storied(db: str, monkeypatch: pytest.MonkeyPatch) -> Storied:
     store.close()
     monkeypatch.setenv("DECONFLICT_LOG_KEY", str(key_path))
     return Storied(db, key_path)
+
+
+@pytest.fixture
+def dss_storied(db: str, monkeypatch: pytest.MonkeyPatch) -> Storied:
+    """A store after the story and the DSS story after it."""
+    key_path, key = fresh_log_key(db)
+    store = open_keeping_head(db, key_path, key)
+    live_story(store)
+    ids = dss_story(store)
+    store.close()
+    monkeypatch.setenv("DECONFLICT_LOG_KEY", str(key_path))
+    return Storied(db, key_path, ids)
 
 
 def _sql(*statements: str) -> Callable[[Storied], None]:
@@ -155,6 +169,93 @@ TAMPERINGS: dict[str, tuple[Callable[[Storied], None], tuple[str, ...]]] = {
 }
 
 
+def _dss_sql(*statements: str) -> Callable[[Storied], None]:
+    """SQL statements with the DSS story's ids (`{patrol}`, `{ovn-patrol}`...) filled in."""
+
+    def tamper(story: Storied) -> None:
+        for statement in statements:
+            run_sql(story.db, statement.format_map(story.ids))
+
+    return tamper
+
+
+_PATROL = "(dss: operational_intent {patrol} of uss1, put)"
+_PATROL_ROW = "table utm_entity, kind operational_intent, id {patrol}"
+
+DSS_TAMPERINGS: dict[str, tuple[Callable[[Storied], None], tuple[str, ...]]] = {
+    "a moved DSS volume (document)": (
+        _dss_sql(
+            "UPDATE utm_entity SET document = replace(document, '\"lng\": 38.7', '\"lng\": 36.0')"
+            " WHERE id = '{patrol}'"
+        ),
+        (_PATROL, f"{_PATROL_ROW}, column document, field extents: the row holds"),
+    ),
+    "a DSS volume moved in its box only": (
+        _dss_sql("UPDATE utm_entity SET x0 = 0, x1 = 1 WHERE id = '{patrol}'"),
+        (_PATROL, f"{_PATROL_ROW}, columns t0 to z1: the box"),
+    ),
+    "a changed intent state": (
+        _dss_sql(
+            "UPDATE utm_entity SET document = replace(document, 'Activated', 'Nonconforming')"
+            " WHERE id = '{patrol}'"
+        ),
+        (_PATROL, f'{_PATROL_ROW}, column document, field state: the row holds "Nonconforming"'),
+    ),
+    "a changed OVN": (
+        _dss_sql(
+            "UPDATE utm_entity SET document = replace(document, '{ovn-patrol}', 'forged-ovn-0001')"
+            " WHERE id = '{patrol}'"
+        ),
+        (_PATROL, f"{_PATROL_ROW}, column document, field ovn_sha256"),
+    ),
+    "an intent moved to another subscription": (
+        _dss_sql("UPDATE utm_entity SET subscription_id = '{survey}' WHERE id = '{patrol}'"),
+        (_PATROL, f"{_PATROL_ROW}, column subscription_id"),
+    ),
+    "a deleted DSS entity row": (
+        _dss_sql("DELETE FROM utm_entity WHERE id = '{survey}'"),
+        (
+            "(dss: operational_intent {survey} of uss2, put);"
+            " table utm_entity, kind operational_intent, id {survey}: no row",
+        ),
+    ),
+    "a removed intent put back": (
+        _dss_sql(
+            "INSERT INTO utm_entity (kind, id, document, t0, t1, alt0, alt1, x0, x1, y0, y1,"
+            " z0, z1) SELECT kind, '{brief}', document, t0, t1, alt0, alt1, x0, x1, y0, y1, z0, z1"
+            " FROM utm_entity WHERE id = '{survey}'"
+        ),
+        (
+            "(dss: operational_intent {brief} of uss2, delete);"
+            " table utm_entity, kind operational_intent, id {brief}: a row of an entity the"
+            " record deleted",
+        ),
+    ),
+    "a subscription's notifications reset": (
+        _dss_sql("UPDATE utm_entity SET notified = 0 WHERE id = '{watch}'"),
+        (
+            "(dss: subscription {watch} of uss1, put);"
+            " table utm_entity, kind subscription, id {watch}, column notified: the row holds 0",
+        ),
+    ),
+    "a changed availability": (
+        _dss_sql("UPDATE utm_availability SET availability = 'Down' WHERE uss = 'uss2'"),
+        (
+            "(dss: uss_availability uss2 of arbiter, put);"
+            ' table utm_availability, uss uss2, column availability: the row holds "Down",'
+            ' the record "Normal"',
+        ),
+    ),
+    "an edited report": (
+        _dss_sql(
+            "UPDATE utm_entity SET document = replace(document, 'uss2.example', 'uss3.example')"
+            " WHERE id = '{report}'"
+        ),
+        ("(dss: report {report} of uss1, put)", "id {report}, column document, field sha256"),
+    ),
+}
+
+
 @dataclass
 class Served:
     """A `deconflict serve` child: what it wrote on standard error, once it has stopped."""
@@ -228,6 +329,30 @@ def test_each_tampering_is_caught_by_db_check_and_at_start(storied: Storied, cas
     for words in named:
         assert words in refused
     assert "--skip-check" in refused
+
+
+def test_an_untouched_store_after_the_dss_story_passes_the_check(dss_storied: Storied) -> None:
+    checked = run_cli("db", "check", "--db", dss_storied.db)
+    assert checked.returncode == 0, checked.stderr
+    assert "matches its record: 61 entries" in checked.stdout
+
+
+@pytest.mark.parametrize("case", DSS_TAMPERINGS)
+def test_each_dss_tampering_is_caught_by_db_check_and_at_start(
+    dss_storied: Storied, case: str
+) -> None:
+    tamper, named = DSS_TAMPERINGS[case]
+    tamper(dss_storied)
+    wanted = [words.format_map(dss_storied.ids) for words in named]
+    checked = run_cli("db", "check", "--db", dss_storied.db)
+    assert checked.returncode == 1, checked.stdout
+    for words in wanted:
+        assert words in checked.stderr
+    started = _serve(dss_storied.db, "--port", str(free_port()))
+    _, refused = started.communicate(timeout=60)
+    assert started.returncode == 1
+    for words in wanted:
+        assert words in refused
 
 
 @pytest.mark.parametrize("case", ["a moved volume (document)", "a deleted last leaf"])

@@ -31,6 +31,12 @@ class Finding:
         return f"{self.entry}; {self.row}: {self.what}"
 
 
+def shortened(value: Any) -> str:
+    """A value as a finding shows it: JSON, cut to 80 characters."""
+    text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
 @dataclass(frozen=True)
 class Opened:
     """An entry of the log read with every opening: its index and the entry as opened."""

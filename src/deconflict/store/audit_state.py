@@ -32,7 +32,9 @@ from deconflict.line.model import ProbeBudget
 from deconflict.line.parties import Party
 from deconflict.line.views import iso
 from deconflict.rules.volume import volume_box
+from deconflict.store.audit_dss import DssRecorded, check_dss, gather_dss
 from deconflict.store.audit_log import Finding, Opened
+from deconflict.store.audit_log import shortened as _short
 from deconflict.store.audit_tables import (
     MESSAGE_COLUMNS,
     NOTICE_ROW_COLUMNS,
@@ -86,6 +88,7 @@ class Recorded:
     parties: dict[str, Opened] = field(default_factory=dict)
     keys: dict[str, Opened] = field(default_factory=dict)
     probes: list[Opened] = field(default_factory=list)
+    dss: DssRecorded = field(default_factory=lambda: DssRecorded(True))
 
 
 def gather(entries: list[Opened], complete: bool = True) -> Recorded:
@@ -114,6 +117,7 @@ def gather(entries: list[Opened], complete: bool = True) -> Recorded:
             recorded.keys[entry["party"]] = item
         elif kind == "probe" and "asker" in entry:
             recorded.probes.append(item)
+    recorded.dss = gather_dss(entries, complete)
     return recorded
 
 
@@ -138,6 +142,7 @@ def check_state(tables: Tables, recorded: Recorded) -> list[Finding]:
         *_messages(tables, recorded),
         *_parties(tables, recorded),
         *_probes(tables, recorded),
+        *check_dss(tables.dss_entities, tables.dss_availability, recorded.dss),
     ]
 
 
@@ -201,11 +206,6 @@ def _differences(
 
 def _sorted(readers: frozenset[str] | None) -> list[str] | None:
     return None if readers is None else sorted(readers)
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
-    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 def _named(columns: tuple[str, ...], row: Row) -> dict[str, Any]:

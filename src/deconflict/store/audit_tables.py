@@ -2,7 +2,8 @@
 
 `read_tables` reads the log (leaves, nodes, openings) and every state row that
 decides a conflict or a notice: volumes and their index boxes, feature
-versions, notices, messages, parties and their keys, and the probe budget's rows.
+versions, notices, messages, parties and their keys, the probe budget's rows, and
+the DSS's entities and USSs' availability.
 """
 
 from __future__ import annotations
@@ -35,6 +36,24 @@ MESSAGE_COLUMNS = ("id", "notice_id", "code", "params", "sender", "at", "text")
 PARTY_COLUMNS = ("id", "name", "language", "contact", "escalation_contact", "created_at")
 PARTY_KEY_COLUMN = "public_key"
 PROBE_COLUMNS = ("id", "party", "at_s")
+ENTITY_COLUMNS = (
+    "kind",
+    "id",
+    "document",
+    "subscription_id",
+    "notified",
+    "t0",
+    "t1",
+    "alt0",
+    "alt1",
+    "x0",
+    "x1",
+    "y0",
+    "y1",
+    "z0",
+    "z1",
+)
+AVAILABILITY_COLUMNS = ("uss", "availability", "version")
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,8 @@ class Tables:
     parties: list[Row]
     party_keys: dict[str, str | None]
     probes: list[Row]
+    dss_entities: list[Row]
+    dss_availability: list[Row]
 
 
 def read_tables(db: Connection, index_boxes: str, window: int | None = None) -> Tables:
@@ -95,6 +116,8 @@ def read_tables(db: Connection, index_boxes: str, window: int | None = None) -> 
         parties=_select(db, "party", PARTY_COLUMNS, "id"),
         party_keys=dict(db.execute(f"SELECT id, {PARTY_KEY_COLUMN} FROM party").fetchall()),
         probes=_select(db, "probe", PROBE_COLUMNS, "id"),
+        dss_entities=_select(db, "utm_entity", ENTITY_COLUMNS, "kind, id"),
+        dss_availability=_select(db, "utm_availability", AVAILABILITY_COLUMNS, "uss"),
     )
 
 
