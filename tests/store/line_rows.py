@@ -28,12 +28,21 @@ _READS = {
     "token": "SELECT id, hash, party_id, role, created_at, revoked_at FROM token ORDER BY id",
     "event": "SELECT id, party, kind, payload, at FROM event ORDER BY id",
     "idempotency": "SELECT party, key, fingerprint, result FROM idempotency ORDER BY party, key",
+    "utm_entity": "SELECT kind, id, document, subscription_id, notified, t0, t1, alt0, alt1, x0,"
+    " x1, y0, y1, z0, z1 FROM utm_entity ORDER BY kind, id",
+    "utm_availability": "SELECT uss, availability, version FROM utm_availability ORDER BY uss",
     "log_leaf": "SELECT idx, kind, entry, at FROM log_leaf ORDER BY idx",
     "log_node": "SELECT level, idx, hash FROM log_node ORDER BY level, idx",
     "log_opening": "SELECT idx, commitment, salt, value, readers FROM log_opening"
     " ORDER BY idx, commitment",
 }
-_JSON_COLUMNS = {"volume": (3,), "feature_version": (4,), "notice": (10,), "message": (3,)}
+_JSON_COLUMNS = {
+    "volume": (3,),
+    "feature_version": (4,),
+    "notice": (10,),
+    "message": (3,),
+    "utm_entity": (2,),
+}
 
 
 def line_rows(db: str, tables: tuple[str, ...] = tuple(_READS)) -> dict[str, list[tuple[Any, ...]]]:

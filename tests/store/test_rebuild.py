@@ -12,7 +12,9 @@ record cannot give back each leave nothing at the target (both stores).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,16 @@ import pytest
 from deconflict.record import merkle
 from deconflict.record.base64text import encode_base64
 from deconflict.rules.feature import Feature
-from deconflict.store import is_postgres_url, open_store
+from deconflict.store import dss_tables, is_postgres_url, open_store
+from deconflict.utm.service import Dss
 from deconflict.web.sessions import Sessions
 from tests.backends import Databases, run_sql
 from tests.conftest import run_cli
 from tests.store.line_rows import line_rows
 from tests.store.story import (
+    START,
+    Clock,
+    dss_story,
     fresh_log_key,
     live_story,
     open_keeping_head,
@@ -65,6 +71,18 @@ def target(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
     url = databases.new()
     yield url
     databases.release(url)
+
+
+@pytest.fixture
+def dss_lived(db: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, dict[str, str]]:
+    """A store after the story and the DSS story (its ids and OVNs), its log key set."""
+    key_path, key = fresh_log_key(db)
+    store = open_keeping_head(db, key_path, key)
+    live_story(store)
+    ids = dss_story(store)
+    store.close()
+    monkeypatch.setenv("DECONFLICT_LOG_KEY", str(key_path))
+    return db, ids
 
 
 def _conflicts(db: str, feature: Feature) -> list[tuple[Any, ...]]:
@@ -225,6 +243,7 @@ def test_a_sqlite_store_rebuilt_into_postgresql_is_the_same_line(
     store = open_keeping_head(source, key_path, key)
     live_story(store)
     probes_story(store)
+    ids = dss_story(store)
     store.close()
     monkeypatch.setenv("DECONFLICT_LOG_KEY", str(key_path))
     target = databases.new()
@@ -233,5 +252,70 @@ def test_a_sqlite_store_rebuilt_into_postgresql_is_the_same_line(
         assert rebuilt.returncode == 0, rebuilt.stderr
         assert run_cli("db", "check", "--db", target).returncode == 0
         assert line_rows(target) == line_rows(source)
+        _patrol_moved_on(target, ids)
     finally:
         databases.release(target)
+
+
+def _patrol_moved_on(db: str, ids: dict[str, str]) -> str:
+    """uss1's next write of its patrol on `db`, naming the OVNs it holds from before: the
+    patrol's new OVN (the write is refused if any OVN it names is not the store's)."""
+    store = open_store(db)
+    try:
+        dss = Dss(dss_tables(store), Clock(START + timedelta(minutes=30)))
+        kept = dss.get_intent("uss1", ids["patrol"])["operational_intent_reference"]
+        assert kept["ovn"] == ids["ovn-patrol"]
+        found = run_sql(db, f"SELECT document FROM utm_entity WHERE id = '{ids['patrol']}'")
+        body = json.loads(found[0][0])
+        moved = {
+            "extents": body["extents"],
+            "key": [ids["ovn-survey"], ids["ovn-tfr"]],
+            "state": "Activated",
+            "uss_base_url": body["uss_base_url"],
+            "subscription_id": ids["watch"],
+        }
+        moved["extents"][0]["volume"]["outline_circle"]["radius"]["value"] = 400
+        change = dss.put_intent("uss1", frozenset(), ids["patrol"], ids["ovn-patrol"], moved)
+    finally:
+        store.close()
+    assert change.intent is not None
+    return change.intent.ovn
+
+
+def test_a_tampered_dss_rebuilt_from_its_record_answers_the_same_ovns(
+    dss_lived: tuple[str, dict[str, str]], target: str
+) -> None:
+    lived, ids = dss_lived
+    untouched = line_rows(lived, ("utm_entity", "utm_availability"))
+    run_sql(
+        lived,
+        "UPDATE utm_entity SET document = replace(document, '\"lng\": 38.7', '\"lng\": 36.0'),"
+        f" x0 = 0, x1 = 1 WHERE id = '{ids['patrol']}'",
+    )
+    run_sql(lived, f"UPDATE utm_entity SET notified = 0 WHERE id = '{ids['watch']}'")
+    run_sql(lived, "UPDATE utm_availability SET availability = 'Down' WHERE uss = 'uss2'")
+    assert run_cli("db", "check", "--db", lived).returncode == 1
+
+    rebuilt = run_cli("db", "rebuild", "--db", lived, "--to", target)
+
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "DSS entities 6, USS availabilities 1" in rebuilt.stdout
+    assert run_cli("db", "check", "--db", target).returncode == 0
+    assert line_rows(target, ("utm_entity", "utm_availability")) == untouched
+    assert _patrol_moved_on(target, ids) != ids["ovn-patrol"]
+    assert run_cli("db", "check", "--db", target).returncode == 0
+
+
+def test_an_ovn_only_a_deleted_row_held_leaves_nothing_rebuilt(
+    dss_lived: tuple[str, dict[str, str]], target: str
+) -> None:
+    lived, ids = dss_lived
+    run_sql(lived, f"DELETE FROM utm_entity WHERE id = '{ids['survey']}'")
+    refused = run_cli("db", "rebuild", "--db", lived, "--to", target)
+    assert refused.returncode == 1
+    survey = f"operational_intent {ids['survey']}"
+    assert f"note: {survey}: the record holds its OVN only by its SHA-256" in refused.stderr
+    assert f"table utm_entity, kind operational_intent, id {ids['survey']}: no row" in (
+        refused.stderr
+    )
+    assert _left_nothing(target)

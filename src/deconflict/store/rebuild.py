@@ -6,7 +6,9 @@ the source store's log with every opening and checks it as `db check` does
 write anything if it does not verify. It then replays each entry, in order,
 through the same row writes the line made the state with (store/unit.py):
 parties and their keys, features with their versions and index boxes, notices
-with their states and overdue marks, messages, the probe budget; and copies
+with their states and overdue marks, messages, the probe budget, the DSS's
+entities (each subscription with the notifications the record says it is owed)
+and USSs' availability; and copies
 the log itself, leaf for leaf and node for node, so the new store holds the
 same record under the same root.
 
@@ -15,6 +17,9 @@ conflicts in full, a private warning's parameters, the feature a `contact`
 zone's notice is about) is taken from the source's row when that row agrees
 with its entry; a `contact` zone's notice whose row does not is given the
 feature the sender declared in the step that sent it (the entry just before).
+What the record holds only by its SHA-256 (a DSS entity's OVN, a USS's report) is
+taken from the source's row when it hashes to the recorded digest, so a rebuilt
+DSS answers the same OVNs; without such a row it cannot be rebuilt.
 What the record does not hold at all (tokens, events, answers kept for
 retried requests, escalation contacts and destinations, delivery jobs) is
 copied from the source and said to be unproven. Console sessions are not
@@ -27,6 +32,7 @@ place only then).
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -59,6 +65,7 @@ from deconflict.rules.schedule import Overlaps, TimeWindow
 from deconflict.settings import is_postgres_url
 from deconflict.store import Store, open_store, shown
 from deconflict.store.audit import Report, StoreInconsistent, check_record, held_to, read_head
+from deconflict.store.audit_dss import DssRecorded, Kept, as_recorded
 from deconflict.store.audit_log import Finding, Opened
 from deconflict.store.audit_state import (
     PROBES_FORGOTTEN_AFTER,
@@ -71,6 +78,7 @@ from deconflict.store.audit_state import (
 )
 from deconflict.store.audit_tables import Tables, read_tables
 from deconflict.store.connection import Connection
+from deconflict.store.dss import SqlDssTx
 from deconflict.store.head import HeadFile
 from deconflict.store.rows import (
     NEW_MESSAGE_COLUMNS,
@@ -84,6 +92,7 @@ from deconflict.store.rows import (
 )
 from deconflict.store.sqlite.turn import turn_path
 from deconflict.store.unit import SqlTx
+from deconflict.utm.model import Kind
 
 __all__ = ["Rebuilt", "RecordUnverified", "rebuild", "rebuilt_lines"]
 
@@ -137,6 +146,8 @@ _STATE_TABLES = (
     "escalation_destination",
     "escalation_delivery",
     "escalation_attempt",
+    "utm_entity",
+    "utm_availability",
     "log_leaf",
     "log_node",
     "log_opening",
@@ -201,6 +212,7 @@ def rebuild(source: Store, head: HeadFile | None, target: str) -> Rebuilt:
         assert isinstance(rows, SqlTx)  # both stores' transactions are
         replay = _Replay(rows, tables)
         replay.entries(log.entries, recorded.probes)
+        replay.dss(recorded.dss)
         copied = replay.unproven(unproven)
         replay.log(tables)
         made = read_tables(rows.db, store.index_boxes)
@@ -409,6 +421,49 @@ class _Replay:
         if int(item.entry["notice"]) in self.notices:
             self.rows.set_overdue(int(item.entry["notice"]), _at(item.entry))
 
+    def dss(self, recorded: DssRecorded) -> None:
+        """The DSS's entities as their latest entries leave them, with the notifications owed
+        to each subscription, and each USS's availability. What the record holds only by its
+        SHA-256 (an OVN, a report) is taken from the source's row when it hashes to it."""
+        tx = SqlDssTx(self.rows.db, None)
+        held = {(str(row[0]), str(row[1])): json.loads(row[2]) for row in self.source.dss_entities}
+        for (kind, entity_id), kept in recorded.entities.items():
+            document = self._dss_document(kind, entity_id, kept, held.get((kind, entity_id)))
+            if document is None:
+                continue
+            tx.put(Kind(kind), entity_id, document, kept.box, kept.subscription_id)
+            self.rows.db.execute(
+                "UPDATE utm_entity SET notified = ? WHERE kind = ? AND id = ?",
+                (kept.notified, kind, entity_id),
+            )
+        for uss, item in recorded.availability.items():
+            document = item.entry["document"]
+            tx.set_availability(uss, document["availability"], document["version"])
+
+    def _dss_document(
+        self, kind: str, entity_id: str, kept: Kept, held: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The stored document of the entity: the source's when it agrees with the entry, else
+        the entry's with the source's OVN when that hashes to the recorded one; None (with a
+        note) when the record holds only the SHA-256 of what the source no longer has."""
+        if held is not None and as_recorded(kind, held) == kept.document:
+            return held
+        wanted = kept.document.get("ovn_sha256")
+        if kind != Kind.REPORT.value and wanted is None:
+            return dict(kept.document)
+        document = {k: v for k, v in kept.document.items() if k != "ovn_sha256"}
+        ovn = (held or {}).get("ovn")
+        if kind != Kind.REPORT.value and ovn is not None:
+            document["ovn"] = ovn
+            if as_recorded(kind, document) == kept.document:
+                return document
+        what = "report" if kind == Kind.REPORT.value else "OVN"
+        self.notes.append(
+            f"{kind} {entity_id}: the record holds its {what} only by its SHA-256, and its"
+            " source row is gone or holds another: it cannot be rebuilt"
+        )
+        return None
+
     def unproven(self, rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, int]:
         """Copy what the record holds nothing of from the source: tokens (of the parties
         rebuilt), events and answers kept for retried requests. How many rows of each."""
@@ -559,6 +614,8 @@ def _counts(tables: Tables) -> dict[str, int]:
         "notice": len(tables.notices),
         "message": len(tables.messages),
         "probe": len(tables.probes),
+        "utm_entity": len(tables.dss_entities),
+        "utm_availability": len(tables.dss_availability),
         "log_leaf": len(tables.leaves),
         "log_node": len(tables.nodes),
         "log_opening": sum(len(openings) for openings in tables.openings.values()),
@@ -590,6 +647,8 @@ _SAID = {
     "notice": "notices",
     "message": "messages",
     "probe": "probe budget rows",
+    "utm_entity": "DSS entities",
+    "utm_availability": "USS availabilities",
     "log_leaf": "leaves",
     "log_node": "nodes",
     "log_opening": "openings",
