@@ -49,6 +49,7 @@ from deconflict.settings import Settings, SettingsError
 from deconflict.store import LogKey, Store, dss_tables, listening, open_store, shown
 from deconflict.store.audit import StoreInconsistent, check_store, partial_note, refusal
 from deconflict.store.head import HeadFile, head_path
+from deconflict.utm.model import ovn_secret
 from deconflict.utm.service import Dss
 from deconflict.web.utm_tokens import TokenCheck
 
@@ -137,7 +138,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.state.poll_s = poll_s
     app.state.settings = settings
     app.state.limits = Limits.of(settings)
-    app.state.dss = Dss(dss_tables(store), clock)
+    app.state.dss = Dss(dss_tables(store), clock, ovn_secret(log_key.signer))
     app.state.utm_tokens = utm_tokens
     app.state.dss_bridge = Bridge(line, settings.utm_party_map())
     problems.install(app)

@@ -134,13 +134,14 @@ def _dss_volume(radius_m: float, start_h: float, end_h: float) -> dict[str, Any]
     }
 
 
-def dss_story(store: Store) -> dict[str, str]:
+def dss_story(store: Store, ovn_secret: bytes | None = None) -> dict[str, str]:
     """DSS writes after `live_story`, through the DSS on `store`: uss1's subscription; uss2's
     intent with an implicit subscription; uss1's intent made with uss2's OVN in its key, then
     activated on uss1's subscription; uss1's constraint; uss2's second intent made and
-    removed; uss2 marked Normal; a report by uss1. The ids by name, and each OVN as `ovn-NAME`."""
+    removed; uss2 marked Normal; a report by uss1. OVNs are made under `ovn_secret` as a server
+    makes them under its log key's (None: random). The ids by name, each OVN as `ovn-NAME`."""
     clock = Clock(START + timedelta(minutes=10))
-    dss = Dss(dss_tables(store), clock)
+    dss = Dss(dss_tables(store), clock, ovn_secret)
     ids = {name: str(uuid4()) for name in ("watch", "survey", "patrol", "tfr", "brief")}
     dss.put_subscription(
         "uss1",

@@ -24,6 +24,7 @@ from deconflict.record import merkle
 from deconflict.record.base64text import encode_base64
 from deconflict.rules.feature import Feature
 from deconflict.store import dss_tables, is_postgres_url, open_store
+from deconflict.utm.model import ovn_secret
 from deconflict.utm.service import Dss
 from deconflict.web.sessions import Sessions
 from tests.backends import Databases, run_sql
@@ -79,7 +80,7 @@ def dss_lived(db: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, dict[str, 
     key_path, key = fresh_log_key(db)
     store = open_keeping_head(db, key_path, key)
     live_story(store)
-    ids = dss_story(store)
+    ids = dss_story(store, ovn_secret(key.signer))
     store.close()
     monkeypatch.setenv("DECONFLICT_LOG_KEY", str(key_path))
     return db, ids
@@ -243,7 +244,7 @@ def test_a_sqlite_store_rebuilt_into_postgresql_is_the_same_line(
     store = open_keeping_head(source, key_path, key)
     live_story(store)
     probes_story(store)
-    ids = dss_story(store)
+    ids = dss_story(store, ovn_secret(key.signer))
     store.close()
     monkeypatch.setenv("DECONFLICT_LOG_KEY", str(key_path))
     target = databases.new()
@@ -306,16 +307,26 @@ def test_a_tampered_dss_rebuilt_from_its_record_answers_the_same_ovns(
     assert run_cli("db", "check", "--db", target).returncode == 0
 
 
-def test_an_ovn_only_a_deleted_row_held_leaves_nothing_rebuilt(
+def test_an_entity_whose_row_is_gone_is_rebuilt_with_the_ovn_it_had(
     dss_lived: tuple[str, dict[str, str]], target: str
 ) -> None:
     lived, ids = dss_lived
-    run_sql(lived, f"DELETE FROM utm_entity WHERE id = '{ids['survey']}'")
+    untouched = line_rows(lived, ("utm_entity",))
+    run_sql(lived, f"DELETE FROM utm_entity WHERE id IN ('{ids['survey']}', '{ids['tfr']}')")
+    rebuilt = run_cli("db", "rebuild", "--db", lived, "--to", target)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert line_rows(target, ("utm_entity",)) == untouched
+    _patrol_moved_on(target, ids)  # names the survey's and the constraint's OVNs
+
+
+def test_a_report_only_a_deleted_row_held_leaves_nothing_rebuilt(
+    dss_lived: tuple[str, dict[str, str]], target: str
+) -> None:
+    lived, ids = dss_lived
+    run_sql(lived, f"DELETE FROM utm_entity WHERE id = '{ids['report']}'")
     refused = run_cli("db", "rebuild", "--db", lived, "--to", target)
     assert refused.returncode == 1
-    survey = f"operational_intent {ids['survey']}"
-    assert f"note: {survey}: the record holds its OVN only by its SHA-256" in refused.stderr
-    assert f"table utm_entity, kind operational_intent, id {ids['survey']}: no row" in (
-        refused.stderr
-    )
+    report = f"report {ids['report']}"
+    assert f"note: {report}: the record holds its report only by its SHA-256" in refused.stderr
+    assert f"table utm_entity, kind report, id {ids['report']}: no row" in refused.stderr
     assert _left_nothing(target)

@@ -17,9 +17,11 @@ conflicts in full, a private warning's parameters, the feature a `contact`
 zone's notice is about) is taken from the source's row when that row agrees
 with its entry; a `contact` zone's notice whose row does not is given the
 feature the sender declared in the step that sent it (the entry just before).
-What the record holds only by its SHA-256 (a DSS entity's OVN, a USS's report) is
-taken from the source's row when it hashes to the recorded digest, so a rebuilt
-DSS answers the same OVNs; without such a row it cannot be rebuilt.
+A DSS entity's OVN, which the record holds only by its SHA-256, is made again
+under the line's key as the DSS made it (utm/model.py, `new_ovn`), or taken from
+the source's row, whichever hashes to the recorded digest, so a rebuilt DSS
+answers the same OVNs; a USS's report, held by its digest alone, is taken from
+the source's row when it hashes to it. Without either, it cannot be rebuilt.
 What the record does not hold at all (tokens, events, answers kept for
 retried requests, escalation contacts and destinations, delivery jobs) is
 copied from the source and said to be unproven. Console sessions are not
@@ -92,7 +94,7 @@ from deconflict.store.rows import (
 )
 from deconflict.store.sqlite.turn import turn_path
 from deconflict.store.unit import SqlTx
-from deconflict.utm.model import Kind
+from deconflict.utm.model import Kind, new_ovn, ovn_secret
 
 __all__ = ["Rebuilt", "RecordUnverified", "rebuild", "rebuilt_lines"]
 
@@ -210,7 +212,7 @@ def rebuild(source: Store, head: HeadFile | None, target: str) -> Rebuilt:
         assert isinstance(unit, UnitOfWork)
         rows = unit.rows
         assert isinstance(rows, SqlTx)  # both stores' transactions are
-        replay = _Replay(rows, tables)
+        replay = _Replay(rows, tables, None if head is None else ovn_secret(head.key.signer))
         replay.entries(log.entries, recorded.probes)
         replay.dss(recorded.dss)
         copied = replay.unproven(unproven)
@@ -242,6 +244,8 @@ class _Replay:
 
     rows: SqlTx
     source: Tables
+    ovn_secret: bytes | None
+    """The key the line makes its OVNs under (utm/model.py), from its log key."""
     notes: list[str] = field(default_factory=list)
     parties: set[str] = field(default_factory=set)
     ended: dict[FeatureKey, dict[str, Any]] = field(default_factory=dict)
@@ -444,25 +448,33 @@ class _Replay:
         self, kind: str, entity_id: str, kept: Kept, held: dict[str, Any] | None
     ) -> dict[str, Any] | None:
         """The stored document of the entity: the source's when it agrees with the entry, else
-        the entry's with the source's OVN when that hashes to the recorded one; None (with a
-        note) when the record holds only the SHA-256 of what the source no longer has."""
+        the entry's with its OVN made again under the line's key, or the source's, whichever
+        hashes to the recorded one; None (with a note) when neither does, or for a report the
+        source no longer holds as recorded."""
         if held is not None and as_recorded(kind, held) == kept.document:
             return held
-        wanted = kept.document.get("ovn_sha256")
-        if kind != Kind.REPORT.value and wanted is None:
+        if kind != Kind.REPORT.value and "ovn_sha256" not in kept.document:
             return dict(kept.document)
         document = {k: v for k, v in kept.document.items() if k != "ovn_sha256"}
-        ovn = (held or {}).get("ovn")
-        if kind != Kind.REPORT.value and ovn is not None:
-            document["ovn"] = ovn
-            if as_recorded(kind, document) == kept.document:
-                return document
+        for ovn in (self._made_ovn(kind, entity_id, kept), (held or {}).get("ovn")):
+            if kind != Kind.REPORT.value and ovn is not None:
+                document["ovn"] = ovn
+                if as_recorded(kind, document) == kept.document:
+                    return document
         what = "report" if kind == Kind.REPORT.value else "OVN"
         self.notes.append(
             f"{kind} {entity_id}: the record holds its {what} only by its SHA-256, and its"
             " source row is gone or holds another: it cannot be rebuilt"
         )
         return None
+
+    def _made_ovn(self, kind: str, entity_id: str, kept: Kept) -> str | None:
+        """The OVN the line made for the entity's latest write, made again under its key."""
+        if self.ovn_secret is None or kind == Kind.REPORT.value:
+            return None
+        at = _at(kept.item.entry)
+        version = int(kept.document.get("version", 0))
+        return new_ovn(self.ovn_secret, Kind(kind), entity_id, version, at)
 
     def unproven(self, rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, int]:
         """Copy what the record holds nothing of from the source: tokens (of the parties

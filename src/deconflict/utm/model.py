@@ -3,13 +3,19 @@ documents the standard writes for them and the ones the stores keep."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from deconflict.record.note import NoteSigner
 from deconflict.utm.extents import Extent, read_extent, time_document, window
 
 NO_SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"
@@ -55,6 +61,28 @@ class State(StrEnum):
 def new_version() -> str:
     """A fresh opaque version: an OVN, a subscription's or an availability's version."""
     return secrets.token_urlsafe(24)
+
+
+def ovn_secret(signer: NoteSigner) -> bytes:
+    """The key OVNs are made under: HKDF-SHA256 of the line's log key (the key that signs the
+    record's heads), so every node of the line, and a rebuild holding that key, has it."""
+    raw = signer.private_key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    derive = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"deconflict DSS OVN")
+    return derive.derive(raw)
+
+
+def new_ovn(secret: bytes | None, kind: Kind, entity_id: str, version: int, at: datetime) -> str:
+    """The OVN of an intent's or a constraint's write: HMAC-SHA256 under `secret` of what the
+    write's entry records (kind, id, version, moment), base64url (43 characters). No USS can
+    tell it without the key, and a rebuild with the key makes it again from the record, which
+    holds only its SHA-256. Without a secret, random."""
+    if secret is None:
+        return new_version()
+    said = "\n".join((kind.value, entity_id, str(version), time_document(at)["value"]))
+    digest = hmac.new(secret, said.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from deconflict.utm.model import (
     State,
     Subscription,
     entry,
+    new_ovn,
     new_version,
 )
 from deconflict.utm.ports import DssStore, DssTx, Row
@@ -81,11 +82,15 @@ def _now() -> datetime:
 
 
 class Dss:
-    """The DSS over a store's tables."""
+    """The DSS over a store's tables; its OVNs made under `ovn_secret` (model.py, `new_ovn`;
+    None: random)."""
 
-    def __init__(self, store: DssStore, clock: Clock = _now) -> None:
+    def __init__(
+        self, store: DssStore, clock: Clock = _now, ovn_secret: bytes | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.ovn_secret = ovn_secret
 
     # Operational intents
 
@@ -118,12 +123,13 @@ class Dss:
             attached = _attached(tx, now, asker, asked)
             if asked.state.needs_key:
                 _check_key(tx, asker, entity_id, asked.extents, asked.key, attached)
+            version = old.version + 1 if old else 1
             intent = Reference(
                 kind=Kind.INTENT,
                 id=entity_id,
                 manager=asker,
-                version=old.version + 1 if old else 1,
-                ovn=new_version(),
+                version=version,
+                ovn=new_ovn(self.ovn_secret, Kind.INTENT, entity_id, version, now),
                 uss_base_url=asked.uss_base_url,
                 extents=asked.extents,
                 state=asked.state,
@@ -183,12 +189,13 @@ class Dss:
         uss_base_url = _base_url(given.get("uss_base_url"), "uss_base_url")
         with self.store.dss_writing() as tx:
             old = _old_entity(tx, Kind.CONSTRAINT, entity_id, asker, ovn)
+            version = old.version + 1 if old else 1
             constraint = Reference(
                 kind=Kind.CONSTRAINT,
                 id=entity_id,
                 manager=asker,
-                version=old.version + 1 if old else 1,
-                ovn=new_version(),
+                version=version,
+                ovn=new_ovn(self.ovn_secret, Kind.CONSTRAINT, entity_id, version, now),
                 uss_base_url=uss_base_url,
                 extents=extents,
             )
