@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from deconflict.store.audit_log import Finding, Opened, shortened
@@ -47,12 +48,14 @@ class Kept:
         document: dict[str, Any] = self.item.entry.get("document") or {}
         return document
 
-    @property
+    @cached_property
     def extents(self) -> tuple[Extent, ...]:
+        """Read once: a subscription's are met by every write after it."""
         return extents_of(self.document)
 
-    @property
+    @cached_property
     def box(self) -> Box:
+        """The box the entity is found by (the DSS's candidates are those whose boxes meet)."""
         extents = self.extents
         return box(extents) if extents else NOWHERE
 
@@ -65,14 +68,33 @@ class Kept:
         return str(found) if found is not None else None
 
 
+@dataclass(frozen=True)
+class Watching:
+    """A subscription as a write's notifications need it: its box, what it is notified of
+    (the flags of its document set), and when it ends."""
+
+    kept: Kept
+    box: Box
+    flags: frozenset[str]
+    end: datetime | None
+
+    @classmethod
+    def of(cls, kept: Kept) -> Watching:
+        flags = frozenset(flag for flag in _NOTIFYING.values() if kept.document.get(flag))
+        return cls(kept, kept.box, flags, window(kept.extents)[1])
+
+
 @dataclass
 class DssRecorded:
     """The DSS's rows the `dss` entries give; `complete` when gathered from the first entry on
-    (else rows whose entries were not gathered cannot be compared, nor notifications counted)."""
+    (else rows whose entries were not gathered cannot be compared, nor notifications counted,
+    so they are not)."""
 
     complete: bool
     entities: dict[EntityKey, Kept] = field(default_factory=dict)
     deleted: dict[EntityKey, Opened] = field(default_factory=dict)
+    subscriptions: dict[str, Watching] = field(default_factory=dict)
+    """The subscriptions among the entities, by id, read for the notifications they are owed."""
     availability: dict[str, Opened] = field(default_factory=dict)
 
 
@@ -88,13 +110,17 @@ def gather_dss(entries: Sequence[Opened], complete: bool = True) -> DssRecorded:
             continue
         key = (str(entry["entity"]), str(entry["id"]))
         old = recorded.entities.pop(key, None)
-        if entry["entity"] in _NOTIFYING:
+        if entry["entity"] in _NOTIFYING and complete:
             _notify(recorded, entry, old)
         if entry.get("change") == "put":
             recorded.entities[key] = Kept(item, old.notified if old else 0)
             recorded.deleted.pop(key, None)
         else:
             recorded.deleted[key] = item
+        if key[0] == Kind.SUBSCRIPTION.value:
+            recorded.subscriptions.pop(key[1], None)
+            if key in recorded.entities:
+                recorded.subscriptions[key[1]] = Watching.of(recorded.entities[key])
     return recorded
 
 
@@ -107,13 +133,28 @@ def _notify(recorded: DssRecorded, entry: dict[str, Any], old: Kept | None) -> N
         return
     at = datetime.fromisoformat(str(entry["at"]))
     flag = _NOTIFYING[str(entry["entity"])]
-    for (kind, _), kept in recorded.entities.items():
-        if kind != Kind.SUBSCRIPTION.value or not kept.document.get(flag):
+    t0, t1, alt0, alt1, x0, x1, y0, y1, z0, z1 = box(changed)
+    for watching in recorded.subscriptions.values():
+        # Candidates as the stores find them: boxes meet, each low end at most the other's
+        # high end on every axis (written out: this runs for each subscription at each write).
+        b = watching.box
+        if (
+            flag not in watching.flags
+            or b[0] > t1
+            or b[1] < t0
+            or b[2] > alt1
+            or b[3] < alt0
+            or b[4] > x1
+            or b[5] < x0
+            or b[6] > y1
+            or b[7] < y0
+            or b[8] > z1
+            or b[9] < z0
+        ):
             continue
-        extents = kept.extents
-        end = window(extents)[1]
-        if end is not None and end >= at and meet(extents, changed):
-            kept.notified += 1
+        live = watching.end is not None and watching.end >= at
+        if live and meet(watching.kept.extents, changed):
+            watching.kept.notified += 1
 
 
 def extents_of(document: dict[str, Any]) -> tuple[Extent, ...]:
