@@ -25,7 +25,7 @@ from deconflict.store import Store, dss_tables
 from deconflict.store.audit import check_store
 from deconflict.store.head import HeadFile, head_path
 from deconflict.utm.extents import time_document
-from deconflict.utm.model import AVAILABILITIES, Kind
+from deconflict.utm.model import AVAILABILITIES, Kind, ovn_secret
 from deconflict.utm.service import Dss
 from tests.backends import Databases, run_sql
 from tests.dss.conftest import CMSA, altitude, circle, intent_body
@@ -268,9 +268,12 @@ def empty_store(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
         databases.release(url)
 
 
-def _lived(store: Store, data: st.DataObject) -> None:
+def _lived(store: Store, data: st.DataObject, ovn_secret: bytes | None = None) -> None:
+    """The operations drawn, on `store`; the DSS makes its OVNs under `ovn_secret` (as a server
+    does under its log key's)."""
     clock = Clock()
-    world = World(Line(store, NoticePolicy(), clock), store, clock, Dss(dss_tables(store), clock))
+    dss = Dss(dss_tables(store), clock, ovn_secret)
+    world = World(Line(store, NoticePolicy(), clock), store, clock, dss)
     parties(store)
     for operation in data.draw(st.lists(st.sampled_from(OPERATIONS), min_size=1, max_size=12)):
         # Refused by the line or the DSS (or nothing to do): nothing stored, nothing recorded.
@@ -310,7 +313,7 @@ def test_the_check_passes_after_any_operations_and_finds_any_one_change(
         head = HeadFile(head_path(key_path), key)
         store = open_keeping_head(db, key_path, key)
         try:
-            _lived(store, data)
+            _lived(store, data, ovn_secret(key.signer))
             report = check_store(store, head)
             assert report.findings == [], [str(f) for f in report.findings]
             changed = _mutate(db, data)

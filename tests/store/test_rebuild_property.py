@@ -16,6 +16,7 @@ from deconflict.store import is_postgres_url
 from deconflict.store.audit import StoreInconsistent
 from deconflict.store.head import HeadFile, head_path
 from deconflict.store.rebuild import RecordUnverified, rebuild
+from deconflict.utm.model import ovn_secret
 from tests.store.line_rows import line_rows
 from tests.store.story import fresh_log_key, open_keeping_head
 from tests.store.test_audit_property import _lived, _mutate, empty_store
@@ -48,7 +49,7 @@ def test_a_rebuild_gives_back_the_line_or_refuses_and_leaves_nothing(
         key_path, key = fresh_log_key(db)
         store = open_keeping_head(db, key_path, key)
         try:
-            _lived(store, data)
+            _lived(store, data, ovn_secret(key.signer))
             untouched = line_rows(db)
             changed = _mutate(db, data) if data.draw(st.integers(0, 3)) else ""
             try:

@@ -430,7 +430,9 @@ class _Replay:
         to each subscription, and each USS's availability. What the record holds only by its
         SHA-256 (an OVN, a report) is taken from the source's row when it hashes to it."""
         tx = SqlDssTx(self.rows.db, None)
-        held = {(str(row[0]), str(row[1])): json.loads(row[2]) for row in self.source.dss_entities}
+        held = {
+            (str(row[0]), str(row[1])): _read_document(row[2]) for row in self.source.dss_entities
+        }
         for (kind, entity_id), kept in recorded.entities.items():
             document = self._dss_document(kind, entity_id, kept, held.get((kind, entity_id)))
             if document is None:
@@ -603,6 +605,15 @@ def _remove(path: Path) -> None:
 
 def _select(db: Connection, table: str, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in db.execute(f"SELECT {', '.join(columns)} FROM {table}")]
+
+
+def _read_document(text: str) -> dict[str, Any] | None:
+    """A source row's DSS document, or None when it is no JSON object (edited by hand)."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def _at(entry: dict[str, Any]) -> datetime:
