@@ -9,6 +9,7 @@ hour), is a `probe` entry in the record and an event on coalition's stream.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,16 @@ SECRETS = (
     *("38.1234", "33.6543", HIDDEN_NAME, "battery"),
     *("2315", "23:15", "0145", "01:45", "FL075", "7500", "coalition watch floor"),
 )
+# The line's own clock, written into every answer (sent at, respond by, in ISO and as a DTG),
+# may spell a secret's digits by chance (sent at hh:23:15); the hidden window is in 2030.
+_THE_CLOCK = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z|\d{6}Z[A-Z]{3}\d\d")
+
+
+def _leaks(text: str) -> list[str]:
+    """The secrets found in `text` once the line's own clock readings are taken out (a time in
+    the hidden zone's year, 2030, is kept: it may be the window itself)."""
+    kept = _THE_CLOCK.sub(lambda m: m[0] if "2030" in m[0] or m[0].endswith("30") else "", text)
+    return [secret for secret in SECRETS if secret in kept]
 
 
 def _hidden_zone(radius_m: float = 800) -> dict[str, Any]:
@@ -209,8 +220,7 @@ def test_the_cli_notifies_with_a_spent_budget_and_its_check_is_no_probe(
     plan = write_plan(tmp_path / "strike.geojson", [_at("sent", 38.13, 33.66)])
     result = run_cli("notify", str(plan), "--server", tight.url, "--token", tight.tokens["russia"])
     assert result.returncode == 1, result.stderr  # sent, and it meets the battery
-    for secret in SECRETS:
-        assert secret not in result.stdout, secret
+    assert _leaks(result.stdout) == []
     assert len(_probe_entries(tight)) == 3
     with tight.client("coalition-duty") as coalition:
         [notice] = coalition.get("/v1/inbox").json()["notices"]
@@ -233,8 +243,7 @@ def test_a_probe_is_told_only_the_owner_and_its_published_contact(hidden: LiveSe
             }
         ]
     }
-    for secret in SECRETS:
-        assert secret not in answer.text, secret
+    assert _leaks(answer.text) == []
 
 
 def test_a_real_notification_tells_the_asker_no_more_than_a_dry_run(hidden: LiveServer) -> None:
@@ -247,8 +256,7 @@ def test_a_real_notification_tells_the_asker_no_more_than_a_dry_run(hidden: Live
     [conflict] = declared.json()["conflicts"]
     assert conflict["start"] is None and conflict["contact"] == "TOC duty officer"
     for answer in (declared, outbox, thread):
-        for secret in SECRETS:
-            assert secret not in answer.text, secret
+        assert _leaks(answer.text) == []
 
 
 def test_a_real_notification_names_who_came_near_to_the_owner(hidden: LiveServer) -> None:
