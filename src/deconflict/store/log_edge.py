@@ -17,7 +17,7 @@ from typing import Any
 from deconflict.line.entries import Leaf
 from deconflict.record import merkle
 from deconflict.record.merkle import Node
-from deconflict.record.note import NoteSigner
+from deconflict.record.note import Checkpoint, NoteSigner, sign_checkpoint
 from deconflict.record.receipt import make_receipt
 
 LeafRow = tuple[int, str, bytes, str]
@@ -60,15 +60,24 @@ class LogEdge:
         self.size += 1
         return index
 
+    @property
+    def appended(self) -> bool:
+        """Whether a leaf was appended here."""
+        return bool(self._data)
+
+    def _subtree(self, start: int, end: int) -> bytes:
+        wanted = merkle.perfect_subtrees(start, end)
+        return merkle.join_subtrees([self._nodes[node] for node in wanted])
+
     def receipt(self, index: int, signer: NoteSigner, origin: str) -> dict[str, Any]:
         """Proof that leaf `index` (appended here) is in the log as it now stands, signed."""
         assert self.size is not None and index in self._data
+        return make_receipt(index, self.size, self._data[index], self._subtree, signer, origin)
 
-        def subtree(start: int, end: int) -> bytes:
-            wanted = merkle.perfect_subtrees(start, end)
-            return merkle.join_subtrees([self._nodes[node] for node in wanted])
-
-        return make_receipt(index, self.size, self._data[index], subtree, signer, origin)
+    def checkpoint(self, signer: NoteSigner, origin: str) -> str:
+        """The log's head as it now stands, signed (after an append: its root is in memory)."""
+        assert self.size is not None and self._data
+        return sign_checkpoint(Checkpoint(origin, self.size, self._subtree(0, self.size)), signer)
 
     def unwritten(self) -> tuple[list[LeafRow], list[NodeRow]]:
         """The leaves appended since the last call and the nodes they completed; then none.

@@ -8,7 +8,7 @@ its driver raises for a taken key, and its own SQL for the volume index.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, ClassVar
@@ -24,6 +24,9 @@ from deconflict.store.connection import Connection
 from deconflict.store.head import HeadFile
 from deconflict.store.record_reads import RecordReads
 from deconflict.store.rows import VOLUME_COLUMNS, declared_of, event_of, feature_of, history_of
+
+HeadOf = tuple[Callable[[], int], Callable[[], str]]
+"""The log's size, and its head as a signed note (store/head.py's `advance`)."""
 
 _EVENT_COLUMNS = "id, party, kind, payload, at"
 _PARTY_COLUMNS = "id, name, language, contact, escalation_contact"
@@ -44,10 +47,14 @@ class SqlStore(RecordReads):
         """From now on, sign the record's head into `head` after every commit that grew it."""
         self._head = head
 
-    def _committed(self) -> None:
-        """A write transaction committed: the head file follows the log (store/head.py)."""
-        if self._head is not None:
-            self._head.advance(self.log_size, self.log_checkpoint)
+    def _committed(self, made: Callable[[], HeadOf | None] | None = None) -> None:
+        """A write transaction committed: the head file follows the log (store/head.py).
+        `made`: the log's size as the transaction left it and that head signed, where the
+        transaction knows them (then the log is not read again)."""
+        if self._head is None:
+            return
+        known = made() if made is not None else None
+        self._head.advance(*(known or (self.log_size, self.log_checkpoint)))
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[Any]:

@@ -143,6 +143,15 @@ def lock_line(db: psycopg.Connection, exclusive: bool = True) -> None:
     db.execute(f"SELECT {function}(%s)", (LINE_LOCK,))
 
 
+def begin_step(exclusive: bool) -> bytes:
+    """BEGIN a READ COMMITTED write transaction and take the line's lock in it, shared unless
+    `exclusive`: one query of two statements, without parameters (the simple protocol)."""
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    return (
+        f"BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SELECT {function}({LINE_LOCK})"
+    ).encode()
+
+
 def _clamped(box: Sequence[float]) -> tuple[list[float], list[float]]:
     low = [max(-EARTH_BOUND_M, min(EARTH_BOUND_M, value)) for value in box[0:6:2]]
     high = [max(-EARTH_BOUND_M, min(EARTH_BOUND_M, value)) for value in box[1:6:2]]

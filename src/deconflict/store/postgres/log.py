@@ -10,6 +10,7 @@ query, then computes the proof.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from typing import Any
 
 import psycopg
 
@@ -25,10 +26,10 @@ Range = tuple[int, int]
 
 def edge(db: psycopg.Connection) -> LogEdge:
     """The log's right edge for one write transaction on `db` (store/log_edge.py)."""
-    return LogEdge(lambda: _edge(db))
+    return LogEdge(lambda: read_edge(db))
 
 
-_EDGE = (
+EDGE = (
     "WITH log AS (SELECT coalesce(max(idx) + 1, 0) AS size FROM log_leaf)"
     " SELECT log.size, k.level, node.hash FROM log CROSS JOIN generate_series(0, 62) AS k(level)"
     " LEFT JOIN log_node AS node"
@@ -40,9 +41,13 @@ set, the perfect subtree of 2^k leaves ending at the size rounded down to a mult
 (together `merkle.perfect_subtrees(0, size)`); level 0 always, so an empty log answers too."""
 
 
-def _edge(db: psycopg.Connection) -> tuple[int, dict[Node, bytes]]:
+def read_edge(db: psycopg.Connection) -> tuple[int, dict[Node, bytes]]:
     """The log's size and the hashes of its frontier, read in one statement."""
-    rows = db.execute(_EDGE).fetchall()
+    return edge_of(db.execute(EDGE).fetchall())
+
+
+def edge_of(rows: list[tuple[Any, ...]]) -> tuple[int, dict[Node, bytes]]:
+    """The log's size and the hashes of its frontier from the rows of `EDGE`."""
     tree_size = int(rows[0][0])
     found = {
         (int(level), (tree_size >> int(level)) - 1): bytes(digest)

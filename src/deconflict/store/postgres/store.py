@@ -12,7 +12,7 @@ they see what was committed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
 
 import psycopg
@@ -26,7 +26,7 @@ from deconflict.rules.feature import Feature
 from deconflict.store.errors import StoreUnavailable
 from deconflict.store.postgres import log
 from deconflict.store.postgres.listen import CommitListener
-from deconflict.store.postgres.locks import lock_line
+from deconflict.store.postgres.locks import begin_step, lock_line
 from deconflict.store.postgres.migrations import migrate, schema_version
 from deconflict.store.postgres.qmark import QmarkConnection
 from deconflict.store.postgres.rows import notices_where
@@ -121,12 +121,22 @@ class PostgresStore(SqlStore):
     def atomic(self, whole_line: bool = True) -> Iterator[UnitOfWork]:
         """One atomic step of the line (see `transaction`); unless `whole_line`, it locks what
         it reads and writes as it goes (store/postgres/unit.py)."""
-        with self.transaction(whole_line) as db:
-            rows = PostgresTx(db, self.log_key, whole_line)
-            unit = UnitOfWork(rows)
-            yield unit
-            unit.append_recorded()
-            rows.flush()
+        with self._pool.connection() as db:
+            # BEGIN and the line's lock in one round trip (several statements, no parameters:
+            # the simple protocol); a failure rolls back as the pool's connection is given
+            # back (psycopg's own transaction blocks are not used here: see `_ending`).
+            db.execute(begin_step(whole_line))
+            with _ending(db) as ending:
+                rows = PostgresTx(db, self.log_key, whole_line)
+                unit = UnitOfWork(rows)
+                yield unit
+                unit.append_recorded()
+                # The step's last statements and its COMMIT leave together, so the record's
+                # lock, held from its append to its commit, is held for one round trip less.
+                ending()
+                rows.flush()
+                db.execute(b"COMMIT")
+        self._committed(rows.head)
 
     def run_atomic(self, step: Callable[[UnitOfWork], T], whole_line: bool = False) -> T:
         """Run one atomic step of the line in its own transaction; its result once committed.
@@ -200,6 +210,20 @@ class PostgresStore(SqlStore):
     def _notices(self, where: str, args: Sequence[Any]) -> list[Notice]:
         with self._snapshot() as db:
             return notices_where(db, where, args)
+
+
+@contextmanager
+def _ending(db: psycopg.Connection) -> Iterator[Callable[[], None]]:
+    """Within the block, a call puts `db` in pipeline mode: what it runs from then on is sent
+    together, and the block's end waits for every answer (raising the first error, and the
+    transaction is then rolled back). A psycopg transaction block opened in pipeline mode
+    would pipeline the whole step; this step's transaction is its own, begun by SQL."""
+    with ExitStack() as stack:
+
+        def pipelined() -> None:
+            stack.enter_context(db.pipeline())
+
+        yield pipelined
 
 
 def _check_signer(db: psycopg.Connection, log_key: LogKey) -> None:

@@ -13,11 +13,18 @@ exclusively (`whole_line`) needs none of them. What to write is decided by
 through `QmarkConnection`; here is PostgreSQL's own, in psycopg's `%s` style:
 the cube index, the record's appends and the step's events in one statement
 under the record's lock (`flush`), RETURNING, NOTIFY.
+
+Round trips are what a step waits on, and what stretches the record's lock
+on a busy machine (its holder waits for a core at every one), so a lock and
+the read it protects are sent together (pipelined: the read starts once the
+lock is granted), and so are a step's last statements and its COMMIT
+(store.py): the record's lock is held for two round trips, the edge's read
+and the commit. A step's answer to an idempotency key is written with them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,8 +33,10 @@ import psycopg
 from deconflict.line.entries import Leaf
 from deconflict.line.model import Declared, Notice
 from deconflict.line.parties import Party
+from deconflict.record.merkle import Node
 from deconflict.rules.feature import Feature
 from deconflict.rules.volume import volume_box
+from deconflict.store.log_edge import LogEdge
 from deconflict.store.postgres import log
 from deconflict.store.postgres.locks import RECORD, Kind, Lock, name_lock, space_locks, take, union
 from deconflict.store.postgres.qmark import QmarkConnection
@@ -69,6 +78,8 @@ _TAIL = (
 )
 """A step's writes under the record's lock, in one statement (a function scan yields the
 arrays' elements in order, so leaves and event ids are given in the order they were made)."""
+_REMEMBERED = ("party", "key", "fingerprint", "result")
+"""The columns of an answer kept for an idempotency key."""
 SpaceBox = tuple[float, ...]
 """A volume box's ECEF part: x0, x1, y0, y1, z0, z1 in metres."""
 
@@ -102,13 +113,15 @@ class PostgresTx(SqlTx):
         needed); else it holds it shared and takes the others as it goes."""
         super().__init__(QmarkConnection(db), log_key)
         self.pg = db
-        self._log = log.edge(db)
+        self._log = LogEdge(self._read_edge)
         self._parties: list[Party] | None = None
         self._openings: list[tuple[Any, ...]] = []
         self._events: list[tuple[str, str, str, str]] = []
         self._whole_line = whole_line
         self._held: dict[tuple[int, int], bool] = {}
         self._stored: dict[tuple[str, str], SpaceBox | None] = {}
+        self._remembered: list[tuple[str, str, str, str]] = []
+        self._head_note: tuple[int, str] | None = None
 
     def _lock(self, locks: Iterable[Lock]) -> None:
         """Take those of `locks` not held yet (an exclusive one held covers a shared one)."""
@@ -124,10 +137,26 @@ class PostgresTx(SqlTx):
             for kind, key, exclusive in new:
                 self._held[(kind, key)] = exclusive or self._held.get((kind, key), False)
 
+    def _locked_rows(
+        self, locks: Iterable[Lock], sql: str, parameters: Sequence[Any]
+    ) -> list[tuple[Any, ...]]:
+        """Take `locks` (those not held yet), then run the read `sql`: one round trip, the two
+        statements pipelined. The read starts once the locks are granted, so it sees what
+        their last holders committed (READ COMMITTED takes a statement's snapshot as it
+        starts); an error of either (a deadlock) is raised here."""
+        with self.pg.pipeline():
+            self._lock(locks)
+            cursor = self.pg.execute(sql, parameters)
+        return cursor.fetchall()
+
     def claim(self, features: Iterable[Feature]) -> None:
         """Lock each feature's id and its place, old and new, before it is checked or written."""
+        self._lock(self._claims(features))
+
+    def _claims(self, features: Iterable[Feature]) -> list[Lock]:
+        """The locks of `claim`: the features' ids (taken now) and their places, old and new."""
         if self._whole_line:
-            return
+            return []
         wanted = list(features)
         self._lock(name_lock(Kind.FEATURE, f.party, f.id) for f in wanted)
         places = []
@@ -137,20 +166,36 @@ class PostgresTx(SqlTx):
             box = volume_box(feature)[:6]
             stored = self._stored[(feature.party, feature.id)]
             places += space_locks(box if stored is None else union(box, stored))
-        self._lock(places)
+        return places
 
     def declared(self, party: str, feature_id: str) -> Declared | None:
-        self._lock([name_lock(Kind.FEATURE, party, feature_id)])
-        row = self.pg.execute(_DECLARED, (party, feature_id)).fetchone()
+        rows = self._locked_rows(
+            [name_lock(Kind.FEATURE, party, feature_id)], _DECLARED, (party, feature_id)
+        )
+        row = rows[0] if rows else None
         place = None if row is None or row[-1] is None else tuple(row[-6:])
         self._stored[(party, feature_id)] = place
         return None if row is None else declared_of(row[:-6])
 
+    def _read_edge(self) -> tuple[int, dict[Node, bytes]]:
+        """Take the record's lock and read the log's size and right edge, in one round trip:
+        the two statements are pipelined, and the read, run once the lock is granted, sees
+        what its last holder committed (READ COMMITTED: a statement's snapshot is taken when
+        it starts)."""
+        with self.pg.pipeline():
+            self._lock([RECORD])
+            edge = self.pg.execute(log.EDGE)
+        return log.edge_of(edge.fetchall())
+
     def flush(self) -> None:
-        """Write what is still held in memory, under the record's lock, in one statement:
-        the record's new leaves, the nodes they complete, their openings, and new events
-        (their ids given now, so commits follow ids; every node hears of them at commit).
-        Before commit."""
+        """Write what is still held in memory: the answers kept for idempotency keys, then,
+        under the record's lock, in one statement, the record's new leaves, the nodes they
+        complete, their openings, and new events (their ids given now, so commits follow ids;
+        every node hears of them at commit). Before commit; in the pipeline that takes the
+        commit (store.py), these statements and the COMMIT are one round trip."""
+        remembered, self._remembered = self._remembered, []
+        if remembered:
+            self.insert_rows("idempotency", _REMEMBERED, remembered)
         leaves, nodes = self._log.unwritten()
         openings, self._openings = self._openings, []
         events, self._events = self._events, []
@@ -166,8 +211,8 @@ class PostgresTx(SqlTx):
         self.pg.execute(_TAIL, (*db_columns, CHANNEL))
 
     def candidates(self, feature: Feature) -> list[Declared]:
-        self.claim([feature])
-        return [version_of(row[1:]) for row in candidate_rows(self.pg, feature)]
+        rows = self._locked_rows(self._claims([feature]), _CANDIDATES, cube_corners(feature))
+        return [version_of(row[1:]) for row in rows]
 
     def put_feature(self, declared: Declared) -> None:
         self.claim([declared.feature])
@@ -187,9 +232,8 @@ class PostgresTx(SqlTx):
         )
 
     def append(self, leaves: Sequence[Leaf]) -> int:
-        """Take the record's lock (held until commit) and add the leaves at the log's edge, in
-        memory; they are written by `flush`."""
-        self._lock([RECORD])
+        """Add the leaves at the log's edge, in memory, the record's lock taken first (held
+        until commit; `_read_edge`); they are written by `flush`."""
         first = self._log.add(leaves[0])
         for leaf in leaves[1:]:
             self._log.add(leaf)
@@ -197,7 +241,26 @@ class PostgresTx(SqlTx):
         return first
 
     def _signed_receipt(self, leaf_index: int, log_key: LogKey) -> dict[str, Any]:
-        return self._log.receipt(leaf_index, log_key.signer, log_key.origin)
+        receipt = self._log.receipt(leaf_index, log_key.signer, log_key.origin)
+        self._head_note = (int(receipt["tree_size"]), str(receipt["checkpoint"]))
+        return receipt
+
+    def head(self) -> tuple[Callable[[], int], Callable[[], str]] | None:
+        """After commit: the log's size as this step left it and that head signed (the
+        checkpoint of its receipt when that covers the whole step, else signed from the
+        step's edge, in memory), for the head file (store/head.py) without reading the log
+        again; None if the step appended nothing or has no log key."""
+        size, key = self._log.size, self.log_key
+        if size is None or key is None or not self._log.appended:
+            return None
+        note = self._head_note
+
+        def signed() -> str:
+            if note is not None and note[0] == size:
+                return note[1]
+            return self._log.checkpoint(key.signer, key.origin)
+
+        return lambda: size, signed
 
     def _inserted_id(self, sql: str, parameters: Sequence[Any]) -> int:
         # A new notice or message: nobody reads them by the order of their ids (a thread's
@@ -234,6 +297,11 @@ class PostgresTx(SqlTx):
     def recall(self, party: str, key: str) -> tuple[str, dict[str, Any]] | None:
         self._lock([name_lock(Kind.IDEMPOTENCY, party, key)])
         return super().recall(party, key)
+
+    def remember(self, party: str, key: str, fingerprint: str, result: dict[str, Any]) -> None:
+        """Keep the answer to a key, written by `flush` with the step's last statements (the
+        key's lock, taken by `recall`, keeps any other step from it until commit)."""
+        self._remembered.append((party, key, fingerprint, payload_json(result)))
 
     def parties(self) -> list[Party]:
         # Read once per step: parties are added only under the line's exclusive lock, and this
