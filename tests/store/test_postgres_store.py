@@ -34,6 +34,7 @@ from deconflict.rules.conflicts import conflict_between
 from deconflict.rules.feature import AltitudeBand, Feature, Kind, TimeWindow
 from deconflict.settings import Settings
 from deconflict.store import LogKey, Store, StoreUnavailable, open_store
+from deconflict.store.head import HeadFile
 from deconflict.store.postgres import PostgresStore
 from deconflict.store.postgres.migrations import MIGRATIONS
 from deconflict.store.sqlite import SqliteStore
@@ -322,6 +323,62 @@ def test_each_step_reads_the_logs_size_and_frontier_at_every_size_and_its_receip
             )
     finally:
         store.close()
+
+
+def test_the_head_file_after_each_step_is_the_log_as_that_step_left_it(
+    url: str, tmp_path: Path
+) -> None:
+    """A step that appended signs the head from what it holds in memory (its receipt's
+    checkpoint, or signed at its end when it appended after its receipt), not read again."""
+    store = PostgresStore(url, LOG_KEY)
+    head = HeadFile(tmp_path / "key.pem.head", LOG_KEY)
+    store.keep_head(head)
+    try:
+        for number in range(12):
+            with store.atomic() as tx:
+                tx.record(party_entry(Party(f"p{number}", "P", "en", "duty"), START))
+                if number % 3:
+                    tx.receipt(tx.first_leaf() or 0)
+                if number % 3 == 2:  # an entry after the receipt: the head covers it too
+                    tx.record(party_entry(Party(f"q{number}", "Q", "en", "duty"), START))
+            size = store.log_size()
+            hashes = [merkle.leaf_hash(entry) for _, entry, _ in store.log_leaves(0, size)]
+            written = head.read()
+            assert written is not None
+            assert (written.size, written.root_hash) == (size, merkle.MemoryTree(hashes).root())
+    finally:
+        store.close()
+
+
+def test_a_step_whose_last_statements_fail_keeps_nothing_and_the_next_step_appends(
+    url: str,
+) -> None:
+    """The last statements and the COMMIT are sent together: an error among them is raised
+    from the step, and the step is rolled back whole, its record lock released."""
+    store, other = PostgresStore(url, LOG_KEY), PostgresStore(url, LOG_KEY)
+    try:
+        store.add_party(PARTIES[2], START)
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(
+                "INSERT INTO idempotency (party, key, fingerprint, result)"
+                " VALUES ('aid', 'taken', 'f', '{}')"
+            )
+        size, last_event = store.log_size(), store.last_event_id()
+        with pytest.raises(psycopg.errors.UniqueViolation), store.atomic() as tx:
+            tx.record(party_entry(Party("p", "P", "en", "duty"), START))
+            tx.receipt(tx.first_leaf() or 0)
+            tx.add_event("aid", "test", {}, START)
+            tx.remember("aid", "taken", "g", {"answer": 1})
+        assert (store.log_size(), store.last_event_id()) == (size, last_event)
+        for node in (other, store):
+            with node.atomic() as tx:
+                tx.record(party_entry(Party("p", "P", "en", "duty"), START))
+                assert tx.first_leaf() == size
+            size += 1
+        assert store.log_size() == size
+    finally:
+        store.close()
+        other.close()
 
 
 # -- hearing other nodes' commits ----------------------------------------------------------------
