@@ -90,7 +90,8 @@ def one_area(i: int) -> dict[str, Any]:
     return _feature(i, lon, lat, 2000, i, 20)
 
 
-WORKLOADS: dict[str, Activity] = {"spread over the world": spread, "one area": one_area}
+SPREAD = "spread over the world"
+WORKLOADS: dict[str, Activity] = {SPREAD: spread, "one area": one_area}
 
 
 @dataclass(frozen=True)
@@ -439,42 +440,55 @@ def nodes_section(requests: int = 600, rounds: int = 2) -> list[str]:
 
 
 def against_revision_section(
-    revision: str, requests: int = 600, rounds: int = 3, counts: tuple[int, ...] = (1, 2)
+    revision: str,
+    requests: int = 600,
+    rounds: int = 3,
+    counts: tuple[int, ...] = (1, 2),
+    workloads: tuple[str, ...] = (SPREAD,),
 ) -> list[str]:
-    """The spread workload on each of `counts` nodes and by one client alone on one node, the
-    code at `revision` and this code alternately, `rounds` times each: requests/s, p99, the
-    CPU a request costs, and how long the record's lock was held per request."""
-    setups = [("one client", 1, 1), *((f"{n} node{'s' * (n > 1)}", n, CONCURRENCY) for n in counts)]
-    runs: dict[tuple[str, str], list[Run]] = {}
+    """Each of `workloads` on each of `counts` nodes, and the spread workload by one client
+    alone on one node, the code at `revision` and this code alternately, `rounds` times each:
+    requests/s, p99, the CPU a request costs (nodes, PostgreSQL, load generator), and how long
+    the record's lock was held per request."""
+    setups = [("one client", SPREAD, 1, 1)]
+    setups += [
+        (f"{n} node{'s' * (n > 1)}", name, n, CONCURRENCY) for name in workloads for n in counts
+    ]
+    runs: dict[tuple[str, str, str], list[Run]] = {}
     with source_at(revision) as before:
         for _ in range(rounds):
-            for name, count, clients in setups:
+            for setup, name, count, clients in setups:
                 for code, source in (("before", before), ("after", None)):
-                    got = runs.setdefault((name, code), [])
-                    got.append(measure(spread, count, requests, source, clients))
+                    got = runs.setdefault((setup, name, code), [])
+                    got.append(measure(WORKLOADS[name], count, requests, source, clients))
     rows = []
-    for name, _, _ in setups:
-        old = _median(runs[(name, "before")], "requests_per_s")
+    for setup, name, _, _ in setups:
+        old = _median(runs[(setup, name, "before")], "requests_per_s")
         for code in ("before", "after"):
-            got = runs[(name, code)]
+            got = runs[(setup, name, code)]
             held_ms = [run.record_held / run.requests_per_s * 1000 for run in got]
             rows.append(
-                f"| {name} | {code} | {', '.join(f'{run.requests_per_s:.0f}' for run in got)} "
+                f"| {setup} | {name} | {code} "
+                f"| {', '.join(f'{run.requests_per_s:.0f}' for run in got)} "
                 f"| {_median(got, 'requests_per_s') / old:.2f}x "
                 f"| {_median(got, 'p99_ms'):.0f} ms | {_median(got, 'node_cpu_ms'):.1f} ms "
                 f"| {_median(got, 'postgres_cpu_ms'):.1f} ms "
+                f"| {_median(got, 'load_cpu_ms'):.2f} ms "
                 f"| {_median(got, 'record_held'):.0%} | {statistics.median(held_ms):.1f} ms |"
             )
     return [
-        f"The spread workload ({requests:,} activities a run; {CONCURRENCY} clients, or one "
-        f"client alone), the code at {revision} (before) and this code (after), alternately, "
-        f"{rounds} runs each, every run on a new database with new node processes. Held: the "
-        "share of the run during which a step held the record's lock (pg_locks looked at every "
-        "50 ms), and that share of the run per request.",
+        f"{requests:,} activities a run ({CONCURRENCY} clients, or one client alone), the code "
+        f"at {revision} (before) and this code (after), alternately, {rounds} run"
+        f"{'s' * (rounds > 1)} each, every run on a new database with new node processes. "
+        "CPU per request: all the nodes' processes, the PostgreSQL backends serving them and "
+        "the load generator, over the same requests. Held: the share of the run during which "
+        "a step held the record's lock (pg_locks looked at every 50 ms), and that share of the "
+        "run per request.",
         "",
-        "| setup | code | requests/s | vs before (medians) | p99 | nodes' CPU / request "
-        "| PostgreSQL CPU / request | record's lock held | held per request |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| setup | workload | code | requests/s | vs before (medians) | p99 "
+        "| nodes' CPU / request | PostgreSQL CPU / request | load generator CPU / request "
+        "| record's lock held | held per request |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
     ]
@@ -486,9 +500,24 @@ def main() -> None:
     parser.add_argument(
         "--against", metavar="COMMIT", help="1 and 2 nodes, this code against the code there"
     )
+    parser.add_argument(
+        "--counts", type=int, nargs="+", default=[1, 2], help="with --against: node counts"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="with --against: runs of each")
+    parser.add_argument(
+        "--both-workloads",
+        action="store_true",
+        help="with --against: the one-area workload too, not only the spread one",
+    )
     arguments = parser.parse_args()
     if arguments.against:
-        lines = against_revision_section(arguments.against, 300 if arguments.quick else 600)
+        lines = against_revision_section(
+            arguments.against,
+            300 if arguments.quick else 600,
+            arguments.rounds,
+            tuple(arguments.counts),
+            tuple(WORKLOADS) if arguments.both_workloads else (SPREAD,),
+        )
     else:
         lines = nodes_section(150, 1) if arguments.quick else nodes_section()
     print("\n".join(lines))
