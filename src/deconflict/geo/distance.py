@@ -16,6 +16,10 @@ the minimum is where the geodesic to the edge meets it at a right angle,
 found by a bracketed root search on that angle (the azimuths come free with
 every geodesic). Distances between two sets of edges run the same search one
 level up. All work is vectorised over pairs.
+
+A full ring (a sector over the whole circle with an inner radius) against
+another ring or a circle needs none of that: the distance follows from the
+distance between their centres and their radii (`_beside_a_ring_m`).
 """
 
 from __future__ import annotations
