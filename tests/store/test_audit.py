@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,15 +23,25 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deconflict.line.model import NoticePolicy, Share
+from deconflict.line.service import Line
 from deconflict.server import create_app
 from deconflict.settings import Settings
-from deconflict.store import is_postgres_url
+from deconflict.store import is_postgres_url, open_store
 from deconflict.store.audit import StoreInconsistent
-from deconflict.store.head import head_path
+from deconflict.store.head import HeadFile, head_path
 from tests.api.conftest import free_port
 from tests.backends import run_sql
 from tests.conftest import run_cli
-from tests.store.story import dss_story, fresh_log_key, live_story, open_keeping_head
+from tests.store.story import (
+    Clock,
+    dss_story,
+    fresh_log_key,
+    live_story,
+    open_keeping_head,
+    parties,
+    strike,
+)
 
 
 @dataclass(frozen=True)
@@ -430,3 +441,34 @@ def test_an_older_row_outside_the_bounded_start_check_is_left_to_db_check(
     checked = run_cli("db", "check", "--db", storied.db)
     assert checked.returncode == 1
     assert "table notice, id 2, column respond_by" in checked.stderr
+
+
+def test_every_answered_step_is_under_the_head_file_when_its_answer_comes(db: str) -> None:
+    """The head is written beside the next commits, but no step is answered before a head
+    that covers its entries is on disk: what a 2xx vouched for a truncation cannot hide."""
+    key_path, key = fresh_log_key(db)
+    store = open_keeping_head(db, key_path, key)
+    parties(store)
+    line = Line(store, NoticePolicy(), Clock())
+    head = HeadFile(head_path(key_path), key)
+    behind: list[tuple[int, int]] = []
+
+    def declare(lane: int) -> None:
+        for i in range(8):
+            party = ("coalition", "russia", "aid")[(lane + i) % 3]
+            result = line.declare(party, strike(f"s{lane}-{i}", lane + i / 10, party), Share.SHAPE)
+            assert result.receipt is not None
+            index, written = result.receipt["leaf_index"], head.read()
+            assert isinstance(index, int) and written is not None
+            if written.size <= index:
+                behind.append((index, written.size))
+
+    lanes = [threading.Thread(target=declare, args=(lane,)) for lane in range(6)]
+    for lane in lanes:
+        lane.start()
+    for lane in lanes:
+        lane.join(60)
+    store.close()
+    assert behind == []
+    checked = head.read()
+    assert checked is not None and checked.size == open_store(db, key).log_size() >= 48

@@ -7,12 +7,19 @@ shorter than that head, or differs at that size, has lost or changed entries
 the line already vouched for: the check (store/audit.py) says so. The head may
 lag behind the log after a crash between a commit and its write; it never runs
 ahead of it.
+
+The head is written on a thread of its own (`HeadKeeper`) while the next
+commits go on, and a commit's callers are answered only once a head that covers
+it is on disk: every entry a 2xx vouched for is under the head file, and only
+entries no caller was told of can lie beyond it after a crash. Commits that
+land while a head is being written share the next one.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -83,3 +90,56 @@ class HeadFile:
                     self._written = size
             except Exception:
                 log.exception("could not write the head file %s", self.path)
+
+
+class HeadKeeper:
+    """Writes `head` on a thread of its own after commits, the log read with `log_size` and
+    `checkpoint`, and answers each commit's callers once a head that covers it is written.
+
+    A commit hands its answer over (`after`) and the committer goes on at once (the
+    SQLite writer to its next batch): signing and writing the head, an fsync of its own,
+    overlaps the next commit rather than follow it. Every answer handed over before a
+    head is read waits for that head; those handed over while it is being written share
+    the next one.
+    """
+
+    def __init__(
+        self, head: HeadFile, log_size: Callable[[], int], checkpoint: Callable[[], str]
+    ) -> None:
+        self.head = head
+        self._log_size = log_size
+        self._checkpoint = checkpoint
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="deconflict-head", daemon=True)
+        self._thread.start()
+
+    def after(self, answer: Callable[[], None]) -> None:
+        """Call `answer` once the head file covers every commit made so far."""
+        self._queue.put(answer)
+
+    def wait(self) -> None:
+        """Return once the head file covers every commit made so far."""
+        written = threading.Lock()
+        written.acquire()
+        self.after(written.release)
+        written.acquire()
+
+    def close(self) -> None:
+        """Write the head for the commits handed over, answer them, and stop."""
+        self._queue.put(None)
+        self._thread.join(10)
+
+    def _serve(self) -> None:
+        stopping = False
+        while not stopping:
+            answers = [self._queue.get()]
+            while True:
+                try:
+                    answers.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stopping = None in answers
+            self.head.advance(self._log_size, self._checkpoint)
+            for answer in answers:
+                if answer is not None:
+                    answer()

@@ -21,7 +21,7 @@ from deconflict.line.unit import UnitOfWork
 from deconflict.rules.feature import Feature
 from deconflict.store import outbox
 from deconflict.store.connection import Connection
-from deconflict.store.head import HeadFile
+from deconflict.store.head import HeadFile, HeadKeeper
 from deconflict.store.record_reads import RecordReads
 from deconflict.store.rows import VOLUME_COLUMNS, declared_of, event_of, feature_of, history_of
 
@@ -42,19 +42,48 @@ class SqlStore(RecordReads):
     claim_lock: ClassVar[str] = ""
     """The dialect's clause that makes a claim skip the jobs another claim holds."""
     _head: HeadFile | None = None
+    _keeper: HeadKeeper | None = None
 
     def keep_head(self, head: HeadFile) -> None:
-        """From now on, sign the record's head into `head` after every commit that grew it."""
+        """From now on, sign the record's head into `head` after every commit that grew it:
+        on a thread of its own where reads see only what is committed, so it never signs a
+        head a transaction still writing would run ahead of (store/head.py)."""
         self._head = head
+        if self._reads_committed_only:
+            self._keeper = HeadKeeper(head, self.log_size, self.log_checkpoint)
+
+    @property
+    def _reads_committed_only(self) -> bool:
+        """Whether `_reading` sees only committed data while a write transaction is open."""
+        return True
 
     def _committed(self, made: Callable[[], HeadOf | None] | None = None) -> None:
-        """A write transaction committed: the head file follows the log (store/head.py).
+        """A write transaction committed: return once the head file covers it (store/head.py).
         `made`: the log's size as the transaction left it and that head signed, where the
-        transaction knows them (then the log is not read again)."""
+        transaction knows them (then the log is not read again, and this thread writes it);
+        otherwise the head's own thread reads and writes it, with other commits'."""
         if self._head is None:
             return
         known = made() if made is not None else None
+        if known is None and self._keeper is not None:
+            self._keeper.wait()
+            return
         self._head.advance(*(known or (self.log_size, self.log_checkpoint)))
+
+    def _committed_then(self, answer: Callable[[], None]) -> None:
+        """A write transaction committed: call `answer` once the head file covers it,
+        without waiting for that here."""
+        if self._keeper is None:
+            self._committed()
+            answer()
+        else:
+            self._keeper.after(answer)
+
+    def _stop_head(self) -> None:
+        """Write the head for the commits made, answer their callers, and stop keeping it."""
+        if self._keeper is not None:
+            self._keeper.close()
+            self._keeper = None
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[Any]:

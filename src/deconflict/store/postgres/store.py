@@ -82,6 +82,7 @@ class PostgresStore(SqlStore):
         )
 
     def close(self) -> None:
+        self._stop_head()
         self._pool.close()
 
     @property

@@ -66,6 +66,7 @@ class SqliteStore(SqlStore):
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
+        self._stop_head()
         for reader in self._reader_connections:
             reader.close()
         self._db.close()
@@ -125,7 +126,7 @@ class SqliteStore(SqlStore):
         if self._writer is None:
             with self._lock:
                 if self._writer is None:
-                    self._writer = GroupCommit(self._db, self._turn, self._committed)
+                    self._writer = GroupCommit(self._db, self._turn, self._committed_then)
 
         def whole(db: sqlite3.Connection) -> T:
             unit = UnitOfWork(SqliteTx(db, self.log_key))
@@ -148,6 +149,12 @@ class SqliteStore(SqlStore):
             yield
         finally:
             watcher.close()
+
+    @property
+    def _reads_committed_only(self) -> bool:
+        """A file's readers have connections of their own; an in-memory store's reads share the
+        writer's connection, so they would see a transaction it has open."""
+        return self.path != ":memory:"
 
     @property
     def reads_in_process(self) -> bool:

@@ -2,7 +2,9 @@
 
 Each step runs inside its own SAVEPOINT, so a step that fails is rolled back
 alone; the batch then commits once (one fsync for all of them), and only
-after COMMIT is each caller answered: a 2xx still means durable. Steps that
+after COMMIT is each caller answered: a 2xx still means durable. The answers
+are handed to `committed`, which gives them once the head file covers the
+batch (store/head.py), while this thread goes on to the next batch. Steps that
 arrive while a batch is being written wait for the next one, so under load
 batches grow by themselves and the disk's commits are shared.
 """
@@ -58,11 +60,12 @@ class GroupCommit:
         self,
         db: sqlite3.Connection,
         lock: AbstractContextManager[Any],
-        committed: Callable[[], None],
+        committed: Callable[[Callable[[], None]], None],
     ) -> None:
         self._db = db
         self._lock = lock
-        self._committed = committed  # called after each batch that committed
+        # called after each batch that committed, with what answers the batch's callers
+        self._committed = committed
         self._queue: queue.SimpleQueue[tuple[Step, Outcome] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="deconflict-writer", daemon=True)
         self._thread.start()
@@ -108,12 +111,7 @@ class GroupCommit:
                 for _, done in batch:
                     done.set_exception(error)
                 return
-        self._committed()
-        for done, result, failure in outcomes:
-            if failure is None:
-                done.set_result(result)
-            else:
-                done.set_exception(failure)
+        self._committed(lambda: _answer(outcomes))
 
     def _step(self, step: Step) -> tuple[Any, BaseException | None]:
         self._db.execute("SAVEPOINT step")
@@ -125,3 +123,12 @@ class GroupCommit:
             return None, error
         self._db.execute("RELEASE step")
         return result, None
+
+
+def _answer(outcomes: list[tuple[Outcome, Any, BaseException | None]]) -> None:
+    """Give each caller of a committed batch its step's result or error."""
+    for done, result, failure in outcomes:
+        if failure is None:
+            done.set_result(result)
+        else:
+            done.set_exception(failure)
