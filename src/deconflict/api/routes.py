@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema
+from starlette.concurrency import run_in_threadpool
 
 from deconflict.api import schemas
 from deconflict.api.http_signatures import http_signature
@@ -29,7 +32,8 @@ from deconflict.line.parties import (
     revoke,
     token_id_of,
 )
-from deconflict.line.results import Refused
+from deconflict.line.ports import LineTx
+from deconflict.line.results import Declaration, Refused
 from deconflict.line.service import Idempotency, Line
 from deconflict.line.views import feature_view, version_view
 from deconflict.record.base64text import decode_base64
@@ -39,9 +43,12 @@ from deconflict.record.sealed import SALT_SIZE
 from deconflict.rules.feature import Feature, Kind
 from deconflict.rules.ids import ID_SYNTAX, read_id
 from deconflict.rules.plan import format_time, parse_feature
+from deconflict.store import Store
 from deconflict.web.auth import requires
 
 router = APIRouter(prefix="/v1")
+
+T = TypeVar("T")
 
 Duty = Annotated[Credential, Depends(requires(Role.DUTY))]
 Planner = Annotated[Credential, Depends(requires(Role.PLANNER))]
@@ -332,7 +339,7 @@ def feature_url(party: str, feature_id: str) -> str:
     return f"/v1/parties/{quote(party, safe='')}/features/{quote(feature_id, safe='')}"
 
 
-def _declare(
+async def _declare(
     request: Request,
     body: FeatureBody,
     kind: Kind,
@@ -346,7 +353,7 @@ def _declare(
     amend = url_id is not None
     location = feature_url(feature.party, feature.id)  # before the commit: nothing fails after
     action = "amend" if amend else "declare"
-    result = _line(request).declare(
+    step = _line(request).declaration(
         credential.party_id,
         feature,
         share,
@@ -356,10 +363,37 @@ def _declare(
         signed=_signed_body(body, signature),
         allow_past=allow_past,
     )
+    result: Declaration = await _atomically(request, step)
     _committed(request)
     if amend:
         return _json(result.document())
     return _json(result.document(), 201, {"Location": location})
+
+
+async def _atomically(request: Request, step: Callable[[LineTx], T]) -> T:
+    """Run the line's `step` through the store: queued to its writer, this request waiting
+    on the event loop for the answer rather than in a thread of its own (a thread hop cost
+    about a tenth of a declaration's CPU, profiled); in a worker thread where the store runs
+    steps only in its caller's thread."""
+    store: Store = request.app.state.store
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[T] = loop.create_future()
+
+    def then(result: T | None, error: BaseException | None) -> None:
+        loop.call_soon_threadsafe(_settle, answer, result, error)
+
+    if not store.run_atomic_then(step, then):
+        return await run_in_threadpool(store.run_atomic, step)
+    return await answer
+
+
+def _settle(answer: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if answer.done():  # the request went away
+        return
+    if error is None:
+        answer.set_result(result)
+    else:
+        answer.set_exception(error)
 
 
 def _json(
@@ -379,18 +413,18 @@ AMENDED = answered(schemas.Declaration, 401, 403, 404, 409, 413, 422)
 
 
 @router.post("/zones", status_code=201, summary="Declare a zone you protect", **DECLARED)
-def declare_zone(
+async def declare_zone(
     request: Request,
     body: FeatureBody,
     credential: Planner,
     key: IdempotencyKey = None,
     signature: Signature = None,
 ) -> Response:
-    return _declare(request, body, Kind.ZONE, credential, key, signature)
+    return await _declare(request, body, Kind.ZONE, credential, key, signature)
 
 
 @router.put("/zones/{feature_id}", summary="Amend a zone (a new version)", **AMENDED)
-def amend_zone(
+async def amend_zone(
     request: Request,
     feature_id: FeatureId,
     body: FeatureBody,
@@ -398,11 +432,11 @@ def amend_zone(
     key: IdempotencyKey = None,
     signature: Signature = None,
 ) -> Response:
-    return _declare(request, body, Kind.ZONE, credential, key, signature, feature_id)
+    return await _declare(request, body, Kind.ZONE, credential, key, signature, feature_id)
 
 
 @router.post("/activities", status_code=201, summary="Notify an activity you plan", **DECLARED)
-def declare_activity(
+async def declare_activity(
     request: Request,
     body: FeatureBody,
     credential: Planner,
@@ -410,11 +444,13 @@ def declare_activity(
     signature: Signature = None,
     allow_past: AllowPast = False,
 ) -> Response:
-    return _declare(request, body, Kind.ACTIVITY, credential, key, signature, allow_past=allow_past)
+    return await _declare(
+        request, body, Kind.ACTIVITY, credential, key, signature, allow_past=allow_past
+    )
 
 
 @router.put("/activities/{feature_id}", summary="Amend an activity (a new version)", **AMENDED)
-def amend_activity(
+async def amend_activity(
     request: Request,
     feature_id: FeatureId,
     body: FeatureBody,
@@ -423,7 +459,7 @@ def amend_activity(
     signature: Signature = None,
     allow_past: AllowPast = False,
 ) -> Response:
-    return _declare(
+    return await _declare(
         request, body, Kind.ACTIVITY, credential, key, signature, feature_id, allow_past
     )
 

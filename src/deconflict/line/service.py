@@ -169,6 +169,33 @@ class Line:
         An activity whose whole window is in the past is refused unless `allow_past`
         (one that started earlier and still runs is notified as any other).
         """
+        step = self.declaration(
+            party,
+            feature,
+            share,
+            amend=amend,
+            respond_by=respond_by,
+            idempotency=idempotency,
+            signed=signed,
+            allow_past=allow_past,
+        )
+        return self.store.run_atomic(step)
+
+    def declaration(
+        self,
+        party: str,
+        feature: Feature,
+        share: Share,
+        *,
+        amend: bool = False,
+        respond_by: datetime | None = None,
+        idempotency: Idempotency | None = None,
+        signed: Signed | None = None,
+        allow_past: bool = False,
+    ) -> Callable[[LineTx], Declaration]:
+        """`declare`'s step, for a caller that runs it through the store itself (the API
+        queues it without a thread of its own waiting); what it may refuse before any
+        transaction is refused here."""
         self._may_declare(party, feature, share)
 
         def act(tx: LineTx) -> Declaration:
@@ -178,7 +205,7 @@ class Line:
         def step(tx: LineTx) -> Declaration:
             return self._once(tx, party, idempotency, signed, lambda: act(tx), Declaration)
 
-        return self.store.run_atomic(step)
+        return step
 
     def _refuse_if_over(self, feature: Feature, allow_past: bool) -> None:
         """InvalidFeature for an activity whose last occurrence ended before now: a notice of

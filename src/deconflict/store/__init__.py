@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 from deconflict.line.escalation import EscalationStore
@@ -51,6 +51,10 @@ class Store(LineStore, PartyStore, SessionStore, EscalationStore, Protocol):
     def snapshot(self) -> AbstractContextManager[Connection]: ...
 
     def keep_head(self, head: HeadFile) -> None: ...
+
+    def run_atomic_then(
+        self, step: Callable[[Any], Any], then: Callable[[Any, BaseException | None], None]
+    ) -> bool: ...
 
     def log_size(self) -> int: ...
 

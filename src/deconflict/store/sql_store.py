@@ -85,6 +85,14 @@ class SqlStore(RecordReads):
             self._keeper.close()
             self._keeper = None
 
+    def run_atomic_then(
+        self, step: Callable[[Any], Any], then: Callable[[Any, BaseException | None], None]
+    ) -> bool:
+        """Queue `step` to run as `run_atomic` runs it and call `then` with its result, or its
+        error, from another thread once committed; False: this store runs a step only in its
+        caller's thread (nothing was queued; call `run_atomic` there)."""
+        return False
+
     @abstractmethod
     def transaction(self) -> AbstractContextManager[Any]:
         """One write transaction: the driver's connection, committed on success."""

@@ -116,17 +116,15 @@ class SqliteStore(SqlStore):
             yield unit
             unit.append_recorded()
 
-    def run_atomic(self, step: Callable[[UnitOfWork], T], whole_line: bool = False) -> T:
-        """Run one atomic step of the line through group commit; its result once durable.
-
-        Steps queued together share one transaction and one fsync, each in its
-        own savepoint (measured: see docs/BENCHMARKS.md, notices through the API).
-        The one writer holds the whole line for every step, `whole_line` or not.
-        """
+    def _group_commit(self) -> GroupCommit:
         if self._writer is None:
             with self._lock:
                 if self._writer is None:
                     self._writer = GroupCommit(self._db, self._turn, self._committed_then)
+        return self._writer
+
+    def _recorded(self, step: Callable[[UnitOfWork], T]) -> Callable[[sqlite3.Connection], T]:
+        """`step` as the writer runs it: on a unit of work whose entries go to the record."""
 
         def whole(db: sqlite3.Connection) -> T:
             unit = UnitOfWork(SqliteTx(db, self.log_key))
@@ -134,8 +132,27 @@ class SqliteStore(SqlStore):
             unit.append_recorded()
             return result
 
-        done: T = self._writer.run(whole)
+        return whole
+
+    def run_atomic(self, step: Callable[[UnitOfWork], T], whole_line: bool = False) -> T:
+        """Run one atomic step of the line through group commit; its result once durable.
+
+        Steps queued together share one transaction and one fsync, each in its
+        own savepoint (measured: see docs/BENCHMARKS.md, notices through the API).
+        The one writer holds the whole line for every step, `whole_line` or not.
+        """
+        done: T = self._group_commit().run(self._recorded(step))
         return done
+
+    def run_atomic_then(
+        self,
+        step: Callable[[UnitOfWork], T],
+        then: Callable[[T | None, BaseException | None], None],
+    ) -> bool:
+        """Queue `step` as `run_atomic` runs it, without waiting: `then` gets its result (or
+        its error) on the writer's side once it is durable and under the head file."""
+        self._group_commit().submit(self._recorded(step), then)
+        return True
 
     @contextmanager
     def listening(self, on_commit: Callable[[], None]) -> Iterator[None]:

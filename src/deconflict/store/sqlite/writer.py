@@ -53,6 +53,22 @@ class Outcome:
         return self._result
 
 
+Then = Callable[[Any, BaseException | None], None]
+
+
+class Handed(Outcome):
+    """An outcome handed to a function as it comes, rather than waited for."""
+
+    def __init__(self, then: Then) -> None:  # no lock: nobody waits on this one
+        self._then = then
+
+    def set_result(self, result: Any) -> None:
+        self._then(result, None)
+
+    def set_exception(self, error: BaseException) -> None:
+        self._then(None, error)
+
+
 class GroupCommit:
     """Runs steps on `db` in batched transactions, on one thread of its own."""
 
@@ -75,6 +91,11 @@ class GroupCommit:
         done = Outcome()
         self._queue.put((step, done))
         return done.result()
+
+    def submit(self, step: Step, then: Then) -> None:
+        """Queue `step` as `run` does, without waiting: once its batch is answered, `then` is
+        called on another thread with its result and None, or None and its error."""
+        self._queue.put((step, Handed(then)))
 
     def close(self) -> None:
         self._queue.put(None)
