@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from deconflict.errors import InvalidFeature, InvalidPlan
@@ -185,8 +186,14 @@ def feature_to_geojson(feature: Feature) -> dict[str, Any]:
     return {"type": "Feature", "id": feature.id, "geometry": geometry, "properties": properties}
 
 
+@lru_cache(maxsize=4096)
 def format_time(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z, to the second (or finer when the time has it)."""
+    """ISO 8601 in UTC with a Z, to the second (or finer when the time has it).
+
+    Kept for the moments met lately: a declaration writes its window's ends in about ten
+    places (its entry, its document, each notice's entry and event), and equal moments
+    (the same instant, whatever its offset) have the same UTC text.
+    """
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
