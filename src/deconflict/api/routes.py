@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal, NamedTuple, TypeVar
@@ -380,7 +381,9 @@ async def _atomically(request: Request, step: Callable[[LineTx], T]) -> T:
     answer: asyncio.Future[T] = loop.create_future()
 
     def then(result: T | None, error: BaseException | None) -> None:
-        loop.call_soon_threadsafe(_settle, answer, result, error)
+        # A closed loop: the server stopped, and nobody waits for the answer.
+        with suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, answer, result, error)
 
     if not store.run_atomic_then(step, then):
         return await run_in_threadpool(store.run_atomic, step)
