@@ -218,7 +218,8 @@ def notices_section(requests: int, rounds: int = 3) -> list[str]:
         ],
         "",
         f"Raw durable commits: {raw:,.0f}/s (the disk is shared too). Signing and writing the "
-        "head file after each commit batch costs one process "
+        "head file (on a thread of its own beside the next commit batch; a batch is answered "
+        "once a head that covers it is on disk) costs one process "
         f"{1 - one['notices_per_s'] / figures['one process, no head file']['notices_per_s']:.0%}"
         f" of its notices/s here. Target {'met' if met else 'not met'} on this "
         f"{cores}-core shared machine: at best {best:,.0f} notices/s, "
