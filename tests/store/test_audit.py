@@ -470,5 +470,8 @@ def test_every_answered_step_is_under_the_head_file_when_its_answer_comes(db: st
         lane.join(60)
     store.close()
     assert behind == []
-    checked = head.read()
-    assert checked is not None and checked.size == open_store(db, key).log_size() >= 48
+    checked, reopened = head.read(), open_store(db, key)
+    try:
+        assert checked is not None and checked.size == reopened.log_size() >= 48
+    finally:
+        reopened.close()
