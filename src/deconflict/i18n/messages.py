@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import StrEnum
+from functools import lru_cache
 
 from deconflict.i18n.distances import format_distance
 
@@ -332,14 +333,27 @@ def render(code: MessageCode, params: Mapping[str, str], language: str) -> str:
     >>> render(MessageCode.ACKNOWLEDGEMENT, {"sender": "Coalition", "notice": "N-7"}, "ru")
     'Coalition подтверждает получение уведомления N-7.'
     """
-    lang = _supported(language)
     for name in PARAMS[code]:
         if name not in params:
             raise KeyError(name)
-    values = {name: _localised(name, params[name], lang) for name in PARAMS[code]}
-    text = _TEMPLATES[lang][code].format(**values)
-    if code is MessageCode.ESCALATION and params.get("contact"):
-        text += _RESENT_TO[lang].format(contact=isolated(params["contact"], lang))
+    contact = params.get("contact") if code is MessageCode.ESCALATION else None
+    return _rendered(
+        code, tuple(params[name] for name in PARAMS[code]), contact, _supported(language)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _rendered(code: MessageCode, values: tuple[str, ...], contact: str | None, lang: str) -> str:
+    """`render`'s text of the values of PARAMS[code], in that order. Kept for the messages
+    met lately: a notice's event renders its messages in every language, and a declaration's
+    messages are the same for each party it notifies."""
+    localised = {
+        name: _localised(name, value, lang)
+        for name, value in zip(PARAMS[code], values, strict=True)
+    }
+    text = _TEMPLATES[lang][code].format(**localised)
+    if contact:
+        text += _RESENT_TO[lang].format(contact=isolated(contact, lang))
     return text
 
 
