@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from deconflict.rules.feature import Feature
 from deconflict.rules.forked import map_chunks, workers_for
-from deconflict.rules.volume import VolumeBox, volume_box
+from deconflict.rules.volume import VolumeBox, is_plan_boxed, plan_box
 
 # One row per feature, as `volume_box` gives it: x0, x1, y0, y1, z0, z1, t0, t1, alt0, alt1.
 Boxes = NDArray[np.float64]
@@ -39,15 +39,17 @@ def volume_boxes(features: Sequence[Feature]) -> Boxes:
     a large plan).
 
     Sectors, orbits and tracks are boxed from their sketches, unbuilt: only those
-    in a pair that reaches the exact rule are ever built.
+    in a pair that reaches the exact rule are ever built. A feature boxed as it was
+    read (`plan_box`) is not boxed again.
     """
-    workers = workers_for(len(features), _PARALLEL_FROM_FEATURES)
+    unboxed = sum(1 for feature in features if not is_plan_boxed(feature))
+    workers = workers_for(unboxed, _PARALLEL_FROM_FEATURES)
     rows = map_chunks(_boxes_of, features, range(len(features)), workers)
     return np.array(rows, dtype=np.float64).reshape(len(rows), _COLUMNS)
 
 
 def _boxes_of(features: Sequence[Feature], positions: range) -> list[VolumeBox]:
-    return [volume_box(features[position], sketched=True) for position in positions]
+    return [plan_box(features[position]) for position in positions]
 
 
 def meeting_pairs(boxes: Boxes) -> Pairs:

@@ -22,6 +22,7 @@ from deconflict.rules.ids import ID_SYNTAX, id_problem, normal_id
 from deconflict.rules.limits import Limits
 from deconflict.rules.moments import out_of_range
 from deconflict.rules.schedule import WEEKDAYS, Every, Recurrence
+from deconflict.rules.volume import plan_box
 
 _KNOWN_PROPERTIES = {
     "kind",
@@ -90,9 +91,9 @@ def parse_plan(document: Any, limits: Limits | None = None) -> list[Feature]:
 
 Parsed = tuple[Feature | None, list[InvalidFeature]]
 
-# From this many features on, a plan is read on every core: building sectors, orbits and
-# tracks is most of the work, and a feature built in a worker comes back in well under
-# the time it took to build.
+# From this many features on, a plan is read on every core: sketching sectors, orbits and
+# tracks is most of the work, and a feature read in a worker comes back in well under
+# the time it took to read.
 _PARALLEL_FROM_FEATURES = 2_000
 
 
@@ -103,8 +104,14 @@ def _parsed_features(raw: list[Any], limits: Limits | None) -> list[Parsed]:
 
 
 def _parsed_range(shared: tuple[list[Any], Limits | None], positions: range) -> list[Parsed]:
+    """The items at `positions`, each feature read boxed for a plan's index (`plan_box`):
+    on every core for a large plan, the box comes back with the feature."""
     raw, limits = shared
-    return [parse_feature(raw[position], position, limits) for position in positions]
+    parsed = [parse_feature(raw[position], position, limits) for position in positions]
+    for feature, _ in parsed:
+        if feature is not None:
+            plan_box(feature)
+    return parsed
 
 
 def parse_feature(

@@ -53,3 +53,22 @@ def volume_box(feature: Feature, sketched: bool = False) -> VolumeBox:
         math.floor(lower_m) - 1.0 if math.isfinite(lower_m) else -UNBOUNDED_M,
         math.ceil(upper_m) + 1.0 if math.isfinite(upper_m) else UNBOUNDED_M,
     )
+
+
+def plan_box(feature: Feature) -> VolumeBox:
+    """`volume_box(feature, sketched=True)`, kept on the feature once computed.
+
+    A plan read on every core is boxed where each feature is read (`rules/plan.py`),
+    and the box comes back with the feature, so the check does not box it again. A
+    box drawn from a sketch still holds the shape once it is built.
+    """
+    kept = vars(feature)  # a frozen dataclass refuses new attributes, not its __dict__
+    if "plan_box" not in kept:
+        kept["plan_box"] = volume_box(feature, sketched=True)
+    box: VolumeBox = kept["plan_box"]
+    return box
+
+
+def is_plan_boxed(feature: Feature) -> bool:
+    """Whether `plan_box` has the feature's box already."""
+    return "plan_box" in vars(feature)
