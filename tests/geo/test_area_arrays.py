@@ -17,6 +17,7 @@ from deconflict.geo.boxes import lonlat_rect_box, reach_box
 from deconflict.geo.construct import resolve
 from deconflict.geo.ellipsoid import WGS84
 from deconflict.geo.shapes import Area, PolygonRings, Ring, Sector, Track
+from deconflict.geo.sketch import evenly
 
 _LON = st.floats(-180.0, 180.0, allow_nan=False)
 _LAT = st.floats(-89.0, 89.0, allow_nan=False)
@@ -86,7 +87,7 @@ def test_the_planar_area_of_arrays_is_the_planar_area_of_tuples() -> None:
 def test_evenly_spread_values_are_np_linspace_to_the_last_bit(
     start: float, stop: float, steps: int
 ) -> None:
-    spread = construct._evenly(start, stop, steps)
+    spread = evenly(start, stop, steps)
     assert spread.tobytes() == np.linspace(start, stop, steps + 1).tobytes()
 
 

@@ -52,7 +52,7 @@ from deconflict.geo.shapes import (
     Side,
     Track,
 )
-from deconflict.geo.sketch import SKETCH_MARGIN_M, sketch
+from deconflict.geo.sketch import SKETCH_MARGIN_M, evenly, sketch
 
 Floats = NDArray[np.float64]
 
@@ -367,18 +367,9 @@ def _arc(
     step = 2.0 * math.degrees(math.acos(max(-1.0, 1.0 - sag_m / radius_m)))
     most = _MAX_ARC_STEPS if sag_m <= _ARC_SAG_M else _MAX_OUTLINE_STEPS
     steps = min(most, max(_MIN_ARC_STEPS, math.ceil(span / step))) * density
-    bearings = from_deg + _evenly(0.0, sweep_deg, steps)
+    bearings = from_deg + evenly(0.0, sweep_deg, steps)
     middles = _middles(bearings)
     return _Curve(_Direct.of(origin, bearings, radius_m), _Direct.of(origin, middles, radius_m))
-
-
-def _evenly(start: float, stop: float, steps: int) -> Floats:
-    """`steps + 1` values spread evenly from `start` to `stop` (both exact): `np.linspace` to
-    the last bit, without its cost per call (10 µs; tens of thousands of calls for a large
-    plan)."""
-    values: Floats = np.arange(steps + 1, dtype=np.float64) * ((stop - start) / steps) + start
-    values[-1] = stop
-    return values
 
 
 def _middles(values: Floats) -> Floats:
@@ -397,7 +388,7 @@ def _radial(
 ) -> _Curve:
     """The geodesic leaving `origin` at `bearing_deg`, between two distances along it."""
     steps = _path_steps(abs(to_m - from_m), density)
-    distances = _evenly(from_m, to_m, steps)
+    distances = evenly(from_m, to_m, steps)
     middles = _middles(distances)
     return _Curve(
         _Direct.of(origin, bearing_deg, distances), _Direct.of(origin, bearing_deg, middles)
