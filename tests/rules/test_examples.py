@@ -73,16 +73,23 @@ def test_example_plan_checked_as_deconflict_check_does_has_exactly_its_expected_
 
 
 # Run in a process of its own: workers are forked only from a process with one thread,
-# and a test process may hold others (servers of earlier tests).
+# and a test process may hold others (servers of earlier tests). The check hands out its
+# pairs in place order, the worker taking them from the last back and the process itself
+# from the first on: the victim is the conflict met first or last in that order.
 _FAILING_WORKER = """
 import json, os, sys
 from deconflict.errors import EngineFailure
-from deconflict.line.check import check_plan
+from deconflict.line.check import _by_place, check_plan
 from deconflict.rules import conflicts
+from deconflict.rules.candidates import meeting_pairs, volume_boxes
 from deconflict.rules.plan import parse_plan
 
 features = parse_plan(json.load(open(sys.argv[1], encoding="utf-8")))
-victim = check_plan(features, workers=1)[-1].ids
+found = {c.ids for c in check_plan(features, workers=1)}
+boxes = volume_boxes(features)
+order = _by_place(meeting_pairs(boxes), boxes).tolist()
+met = [tuple(sorted((features[i].id, features[j].id))) for i, j in order]
+victim = [ids for ids in met if ids in found][0 if sys.argv[2] == "first" else -1]
 shapes = {f.id: f.shape for f in features}
 real = conflicts.distance_within_m
 parent = os.getpid()
@@ -101,10 +108,15 @@ except EngineFailure as failure:
 """
 
 
-def test_an_engine_failure_in_a_worker_fails_the_whole_check_naming_the_pair() -> None:
+@pytest.mark.parametrize(
+    ("met", "where"), [("last", "a worker"), ("first", "the parent")], ids=["worker", "parent"]
+)
+def test_an_engine_failure_in_a_worker_fails_the_whole_check_naming_the_pair(
+    met: str, where: str
+) -> None:
     plan = EXAMPLES / "random-300.geojson"
     run = subprocess.run(
-        [sys.executable, "-c", _FAILING_WORKER, str(plan)],
+        [sys.executable, "-c", _FAILING_WORKER, str(plan), met],
         capture_output=True,
         text=True,
         timeout=300,
@@ -112,7 +124,7 @@ def test_an_engine_failure_in_a_worker_fails_the_whole_check_naming_the_pair() -
     )
     victim, named, cause = json.loads(run.stdout)
     assert named == victim
-    assert cause == "injected in a worker"
+    assert cause == f"injected in {where}"
 
 
 def test_at_tanf_strike_inside_the_zone_is_at_zero_and_the_drill_is_not_a_conflict() -> None:

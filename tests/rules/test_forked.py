@@ -8,6 +8,7 @@ one process fails the test instead of passing it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -78,3 +79,56 @@ def test_a_plan_read_on_every_core_gives_the_same_features_and_the_same_mistakes
     conflicts, mistakes = result["one"]
     assert len(conflicts) > 0
     assert [m[1] for m in mistakes] == ["geometry.coordinates", "sector", "id"]
+
+
+# Work that says which process took each item, and fails on the items asked for.
+_SHARED_BY_TURNS = """
+import json, os, sys, time
+import deconflict.rules.forked as forked
+from deconflict.rules.forked import map_chunks
+
+failing = set(json.loads(sys.argv[1]))
+
+def work(shared, items):
+    for item in items:
+        if item in failing:
+            raise ValueError(f"item {item}")
+    time.sleep(0.002 * len(items))  # long enough that both processes take chunks
+    return [(item, os.getpid()) for item in items]
+
+try:
+    found = map_chunks(work, None, range(2_000), 2)
+    here = [pid == os.getpid() for _, pid in found]
+    print(json.dumps({"items": [item for item, _ in found], "here": here}))
+except ValueError as error:
+    print(json.dumps({"error": str(error)}))
+"""
+
+
+def _by_turns(failing: list[int]) -> dict[str, object]:
+    run = subprocess.run(
+        [sys.executable, "-c", _SHARED_BY_TURNS, json.dumps(failing)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    result: dict[str, object] = json.loads(run.stdout)
+    return result
+
+
+def test_the_caller_takes_the_first_chunks_and_a_worker_the_last_in_one_run_each() -> None:
+    result = _by_turns([])
+    assert result["items"] == list(range(2_000))
+    here = result["here"]
+    assert isinstance(here, list)
+    # Both took part, this process from the first item on, the worker from the last back:
+    # one seam between them, so a place's shapes are built in one process.
+    assert here[0] is True and here[-1] is False
+    assert sum(1 for a, b in itertools.pairwise(here) if a != b) == 1
+
+
+def test_the_first_failing_chunk_in_order_is_raised_whichever_process_took_it() -> None:
+    assert _by_turns([10, 1_990]) == {"error": "item 10"}
+    assert _by_turns([1_990]) == {"error": "item 1990"}
+    assert _by_turns([1_000, 1_990]) == {"error": "item 1000"}

@@ -2,8 +2,11 @@
 
 Workers are forked from the process that holds the data, so they read it
 without a copy; only each chunk's description goes to a worker and only its
-result comes back. An exception in a worker is raised again in the caller, as
-if the work had run there.
+result comes back. The caller works too, on one core of its own: it takes the
+chunks from the first on while the workers take them from the last back, until
+they meet, so what the caller does is never pickled and sent back, and the
+work is split in two runs (one seam) however small the chunks are. An exception
+in a worker is raised again in the caller, as if the work had run there.
 
 Forking is safe only from a process with a single thread: a lock another
 thread held at the fork would stay held in the child for ever; from any other
@@ -17,7 +20,7 @@ import itertools
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any, Protocol, Self, TypeVar
@@ -36,8 +39,9 @@ Chunk = TypeVar("Chunk")
 Items = TypeVar("Items", bound=Runs)
 Result = TypeVar("Result")
 
-# Chunks per worker: small enough that a worker that drew the slow items is helped out.
-_CHUNKS_PER_WORKER = 8
+# Chunks per process: small enough that the two runs meet within a small piece of the
+# work (the last chunk a worker took, and the one queued behind it, cannot be taken back).
+_CHUNKS_PER_WORKER = 32
 
 # The work and its data, set in the parent just before it forks (the children inherit them).
 _job: tuple[Callable[[Any, Any], Any], Any] | None = None
@@ -68,9 +72,10 @@ def map_chunks(
     items: Items,
     workers: int,
 ) -> list[Result]:
-    """work(shared, items), spread over `workers` forked processes in runs of the items
-    (anything sliced like a list, a range or an array) and joined in order; in this
-    process when `workers` is 1 or forking is not safe here."""
+    """work(shared, items), spread over `workers` processes (this one and `workers - 1`
+    forked ones) in runs of the items (anything sliced like a list, a range or an array)
+    and joined in order; in this process alone when `workers` is 1 or forking is not
+    safe here."""
     if workers <= 1 or not can_fork():
         return work(shared, items)
     count = workers * _CHUNKS_PER_WORKER
@@ -85,17 +90,49 @@ def map_forked(
     chunks: Sequence[Chunk],
     workers: int,
 ) -> list[Result]:
-    """[work(shared, chunk) for chunk in chunks], on `workers` forked processes, in order."""
+    """[work(shared, chunk) for chunk in chunks], in order: on this process and `workers - 1`
+    forked ones.
+
+    The workers are given the chunks from the last back; this process takes them
+    from the first on, each one a worker has not started yet (a future not yet
+    handed to a worker can still be cancelled), and stops at the first it cannot
+    take: every later one was handed out before it. Results and failures are
+    then taken in order, so the first chunk that fails, in order, is the one
+    raised, as in one process.
+    """
     global _job
     _job = (work, shared)
     try:
         with (
             _collector_paused(),
-            ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool,
+            ProcessPoolExecutor(workers - 1, mp_context=get_context("fork")) as pool,
         ):
-            return list(pool.map(_run, chunks))
+            futures = [pool.submit(_run, chunk) for chunk in reversed(chunks)][::-1]
+            try:
+                return _taken_in_turn(work, shared, chunks, futures)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
     finally:
         _job = None
+
+
+def _taken_in_turn(
+    work: Callable[[Shared, Chunk], Result],
+    shared: Shared,
+    chunks: Sequence[Chunk],
+    futures: list[Future[Result]],
+) -> list[Result]:
+    """The chunks' results in order: those this process takes back from the workers done
+    here, the others as the workers send them."""
+    results: list[Result] = []
+    for chunk, future in zip(chunks, futures, strict=True):
+        if not future.cancel():
+            break
+        results.append(work(shared, chunk))
+    results.extend(future.result() for future in futures[len(results) :])
+    return results
 
 
 @contextmanager
@@ -106,7 +143,8 @@ def _collector_paused() -> Iterator[None]:
     positions), free of cycles: each collection would walk all of them, in the
     workers writing to every page they share with this process. Reading back a
     plan's built features took two to three times as long with it running
-    (measured); reference counting still frees everything.
+    (measured); reference counting still frees everything. The chunks this
+    process takes run paused too: they make the same values.
     """
     was_enabled = gc.isenabled()
     gc.disable()
