@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -214,15 +215,21 @@ def conflict_to_json(conflict: Conflict, features: Mapping[str, Feature]) -> dic
     return found
 
 
-def _conflict_table(conflicts: list[Conflict], features: Mapping[str, Feature]) -> Table:
-    table = Table(title=f"{len(conflicts)} conflict{'s' if len(conflicts) != 1 else ''}")
-    table.add_column("When (UTC)", no_wrap=True)
-    table.add_column("Feature")
-    table.add_column("Against")
-    table.add_column("Distance", justify="right", no_wrap=True)
+# A Rich table lays out every cell before it prints anything (about 2 s for 5,000 rows); a
+# report longer than this is printed as aligned lines instead, one conflict a line, as quick to
+# read down and to grep.
+_TABLE_ROWS_AT_MOST = 500
+
+
+def _conflict_rows(
+    conflicts: list[Conflict], features: Mapping[str, Feature]
+) -> tuple[list[str], list[list[str]]]:
+    """The report's column headers and its rows, earliest conflict first."""
+    headers = ["When (UTC)", "Feature", "Against", "Distance"]
     notes = any(c.occurrences or c.altitude for c in conflicts)
     if notes:
-        table.add_column("Notes")
+        headers.append("Notes")
+    rows = []
     for conflict in sorted(conflicts, key=lambda c: (c.window.start, c.ids)):
         a, b = (features[i] for i in conflict.ids)
         row = [
@@ -233,8 +240,43 @@ def _conflict_table(conflicts: list[Conflict], features: Mapping[str, Feature]) 
         ]
         if notes:
             row.append(_notes(conflict, features))
+        rows.append(row)
+    return headers, rows
+
+
+def _conflicts_title(conflicts: list[Conflict]) -> str:
+    return f"{len(conflicts)} conflict{'s' if len(conflicts) != 1 else ''}"
+
+
+def _conflict_table(conflicts: list[Conflict], features: Mapping[str, Feature]) -> Table:
+    headers, rows = _conflict_rows(conflicts, features)
+    table = Table(title=_conflicts_title(conflicts))
+    for header in headers:
+        if header == "Distance":
+            table.add_column(header, justify="right", no_wrap=True)
+        else:
+            table.add_column(header, no_wrap=header == "When (UTC)")
+    for row in rows:
         table.add_row(*row)
     return table
+
+
+def _conflict_lines(conflicts: list[Conflict], features: Mapping[str, Feature]) -> str:
+    """The report as aligned plain lines: the title, the headers, then one conflict a line
+    (columns padded to their widest cell as a terminal shows it, the distance to the right;
+    nothing is wrapped or read as markup)."""
+    headers, rows = _conflict_rows(conflicts, features)
+    widths = [max(cell_len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
+    distance = headers.index("Distance")
+
+    def aligned(cells: list[str]) -> str:
+        padded = []
+        for column, cell in enumerate(cells):
+            gap = " " * (widths[column] - cell_len(cell))
+            padded.append(gap + cell if column == distance else cell + gap)
+        return "  ".join(padded).rstrip()
+
+    return "\n".join([_conflicts_title(conflicts), aligned(headers), *map(aligned, rows)])
 
 
 def _notes(conflict: Conflict, features: Mapping[str, Feature]) -> str:
@@ -308,6 +350,8 @@ def check(
     if as_json:
         found = [conflict_to_json(c, by_id) for c in conflicts]
         sys.stdout.write(json.dumps({"conflicts": found}, indent=1) + "\n")
+    elif len(conflicts) > _TABLE_ROWS_AT_MOST:
+        sys.stdout.write(_conflict_lines(conflicts, by_id) + "\n")
     elif conflicts:
         _stdout.print(_conflict_table(conflicts, by_id))
     else:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 
 from tests.conftest import run_cli, write_plan
 from tests.oracle import ring_family
@@ -362,3 +363,27 @@ def test_generated_rings_and_strikes_beside_them_are_decided_by_the_definition(
     found = {tuple(c["ids"]) for c in json.loads(result.stdout)["conflicts"]}
     assert found == expected
     assert result.returncode == (1 if found else 0)
+
+
+def test_a_long_report_is_aligned_lines_one_conflict_a_line_with_every_conflict(
+    tmp_path: Path,
+) -> None:
+    # 40 activities of four parties on one spot: 600 conflicts (a party's own never meet), past
+    # the table; one id in wide letters, which a terminal shows two cells each.
+    features = [_feature(f"act-{n:02d}", f"p{n % 4}") for n in range(39)]
+    features.append(_feature("分区-北", "p3"))
+    plan = write_plan(tmp_path / "plan.geojson", features)
+    result = run_cli("check", str(plan))
+    told = json.loads(run_cli("check", str(plan), "--json").stdout)["conflicts"]
+    assert result.returncode == 1, result.stderr
+    assert len(told) == 600
+    lines = result.stdout.splitlines()
+    assert lines[0] == "600 conflicts"
+    assert lines[1].split() == ["When", "(UTC)", "Feature", "Against", "Distance"]
+    rows = lines[2:]
+    assert len(rows) == 600
+    found = {tuple(sorted(re.findall(r"(act-\d\d|分区-北) \(", row))) for row in rows}
+    assert found == {tuple(sorted(c["ids"])) for c in told}
+    # Every row ends in its distance, right-aligned under the header as a terminal shows it.
+    assert {cell_len(row) for row in rows} == {cell_len(lines[1])}
+    assert all(row.endswith("0 (overlap)") for row in rows)
