@@ -16,9 +16,13 @@ import json
 import math
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from benchmarks.conventions import moved
 from benchmarks.plans import mixed_plan, random_plan
@@ -216,9 +220,34 @@ class PlanTiming:
     one_core_s: float  # the check in one process
     check_s: float  # the check as `deconflict check` runs it (every core on a large plan)
 
+    command_s: float  # `deconflict check PLAN` from start to exit, report printed
+
     @property
     def total_s(self) -> float:
         return self.parse_s + self.check_s
+
+
+_COMMAND = "from deconflict.cli import main; main()"
+
+
+def command_seconds(document: dict[str, object], repeats: int) -> float:
+    """`deconflict check PLAN` as a user runs it, in a process of its own from its start to its
+    exit (the interpreter, the imports, reading the file, the report written to a file); the
+    median."""
+    times = []
+    with tempfile.TemporaryDirectory() as folder:
+        plan = Path(folder) / "plan.geojson"
+        plan.write_text(json.dumps(document))
+        with (Path(folder) / "report.txt").open("w") as report:
+            for _ in range(repeats):
+                started = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, "-c", _COMMAND, "check", str(plan)],
+                    stdout=report,
+                    check=False,
+                )
+                times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def plan_timing(document: dict[str, object], repeats: int) -> PlanTiming:
@@ -236,7 +265,13 @@ def plan_timing(document: dict[str, object], repeats: int) -> PlanTiming:
         found = len(check_plan(features))
         check_s.append(time.perf_counter() - started)
     median = statistics.median
-    return PlanTiming(found, median(parse_s), median(one_core_s), median(check_s))
+    return PlanTiming(
+        found,
+        median(parse_s),
+        median(one_core_s),
+        median(check_s),
+        command_seconds(document, repeats),
+    )
 
 
 # The target: 5 s against 0.8 s for the 2,000-feature worldwide plan of circles.
@@ -251,7 +286,7 @@ def mixed_plan_section(counts: tuple[int, ...], repeats: int) -> list[str]:
         rows.append(
             f"| {count:,} | {timing.conflicts:,} | {timing.parse_s:.2f} s "
             f"| {timing.one_core_s:.2f} s | {timing.check_s:.2f} s | {timing.total_s:.2f} s "
-            f"| {timing.total_s / baseline.total_s:.1f}x |"
+            f"| {timing.total_s / baseline.total_s:.1f}x | {timing.command_s:.2f} s |"
         )
     return [
         "## A mixed plan (`deconflict check`)",
@@ -265,10 +300,14 @@ def mixed_plan_section(counts: tuple[int, ...], repeats: int) -> list[str]:
         f"check in one process beside it); median of {repeats}. The ratio is to the 2,000-"
         "feature worldwide plan (above: circles, corridors, areas) parsed and checked in the "
         f"same run: {baseline.total_s:.2f} s ({baseline.conflicts:,} conflicts). Target: "
-        f"20,000 features in <= 5 s, {_TARGET_RATIO:.2f}x that plan (5 s against its 0.8 s).",
+        f"20,000 features in <= 5 s, {_TARGET_RATIO:.2f}x that plan (5 s against its 0.8 s). "
+        "The command: `deconflict check PLAN` in a process of its own from its start to its "
+        "exit (the interpreter and imports, the file read, the report written to a file), as "
+        "a user waits for it.",
         "",
-        "| features | conflicts | parse | check, one process | check | total | ratio |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| features | conflicts | parse | check, one process | check | total | ratio "
+        "| the command |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
     ]
