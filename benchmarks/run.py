@@ -288,7 +288,9 @@ def console_section(push_samples: int, consoles: int, notices: int) -> list[str]
         "POST: the sender's POST to its answer (the notice committed), the median; it is part "
         "of every latency. Server CPU: the server processes' CPU time over those seconds, "
         "per notice and console (without load: the fan-out's own cost). Target: p99 <= 250 "
-        "ms with 1,000 consoles, under load, in every run.",
+        "ms with 1,000 consoles, under load, in every run. The first notice measured is sent "
+        "a second after the last console connected (without load) or two after the load "
+        "began (under load).",
         "",
         "| consoles | served by | run | load | received | p50 | p99 | POST p50 "
         "| server CPU per notice and console |",
