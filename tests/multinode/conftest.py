@@ -143,6 +143,15 @@ def wait_until_serving(node: Node, within_s: float = 30.0) -> None:
     raise RuntimeError(f"the node at {node.url} did not serve within {within_s} s")
 
 
+def new_store(backend: str, request: pytest.FixtureRequest, folder: Path) -> str:
+    """A store of its own for a cluster on `backend`: a SQLite file in `folder`, or a new
+    PostgreSQL database."""
+    if backend == "sqlite":
+        return str(folder / "line.db")
+    databases: Databases = request.getfixturevalue("databases")
+    return databases.new()
+
+
 def start_cluster(
     db: str, folder: Path, count: int = 2, *, workers: bool = False, **settings: Any
 ) -> Cluster:

@@ -39,8 +39,14 @@ from deconflict.store import LogKey, open_store
 from deconflict.store.audit import check_store
 from deconflict.store.head import HeadFile, head_path
 from tests.api.conftest import strike_body, zone_body
-from tests.backends import Databases
-from tests.multinode.conftest import ORIGIN, Cluster, ConsoleStream, Node, start_cluster
+from tests.multinode.conftest import (
+    ORIGIN,
+    Cluster,
+    ConsoleStream,
+    Node,
+    new_store,
+    start_cluster,
+)
 
 ROUNDS = int(os.environ.get("DECONFLICT_MULTINODE_ROUNDS", "100"))
 LANES = 4
@@ -80,11 +86,8 @@ def nodes(
     """Three nodes on one store of their own (on SQLite, three worker processes over one file);
     nothing falls due while the rounds run."""
     folder = tmp_path_factory.mktemp("rounds")
-    if backend == "sqlite":
-        made = start_cluster(str(folder / "line.db"), folder, NODES, workers=True)
-    else:
-        databases: Databases = request.getfixturevalue("databases")
-        made = start_cluster(databases.new(), folder, NODES)
+    db = new_store(backend, request, folder)
+    made = start_cluster(db, folder, NODES, workers=backend == "sqlite")
     yield made
     made.stop()
 

@@ -18,8 +18,7 @@ import pytest
 from deconflict.store import open_store
 from deconflict.web.sessions import COOKIE, CSRF_HEADER
 from tests.api.conftest import strike_body, zone_body
-from tests.backends import Databases
-from tests.multinode.conftest import Cluster, ConsoleStream, start_cluster
+from tests.multinode.conftest import Cluster, ConsoleStream, new_store, start_cluster
 
 A, B = 0, 1
 OUTLINE = {"geometry": {"type": "Point", "coordinates": [38.0, 33.0]}, "properties": {}}
@@ -31,11 +30,7 @@ def nodes(
 ) -> Iterator[Cluster]:
     """Two nodes on one store of their own."""
     folder = tmp_path_factory.mktemp("sessions")
-    if backend == "sqlite":
-        made = start_cluster(str(folder / "line.db"), folder, 2)
-    else:
-        databases: Databases = request.getfixturevalue("databases")
-        made = start_cluster(databases.new(), folder, 2)
+    made = start_cluster(new_store(backend, request, folder), folder, 2)
     yield made
     made.stop()
 

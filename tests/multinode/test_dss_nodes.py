@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.backends import Databases
 from tests.dss.conftest import (
     AUDIENCE,
     SC,
@@ -25,7 +24,7 @@ from tests.dss.conftest import (
     new_id,
     volume,
 )
-from tests.multinode.conftest import Cluster, start_cluster
+from tests.multinode.conftest import Cluster, new_store, start_cluster
 
 ROUNDS = 20
 
@@ -37,14 +36,10 @@ def dss_nodes(
     folder = tmp_path_factory.mktemp("dss-nodes")
     authority = make_authority(folder)
     keys, audiences = str(authority.public_pem), AUDIENCE
-    if backend == "sqlite":
-        db = str(folder / "line.db")
-        made = start_cluster(
-            db, folder, 2, workers=True, utm_jwt_keys=keys, utm_audiences=audiences
-        )
-    else:
-        databases: Databases = request.getfixturevalue("databases")
-        made = start_cluster(databases.new(), folder, 2, utm_jwt_keys=keys, utm_audiences=audiences)
+    db = new_store(backend, request, folder)
+    made = start_cluster(
+        db, folder, 2, workers=backend == "sqlite", utm_jwt_keys=keys, utm_audiences=audiences
+    )
     yield made, authority
     made.stop()
 
