@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -330,16 +330,23 @@ def test_an_untouched_store_after_the_story_passes_the_check_and_serves(storied:
 def test_each_tampering_is_caught_by_db_check_and_at_start(storied: Storied, case: str) -> None:
     tamper, named = TAMPERINGS[case]
     tamper(storied)
-    checked = run_cli("db", "check", "--db", storied.db)
+    refused = _caught_by_check_and_at_start(storied.db, named)
+    assert "--skip-check" in refused
+
+
+def _caught_by_check_and_at_start(db: str, named: Sequence[str]) -> str:
+    """`db check` exits 1 and a start refuses with exit 1, each naming all of `named`; what the
+    start said."""
+    checked = run_cli("db", "check", "--db", db)
     assert checked.returncode == 1, checked.stdout
     for words in named:
         assert words in checked.stderr
-    started = _serve(storied.db, "--port", str(free_port()))
+    started = _serve(db, "--port", str(free_port()))
     _, refused = started.communicate(timeout=60)
     assert started.returncode == 1
     for words in named:
         assert words in refused
-    assert "--skip-check" in refused
+    return refused
 
 
 def test_an_untouched_store_after_the_dss_story_passes_the_check(dss_storied: Storied) -> None:
@@ -354,16 +361,9 @@ def test_each_dss_tampering_is_caught_by_db_check_and_at_start(
 ) -> None:
     tamper, named = DSS_TAMPERINGS[case]
     tamper(dss_storied)
-    wanted = [words.format_map(dss_storied.ids) for words in named]
-    checked = run_cli("db", "check", "--db", dss_storied.db)
-    assert checked.returncode == 1, checked.stdout
-    for words in wanted:
-        assert words in checked.stderr
-    started = _serve(dss_storied.db, "--port", str(free_port()))
-    _, refused = started.communicate(timeout=60)
-    assert started.returncode == 1
-    for words in wanted:
-        assert words in refused
+    _caught_by_check_and_at_start(
+        dss_storied.db, [words.format_map(dss_storied.ids) for words in named]
+    )
 
 
 @pytest.mark.parametrize("case", ["a moved volume (document)", "a deleted last leaf"])
