@@ -125,14 +125,16 @@ def _descendants(pid: int) -> list[int]:
 
 def cpu_seconds(pid: int) -> float:
     """CPU time (user and system) used so far by a process and its descendants."""
-    total = 0.0
-    for each in [pid, *_descendants(pid)]:
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return sum(process_cpu_seconds(each) for each in [pid, *_descendants(pid)])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) used so far by one process; 0 for one that is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _activity(i: int, lon: float, prefix: str = "a") -> dict[str, Any]:

@@ -34,7 +34,13 @@ from urllib.parse import urlsplit
 import psycopg
 
 from benchmarks.backends import _seed, node_processes, postgres_database, source_at
-from benchmarks.line_api import PARTIES, _post_request, _read_response, cpu_seconds
+from benchmarks.line_api import (
+    PARTIES,
+    _post_request,
+    _read_response,
+    cpu_seconds,
+    process_cpu_seconds,
+)
 from deconflict.store.postgres.locks import Kind
 
 NODE_COUNTS = (1, 2, 3)
@@ -129,12 +135,12 @@ def measure(
             asyncio.run(_drive(urls, tokens, warm, CONCURRENCY))
             bodies = [workload(i) for i in range(requests)]
             nodes_before = sum(cpu_seconds(pid) for _, pid in started)
-            postgres_before = _backend_cpu(db, {})
+            postgres_before = backend_cpu(db, {})
             load_before = time.process_time()
             with LockWaits(db) as waits:
                 elapsed, latencies = asyncio.run(_drive(urls, tokens, bodies, clients))
             load_cpu = time.process_time() - load_before
-            postgres_cpu = sum(_backend_cpu(db, postgres_before).values())
+            postgres_cpu = sum(backend_cpu(db, postgres_before).values())
             node_cpu = sum(cpu_seconds(pid) for _, pid in started) - nodes_before
         conflicts = _conflicts_per_request(db, requests)
     latencies.sort()
@@ -244,7 +250,7 @@ async def _drive(
     return time.perf_counter() - started, latencies
 
 
-def _backend_cpu(db: str, before: dict[int, float]) -> dict[int, float]:
+def backend_cpu(db: str, before: dict[int, float]) -> dict[int, float]:
     """CPU seconds of the PostgreSQL backends connected to `db` now (those in `before`: since
     then), read from /proc; this query's own backend left out."""
     name = urlsplit(db).path.lstrip("/")
@@ -253,15 +259,7 @@ def _backend_cpu(db: str, before: dict[int, float]) -> dict[int, float]:
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
             (name,),
         ).fetchall()
-    return {pid: _process_cpu(pid) - before.get(pid, 0.0) for (pid,) in rows}
-
-
-def _process_cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return {pid: process_cpu_seconds(pid) - before.get(pid, 0.0) for (pid,) in rows}
 
 
 def _conflicts_per_request(db: str, requests: int) -> float:

@@ -31,12 +31,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 
 from benchmarks.backends import postgres_database, source_at
-from benchmarks.nodes import spread
+from benchmarks.nodes import backend_cpu, spread
 from deconflict.line.model import NoticePolicy, Share
 from deconflict.line.parties import Party, register_party
 from deconflict.line.service import Line
@@ -129,20 +128,7 @@ def _features(steps: int) -> list[Feature]:
 
 def _backend_cpu_s(db: str) -> float:
     """CPU seconds of the PostgreSQL backends connected to `db` (this query's left out)."""
-    name = urlsplit(db).path.lstrip("/")
-    with psycopg.connect(db) as connection:
-        pids = connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        ).fetchall()
-    total = 0.0
-    for (pid,) in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return sum(backend_cpu(db, {}).values())
 
 
 def measure(steps: int) -> dict[str, float]:
