@@ -142,4 +142,9 @@ class HeadKeeper:
             self.head.advance(self._log_size, self._checkpoint)
             for answer in answers:
                 if answer is not None:
-                    answer()
+                    try:
+                        answer()
+                    except Exception:
+                        # One caller's answer failing must not stop the thread every later
+                        # commit waits on.
+                        log.exception("could not answer a commit under the head file")
