@@ -175,3 +175,12 @@ def test_rings_nested_a_centimetre_apart_across_the_antimeridian_near_the_pole(
         assert geodesic_distance_m(outer, inner) == pytest.approx(gap_m, abs=1e-6)
     else:
         assert found == [0.0, 0.0]
+
+
+def test_a_point_on_a_ring_s_inner_edge_is_at_zero_not_at_the_inverse_problem_s_rounding() -> None:
+    # The point a forward solve puts 7.5 m north of the centre lies on the inner edge; its
+    # inverse comes back some 1e-13 m short, which is touching, not a gap.
+    ring = Sector((0.0, 0.0), outer_m=10.0, inner_m=7.5, from_deg=0.0, to_deg=0.0)
+    on_edge = Circle((0.0, 6.782771077877834e-05))
+    assert geodesic_distance_m(ring, on_edge) == 0.0
+    assert distance_within_m(ring, on_edge, 0.0) == 0.0

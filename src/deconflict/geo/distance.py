@@ -57,6 +57,9 @@ _CLOSE_IN_M = (4e-4, 0.04, 4.0)
 # Rounding in a straight gap between chords in Earth-centred metres (about 6.4e6, where a
 # double resolves a nanometre): a thousand times what it can be.
 _CHORD_SLACK_M = 1e-6
+# Two rounds decided from their centres (`_rounds_apart_m`) this close are touching: a
+# thousand times the nanometres the inverse problem is exact to.
+_TOUCHING_M = 1e-6
 # Once a distance attained is within this of the proven floors of every pair of pieces that
 # may hold the least distance, the lowest floor is the answer: never more than the least
 # distance, and at most a millimetre less, so no conflict is missed for taking it.
@@ -183,7 +186,10 @@ def _rounds_apart_m(a: _Round, b: _Round) -> float | None:
     in_a_hole = a.inner_m - b.outer_m - apart
     in_b_hole = b.inner_m - a.outer_m - apart
     outside = apart - a.outer_m - b.outer_m
-    return max(0.0, in_a_hole, in_b_hole, outside)
+    gap = max(in_a_hole, in_b_hole, outside)
+    # Rounds that touch (a point on a ring's inner edge) give the inverse problem's rounding,
+    # some 1e-13 m either way: a gap within _TOUCHING_M is touching, never a miss.
+    return 0.0 if gap <= _TOUCHING_M else gap
 
 
 def _settled_beside_m(a: BasicShape, b: BasicShape) -> float:
