@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 import time
 import uuid
@@ -48,6 +47,7 @@ from deconflict.rules.limits import Limits
 from deconflict.settings import Settings, SettingsError
 from deconflict.store import LogKey, Store, dss_tables, listening, open_store, shown
 from deconflict.store.audit import StoreInconsistent, check_store, partial_note, refusal
+from deconflict.store.files import write_new
 from deconflict.store.head import HeadFile, head_path
 from deconflict.utm.model import ovn_secret
 from deconflict.utm.service import Dss
@@ -209,14 +209,15 @@ def check_at_start(store: Store, head: HeadFile, settings: Settings, key_made: b
 def open_log_key(settings: Settings) -> LogKey:
     """The record's signing key from its PEM file, made (mode 0600) when there is none yet."""
     path = settings.log_key_path
-    if path.exists():
-        return LogKey(load_signer(settings.log_origin, path.read_bytes()), settings.log_origin)
-    signer, _, pem = generate_signer(settings.log_origin)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(pem)
-    log.info("made the record's signing key path=%s key=%s", path, signer.verifier.to_text())
-    return LogKey(signer, settings.log_origin)
+    if not path.exists():
+        signer, _, pem = generate_signer(settings.log_origin)
+        # Worker processes starting together on a new store each try; one key is made, and
+        # the others read it.
+        if write_new(path, pem):
+            made = signer.verifier.to_text()
+            log.info("made the record's signing key path=%s key=%s", path, made)
+            return LogKey(signer, settings.log_origin)
+    return LogKey(load_signer(settings.log_origin, path.read_bytes()), settings.log_origin)
 
 
 def quiet_server(settings: Settings) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 After every commit that wrote entries, the server signs the record's head and
 writes it to a file of its own beside the log key (`<log key>.head`; a temporary
-file renamed over it, so a reader never sees half a note). A store whose log is
+file fsynced and renamed over it, the folder fsynced after: a reader never sees half
+a note, and a crash never brings back an older head than one a caller was answered
+under). A store whose log is
 shorter than that head, or differs at that size, has lost or changed entries
 the line already vouched for: the check (store/audit.py) says so. The head may
 lag behind the log after a crash between a commit and its write; it never runs
@@ -18,7 +20,6 @@ land while a head is being written share the next one.
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from deconflict.record.errors import RecordError
 from deconflict.record.note import Checkpoint, open_checkpoint
+from deconflict.store.files import write_replacing
 from deconflict.store.record_reads import LogKey
 
 log = logging.getLogger("deconflict.store")
@@ -66,13 +68,7 @@ class HeadFile:
 
     def write(self, note: str) -> None:
         """Replace the file with the signed note `note`, atomically and durably."""
-        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            out.write(note)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, self.path)
+        write_replacing(self.path, note.encode())
 
     def advance(self, log_size: Callable[[], int], checkpoint: Callable[[], str]) -> None:
         """After a commit: sign and write the head if the log grew since this process last did.

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from deconflict.record.errors import RecordError
 from deconflict.record.note import Checkpoint
+from deconflict.store.files import write_replacing
 
 
 class WitnessStateFile:
@@ -64,15 +65,4 @@ class WitnessStateFile:
 
     def _write(self, logs: dict[str, Checkpoint]) -> None:
         document = {"logs": {origin: c.to_text() for origin, c in sorted(logs.items())}}
-        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            out.write(json.dumps(document, indent=1) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, self.path)
-        folder = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+        write_replacing(self.path, (json.dumps(document, indent=1) + "\n").encode())
