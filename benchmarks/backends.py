@@ -249,8 +249,8 @@ def backends_section(requests: int = 1000, stored: int = 10_000, checks: int = 5
         "",
         f"The same load on both stores: {requests:,} activities POSTed by 16 keep-alive clients "
         "on loopback, each notifying the two other parties, one durable commit per request "
-        "(PostgreSQL: synchronous_commit on, every write locking its place, its names and, from "
-        "its first append to commit, the record). "
+        "(PostgreSQL: synchronous_commit on, every write locking its place, its names and, for "
+        "its last two round trips (its appends, then COMMIT), the record). "
         "With two nodes, the clients are split between two uvicorn processes on one database. "
         f"Check latency: one new activity against {stored:,} stored volumes, in process, inside "
         "the store's write transaction (PostgreSQL: BEGIN, advisory locks, GiST query on the "
