@@ -2,13 +2,29 @@
 
 Each is written to a temporary file beside it and fsynced before it takes the
 real name, so a reader sees the old content or the new one, never half of it,
-and a crash never leaves an empty key behind.
+and a crash never leaves an empty key behind. Processes that read a file and
+write it again take turns with `held_exclusively`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+
+@contextmanager
+def held_exclusively(lock_path: Path) -> Iterator[None]:
+    """While the block runs, no other holder of `lock_path` (made if need be, mode 0600) in
+    any process on this machine runs its own: an flock, let go when the block ends."""
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing lets the lock go
 
 
 def write_replacing(path: Path, data: bytes) -> None:

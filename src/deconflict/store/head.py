@@ -27,7 +27,7 @@ from pathlib import Path
 
 from deconflict.record.errors import RecordError
 from deconflict.record.note import Checkpoint, open_checkpoint
-from deconflict.store.files import write_replacing
+from deconflict.store.files import held_exclusively, write_replacing
 from deconflict.store.record_reads import LogKey
 
 log = logging.getLogger("deconflict.store")
@@ -49,6 +49,7 @@ class HeadFile:
         self.path = path
         self.key = key
         self._lock = threading.Lock()
+        self._lock_path = path.with_name(path.name + ".lock")
         self._written = -1
 
     def read(self) -> Checkpoint | None:
@@ -76,14 +77,17 @@ class HeadFile:
         The commit is already durable, so a failure here is logged, never raised:
         the head only lags (the next commit writes it), it never runs ahead.
         """
+        # Another process on this store may be writing its head: each reads the log only once
+        # the one before has written, so a head read earlier never lands over a later one.
         with self._lock:
             try:
-                size = log_size()
-                if size > self._written:
-                    # The note is of `size` leaves or more (the log only grows): the next
-                    # commit writes again rather than check the signature just made.
-                    self.write(checkpoint())
-                    self._written = size
+                with held_exclusively(self._lock_path):
+                    size = log_size()
+                    if size > self._written:
+                        # The note is of `size` leaves or more (the log only grows): the next
+                        # commit writes again rather than check the signature just made.
+                        self.write(checkpoint())
+                        self._written = size
             except Exception:
                 log.exception("could not write the head file %s", self.path)
 

@@ -10,16 +10,13 @@ answered, and never cosigns two inconsistent checkpoints.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from deconflict.record.errors import RecordError
 from deconflict.record.note import Checkpoint
-from deconflict.store.files import write_replacing
+from deconflict.store.files import held_exclusively, write_replacing
 
 
 class WitnessStateFile:
@@ -31,24 +28,15 @@ class WitnessStateFile:
 
     def held(self) -> dict[str, Checkpoint]:
         """The checkpoint held for each log (a snapshot; none for a file not made yet)."""
-        with self._locked():
+        with held_exclusively(self._lock_path):
             return self._read()
 
     def advance(self, origin: str, step: Callable[[Checkpoint | None], Checkpoint]) -> None:
         """Hold what `step` returns for `origin`, given what is held; see record/witness.py."""
-        with self._locked():
+        with held_exclusively(self._lock_path):
             logs = self._read()
             logs[origin] = step(logs.get(origin))
             self._write(logs)
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        descriptor = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(descriptor)  # closing lets the lock go
 
     def _read(self) -> dict[str, Checkpoint]:
         try:
