@@ -46,8 +46,15 @@ class Broadcast:
         self._loop = loop
 
     def notify(self) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._bump)
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        if _running_loop() is loop:
+            # A route on the loop itself: no wake-up through the loop's pipe (a system call
+            # each way, about a tenth of the routes' own CPU per declaration, profiled).
+            self._bump()
+        else:
+            loop.call_soon_threadsafe(self._bump)
 
     def _bump(self) -> None:
         self.generation += 1
@@ -68,6 +75,14 @@ class Broadcast:
             return
         finally:
             self._waiters.discard(waiter)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop of this thread, if it is running one."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class Framed(NamedTuple):
