@@ -33,8 +33,8 @@ from deconflict.api.exports import exports_router
 from deconflict.api.feeds import feeds_router
 from deconflict.api.log_routes import log_router
 from deconflict.api.push import Broadcast
-from deconflict.api.routes import router
-from deconflict.api.strict_json import JsonRefused, read_strict
+from deconflict.api.routes import declarations, router
+from deconflict.api.strict_json import JSON_BODY, JsonRefused, read_strict
 from deconflict.console.routes import install_console
 from deconflict.console.tile_files import TileFile, open_tile_file
 from deconflict.line.deliveries import Retries
@@ -143,6 +143,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, poll_s: float = 1.0) 
     app.state.dss_bridge = Bridge(line, settings.utm_party_map())
     problems.install(app)
     openapi.install(app)
+    app.include_router(declarations)
     app.include_router(router)
     app.include_router(log_router)
     app.include_router(evidence_router)
@@ -348,7 +349,8 @@ class RequestBodies:
                 break
         if body and _is_json(scope) and not scope["path"].startswith(DSS_PREFIXES):
             try:
-                too_large = self.limits.request_refusal(read_strict(bytes(body)))
+                document = read_strict(bytes(body))
+                too_large = self.limits.request_refusal(document)
             except JsonRefused as refused:
                 item = {"feature_id": None, "field": "body", "value": refused.value}
                 said = {k: v for k, v in item.items() if v is not None}
@@ -368,6 +370,7 @@ class RequestBodies:
             if too_large is not None:
                 await problems.rendered(Request(scope), too_large)(scope, receive, send)
                 return
+            scope.setdefault("state", {})[JSON_BODY] = document
         await self.app(scope, _replay(bytes(body), receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:

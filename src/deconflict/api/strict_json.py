@@ -13,6 +13,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+JSON_BODY = "json_body"
+"""The name under which a request's state keeps its body as read here (server.RequestBodies),
+so a route reads it once."""
+
 MAX_INTEGER_DIGITS = 19
 """Integer literals longer than this are refused (the store's integers are 64-bit)."""
 
