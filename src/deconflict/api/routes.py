@@ -418,7 +418,7 @@ class DeclarationRoute(APIRoute):
     no query, no signature headers) is answered by the same endpoint with the
     same arguments the framework would solve, taken directly: the framework's
     solving of a declaration's five dependencies and its second parse of the
-    body cost about 0.2 ms of CPU a request (measured). Any other request, and
+    body cost about 0.25 ms of CPU a request (measured). Any other request, and
     a body that is not a Feature, takes the framework's path, which names what
     is wrong exactly as before.
     """
