@@ -34,7 +34,14 @@ import httpx
 import psycopg
 
 from benchmarks.check_latency import fill, volumes
-from benchmarks.line_api import PARTIES, _activity, _free_port, _post_request, _read_response
+from benchmarks.line_api import (
+    PARTIES,
+    QUIET,
+    _activity,
+    _free_port,
+    _post_request,
+    _read_response,
+)
 from deconflict.line.parties import Party, Role, issue_token, register_party
 from deconflict.record.note import generate_signer
 from deconflict.rules.feature import Feature
@@ -116,7 +123,7 @@ def node_processes(
         started = []
         for port in ports:
             process = subprocess.Popen(
-                [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                [*command, "--host", "127.0.0.1", "--port", str(port), *QUIET],
                 env=environ,
             )
             stack.callback(process.wait, 10)

@@ -31,6 +31,9 @@ from deconflict.line.parties import Party, Role, issue_token, register_party
 from deconflict.store.sqlite import SqliteStore
 
 PARTIES = ("p1", "p2", "p3")
+QUIET = ("--log-level", "warning", "--no-access-log")
+"""uvicorn says only what goes wrong, and leaves the requests' log to the line, as
+`deconflict serve` does."""
 
 
 def _free_port() -> int:
@@ -76,8 +79,7 @@ def server_process(
             "127.0.0.1",
             "--port",
             str(port),
-            "--log-level",
-            "warning",
+            *QUIET,
             *(["--workers", str(workers)] if workers > 1 else []),
         ],
         env=env,
