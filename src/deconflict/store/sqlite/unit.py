@@ -31,6 +31,16 @@ _BOX_QUERY = """
       AND i.alt0 <= ? AND i.alt1 >= ?
 """
 
+_PUT_VOLUME = """
+    INSERT INTO volume (party, kind, document, version, share, cancelled_at, closed_at,
+        ends_at_s, feature_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (party, feature_id) DO UPDATE SET kind = excluded.kind,
+        document = excluded.document, version = excluded.version, share = excluded.share,
+        cancelled_at = excluded.cancelled_at, closed_at = excluded.closed_at,
+        ends_at_s = excluded.ends_at_s
+    RETURNING rowid
+"""
+
 
 def candidate_rows(db: sqlite3.Connection, feature: Feature) -> list[tuple[Any, ...]]:
     """Stored volumes whose box meets the feature's: a superset of its conflicts."""
@@ -54,29 +64,16 @@ class SqliteTx(SqlTx):
 
     def put_feature(self, declared: Declared) -> None:
         feature_id, *values = volume_row(declared)
-        row = self.db.execute(
-            "SELECT rowid FROM volume WHERE party = ? AND feature_id = ?",
-            (declared.feature.party, feature_id),
-        ).fetchone()
-        if row is None:
-            rowid = self.db.execute(
-                "INSERT INTO volume (party, kind, document, version, share, cancelled_at,"
-                " closed_at, ends_at_s, feature_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*values, feature_id),
-            ).lastrowid
+        # One statement writes the volume either way, and one its index row (a rowid's old box
+        # replaced): two where a look-up, an insert or update, a delete and an insert were four.
+        (rowid,) = self.db.execute(_PUT_VOLUME, (*values, feature_id)).fetchone()
+        if declared.cancelled_at is not None:
+            self.db.execute("DELETE FROM volume_index WHERE rowid = ?", (rowid,))
         else:
-            rowid = row[0]
-            self.db.execute(
-                "UPDATE volume SET party = ?, kind = ?, document = ?, version = ?, share = ?,"
-                " cancelled_at = ?, closed_at = ?, ends_at_s = ? WHERE rowid = ?",
-                (*values, rowid),
-            )
-        self.db.execute("DELETE FROM volume_index WHERE rowid = ?", (rowid,))
-        if declared.cancelled_at is None:
             # A closed activity stays in the index: its window has passed, so it
             # meets nothing new, but a check of the past still sees it.
             self.db.execute(
-                "INSERT INTO volume_index VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO volume_index VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rowid, *volume_box(declared.feature)),
             )
 
