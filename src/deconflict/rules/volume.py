@@ -27,8 +27,20 @@ def volume_box(feature: Feature, sketched: bool = False) -> VolumeBox:
 
     With `sketched`, an airspace shape not built yet is boxed from its sketch
     and left unbuilt (`reach_box`): for a plan in memory, never for a store,
-    whose boxes are bound to the record as the built shape gives them.
+    whose boxes are bound to the record as the built shape gives them. The built
+    shape's box is kept on the feature once computed: a declaration's step boxes
+    its feature to find its candidates and again to index it.
     """
+    if sketched:
+        return _box(feature, sketched)
+    kept = vars(feature)  # a frozen dataclass refuses new attributes, not its __dict__
+    if "volume_box" not in kept:
+        kept["volume_box"] = _box(feature, sketched)
+    box: VolumeBox = kept["volume_box"]
+    return box
+
+
+def _box(feature: Feature, sketched: bool) -> VolumeBox:
     box = reach_box(feature.shape, feature.buffer_m, sketched)
     window = feature.span
     # The band as typed (compared so against a band in the same datum) and every
