@@ -71,7 +71,9 @@ class LineTx(Unrecorded, Protocol):
         self, declared: Declared, change: str, at: datetime, signed: Signed | None = None
     ) -> None: ...
 
-    def add_notice(self, notice: Notice) -> int: ...
+    def add_notice(self, notice: Notice, thread: Sequence[Message] = ()) -> Notice:
+        """Store a new notice and the first messages of its thread; the notice as stored (its
+        id given, its thread these messages with their ids)."""
 
     def add_message(self, notice: Notice, message: Message, signed: Signed | None = None) -> int:
         """Add a message to the thread of `notice` (a notice as stored: it has its id)."""

@@ -344,10 +344,7 @@ class Line:
             views,
             withheld=declared.share is Share.CONTACT,
         )
-        notice_id = tx.add_notice(draft)
-        sent = replace(draft, id=notice_id)
-        stored = [replace(m, id=tx.add_message(sent, m)) for m in messages]
-        notice = replace(draft, id=notice_id, messages=tuple(stored))
+        notice = tx.add_notice(draft, messages)
         tx.add_event(recipient, "notice", see_notice(notice, parties[recipient]).document(), now)
         return notice
 

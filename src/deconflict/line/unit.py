@@ -8,7 +8,7 @@ entry, and the salt of each sealed part is drawn.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -108,10 +108,16 @@ class UnitOfWork:
         self.rows.add_version(declared, change, at)
         self.record(feature_entry(declared, change, at, signed))
 
-    def add_notice(self, notice: Notice) -> int:
+    def add_notice(self, notice: Notice, thread: Sequence[Message] = ()) -> Notice:
+        """Store a new notice and the first messages of its thread, and record them in that
+        order; the notice as stored: its id given, its thread these messages with theirs."""
         notice_id = self.rows.add_notice(notice)
-        self.record(notice_entry(replace(notice, id=notice_id)))
-        return notice_id
+        stored = tuple(replace(m, id=self.rows.add_message(notice_id, m)) for m in thread)
+        sent = replace(notice, id=notice_id, messages=stored)
+        self.record(notice_entry(sent))
+        for message in stored:
+            self.record(message_entry(sent, message, None))
+        return sent
 
     def add_message(self, notice: Notice, message: Message, signed: Signed | None = None) -> int:
         message_id = self.rows.add_message(notice.id, message)
