@@ -46,6 +46,8 @@ _PLAIN_FLOAT_LOW, _PLAIN_FLOAT_HIGH = 1e-4, 1e16
 # Keys sort by code point in Python, by UTF-16 code unit in JCS: the same order unless a key
 # holds a character beyond U+FFFF.
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_AS_IS = frozenset({str, bool, type(None)})
+"""The types Python's encoder writes as JCS does, whatever the value."""
 _ENCODER = json.JSONEncoder(
     ensure_ascii=False, check_circular=False, allow_nan=False, sort_keys=True, separators=(",", ":")
 )
@@ -102,9 +104,13 @@ def _as_written(value: Any) -> Any:
         for key in value:
             if type(key) is not str or (not key.isascii() and _ASTRAL.search(key)):
                 raise _NotPlain
-        return {key: _as_written(item) for key, item in value.items()}
+        # A string, true, false or null is written as it is, without a call of its own: most
+        # of an entry's values are (a notification's nine values, 40 us this way, were 50).
+        return {
+            key: item if type(item) in _AS_IS else _as_written(item) for key, item in value.items()
+        }
     if kind is list or kind is tuple:
-        return [_as_written(item) for item in value]
+        return [item if type(item) in _AS_IS else _as_written(item) for item in value]
     raise _NotPlain
 
 
