@@ -306,7 +306,11 @@ def party_row(party: Party, at: datetime) -> tuple[Any, ...]:
 
 def payload_json(payload: dict[str, Any]) -> str:
     """The stored form of an event's payload or a remembered result."""
-    return json.dumps(payload, ensure_ascii=False)
+    return _PAYLOAD_ENCODER.encode(payload)
+
+
+_PAYLOAD_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""`json.dumps(payload, ensure_ascii=False)`'s encoder, made once rather than each time."""
 
 
 OPENING_COLUMNS = ("idx", "commitment", "salt", "value", "readers")
@@ -329,8 +333,15 @@ def opening_row(leaf_index: int, opening: Opening, readers: Readers) -> tuple[An
         opening.commitment,
         opening.salt,
         opening.value_bytes().decode("utf-8"),
-        None if readers is None else json.dumps(sorted(readers)),
+        None if readers is None else _readers_json(readers),
     )
+
+
+@lru_cache(maxsize=1024)
+def _readers_json(readers: frozenset[str]) -> str:
+    """The readers of an opening as stored: a JSON list of party ids, sorted. Kept for the
+    pairs met lately: each notice's openings name its two parties, several to a step."""
+    return json.dumps(sorted(readers))
 
 
 def opening_of(row: Sequence[Any]) -> tuple[int, Opening, Readers]:
