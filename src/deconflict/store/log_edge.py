@@ -60,6 +60,14 @@ class LogEdge:
         self.size += 1
         return index
 
+    def frontier(self) -> tuple[int, dict[Node, bytes]] | None:
+        """The log's size and frontier as they now stand in this transaction (what `read_edge`
+        would read now); None if the log was not read here."""
+        if self.size is None:
+            return None
+        wanted = merkle.perfect_subtrees(0, self.size)
+        return self.size, {node: self._nodes[node] for node in wanted}
+
     @property
     def appended(self) -> bool:
         """Whether a leaf was appended here."""

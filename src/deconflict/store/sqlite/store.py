@@ -25,7 +25,7 @@ from deconflict.store.sqlite import log
 from deconflict.store.sqlite.migrations import migrate
 from deconflict.store.sqlite.rows import notices_where
 from deconflict.store.sqlite.turn import WriterTurn, turn_path
-from deconflict.store.sqlite.unit import SqliteTx, candidate_rows
+from deconflict.store.sqlite.unit import Frontier, SqliteTx, candidate_rows
 from deconflict.store.sqlite.watch import CommitWatcher
 from deconflict.store.sqlite.writer import GroupCommit
 
@@ -62,6 +62,10 @@ class SqliteStore(SqlStore):
         self._readers = threading.local()
         self._reader_connections: list[sqlite3.Connection] = []
         self._writer: GroupCommit | None = None
+        # The log's edge as the writer's last step left it, and in which of its transactions:
+        # the next step in that transaction starts from it rather than read it (two queries
+        # a step). Only the writer's thread reads or sets it.
+        self._edge: tuple[int, Frontier] | None = None
 
     def close(self) -> None:
         if self._writer is not None:
@@ -127,9 +131,18 @@ class SqliteStore(SqlStore):
         """`step` as the writer runs it: on a unit of work whose entries go to the record."""
 
         def whole(db: sqlite3.Connection) -> T:
-            unit = UnitOfWork(SqliteTx(db, self.log_key))
+            transaction = self._group_commit().transactions
+            kept = self._edge
+            rows = SqliteTx(db, self.log_key, kept[1] if kept and kept[0] == transaction else None)
+            unit = UnitOfWork(rows)
             result = step(unit)
             unit.append_recorded()
+            # Kept only once the step is done: a step that fails is rolled back, and the log
+            # is as the one before left it. A new transaction reads the log again (another
+            # process may have appended in between).
+            edge = rows.edge()
+            if edge is not None:
+                self._edge = (transaction, edge)
             return result
 
         return whole

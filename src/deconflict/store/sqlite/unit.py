@@ -14,6 +14,7 @@ from typing import Any
 
 from deconflict.line.entries import Leaf
 from deconflict.line.model import Declared, Notice
+from deconflict.record.merkle import Node
 from deconflict.rules.feature import Feature
 from deconflict.rules.volume import volume_box
 from deconflict.store.log_edge import LogEdge
@@ -30,6 +31,9 @@ _BOX_QUERY = """
       AND i.z0 <= ? AND i.z1 >= ? AND i.t0 <= ? AND i.t1 >= ?
       AND i.alt0 <= ? AND i.alt1 >= ?
 """
+
+Frontier = tuple[int, dict[Node, bytes]]
+"""The log's size and the hashes of its perfect subtrees (`merkle.perfect_subtrees(0, size)`)."""
 
 _PUT_VOLUME = """
     INSERT INTO volume (party, kind, document, version, share, cancelled_at, closed_at,
@@ -55,6 +59,14 @@ class SqliteTx(SqlTx):
     db: sqlite3.Connection
     bytewise = "COLLATE BINARY"
     _log: LogEdge | None = None
+
+    def __init__(
+        self, db: sqlite3.Connection, log_key: LogKey | None = None, edge: Frontier | None = None
+    ) -> None:
+        """`edge`: the log's size and frontier as a step before this one in the same
+        transaction left them, if it is known (it is not read again)."""
+        super().__init__(db, log_key)
+        self._known_edge = edge
 
     def claim(self, features: Iterable[Feature]) -> None:
         """Nothing to lock: the one writer's transaction holds the whole store."""
@@ -84,11 +96,17 @@ class SqliteTx(SqlTx):
         # The step's appends share one read of the log's edge (about 30 fewer statements a
         # notification, measured); each batch is written at once, so every read sees it.
         if self._log is None:
-            self._log = log.edge(self.db)
+            known = self._known_edge
+            # Copied: the edge adds the nodes it makes to what it was given.
+            self._log = log.edge(self.db) if known is None else LogEdge(lambda: _copy(known))
         indexes = [self._log.add(leaf) for leaf in leaves]
         log.write(self.db, *self._log.unwritten())
         self.insert_rows("log_opening", OPENING_COLUMNS, opening_rows(indexes[0], leaves))
         return indexes[0]
+
+    def edge(self) -> Frontier | None:
+        """The log's size and frontier as this step leaves them; None if it did not read them."""
+        return None if self._log is None else self._log.frontier()
 
     def _signed_receipt(self, leaf_index: int, log_key: LogKey) -> dict[str, Any]:
         assert self._log is not None, "a receipt is of a leaf this step appended"
@@ -101,3 +119,8 @@ class SqliteTx(SqlTx):
 
     def _notices(self, where: str, parameters: Sequence[Any]) -> list[Notice]:
         return notices_where(self.db, where, parameters)
+
+
+def _copy(edge: Frontier) -> Frontier:
+    size, nodes = edge
+    return size, dict(nodes)

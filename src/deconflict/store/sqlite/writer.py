@@ -83,6 +83,9 @@ class GroupCommit:
         # called after each batch that committed, with what answers the batch's callers
         self._committed = committed
         self._queue: queue.SimpleQueue[tuple[Step, Outcome] | None] = queue.SimpleQueue()
+        self.transactions = 0
+        """How many transactions this writer has begun: steps that see the same number run in
+        one transaction, one after the other, each seeing what those before it kept."""
         self._thread = threading.Thread(target=self._serve, name="deconflict-writer", daemon=True)
         self._thread.start()
 
@@ -123,6 +126,7 @@ class GroupCommit:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
+                self.transactions += 1
                 for step, done in batch:
                     outcomes.append((done, *self._step(step)))
                 self._db.execute("COMMIT")
