@@ -74,6 +74,11 @@ class LogEdge:
         return bool(self._data)
 
     def _subtree(self, start: int, end: int) -> bytes:
+        width = end - start
+        if width > 0 and not width & (width - 1) and not start % width:
+            # A perfect subtree is one node: most ranges a receipt's proof asks for are.
+            level = width.bit_length() - 1
+            return self._nodes[(level, start >> level)]
         wanted = merkle.perfect_subtrees(start, end)
         return merkle.join_subtrees([self._nodes[node] for node in wanted])
 
