@@ -256,22 +256,30 @@ def notices_per_second(
         }
 
 
-def throughput(count: int, rounds: int = 3) -> dict[str, dict[str, float]]:
-    """Each of SERVERS over `count` requests, in turn for `rounds` (the machine is shared: a
-    busy moment falls on all alike), the median of each measure; and the disk's raw rate."""
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in SERVERS}
+def throughput(
+    count: int, rounds: int = 3, servers: dict[str, tuple[int, dict[str, str]]] = SERVERS
+) -> tuple[dict[str, dict[str, float]], dict[str, list[dict[str, float]]]]:
+    """Each of `servers` over `count` requests, in turn for `rounds` (the machine is shared: a
+    busy moment falls on all alike): the median of each measure, with the disk's raw rate as
+    "raw"; and every run's figures."""
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
     raw = []
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as folder:
             raw.append(raw_commit_rate(Path(folder) / "raw.db"))
-        for name, (workers, env) in SERVERS.items():
+        for name, (workers, env) in servers.items():
             runs[name].append(notices_per_second(count, workers=workers, env=env))
     figures = {
         name: {key: statistics.median(run[key] for run in taken) for key in taken[0]}
         for name, taken in runs.items()
     }
     figures["raw"] = {"commits_per_s": statistics.median(raw)}
-    return figures
+    return figures, runs
+
+
+def code_at(source: Path) -> dict[str, str]:
+    """The environment in which a server runs the code of the `src` folder `source`."""
+    return {"PYTHONPATH": os.pathsep.join([str(source), os.environ.get("PYTHONPATH", "")])}
 
 
 def raw_commit_rate(path: Path, commits: int = 500) -> float:

@@ -15,11 +15,12 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.audit import audit_section
-from benchmarks.backends import backends_section, check_latency_ms
+from benchmarks.backends import backends_section, check_latency_ms, source_at
 from benchmarks.baselines import postgis_comparison, shapely_scan
 from benchmarks.check_latency import check_latency
 from benchmarks.concurrency import concurrency_section, rounds_on_each_store
@@ -28,7 +29,7 @@ from benchmarks.dss import dss_section
 from benchmarks.engine import engine_section
 from benchmarks.fanout import fanout_latency_ms
 from benchmarks.limits import limits_section
-from benchmarks.line_api import PRODUCT, push_latency_ms, throughput
+from benchmarks.line_api import PRODUCT, SERVERS, code_at, push_latency_ms, throughput
 from benchmarks.nodes import nodes_section
 from benchmarks.plans import random_plan
 from benchmarks.record import memory_tree_proofs, sqlite_log, verification_rate
@@ -184,10 +185,22 @@ def api_section(requests: int, push_samples: int, consoles: int, notices: int) -
     ]
 
 
-def notices_section(requests: int, rounds: int = 3) -> list[str]:
-    """Notices per second through the API, the CPU each request costs, and the disk's floor."""
-    figures = throughput(requests, rounds)
+def notices_section(requests: int, rounds: int = 3, against: str | None = None) -> list[str]:
+    """Notices per second through the API, the CPU each request costs, and the disk's floor;
+    with `against` (a commit), the product's servers running the code there too, measured in
+    the same rounds."""
+    started, load_before = datetime.now(UTC), os.getloadavg()[0]
+    with ExitStack() as stack:
+        servers = dict(SERVERS)
+        if against is not None:
+            before = code_at(stack.enter_context(source_at(against)))
+            servers |= {f"{name}, at {against}": (SERVERS[name][0], before) for name in PRODUCT}
+        figures, runs = throughput(requests, rounds, servers)
     raw = figures.pop("raw")["commits_per_s"]
+    compared = _compared(against, runs) if against is not None else []
+    for name in list(figures):
+        if name.endswith(f", at {against}"):
+            figures.pop(name)
     best = max(figures[name]["notices_per_s"] for name in PRODUCT)
     best_share = max(figures[name]["requests_per_s"] for name in PRODUCT) / raw
     one = figures["one process"]
@@ -205,7 +218,9 @@ def notices_section(requests: int, rounds: int = 3) -> list[str]:
         "Without the head file: the same server, which then signs and writes no head file "
         "after its commits (the product always does). The raw rate is a loop of one-row SQLite "
         "commits with the same settings on the same disk. Servers measured in turn, "
-        f"{rounds} rounds; medians. Targets: >= 1,000 notices/s, or >= 50% of the raw rate.",
+        f"{rounds} rounds; medians. Targets: >= 1,000 notices/s, or >= 50% of the raw rate. "
+        f"Run {started:%Y-%m-%d %H:%M} UTC, load average {load_before:.1f} before and "
+        f"{os.getloadavg()[0]:.1f} after.",
         "",
         "| server | requests/s | notices/s | requests / raw | server CPU / request "
         "| load generator CPU / request |",
@@ -217,6 +232,7 @@ def notices_section(requests: int, rounds: int = 3) -> list[str]:
             for name, f in figures.items()
         ],
         "",
+        *compared,
         f"Raw durable commits: {raw:,.0f}/s (the disk is shared too). Signing and writing the "
         "head file (on a thread of its own beside the next commit batch; a batch is answered "
         f"once a head that covers it is on disk) {_head_cost(one, figures)}. "
@@ -236,6 +252,35 @@ def notices_section(requests: int, rounds: int = 3) -> list[str]:
         "one at a time under the write lock, and the processes contend for the cores with "
         "each other and with the machine's other work), or 2 ms in one process. The CPU a "
         "request cost before, and where it goes: benchmarks/history.md.",
+        "",
+    ]
+
+
+def _compared(against: str, runs: dict[str, list[dict[str, float]]]) -> list[str]:
+    """The product's servers before (the code at `against`) and after (this code), each run in
+    brackets, medians first."""
+
+    def measure(name: str, key: str, form: str) -> str:
+        values = [run[key] for run in runs[name]]
+        each = ", ".join(form.format(v) for v in values)
+        return f"{form.format(statistics.median(values))} ({each})"
+
+    rows = [
+        f"| {name} | {label} | {measure(f'{name}, at {against}', key, form)} "
+        f"| {measure(name, key, form)} |"
+        for name in PRODUCT
+        for label, key, form in (
+            ("notices/s", "notices_per_s", "{:,.0f}"),
+            ("server CPU / request", "server_cpu_ms", "{:.2f} ms"),
+        )
+    ]
+    return [
+        f"The same servers running the code at {against} (before) and this code (after), in "
+        "the same rounds; medians, each run in brackets:",
+        "",
+        "| server | measure | before | after |",
+        "| --- | --- | --- | --- |",
+        *rows,
         "",
     ]
 
@@ -387,6 +432,14 @@ def main() -> None:
         help="measure only the notices through the HTTP API; rewrite that section alone",
     )
     parser.add_argument(
+        "--against",
+        metavar="COMMIT",
+        help="with --only-notices: measure the code at COMMIT beside this code, in turn",
+    )
+    parser.add_argument(
+        "--rounds", type=int, help="with --only-notices: rounds of every server (default 3)"
+    )
+    parser.add_argument(
         "--only-consoles",
         action="store_true",
         help="measure only the notice-to-console latency (fan-out under load, three runs); "
@@ -421,7 +474,8 @@ def main() -> None:
         _rewrite_section(nodes_section(150, 1) if quick else nodes_section(600, 2))
         return
     if arguments.only_notices:
-        _rewrite_section(notices_section(200 if quick else 1000))
+        rounds = arguments.rounds or 3
+        _rewrite_section(notices_section(200 if quick else 1000, rounds, arguments.against))
         return
     if arguments.only_consoles:
         _rewrite_section(console_section(50, 200, 5) if quick else console_section(300, 1000, 10))
