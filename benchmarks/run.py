@@ -219,8 +219,7 @@ def notices_section(requests: int, rounds: int = 3, against: str | None = None) 
         "after its commits (the product always does). The raw rate is a loop of one-row SQLite "
         "commits with the same settings on the same disk. Servers measured in turn, "
         f"{rounds} rounds; medians. Targets: >= 1,000 notices/s, or >= 50% of the raw rate. "
-        f"Run {started:%Y-%m-%d %H:%M} UTC, load average {load_before:.1f} before and "
-        f"{os.getloadavg()[0]:.1f} after.",
+        + _when_run(started, load_before),
         "",
         "| server | requests/s | notices/s | requests / raw | server CPU / request "
         "| load generator CPU / request |",
@@ -254,6 +253,15 @@ def notices_section(requests: int, rounds: int = 3, against: str | None = None) 
         "request cost before, and where it goes: benchmarks/history.md.",
         "",
     ]
+
+
+def _when_run(started: datetime, load_before: float) -> str:
+    """When a section's measurements began, and the machine's load around them (it is shared:
+    the figures move with its other work)."""
+    return (
+        f"Run {started:%Y-%m-%d %H:%M} UTC, load average {load_before:.1f} before and "
+        f"{os.getloadavg()[0]:.1f} after."
+    )
 
 
 def _compared(against: str, runs: dict[str, list[dict[str, float]]]) -> list[str]:
@@ -304,6 +312,7 @@ def console_section(push_samples: int, consoles: int, notices: int) -> list[str]
     """Notice to console: one console, then `consoles` without load and under load, on a
     node of their own (the deployment docs/deployment.md recommends) and on the one process
     that also takes the writes, alternately in each of FANOUT_RUNS runs."""
+    started, load_before = datetime.now(UTC), os.getloadavg()[0]
     push = push_latency_ms(push_samples)
     quiet = fanout_latency_ms(consoles, notices, console_node=True)
     apart, together = [], []
@@ -335,7 +344,7 @@ def console_section(push_samples: int, consoles: int, notices: int) -> list[str]
         "per notice and console (without load: the fan-out's own cost). Target: p99 <= 250 "
         "ms with 1,000 consoles, under load, in every run. The first notice measured is sent "
         "a second after the last console connected (without load) or two after the load "
-        "began (under load).",
+        "began (under load). " + _when_run(started, load_before),
         "",
         "| consoles | served by | run | load | received | p50 | p99 | POST p50 "
         "| server CPU per notice and console |",
