@@ -69,6 +69,12 @@ def _put(who: str, path: str, **kwargs: Any) -> Send:
     return _post(who, path, "PUT", **kwargs)
 
 
+def _typed(content_type: str) -> Send:
+    """russia's strike `s2` as JSON bytes sent under `content_type`."""
+    body = json.dumps(strike_body("s2")).encode()
+    return _post("russia", "/v1/activities", content=body, headers={"content-type": content_type})
+
+
 REFUSALS: dict[str, tuple[int, Send]] = {
     "no token": (401, _post(None, "/v1/activities", json=strike_body("s2"))),
     "an unknown token": (
@@ -97,24 +103,8 @@ REFUSALS: dict[str, tuple[int, Send]] = {
         422,
         _post("russia", "/v1/zones", json={**zone_body("z2"), "properties": []}),
     ),
-    "text/plain": (
-        422,
-        _post(
-            "russia",
-            "/v1/activities",
-            content=json.dumps(strike_body("s2")).encode(),
-            headers={"content-type": "text/plain"},
-        ),
-    ),
-    "no content type": (
-        422,
-        _post(
-            "russia",
-            "/v1/activities",
-            content=json.dumps(strike_body("s2")).encode(),
-            headers={"content-type": ""},
-        ),
-    ),
+    "text/plain": (422, _typed("text/plain")),
+    "no content type": (422, _typed("")),
     "an invalid feature": (
         422,
         _post("russia", "/v1/activities", json=strike_body("s2", radius_m=-5, start="soon")),
