@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from tests.api.conftest import strike_body, zone_body
 from tests.api.consoles import Consoles, serving
@@ -252,3 +254,69 @@ def test_a_plain_declaration_is_logged_with_its_party_and_status(
         assert answer.status_code == status
         [line] = [line for line in lines if f"request_id={request_id} " in line]
         assert f"party=russia method=POST path=/v1/activities status={status} ms=" in line
+
+
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False, width=32)
+    | st.text(max_size=12)
+    | st.sampled_from(["2030-09-06T22:00:00Z", "062200ZSEP30", "shape", "contact", "zone"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+"""Any JSON value (no NaN: the body parser refuses it on both paths alike), with some the
+line reads as times, shares and kinds."""
+
+_READ = ("kind", "activity", "radius_m", "start", "end", "share", "respond_by", "name", "party")
+
+
+@st.composite
+def _declarations(draw: st.DrawFn) -> dict[str, Any]:
+    """A strike with any of its parts replaced by any JSON value or left out: the body's
+    type, its geometry, and each property the line reads."""
+    body = strike_body("generated", lon=draw(st.floats(-179, 179)))
+    properties = body["properties"]
+    for name in draw(st.sets(st.sampled_from(_READ))):
+        if draw(st.booleans()):
+            properties[name] = draw(_VALUES)
+        else:
+            properties.pop(name, None)
+    if draw(st.booleans()):
+        body["geometry"] = draw(_VALUES)
+    if draw(st.integers(0, 9)) == 0:
+        body["type"] = draw(_VALUES)
+    return body
+
+
+_sent = iter(range(10**9))
+
+
+@given(body=_declarations())
+@settings(max_examples=60, deadline=None)
+def test_any_body_is_answered_alike_on_either_path(line: Consoles, body: dict[str, Any]) -> None:
+    """Whatever a declaration's body holds, the lean path answers as the framework's does:
+    the same refusal, naming the same field and value, or both declared. Each is sent under
+    an id of its own, read back as one in the comparison."""
+    number = next(_sent)
+    ids = (f"generated-{number}-lean", f"generated-{number}-framework")
+    plain, full = (
+        line["russia"].post("/v1/activities", json={**body, "id": fid}, params=params)
+        for fid, params in zip(ids, ({}, FULL_PATH), strict=True)
+    )
+    assert plain.status_code == full.status_code, (plain.text, full.text)
+    event(f"answered {plain.status_code}")
+    if plain.status_code == 201:
+        assert plain.headers.keys() == full.headers.keys()
+        assert plain.json().keys() == full.json().keys()
+        return
+    for answer in (plain, full):
+        problem_of(answer, plain.status_code)
+    lean, framework = (
+        json.dumps(said(answer)).replace(fid, "ID")
+        for answer, fid in ((plain, ids[0]), (full, ids[1]))
+    )
+    assert lean == framework
