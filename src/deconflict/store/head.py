@@ -2,13 +2,12 @@
 
 After every commit that wrote entries, the server signs the record's head and
 writes it to a file of its own beside the log key (`<log key>.head`; a temporary
-file fsynced and renamed over it, the folder fsynced after: a reader never sees half
-a note, and a crash never brings back an older head than one a caller was answered
-under). A store whose log is
-shorter than that head, or differs at that size, has lost or changed entries
-the line already vouched for: the check (store/audit.py) says so. The head may
-lag behind the log after a crash between a commit and its write; it never runs
-ahead of it.
+file fsynced and renamed over it, the folder fsynced after: a reader never sees
+half a note, and a crash never brings back an older head than one a caller was
+answered under). A store whose log is shorter than that head, or differs at that
+size, has lost or changed entries the line already vouched for: the check
+(store/audit.py) says so. The head may lag behind the log after a crash between
+a commit and its write; it never runs ahead of it.
 
 The head is written on a thread of its own (`HeadKeeper`) while the next
 commits go on, and a commit's callers are answered only once a head that covers
